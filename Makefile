@@ -1,0 +1,55 @@
+# cardsea — see README.md. Every target installs what it needs through the
+# Go module proxy; nothing else is required but Go 1.26.
+GO          ?= go
+BIN         := bin/cardsea
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+# Packages that run goroutines or are the deterministic core get the race detector.
+RACE_PKGS   := ./sim/... ./topology/...
+
+.PHONY: all build test vet lint unit race demo bench fmt docs fuzz clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN) ./cmd/cardsea
+
+## test: vet, staticcheck, all unit tests, and the race detector on the core.
+test: vet lint unit race
+
+vet:
+	$(GO) vet ./...
+
+lint:
+	$(GO) run $(STATICCHECK) ./...
+
+unit:
+	$(GO) test ./...
+
+race:
+	$(GO) test -race $(RACE_PKGS)
+
+## demo: build, then run the embedded default comparison.
+demo: build
+	./$(BIN) demo
+
+## bench: Go benchmarks (compare runs with benchstat).
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./...
+
+## fuzz: a short run of every fuzz target.
+fuzz:
+	@for pkg in $$($(GO) list ./...); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+	    echo "fuzz $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime 10s $$pkg || exit 1; \
+	  done; \
+	done
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+## docs: regenerate docs/presets.md from the preset data.
+docs:
+	$(GO) run ./internal/docgen/gendocs
+
+clean:
+	rm -rf bin

@@ -1,0 +1,140 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/cardsea/cardsea/internal/strictyaml"
+	"github.com/spf13/pflag"
+)
+
+// Exit codes.
+const (
+	exitOK      = 0
+	exitFailure = 1
+	exitUsage   = 2
+)
+
+// usageError marks an error in how cardsea was called (exit code 2).
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error {
+	return &usageError{msg: fmt.Sprintf(format, args...)}
+}
+
+type command struct {
+	name    string
+	summary string
+	run     func(args []string, stdout, stderr io.Writer) error
+}
+
+func commands() []command {
+	return []command{
+		{"demo", "compare CloudMatrix 384, GB200 NVL72 and HGX H20 side by side", runDemo},
+		{"topo", "list the built-in topologies or show them: devices, bandwidth, power", runTopo},
+		{"version", "print the version", runVersion},
+		{"help", "show help for a command", nil},
+	}
+}
+
+const version = "0.1.0-dev"
+
+// Main runs cardsea with the given arguments (without the program name) and
+// returns the process exit code. Tests drive it directly.
+func Main(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		if len(args) > 1 {
+			return Main([]string{args[1], "--help"}, stdout, stderr)
+		}
+		printUsage(stdout)
+		return exitOK
+	}
+	for _, c := range commands() {
+		if c.name == args[0] && c.run != nil {
+			return exitCode(c.run(args[1:], stdout, stderr), stderr)
+		}
+	}
+	var names []string
+	for _, c := range commands() {
+		names = append(names, c.name)
+	}
+	msg := fmt.Sprintf("cardsea: unknown command %q", args[0])
+	if s := strictyaml.Nearest(args[0], names); s != "" {
+		msg += fmt.Sprintf(" (did you mean %q?)", s)
+	}
+	fmt.Fprintf(stderr, "%s\nRun 'cardsea help' for the list of commands.\n", msg)
+	return exitUsage
+}
+
+func exitCode(err error, stderr io.Writer) int {
+	if err == nil {
+		return exitOK
+	}
+	if errors.Is(err, pflag.ErrHelp) {
+		return exitOK
+	}
+	fmt.Fprintf(stderr, "cardsea: %v\n", err)
+	var ue *usageError
+	if errors.As(err, &ue) {
+		return exitUsage
+	}
+	return exitFailure
+}
+
+func printUsage(w io.Writer) {
+	fmt.Fprint(w, `cardsea simulates AI supernodes (scale-up domains of many accelerators on one
+fabric) and compares them: devices, bandwidth, collectives, inference, power.
+
+Usage:
+  cardsea <command> [arguments]
+
+Commands:
+`)
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
+	}
+	fmt.Fprint(w, `
+Examples:
+  cardsea demo                            the default comparison
+  cardsea topo list                       the built-in topologies
+  cardsea topo show cm384                 CloudMatrix 384: devices, bandwidth, power
+  cardsea topo show gb200-nvl72 --domains 20 --format json
+                                          20 NVL72 racks joined by InfiniBand, as JSON
+
+Run 'cardsea help <command>' for a command's flags.
+`)
+}
+
+// newFlags makes a FlagSet for a subcommand whose errors are returned, not
+// printed-and-exited, with a usage text that teaches.
+func newFlags(name, usage string, stderr io.Writer) *pflag.FlagSet {
+	fs := pflag.NewFlagSet(name, pflag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.SortFlags = false
+	fs.Usage = func() {
+		fmt.Fprint(stderr, strings.TrimLeft(usage, "\n"))
+		fmt.Fprintln(stderr, "\nFlags:")
+		fmt.Fprint(stderr, fs.FlagUsages())
+	}
+	return fs
+}
+
+// parseFlags parses args; flag errors become usage errors.
+func parseFlags(fs *pflag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return err
+		}
+		return usagef("%s: %v (see 'cardsea help %s')", fs.Name(), err, strings.Fields(fs.Name())[0])
+	}
+	return nil
+}
+
+func runVersion(args []string, stdout, stderr io.Writer) error {
+	fmt.Fprintf(stdout, "cardsea %s\n", version)
+	return nil
+}

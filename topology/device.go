@@ -1,0 +1,162 @@
+package topology
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Dtype is a numeric data type an accelerator computes in.
+type Dtype uint8
+
+// Data types with a dense peak rate in presets. FP16 and BF16 share a rate on
+// every preset chip but are kept apart because some chips lack one of them.
+const (
+	FP32 Dtype = iota
+	BF16
+	FP16
+	FP8
+	INT8
+	FP4
+	NumDtypes
+)
+
+var dtypeNames = [NumDtypes]string{"fp32", "bf16", "fp16", "fp8", "int8", "fp4"}
+
+// Bytes is the size of one element of the type.
+func (d Dtype) Bytes() float64 {
+	switch d {
+	case FP32:
+		return 4
+	case BF16, FP16:
+		return 2
+	case FP8, INT8:
+		return 1
+	case FP4:
+		return 0.5
+	}
+	return 0
+}
+
+func (d Dtype) String() string {
+	if d < NumDtypes {
+		return dtypeNames[d]
+	}
+	return fmt.Sprintf("dtype(%d)", uint8(d))
+}
+
+// Dtypes lists every data type in display order.
+func Dtypes() []Dtype {
+	out := make([]Dtype, NumDtypes)
+	for i := range out {
+		out[i] = Dtype(i)
+	}
+	return out
+}
+
+// ParseDtype parses a data type name such as "bf16".
+func ParseDtype(s string) (Dtype, error) {
+	for i, n := range dtypeNames {
+		if strings.EqualFold(s, n) {
+			return Dtype(i), nil
+		}
+	}
+	return 0, fmt.Errorf("unknown dtype %q (want one of %s)", s, strings.Join(dtypeNames[:], ", "))
+}
+
+// AcceleratorSpec describes one accelerator package (GPU, NPU, TPU chip).
+type AcceleratorSpec struct {
+	Name string
+	// Dies is the number of compute dies that attach to the fabric on their
+	// own (Ascend 910C: 2). A GPU whose dies present as one device has 1.
+	Dies int
+	// PeakFLOPS is the dense peak rate per data type; 0 means the chip lacks
+	// the type.
+	PeakFLOPS [NumDtypes]float64
+	// HBMBytes and HBMBytesPerS are per package.
+	HBMBytes     float64
+	HBMBytesPerS float64
+	// DieLinkBytesPerS is the die-to-die bandwidth per direction (multi-die only).
+	DieLinkBytesPerS float64
+	// IdleW and MaxW bound the package's power draw.
+	IdleW, MaxW float64
+}
+
+// SwitchSpec describes one switch chip (or logical switch).
+type SwitchSpec struct {
+	Name          string
+	Ports         int
+	PortBytesPerS float64 // per direction
+	LatencyS      float64 // port to port
+	PowerW        float64
+	// Reduce is true where the chip reduces and multicasts in the network
+	// (NVLink SHARP); collective algorithms that need it ask for it.
+	Reduce bool
+	// Cooling of the rack the chip sits in ("" = the domain's compute cooling).
+	Cooling Cooling
+}
+
+// CPUSpec describes a host CPU socket.
+type CPUSpec struct {
+	Name        string
+	IdleW, MaxW float64
+}
+
+// NICSpec describes a scale-out network interface.
+type NICSpec struct {
+	Name          string
+	Ports         int
+	PortBytesPerS float64 // per direction
+	PowerW        float64
+	// ModulesPerPort counts the optical modules of each port's cable, both
+	// ends (2 for an optical cable, 0 for a copper DAC).
+	ModulesPerPort float64
+	// Optics names the module type (index into Topology.Optics; -1 none).
+	Optics int
+}
+
+// OpticsSpec describes an optical module type.
+type OpticsSpec struct {
+	Name   string
+	PowerW float64
+}
+
+// Medium is what a link is made of.
+type Medium uint8
+
+// Link media.
+const (
+	OnBoard Medium = iota // traces on a board or package
+	Copper                // copper cable or backplane
+	Optical               // fibre with optical modules at the ends
+)
+
+var mediumNames = []string{"electrical", "copper", "optical"}
+
+func (m Medium) String() string {
+	if int(m) < len(mediumNames) {
+		return mediumNames[m]
+	}
+	return fmt.Sprintf("medium(%d)", uint8(m))
+}
+
+// ParseMedium parses "electrical" (on-board), "copper" or "optical".
+func ParseMedium(s string) (Medium, error) {
+	switch strings.ToLower(s) {
+	case "electrical", "onboard", "on-board":
+		return OnBoard, nil
+	case "copper":
+		return Copper, nil
+	case "optical":
+		return Optical, nil
+	}
+	return 0, fmt.Errorf("unknown medium %q (want electrical, copper or optical)", s)
+}
+
+// Cooling is how a rack is cooled; it sets the facility overhead (PUE).
+type Cooling string
+
+// Cooling kinds.
+const (
+	Liquid Cooling = "liquid"
+	Air    Cooling = "air"
+)
