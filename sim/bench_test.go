@@ -19,7 +19,7 @@ func delayTable(n int) []Time {
 
 func noop(Time) {}
 
-var benchSizes = []int{1_000, 100_000}
+var benchSizes = []int{16, 1_000, 100_000}
 
 // BenchmarkSchedulePop measures the hold model: with size events pending,
 // each iteration schedules one event at Now plus a pseudo-random delay and

@@ -26,7 +26,8 @@ binary. Every figure carries a comment naming its source and its kind:
 including vendor papers with measurements), **analyst** (analyst firm, press),
 **derived** (arithmetic on cited figures, formula given) or **assumption** (no
 published figure; the reason is given). Source keys such as [P1] are listed at
-the end. A topology file of your own takes the same form:
+the end; "hardware.md §N" points into [hardware-reference.md](hardware-reference.md),
+the collected figures with their sources and the conflicts between them. A topology file of your own takes the same form:
 ` + "`cardsea topo show my-supernode.yaml`" + `.
 
 Power is provisioned (every component at its rated power). Bandwidths are per
