@@ -188,10 +188,16 @@ func machine(v any) string {
 	case int:
 		return strconv.Itoa(x)
 	case float64:
-		// 12 significant digits drop the last-bit noise of summed
-		// figures (19993.499999999796) and keep every real digit.
-		r, _ := strconv.ParseFloat(strconv.FormatFloat(x, 'g', 12, 64), 64)
-		return strconv.FormatFloat(r, 'g', -1, 64)
+		// A value whose shortest exact form needs 16 or more significant
+		// digits carries float noise from arithmetic (19993.499999999796):
+		// round it to 12. Anything shorter (2^40 = 1099511627776) is kept
+		// exactly.
+		s := strconv.FormatFloat(x, 'g', -1, 64)
+		if significantDigits(s) >= 16 {
+			r, _ := strconv.ParseFloat(strconv.FormatFloat(x, 'g', 12, 64), 64)
+			s = strconv.FormatFloat(r, 'g', -1, 64)
+		}
+		return s
 	}
 	return fmt.Sprint(v)
 }
@@ -371,4 +377,13 @@ func jsonValue(v any) string {
 func jsonString(s string) string {
 	b, _ := json.Marshal(s) // a string always marshals
 	return string(b)
+}
+
+// significantDigits counts the mantissa digits of a formatted float.
+func significantDigits(s string) int {
+	if i := strings.IndexAny(s, "eE"); i >= 0 {
+		s = s[:i]
+	}
+	s = strings.TrimLeft(strings.NewReplacer("-", "", ".", "").Replace(s), "0")
+	return len(s)
 }

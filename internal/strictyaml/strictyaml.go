@@ -78,7 +78,10 @@ func Decode(file string, data []byte, v any) (*yaml.Node, error) {
 	if rv.Kind() != reflect.Pointer || rv.IsNil() {
 		return nil, fmt.Errorf("strictyaml: Decode needs a non-nil pointer, got %T", v)
 	}
-	if err := check(file, "", root, rv.Type().Elem(), 0); err != nil {
+	if root.Kind == yaml.ScalarNode && root.Tag == "!!null" {
+		return nil, &Error{File: file, Line: root.Line, Column: root.Column, Msg: "file holds no fields (an empty or null document)"}
+	}
+	if err := newChecker(file).check("", root, rv.Type().Elem(), 0); err != nil {
 		return nil, err
 	}
 	if err := root.Load(v, yaml.WithKnownFields()); err != nil {
@@ -94,7 +97,7 @@ func DecodeNode(file, field string, n *yaml.Node, v any) error {
 	if rv.Kind() != reflect.Pointer || rv.IsNil() {
 		return fmt.Errorf("strictyaml: DecodeNode needs a non-nil pointer, got %T", v)
 	}
-	if err := check(file, field, n, rv.Type().Elem(), 0); err != nil {
+	if err := newChecker(file).check(field, n, rv.Type().Elem(), 0); err != nil {
 		return err
 	}
 	if err := n.Load(v, yaml.WithKnownFields()); err != nil {
@@ -107,9 +110,27 @@ var unmarshalerType = reflect.TypeFor[yaml.Unmarshaler]()
 
 const maxDepth = 64
 
+// checker walks a node tree against a Go type. It checks the target of an
+// alias once per type, so a document of nested aliases (a "billion laughs")
+// costs time linear in its size, not in its expansion.
+type checker struct {
+	file string
+	seen map[aliasKey]bool
+}
+
+type aliasKey struct {
+	n *yaml.Node
+	t reflect.Type
+}
+
+func newChecker(file string) *checker {
+	return &checker{file: file, seen: map[aliasKey]bool{}}
+}
+
 // check walks node n against Go type t and reports unknown or duplicate
 // keys and mismatched shapes with positions and suggestions.
-func check(file, path string, n *yaml.Node, t reflect.Type, depth int) error {
+func (c *checker) check(path string, n *yaml.Node, t reflect.Type, depth int) error {
+	file := c.file
 	if depth > maxDepth {
 		return At(file, n, path, "nested more than %d levels deep", maxDepth)
 	}
@@ -119,6 +140,11 @@ func check(file, path string, n *yaml.Node, t reflect.Type, depth int) error {
 		if depth > maxDepth {
 			return At(file, n, path, "aliases nested more than %d levels deep", maxDepth)
 		}
+		k := aliasKey{n, t}
+		if c.seen[k] {
+			return nil
+		}
+		c.seen[k] = true
 	}
 	if reflect.PointerTo(t).Implements(unmarshalerType) || t.Implements(unmarshalerType) {
 		return nil
@@ -158,7 +184,7 @@ func check(file, path string, n *yaml.Node, t reflect.Type, depth int) error {
 				}
 				return &Error{File: file, Line: k.Line, Column: k.Column, Field: path, Msg: msg}
 			}
-			if err := check(file, join(path, name), val, f, depth+1); err != nil {
+			if err := c.check(join(path, name), val, f, depth+1); err != nil {
 				return err
 			}
 		}
@@ -173,7 +199,7 @@ func check(file, path string, n *yaml.Node, t reflect.Type, depth int) error {
 				return At(file, k, join(path, k.Value), "duplicate key (first set on line %d); remove one", line)
 			}
 			seen[k.Value] = k.Line
-			if err := check(file, join(path, k.Value), val, t.Elem(), depth+1); err != nil {
+			if err := c.check(join(path, k.Value), val, t.Elem(), depth+1); err != nil {
 				return err
 			}
 		}
@@ -181,8 +207,8 @@ func check(file, path string, n *yaml.Node, t reflect.Type, depth int) error {
 		if n.Kind != yaml.SequenceNode {
 			return At(file, n, path, "want a list, found %s", describe(n))
 		}
-		for i, c := range n.Content {
-			if err := check(file, fmt.Sprintf("%s[%d]", path, i), c, t.Elem(), depth+1); err != nil {
+		for i, item := range n.Content {
+			if err := c.check(fmt.Sprintf("%s[%d]", path, i), item, t.Elem(), depth+1); err != nil {
 				return err
 			}
 		}
