@@ -260,9 +260,16 @@ func (c *conv) ratio(f Figure, field string, def float64) float64 {
 // bandwidth parses a per-direction bandwidth; the file must say which
 // direction a figure counts ("/dir", "uni", "bidir").
 func (c *conv) bandwidth(f Figure, field string, req bool) float64 {
+	return c.rate(f, field, field+": 50 GB/s/dir", req, true)
+}
+
+// rate parses a bandwidth; perDir demands a stated direction and returns
+// the rate per direction, otherwise the figure is taken as written (memory
+// bandwidth has no direction).
+func (c *conv) rate(f Figure, field, example string, req, perDir bool) float64 {
 	if !f.IsSet() {
 		if req {
-			c.missing(field, field+": 50 GB/s/dir")
+			c.missing(field, example)
 		}
 		return 0
 	}
@@ -270,6 +277,9 @@ func (c *conv) bandwidth(f Figure, field string, req bool) float64 {
 	if err != nil {
 		c.fail(f, field, "%v", err)
 		return 0
+	}
+	if !perDir {
+		return bw.BytesPerS
 	}
 	v, err := bw.PerDirBytesPerS(units.DirUnspecified)
 	if err != nil {
@@ -339,7 +349,7 @@ func (f *File) Spec(file string, domains int) (ClusterSpec, error) {
 		}
 	}
 	acc.HBMBytes = c.bytes(a.HBM, "accelerator.hbm", true)
-	acc.HBMBytesPerS = c.bandwidthPlain(a.HBMBandwidth, "accelerator.hbm_bandwidth")
+	acc.HBMBytesPerS = c.rate(a.HBMBandwidth, "accelerator.hbm_bandwidth", "hbm_bandwidth: 3.35 TB/s", true, false)
 	acc.DieLinkBytesPerS = c.bandwidth(a.DieLink, "accelerator.die_link", acc.Dies > 1)
 	acc.IdleW = c.power(a.IdlePower, "accelerator.idle_power", true)
 	acc.MaxW = c.power(a.MaxPower, "accelerator.max_power", true)
@@ -518,19 +528,6 @@ func (f *File) Spec(file string, domains int) (ClusterSpec, error) {
 		c.err = &strictyaml.Error{File: file, Field: "power.pue", Msg: fmt.Sprintf("no PUE for the compute racks' cooling %q; add `pue: {%s: 1.2}`", cs.Cooling, cs.Cooling)}
 	}
 	return cs, c.err
-}
-
-func (c *conv) bandwidthPlain(f Figure, field string) float64 {
-	if !f.IsSet() {
-		c.missing(field, field+": 3.35 TB/s")
-		return 0
-	}
-	bw, err := units.ParseBandwidth(f.Text)
-	if err != nil {
-		c.fail(f, field, "%v", err)
-		return 0
-	}
-	return bw.BytesPerS
 }
 
 func (c *conv) link(l LinkFile, field, class string, opticsRef func(string, string) int) LinkSpec {
