@@ -79,6 +79,13 @@ type AcceleratorSpec struct {
 	DieLinkBytesPerS float64
 	// IdleW and MaxW bound the package's power draw.
 	IdleW, MaxW float64
+	// OpOverheadS is the fixed software cost of one collective operation
+	// (kernel launch, setup, final synchronisation).
+	OpOverheadS float64
+	// StepLatencyS is the software latency of one algorithm step (one
+	// send/receive hand-off between ranks), on top of wire and switch
+	// latency: the alpha term of the alpha-beta model.
+	StepLatencyS float64
 }
 
 // SwitchSpec describes one switch chip (or logical switch).
@@ -93,6 +100,9 @@ type SwitchSpec struct {
 	Reduce bool
 	// Cooling of the rack the chip sits in ("" = the domain's compute cooling).
 	Cooling Cooling
+	// ReduceEfficiency is the fraction of port bandwidth that in-network
+	// reduction (NVLS) achieves; 0 means 1.
+	ReduceEfficiency float64
 }
 
 // CPUSpec describes a host CPU socket.

@@ -67,6 +67,10 @@ type AccelFile struct {
 	DieLink      Figure            `yaml:"die_link"`
 	IdlePower    Figure            `yaml:"idle_power"`
 	MaxPower     Figure            `yaml:"max_power"`
+	// OpOverhead and StepLatency are the collective software costs: per
+	// operation, and per algorithm step (the alpha term).
+	OpOverhead  Figure `yaml:"op_overhead"`
+	StepLatency Figure `yaml:"step_latency"`
 }
 
 // CPUFile describes a host CPU.
@@ -96,7 +100,10 @@ type SwitchFile struct {
 	Latency       Figure `yaml:"latency"`
 	Power         Figure `yaml:"power"`
 	Reduce        Figure `yaml:"reduce"`
-	Cooling       string `yaml:"cooling"`
+	// ReduceEfficiency is the fraction of port bandwidth in-network
+	// reduction achieves.
+	ReduceEfficiency Figure `yaml:"reduce_efficiency"`
+	Cooling          string `yaml:"cooling"`
 }
 
 // OpticsFile describes an optical module type.
@@ -116,10 +123,13 @@ type ServerFile struct {
 
 // LinkFile describes one class of links.
 type LinkFile struct {
-	Lanes          Figure `yaml:"lanes"`
-	Bandwidth      Figure `yaml:"bandwidth"`
-	Latency        Figure `yaml:"latency"`
-	Medium         string `yaml:"medium"`
+	Lanes     Figure `yaml:"lanes"`
+	Bandwidth Figure `yaml:"bandwidth"`
+	Latency   Figure `yaml:"latency"`
+	Medium    string `yaml:"medium"`
+	// Efficiency is the fraction of the raw rate bulk collective traffic
+	// achieves (protocol overhead), e.g. 0.82 for NVLink 4 ring traffic.
+	Efficiency     Figure `yaml:"efficiency"`
 	ModulesPerLane Figure `yaml:"modules_per_lane"`
 	Optics         string `yaml:"optics"`
 }
@@ -289,6 +299,19 @@ func (c *conv) rate(f Figure, field, example string, req, perDir bool) float64 {
 	return v
 }
 
+// fraction parses an efficiency in (0, 1]; absent means 0 (callers read
+// 0 as 1).
+func (c *conv) fraction(f Figure, field string) float64 {
+	if !f.IsSet() {
+		return 0
+	}
+	v := c.parse(f, field, field+": 0.82", false, units.ParseRatio)
+	if v <= 0 || v > 1 {
+		c.fail(f, field, "%q must be a fraction above 0 and at most 1 (or a percentage up to 100%%)", f.Text)
+	}
+	return v
+}
+
 func (c *conv) flag(f Figure, field string) bool {
 	if !f.IsSet() {
 		return false
@@ -353,6 +376,8 @@ func (f *File) Spec(file string, domains int) (ClusterSpec, error) {
 	acc.DieLinkBytesPerS = c.bandwidth(a.DieLink, "accelerator.die_link", acc.Dies > 1)
 	acc.IdleW = c.power(a.IdlePower, "accelerator.idle_power", true)
 	acc.MaxW = c.power(a.MaxPower, "accelerator.max_power", true)
+	acc.OpOverheadS = c.duration(a.OpOverhead, "accelerator.op_overhead")
+	acc.StepLatencyS = c.duration(a.StepLatency, "accelerator.step_latency")
 	if c.err == nil && acc.MaxW < acc.IdleW {
 		c.fail(a.MaxPower, "accelerator.max_power", "max power %s is below idle power %s", a.MaxPower.Text, a.IdlePower.Text)
 	}
@@ -388,12 +413,13 @@ func (f *File) Spec(file string, domains int) (ClusterSpec, error) {
 			c.err = &strictyaml.Error{File: file, Field: field + ".name", Msg: fmt.Sprintf("switch %q is described twice", s.Name)}
 		}
 		spec := &SwitchSpec{Name: s.Chip,
-			Ports:         c.count(s.Ports, field+".ports", 0),
-			PortBytesPerS: c.bandwidth(s.PortBandwidth, field+".port_bandwidth", false),
-			LatencyS:      c.duration(s.Latency, field+".latency"),
-			PowerW:        c.power(s.Power, field+".power", true),
-			Reduce:        c.flag(s.Reduce, field+".reduce"),
-			Cooling:       Cooling(s.Cooling),
+			Ports:            c.count(s.Ports, field+".ports", 0),
+			PortBytesPerS:    c.bandwidth(s.PortBandwidth, field+".port_bandwidth", false),
+			LatencyS:         c.duration(s.Latency, field+".latency"),
+			PowerW:           c.power(s.Power, field+".power", true),
+			Reduce:           c.flag(s.Reduce, field+".reduce"),
+			ReduceEfficiency: c.fraction(s.ReduceEfficiency, field+".reduce_efficiency"),
+			Cooling:          Cooling(s.Cooling),
 		}
 		if spec.Name == "" {
 			spec.Name = s.Name
@@ -550,6 +576,7 @@ func (c *conv) link(l LinkFile, field, class string, opticsRef func(string, stri
 	} else {
 		s.Medium = m
 	}
+	s.Efficiency = c.fraction(l.Efficiency, field+".efficiency")
 	s.ModulesPerLane = c.ratio(l.ModulesPerLane, field+".modules_per_lane", 0)
 	if s.Medium == Optical && !l.ModulesPerLane.IsSet() {
 		s.ModulesPerLane = 2

@@ -57,7 +57,10 @@ type Link struct {
 	BytesPerS float64
 	// LatencyS is the wire latency of the first byte.
 	LatencyS float64
-	Medium   Medium
+	// Efficiency is the fraction of BytesPerS that bulk collective traffic
+	// achieves after protocol overhead (1 when unknown).
+	Efficiency float64
+	Medium     Medium
 	// Modules counts the optical modules on this link, both ends together.
 	Modules float64
 	// Optics is the module type (index into Topology.Optics), -1 for none.
@@ -214,7 +217,9 @@ type LinkSpec struct {
 	Lanes         int
 	LaneBytesPerS float64
 	LatencyS      float64
-	Medium        Medium
+	// Efficiency is the achievable fraction of the raw rate (0 means 1).
+	Efficiency float64
+	Medium     Medium
 	// ModulesPerLane counts optical modules per lane, both ends together
 	// (2 for a plain optical cable; 1 where one module serves two lanes).
 	ModulesPerLane float64
@@ -227,7 +232,15 @@ func (t *Topology) addLink(a, b NodeID, s LinkSpec, lanes int) {
 		A: a, B: b, Lanes: int32(lanes),
 		BytesPerS: float64(lanes) * s.LaneBytesPerS,
 		LatencyS:  s.LatencyS, Medium: s.Medium,
-		Modules: float64(lanes) * s.ModulesPerLane,
-		Optics:  s.Optics, Class: s.Class,
+		Efficiency: efficiency(s.Efficiency),
+		Modules:    float64(lanes) * s.ModulesPerLane,
+		Optics:     s.Optics, Class: s.Class,
 	})
+}
+
+func efficiency(e float64) float64 {
+	if e <= 0 {
+		return 1
+	}
+	return e
 }
