@@ -1,0 +1,257 @@
+package network
+
+import (
+	"math"
+
+	"github.com/cardsea/cardsea/sim"
+)
+
+// FlowID identifies a flow of one Network.
+type FlowID int32
+
+// Network runs flows on a Fabric over a sim.Simulator.
+type Network struct {
+	Fabric *Fabric
+	sim    *sim.Simulator
+
+	flows  []flow
+	free   []FlowID
+	active int
+
+	chFlows [][]FlowID // active flows per channel
+	stats   []ChannelStats
+	load    []float64  // current bytes/s per channel
+	since   []sim.Time // when stats were last brought up to date
+
+	dirty        []int32 // channels whose flow set changed since the last solve
+	dirtyMark    []bool
+	newFlows     []FlowID
+	solvePending bool
+
+	// scratch for solves
+	inComp   []bool
+	compFl   []FlowID
+	compCh   []int32
+	flowMark []bool
+	solver   solver
+
+	// Solves counts rate recomputations, Rated the flows they rated.
+	Solves, Rated int
+}
+
+type flow struct {
+	route     *route
+	remaining float64 // bytes
+	rate      float64 // bytes/s
+	last      sim.Time
+	done      func(now sim.Time)
+	ev        sim.EventID
+	live      bool
+}
+
+// ChannelStats are per-channel statistics, accumulated exactly over the
+// piecewise-constant load between events.
+type ChannelStats struct {
+	Bytes    float64  // bytes carried
+	Busy     sim.Time // time with any load
+	PeakUtil float64  // highest load / capacity
+}
+
+// New makes a Network over fabric f on simulator s.
+func New(f *Fabric, s *sim.Simulator) *Network {
+	n := len(f.chans)
+	return &Network{
+		Fabric: f, sim: s,
+		chFlows:   make([][]FlowID, n),
+		stats:     make([]ChannelStats, n),
+		load:      make([]float64, n),
+		since:     make([]sim.Time, n),
+		dirtyMark: make([]bool, n),
+		inComp:    make([]bool, n),
+	}
+}
+
+// Start begins a flow of bytes from src to dst now. done runs when the
+// last byte has arrived: when the flow has drained at its max-min fair rate
+// and the route's first-byte latency has passed. A zero-byte flow takes the
+// latency alone.
+func (n *Network) Start(src, dst Vertex, bytes float64, done func(now sim.Time)) (FlowID, error) {
+	r, err := n.Fabric.route(src, dst)
+	if err != nil {
+		return -1, err
+	}
+	var id FlowID
+	if k := len(n.free); k > 0 {
+		id = n.free[k-1]
+		n.free = n.free[:k-1]
+	} else {
+		id = FlowID(len(n.flows))
+		n.flows = append(n.flows, flow{})
+		n.flowMark = append(n.flowMark, false)
+	}
+	now := n.sim.Now()
+	n.flows[id] = flow{route: r, remaining: bytes, last: now, done: done, live: true}
+	if bytes <= 0 || len(r.shares) == 0 {
+		n.finish(id, now)
+		return id, nil
+	}
+	n.active++
+	for _, s := range r.shares {
+		n.chFlows[s.ch] = append(n.chFlows[s.ch], id)
+		n.markDirty(s.ch)
+	}
+	n.newFlows = append(n.newFlows, id)
+	n.requestSolve()
+	return id, nil
+}
+
+// Active is the number of flows still moving bytes.
+func (n *Network) Active() int { return n.active }
+
+// Rate is a flow's current rate in bytes/s (0 once it has drained).
+func (n *Network) Rate(id FlowID) float64 { return n.flows[id].rate }
+
+// Stats returns per-channel statistics brought up to now; index by channel.
+func (n *Network) Stats() []ChannelStats {
+	now := n.sim.Now()
+	for c := range n.stats {
+		n.account(int32(c), now)
+	}
+	return n.stats
+}
+
+func (n *Network) markDirty(c int32) {
+	if !n.dirtyMark[c] {
+		n.dirtyMark[c] = true
+		n.dirty = append(n.dirty, c)
+	}
+}
+
+// requestSolve batches every change at this timestamp into one solve, run
+// after the events already queued for now.
+func (n *Network) requestSolve() {
+	if n.solvePending {
+		return
+	}
+	n.solvePending = true
+	n.sim.Schedule(n.sim.Now(), func(now sim.Time) {
+		n.solvePending = false
+		n.solve(now)
+	})
+}
+
+// account brings channel c's statistics up to now at its current load.
+func (n *Network) account(c int32, now sim.Time) {
+	dt := now - n.since[c]
+	if dt > 0 && n.load[c] > 0 {
+		n.stats[c].Bytes += n.load[c] * dt.Seconds()
+		n.stats[c].Busy += dt
+	}
+	n.since[c] = now
+}
+
+// solve recomputes the rates of every flow connected to a changed channel.
+func (n *Network) solve(now sim.Time) {
+	// Collect the component: flows on dirty channels, their channels, and
+	// so on until closed.
+	comp, chans := n.compFl[:0], n.compCh[:0]
+	for _, c := range n.dirty {
+		n.dirtyMark[c] = false
+		if !n.inComp[c] {
+			n.inComp[c] = true
+			chans = append(chans, c)
+		}
+	}
+	n.dirty = n.dirty[:0]
+	n.newFlows = n.newFlows[:0]
+	for i := 0; i < len(chans); i++ {
+		for _, id := range n.chFlows[chans[i]] {
+			if n.flowMark[id] {
+				continue
+			}
+			n.flowMark[id] = true
+			comp = append(comp, id)
+			for _, s := range n.flows[id].route.shares {
+				if !n.inComp[s.ch] {
+					n.inComp[s.ch] = true
+					chans = append(chans, s.ch)
+				}
+			}
+		}
+	}
+	n.Solves++
+	n.Rated += len(comp)
+	// Settle the component's flows and channels at their old rates.
+	for _, id := range comp {
+		f := &n.flows[id]
+		f.remaining -= f.rate * (now - f.last).Seconds()
+		f.last = now
+	}
+	for _, c := range chans {
+		n.account(c, now)
+	}
+	rates := n.solver.solve(n, comp, chans)
+	for i, id := range comp {
+		f := &n.flows[id]
+		f.rate = rates[i]
+		n.flowMark[id] = false
+		n.sim.Cancel(f.ev)
+		if f.rate <= 0 {
+			continue // starved (cannot happen with positive capacities)
+		}
+		rem := math.Max(f.remaining, 0)
+		fid := id
+		f.ev = n.sim.Schedule(now+sim.FromSeconds(rem/f.rate), func(t sim.Time) { n.drained(fid, t) })
+	}
+	for _, c := range chans {
+		n.inComp[c] = false
+		n.load[c] = 0
+	}
+	for _, id := range comp {
+		f := &n.flows[id]
+		for _, s := range f.route.shares {
+			n.load[s.ch] += s.frac * f.rate
+		}
+	}
+	for _, c := range chans {
+		if u := n.load[c] / n.Fabric.chans[c].BytesPerS; u > n.stats[c].PeakUtil {
+			n.stats[c].PeakUtil = u
+		}
+	}
+	n.compFl, n.compCh = comp, chans
+}
+
+// drained is a flow's last byte leaving: free its channels now, report it
+// after the route latency.
+func (n *Network) drained(id FlowID, now sim.Time) {
+	f := &n.flows[id]
+	f.remaining = 0
+	f.rate = 0
+	n.active--
+	for _, s := range f.route.shares {
+		list := n.chFlows[s.ch]
+		for i, g := range list {
+			if g == id {
+				list[i] = list[len(list)-1]
+				n.chFlows[s.ch] = list[:len(list)-1]
+				break
+			}
+		}
+		n.markDirty(s.ch)
+	}
+	n.requestSolve()
+	n.finish(id, now)
+}
+
+// finish reports a flow after its route latency and recycles its ID.
+func (n *Network) finish(id FlowID, now sim.Time) {
+	f := &n.flows[id]
+	done := f.done
+	lat := sim.FromSeconds(f.route.latency)
+	f.live = false
+	f.done = nil
+	n.free = append(n.free, id)
+	if done != nil {
+		n.sim.Schedule(now+lat, done)
+	}
+}

@@ -1,0 +1,106 @@
+package network
+
+import "fmt"
+
+// share is the fraction of a flow's rate that crosses one channel.
+type share struct {
+	ch   int32
+	frac float64
+}
+
+// route is how a flow between two vertices uses the fabric.
+type route struct {
+	shares  []share
+	latency float64 // first-byte latency: wires and switches, the slowest branch
+	hops    int
+}
+
+type bfsResult struct {
+	dist  []int32
+	sigma []float64 // number of shortest paths from the root
+}
+
+// search counts shortest paths from v. Only transit vertices forward.
+func (f *Fabric) search(v Vertex) *bfsResult {
+	if r, ok := f.bfs[v]; ok {
+		return r
+	}
+	n := len(f.members)
+	r := &bfsResult{dist: make([]int32, n), sigma: make([]float64, n)}
+	for i := range r.dist {
+		r.dist[i] = -1
+	}
+	r.dist[v], r.sigma[v] = 0, 1
+	queue := []Vertex{v}
+	for i := 0; i < len(queue); i++ {
+		u := queue[i]
+		if u != v && !f.transit[u] {
+			continue
+		}
+		for _, e := range f.adj[u] {
+			w := e.peer
+			switch {
+			case r.dist[w] < 0:
+				r.dist[w] = r.dist[u] + 1
+				r.sigma[w] = r.sigma[u]
+				queue = append(queue, w)
+			case r.dist[w] == r.dist[u]+1:
+				r.sigma[w] += r.sigma[u]
+			}
+		}
+	}
+	f.bfs[v] = r
+	return r
+}
+
+// route returns how a flow from src to dst spreads over channels: over
+// every shortest route of the quotient, each channel carrying the share of
+// routes that cross it.
+func (f *Fabric) route(src, dst Vertex) (*route, error) {
+	if r, ok := f.routes[[2]Vertex{src, dst}]; ok {
+		return r, nil
+	}
+	if src == dst {
+		r := &route{}
+		f.routes[[2]Vertex{src, dst}] = r
+		return r, nil
+	}
+	fs, bs := f.search(src), f.search(dst)
+	d := fs.dist[dst]
+	if d < 0 {
+		return nil, fmt.Errorf("no route from %s to %s", f.Name(src), f.Name(dst))
+	}
+	total := fs.sigma[dst]
+	r := &route{hops: int(d)}
+	lat := map[Vertex]float64{src: 0}
+	level := []Vertex{src}
+	for len(level) > 0 {
+		var next []Vertex
+		for _, u := range level {
+			if u == dst {
+				continue
+			}
+			for _, e := range f.adj[u] {
+				w := e.peer
+				if fs.dist[w] != fs.dist[u]+1 || bs.dist[w] != bs.dist[u]-1 || bs.dist[w] < 0 {
+					continue
+				}
+				if w != dst && !f.transit[w] {
+					continue
+				}
+				r.shares = append(r.shares, share{ch: e.ch, frac: fs.sigma[u] * bs.sigma[w] / total})
+				l := lat[u] + f.chans[e.ch].LatencyS + f.switchLat[u]
+				if old, seen := lat[w]; !seen {
+					lat[w] = l
+					next = append(next, w)
+				} else if l > old {
+					lat[w] = l
+				}
+			}
+		}
+		level = next
+	}
+	r.latency = lat[dst]
+	f.routes[[2]Vertex{src, dst}] = r
+	return r, nil
+}
