@@ -99,7 +99,7 @@ func TestContention(t *testing.T) {
 	if r, _ := f.route(f.Vertex(d(1)), f.Vertex(d(0))); r != nil {
 		lat = sim.FromSeconds(r.latency)
 	}
-	if !near((two[0] - lat).Seconds(), 2*(one[0]-lat).Seconds(), 1e-9) || two[0] != two[1] {
+	if !near((two[0]-lat).Seconds(), 2*(one[0]-lat).Seconds(), 1e-9) || two[0] != two[1] {
 		t.Errorf("incast: %v, want twice %v", two, one)
 	}
 	if disjoint[0] != one[0] || disjoint[1] != one[0] {
@@ -125,7 +125,7 @@ func TestMaxMinStaggered(t *testing.T) {
 	s := sim.New()
 	n := New(f, s)
 	var tShort, tLong sim.Time
-	n.Start(f.Vertex(d(1)), f.Vertex(d(0)), 450e9, func(now sim.Time) { tShort = now })  // 1 s alone
+	n.Start(f.Vertex(d(1)), f.Vertex(d(0)), 450e9, func(now sim.Time) { tShort = now }) // 1 s alone
 	n.Start(f.Vertex(d(2)), f.Vertex(d(0)), 1350e9, func(now sim.Time) { tLong = now }) // 3 s alone
 	s.Run()
 	// Shared: both at 225 GB/s; short done at 2 s, long has 900 GB left
