@@ -1,0 +1,46 @@
+package collective
+
+import (
+	"testing"
+
+	"github.com/cardsea/cardsea/network"
+	"github.com/cardsea/cardsea/topology"
+)
+
+func benchRun(b *testing.B, name string, domains int, pl Placement, op Op, algo Algorithm, bytes float64) {
+	top, err := topology.Load(name, domains)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	var r Result
+	for b.Loop() {
+		f := network.NewFabric(top)
+		g, err := NewGroup(f, pl)
+		if err != nil {
+			b.Fatal(err)
+		}
+		r, err = Run(g, op, algo, bytes, Options{}, false)
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(r.Transfers), "transfers")
+	b.ReportMetric(r.BusBW/1e9, "busbw_GB/s")
+}
+
+// 72-rank ring allreduce of 8 GiB on NVL72 with chunked pipelining.
+func BenchmarkRingAllReduceNVL72_8GiB(b *testing.B) {
+	benchRun(b, "gb200-nvl72", 0, Placement{}, AllReduce, Ring, 8<<30)
+}
+
+// 384-rank uniform alltoall of 1 GiB on CloudMatrix 384: 147,072 flows.
+func BenchmarkAllToAllCM384_1GiB(b *testing.B) {
+	benchRun(b, "cm384", 0, Placement{PerAccel: true}, AllToAll, Direct, 1<<30)
+}
+
+// 1,024-rank ring allreduce of 1 GiB over 128 HGX H100 nodes on a
+// leaf/spine scale-out.
+func BenchmarkRingAllReduceH100x128_1GiB(b *testing.B) {
+	benchRun(b, "hgx-h100", 128, Placement{}, AllReduce, Ring, 1<<30)
+}

@@ -1,0 +1,27 @@
+// Package collective runs NCCL-class collective operations on the network
+// model: each algorithm compiles an operation into a plan (a graph of
+// transfers with dependencies), and an executor runs the plan on a
+// network.Network over the sim kernel, so contention, topology and
+// concurrency all count.
+//
+// Operations: allreduce, allgather, reducescatter, alltoall (uniform or by a
+// per-pair byte matrix), broadcast, reduce, sendrecv, and MoE dispatch and
+// combine. Algorithms: ring (with chunked pipelining), double binary tree,
+// recursive halving-doubling, direct (one-shot), pairwise alltoall, NVLS
+// (in-network reduction on switches that support it) and hierarchical
+// (intra-domain, inter-domain, intra-domain). Auto simulates every
+// algorithm that applies and keeps the fastest.
+//
+// Time model, per operation: the accelerator's op_overhead once (launch,
+// setup, final synchronisation), then for every transfer its step_latency
+// (the alpha term, software hand-off between ranks) before its bytes enter
+// the network, where they move at max-min fair rates and arrive after the
+// route's wire and switch latency. On an ideal fabric (no hop latency, full
+// efficiency, no contention) ring allreduce therefore takes exactly
+// op_overhead + 2(n-1)·alpha + 2(n-1)/n · S/B.
+//
+// Sizes follow nccl-tests: S is the per-rank buffer for allreduce,
+// broadcast and reduce; the total (all ranks') buffer for allgather,
+// reducescatter and alltoall. algbw = S/time and busbw = algbw times the
+// factor of nccl-tests doc/PERFORMANCE.md.
+package collective

@@ -1,0 +1,95 @@
+package collective
+
+import (
+	"fmt"
+
+	"github.com/cardsea/cardsea/network"
+	"github.com/cardsea/cardsea/sim"
+	"github.com/cardsea/cardsea/topology"
+)
+
+// Group is a set of ranks placed on a topology. A rank is an accelerator
+// die (the whole accelerator where it has one die).
+type Group struct {
+	Fabric *network.Fabric
+	Dies   []topology.NodeID
+	verts  []network.Vertex
+	alpha  []sim.Time // step latency of each rank's accelerator
+	domain []int32
+	over   sim.Time
+}
+
+// Placement selects ranks on a topology.
+type Placement struct {
+	// Ranks is how many ranks; 0 means every die.
+	Ranks int
+	// PerServer places one rank on each server (its first die) instead of
+	// filling servers in order.
+	PerServer bool
+	// PerAccel places one rank on each accelerator (its first die), for
+	// multi-die accelerators run as one rank each.
+	PerAccel bool
+	// List names the ranks by die index (topology.Dies order); it overrides
+	// Ranks and PerServer.
+	List []int
+}
+
+// NewGroup places ranks on the fabric's topology.
+func NewGroup(f *network.Fabric, p Placement) (*Group, error) {
+	t := f.Topo
+	all := t.Dies()
+	var dies []topology.NodeID
+	switch {
+	case len(p.List) > 0:
+		seen := map[int]bool{}
+		for _, i := range p.List {
+			if i < 0 || i >= len(all) {
+				return nil, fmt.Errorf("rank list names die %d; %s has dies 0 to %d", i, t.Name, len(all)-1)
+			}
+			if seen[i] {
+				return nil, fmt.Errorf("rank list names die %d twice", i)
+			}
+			seen[i] = true
+			dies = append(dies, all[i])
+		}
+	case p.PerServer, p.PerAccel:
+		last := int32(-1)
+		for _, a := range t.Accels {
+			if p.PerAccel || a.Server != last {
+				dies = append(dies, a.Dies[0])
+				last = a.Server
+			}
+		}
+		if p.Ranks > 0 {
+			if p.Ranks > len(dies) {
+				return nil, fmt.Errorf("%d ranks, one per server or accelerator, but %s has %d", p.Ranks, t.Name, len(dies))
+			}
+			dies = dies[:p.Ranks]
+		}
+	default:
+		n := p.Ranks
+		if n == 0 {
+			n = len(all)
+		}
+		if n > len(all) {
+			return nil, fmt.Errorf("%d ranks, but %s has %d accelerator dies; use --ranks %d or fewer, or --domains to add domains", n, t.Name, len(all), len(all))
+		}
+		dies = all[:n]
+	}
+	if len(dies) < 2 {
+		return nil, fmt.Errorf("a collective needs at least 2 ranks, got %d", len(dies))
+	}
+	g := &Group{Fabric: f, Dies: dies}
+	for _, d := range dies {
+		node := t.Nodes[d]
+		acc := t.Accels[node.Index]
+		g.verts = append(g.verts, f.Vertex(d))
+		g.alpha = append(g.alpha, sim.FromSeconds(acc.Spec.StepLatencyS))
+		g.domain = append(g.domain, acc.Domain)
+		g.over = max(g.over, sim.FromSeconds(acc.Spec.OpOverheadS))
+	}
+	return g, nil
+}
+
+// Size is the number of ranks.
+func (g *Group) Size() int { return len(g.Dies) }

@@ -1,0 +1,108 @@
+package collective
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/cardsea/cardsea/internal/strictyaml"
+)
+
+// Op is a collective operation.
+type Op string
+
+// Operations.
+const (
+	AllReduce     Op = "allreduce"
+	AllGather     Op = "allgather"
+	ReduceScatter Op = "reducescatter"
+	AllToAll      Op = "alltoall"
+	Broadcast     Op = "broadcast"
+	Reduce        Op = "reduce"
+	SendRecv      Op = "sendrecv"
+	MoEDispatch   Op = "moe_dispatch"
+	MoECombine    Op = "moe_combine"
+)
+
+// Ops lists every operation.
+var Ops = []Op{AllReduce, AllGather, ReduceScatter, AllToAll, Broadcast, Reduce, SendRecv, MoEDispatch, MoECombine}
+
+// ParseOp parses an operation name.
+func ParseOp(s string) (Op, error) {
+	for _, o := range Ops {
+		if strings.EqualFold(s, string(o)) {
+			return o, nil
+		}
+	}
+	names := make([]string, len(Ops))
+	for i, o := range Ops {
+		names[i] = string(o)
+	}
+	msg := fmt.Sprintf("unknown op %q", s)
+	if n := strictyaml.Nearest(s, names); n != "" {
+		msg += fmt.Sprintf(" (did you mean %q?)", n)
+	}
+	return "", fmt.Errorf("%s; want one of %s", msg, strings.Join(names, ", "))
+}
+
+// BusFactor is the nccl-tests factor from algorithm bandwidth to bus
+// bandwidth for n ranks.
+func (o Op) BusFactor(n int) float64 {
+	if n < 2 {
+		return 1
+	}
+	switch o {
+	case AllReduce:
+		return 2 * float64(n-1) / float64(n)
+	case AllGather, ReduceScatter, AllToAll, MoEDispatch, MoECombine:
+		return float64(n-1) / float64(n)
+	}
+	return 1
+}
+
+// Algorithm is how an operation is carried out.
+type Algorithm string
+
+// Algorithms.
+const (
+	Auto     Algorithm = "auto"
+	Ring     Algorithm = "ring"
+	Tree     Algorithm = "tree"
+	HalvDoub Algorithm = "hd"
+	Direct   Algorithm = "direct"
+	Pairwise Algorithm = "pairwise"
+	NVLS     Algorithm = "nvls"
+	Hier     Algorithm = "hier"
+)
+
+// Algorithms lists every algorithm name.
+var Algorithms = []Algorithm{Auto, Ring, Tree, HalvDoub, Direct, Pairwise, NVLS, Hier}
+
+// ParseAlgorithm parses an algorithm name.
+func ParseAlgorithm(s string) (Algorithm, error) {
+	for _, a := range Algorithms {
+		if strings.EqualFold(s, string(a)) {
+			return a, nil
+		}
+	}
+	names := make([]string, len(Algorithms))
+	for i, a := range Algorithms {
+		names[i] = string(a)
+	}
+	return "", fmt.Errorf("unknown algorithm %q; want one of %s", s, strings.Join(names, ", "))
+}
+
+// supports lists the algorithms each operation has.
+var supports = map[Op][]Algorithm{
+	AllReduce:     {Ring, Tree, HalvDoub, Direct, NVLS, Hier},
+	AllGather:     {Ring, HalvDoub, Direct, Hier},
+	ReduceScatter: {Ring, HalvDoub, Direct, NVLS, Hier},
+	AllToAll:      {Direct, Pairwise},
+	Broadcast:     {Ring, Tree},
+	Reduce:        {Ring, Tree},
+	SendRecv:      {Direct},
+	MoEDispatch:   {Direct},
+	MoECombine:    {Direct},
+}
+
+// AlgorithmsFor lists the algorithms an operation has, in the order auto tries them.
+func AlgorithmsFor(o Op) []Algorithm { return supports[o] }

@@ -1,0 +1,148 @@
+package collective
+
+import (
+	"fmt"
+
+	"github.com/cardsea/cardsea/network"
+	"github.com/cardsea/cardsea/sim"
+)
+
+// Plan is an operation compiled into transfers with dependencies. Run it
+// with Start; a Plan may be started more than once.
+type Plan struct {
+	Op        Op
+	Algorithm Algorithm
+	Ranks     int
+	// Overhead is paid once before the first transfer (op_overhead).
+	Overhead sim.Time
+
+	xfers []transfer
+	// dependents in CSR form: xfers i's dependents are outList[outStart[i]:outStart[i+1]]
+	outStart []int32
+	outList  []int32
+	edges    [][2]int32 // (from, to) while building
+}
+
+type transfer struct {
+	src, dst network.Vertex
+	bytes    float64
+	alpha    sim.Time // software latency before the bytes enter the network
+	deps     int32
+	join     bool // a synchronisation point: no bytes, no latency
+}
+
+// Transfers is the number of transfers in the plan.
+func (p *Plan) Transfers() int { return len(p.xfers) }
+
+// WireBytes sums the bytes the plan's transfers move.
+func (p *Plan) WireBytes() float64 {
+	var s float64
+	for _, x := range p.xfers {
+		s += x.bytes
+	}
+	return s
+}
+
+// add appends a transfer that waits for deps; it returns its index.
+func (p *Plan) add(src, dst network.Vertex, bytes float64, alpha sim.Time, deps ...int32) int32 {
+	id := int32(len(p.xfers))
+	p.xfers = append(p.xfers, transfer{src: src, dst: dst, bytes: bytes, alpha: alpha})
+	for _, d := range deps {
+		if d >= 0 {
+			p.edges = append(p.edges, [2]int32{d, id})
+			p.xfers[id].deps++
+		}
+	}
+	return id
+}
+
+// join appends a synchronisation point that waits for every one of deps.
+func (p *Plan) join(deps []int32) int32 {
+	id := p.add(0, 0, 0, 0, deps...)
+	p.xfers[id].join = true
+	return id
+}
+
+// seal builds the dependents index; builders call it last.
+func (p *Plan) seal() {
+	p.outStart = make([]int32, len(p.xfers)+1)
+	for _, e := range p.edges {
+		p.outStart[e[0]+1]++
+	}
+	for i := range p.xfers {
+		p.outStart[i+1] += p.outStart[i]
+	}
+	p.outList = make([]int32, len(p.edges))
+	fill := append([]int32(nil), p.outStart[:len(p.xfers)]...)
+	for _, e := range p.edges {
+		p.outList[fill[e[0]]] = e[1]
+		fill[e[0]]++
+	}
+	p.edges = nil
+}
+
+// Start runs the plan on net from now; done runs when the last transfer
+// has arrived.
+func (p *Plan) Start(net *network.Network, s *sim.Simulator, done func(now sim.Time)) error {
+	if p.outStart == nil {
+		p.seal()
+	}
+	x := &execution{p: p, net: net, sim: s, done: done, left: len(p.xfers), deps: make([]int32, len(p.xfers))}
+	for i, t := range p.xfers {
+		x.deps[i] = t.deps
+	}
+	if len(p.xfers) == 0 {
+		s.Schedule(s.Now()+p.Overhead, done)
+		return nil
+	}
+	s.Schedule(s.Now()+p.Overhead, func(now sim.Time) {
+		for i, t := range p.xfers {
+			if t.deps == 0 {
+				x.ready(int32(i), now)
+			}
+		}
+	})
+	return nil
+}
+
+type execution struct {
+	p    *Plan
+	net  *network.Network
+	sim  *sim.Simulator
+	done func(now sim.Time)
+	deps []int32
+	left int
+	err  error
+}
+
+// ready starts transfer i after its software latency.
+func (x *execution) ready(i int32, now sim.Time) {
+	t := &x.p.xfers[i]
+	if t.join {
+		x.finished(i, now)
+		return
+	}
+	start := func(now sim.Time) {
+		if _, err := x.net.Start(t.src, t.dst, t.bytes, func(now sim.Time) { x.finished(i, now) }); err != nil && x.err == nil {
+			x.err = fmt.Errorf("%s %s: %w", x.p.Op, x.p.Algorithm, err)
+		}
+	}
+	if t.alpha > 0 {
+		x.sim.Schedule(now+t.alpha, start)
+	} else {
+		start(now)
+	}
+}
+
+func (x *execution) finished(i int32, now sim.Time) {
+	x.left--
+	for _, j := range x.p.outList[x.p.outStart[i]:x.p.outStart[i+1]] {
+		x.deps[j]--
+		if x.deps[j] == 0 {
+			x.ready(j, now)
+		}
+	}
+	if x.left == 0 && x.done != nil {
+		x.done(now)
+	}
+}

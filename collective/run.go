@@ -1,0 +1,154 @@
+package collective
+
+import (
+	"errors"
+	"fmt"
+	"math"
+
+	"github.com/cardsea/cardsea/network"
+	"github.com/cardsea/cardsea/sim"
+)
+
+// Result is one simulated operation, nccl-tests style, in SI units.
+type Result struct {
+	Op        Op
+	Algorithm Algorithm
+	Ranks     int
+	SizeBytes float64
+	TimeS     float64
+	// AlgBW is SizeBytes/TimeS; BusBW is AlgBW times the op's bus factor.
+	AlgBW, BusBW float64
+	// WireBytes is what crossed links: every byte counted on every hop.
+	WireBytes float64
+	// PeakLinkUtil is the highest load/capacity of any channel;
+	// MeanLinkBusy the mean fraction of the run that used channels were busy.
+	PeakLinkUtil, MeanLinkBusy float64
+	// Transfers in the plan.
+	Transfers int
+	// Links holds per-channel statistics when asked for.
+	Links []LinkStat
+}
+
+// LinkStat is one channel's use during a run.
+type LinkStat struct {
+	Name              string
+	CapacityBytesPerS float64
+	Bytes             float64
+	BusyS             float64
+	PeakUtil          float64
+}
+
+// Job is one operation to run, possibly alongside others.
+type Job struct {
+	Group     *Group
+	Op        Op
+	Algorithm Algorithm // not Auto
+	Bytes     float64
+	Options   Options
+	// Start is when the job begins (simulated seconds from 0).
+	Start float64
+}
+
+// RunJobs runs jobs together on one network, so that they contend, and
+// returns a result per job. withLinks adds per-channel statistics (of the
+// whole run) to every result.
+func RunJobs(f *network.Fabric, jobs []Job, withLinks bool) ([]Result, error) {
+	s := sim.New()
+	net := network.New(f, s)
+	res := make([]Result, len(jobs))
+	plans := make([]*Plan, len(jobs))
+	ends := make([]sim.Time, len(jobs))
+	for i, j := range jobs {
+		if j.Group.Fabric != f {
+			return nil, errors.New("collective: a job's group is on another fabric")
+		}
+		p, err := Compile(j.Group, j.Op, j.Algorithm, j.Bytes, j.Options)
+		if err != nil {
+			return nil, err
+		}
+		plans[i] = p
+		i, at := i, sim.FromSeconds(j.Start)
+		var startErr error
+		s.Schedule(at, func(sim.Time) {
+			startErr = p.Start(net, s, func(now sim.Time) { ends[i] = now })
+		})
+		if startErr != nil {
+			return nil, startErr
+		}
+	}
+	s.Run()
+	stats := net.Stats()
+	var peak, busy float64
+	used := 0
+	end := sim.Time(0)
+	for _, e := range ends {
+		end = max(end, e)
+	}
+	var links []LinkStat
+	var wire float64
+	for c, st := range stats {
+		wire += st.Bytes
+		if st.Bytes == 0 {
+			continue
+		}
+		used++
+		peak = math.Max(peak, st.PeakUtil)
+		if end > 0 {
+			busy += st.Busy.Seconds() / end.Seconds()
+		}
+		if withLinks {
+			ch := f.Channels()[c]
+			links = append(links, LinkStat{Name: f.ChannelName(c), CapacityBytesPerS: ch.BytesPerS, Bytes: st.Bytes, BusyS: st.Busy.Seconds(), PeakUtil: st.PeakUtil})
+		}
+	}
+	if used > 0 {
+		busy /= float64(used)
+	}
+	for i, j := range jobs {
+		t := (ends[i] - sim.FromSeconds(j.Start)).Seconds()
+		if ends[i] == 0 && plans[i].Transfers() > 0 {
+			return nil, fmt.Errorf("collective: %s %s never finished (a route is missing)", j.Op, j.Algorithm)
+		}
+		r := Result{Op: j.Op, Algorithm: j.Algorithm, Ranks: j.Group.Size(), SizeBytes: j.Bytes, TimeS: t,
+			Transfers: plans[i].Transfers(), WireBytes: wire, PeakLinkUtil: peak, MeanLinkBusy: busy, Links: links}
+		if t > 0 {
+			r.AlgBW = j.Bytes / t
+			r.BusBW = r.AlgBW * j.Op.BusFactor(r.Ranks)
+		}
+		res[i] = r
+	}
+	return res, nil
+}
+
+// Run simulates one operation alone. With Auto it simulates every
+// algorithm the operation has that the topology can run and returns the
+// fastest (Result.Algorithm says which).
+func Run(g *Group, op Op, algo Algorithm, bytes float64, o Options, withLinks bool) (Result, error) {
+	if algo != Auto {
+		r, err := RunJobs(g.Fabric, []Job{{Group: g, Op: op, Algorithm: algo, Bytes: bytes, Options: o}}, withLinks)
+		if err != nil {
+			return Result{}, err
+		}
+		return r[0], nil
+	}
+	var best Result
+	found := false
+	var errs []error
+	for _, a := range AlgorithmsFor(op) {
+		if _, err := Compile(g, op, a, bytes, o); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		r, err := Run(g, op, a, bytes, o, withLinks)
+		if err != nil {
+			return Result{}, err
+		}
+		if !found || r.TimeS < best.TimeS {
+			best, found = r, true
+		}
+	}
+	if !found {
+		return Result{}, fmt.Errorf("no algorithm can run %s here: %w", op, errors.Join(errs...))
+	}
+	return best, nil
+}
