@@ -133,9 +133,9 @@ func (p *Plan) ring(g *Group, ranks []int, steps int, block float64, chunks int,
 				}
 				switch {
 				case c > 0:
-					deps[1] = id(k, i, c-1)
+					deps[1] = afterSent(id(k, i, c-1))
 				case k > 0:
-					deps[1] = id(k-1, i, chunks-1)
+					deps[1] = afterSent(id(k-1, i, chunks-1))
 				}
 				if k == 0 && c == 0 {
 					deps[2] = start
@@ -163,7 +163,7 @@ func (p *Plan) chain(g *Group, order []int, bytes float64, chunks int) {
 				deps[0] = id(i-1, c)
 			}
 			if c > 0 {
-				deps[1] = id(i, c-1)
+				deps[1] = afterSent(id(i, c-1))
 			}
 			p.add(g.verts[order[i]], g.verts[order[i+1]], bytes/float64(chunks), firstChunk(c, g.alpha[order[i]]), deps[:]...)
 		}
@@ -199,7 +199,7 @@ func (p *Plan) tree(g *Group, order []int, bytes float64, chunks int, up, down b
 					deps = append(deps, upID[ch*chunks+c])
 				}
 				if c > 0 {
-					deps = append(deps, upID[i*chunks+c-1])
+					deps = append(deps, afterSent(upID[i*chunks+c-1]))
 				}
 				upID[i*chunks+c] = p.add(g.verts[order[i]], g.verts[order[(i-1)/2]], chunk, firstChunk(c, g.alpha[order[i]]), deps...)
 			}
@@ -218,7 +218,7 @@ func (p *Plan) tree(g *Group, order []int, bytes float64, chunks int, up, down b
 					deps = append(deps, downID[par*chunks+c])
 				}
 				if c > 0 {
-					deps = append(deps, downID[i*chunks+c-1])
+					deps = append(deps, afterSent(downID[i*chunks+c-1]))
 				}
 				downID[i*chunks+c] = p.add(g.verts[order[par]], g.verts[order[i]], chunk, firstChunk(c, g.alpha[order[par]]), deps...)
 			}
@@ -345,12 +345,12 @@ func (p *Plan) nvls(g *Group, op Op, bytes float64, chunks int) error {
 	ups := make([]int32, n)
 	for c := range chunks {
 		for i := range n {
-			ups[i] = p.add(g.verts[i], sw, upBytes, firstChunk(c, g.alpha[i]), prevUp[i])
+			ups[i] = p.add(g.verts[i], sw, upBytes, firstChunk(c, g.alpha[i]), afterSent(prevUp[i]))
 			prevUp[i] = ups[i]
 		}
 		j := p.join(ups)
 		for i := range n {
-			prevDown[i] = p.add(sw, g.verts[i], downBytes, 0, j, prevDown[i])
+			prevDown[i] = p.add(sw, g.verts[i], downBytes, 0, j, afterSent(prevDown[i]))
 		}
 	}
 	return nil

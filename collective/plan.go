@@ -18,9 +18,22 @@ type Plan struct {
 
 	xfers []transfer
 	// dependents in CSR form: xfers i's dependents are outList[outStart[i]:outStart[i+1]]
-	outStart []int32
-	outList  []int32
-	edges    [][2]int32 // (from, to) while building
+	outStart  []int32
+	outList   []int32
+	sentStart []int32 // dependents that wait only for the bytes to leave
+	sentList  []int32
+	edges     [][2]int32 // (from, to) while building
+	sentEdges [][2]int32
+}
+
+// afterSent marks a dependency on transfer d having left its source rather
+// than having arrived: a rank streams its next chunk as soon as the last
+// one is on the wire.
+func afterSent(d int32) int32 {
+	if d < 0 {
+		return -1
+	}
+	return -2 - d
 }
 
 type transfer struct {
@@ -48,8 +61,12 @@ func (p *Plan) add(src, dst network.Vertex, bytes float64, alpha sim.Time, deps 
 	id := int32(len(p.xfers))
 	p.xfers = append(p.xfers, transfer{src: src, dst: dst, bytes: bytes, alpha: alpha})
 	for _, d := range deps {
-		if d >= 0 {
+		switch {
+		case d >= 0:
 			p.edges = append(p.edges, [2]int32{d, id})
+			p.xfers[id].deps++
+		case d <= -2:
+			p.sentEdges = append(p.sentEdges, [2]int32{-2 - d, id})
 			p.xfers[id].deps++
 		}
 	}
@@ -63,22 +80,28 @@ func (p *Plan) join(deps []int32) int32 {
 	return id
 }
 
-// seal builds the dependents index; builders call it last.
+// seal builds the dependents indexes; builders call it last.
 func (p *Plan) seal() {
-	p.outStart = make([]int32, len(p.xfers)+1)
-	for _, e := range p.edges {
-		p.outStart[e[0]+1]++
+	p.outStart, p.outList = csr(len(p.xfers), p.edges)
+	p.sentStart, p.sentList = csr(len(p.xfers), p.sentEdges)
+	p.edges, p.sentEdges = nil, nil
+}
+
+func csr(n int, edges [][2]int32) (start, list []int32) {
+	start = make([]int32, n+1)
+	for _, e := range edges {
+		start[e[0]+1]++
 	}
-	for i := range p.xfers {
-		p.outStart[i+1] += p.outStart[i]
+	for i := range n {
+		start[i+1] += start[i]
 	}
-	p.outList = make([]int32, len(p.edges))
-	fill := append([]int32(nil), p.outStart[:len(p.xfers)]...)
-	for _, e := range p.edges {
-		p.outList[fill[e[0]]] = e[1]
+	list = make([]int32, len(edges))
+	fill := append([]int32(nil), start[:n]...)
+	for _, e := range edges {
+		list[fill[e[0]]] = e[1]
 		fill[e[0]]++
 	}
-	p.edges = nil
+	return start, list
 }
 
 // Start runs the plan on net from now; done runs when the last transfer
@@ -123,7 +146,8 @@ func (x *execution) ready(i int32, now sim.Time) {
 		return
 	}
 	start := func(now sim.Time) {
-		if _, err := x.net.Start(t.src, t.dst, t.bytes, func(now sim.Time) { x.finished(i, now) }); err != nil && x.err == nil {
+		sent := func(now sim.Time) { x.release(x.p.sentStart, x.p.sentList, i, now) }
+		if _, err := x.net.Start(t.src, t.dst, t.bytes, sent, func(now sim.Time) { x.finished(i, now) }); err != nil && x.err == nil {
 			x.err = fmt.Errorf("%s %s: %w", x.p.Op, x.p.Algorithm, err)
 		}
 	}
@@ -136,13 +160,21 @@ func (x *execution) ready(i int32, now sim.Time) {
 
 func (x *execution) finished(i int32, now sim.Time) {
 	x.left--
-	for _, j := range x.p.outList[x.p.outStart[i]:x.p.outStart[i+1]] {
+	if x.p.xfers[i].join {
+		x.release(x.p.sentStart, x.p.sentList, i, now)
+	}
+	x.release(x.p.outStart, x.p.outList, i, now)
+	if x.left == 0 && x.done != nil {
+		x.done(now)
+	}
+}
+
+// release counts down the dependents of transfer i in one index.
+func (x *execution) release(start, list []int32, i int32, now sim.Time) {
+	for _, j := range list[start[i]:start[i+1]] {
 		x.deps[j]--
 		if x.deps[j] == 0 {
 			x.ready(j, now)
 		}
-	}
-	if x.left == 0 && x.done != nil {
-		x.done(now)
 	}
 }

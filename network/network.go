@@ -44,6 +44,7 @@ type flow struct {
 	remaining float64 // bytes
 	rate      float64 // bytes/s
 	last      sim.Time
+	sent      func(now sim.Time)
 	done      func(now sim.Time)
 	ev        sim.EventID
 	live      bool
@@ -71,11 +72,11 @@ func New(f *Fabric, s *sim.Simulator) *Network {
 	}
 }
 
-// Start begins a flow of bytes from src to dst now. done runs when the
-// last byte has arrived: when the flow has drained at its max-min fair rate
-// and the route's first-byte latency has passed. A zero-byte flow takes the
-// latency alone.
-func (n *Network) Start(src, dst Vertex, bytes float64, done func(now sim.Time)) (FlowID, error) {
+// Start begins a flow of bytes from src to dst now. sent, if not nil,
+// runs when the last byte has left the source (the flow has drained at its
+// max-min fair rate); done runs when it has arrived, the route's first-byte
+// latency later. A zero-byte flow takes the latency alone.
+func (n *Network) Start(src, dst Vertex, bytes float64, sent, done func(now sim.Time)) (FlowID, error) {
 	r, err := n.Fabric.route(src, dst)
 	if err != nil {
 		return -1, err
@@ -90,7 +91,7 @@ func (n *Network) Start(src, dst Vertex, bytes float64, done func(now sim.Time))
 		n.flowMark = append(n.flowMark, false)
 	}
 	now := n.sim.Now()
-	n.flows[id] = flow{route: r, remaining: bytes, last: now, done: done, live: true}
+	n.flows[id] = flow{route: r, remaining: bytes, last: now, sent: sent, done: done, live: true}
 	if bytes <= 0 || len(r.shares) == 0 {
 		n.finish(id, now)
 		return id, nil
@@ -246,10 +247,13 @@ func (n *Network) drained(id FlowID, now sim.Time) {
 // finish reports a flow after its route latency and recycles its ID.
 func (n *Network) finish(id FlowID, now sim.Time) {
 	f := &n.flows[id]
+	if f.sent != nil {
+		f.sent(now)
+	}
 	done := f.done
 	lat := sim.FromSeconds(f.route.latency)
 	f.live = false
-	f.done = nil
+	f.sent, f.done = nil, nil
 	n.free = append(n.free, id)
 	if done != nil {
 		n.sim.Schedule(now+lat, done)

@@ -52,7 +52,7 @@ func run(t testing.TB, f *Fabric, pairs [][2]topology.NodeID, bytes float64) []s
 	done := make([]sim.Time, len(pairs))
 	for i, p := range pairs {
 		i := i
-		if _, err := n.Start(f.Vertex(p[0]), f.Vertex(p[1]), bytes, func(now sim.Time) { done[i] = now }); err != nil {
+		if _, err := n.Start(f.Vertex(p[0]), f.Vertex(p[1]), bytes, nil, func(now sim.Time) { done[i] = now }); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -125,8 +125,8 @@ func TestMaxMinStaggered(t *testing.T) {
 	s := sim.New()
 	n := New(f, s)
 	var tShort, tLong sim.Time
-	n.Start(f.Vertex(d(1)), f.Vertex(d(0)), 450e9, func(now sim.Time) { tShort = now }) // 1 s alone
-	n.Start(f.Vertex(d(2)), f.Vertex(d(0)), 1350e9, func(now sim.Time) { tLong = now }) // 3 s alone
+	n.Start(f.Vertex(d(1)), f.Vertex(d(0)), 450e9, nil, func(now sim.Time) { tShort = now }) // 1 s alone
+	n.Start(f.Vertex(d(2)), f.Vertex(d(0)), 1350e9, nil, func(now sim.Time) { tLong = now }) // 3 s alone
 	s.Run()
 	// Shared: both at 225 GB/s; short done at 2 s, long has 900 GB left
 	// at 450 GB/s: 2 s more.
@@ -149,8 +149,7 @@ func TestIncrementalMatchesReference(t *testing.T) {
 		s := sim.New()
 		n := New(f, s)
 		checks := 0
-		var check func(now sim.Time)
-		check = func(now sim.Time) {
+		check := func(now sim.Time) {
 			var live []FlowID
 			for id := range n.flows {
 				if n.flows[id].live && n.flows[id].remaining > 0 {
@@ -173,7 +172,7 @@ func TestIncrementalMatchesReference(t *testing.T) {
 			at := sim.Time(r.IntN(20)) * sim.Microsecond
 			bytes := float64(1+r.IntN(100)) * 1e5
 			s.Schedule(at, func(sim.Time) {
-				n.Start(f.Vertex(a), f.Vertex(b), bytes, func(now sim.Time) {})
+				n.Start(f.Vertex(a), f.Vertex(b), bytes, nil, func(now sim.Time) {})
 			})
 			_ = i
 		}
