@@ -332,7 +332,16 @@ func (p *Plan) nvls(g *Group, op Op, bytes float64, chunks int) error {
 			g.Fabric.Topo.Name, g.Fabric.Name(sw))
 	}
 	n := g.Size()
-	upBytes := bytes / float64(chunks) / eff
+	// Switch reduction runs at eff times the raw port rate; the channels
+	// already carry the link's protocol efficiency, so scale the bytes by
+	// the ratio of the two.
+	linkEff := 1.0
+	for _, c := range g.Fabric.Channels() {
+		if c.From == g.verts[0] && c.To == sw && c.RawBytesPerS > 0 {
+			linkEff = c.BytesPerS / c.RawBytesPerS
+		}
+	}
+	upBytes := bytes / float64(chunks) * linkEff / eff
 	downBytes := upBytes
 	if op == ReduceScatter {
 		downBytes /= float64(n)

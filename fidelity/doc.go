@@ -1,0 +1,11 @@
+// Package fidelity runs the published measurements the project holds
+// (package validation) against the simulator and reports, case by case and
+// point by point, the measured figure, the simulated one, the relative
+// error and whether it lies within the case's tolerance. It is how users
+// see how far to trust each preset (`cardsea validate`), and the tests of
+// this package are the model's acceptance tests.
+//
+// Nothing here tunes the model: each case is mapped onto its preset and
+// workload as the source describes it, and the preset's figures are the
+// ones every other run uses.
+package fidelity

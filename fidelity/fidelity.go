@@ -1,0 +1,170 @@
+package fidelity
+
+import (
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/cardsea/cardsea/collective"
+	"github.com/cardsea/cardsea/network"
+	"github.com/cardsea/cardsea/topology"
+	"github.com/cardsea/cardsea/validation"
+)
+
+// Row is one compared figure.
+type Row struct {
+	Case      string // "C01"
+	Preset    string // topology the case runs on
+	Point     string // what was measured: "busbw 1GiB", "dispatch EP8"
+	Unit      string // unit of Measured and Simulated: "GB/s", "us"
+	Measured  float64
+	Simulated float64
+	Tolerance float64
+	// Status is "pass", "fail", or "pending: why" for a case cardsea
+	// cannot simulate yet.
+	Status string
+}
+
+// Error is the relative error |sim - measured| / measured.
+func (r Row) Error() float64 {
+	if r.Measured == 0 {
+		return 0
+	}
+	return math.Abs(r.Simulated-r.Measured) / r.Measured
+}
+
+// Run compares every case and returns the rows in case order.
+func Run() ([]Row, error) {
+	set, err := validation.Load()
+	if err != nil {
+		return nil, err
+	}
+	var rows []Row
+	for i := range set.Collectives {
+		c := &set.Collectives[i]
+		rs, err := collectiveCase(c)
+		if err != nil {
+			return nil, fmt.Errorf("case %s: %w", c.ID, err)
+		}
+		rows = append(rows, rs...)
+	}
+	for _, c := range set.Inference {
+		rows = append(rows, Row{Case: c.ID, Preset: preset(c.PresetHint), Point: "inference", Status: "pending: LLM inference is not simulated yet"})
+	}
+	for _, c := range set.Power {
+		rows = append(rows, Row{Case: c.ID, Point: "power", Status: "pending: activity-based power is not simulated yet"})
+	}
+	return rows, nil
+}
+
+func preset(hint string) string {
+	f := strings.Fields(hint)
+	if len(f) == 0 {
+		return ""
+	}
+	return strings.TrimSuffix(f[0], ",")
+}
+
+// env is a preset's fabric, built once per case.
+type env struct {
+	name string
+	top  *topology.Topology
+	fab  *network.Fabric
+}
+
+func load(name string, domains int) (*env, error) {
+	t, err := topology.Load(name, domains)
+	if err != nil {
+		return nil, err
+	}
+	return &env{name: name, top: t, fab: network.NewFabric(t)}, nil
+}
+
+func (e *env) group(ranks int) (*collective.Group, error) {
+	return collective.NewGroup(e.fab, collective.Placement{Ranks: ranks})
+}
+
+func pass(r *Row) {
+	switch {
+	case r.Status != "":
+	case r.Error() <= r.Tolerance:
+		r.Status = "pass"
+	default:
+		r.Status = "fail"
+	}
+}
+
+// collectiveCase maps one collective case onto its preset and runs it.
+func collectiveCase(c *validation.CollectiveCase) ([]Row, error) {
+	name := preset(c.PresetHint)
+	switch c.Op {
+	case "allreduce", "reducescatter", "allgather", "alltoall":
+		return busbwCase(c, name)
+	case "moe_dispatch_combine":
+		return moeCase(c, name)
+	}
+	if c.ID == "C23" {
+		return ubCase(c, name)
+	}
+	return []Row{{Case: c.ID, Preset: name, Point: "-", Status: "pending: no measured points to compare (context only)"}}, nil
+}
+
+// busbwCase compares nccl-tests bus bandwidth by size (or by rank count).
+func busbwCase(c *validation.CollectiveCase, name string) ([]Row, error) {
+	e, err := load(name, 0)
+	if err != nil {
+		return nil, err
+	}
+	op, err := collective.ParseOp(c.Op)
+	if err != nil {
+		return nil, err
+	}
+	algo := collective.Auto
+	if c.Algorithm != "" {
+		if algo, err = collective.ParseAlgorithm(c.Algorithm); err != nil {
+			return nil, err
+		}
+	}
+	var rows []Row
+	run := func(ranks int, algo collective.Algorithm, size float64, label string, measured, tol float64) error {
+		g, err := e.group(ranks)
+		if err != nil {
+			return err
+		}
+		r, err := collective.Run(g, op, algo, size, collective.Options{}, false)
+		if err != nil {
+			return err
+		}
+		row := Row{Case: c.ID, Preset: name, Point: label, Unit: "GB/s", Measured: measured, Simulated: r.BusBW / 1e9, Tolerance: tol}
+		pass(&row)
+		rows = append(rows, row)
+		return nil
+	}
+	ranks := c.Ranks
+	if ranks == 0 {
+		ranks = e.top.Accels[0].Spec.Dies * len(e.top.Accels)
+	}
+	for _, p := range c.Points {
+		size := p.SizeBytes
+		label := fmt.Sprintf("busbw %s", p.Key)
+		if !p.HasSize() {
+			size = 8 << 30 // "large": the plateau
+			label = fmt.Sprintf("busbw %s (8GiB)", p.Key)
+		}
+		if err := run(ranks, algo, size, label, p.Value(), c.Tolerance.For(size)); err != nil {
+			return nil, err
+		}
+	}
+	for _, s := range c.Series {
+		a, err := collective.ParseAlgorithm(s.Name)
+		if err != nil {
+			return nil, err
+		}
+		for _, rp := range s.Points {
+			if err := run(rp.Ranks, a, 4<<30, fmt.Sprintf("busbw %s %d ranks 4GiB", s.Name, rp.Ranks), rp.Value, c.Tolerance.For(4<<30)); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return rows, nil
+}
