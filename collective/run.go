@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"sort"
 
 	"github.com/cardsea/cardsea/network"
 	"github.com/cardsea/cardsea/sim"
@@ -131,24 +132,70 @@ func Run(g *Group, op Op, algo Algorithm, bytes float64, o Options, withLinks bo
 		}
 		return r[0], nil
 	}
-	var best Result
-	found := false
+	// Compile every algorithm that applies, bound each from below by the
+	// busiest rank's bytes over its egress capacity, and simulate them in
+	// order of that bound, skipping any whose bound cannot beat the best
+	// time found: the result is the same as simulating all of them.
+	type cand struct {
+		algo  Algorithm
+		bound float64
+	}
+	var cands []cand
 	var errs []error
 	for _, a := range AlgorithmsFor(op) {
-		if _, err := Compile(g, op, a, bytes, o); err != nil {
+		p, err := Compile(g, op, a, bytes, o)
+		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
-		r, err := Run(g, op, a, bytes, o, withLinks)
+		cands = append(cands, cand{a, p.lowerBound(g.Fabric)})
+	}
+	if len(cands) == 0 {
+		return Result{}, fmt.Errorf("no algorithm can run %s here: %w", op, errors.Join(errs...))
+	}
+	sort.SliceStable(cands, func(i, j int) bool { return cands[i].bound < cands[j].bound })
+	var best Result
+	found := false
+	for _, c := range cands {
+		if found && c.bound >= best.TimeS {
+			continue
+		}
+		r, err := Run(g, op, c.algo, bytes, o, withLinks)
 		if err != nil {
 			return Result{}, err
 		}
-		if !found || r.TimeS < best.TimeS {
+		if !found || r.TimeS < best.TimeS || (r.TimeS == best.TimeS && algoIndex(op, r.Algorithm) < algoIndex(op, best.Algorithm)) {
 			best, found = r, true
 		}
 	}
-	if !found {
-		return Result{}, fmt.Errorf("no algorithm can run %s here: %w", op, errors.Join(errs...))
-	}
 	return best, nil
+}
+
+func algoIndex(op Op, a Algorithm) int {
+	for i, b := range supports[op] {
+		if a == b {
+			return i
+		}
+	}
+	return len(supports[op])
+}
+
+// lowerBound is a time the plan cannot beat: the operation overhead plus
+// the most loaded channel's bytes over its capacity.
+func (p *Plan) lowerBound(f *network.Fabric) float64 {
+	load := make([]float64, len(f.Channels()))
+	for _, x := range p.xfers {
+		if !x.join && x.bytes > 0 {
+			if err := f.AddLoad(load, x.src, x.dst, x.bytes); err != nil {
+				return math.Inf(1) // unroutable: let the run report it
+			}
+		}
+	}
+	worst := 0.0
+	for c, ch := range f.Channels() {
+		if ch.BytesPerS > 0 {
+			worst = math.Max(worst, load[c]/ch.BytesPerS)
+		}
+	}
+	return p.Overhead.Seconds() + worst
 }

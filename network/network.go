@@ -47,6 +47,7 @@ type flow struct {
 	sent      func(now sim.Time)
 	done      func(now sim.Time)
 	ev        sim.EventID
+	scheduled bool // ev is the pending drain event
 	live      bool
 }
 
@@ -99,11 +100,62 @@ func (n *Network) Start(src, dst Vertex, bytes float64, sent, done func(now sim.
 	n.active++
 	for _, s := range r.shares {
 		n.chFlows[s.ch] = append(n.chFlows[s.ch], id)
+	}
+	if n.startFast(id, now) {
+		return id, nil
+	}
+	for _, s := range r.shares {
 		n.markDirty(s.ch)
 	}
 	n.newFlows = append(n.newFlows, id)
 	n.requestSolve()
 	return id, nil
+}
+
+// slack is the relative tolerance of saturation tests.
+const slack = 1e-9
+
+// startFast gives a new flow its max-min rate without a solve when that
+// leaves every other rate unchanged: the flow takes the spare capacity of
+// its route, and on the channels it fills no other flow runs faster than
+// it. Every other flow keeps its bottleneck, so the allocation stays
+// max-min fair.
+func (n *Network) startFast(id FlowID, now sim.Time) bool {
+	f := &n.flows[id]
+	chans := n.Fabric.chans
+	r := math.Inf(1)
+	for _, s := range f.route.shares {
+		r = math.Min(r, (chans[s.ch].BytesPerS-n.load[s.ch])/s.frac)
+	}
+	if !(r > 0) || math.IsInf(r, 1) {
+		return false
+	}
+	for _, s := range f.route.shares {
+		if (chans[s.ch].BytesPerS-n.load[s.ch])/s.frac > r*(1+slack) {
+			continue // not filled by this flow
+		}
+		for _, g := range n.chFlows[s.ch] {
+			if g != id && n.flows[g].rate > r*(1+slack) {
+				return false
+			}
+		}
+	}
+	for _, s := range f.route.shares {
+		n.account(s.ch, now)
+		n.load[s.ch] += s.frac * r
+		n.peak(s.ch)
+	}
+	f.rate = r
+	f.scheduled = true
+	f.ev = n.sim.Schedule(now+sim.FromSeconds(f.remaining/r), func(t sim.Time) { n.drained(id, t) })
+	n.Rated++
+	return true
+}
+
+func (n *Network) peak(c int32) {
+	if u := n.load[c] / n.Fabric.chans[c].BytesPerS; u > n.stats[c].PeakUtil {
+		n.stats[c].PeakUtil = u
+	}
 }
 
 // Active is the number of flows still moving bytes.
@@ -194,12 +246,18 @@ func (n *Network) solve(now sim.Time) {
 	rates := n.solver.solve(n, comp, chans)
 	for i, id := range comp {
 		f := &n.flows[id]
-		f.rate = rates[i]
 		n.flowMark[id] = false
+		if rates[i] == f.rate && f.scheduled {
+			// Same rate: the drain time already scheduled still holds.
+			continue
+		}
+		f.rate = rates[i]
 		n.sim.Cancel(f.ev)
+		f.scheduled = false
 		if f.rate <= 0 {
 			continue // starved (cannot happen with positive capacities)
 		}
+		f.scheduled = true
 		rem := math.Max(f.remaining, 0)
 		fid := id
 		f.ev = n.sim.Schedule(now+sim.FromSeconds(rem/f.rate), func(t sim.Time) { n.drained(fid, t) })
@@ -215,32 +273,50 @@ func (n *Network) solve(now sim.Time) {
 		}
 	}
 	for _, c := range chans {
-		if u := n.load[c] / n.Fabric.chans[c].BytesPerS; u > n.stats[c].PeakUtil {
-			n.stats[c].PeakUtil = u
-		}
+		n.peak(c)
 	}
 	n.compFl, n.compCh = comp, chans
 }
 
 // drained is a flow's last byte leaving: free its channels now, report it
 // after the route latency.
+//
+// Other rates can only change where the flow leaves a saturated channel
+// that other flows share; when it leaves none, no solve is needed.
 func (n *Network) drained(id FlowID, now sim.Time) {
 	f := &n.flows[id]
 	f.remaining = 0
-	f.rate = 0
+	f.scheduled = false
 	n.active--
+	resolve := false
 	for _, s := range f.route.shares {
-		list := n.chFlows[s.ch]
+		c := s.ch
+		list := n.chFlows[c]
 		for i, g := range list {
 			if g == id {
 				list[i] = list[len(list)-1]
-				n.chFlows[s.ch] = list[:len(list)-1]
+				n.chFlows[c] = list[:len(list)-1]
 				break
 			}
 		}
-		n.markDirty(s.ch)
+		n.account(c, now)
+		saturated := n.load[c] >= n.Fabric.chans[c].BytesPerS*(1-slack)
+		if len(n.chFlows[c]) == 0 {
+			n.load[c] = 0
+		} else {
+			n.load[c] -= s.frac * f.rate
+		}
+		if saturated && len(n.chFlows[c]) > 0 {
+			resolve = true
+		}
 	}
-	n.requestSolve()
+	f.rate = 0
+	if resolve {
+		for _, s := range f.route.shares {
+			n.markDirty(s.ch)
+		}
+		n.requestSolve()
+	}
 	n.finish(id, now)
 }
 

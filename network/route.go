@@ -104,3 +104,17 @@ func (f *Fabric) route(src, dst Vertex) (*route, error) {
 	f.routes[[2]Vertex{src, dst}] = r
 	return r, nil
 }
+
+// AddLoad adds to load (indexed by channel) the bytes a transfer from src
+// to dst puts on every channel of its route. Summed over a plan and divided
+// by capacity it bounds the plan's time from below.
+func (f *Fabric) AddLoad(load []float64, src, dst Vertex, bytes float64) error {
+	r, err := f.route(src, dst)
+	if err != nil {
+		return err
+	}
+	for _, s := range r.shares {
+		load[s.ch] += bytes * s.frac
+	}
+	return nil
+}

@@ -36,6 +36,8 @@ func commands() []command {
 	return []command{
 		{"demo", "compare CloudMatrix 384, GB200 NVL72 and HGX H20 side by side", runDemo},
 		{"topo", "list the built-in topologies or show them: devices, bandwidth, power", runTopo},
+		{"collective", "simulate a collective (allreduce, alltoall, ...) over a size sweep, nccl-tests style", runCollective},
+		{"validate", "compare the simulator with published measurements, case by case", runValidate},
 		{"version", "print the version", runVersion},
 		{"help", "show help for a command", nil},
 	}
@@ -104,6 +106,9 @@ Examples:
   cardsea topo show cm384                 CloudMatrix 384: devices, bandwidth, power
   cardsea topo show gb200-nvl72 --domains 20 --format json
                                           20 NVL72 racks joined by InfiniBand, as JSON
+  cardsea collective --topo cm384 --op alltoall --per-accel --sizes 1MiB:1GiB:x4
+                                          all-to-all bus bandwidth over CloudMatrix's UB fabric
+  cardsea validate                        how far to trust each preset
 
 Run 'cardsea help <command>' for a command's flags.
 `)

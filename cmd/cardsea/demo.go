@@ -5,6 +5,9 @@ import (
 	"io"
 	"strings"
 
+	"github.com/cardsea/cardsea/collective"
+	"github.com/cardsea/cardsea/network"
+	"github.com/cardsea/cardsea/power"
 	"github.com/cardsea/cardsea/report"
 	"github.com/cardsea/cardsea/topology"
 )
@@ -16,7 +19,10 @@ Usage:
 Runs the built-in default comparison: Huawei CloudMatrix 384, NVIDIA GB200
 NVL72 and an NVIDIA HGX H20 box side by side, each as a whole system: devices,
 compute, memory, fabric bandwidth and provisioned power, with compute and
-memory bandwidth per kW. It grows as collectives, inference and power land.
+memory bandwidth per kW; then the collectives that decide training and MoE
+serving, simulated on each whole system (one rank per accelerator): 1 GiB
+allreduce and 256 MiB alltoall, with bus bandwidth per kW of IT power. It
+grows as inference and activity-based power land.
 `
 
 // demoTopologies is the embedded default comparison.
@@ -48,9 +54,72 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	sheet.Title = "Supernodes side by side: " + strings.Join(demoTopologies, " vs ")
-	if f == report.FormatTable || f == report.FormatMarkdown {
-		fmt.Fprintln(stdout, "cardsea demo: the default comparison (see 'cardsea help' for more)")
-		fmt.Fprintln(stdout)
+	coll, err := demoCollectives(tops)
+	if err != nil {
+		return err
 	}
-	return sheet.Write(stdout, f)
+	if f == report.FormatJSON {
+		var a, b strings.Builder
+		if err := sheet.Write(&a, f); err != nil {
+			return err
+		}
+		if err := coll.Write(&b, f); err != nil {
+			return err
+		}
+		_, err := fmt.Fprintf(stdout, "{\n\"systems\": %s,\n\"collectives\": %s}\n", strings.TrimSpace(a.String()), strings.TrimSpace(b.String()))
+		return err
+	}
+	if f == report.FormatCSV {
+		return coll.Write(stdout, f)
+	}
+	fmt.Fprintln(stdout, "cardsea demo: the default comparison (see 'cardsea help' for more)")
+	fmt.Fprintln(stdout)
+	if err := sheet.Write(stdout, f); err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout)
+	return coll.Write(stdout, f)
+}
+
+// demoCollectives simulates the headline collectives on each whole system.
+func demoCollectives(tops []*topology.Topology) (*report.Sheet, error) {
+	type job struct {
+		op   collective.Op
+		size float64
+	}
+	jobs := []job{{collective.AllReduce, 1 << 30}, {collective.AllToAll, 256 << 20}}
+	sheet := &report.Sheet{
+		Title: "Collectives on each whole system (one rank per accelerator, algorithm chosen by simulation)",
+		Columns: []report.Column{
+			{Key: "topology", Header: "Topology"},
+			{Key: "op", Header: "Op"},
+			{Key: "size_bytes", Header: "Size (B)"},
+			{Key: "ranks", Header: "Ranks"},
+			{Key: "algorithm", Header: "Algorithm"},
+			{Key: "time_s", Header: "Time (us)", Scale: 1e-6, Digits: 0},
+			{Key: "busbw_bytes_per_s", Header: "busbw (GB/s)", Scale: 1e9, Digits: 1},
+			{Key: "aggregate_busbw_bytes_per_s", Header: "busbw x ranks (TB/s)", Scale: 1e12, Digits: 1},
+			{Key: "aggregate_busbw_per_it_w", Header: "busbw x ranks per IT kW (GB/s per kW)", Scale: 1e6, Digits: 0},
+		},
+		Notes: []string{"busbw per rank, nccl-tests convention; aggregate = busbw x ranks, divided by the provisioned IT power of the whole system."},
+	}
+	for _, t := range tops {
+		b, err := power.ProvisionedBudget(t)
+		if err != nil {
+			return nil, err
+		}
+		g, err := collective.NewGroup(network.NewFabric(t), collective.Placement{PerAccel: true})
+		if err != nil {
+			return nil, err
+		}
+		for _, j := range jobs {
+			r, err := collective.Run(g, j.op, collective.Auto, j.size, collective.Options{}, false)
+			if err != nil {
+				return nil, fmt.Errorf("%s %s: %w", t.Name, j.op, err)
+			}
+			agg := r.BusBW * float64(r.Ranks)
+			sheet.Rows = append(sheet.Rows, []any{t.Name, string(j.op), int(j.size), r.Ranks, string(r.Algorithm), r.TimeS, r.BusBW, agg, agg / b.ITW})
+		}
+	}
+	return sheet, nil
 }

@@ -1,0 +1,270 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"runtime"
+	"strings"
+	"sync"
+
+	"github.com/cardsea/cardsea/collective"
+	"github.com/cardsea/cardsea/network"
+	"github.com/cardsea/cardsea/report"
+	"github.com/cardsea/cardsea/topology"
+	"github.com/cardsea/cardsea/units"
+)
+
+const collectiveUsage = `
+Usage:
+  cardsea collective --topo NAME|FILE.yaml [--domains N] --op OP
+                     [--sizes 1KiB:8GiB[:x2] | -b MIN -e MAX -f FACTOR]
+                     [--ranks N] [--per-server | --per-accel] [--algo auto|ring|tree|hd|direct|pairwise|nvls|hier]
+                     [--dtype bf16] [--chunk-bytes 4MiB] [--links] [--format table|markdown|json|csv]
+
+Simulates a collective operation across a topology, size by size, the way
+nccl-tests reports it: time, algorithm bandwidth (size/time) and bus
+bandwidth (algbw times the nccl-tests factor: 2(n-1)/n for allreduce,
+(n-1)/n for allgather, reducescatter and alltoall). Transfers move at max-min
+fair rates over the fabric, so contention and topology count.
+
+Sizes follow nccl-tests: the per-rank buffer for allreduce, broadcast, reduce
+and sendrecv; the whole buffer for allgather, reducescatter and alltoall.
+Ranks are accelerator dies (Ascend 910C has two per package); --per-accel puts
+one rank on each package, --per-server one on each server.
+
+Operations:  allreduce allgather reducescatter alltoall broadcast reduce sendrecv
+Algorithms:  auto (simulates every one that applies and reports the fastest),
+             ring (chunked pipeline), tree (double binary), hd (recursive
+             halving-doubling), direct (one-shot), pairwise (alltoall),
+             nvls (in-switch reduction, NVLink SHARP), hier (intra-domain,
+             inter-domain, intra-domain)
+
+Examples:
+  cardsea collective --topo gb200-nvl72 --op allreduce
+  cardsea collective --topo cm384 --op alltoall --per-accel --sizes 1MiB:1GiB:x4
+  cardsea collective --topo hgx-h100 --domains 16 --op allreduce --algo hier -b 64MiB -e 4GiB -f 4
+  cardsea collective --topo hgx-h100 --op allreduce --sizes 1GiB --links --format json
+`
+
+type collectiveFlags struct {
+	topo, op, algo, sizes, dtype, format, chunk string
+	minBytes, maxBytes                          string
+	factor                                      float64
+	domains, ranks, jobs                        int
+	perServer, perAccel, links                  bool
+}
+
+func runCollective(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("collective", collectiveUsage, stderr)
+	var c collectiveFlags
+	fs.StringVarP(&c.topo, "topo", "t", "", "topology: a preset name or a topology file (required)")
+	fs.IntVarP(&c.domains, "domains", "n", 0, "scale-up domains joined by the scale-out network (default: the preset's)")
+	fs.StringVarP(&c.op, "op", "o", "allreduce", "operation")
+	fs.StringVarP(&c.algo, "algo", "a", "auto", "algorithm, or auto")
+	fs.StringVarP(&c.sizes, "sizes", "s", "", "sizes: MIN:MAX[:xF|:+STEP] or a comma list (default 1KiB:8GiB)")
+	fs.StringVarP(&c.minBytes, "minbytes", "b", "", "nccl-tests style smallest size (with -e and -f)")
+	fs.StringVarP(&c.maxBytes, "maxbytes", "e", "", "nccl-tests style largest size")
+	fs.Float64VarP(&c.factor, "stepfactor", "f", 2, "nccl-tests style size multiplier")
+	fs.IntVarP(&c.ranks, "ranks", "r", 0, "number of ranks (default: every die)")
+	fs.BoolVar(&c.perServer, "per-server", false, "one rank per server")
+	fs.BoolVar(&c.perAccel, "per-accel", false, "one rank per accelerator package")
+	fs.StringVar(&c.dtype, "dtype", "bf16", "element type, for the count column")
+	fs.StringVar(&c.chunk, "chunk-bytes", "4MiB", "pipelining chunk size for ring, tree and nvls")
+	fs.BoolVar(&c.links, "links", false, "also print per-link statistics (table, markdown or json)")
+	fs.IntVarP(&c.jobs, "jobs", "j", runtime.NumCPU(), "sizes simulated in parallel (output order does not depend on it)")
+	fs.StringVar(&c.format, "format", "table", "output format: table, markdown, json or csv")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usagef("collective takes flags only, got %q (did you mean --topo %s?)", fs.Args(), fs.Arg(0))
+	}
+	if c.topo == "" {
+		return usagef("collective needs --topo, e.g. --topo gb200-nvl72 (see 'cardsea topo list')")
+	}
+	f, err := report.ParseFormat(c.format, report.DataFormats...)
+	if err != nil {
+		return usagef("collective: %v", err)
+	}
+	if c.links && f == report.FormatCSV {
+		return usagef("--links needs --format table, markdown or json (CSV holds one kind of record)")
+	}
+	op, err := collective.ParseOp(c.op)
+	if err != nil {
+		return usagef("--op: %v", err)
+	}
+	if op == collective.MoEDispatch || op == collective.MoECombine {
+		return usagef("--op %s needs a token workload; it runs through 'cardsea infer' (coming with inference)", op)
+	}
+	algo, err := collective.ParseAlgorithm(c.algo)
+	if err != nil {
+		return usagef("--algo: %v", err)
+	}
+	dt, err := topology.ParseDtype(c.dtype)
+	if err != nil {
+		return usagef("--dtype: %v", err)
+	}
+	sizes, err := c.sizeList()
+	if err != nil {
+		return usagef("%v", err)
+	}
+	chunk, err := units.ParseSize(c.chunk)
+	if err != nil || chunk <= 0 {
+		return usagef("--chunk-bytes %q: want a size above 0 such as 4MiB", c.chunk)
+	}
+	if c.domains < 0 || c.ranks < 0 || c.jobs < 1 {
+		return usagef("--domains and --ranks must be 0 or more and --jobs 1 or more")
+	}
+	if c.perServer && c.perAccel {
+		return usagef("--per-server and --per-accel exclude each other")
+	}
+	top, err := topology.Load(c.topo, c.domains)
+	if err != nil {
+		return err
+	}
+	place := collective.Placement{Ranks: c.ranks, PerServer: c.perServer, PerAccel: c.perAccel}
+	// Check the group and the algorithm once, up front, for a clear error.
+	g, err := collective.NewGroup(network.NewFabric(top), place)
+	if err != nil {
+		return err
+	}
+	if algo != collective.Auto {
+		if _, err := collective.Compile(g, op, algo, float64(sizes[0]), collective.Options{Chunks: 1}); err != nil {
+			return usagef("%v", err)
+		}
+	}
+	opts := collective.Options{ChunkBytes: float64(chunk)}
+	results, err := sweep(top, place, op, algo, sizes, opts, c.links, c.jobs)
+	if err != nil {
+		return err
+	}
+	return writeCollective(stdout, f, top, op, dt, results, c.links)
+}
+
+func (c *collectiveFlags) sizeList() ([]int64, error) {
+	if c.sizes != "" && (c.minBytes != "" || c.maxBytes != "") {
+		return nil, fmt.Errorf("give --sizes or -b/-e, not both")
+	}
+	if c.minBytes != "" || c.maxBytes != "" {
+		lo, hi := c.minBytes, c.maxBytes
+		if lo == "" {
+			lo = hi
+		}
+		if hi == "" {
+			hi = lo
+		}
+		min, err := units.ParseSize(lo)
+		if err != nil {
+			return nil, fmt.Errorf("-b: %v", err)
+		}
+		max, err := units.ParseSize(hi)
+		if err != nil {
+			return nil, fmt.Errorf("-e: %v", err)
+		}
+		return units.SizeSteps(min, max, c.factor, 0)
+	}
+	s := c.sizes
+	if s == "" {
+		s = "1KiB:8GiB"
+	}
+	return units.ParseSizes(s)
+}
+
+// sweep simulates every size on jobs workers, each with its own fabric;
+// results come back in size order whatever the number of workers.
+func sweep(top *topology.Topology, place collective.Placement, op collective.Op, algo collective.Algorithm,
+	sizes []int64, opts collective.Options, links bool, jobs int) ([]collective.Result, error) {
+	results := make([]collective.Result, len(sizes))
+	errs := make([]error, len(sizes))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(jobs, len(sizes)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			g, err := collective.NewGroup(network.NewFabric(top), place)
+			for i := range next {
+				if err != nil {
+					errs[i] = err
+					continue
+				}
+				results[i], errs[i] = collective.Run(g, op, algo, float64(sizes[i]), opts, links)
+			}
+		}()
+	}
+	for i := range sizes {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			return nil, fmt.Errorf("size %s: %w", units.FormatBytesBinary(float64(sizes[i])), err)
+		}
+	}
+	return results, nil
+}
+
+func writeCollective(w io.Writer, f report.Format, top *topology.Topology, op collective.Op, dt topology.Dtype, res []collective.Result, links bool) error {
+	sheet := &report.Sheet{
+		Columns: []report.Column{
+			{Key: "topology", Header: "Topology"},
+			{Key: "op", Header: "Op"},
+			{Key: "algorithm", Header: "Algorithm"},
+			{Key: "ranks", Header: "Ranks"},
+			{Key: "size_bytes", Header: "Size (B)"},
+			{Key: "count", Header: "Count (elements)"},
+			{Key: "dtype", Header: "Type"},
+			{Key: "time_s", Header: "Time (us)", Scale: 1e-6, Digits: 1},
+			{Key: "algbw_bytes_per_s", Header: "algbw (GB/s)", Scale: 1e9, Digits: 2},
+			{Key: "busbw_bytes_per_s", Header: "busbw (GB/s)", Scale: 1e9, Digits: 2},
+			{Key: "wire_bytes", Header: "On the wire (GB)", Scale: 1e9, Digits: 3},
+			{Key: "peak_link_util", Header: "Peak link use (%)", Scale: 0.01, Digits: 0},
+			{Key: "mean_link_busy", Header: "Links busy (% of time)", Scale: 0.01, Digits: 0},
+		},
+	}
+	for _, r := range res {
+		sheet.Rows = append(sheet.Rows, []any{top.Name, string(r.Op), string(r.Algorithm), r.Ranks, int(r.SizeBytes),
+			int(r.SizeBytes / dt.Bytes()), dt.String(), r.TimeS, r.AlgBW, r.BusBW, r.WireBytes, r.PeakLinkUtil, r.MeanLinkBusy})
+	}
+	if f == report.FormatTable || f == report.FormatMarkdown {
+		sheet.Title = fmt.Sprintf("%s on %s, %d ranks", op, top.Title, res[0].Ranks)
+		sheet.Notes = []string{
+			"busbw = algbw x nccl-tests factor; bandwidths per direction; 'On the wire' counts every byte on every hop.",
+			"Link efficiencies and per-step latencies come from the preset (docs/presets.md); 'cardsea validate' shows how well they fit measurements.",
+		}
+	}
+	if !links {
+		return sheet.Write(w, f)
+	}
+	ls := &report.Sheet{Columns: []report.Column{
+		{Key: "size_bytes", Header: "Size (B)"},
+		{Key: "link", Header: "Link (class)"},
+		{Key: "capacity_bytes_per_s", Header: "Capacity (GB/s)", Scale: 1e9, Digits: 1},
+		{Key: "bytes", Header: "Carried (GB)", Scale: 1e9, Digits: 3},
+		{Key: "busy_s", Header: "Busy (us)", Scale: 1e-6, Digits: 1},
+		{Key: "peak_util", Header: "Peak use (%)", Scale: 0.01, Digits: 0},
+	}}
+	for _, r := range res {
+		for _, l := range r.Links {
+			ls.Rows = append(ls.Rows, []any{int(r.SizeBytes), l.Name, l.CapacityBytesPerS, l.Bytes, l.BusyS, l.PeakUtil})
+		}
+	}
+	if f == report.FormatJSON {
+		var a, b strings.Builder
+		if err := sheet.Write(&a, f); err != nil {
+			return err
+		}
+		if err := ls.Write(&b, f); err != nil {
+			return err
+		}
+		_, err := fmt.Fprintf(w, "{\n\"results\": %s,\n\"links\": %s}\n", strings.TrimSpace(a.String()), strings.TrimSpace(b.String()))
+		return err
+	}
+	if err := sheet.Write(w, f); err != nil {
+		return err
+	}
+	fmt.Fprintln(w)
+	ls.Title = "Per-link statistics (parallel links merged into classes)"
+	return ls.Write(w, f)
+}

@@ -1,0 +1,81 @@
+package main
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/cardsea/cardsea/fidelity"
+	"github.com/cardsea/cardsea/report"
+)
+
+const validateUsage = `
+Usage:
+  cardsea validate [--format table|markdown|json|csv] [--strict]
+
+Runs every published measurement cardsea holds (nccl-tests bus bandwidth,
+MoE all-to-all, inference throughput, node power; validation/README.md lists
+them with their sources) against the matching preset and prints, point by
+point: measured, simulated, relative error, tolerance and pass or fail.
+Cases the simulator cannot run yet are listed as pending. Nothing is tuned
+per case: every run uses the same preset figures as any other command.
+
+--strict exits with status 1 when any point fails.
+`
+
+func runValidate(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("validate", validateUsage, stderr)
+	format := fs.String("format", "table", "output format: table, markdown, json or csv")
+	strict := fs.Bool("strict", false, "exit 1 when a point is outside its tolerance")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usagef("validate takes no arguments, got %q", fs.Args())
+	}
+	f, err := report.ParseFormat(*format, report.DataFormats...)
+	if err != nil {
+		return usagef("validate: %v", err)
+	}
+	rows, err := fidelity.Run()
+	if err != nil {
+		return err
+	}
+	sheet := &report.Sheet{Columns: []report.Column{
+		{Key: "case", Header: "Case"},
+		{Key: "topology", Header: "Topology"},
+		{Key: "point", Header: "Point"},
+		{Key: "unit", Header: "Unit"},
+		{Key: "measured", Header: "Measured", Digits: 2},
+		{Key: "simulated", Header: "Simulated", Digits: 2},
+		{Key: "error", Header: "Error (%)", Scale: 0.01, Digits: 1},
+		{Key: "tolerance", Header: "Tolerance (%)", Scale: 0.01, Digits: 0},
+		{Key: "status", Header: "Status"},
+	}}
+	pass, fail, pending := 0, 0, 0
+	for _, r := range rows {
+		var m, s, e, tol any
+		if r.Unit != "" {
+			m, s, e, tol = r.Measured, r.Simulated, r.Error(), r.Tolerance
+		}
+		sheet.Rows = append(sheet.Rows, []any{r.Case, r.Preset, r.Point, r.Unit, m, s, e, tol, r.Status})
+		switch r.Status {
+		case "pass":
+			pass++
+		case "fail":
+			fail++
+		default:
+			pending++
+		}
+	}
+	if f == report.FormatTable || f == report.FormatMarkdown {
+		sheet.Title = "Simulated against published measurements"
+		sheet.Notes = []string{fmt.Sprintf("%d points pass, %d fail, %d cases pending. Sources: validation/README.md.", pass, fail, pending)}
+	}
+	if err := sheet.Write(stdout, f); err != nil {
+		return err
+	}
+	if *strict && fail > 0 {
+		return fmt.Errorf("%d points outside their tolerance", fail)
+	}
+	return nil
+}
