@@ -120,6 +120,7 @@ func (p *Plan) ring(g *Group, ranks []int, steps int, block float64, chunks int,
 	if n < 2 || steps < 1 {
 		return nil
 	}
+	p.reserve(steps*n*chunks, steps*n*chunks)
 	base := int32(len(p.xfers))
 	id := func(k, i, c int) int32 { return base + int32((k*n+i)*chunks+c) }
 	chunk := block / float64(chunks)
@@ -271,6 +272,7 @@ func (p *Plan) halvingDoubling(g *Group, op Op, bytes float64) error {
 // direct sends every rank's data straight to every other rank at once.
 func (p *Plan) direct(g *Group, op Op, bytes float64, m [][]float64) {
 	n := g.Size()
+	p.reserve(n*(n-1), 0)
 	for i := range n {
 		for j := range n {
 			if i == j {

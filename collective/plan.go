@@ -2,6 +2,7 @@ package collective
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/cardsea/cardsea/network"
 	"github.com/cardsea/cardsea/sim"
@@ -24,6 +25,8 @@ type Plan struct {
 	sentList  []int32
 	edges     [][2]int32 // (from, to) while building
 	sentEdges [][2]int32
+	routes    []*network.Route // per transfer, resolved for routesOf
+	routesOf  *network.Fabric
 }
 
 // afterSent marks a dependency on transfer d having left its source rather
@@ -54,6 +57,13 @@ func (p *Plan) WireBytes() float64 {
 		s += x.bytes
 	}
 	return s
+}
+
+// reserve makes room for n more transfers and e more dependencies.
+func (p *Plan) reserve(n, e int) {
+	p.xfers = slices.Grow(p.xfers, n)
+	p.edges = slices.Grow(p.edges, e)
+	p.sentEdges = slices.Grow(p.sentEdges, n)
 }
 
 // add appends a transfer that waits for deps; it returns its index.
@@ -110,6 +120,9 @@ func (p *Plan) Start(net *network.Network, s *sim.Simulator, done func(now sim.T
 	if p.outStart == nil {
 		p.seal()
 	}
+	if err := p.resolveRoutes(net.Fabric); err != nil {
+		return err
+	}
 	x := &execution{p: p, net: net, sim: s, done: done, left: len(p.xfers), deps: make([]int32, len(p.xfers))}
 	for i, t := range p.xfers {
 		x.deps[i] = t.deps
@@ -128,6 +141,28 @@ func (p *Plan) Start(net *network.Network, s *sim.Simulator, done func(now sim.T
 	return nil
 }
 
+// resolveRoutes looks up every transfer's route once per fabric, so runs
+// start flows without route lookups; an unroutable transfer is an error
+// before anything runs.
+func (p *Plan) resolveRoutes(f *network.Fabric) error {
+	if p.routesOf == f {
+		return nil
+	}
+	p.routes = make([]*network.Route, len(p.xfers))
+	for i, t := range p.xfers {
+		if t.join {
+			continue
+		}
+		r, err := f.Route(t.src, t.dst)
+		if err != nil {
+			return fmt.Errorf("%s %s: %w", p.Op, p.Algorithm, err)
+		}
+		p.routes[i] = r
+	}
+	p.routesOf = f
+	return nil
+}
+
 type execution struct {
 	p    *Plan
 	net  *network.Network
@@ -135,7 +170,6 @@ type execution struct {
 	done func(now sim.Time)
 	deps []int32
 	left int
-	err  error
 }
 
 // ready starts transfer i after its software latency.
@@ -145,18 +179,26 @@ func (x *execution) ready(i int32, now sim.Time) {
 		x.finished(i, now)
 		return
 	}
-	start := func(now sim.Time) {
-		sent := func(now sim.Time) { x.release(x.p.sentStart, x.p.sentList, i, now) }
-		if _, err := x.net.Start(t.src, t.dst, t.bytes, sent, func(now sim.Time) { x.finished(i, now) }); err != nil && x.err == nil {
-			x.err = fmt.Errorf("%s %s: %w", x.p.Op, x.p.Algorithm, err)
-		}
-	}
 	if t.alpha > 0 {
-		x.sim.Schedule(now+t.alpha, start)
+		x.sim.ScheduleHandler(now+t.alpha, x, int64(i))
 	} else {
-		start(now)
+		x.Handle(now, int64(i))
 	}
 }
+
+// Handle implements sim.Handler: transfer arg's software latency is over.
+func (x *execution) Handle(now sim.Time, arg int64) {
+	t := &x.p.xfers[arg]
+	x.net.StartFlow(x.p.routes[arg], t.bytes, x, arg)
+}
+
+// FlowSent implements network.FlowHandler.
+func (x *execution) FlowSent(tag int64, now sim.Time) {
+	x.release(x.p.sentStart, x.p.sentList, int32(tag), now)
+}
+
+// FlowArrived implements network.FlowHandler.
+func (x *execution) FlowArrived(tag int64, now sim.Time) { x.finished(int32(tag), now) }
 
 func (x *execution) finished(i int32, now sim.Time) {
 	x.left--

@@ -25,6 +25,12 @@ type Fabric struct {
 	chans     []Channel             // directed quotient edges
 	routes    map[[2]Vertex]*route  // cached flow routes
 	bfs       map[Vertex]*bfsResult // cached shortest-path counts
+
+	// scratch for route walks
+	lat   []float64
+	seen  []uint32
+	stamp uint32
+	level []Vertex
 }
 
 type edge struct {

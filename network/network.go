@@ -44,11 +44,67 @@ type flow struct {
 	remaining float64 // bytes
 	rate      float64 // bytes/s
 	last      sim.Time
-	sent      func(now sim.Time)
-	done      func(now sim.Time)
+	h         FlowHandler
+	tag       int64
 	ev        sim.EventID
 	scheduled bool // ev is the pending drain event
-	live      bool
+	live      bool // still moving bytes
+}
+
+// FlowHandler receives a flow's events, with the tag given to StartFlow.
+type FlowHandler interface {
+	// FlowSent runs when the last byte has left the source.
+	FlowSent(tag int64, now sim.Time)
+	// FlowArrived runs when the last byte has arrived.
+	FlowArrived(tag int64, now sim.Time)
+}
+
+// funcs adapts two functions to a FlowHandler.
+type funcs struct{ sent, done func(now sim.Time) }
+
+func (f funcs) FlowSent(_ int64, now sim.Time) {
+	if f.sent != nil {
+		f.sent(now)
+	}
+}
+
+func (f funcs) FlowArrived(_ int64, now sim.Time) {
+	if f.done != nil {
+		f.done(now)
+	}
+}
+
+// Route is a cached route between two vertices, for StartFlow.
+type Route = route
+
+// Route returns the route from src to dst (cached).
+func (f *Fabric) Route(src, dst Vertex) (*Route, error) { return f.route(src, dst) }
+
+// Event kinds the network schedules on the kernel, in the high bits of the
+// handler argument.
+const (
+	evDrain  = 1 << 32
+	evArrive = 2 << 32
+	evSolve  = 3 << 32
+	evMask   = 1<<32 - 1
+)
+
+// Handle implements sim.Handler for the network's own events.
+func (n *Network) Handle(now sim.Time, arg int64) {
+	switch arg &^ evMask {
+	case evDrain:
+		n.drained(FlowID(arg&evMask), now)
+	case evArrive:
+		id := FlowID(arg & evMask)
+		f := &n.flows[id]
+		h, tag := f.h, f.tag
+		f.h = nil
+		n.free = append(n.free, id)
+		h.FlowArrived(tag, now)
+	case evSolve:
+		n.solvePending = false
+		n.solve(now)
+	}
 }
 
 // ChannelStats are per-channel statistics, accumulated exactly over the
@@ -75,13 +131,19 @@ func New(f *Fabric, s *sim.Simulator) *Network {
 
 // Start begins a flow of bytes from src to dst now. sent, if not nil,
 // runs when the last byte has left the source (the flow has drained at its
-// max-min fair rate); done runs when it has arrived, the route's first-byte
-// latency later. A zero-byte flow takes the latency alone.
+// max-min fair rate); done, if not nil, when it has arrived, the route's
+// first-byte latency later. A zero-byte flow takes the latency alone.
 func (n *Network) Start(src, dst Vertex, bytes float64, sent, done func(now sim.Time)) (FlowID, error) {
 	r, err := n.Fabric.route(src, dst)
 	if err != nil {
 		return -1, err
 	}
+	return n.StartFlow(r, bytes, funcs{sent, done}, 0), nil
+}
+
+// StartFlow begins a flow of bytes along route r now and reports its
+// events to h with tag; it allocates nothing in steady state.
+func (n *Network) StartFlow(r *Route, bytes float64, h FlowHandler, tag int64) FlowID {
 	var id FlowID
 	if k := len(n.free); k > 0 {
 		id = n.free[k-1]
@@ -92,24 +154,24 @@ func (n *Network) Start(src, dst Vertex, bytes float64, sent, done func(now sim.
 		n.flowMark = append(n.flowMark, false)
 	}
 	now := n.sim.Now()
-	n.flows[id] = flow{route: r, remaining: bytes, last: now, sent: sent, done: done, live: true}
+	n.flows[id] = flow{route: r, remaining: bytes, last: now, h: h, tag: tag, live: true}
 	if bytes <= 0 || len(r.shares) == 0 {
 		n.finish(id, now)
-		return id, nil
+		return id
 	}
 	n.active++
 	for _, s := range r.shares {
 		n.chFlows[s.ch] = append(n.chFlows[s.ch], id)
 	}
 	if n.startFast(id, now) {
-		return id, nil
+		return id
 	}
 	for _, s := range r.shares {
 		n.markDirty(s.ch)
 	}
 	n.newFlows = append(n.newFlows, id)
 	n.requestSolve()
-	return id, nil
+	return id
 }
 
 // slack is the relative tolerance of saturation tests.
@@ -147,7 +209,7 @@ func (n *Network) startFast(id FlowID, now sim.Time) bool {
 	}
 	f.rate = r
 	f.scheduled = true
-	f.ev = n.sim.Schedule(now+sim.FromSeconds(f.remaining/r), func(t sim.Time) { n.drained(id, t) })
+	f.ev = n.sim.ScheduleHandler(now+sim.FromSeconds(f.remaining/r), n, evDrain|int64(id))
 	n.Rated++
 	return true
 }
@@ -187,10 +249,7 @@ func (n *Network) requestSolve() {
 		return
 	}
 	n.solvePending = true
-	n.sim.Schedule(n.sim.Now(), func(now sim.Time) {
-		n.solvePending = false
-		n.solve(now)
-	})
+	n.sim.ScheduleHandler(n.sim.Now(), n, evSolve)
 }
 
 // account brings channel c's statistics up to now at its current load.
@@ -259,8 +318,7 @@ func (n *Network) solve(now sim.Time) {
 		}
 		f.scheduled = true
 		rem := math.Max(f.remaining, 0)
-		fid := id
-		f.ev = n.sim.Schedule(now+sim.FromSeconds(rem/f.rate), func(t sim.Time) { n.drained(fid, t) })
+		f.ev = n.sim.ScheduleHandler(now+sim.FromSeconds(rem/f.rate), n, evDrain|int64(id))
 	}
 	for _, c := range chans {
 		n.inComp[c] = false
@@ -320,18 +378,13 @@ func (n *Network) drained(id FlowID, now sim.Time) {
 	n.finish(id, now)
 }
 
-// finish reports a flow after its route latency and recycles its ID.
+// finish reports a flow sent now and arrived after its route latency; its
+// ID is recycled on arrival.
 func (n *Network) finish(id FlowID, now sim.Time) {
 	f := &n.flows[id]
-	if f.sent != nil {
-		f.sent(now)
-	}
-	done := f.done
-	lat := sim.FromSeconds(f.route.latency)
 	f.live = false
-	f.sent, f.done = nil, nil
-	n.free = append(n.free, id)
-	if done != nil {
-		n.sim.Schedule(now+lat, done)
-	}
+	h, tag := f.h, f.tag
+	n.sim.ScheduleHandler(now+sim.FromSeconds(f.route.latency), n, evArrive|int64(id))
+	// The handler may start flows (and grow n.flows): call it last.
+	h.FlowSent(tag, now)
 }

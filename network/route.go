@@ -72,10 +72,19 @@ func (f *Fabric) route(src, dst Vertex) (*route, error) {
 	}
 	total := fs.sigma[dst]
 	r := &route{hops: int(d)}
-	lat := map[Vertex]float64{src: 0}
-	level := []Vertex{src}
+	// Walk the shortest-path DAG level by level; lat and seen are scratch
+	// arrays indexed by vertex, stamped so they need no clearing.
+	if len(f.lat) < len(f.members) {
+		f.lat = make([]float64, len(f.members))
+		f.seen = make([]uint32, len(f.members))
+	}
+	f.stamp++
+	lat, seen, stamp := f.lat, f.seen, f.stamp
+	lat[src], seen[src] = 0, stamp
+	level := append(f.level[:0], src)
+	var next []Vertex
 	for len(level) > 0 {
-		var next []Vertex
+		next = next[:0]
 		for _, u := range level {
 			if u == dst {
 				continue
@@ -90,16 +99,18 @@ func (f *Fabric) route(src, dst Vertex) (*route, error) {
 				}
 				r.shares = append(r.shares, share{ch: e.ch, frac: fs.sigma[u] * bs.sigma[w] / total})
 				l := lat[u] + f.chans[e.ch].LatencyS + f.switchLat[u]
-				if old, seen := lat[w]; !seen {
+				if seen[w] != stamp {
+					seen[w] = stamp
 					lat[w] = l
 					next = append(next, w)
-				} else if l > old {
+				} else if l > lat[w] {
 					lat[w] = l
 				}
 			}
 		}
-		level = next
+		level, next = next, level
 	}
+	f.level = level
 	r.latency = lat[dst]
 	f.routes[[2]Vertex{src, dst}] = r
 	return r, nil

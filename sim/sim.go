@@ -73,7 +73,9 @@ type Simulator struct {
 	// slots are kept on the free stack and reused.
 	pos  []int32  // heap index of the slot's event
 	ids  []uint64 // EventID.id of the slot's event
-	acts []Action // the slot's action
+	acts  []Action  // the slot's action, or nil for a handler event
+	hands []Handler // the slot's handler
+	args  []int64   // the handler's argument
 	free []int32
 }
 
@@ -101,6 +103,29 @@ func (s *Simulator) Schedule(at Time, a Action) EventID {
 	if at < s.now || a == nil {
 		s.badSchedule(at, a)
 	}
+	return s.schedule(at, a, nil, 0)
+}
+
+// Handler receives events scheduled with ScheduleHandler.
+type Handler interface {
+	Handle(now Time, arg int64)
+}
+
+// ScheduleHandler arranges for h.Handle(at, arg) to run at simulated time
+// at. It orders and cancels like Schedule but allocates nothing: models
+// with many events (a flow's drain, a transfer's start) dispatch on arg
+// instead of creating a closure per event.
+func (s *Simulator) ScheduleHandler(at Time, h Handler, arg int64) EventID {
+	if at < s.now || h == nil {
+		if h == nil {
+			panic("sim: ScheduleHandler called with a nil Handler")
+		}
+		s.badSchedule(at, func(Time) {})
+	}
+	return s.schedule(at, nil, h, arg)
+}
+
+func (s *Simulator) schedule(at Time, a Action, h Handler, arg int64) EventID {
 	if s.ord == math.MaxUint32 {
 		s.renumber()
 	}
@@ -113,6 +138,8 @@ func (s *Simulator) Schedule(at Time, a Action) EventID {
 		s.free = s.free[:k-1]
 		s.ids[sl] = id
 		s.acts[sl] = a
+		s.hands[sl] = h
+		s.args[sl] = arg
 	} else {
 		if len(s.ids) == math.MaxInt32 {
 			panic("sim: too many pending events")
@@ -121,6 +148,8 @@ func (s *Simulator) Schedule(at Time, a Action) EventID {
 		s.pos = append(s.pos, 0)
 		s.ids = append(s.ids, id)
 		s.acts = append(s.acts, a)
+		s.hands = append(s.hands, h)
+		s.args = append(s.args, arg)
 	}
 	if root+s.n+1+arity > len(s.heap) {
 		s.grow()
@@ -173,11 +202,15 @@ func (s *Simulator) Step() bool {
 	e := s.heap[root]
 	s.removeAt(root)
 	sl := e.slot()
-	a := s.acts[sl]
+	a, h, arg := s.acts[sl], s.hands[sl], s.args[sl]
 	s.release(sl)
 	s.now = e.at
 	s.fired++
-	a(e.at)
+	if a != nil {
+		a(e.at)
+	} else {
+		h.Handle(e.at, arg)
+	}
 	return true
 }
 
@@ -215,6 +248,7 @@ func (s *Simulator) Stop() { s.stopped = true }
 func (s *Simulator) release(i int32) {
 	s.ids[i] = 0
 	s.acts[i] = nil
+	s.hands[i] = nil
 	s.free = append(s.free, i)
 }
 
