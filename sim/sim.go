@@ -71,12 +71,12 @@ type Simulator struct {
 
 	// Side tables indexed by slot. Slot i is free iff ids[i] == 0; free
 	// slots are kept on the free stack and reused.
-	pos  []int32  // heap index of the slot's event
-	ids  []uint64 // EventID.id of the slot's event
+	pos   []int32   // heap index of the slot's event
+	ids   []uint64  // EventID.id of the slot's event
 	acts  []Action  // the slot's action, or nil for a handler event
 	hands []Handler // the slot's handler
 	args  []int64   // the handler's argument
-	free []int32
+	free  []int32
 }
 
 // New returns a Simulator at time 0 with no pending events.

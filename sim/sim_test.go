@@ -520,3 +520,40 @@ func TestIndependentSimulatorsInParallel(t *testing.T) {
 		}
 	}
 }
+
+type recorder struct{ got *[]int64 }
+
+func (r recorder) Handle(now Time, arg int64) { *r.got = append(*r.got, arg) }
+
+// TestScheduleHandler: handler events order, cancel and interleave with
+// function events exactly like Schedule, and allocate nothing.
+func TestScheduleHandler(t *testing.T) {
+	s := New()
+	var got []int64
+	h := recorder{&got}
+	s.ScheduleHandler(2, h, 20)
+	s.Schedule(1, func(Time) { got = append(got, 10) })
+	s.ScheduleHandler(2, h, 21)
+	id := s.ScheduleHandler(3, h, 30)
+	s.Schedule(2, func(Time) { got = append(got, 22) })
+	if !s.Cancel(id) {
+		t.Fatal("cancel failed")
+	}
+	s.Run()
+	want := []int64{10, 20, 21, 22}
+	if len(got) != len(want) {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("got %v, want %v", got, want)
+		}
+	}
+	allocs := testing.AllocsPerRun(100, func() {
+		s.ScheduleHandler(s.Now()+1, h, 1)
+		s.Step()
+	})
+	if allocs > 0 {
+		t.Errorf("ScheduleHandler+Step allocates %.1f times", allocs)
+	}
+}
