@@ -521,16 +521,16 @@ func TestIndependentSimulatorsInParallel(t *testing.T) {
 	}
 }
 
-type recorder struct{ got *[]int64 }
+type argRecorder struct{ got *[]int64 }
 
-func (r recorder) Handle(now Time, arg int64) { *r.got = append(*r.got, arg) }
+func (r argRecorder) Handle(now Time, arg int64) { *r.got = append(*r.got, arg) }
 
 // TestScheduleHandler: handler events order, cancel and interleave with
 // function events exactly like Schedule, and allocate nothing.
 func TestScheduleHandler(t *testing.T) {
 	s := New()
 	var got []int64
-	h := recorder{&got}
+	h := argRecorder{&got}
 	s.ScheduleHandler(2, h, 20)
 	s.Schedule(1, func(Time) { got = append(got, 10) })
 	s.ScheduleHandler(2, h, 21)
