@@ -18,6 +18,9 @@ type Options struct {
 	// Matrix, for alltoall, gives the bytes rank i sends rank j; nil means
 	// uniform (S/n to every rank).
 	Matrix [][]float64
+	// Protocol is LL or Simple; ProtoAuto lets Run choose (Compile then
+	// uses Simple).
+	Protocol Protocol
 }
 
 const defaultChunkBytes = 4 << 20
@@ -46,7 +49,29 @@ func Compile(g *Group, op Op, algo Algorithm, bytes float64, o Options) (*Plan, 
 	if bytes < 0 || math.IsNaN(bytes) || math.IsInf(bytes, 0) {
 		return nil, fmt.Errorf("size %g bytes is not a size", bytes)
 	}
-	p := &Plan{Op: op, Algorithm: algo, Ranks: g.Size(), Overhead: g.over}
+	proto := o.Protocol
+	if proto == ProtoAuto {
+		proto = Simple
+	}
+	if proto == LL && algo == NVLS {
+		return nil, fmt.Errorf("nvls runs the simple (bulk) protocol only")
+	}
+	g = g.with(proto)
+	if proto == LL {
+		// Half of every LL store is flag: twice the bytes on the wire.
+		bytes /= llPayload
+		if o.Matrix != nil {
+			m := make([][]float64, len(o.Matrix))
+			for i, row := range o.Matrix {
+				m[i] = make([]float64, len(row))
+				for j, b := range row {
+					m[i][j] = b / llPayload
+				}
+			}
+			o.Matrix = m
+		}
+	}
+	p := &Plan{Op: op, Algorithm: algo, Protocol: proto, Ranks: g.Size(), Overhead: g.over}
 	all := make([]int, g.Size())
 	for i := range all {
 		all[i] = i

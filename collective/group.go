@@ -14,7 +14,9 @@ type Group struct {
 	Fabric *network.Fabric
 	Dies   []topology.NodeID
 	verts  []network.Vertex
-	alpha  []sim.Time // step latency of each rank's accelerator
+	alpha  []sim.Time // step latency of each rank's accelerator (in use)
+	ll     []sim.Time // step latency, low-latency protocol
+	bulk   []sim.Time // step latency, bulk protocol
 	domain []int32
 	over   sim.Time
 }
@@ -84,11 +86,28 @@ func NewGroup(f *network.Fabric, p Placement) (*Group, error) {
 		node := t.Nodes[d]
 		acc := t.Accels[node.Index]
 		g.verts = append(g.verts, f.Vertex(d))
-		g.alpha = append(g.alpha, sim.FromSeconds(acc.Spec.StepLatencyS))
+		g.ll = append(g.ll, sim.FromSeconds(acc.Spec.StepLatencyS))
+		b := acc.Spec.BulkStepLatencyS
+		if b == 0 {
+			b = acc.Spec.StepLatencyS
+		}
+		g.bulk = append(g.bulk, sim.FromSeconds(b))
 		g.domain = append(g.domain, acc.Domain)
 		g.over = max(g.over, sim.FromSeconds(acc.Spec.OpOverheadS))
 	}
+	g.alpha = g.bulk
 	return g, nil
+}
+
+// with returns g set up for protocol p (LL or Simple).
+func (g *Group) with(p Protocol) *Group {
+	c := *g
+	if p == LL {
+		c.alpha = g.ll
+	} else {
+		c.alpha = g.bulk
+	}
+	return &c
 }
 
 // Size is the number of ranks.

@@ -106,3 +106,40 @@ var supports = map[Op][]Algorithm{
 
 // AlgorithmsFor lists the algorithms an operation has, in the order auto tries them.
 func AlgorithmsFor(o Op) []Algorithm { return supports[o] }
+
+// Protocol is how data moves within an algorithm, after NCCL's protocols:
+// the low-latency protocol (LL) hands off each step quickly but carries
+// only half payload (4 data bytes and a 4-byte flag per 8-byte store); the
+// bulk protocol (Simple) carries full payload at the link's efficiency but
+// pays a larger per-step latency.
+type Protocol string
+
+// Protocols.
+const (
+	ProtoAuto Protocol = ""
+	LL        Protocol = "ll"
+	Simple    Protocol = "simple"
+)
+
+// llPayload is the fraction of LL bytes that are data.
+const llPayload = 0.5
+
+// ParseProtocol parses "auto", "ll" or "simple".
+func ParseProtocol(s string) (Protocol, error) {
+	switch strings.ToLower(s) {
+	case "", "auto":
+		return ProtoAuto, nil
+	case "ll":
+		return LL, nil
+	case "simple":
+		return Simple, nil
+	}
+	return "", fmt.Errorf("unknown protocol %q; want auto, ll or simple", s)
+}
+
+func (p Protocol) String() string {
+	if p == ProtoAuto {
+		return "auto"
+	}
+	return string(p)
+}

@@ -13,6 +13,7 @@ import (
 type Plan struct {
 	Op        Op
 	Algorithm Algorithm
+	Protocol  Protocol
 	Ranks     int
 	// Overhead is paid once before the first transfer (op_overhead).
 	Overhead sim.Time

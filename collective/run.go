@@ -14,6 +14,7 @@ import (
 type Result struct {
 	Op        Op
 	Algorithm Algorithm
+	Protocol  Protocol
 	Ranks     int
 	SizeBytes float64
 	TimeS     float64
@@ -110,7 +111,7 @@ func RunJobs(f *network.Fabric, jobs []Job, withLinks bool) ([]Result, error) {
 		if ends[i] == 0 && plans[i].Transfers() > 0 {
 			return nil, fmt.Errorf("collective: %s %s never finished (a route is missing)", j.Op, j.Algorithm)
 		}
-		r := Result{Op: j.Op, Algorithm: j.Algorithm, Ranks: j.Group.Size(), SizeBytes: j.Bytes, TimeS: t,
+		r := Result{Op: j.Op, Algorithm: j.Algorithm, Protocol: plans[i].Protocol, Ranks: j.Group.Size(), SizeBytes: j.Bytes, TimeS: t,
 			Transfers: plans[i].Transfers(), WireBytes: wire, PeakLinkUtil: peak, MeanLinkBusy: busy, Links: links}
 		if t > 0 {
 			r.AlgBW = j.Bytes / t
@@ -122,33 +123,47 @@ func RunJobs(f *network.Fabric, jobs []Job, withLinks bool) ([]Result, error) {
 }
 
 // Run simulates one operation alone. With Auto it simulates every
-// algorithm the operation has that the topology can run and returns the
-// fastest (Result.Algorithm says which).
+// algorithm the operation has that the topology can run (and, with
+// ProtoAuto, both protocols) and returns the fastest; Result.Algorithm and
+// Result.Protocol say which.
 func Run(g *Group, op Op, algo Algorithm, bytes float64, o Options, withLinks bool) (Result, error) {
-	if algo != Auto {
+	algos := []Algorithm{algo}
+	if algo == Auto {
+		algos = AlgorithmsFor(op)
+	}
+	protos := []Protocol{o.Protocol}
+	if o.Protocol == ProtoAuto {
+		protos = []Protocol{Simple, LL}
+	}
+	if len(algos) == 1 && len(protos) == 1 {
 		r, err := RunJobs(g.Fabric, []Job{{Group: g, Op: op, Algorithm: algo, Bytes: bytes, Options: o}}, withLinks)
 		if err != nil {
 			return Result{}, err
 		}
 		return r[0], nil
 	}
-	// Compile every algorithm that applies, bound each from below by the
-	// busiest rank's bytes over its egress capacity, and simulate them in
-	// order of that bound, skipping any whose bound cannot beat the best
-	// time found: the result is the same as simulating all of them.
+	// Compile every combination that applies, bound each from below by its
+	// most loaded channel, and simulate them in order of that bound,
+	// skipping any whose bound cannot beat the best time found: the result
+	// is the same as simulating all of them.
 	type cand struct {
 		algo  Algorithm
+		proto Protocol
 		bound float64
 	}
 	var cands []cand
 	var errs []error
-	for _, a := range AlgorithmsFor(op) {
-		p, err := Compile(g, op, a, bytes, o)
-		if err != nil {
-			errs = append(errs, err)
-			continue
+	for _, a := range algos {
+		for _, pr := range protos {
+			oo := o
+			oo.Protocol = pr
+			p, err := Compile(g, op, a, bytes, oo)
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			cands = append(cands, cand{a, pr, p.lowerBound(g.Fabric)})
 		}
-		cands = append(cands, cand{a, p.lowerBound(g.Fabric)})
 	}
 	if len(cands) == 0 {
 		return Result{}, fmt.Errorf("no algorithm can run %s here: %w", op, errors.Join(errs...))
@@ -160,24 +175,17 @@ func Run(g *Group, op Op, algo Algorithm, bytes float64, o Options, withLinks bo
 		if found && c.bound >= best.TimeS {
 			continue
 		}
-		r, err := Run(g, op, c.algo, bytes, o, withLinks)
+		oo := o
+		oo.Protocol = c.proto
+		r, err := Run(g, op, c.algo, bytes, oo, withLinks)
 		if err != nil {
 			return Result{}, err
 		}
-		if !found || r.TimeS < best.TimeS || (r.TimeS == best.TimeS && algoIndex(op, r.Algorithm) < algoIndex(op, best.Algorithm)) {
+		if !found || r.TimeS < best.TimeS {
 			best, found = r, true
 		}
 	}
 	return best, nil
-}
-
-func algoIndex(op Op, a Algorithm) int {
-	for i, b := range supports[op] {
-		if a == b {
-			return i
-		}
-	}
-	return len(supports[op])
 }
 
 // lowerBound is a time the plan cannot beat: the operation overhead plus

@@ -83,9 +83,14 @@ type AcceleratorSpec struct {
 	// (kernel launch, setup, final synchronisation).
 	OpOverheadS float64
 	// StepLatencyS is the software latency of one algorithm step (one
-	// send/receive hand-off between ranks), on top of wire and switch
-	// latency: the alpha term of the alpha-beta model.
+	// send/receive hand-off between ranks) in the low-latency protocol (NCCL
+	// LL), on top of wire and switch latency: the alpha term of the
+	// alpha-beta model.
 	StepLatencyS float64
+	// BulkStepLatencyS is the per-step latency of the bulk protocol (NCCL
+	// Simple), which moves data at the full link efficiency but hands off
+	// in larger slices; 0 means the same as StepLatencyS.
+	BulkStepLatencyS float64
 }
 
 // SwitchSpec describes one switch chip (or logical switch).

@@ -71,6 +71,8 @@ type AccelFile struct {
 	// operation, and per algorithm step (the alpha term).
 	OpOverhead  Figure `yaml:"op_overhead"`
 	StepLatency Figure `yaml:"step_latency"`
+	// BulkStepLatency is the per-step latency of the bulk protocol.
+	BulkStepLatency Figure `yaml:"bulk_step_latency"`
 }
 
 // CPUFile describes a host CPU.
@@ -378,6 +380,7 @@ func (f *File) Spec(file string, domains int) (ClusterSpec, error) {
 	acc.MaxW = c.power(a.MaxPower, "accelerator.max_power", true)
 	acc.OpOverheadS = c.duration(a.OpOverhead, "accelerator.op_overhead")
 	acc.StepLatencyS = c.duration(a.StepLatency, "accelerator.step_latency")
+	acc.BulkStepLatencyS = c.duration(a.BulkStepLatency, "accelerator.bulk_step_latency")
 	if c.err == nil && acc.MaxW < acc.IdleW {
 		c.fail(a.MaxPower, "accelerator.max_power", "max power %s is below idle power %s", a.MaxPower.Text, a.IdlePower.Text)
 	}

@@ -1,0 +1,153 @@
+package collective
+
+import (
+	"math"
+	"testing"
+
+	"github.com/cardsea/cardsea/network"
+	"github.com/cardsea/cardsea/topology"
+)
+
+// moeFabric is an ideal switched fabric of n accelerators: one link of bw
+// bytes/s per direction each to one non-blocking switch, no hop latency,
+// full efficiency.
+func moeFabric(t *testing.T, n int, bw, alpha, overhead float64) *network.Fabric {
+	t.Helper()
+	acc := &topology.AcceleratorSpec{Name: "x", Dies: 1, MaxW: 1, StepLatencyS: alpha, OpOverheadS: overhead}
+	top, err := topology.Build(topology.ClusterSpec{Name: "ideal", Domains: 1, Domain: topology.DomainSpec{
+		Accel: acc, Servers: 1, AccelsPerServer: n,
+		Fabric: &topology.SwitchedFabric{Switch: &topology.SwitchSpec{Name: "sw"}, Planes: 1, Lanes: []int{1},
+			Link: topology.LinkSpec{Class: "l", LaneBytesPerS: bw, Optics: -1}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return network.NewFabric(top)
+}
+
+// binom is C(n, k) by lgamma, a check on the product form.
+func binom(n, k int) float64 {
+	a, _ := math.Lgamma(float64(n + 1))
+	b, _ := math.Lgamma(float64(k + 1))
+	c, _ := math.Lgamma(float64(n - k + 1))
+	return math.Exp(a - b - c)
+}
+
+func TestMoEMatrixRowSums(t *testing.T) {
+	m := MoE{TokensPerRank: 4096, Hidden: 7168, TopK: 8, Experts: 256, DispatchBytesPerToken: 7392, CombineBytesPerToken: 14336}
+	for _, n := range []int{2, 8, 16, 64, 256} {
+		per := 256 / n
+		p := 1 - binom(256-per, 8)/binom(256, 8)
+		for _, combine := range []bool{false, true} {
+			b := m.DispatchBytesPerToken
+			if combine {
+				b = m.CombineBytesPerToken
+			}
+			mat := m.Matrix(n, combine)
+			if len(mat) != n {
+				t.Fatalf("n=%d: %d rows", n, len(mat))
+			}
+			want := float64(n-1) * 4096 * p * b
+			for i, row := range mat {
+				if row[i] != 0 {
+					t.Errorf("n=%d: self traffic %g", n, row[i])
+				}
+				var s float64
+				for _, x := range row {
+					s += x
+				}
+				if math.Abs(s-want) > 1e-9*want {
+					t.Errorf("n=%d combine=%v row %d: %g bytes, want %g", n, combine, i, s, want)
+				}
+			}
+			if got := RowBytes(mat); math.Abs(got-want) > 1e-9*want {
+				t.Errorf("n=%d: RowBytes %g, want %g", n, got, want)
+			}
+		}
+	}
+	// One expert per rank: P(hit) = k/E exactly.
+	if p := HitProbability(256, 1, 8); math.Abs(p-8.0/256) > 1e-15 {
+		t.Errorf("one expert per rank: P(hit) %g, want %g", p, 8.0/256)
+	}
+	// Large E and k do not overflow.
+	if p := HitProbability(4096, 16, 64); !(p > 0 && p < 1) {
+		t.Errorf("P(hit) %g out of (0, 1)", p)
+	}
+}
+
+func TestMoEHitCertain(t *testing.T) {
+	// With TopK >= E - E/n + 1 every token reaches every rank.
+	for _, tc := range []struct{ e, n int }{{16, 2}, {16, 4}, {32, 8}, {8, 8}} {
+		per := tc.e / tc.n
+		for k := tc.e - per + 1; k <= tc.e; k++ {
+			if p := HitProbability(tc.e, per, k); p != 1 {
+				t.Errorf("E=%d n=%d k=%d: P(hit) %g, want 1", tc.e, tc.n, k, p)
+			}
+		}
+		if k := tc.e - per; k >= 1 {
+			if p := HitProbability(tc.e, per, k); p >= 1 {
+				t.Errorf("E=%d n=%d k=%d: P(hit) %g, want < 1", tc.e, tc.n, k, p)
+			}
+		}
+	}
+}
+
+func TestMoECheck(t *testing.T) {
+	m := MoE{TokensPerRank: 1, TopK: 8, Experts: 256}
+	if err := m.Check(3); err == nil {
+		t.Error("256 experts over 3 ranks: want an error")
+	}
+	if m.Matrix(3, false) != nil {
+		t.Error("Matrix of an uneven spread: want nil")
+	}
+	if err := (MoE{TopK: 9, Experts: 8}).Check(2); err == nil {
+		t.Error("top-9 of 8: want an error")
+	}
+	f := moeFabric(t, 3, 1e9, 0, 0)
+	g, err := NewGroup(f, Placement{Ranks: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := RunMoE(g, m, false, false); err == nil {
+		t.Error("RunMoE of an uneven spread: want an error")
+	}
+}
+
+// TestMoEIdealTime: on an ideal fabric a dispatch takes op_overhead + alpha
+// + one rank's row over its link.
+func TestMoEIdealTime(t *testing.T) {
+	const bw, alpha, over = 100e9, 2e-6, 5e-6
+	m := MoE{TokensPerRank: 128, Hidden: 7168, TopK: 8, Experts: 64, DispatchBytesPerToken: 7392, CombineBytesPerToken: 14336}
+	for _, n := range []int{2, 8, 16} {
+		f := moeFabric(t, n, bw, alpha, over)
+		g, err := NewGroup(f, Placement{Ranks: n})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, combine := range []bool{false, true} {
+			r, err := RunMoE(g, m, combine, true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b := m.DispatchBytesPerToken
+			op := MoEDispatch
+			if combine {
+				b, op = m.CombineBytesPerToken, MoECombine
+			}
+			row := float64(n-1) * 128 * HitProbability(64, 64/n, 8) * b
+			want := over + alpha + row/bw
+			if !(r.TimeS >= want-1e-15 && r.TimeS-want <= float64(2*n+1)*1e-12) {
+				t.Errorf("n=%d %s: %.12g s, want %.12g s", n, op, r.TimeS, want)
+			}
+			if r.Op != op || r.Algorithm != Direct || r.Transfers != n*(n-1) {
+				t.Errorf("n=%d: op %s algorithm %s transfers %d", n, r.Op, r.Algorithm, r.Transfers)
+			}
+			if math.Abs(r.SizeBytes-row) > 1e-9*row {
+				t.Errorf("n=%d: size %g, want the row %g", n, r.SizeBytes, row)
+			}
+			if len(r.Links) == 0 {
+				t.Errorf("n=%d: no link statistics", n)
+			}
+		}
+	}
+}
