@@ -18,7 +18,8 @@ const collectiveUsage = `
 Usage:
   cardsea collective --topo NAME|FILE.yaml [--domains N] --op OP
                      [--sizes 1KiB:8GiB[:x2] | -b MIN -e MAX -f FACTOR]
-                     [--ranks N] [--per-server | --per-accel] [--algo auto|ring|tree|hd|direct|pairwise|nvls|hier]
+                     [--ranks N | --rank-list 0,2,4 | --per-server | --per-accel]
+                     [--algo auto|ring|tree|hd|direct|pairwise|nvls|hier] [--proto auto|ll|simple]
                      [--dtype bf16] [--chunk-bytes 4MiB] [--links] [--format table|markdown|json|csv]
 
 Simulates a collective operation across a topology, size by size, the way
@@ -38,6 +39,8 @@ Algorithms:  auto (simulates every one that applies and reports the fastest),
              halving-doubling), direct (one-shot), pairwise (alltoall),
              nvls (in-switch reduction, NVLink SHARP), hier (intra-domain,
              inter-domain, intra-domain)
+Protocols:   ll (low latency, half payload), simple (full payload, larger
+             per-step latency), auto (the faster, as NCCL's tuner chooses)
 
 Examples:
   cardsea collective --topo gb200-nvl72 --op allreduce
@@ -47,7 +50,8 @@ Examples:
 `
 
 type collectiveFlags struct {
-	topo, op, algo, sizes, dtype, format, chunk string
+	topo, op, algo, proto, sizes, dtype, format, chunk string
+	rankList                                           []int
 	minBytes, maxBytes                          string
 	factor                                      float64
 	domains, ranks, jobs                        int
@@ -61,11 +65,13 @@ func runCollective(args []string, stdout, stderr io.Writer) error {
 	fs.IntVarP(&c.domains, "domains", "n", 0, "scale-up domains joined by the scale-out network (default: the preset's)")
 	fs.StringVarP(&c.op, "op", "o", "allreduce", "operation")
 	fs.StringVarP(&c.algo, "algo", "a", "auto", "algorithm, or auto")
+	fs.StringVar(&c.proto, "proto", "auto", "protocol: ll, simple or auto")
 	fs.StringVarP(&c.sizes, "sizes", "s", "", "sizes: MIN:MAX[:xF|:+STEP] or a comma list (default 1KiB:8GiB)")
 	fs.StringVarP(&c.minBytes, "minbytes", "b", "", "nccl-tests style smallest size (with -e and -f)")
 	fs.StringVarP(&c.maxBytes, "maxbytes", "e", "", "nccl-tests style largest size")
 	fs.Float64VarP(&c.factor, "stepfactor", "f", 2, "nccl-tests style size multiplier")
 	fs.IntVarP(&c.ranks, "ranks", "r", 0, "number of ranks (default: every die)")
+	fs.IntSliceVar(&c.rankList, "rank-list", nil, "ranks by die index, e.g. 0,8,16,24")
 	fs.BoolVar(&c.perServer, "per-server", false, "one rank per server")
 	fs.BoolVar(&c.perAccel, "per-accel", false, "one rank per accelerator package")
 	fs.StringVar(&c.dtype, "dtype", "bf16", "element type, for the count column")
@@ -100,6 +106,10 @@ func runCollective(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return usagef("--algo: %v", err)
 	}
+	proto, err := collective.ParseProtocol(c.proto)
+	if err != nil {
+		return usagef("--proto: %v", err)
+	}
 	dt, err := topology.ParseDtype(c.dtype)
 	if err != nil {
 		return usagef("--dtype: %v", err)
@@ -122,18 +132,18 @@ func runCollective(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	place := collective.Placement{Ranks: c.ranks, PerServer: c.perServer, PerAccel: c.perAccel}
+	place := collective.Placement{Ranks: c.ranks, PerServer: c.perServer, PerAccel: c.perAccel, List: c.rankList}
 	// Check the group and the algorithm once, up front, for a clear error.
 	g, err := collective.NewGroup(network.NewFabric(top), place)
 	if err != nil {
 		return err
 	}
 	if algo != collective.Auto {
-		if _, err := collective.Compile(g, op, algo, float64(sizes[0]), collective.Options{Chunks: 1}); err != nil {
+		if _, err := collective.Compile(g, op, algo, float64(sizes[0]), collective.Options{Chunks: 1, Protocol: proto}); err != nil {
 			return usagef("%v", err)
 		}
 	}
-	opts := collective.Options{ChunkBytes: float64(chunk)}
+	opts := collective.Options{ChunkBytes: float64(chunk), Protocol: proto}
 	results, err := sweep(top, place, op, algo, sizes, opts, c.links, c.jobs)
 	if err != nil {
 		return err
@@ -211,6 +221,7 @@ func writeCollective(w io.Writer, f report.Format, top *topology.Topology, op co
 			{Key: "topology", Header: "Topology"},
 			{Key: "op", Header: "Op"},
 			{Key: "algorithm", Header: "Algorithm"},
+			{Key: "protocol", Header: "Protocol"},
 			{Key: "ranks", Header: "Ranks"},
 			{Key: "size_bytes", Header: "Size (B)"},
 			{Key: "count", Header: "Count (elements)"},
@@ -224,7 +235,7 @@ func writeCollective(w io.Writer, f report.Format, top *topology.Topology, op co
 		},
 	}
 	for _, r := range res {
-		sheet.Rows = append(sheet.Rows, []any{top.Name, string(r.Op), string(r.Algorithm), r.Ranks, int(r.SizeBytes),
+		sheet.Rows = append(sheet.Rows, []any{top.Name, string(r.Op), string(r.Algorithm), r.Protocol.String(), r.Ranks, int(r.SizeBytes),
 			int(r.SizeBytes / dt.Bytes()), dt.String(), r.TimeS, r.AlgBW, r.BusBW, r.WireBytes, r.PeakLinkUtil, r.MeanLinkBusy})
 	}
 	if f == report.FormatTable || f == report.FormatMarkdown {
