@@ -52,10 +52,10 @@ Examples:
 type collectiveFlags struct {
 	topo, op, algo, proto, sizes, dtype, format, chunk string
 	rankList                                           []int
-	minBytes, maxBytes                          string
-	factor                                      float64
-	domains, ranks, jobs                        int
-	perServer, perAccel, links                  bool
+	minBytes, maxBytes                                 string
+	factor                                             float64
+	domains, ranks, jobs                               int
+	perServer, perAccel, links                         bool
 }
 
 func runCollective(args []string, stdout, stderr io.Writer) error {
