@@ -91,6 +91,13 @@ type AcceleratorSpec struct {
 	// Simple), which moves data at the full link efficiency but hands off
 	// in larger slices; 0 means the same as StepLatencyS.
 	BulkStepLatencyS float64
+	// MoEOverheadS is the fixed cost of one fused MoE dispatch or combine
+	// kernel (launch, routing metadata, synchronisation); it replaces
+	// OpOverheadS for those operations. 0 means OpOverheadS.
+	MoEOverheadS float64
+	// CommW is the package's power while it only communicates (collective
+	// kernels moving data, no compute); 0 means IdleW.
+	CommW float64
 }
 
 // SwitchSpec describes one switch chip (or logical switch).
@@ -108,6 +115,9 @@ type SwitchSpec struct {
 	// ReduceEfficiency is the fraction of port bandwidth that in-network
 	// reduction (NVLS) achieves; 0 means 1.
 	ReduceEfficiency float64
+	// IdleW is the chip's power with no traffic; PowerW is at full load.
+	// 0 means PowerW (no traffic-dependent part).
+	IdleW float64
 }
 
 // CPUSpec describes a host CPU socket.

@@ -73,6 +73,10 @@ type AccelFile struct {
 	StepLatency Figure `yaml:"step_latency"`
 	// BulkStepLatency is the per-step latency of the bulk protocol.
 	BulkStepLatency Figure `yaml:"bulk_step_latency"`
+	// MoEOverhead is the fixed cost of a fused MoE dispatch or combine.
+	MoEOverhead Figure `yaml:"moe_overhead"`
+	// CommPower is the package power while only communicating.
+	CommPower Figure `yaml:"comm_power"`
 }
 
 // CPUFile describes a host CPU.
@@ -105,7 +109,9 @@ type SwitchFile struct {
 	// ReduceEfficiency is the fraction of port bandwidth in-network
 	// reduction achieves.
 	ReduceEfficiency Figure `yaml:"reduce_efficiency"`
-	Cooling          string `yaml:"cooling"`
+	// IdlePower is the chip's power with no traffic (power is at full load).
+	IdlePower Figure `yaml:"idle_power"`
+	Cooling   string `yaml:"cooling"`
 }
 
 // OpticsFile describes an optical module type.
@@ -381,6 +387,8 @@ func (f *File) Spec(file string, domains int) (ClusterSpec, error) {
 	acc.OpOverheadS = c.duration(a.OpOverhead, "accelerator.op_overhead")
 	acc.StepLatencyS = c.duration(a.StepLatency, "accelerator.step_latency")
 	acc.BulkStepLatencyS = c.duration(a.BulkStepLatency, "accelerator.bulk_step_latency")
+	acc.MoEOverheadS = c.duration(a.MoEOverhead, "accelerator.moe_overhead")
+	acc.CommW = c.power(a.CommPower, "accelerator.comm_power", false)
 	if c.err == nil && acc.MaxW < acc.IdleW {
 		c.fail(a.MaxPower, "accelerator.max_power", "max power %s is below idle power %s", a.MaxPower.Text, a.IdlePower.Text)
 	}
@@ -422,6 +430,7 @@ func (f *File) Spec(file string, domains int) (ClusterSpec, error) {
 			PowerW:           c.power(s.Power, field+".power", true),
 			Reduce:           c.flag(s.Reduce, field+".reduce"),
 			ReduceEfficiency: c.fraction(s.ReduceEfficiency, field+".reduce_efficiency"),
+			IdleW:            c.power(s.IdlePower, field+".idle_power", false),
 			Cooling:          Cooling(s.Cooling),
 		}
 		if spec.Name == "" {
