@@ -7,7 +7,9 @@ import (
 	"sort"
 
 	"github.com/cardsea/cardsea/network"
+	"github.com/cardsea/cardsea/power"
 	"github.com/cardsea/cardsea/sim"
+	"github.com/cardsea/cardsea/topology"
 )
 
 // Result is one simulated operation, nccl-tests style, in SI units.
@@ -29,6 +31,9 @@ type Result struct {
 	Transfers int
 	// Links holds per-channel statistics when asked for.
 	Links []LinkStat
+	// Activity is what the topology's components did over the whole run,
+	// for the power model's activity mode.
+	Activity power.Run
 }
 
 // LinkStat is one channel's use during a run.
@@ -106,13 +111,14 @@ func RunJobs(f *network.Fabric, jobs []Job, withLinks bool) ([]Result, error) {
 	if used > 0 {
 		busy /= float64(used)
 	}
+	act := activity(f, jobs, ends, stats)
 	for i, j := range jobs {
 		t := (ends[i] - sim.FromSeconds(j.Start)).Seconds()
 		if ends[i] == 0 && plans[i].Transfers() > 0 {
 			return nil, fmt.Errorf("collective: %s %s never finished (a route is missing)", j.Op, j.Algorithm)
 		}
 		r := Result{Op: j.Op, Algorithm: j.Algorithm, Protocol: plans[i].Protocol, Ranks: j.Group.Size(), SizeBytes: j.Bytes, TimeS: t,
-			Transfers: plans[i].Transfers(), WireBytes: wire, PeakLinkUtil: peak, MeanLinkBusy: busy, Links: links}
+			Transfers: plans[i].Transfers(), WireBytes: wire, PeakLinkUtil: peak, MeanLinkBusy: busy, Links: links, Activity: act}
 		if t > 0 {
 			r.AlgBW = j.Bytes / t
 			r.BusBW = r.AlgBW * j.Op.BusFactor(r.Ranks)
@@ -206,4 +212,62 @@ func (p *Plan) lowerBound(f *network.Fabric) float64 {
 		}
 	}
 	return p.Overhead.Seconds() + worst
+}
+
+// activity summarises a run for the power model: each accelerator
+// communicates from the start to the end of every job it takes part in
+// (collective kernels stay resident while they wait), and each switch chip
+// carries its share of the bytes entering its class.
+func activity(f *network.Fabric, jobs []Job, ends []sim.Time, stats []network.ChannelStats) power.Run {
+	t := f.Topo
+	r := power.Run{
+		AccelCommS:     make([]float64, len(t.Accels)),
+		SwitchBytes:    make([]float64, len(t.Switches)),
+		SwitchPeakUtil: make([]float64, len(t.Switches)),
+	}
+	first, last := math.Inf(1), 0.0
+	spans := make([][][2]float64, len(t.Accels))
+	for i, j := range jobs {
+		a, b := j.Start, ends[i].Seconds()
+		first, last = math.Min(first, a), math.Max(last, b)
+		seen := map[int32]bool{}
+		for _, d := range j.Group.Dies {
+			acc := t.Nodes[d].Index
+			if !seen[acc] {
+				seen[acc] = true
+				spans[acc] = append(spans[acc], [2]float64{a, b})
+			}
+		}
+	}
+	if len(jobs) > 0 {
+		r.DurationS = last - first
+	}
+	for acc, ss := range spans {
+		sort.Slice(ss, func(i, j int) bool { return ss[i][0] < ss[j][0] })
+		end := math.Inf(-1)
+		for _, s := range ss {
+			a := math.Max(s[0], end)
+			if s[1] > a {
+				r.AccelCommS[acc] += s[1] - a
+			}
+			end = math.Max(end, s[1])
+		}
+	}
+	for c, ch := range f.Channels() {
+		members := f.Members(ch.To)
+		node := t.Nodes[members[0]]
+		if node.Kind != topology.KindSwitch || stats[c].Bytes == 0 {
+			continue
+		}
+		per := stats[c].Bytes / float64(len(members))
+		for _, m := range members {
+			sw := t.Nodes[m].Index
+			r.SwitchBytes[sw] += per
+			spec := t.Switches[sw].Spec
+			if cap := float64(spec.Ports) * spec.PortBytesPerS * float64(len(members)); cap > 0 {
+				r.SwitchPeakUtil[sw] += stats[c].PeakUtil * ch.BytesPerS / cap
+			}
+		}
+	}
+	return r
 }

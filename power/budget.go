@@ -20,7 +20,7 @@ const (
 )
 
 // Components lists the IT components in report order.
-var Components = []Component{Accelerators, CPUs, Switches, Optics, NICs, Servers}
+var Components = [...]Component{Accelerators, CPUs, Switches, Optics, NICs, Servers}
 
 // Mode is how power is accounted.
 type Mode string
@@ -34,8 +34,10 @@ const (
 // Budget is power by component, in watts.
 type Budget struct {
 	Mode Mode
-	// IT is the power of each component (same order as Components).
-	IT [6]float64
+	// IT is the power of each component (same order as Components), and
+	// Facility the same with each rack's cooling and distribution overhead.
+	IT       [len(Components)]float64
+	Facility [len(Components)]float64
 	// ITW is the sum of IT.
 	ITW float64
 	// FacilityW is ITW plus cooling and power distribution overhead (PUE).
@@ -77,6 +79,7 @@ func ProvisionedBudget(t *topology.Topology) (Budget, error) {
 	}
 	add := func(i int, w, factor float64) {
 		b.IT[i] += w
+		b.Facility[i] += w * factor
 		b.FacilityW += w * factor
 	}
 	for _, a := range t.Accels {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/cardsea/cardsea/collective"
 	"github.com/cardsea/cardsea/network"
+	"github.com/cardsea/cardsea/power"
 	"github.com/cardsea/cardsea/report"
 	"github.com/cardsea/cardsea/topology"
 	"github.com/cardsea/cardsea/units"
@@ -20,7 +21,8 @@ Usage:
                      [--sizes 1KiB:8GiB[:x2] | -b MIN -e MAX -f FACTOR]
                      [--ranks N | --rank-list 0,2,4 | --per-server | --per-accel]
                      [--algo auto|ring|tree|hd|direct|pairwise|nvls|hier] [--proto auto|ll|simple]
-                     [--dtype bf16] [--chunk-bytes 4MiB] [--links] [--format table|markdown|json|csv]
+                     [--dtype bf16] [--chunk-bytes 4MiB] [--power-mode activity|provisioned]
+                     [--links] [--format table|markdown|json|csv]
 
 Simulates a collective operation across a topology, size by size, the way
 nccl-tests reports it: time, algorithm bandwidth (size/time) and bus
@@ -42,6 +44,13 @@ Algorithms:  auto (simulates every one that applies and reports the fastest),
 Protocols:   ll (low latency, half payload), simple (full payload, larger
              per-step latency), auto (the faster, as NCCL's tuner chooses)
 
+Energy and power are of the whole topology during the operation: in activity
+mode (the default) accelerators draw their communication power while in the
+collective and idle power otherwise, switch chips their idle power plus a part
+that grows with the bytes they carry, CPUs idle, NICs, optics and servers their
+rating; provisioned mode counts everything at its rating. busbw per kW divides
+the bus bandwidth by the average IT power.
+
 Examples:
   cardsea collective --topo gb200-nvl72 --op allreduce
   cardsea collective --topo cm384 --op alltoall --per-accel --sizes 1MiB:1GiB:x4
@@ -50,12 +59,12 @@ Examples:
 `
 
 type collectiveFlags struct {
-	topo, op, algo, proto, sizes, dtype, format, chunk string
-	rankList                                           []int
-	minBytes, maxBytes                                 string
-	factor                                             float64
-	domains, ranks, jobs                               int
-	perServer, perAccel, links                         bool
+	topo, op, algo, proto, sizes, dtype, format, chunk, powerMode string
+	rankList                                                      []int
+	minBytes, maxBytes                                            string
+	factor                                                        float64
+	domains, ranks, jobs                                          int
+	perServer, perAccel, links                                    bool
 }
 
 func runCollective(args []string, stdout, stderr io.Writer) error {
@@ -76,6 +85,7 @@ func runCollective(args []string, stdout, stderr io.Writer) error {
 	fs.BoolVar(&c.perAccel, "per-accel", false, "one rank per accelerator package")
 	fs.StringVar(&c.dtype, "dtype", "bf16", "element type, for the count column")
 	fs.StringVar(&c.chunk, "chunk-bytes", "4MiB", "pipelining chunk size for ring, tree and nvls")
+	fs.StringVar(&c.powerMode, "power-mode", "activity", "energy accounting: activity or provisioned")
 	fs.BoolVar(&c.links, "links", false, "also print per-link statistics (table, markdown or json)")
 	fs.IntVarP(&c.jobs, "jobs", "j", runtime.NumCPU(), "sizes simulated in parallel (output order does not depend on it)")
 	fs.StringVar(&c.format, "format", "table", "output format: table, markdown, json or csv")
@@ -109,6 +119,10 @@ func runCollective(args []string, stdout, stderr io.Writer) error {
 	proto, err := collective.ParseProtocol(c.proto)
 	if err != nil {
 		return usagef("--proto: %v", err)
+	}
+	mode, err := power.ParseMode(c.powerMode)
+	if err != nil {
+		return usagef("--power-mode: %v", err)
 	}
 	dt, err := topology.ParseDtype(c.dtype)
 	if err != nil {
@@ -148,7 +162,7 @@ func runCollective(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	return writeCollective(stdout, f, top, op, dt, results, c.links)
+	return writeCollective(stdout, f, top, op, dt, mode, results, c.links)
 }
 
 func (c *collectiveFlags) sizeList() ([]int64, error) {
@@ -215,7 +229,7 @@ func sweep(top *topology.Topology, place collective.Placement, op collective.Op,
 	return results, nil
 }
 
-func writeCollective(w io.Writer, f report.Format, top *topology.Topology, op collective.Op, dt topology.Dtype, res []collective.Result, links bool) error {
+func writeCollective(w io.Writer, f report.Format, top *topology.Topology, op collective.Op, dt topology.Dtype, mode power.Mode, res []collective.Result, links bool) error {
 	sheet := &report.Sheet{
 		Columns: []report.Column{
 			{Key: "topology", Header: "Topology"},
@@ -232,16 +246,38 @@ func writeCollective(w io.Writer, f report.Format, top *topology.Topology, op co
 			{Key: "wire_bytes", Header: "On the wire (GB)", Scale: 1e9, Digits: 3},
 			{Key: "peak_link_util", Header: "Peak link use (%)", Scale: 0.01, Digits: 0},
 			{Key: "mean_link_busy", Header: "Links busy (% of time)", Scale: 0.01, Digits: 0},
+			{Key: "power_mode", Header: "Power mode"},
+			{Key: "energy_j", Header: "Energy, IT (J)", Digits: 3},
+			{Key: "facility_energy_j", Header: "Energy, facility (J)", Digits: 3},
+			{Key: "avg_power_w", Header: "Avg IT power (kW)", Scale: 1e3, Digits: 1},
+			{Key: "peak_power_w", Header: "Peak IT power (kW)", Scale: 1e3, Digits: 1},
+			{Key: "busbw_per_kw", Header: "busbw per IT kW (GB/s per kW)", Scale: 1e9, Digits: 3},
 		},
 	}
 	for _, r := range res {
+		var e power.Energy
+		var err error
+		if mode == power.Provisioned {
+			e, err = power.ProvisionedEnergy(top, r.TimeS)
+		} else {
+			e, err = power.ActivityEnergy(top, r.Activity)
+		}
+		if err != nil {
+			return err
+		}
+		perKW := 0.0
+		if e.AvgITW > 0 {
+			perKW = r.BusBW / (e.AvgITW / 1e3)
+		}
 		sheet.Rows = append(sheet.Rows, []any{top.Name, string(r.Op), string(r.Algorithm), r.Protocol.String(), r.Ranks, int(r.SizeBytes),
-			int(r.SizeBytes / dt.Bytes()), dt.String(), r.TimeS, r.AlgBW, r.BusBW, r.WireBytes, r.PeakLinkUtil, r.MeanLinkBusy})
+			int(r.SizeBytes / dt.Bytes()), dt.String(), r.TimeS, r.AlgBW, r.BusBW, r.WireBytes, r.PeakLinkUtil, r.MeanLinkBusy,
+			string(mode), e.ITJ, e.FacilityJ, e.AvgITW, e.PeakITW, perKW})
 	}
 	if f == report.FormatTable || f == report.FormatMarkdown {
 		sheet.Title = fmt.Sprintf("%s on %s, %d ranks", op, top.Title, res[0].Ranks)
 		sheet.Notes = []string{
 			"busbw = algbw x nccl-tests factor; bandwidths per direction; 'On the wire' counts every byte on every hop.",
+			"Energy and power are of the whole topology during the operation (" + string(mode) + " accounting; see 'cardsea help collective').",
 			"Link efficiencies and per-step latencies come from the preset (docs/presets.md); 'cardsea validate' shows how well they fit measurements.",
 		}
 	}
