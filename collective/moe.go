@@ -3,6 +3,11 @@ package collective
 import (
 	"errors"
 	"fmt"
+	"math"
+	"sort"
+
+	"github.com/cardsea/cardsea/network"
+	"github.com/cardsea/cardsea/sim"
 )
 
 // MoE is the traffic of one mixture-of-experts layer under expert
@@ -87,8 +92,11 @@ func (m MoE) Matrix(ranks int, combine bool) [][]float64 {
 }
 
 // RunMoE simulates one MoE dispatch (or combine) on g: every rank sends its
-// Matrix row at once (algorithm Direct). Result.SizeBytes is the bytes one
-// rank sends (the mean row sum), so AlgBW is a rank's send rate.
+// Matrix row at once (algorithm Direct) and the operation pays the fused
+// MoE kernel's fixed cost, MoEOverhead, instead of op_overhead. With the
+// default protocol it keeps the faster of the bulk and low-latency
+// protocols, as Run does for every other operation. Result.SizeBytes is the
+// bytes one rank sends (the mean row sum), so AlgBW is a rank's send rate.
 func RunMoE(g *Group, m MoE, combine bool, withLinks bool) (Result, error) {
 	if err := m.Check(g.Size()); err != nil {
 		return Result{}, err
@@ -98,9 +106,159 @@ func RunMoE(g *Group, m MoE, combine bool, withLinks bool) (Result, error) {
 		op = MoECombine
 	}
 	mat := m.Matrix(g.Size(), combine)
-	// Run with algorithm Direct goes straight to RunJobs; with the default
-	// protocol it keeps the faster protocol, as for every other operation.
-	return Run(g, op, Direct, RowBytes(mat), Options{Matrix: mat}, withLinks)
+	bytes := RowBytes(mat)
+	// As Run: compile each protocol, bound each from below, simulate them
+	// in order of that bound and skip those that cannot win.
+	type cand struct {
+		plan  *Plan
+		bound float64
+	}
+	var cands []cand
+	var errs []error
+	for _, pr := range []Protocol{Simple, LL} {
+		p, err := Compile(g, op, Direct, bytes, Options{Protocol: pr, Matrix: mat})
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		p.Overhead = g.MoEOverhead()
+		cands = append(cands, cand{p, p.lowerBound(g.Fabric)})
+	}
+	if len(cands) == 0 {
+		return Result{}, fmt.Errorf("no protocol can run %s here: %w", op, errors.Join(errs...))
+	}
+	sort.SliceStable(cands, func(i, j int) bool { return cands[i].bound < cands[j].bound })
+	job := []Job{{Group: g, Op: op, Algorithm: Direct, Bytes: bytes, Options: Options{Matrix: mat}}}
+	var best Result
+	found := false
+	for _, c := range cands {
+		if found && c.bound >= best.TimeS {
+			continue
+		}
+		rs, err := RunPlans(g.Fabric, job, []*Plan{c.plan}, withLinks)
+		if err != nil {
+			return Result{}, err
+		}
+		if !found || rs[0].TimeS < best.TimeS {
+			best, found = rs[0], true
+		}
+	}
+	return best, nil
+}
+
+// MoEOverhead is the fixed cost of one fused MoE dispatch or combine on g:
+// the largest over its ranks' accelerators of moe_overhead, or of
+// op_overhead where an accelerator has no moe_overhead.
+func (g *Group) MoEOverhead() sim.Time {
+	t := g.Fabric.Topo
+	var over sim.Time
+	for _, d := range g.Dies {
+		spec := t.Accels[t.Nodes[d].Index].Spec
+		s := spec.MoEOverheadS
+		if s == 0 {
+			s = spec.OpOverheadS
+		}
+		over = max(over, sim.FromSeconds(s))
+	}
+	return over
+}
+
+// RunMoEJobs is RunJobs for jobs that may be MoE operations: a
+// MoEDispatch or MoECombine job pays its group's MoEOverhead instead of
+// op_overhead; any other job runs as under RunJobs. Each job runs with the
+// protocol its options name (the default compiles as bulk), as in RunJobs.
+func RunMoEJobs(f *network.Fabric, jobs []Job, withLinks bool) ([]Result, error) {
+	plans := make([]*Plan, len(jobs))
+	for i, j := range jobs {
+		if j.Group.Fabric != f {
+			return nil, errors.New("collective: a job's group is on another fabric")
+		}
+		p, err := Compile(j.Group, j.Op, j.Algorithm, j.Bytes, j.Options)
+		if err != nil {
+			return nil, err
+		}
+		if j.Op == MoEDispatch || j.Op == MoECombine {
+			p.Overhead = j.Group.MoEOverhead()
+		}
+		plans[i] = p
+	}
+	return RunPlans(f, jobs, plans, withLinks)
+}
+
+// RunPlans runs already compiled plans together on one fresh network, plan
+// i for job i (whose Group, Op, Algorithm, Bytes and Start label and place
+// it; its Options are not used), and returns a result per job in the form
+// RunJobs gives, Activity included. It lets a caller change a compiled plan
+// (its Overhead) before running it. It repeats RunJobs after compilation;
+// keep the two in step.
+func RunPlans(f *network.Fabric, jobs []Job, plans []*Plan, withLinks bool) ([]Result, error) {
+	if len(plans) != len(jobs) {
+		return nil, fmt.Errorf("collective: %d plans for %d jobs", len(plans), len(jobs))
+	}
+	s := sim.New()
+	net := network.New(f, s)
+	res := make([]Result, len(jobs))
+	ends := make([]sim.Time, len(jobs))
+	for i, j := range jobs {
+		if j.Group.Fabric != f {
+			return nil, errors.New("collective: a job's group is on another fabric")
+		}
+		if plans[i] == nil {
+			return nil, fmt.Errorf("collective: job %d has no plan", i)
+		}
+		p := plans[i]
+		i, at := i, sim.FromSeconds(j.Start)
+		var startErr error
+		s.Schedule(at, func(sim.Time) {
+			startErr = p.Start(net, s, func(now sim.Time) { ends[i] = now })
+		})
+		if startErr != nil {
+			return nil, startErr
+		}
+	}
+	s.Run()
+	stats := net.Stats()
+	var peak, busy float64
+	used := 0
+	end := sim.Time(0)
+	for _, e := range ends {
+		end = max(end, e)
+	}
+	var links []LinkStat
+	var wire float64
+	for c, st := range stats {
+		wire += st.Bytes
+		if st.Bytes == 0 {
+			continue
+		}
+		used++
+		peak = math.Max(peak, st.PeakUtil)
+		if end > 0 {
+			busy += st.Busy.Seconds() / end.Seconds()
+		}
+		if withLinks {
+			ch := f.Channels()[c]
+			links = append(links, LinkStat{Name: f.ChannelName(c), CapacityBytesPerS: ch.BytesPerS, Bytes: st.Bytes, BusyS: st.Busy.Seconds(), PeakUtil: st.PeakUtil})
+		}
+	}
+	if used > 0 {
+		busy /= float64(used)
+	}
+	act := activity(f, jobs, ends, stats)
+	for i, j := range jobs {
+		t := (ends[i] - sim.FromSeconds(j.Start)).Seconds()
+		if ends[i] == 0 && plans[i].Transfers() > 0 {
+			return nil, fmt.Errorf("collective: %s %s never finished (a route is missing)", j.Op, j.Algorithm)
+		}
+		r := Result{Op: j.Op, Algorithm: j.Algorithm, Protocol: plans[i].Protocol, Ranks: j.Group.Size(), SizeBytes: j.Bytes, TimeS: t,
+			Transfers: plans[i].Transfers(), WireBytes: wire, PeakLinkUtil: peak, MeanLinkBusy: busy, Links: links, Activity: act}
+		if t > 0 {
+			r.AlgBW = j.Bytes / t
+			r.BusBW = r.AlgBW * j.Op.BusFactor(r.Ranks)
+		}
+		res[i] = r
+	}
+	return res, nil
 }
 
 // RowBytes is the mean bytes a rank sends under a traffic matrix.

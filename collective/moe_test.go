@@ -2,6 +2,7 @@ package collective
 
 import (
 	"math"
+	"reflect"
 	"testing"
 
 	"github.com/cardsea/cardsea/network"
@@ -149,5 +150,114 @@ func TestMoEIdealTime(t *testing.T) {
 				t.Errorf("n=%d: no link statistics", n)
 			}
 		}
+	}
+}
+
+// TestMoEOverhead: MoE operations pay moe_overhead instead of op_overhead
+// (the largest over the ranks, an accelerator without one counting its
+// op_overhead); other operations keep op_overhead.
+func TestMoEOverhead(t *testing.T) {
+	const bw, alpha, over = 100e9, 2e-6, 5e-6
+	const n = 8
+	m := MoE{TokensPerRank: 128, Hidden: 7168, TopK: 8, Experts: 64, DispatchBytesPerToken: 7392, CombineBytesPerToken: 14336}
+	f := moeFabric(t, n, bw, alpha, over)
+	g, err := NewGroup(f, Placement{Ranks: n})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := g.MoEOverhead().Seconds(); math.Abs(got-over) > 1e-15 {
+		t.Errorf("no moe_overhead: %g s, want op_overhead %g s", got, over)
+	}
+	base, err := RunMoE(g, m, false, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// One rank's accelerator gets a moe_overhead of 80 us, another 30 us;
+	// the group pays the largest.
+	for k, s := range map[int]float64{3: 80e-6, 5: 30e-6} {
+		spec := *f.Topo.Accels[k].Spec
+		spec.MoEOverheadS = s
+		f.Topo.Accels[k].Spec = &spec
+	}
+	if got := g.MoEOverhead().Seconds(); math.Abs(got-80e-6) > 1e-15 {
+		t.Errorf("moe_overhead 80 us on one rank: group pays %g s", got)
+	}
+	for _, combine := range []bool{false, true} {
+		r, err := RunMoE(g, m, combine, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := m.DispatchBytesPerToken
+		if combine {
+			b = m.CombineBytesPerToken
+		}
+		row := float64(n-1) * 128 * HitProbability(64, 64/n, 8) * b
+		want := 80e-6 + alpha + row/bw
+		if !(r.TimeS >= want-1e-15 && r.TimeS-want <= float64(2*n+1)*1e-12) {
+			t.Errorf("combine=%v: %.12g s, want %.12g s", combine, r.TimeS, want)
+		}
+	}
+	r, err := RunMoE(g, m, false, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := r.TimeS - base.TimeS; math.Abs(d-(80e-6-over)) > 1e-12 {
+		t.Errorf("moe_overhead adds %g s, want %g s", d, 80e-6-over)
+	}
+	// RunMoEJobs: the MoE job pays moe_overhead, the alltoall op_overhead.
+	mat := m.Matrix(n, false)
+	jobs := []Job{
+		{Group: g, Op: MoEDispatch, Algorithm: Direct, Bytes: RowBytes(mat), Options: Options{Matrix: mat}},
+		{Group: g, Op: AllToAll, Algorithm: Direct, Bytes: 1 << 10, Start: 1},
+	}
+	rs, err := RunMoEJobs(f, jobs, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, err := RunJobs(f, jobs, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := rs[0].TimeS - plain[0].TimeS; math.Abs(d-(80e-6-over)) > 1e-12 {
+		t.Errorf("RunMoEJobs: MoE job pays %g s more than under RunJobs, want %g s", d, 80e-6-over)
+	}
+	if rs[1].TimeS != plain[1].TimeS {
+		t.Errorf("RunMoEJobs: alltoall %g s, RunJobs %g s", rs[1].TimeS, plain[1].TimeS)
+	}
+}
+
+// TestRunPlansMatchesRunJobs: running the compiled plans unchanged gives
+// RunJobs's results.
+func TestRunPlansMatchesRunJobs(t *testing.T) {
+	f := moeFabric(t, 8, 50e9, 1e-6, 4e-6)
+	g, err := NewGroup(f, Placement{Ranks: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	jobs := []Job{
+		{Group: g, Op: AllReduce, Algorithm: Ring, Bytes: 1 << 20},
+		{Group: g, Op: AllToAll, Algorithm: Direct, Bytes: 1 << 18, Options: Options{Protocol: LL}, Start: 2e-6},
+	}
+	want, err := RunJobs(f, jobs, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plans := make([]*Plan, len(jobs))
+	for i, j := range jobs {
+		if plans[i], err = Compile(j.Group, j.Op, j.Algorithm, j.Bytes, j.Options); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := RunPlans(f, jobs, plans, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range jobs {
+		if !reflect.DeepEqual(got[i], want[i]) {
+			t.Errorf("job %d: RunPlans %+v, RunJobs %+v", i, got[i], want[i])
+		}
+	}
+	if _, err := RunPlans(f, jobs, plans[:1], false); err == nil {
+		t.Error("one plan for two jobs: want an error")
 	}
 }

@@ -144,15 +144,16 @@ func uniform(n int, b float64) [][]float64 {
 }
 
 // runMatrices runs one job per matrix at once on g's fabric and returns
-// the time of the slowest. The jobs use the compile default protocol (bulk,
-// full payload), which is also what collective.Run's protocol choice picks
-// for these megabyte-per-rank matrices.
+// the time of the slowest; each job pays the MoE kernel overhead
+// (moe_overhead, else op_overhead). The jobs use the compile default
+// protocol (bulk, full payload), which is also what collective.Run's
+// protocol choice picks for these megabyte-per-rank matrices.
 func runMatrices(g *collective.Group, op collective.Op, mats ...[][]float64) (float64, error) {
 	jobs := make([]collective.Job, len(mats))
 	for i, m := range mats {
 		jobs[i] = collective.Job{Group: g, Op: op, Algorithm: collective.Direct, Bytes: collective.RowBytes(m), Options: collective.Options{Matrix: m}}
 	}
-	rs, err := collective.RunJobs(g.Fabric, jobs, false)
+	rs, err := collective.RunMoEJobs(g.Fabric, jobs, false)
 	if err != nil {
 		return 0, err
 	}
