@@ -79,23 +79,56 @@ func UnknownPresetError(name string) error {
 // .yml, from a topology file. domains > 0 overrides the number of scale-up
 // domains.
 func Load(name string, domains int) (*Topology, error) {
-	var (
-		f    *File
-		err  error
-		file = name
-	)
+	return LoadWith(name, domains, nil)
+}
+
+// Override sets one field of a topology file before it is built: Path is
+// the field's dotted path as in the file ("accelerator.hbm_bandwidth",
+// "fabric.link.bandwidth", "switches[nvlink5].power", "power.pue.liquid"),
+// Value its new text ("10 TB/s"), with a source comment of its own.
+type Override struct {
+	Path, Value string
+}
+
+// LoadWith is Load with overrides applied to the file first; the result is
+// checked as strictly as the file itself.
+func LoadWith(name string, domains int, overrides []Override) (*Topology, error) {
+	file := name
+	var data []byte
+	var err error
 	if strings.HasSuffix(name, ".yaml") || strings.HasSuffix(name, ".yml") {
-		data, rerr := os.ReadFile(name)
-		if rerr != nil {
-			return nil, fmt.Errorf("cannot read topology file: %w", rerr)
+		if data, err = os.ReadFile(name); err != nil {
+			return nil, fmt.Errorf("cannot read topology file: %w", err)
 		}
-		f, _, err = ParseFile(name, data)
 	} else {
 		file = "presets/" + name + ".yaml"
-		f, _, err = PresetFile(name)
+		if data, err = PresetSource(name); err != nil {
+			return nil, err
+		}
 	}
-	if err != nil {
-		return nil, err
+	var f *File
+	if len(overrides) == 0 {
+		if f, _, err = ParseFile(file, data); err != nil {
+			return nil, err
+		}
+	} else {
+		var doc yaml.Node
+		if err := yaml.Load(data, &doc); err != nil {
+			return nil, fmt.Errorf("%s: %w", file, err)
+		}
+		for _, o := range overrides {
+			if err := strictyaml.SetPath(&doc, o.Path, o.Value); err != nil {
+				return nil, fmt.Errorf("override of %s: %w", name, err)
+			}
+		}
+		f = &File{}
+		root := &doc
+		if root.Kind == yaml.DocumentNode && len(root.Content) > 0 {
+			root = root.Content[0]
+		}
+		if err := strictyaml.DecodeNode(file+" (with overrides)", "", root, f); err != nil {
+			return nil, err
+		}
 	}
 	spec, err := f.Spec(file, domains)
 	if err != nil {

@@ -189,3 +189,38 @@ func FuzzParseFile(f *testing.F) {
 		}
 	})
 }
+
+func TestLoadWithOverrides(t *testing.T) {
+	base, err := Load("gb200-nvl72", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	top, err := LoadWith("gb200-nvl72", 0, []Override{
+		{Path: "accelerator.hbm_bandwidth", Value: "16 TB/s"},
+		{Path: "fabric.link.bandwidth", Value: "100 GB/s/dir"},
+		{Path: "switches[nvlink5].power", Value: "300 W"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s0, s1 := Summarize(base), Summarize(top)
+	if s1.HBMBytesPerS != 2*s0.HBMBytesPerS || s1.ScaleUpBytesPerSPerAccel != 2*s0.ScaleUpBytesPerSPerAccel {
+		t.Errorf("overrides not applied: %+v", s1)
+	}
+	if top.Switches[0].Spec.PowerW != 300 {
+		t.Errorf("switch power %g", top.Switches[0].Spec.PowerW)
+	}
+	for _, tc := range []struct {
+		o    Override
+		want string
+	}{
+		{Override{Path: "accelerator.hbm_bandwith", Value: "1 TB/s"}, "did you mean `hbm_bandwidth`"},
+		{Override{Path: "accelerator.hbm_bandwidth", Value: "fast"}, "accelerator.hbm_bandwidth"},
+		{Override{Path: "switches[nvlink9].power", Value: "1 W"}, `no item named "nvlink9"`},
+	} {
+		_, err := LoadWith("gb200-nvl72", 0, []Override{tc.o})
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%+v: err %v, want %q", tc.o, err, tc.want)
+		}
+	}
+}
