@@ -98,6 +98,29 @@ type AcceleratorSpec struct {
 	// CommW is the package's power while it only communicates (collective
 	// kernels moving data, no compute); 0 means IdleW.
 	CommW float64
+	// Efficiency is the sustained fraction of peak compute and of HBM
+	// bandwidth per operator class (package compute's roofline).
+	Efficiency Efficiencies
+	// KernelLaunchS is the fixed cost of launching one compute kernel
+	// (operator), paid once per operator on top of its roofline time.
+	KernelLaunchS float64
+}
+
+// Efficiency is the fraction of peak an operator class sustains: Compute of
+// the dense peak FLOP/s of the data type it runs in, Memory of the HBM
+// bandwidth. 0 means 1 (the bare roofline).
+type Efficiency struct {
+	Compute, Memory float64
+}
+
+// Efficiencies holds the sustained fractions per operator class.
+type Efficiencies struct {
+	// GEMM is a dense matrix multiplication (projections, dense FFN).
+	GEMM Efficiency
+	// Attention is a fused attention kernel (MLA, FlashAttention).
+	Attention Efficiency
+	// MoEGEMM is a grouped GEMM over the experts of an MoE layer.
+	MoEGEMM Efficiency
 }
 
 // SwitchSpec describes one switch chip (or logical switch).

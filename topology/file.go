@@ -77,6 +77,25 @@ type AccelFile struct {
 	MoEOverhead Figure `yaml:"moe_overhead"`
 	// CommPower is the package power while only communicating.
 	CommPower Figure `yaml:"comm_power"`
+	// Efficiency is the sustained fraction of peak compute and HBM
+	// bandwidth per operator class.
+	Efficiency EfficiencyFile `yaml:"efficiency"`
+	// KernelLaunch is the fixed cost of launching one compute kernel.
+	KernelLaunch Figure `yaml:"kernel_launch"`
+}
+
+// EfficiencyFile holds the sustained fractions per operator class.
+type EfficiencyFile struct {
+	GEMM      ClassEfficiencyFile `yaml:"gemm"`
+	Attention ClassEfficiencyFile `yaml:"attention"`
+	MoEGEMM   ClassEfficiencyFile `yaml:"moe_gemm"`
+}
+
+// ClassEfficiencyFile is one operator class's fraction of peak compute and
+// of HBM bandwidth.
+type ClassEfficiencyFile struct {
+	Compute Figure `yaml:"compute"`
+	Memory  Figure `yaml:"memory"`
 }
 
 // CPUFile describes a host CPU.
@@ -320,6 +339,13 @@ func (c *conv) fraction(f Figure, field string) float64 {
 	return v
 }
 
+func (c *conv) efficiency(e ClassEfficiencyFile, field string) Efficiency {
+	return Efficiency{
+		Compute: c.fraction(e.Compute, field+".compute"),
+		Memory:  c.fraction(e.Memory, field+".memory"),
+	}
+}
+
 func (c *conv) flag(f Figure, field string) bool {
 	if !f.IsSet() {
 		return false
@@ -389,6 +415,12 @@ func (f *File) Spec(file string, domains int) (ClusterSpec, error) {
 	acc.BulkStepLatencyS = c.duration(a.BulkStepLatency, "accelerator.bulk_step_latency")
 	acc.MoEOverheadS = c.duration(a.MoEOverhead, "accelerator.moe_overhead")
 	acc.CommW = c.power(a.CommPower, "accelerator.comm_power", false)
+	acc.Efficiency = Efficiencies{
+		GEMM:      c.efficiency(a.Efficiency.GEMM, "accelerator.efficiency.gemm"),
+		Attention: c.efficiency(a.Efficiency.Attention, "accelerator.efficiency.attention"),
+		MoEGEMM:   c.efficiency(a.Efficiency.MoEGEMM, "accelerator.efficiency.moe_gemm"),
+	}
+	acc.KernelLaunchS = c.duration(a.KernelLaunch, "accelerator.kernel_launch")
 	if c.err == nil && acc.MaxW < acc.IdleW {
 		c.fail(a.MaxPower, "accelerator.max_power", "max power %s is below idle power %s", a.MaxPower.Text, a.IdlePower.Text)
 	}

@@ -65,6 +65,15 @@ func SetPath(root *yaml.Node, path, value string) error {
 			child = item
 		}
 		if last {
+			if v := strings.TrimSpace(value); strings.HasPrefix(v, "[") || strings.HasPrefix(v, "{") {
+				// A flow list or mapping replaces the field whole.
+				var doc yaml.Node
+				if err := yaml.Load([]byte(v), &doc); err != nil || len(doc.Content) != 1 {
+					return fmt.Errorf("%s: %q is not a YAML list or mapping", path, value)
+				}
+				*child = *doc.Content[0]
+				return nil
+			}
 			if child.Kind != yaml.ScalarNode {
 				return fmt.Errorf("%s is a %s, not a single value", path, describe(child))
 			}
@@ -146,4 +155,45 @@ func Clone(n *yaml.Node) *yaml.Node {
 		c.Content[i] = Clone(k)
 	}
 	return &c
+}
+
+// Find returns the node at a dotted path (the syntax of SetPath), or nil.
+func Find(root *yaml.Node, path string) *yaml.Node {
+	if root == nil {
+		return nil
+	}
+	if root.Kind == yaml.DocumentNode && len(root.Content) > 0 {
+		root = root.Content[0]
+	}
+	steps, err := splitPath(path)
+	if err != nil {
+		return nil
+	}
+	n := root
+	for _, st := range steps {
+		if n.Kind != yaml.MappingNode {
+			return nil
+		}
+		var child *yaml.Node
+		for j := 0; j+1 < len(n.Content); j += 2 {
+			if n.Content[j].Value == st.key {
+				child = n.Content[j+1]
+			}
+		}
+		if child == nil {
+			return nil
+		}
+		if st.index != "" {
+			if child.Kind != yaml.SequenceNode {
+				return nil
+			}
+			item, err := pick(child, st.index)
+			if err != nil {
+				return nil
+			}
+			child = item
+		}
+		n = child
+	}
+	return n
 }

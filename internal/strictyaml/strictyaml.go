@@ -156,6 +156,8 @@ func (c *checker) check(path string, n *yaml.Node, t reflect.Type, depth int) er
 		return nil
 	}
 	switch t.Kind() {
+	case reflect.Interface:
+		return nil // any value; the caller interprets it
 	case reflect.Struct:
 		if n.Kind != yaml.MappingNode {
 			return At(file, n, path, "want a mapping of fields (key: value), found %s", describe(n))

@@ -1,0 +1,327 @@
+package scenario
+
+import (
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/cardsea/cardsea/collective"
+	"github.com/cardsea/cardsea/internal/strictyaml"
+	"github.com/cardsea/cardsea/power"
+	"github.com/cardsea/cardsea/topology"
+	"github.com/cardsea/cardsea/units"
+	"go.yaml.in/yaml/v4"
+)
+
+// Scenario is a loaded, checked scenario: its points, each a complete
+// scenario with the sweep's values filled in.
+type Scenario struct {
+	Path   string
+	File   *File
+	Params []string // swept field paths, in column order
+	Points []Point
+}
+
+// Point is one combination of swept values.
+type Point struct {
+	Index  int
+	Values []string // one per Scenario.Params
+	File   *File
+	root   *yaml.Node
+}
+
+// MaxPoints bounds a sweep's size; larger sweeps are refused up front.
+const MaxPoints = 1_000_000
+
+// Load reads and checks a scenario file.
+func Load(path string) (*Scenario, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read scenario: %w", err)
+	}
+	return Parse(path, data)
+}
+
+// Parse checks a scenario given as bytes; path names it in messages and
+// anchors relative topology files.
+func Parse(path string, data []byte) (*Scenario, error) {
+	var f File
+	root, err := strictyaml.Decode(path, data, &f)
+	if err != nil {
+		return nil, err
+	}
+	s := &Scenario{Path: path, File: &f}
+	base := strictyaml.Clone(root)
+	dropKey(base, "sweep")
+	combos, params, err := expand(path, root, f.Sweep)
+	if err != nil {
+		return nil, err
+	}
+	s.Params = params
+	for i, values := range combos {
+		pr := strictyaml.Clone(base)
+		for k, p := range params {
+			if err := strictyaml.SetPath(pr, p, values[k]); err != nil {
+				return nil, at(path, strictyaml.Find(root, "sweep"), "sweep."+p, "%v", err)
+			}
+		}
+		var pf File
+		label := path
+		if len(params) > 0 {
+			label = fmt.Sprintf("%s (sweep point %d: %s)", path, i, describePoint(params, values))
+		}
+		if err := strictyaml.DecodeNode(label, "", pr, &pf); err != nil {
+			return nil, err
+		}
+		if err := check(label, pr, &pf); err != nil {
+			return nil, err
+		}
+		s.Points = append(s.Points, Point{Index: i, Values: values, File: &pf, root: pr})
+	}
+	return s, nil
+}
+
+func describePoint(params, values []string) string {
+	var parts []string
+	for i, p := range params {
+		parts = append(parts, p+"="+values[i])
+	}
+	return strings.Join(parts, ", ")
+}
+
+func dropKey(root *yaml.Node, key string) {
+	if root.Kind != yaml.MappingNode {
+		return
+	}
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		if root.Content[i].Value == key {
+			root.Content = append(root.Content[:i], root.Content[i+2:]...)
+			return
+		}
+	}
+}
+
+func at(file string, n *yaml.Node, field, format string, args ...any) error {
+	return strictyaml.At(file, n, field, format, args...)
+}
+
+// expand lists the sweep's combinations: product keys in sorted order, the
+// last varying fastest, each combined with every zip position.
+func expand(file string, root *yaml.Node, sw *Sweep) ([][]string, []string, error) {
+	if sw == nil {
+		return [][]string{nil}, nil, nil
+	}
+	sweepNode := strictyaml.Find(root, "sweep")
+	var params []string
+	var lists [][]string
+	keys := make([]string, 0, len(sw.Product))
+	for k := range sw.Product {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	total := 1
+	for _, k := range keys {
+		if len(sw.Product[k]) == 0 {
+			return nil, nil, at(file, sweepNode, "sweep.product."+k, "has no values; give a list such as [1, 2]")
+		}
+		params = append(params, k)
+		lists = append(lists, sw.Product[k])
+		total *= len(sw.Product[k])
+		if total > MaxPoints {
+			return nil, nil, at(file, sweepNode, "sweep", "expands to more than %d points; split it (and see --shard)", MaxPoints)
+		}
+	}
+	zkeys := make([]string, 0, len(sw.Zip))
+	for k := range sw.Zip {
+		zkeys = append(zkeys, k)
+	}
+	sort.Strings(zkeys)
+	zlen := -1
+	for _, k := range zkeys {
+		if _, dup := sw.Product[k]; dup {
+			return nil, nil, at(file, sweepNode, "sweep.zip."+k, "is swept in product too; sweep a field in one of them")
+		}
+		n := len(sw.Zip[k])
+		if zlen >= 0 && n != zlen {
+			return nil, nil, at(file, sweepNode, "sweep.zip."+k, "has %d values but %s has %d; zipped lists advance together and must be as long", n, zkeys[0], zlen)
+		}
+		if n == 0 {
+			return nil, nil, at(file, sweepNode, "sweep.zip."+k, "has no values")
+		}
+		zlen = n
+		params = append(params, k)
+	}
+	if zlen < 0 {
+		zlen = 1
+	}
+	if total*zlen > MaxPoints {
+		return nil, nil, at(file, sweepNode, "sweep", "expands to %d points, more than %d; split it (and see --shard)", total*zlen, MaxPoints)
+	}
+	var out [][]string
+	idx := make([]int, len(lists))
+	for {
+		for z := 0; z < zlen; z++ {
+			var v []string
+			for i, l := range lists {
+				v = append(v, l[idx[i]])
+			}
+			for _, k := range zkeys {
+				v = append(v, sw.Zip[k][z])
+			}
+			out = append(out, v)
+		}
+		i := len(idx) - 1
+		for ; i >= 0; i-- {
+			idx[i]++
+			if idx[i] < len(lists[i]) {
+				break
+			}
+			idx[i] = 0
+		}
+		if i < 0 {
+			break
+		}
+	}
+	return out, params, nil
+}
+
+// check validates a decoded point beyond what the schema types catch.
+func check(file string, root *yaml.Node, f *File) error {
+	if len(f.Topologies) == 0 {
+		return at(file, root, "topologies", "no topologies; add e.g. `topologies: [{preset: cm384}]`")
+	}
+	if len(f.Workloads) == 0 {
+		return at(file, root, "workloads", "no workloads; add e.g. `workloads: [{collective: {op: allreduce, sizes: 1MiB:1GiB}}]`")
+	}
+	for i, t := range f.Topologies {
+		field := fmt.Sprintf("topologies[%d]", i)
+		n := strictyaml.Find(root, field)
+		if (t.Preset == "") == (t.File == "") {
+			return at(file, n, field, "give exactly one of `preset` or `file`")
+		}
+		if t.Domains < 0 {
+			return at(file, n, field+".domains", "must be 1 or more")
+		}
+		if _, err := flatten(t.Overrides, ""); err != nil {
+			return at(file, n, field+".overrides", "%v", err)
+		}
+	}
+	for i, w := range f.Workloads {
+		field := fmt.Sprintf("workloads[%d]", i)
+		n := strictyaml.Find(root, field)
+		if w.Collective == nil {
+			return at(file, n, field, "no workload kind; add `collective:` (inference comes with the inference model)")
+		}
+		c := w.Collective
+		cn := strictyaml.Find(root, field+".collective")
+		if _, err := collective.ParseOp(c.Op); err != nil {
+			return at(file, cn, field+".collective.op", "%v", err)
+		}
+		if _, err := c.sizes(); err != nil {
+			return at(file, cn, field+".collective.sizes", "%v", err)
+		}
+		if _, err := collective.ParseAlgorithm(or(c.Algorithm, "auto")); err != nil {
+			return at(file, cn, field+".collective.algorithm", "%v", err)
+		}
+		if _, err := collective.ParseProtocol(c.Protocol); err != nil {
+			return at(file, cn, field+".collective.protocol", "%v", err)
+		}
+		if c.Ranks < 0 {
+			return at(file, cn, field+".collective.ranks", "must be 0 (every die) or more")
+		}
+		if c.PerAccel && c.PerServer {
+			return at(file, cn, field+".collective", "per_accel and per_server exclude each other")
+		}
+		if _, err := c.chunk(); err != nil {
+			return at(file, cn, field+".collective.chunk_bytes", "%v", err)
+		}
+	}
+	if _, err := power.ParseMode(or(f.Power.Mode, string(power.Activity))); err != nil {
+		return at(file, strictyaml.Find(root, "power"), "power.mode", "%v", err)
+	}
+	if p := f.Power.PricePerKWh; p != nil && (*p < 0 || math.IsNaN(*p) || math.IsInf(*p, 0)) {
+		return at(file, strictyaml.Find(root, "power"), "power.price_per_kwh", "%g is not a price; want 0 or more (USD per kWh)", *p)
+	}
+	return nil
+}
+
+func or(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+func (c *CollectiveWorkload) sizes() ([]int64, error) {
+	return units.ParseSizes(or(c.Sizes, "1KiB:8GiB"))
+}
+
+func (c *CollectiveWorkload) chunk() (int64, error) {
+	v, err := units.ParseSize(or(c.ChunkBytes, "4MiB"))
+	if err == nil && v <= 0 {
+		err = fmt.Errorf("chunk size must be above 0")
+	}
+	return v, err
+}
+
+// flatten turns nested override maps into field paths and values.
+func flatten(m map[string]any, prefix string) ([]topology.Override, error) {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var out []topology.Override
+	for _, k := range keys {
+		p := k
+		if prefix != "" {
+			p = prefix + "." + k
+		}
+		switch v := m[k].(type) {
+		case map[string]any:
+			sub, err := flatten(v, p)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, sub...)
+		case string:
+			out = append(out, topology.Override{Path: p, Value: v})
+		case int:
+			out = append(out, topology.Override{Path: p, Value: strconv.Itoa(v)})
+		case float64:
+			out = append(out, topology.Override{Path: p, Value: strconv.FormatFloat(v, 'g', -1, 64)})
+		case bool:
+			out = append(out, topology.Override{Path: p, Value: strconv.FormatBool(v)})
+		default:
+			return nil, fmt.Errorf("override %s: want a value or a mapping, got %T", p, v)
+		}
+	}
+	return out, nil
+}
+
+// topologyName is what LoadWith takes for a reference: a preset name, or
+// the file path relative to the scenario.
+func (t TopologyRef) topologyName(scenarioPath string) string {
+	if t.Preset != "" {
+		return t.Preset
+	}
+	if filepath.IsAbs(t.File) {
+		return t.File
+	}
+	return filepath.Join(filepath.Dir(scenarioPath), t.File)
+}
+
+// label names the topology in results.
+func (t TopologyRef) label() string {
+	switch {
+	case t.Label != "":
+		return t.Label
+	case t.Preset != "":
+		return t.Preset
+	}
+	return strings.TrimSuffix(filepath.Base(t.File), filepath.Ext(t.File))
+}

@@ -1,0 +1,315 @@
+package scenario
+
+import (
+	"fmt"
+	"runtime"
+	"strings"
+	"sync"
+
+	"github.com/cardsea/cardsea/collective"
+	"github.com/cardsea/cardsea/network"
+	"github.com/cardsea/cardsea/power"
+	"github.com/cardsea/cardsea/report"
+	"github.com/cardsea/cardsea/topology"
+)
+
+// DefaultPricePerKWh is the electricity price when a scenario gives none (USD).
+const DefaultPricePerKWh = 0.08
+
+// Options control a run.
+type Options struct {
+	// Jobs is how many work units run at once (default: the core count).
+	Jobs int
+	// Shard and Shards run every Shards-th point starting at Shard, so a
+	// job array can split a sweep; Shards 0 or 1 runs every point.
+	Shard, Shards int
+	// Done reports points already finished (for --resume); they are skipped.
+	Done func(point int) bool
+	// Progress, if set, is called after every finished work unit.
+	Progress func(done, total int)
+	// PointDone, if set, receives each point's rows as soon as the point
+	// and every point before it are finished, in point order.
+	PointDone func(point int, rows [][]any) error
+	// Stop, if it returns true, stops the run between work units; Run then
+	// returns ErrStopped with the points finished so far.
+	Stop func() bool
+}
+
+// ErrStopped is returned when Options.Stop ended a run early.
+var ErrStopped = fmt.Errorf("run stopped")
+
+// Columns are the fields of every record a scenario produces: the point,
+// each swept parameter, then the result.
+func (s *Scenario) Columns() []report.Column {
+	cols := []report.Column{
+		{Key: "scenario", Header: "Scenario"},
+		{Key: "point", Header: "Point"},
+		{Key: "points", Header: "Points"},
+	}
+	for _, p := range s.Params {
+		cols = append(cols, report.Column{Key: strings.ReplaceAll(p, ".", "_"), Header: p})
+	}
+	return append(cols, ResultColumns...)
+}
+
+// ResultColumns are the result fields of a collective workload.
+var ResultColumns = []report.Column{
+	{Key: "topology", Header: "Topology"},
+	{Key: "workload", Header: "Workload"},
+	{Key: "op", Header: "Op"},
+	{Key: "algorithm", Header: "Algorithm"},
+	{Key: "protocol", Header: "Protocol"},
+	{Key: "ranks", Header: "Ranks"},
+	{Key: "size_bytes", Header: "Size (B)"},
+	{Key: "time_s", Header: "Time (us)", Scale: 1e-6, Digits: 1},
+	{Key: "algbw_bytes_per_s", Header: "algbw (GB/s)", Scale: 1e9, Digits: 2},
+	{Key: "busbw_bytes_per_s", Header: "busbw (GB/s)", Scale: 1e9, Digits: 2},
+	{Key: "wire_bytes", Header: "On the wire (GB)", Scale: 1e9, Digits: 3},
+	{Key: "peak_link_util", Header: "Peak link use (%)", Scale: 0.01, Digits: 0},
+	{Key: "mean_link_busy", Header: "Links busy (% of time)", Scale: 0.01, Digits: 0},
+	{Key: "power_mode", Header: "Power mode"},
+	{Key: "energy_j", Header: "Energy, IT (J)", Digits: 3},
+	{Key: "facility_energy_j", Header: "Energy, facility (J)", Digits: 3},
+	{Key: "avg_power_w", Header: "Avg IT power (kW)", Scale: 1e3, Digits: 1},
+	{Key: "peak_power_w", Header: "Peak IT power (kW)", Scale: 1e3, Digits: 1},
+	{Key: "busbw_per_kw", Header: "busbw per IT kW (GB/s per kW)", Scale: 1e9, Digits: 3},
+	{Key: "energy_cost_usd", Header: "Energy cost (micro-USD)", Scale: 1e-6, Digits: 3},
+}
+
+// ResultRow renders one collective result with its energy.
+func ResultRow(topo, workload string, r collective.Result, e power.Energy, pricePerKWh float64) []any {
+	perKW := 0.0
+	if e.AvgITW > 0 {
+		perKW = r.BusBW / (e.AvgITW / 1e3)
+	}
+	return []any{topo, workload, string(r.Op), string(r.Algorithm), r.Protocol.String(), r.Ranks, int(r.SizeBytes),
+		r.TimeS, r.AlgBW, r.BusBW, r.WireBytes, r.PeakLinkUtil, r.MeanLinkBusy,
+		string(e.Mode), e.ITJ, e.FacilityJ, e.AvgITW, e.PeakITW, perKW, e.FacilityJ / 3.6e6 * pricePerKWh}
+}
+
+// unit is one simulation: a point, a topology, a workload, a size.
+type unit struct {
+	point, topo, work int
+	size              int64
+}
+
+// Run simulates the scenario and returns its records, in point order.
+func (s *Scenario) Run(o Options) (*report.Sheet, error) {
+	shards := max(o.Shards, 1)
+	var units []unit
+	pointUnits := map[int]int{}
+	var points []int
+	for _, p := range s.Points {
+		if p.Index%shards != o.Shard || (o.Done != nil && o.Done(p.Index)) {
+			continue
+		}
+		points = append(points, p.Index)
+		for ti := range p.File.Topologies {
+			for wi, w := range p.File.Workloads {
+				sizes, _ := w.Collective.sizes()
+				for _, sz := range sizes {
+					units = append(units, unit{p.Index, ti, wi, sz})
+					pointUnits[p.Index]++
+				}
+			}
+		}
+	}
+	rows := make([][]any, len(units))
+	errs := make([]error, len(units))
+	jobs := o.Jobs
+	if jobs <= 0 {
+		jobs = runtime.NumCPU()
+	}
+	var (
+		mu        sync.Mutex
+		finished  int
+		left      = map[int]int{}
+		nextPoint int
+		cbErr     error
+		stopped   bool
+	)
+	for k, v := range pointUnits {
+		left[k] = v
+	}
+	// emit hands finished points to PointDone in order; called under mu.
+	first := map[int]int{} // point -> first unit index
+	for i, u := range units {
+		if _, ok := first[u.point]; !ok {
+			first[u.point] = i
+		}
+	}
+	emit := func() {
+		for nextPoint < len(points) && left[points[nextPoint]] == 0 {
+			p := points[nextPoint]
+			if o.PointDone != nil && cbErr == nil {
+				start := first[p]
+				cbErr = o.PointDone(p, rows[start:start+pointUnits[p]])
+			}
+			nextPoint++
+		}
+	}
+	next := make(chan int)
+	var wg sync.WaitGroup
+	shared := &simCache{m: map[string]*simEntry{}}
+	for range min(jobs, max(len(units), 1)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w := newWorker(s, shared)
+			for i := range next {
+				rows[i], errs[i] = w.run(units[i])
+				mu.Lock()
+				finished++
+				left[units[i].point]--
+				if errs[i] == nil {
+					emit()
+				}
+				if o.Progress != nil {
+					o.Progress(finished, len(units))
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	for i := range units {
+		if o.Stop != nil && o.Stop() {
+			stopped = true
+			break
+		}
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+		_ = i
+	}
+	if cbErr != nil {
+		return nil, cbErr
+	}
+	sheet := &report.Sheet{Columns: s.Columns()}
+	done := 0
+	for _, p := range points {
+		if left[p] != 0 {
+			break
+		}
+		start := first[p]
+		sheet.Rows = append(sheet.Rows, rows[start:start+pointUnits[p]]...)
+		done++
+	}
+	if stopped {
+		return sheet, ErrStopped
+	}
+	return sheet, nil
+}
+
+// worker runs units, keeping built topologies and fabrics for reuse.
+type worker struct {
+	s      *Scenario
+	fabric map[string]*network.Fabric
+	cache  *simCache
+}
+
+func newWorker(s *Scenario, c *simCache) *worker {
+	return &worker{s: s, fabric: map[string]*network.Fabric{}, cache: c}
+}
+
+// simCache shares simulation results between workers: points that differ
+// only in fields the simulation does not read (the electricity price, the
+// power mode) simulate once. Results are deterministic, so which worker
+// computes an entry does not matter.
+type simCache struct {
+	mu sync.Mutex
+	m  map[string]*simEntry
+}
+
+type simEntry struct {
+	once sync.Once
+	r    collective.Result
+	err  error
+}
+
+func (c *simCache) get(key string, run func() (collective.Result, error)) (collective.Result, error) {
+	c.mu.Lock()
+	e, ok := c.m[key]
+	if !ok {
+		e = &simEntry{}
+		c.m[key] = e
+	}
+	c.mu.Unlock()
+	e.once.Do(func() { e.r, e.err = run() })
+	return e.r, e.err
+}
+
+func (w *worker) run(u unit) ([]any, error) {
+	p := &w.s.Points[u.point]
+	f := p.File
+	ref := f.Topologies[u.topo]
+	wl := f.Workloads[u.work]
+	c := wl.Collective
+	ovr, _ := flatten(ref.Overrides, "")
+	name := ref.topologyName(w.s.Path)
+	key := fmt.Sprintf("%s|%d|%v", name, ref.Domains, ovr)
+	fab, ok := w.fabric[key]
+	if !ok {
+		t, err := topology.LoadWith(name, ref.Domains, ovr)
+		if err != nil {
+			return nil, fmt.Errorf("%s: topologies[%d] (%s): %w", w.s.Path, u.topo, ref.label(), err)
+		}
+		fab = network.NewFabric(t)
+		w.fabric[key] = fab
+	}
+	g, err := collective.NewGroup(fab, collective.Placement{Ranks: c.Ranks, PerAccel: c.PerAccel, PerServer: c.PerServer, List: c.RankList})
+	if err != nil {
+		return nil, fmt.Errorf("%s: workloads[%d] on %s: %w", w.s.Path, u.work, ref.label(), err)
+	}
+	op, _ := collective.ParseOp(c.Op)
+	algo, _ := collective.ParseAlgorithm(or(c.Algorithm, "auto"))
+	proto, _ := collective.ParseProtocol(c.Protocol)
+	chunk, _ := c.chunk()
+	simKey := fmt.Sprintf("%s|%+v|%d", key, *c, u.size)
+	r, err := w.cache.get(simKey, func() (collective.Result, error) {
+		return collective.Run(g, op, algo, float64(u.size), collective.Options{Protocol: proto, ChunkBytes: float64(chunk)}, false)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%s: workloads[%d] on %s: %w", w.s.Path, u.work, ref.label(), err)
+	}
+	mode, _ := power.ParseMode(or(f.Power.Mode, string(power.Activity)))
+	var e power.Energy
+	if mode == power.Provisioned {
+		e, err = power.ProvisionedEnergy(fab.Topo, r.TimeS)
+	} else {
+		e, err = power.ActivityEnergy(fab.Topo, r.Activity)
+	}
+	if err != nil {
+		return nil, err
+	}
+	price := DefaultPricePerKWh
+	if f.Power.PricePerKWh != nil {
+		price = *f.Power.PricePerKWh
+	}
+	wname := wl.Name
+	if wname == "" {
+		wname = "collective " + c.Op
+	}
+	row := []any{or(w.s.File.Name, "scenario"), u.point, len(w.s.Points)}
+	for _, v := range p.Values {
+		row = append(row, v)
+	}
+	return append(row, ResultRow(ref.label(), wname, r, e, price)...), nil
+}
+
+// Units is how many simulations point p holds.
+func (s *Scenario) Units(p int) int {
+	n := 0
+	f := s.Points[p].File
+	for range f.Topologies {
+		for _, w := range f.Workloads {
+			sz, _ := w.Collective.sizes()
+			n += len(sz)
+		}
+	}
+	return n
+}

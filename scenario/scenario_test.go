@@ -1,0 +1,141 @@
+package scenario
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/cardsea/cardsea/report"
+)
+
+const small = `name: t
+topologies:
+  - preset: hgx-h100
+workloads:
+  - collective: {op: allreduce, sizes: "1MiB:4MiB", ranks: 4}
+`
+
+func TestErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name, src, want string
+	}{
+		{"typo", strings.Replace(small, "sizes:", "sizez:", 1), "unknown field `sizez`, did you mean `sizes`?"},
+		{"position", "name: t\ntopologies:\n  - preset: cm384\n    domain: 2\n", "s.yaml:4:5: field `topologies[0]`: unknown field `domain`, did you mean `domains`?"},
+		{"no topology", "name: t\nworkloads: [{collective: {op: allreduce}}]\n", "no topologies"},
+		{"both", strings.Replace(small, "- preset: hgx-h100", "- {preset: hgx-h100, file: x.yaml}", 1), "exactly one of `preset` or `file`"},
+		{"bad op", strings.Replace(small, "op: allreduce", "op: allreduse", 1), `did you mean "allreduce"`},
+		{"bad sizes", strings.Replace(small, `"1MiB:4MiB"`, `"0"`, 1), "more than 0 bytes"},
+		{"bad algo", strings.Replace(small, "ranks: 4", "ranks: 4, algorithm: rign", 1), `unknown algorithm "rign"`},
+		{"bad mode", small + "power: {mode: nameplate}\n", `unknown power mode "nameplate"`},
+		{"bad price", small + "power: {price_per_kwh: -1}\n", "not a price"},
+		{"duplicate", small + "name: u\n", "duplicate key"},
+		{"zip lengths", small + "sweep:\n  zip:\n    power.price_per_kwh: [1, 2]\n    topologies[0].domains: [1]\n", "must be as long"},
+		{"sweep path", small + "sweep:\n  product: {power.price_per_kwhh: [1]}\n", "did you mean `price_per_kwh`?"},
+		{"sweep value", small + "sweep:\n  product:\n    workloads[0].collective.ranks: [four]\n", "sweep point 0"},
+		{"empty", "", "file is empty"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse("s.yaml", []byte(tc.src))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v\nwant it to contain %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestSweepExpansion(t *testing.T) {
+	src := small + "sweep:\n  product:\n    workloads[0].collective.ranks: [2, 4]\n    power.price_per_kwh: [0.1, 0.2, 0.3]\n  zip:\n    topologies[0].preset: [hgx-h100, hgx-h200]\n"
+	s, err := Parse("s.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Points) != 2*3*2 {
+		t.Fatalf("%d points, want 12", len(s.Points))
+	}
+	// product keys sorted, the last fastest; zip innermost
+	if got := strings.Join(s.Params, ","); got != "power.price_per_kwh,workloads[0].collective.ranks,topologies[0].preset" {
+		t.Errorf("params %s", got)
+	}
+	if v := s.Points[1].Values; v[0] != "0.1" || v[1] != "2" || v[2] != "hgx-h200" {
+		t.Errorf("point 1 = %v", v)
+	}
+	if s.Points[3].File.Workloads[0].Collective.Ranks != 4 || s.Points[3].File.Topologies[0].Preset != "hgx-h200" {
+		t.Errorf("point 3 = %+v", s.Points[3].File)
+	}
+}
+
+// TestDeterministic: the same records, byte for byte, whatever the number
+// of workers and however the points are sharded.
+func TestDeterministic(t *testing.T) {
+	src := small + "sweep:\n  product:\n    power.price_per_kwh: [0.05, 0.1, 0.2]\n    topologies[0].preset: [hgx-h100, hgx-h800]\n"
+	s, err := Parse("s.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	csv := func(o Options) string {
+		sh, err := s.Run(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b bytes.Buffer
+		if err := sh.Write(&b, report.FormatCSV); err != nil {
+			t.Fatal(err)
+		}
+		return b.String()
+	}
+	one := csv(Options{Jobs: 1})
+	if four := csv(Options{Jobs: 4}); four != one {
+		t.Error("output differs between 1 and 4 workers")
+	}
+	var rows []string
+	for i := range 3 {
+		out := csv(Options{Jobs: 2, Shard: i, Shards: 3})
+		lines := strings.Split(strings.TrimSpace(out), "\n")
+		rows = append(rows, lines[1:]...)
+	}
+	if len(rows) != strings.Count(one, "\n")-1 {
+		t.Errorf("shards hold %d rows, the whole %d", len(rows), strings.Count(one, "\n")-1)
+	}
+}
+
+// TestExamples checks every example scenario (running them is CI's job
+// through the command line tests).
+func TestExamples(t *testing.T) {
+	files, _ := filepath.Glob("../scenarios/*.yaml")
+	if len(files) < 4 {
+		t.Fatalf("only %d example scenarios", len(files))
+	}
+	for _, f := range files {
+		if _, err := Load(f); err != nil {
+			t.Errorf("%v", err)
+		}
+	}
+}
+
+// TestDocsCoverSchema: every field of the schema appears in
+// docs/scenarios.md.
+func TestDocsCoverSchema(t *testing.T) {
+	doc, err := os.ReadFile("../docs/scenarios.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range schemaFields() {
+		if !strings.Contains(string(doc), "`"+f+"`") {
+			t.Errorf("docs/scenarios.md does not document `%s`", f)
+		}
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	f.Add([]byte(small))
+	f.Add([]byte(small + "sweep:\n  product: {power.price_per_kwh: [1, 2]}\n"))
+	f.Add([]byte("topologies: [{preset: cm384, overrides: {a: {b: [1]}}}]\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		_, err := Parse("f.yaml", data)
+		if err != nil && !strings.Contains(err.Error(), "f.yaml") {
+			t.Fatalf("error %q does not name the file", err)
+		}
+	})
+}

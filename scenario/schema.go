@@ -1,0 +1,84 @@
+package scenario
+
+// File is the schema of a scenario file.
+type File struct {
+	// Name labels the scenario in results.
+	Name string `yaml:"name"`
+	// Description says what the scenario asks.
+	Description string `yaml:"description"`
+	// Topologies to run every workload on.
+	Topologies []TopologyRef `yaml:"topologies"`
+	// Workloads to run on every topology.
+	Workloads []Workload `yaml:"workloads"`
+	// Power sets the energy accounting and the price of electricity.
+	Power PowerSettings `yaml:"power"`
+	// Sweep varies fields of this file; every combination is a point.
+	Sweep *Sweep `yaml:"sweep"`
+}
+
+// TopologyRef names a topology: a preset or a topology file, how many
+// scale-up domains, and field overrides.
+type TopologyRef struct {
+	// Preset is a built-in topology name (cardsea topo list).
+	Preset string `yaml:"preset"`
+	// File is a topology file, relative to the scenario file.
+	File string `yaml:"file"`
+	// Label names the topology in results (default: preset or file name).
+	Label string `yaml:"label"`
+	// Domains joins this many scale-up domains over the scale-out network.
+	Domains int `yaml:"domains"`
+	// Overrides sets fields of the topology file by path, e.g.
+	// {accelerator: {hbm_bandwidth: 10 TB/s}} or {"fabric.link.bandwidth": 100 GB/s/dir}.
+	Overrides map[string]any `yaml:"overrides"`
+}
+
+// Workload is one thing to run; exactly one kind is set.
+type Workload struct {
+	// Name labels the workload in results (default: its kind and op).
+	Name string `yaml:"name"`
+	// Collective runs a collective operation over a size sweep.
+	Collective *CollectiveWorkload `yaml:"collective"`
+}
+
+// CollectiveWorkload is a collective operation, nccl-tests style.
+type CollectiveWorkload struct {
+	// Op: allreduce, allgather, reducescatter, alltoall, broadcast, reduce, sendrecv.
+	Op string `yaml:"op"`
+	// Sizes: MIN:MAX[:xF|:+STEP] or a comma list, e.g. 1MiB:1GiB:x4.
+	Sizes string `yaml:"sizes"`
+	// Algorithm: auto, ring, tree, hd, direct, pairwise, nvls, hier.
+	Algorithm string `yaml:"algorithm"`
+	// Protocol: auto, ll, simple.
+	Protocol string `yaml:"protocol"`
+	// Ranks: how many ranks (default every die; with per_accel or
+	// per_server, the first that many).
+	Ranks int `yaml:"ranks"`
+	// PerAccel places one rank per accelerator package.
+	PerAccel bool `yaml:"per_accel"`
+	// PerServer places one rank per server.
+	PerServer bool `yaml:"per_server"`
+	// RankList names ranks by die index.
+	RankList []int `yaml:"rank_list"`
+	// ChunkBytes is the pipelining chunk (default 4MiB).
+	ChunkBytes string `yaml:"chunk_bytes"`
+}
+
+// PowerSettings sets the energy accounting.
+type PowerSettings struct {
+	// Mode: activity (default) or provisioned.
+	Mode string `yaml:"mode"`
+	// PricePerKWh is the electricity price in USD (default 0.08).
+	PricePerKWh *float64 `yaml:"price_per_kwh"`
+}
+
+// Sweep varies fields of the scenario. Keys are field paths in this file
+// ("power.price_per_kwh", "topologies[0].preset",
+// "workloads[0].collective.sizes",
+// "topologies[0].overrides.accelerator.hbm_bandwidth"); values are lists.
+// Product takes every combination (keys in sorted order, the last varying
+// fastest); Zip advances its lists together; with both, every product
+// combination runs with every zip position.
+type Sweep struct {
+	Product map[string][]string `yaml:"product"`
+	Zip     map[string][]string `yaml:"zip"`
+}
