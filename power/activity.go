@@ -10,7 +10,8 @@ import (
 // Activity mode (see the package comment) integrates power over what each
 // component did during a run:
 //
-//	accelerator  comm_power while communicating, idle_power otherwise
+//	accelerator  max_power while computing, comm_power while only
+//	             communicating, idle_power otherwise
 //	switch chip  idle_power + (power - idle_power) x its ports' utilisation
 //	CPU          idle_power (a collective does not load the host)
 //	NIC, optics, server overhead   their rated power, all the time
@@ -36,6 +37,10 @@ type Run struct {
 	// AccelCommS is, per accelerator (index into Topology.Accels), the
 	// seconds it spent communicating.
 	AccelCommS []float64
+	// AccelComputeS is, per accelerator, the seconds it spent computing (at
+	// its maximum power); nil for none. Compute and communication that
+	// overlap count as compute.
+	AccelComputeS []float64
 	// SwitchBytes is, per switch chip (index into Topology.Switches), the
 	// bytes that entered it.
 	SwitchBytes []float64
@@ -104,11 +109,18 @@ func ActivityEnergy(t *topology.Topology, r Run) (Energy, error) {
 		if comm == 0 {
 			comm = a.Spec.IdleW
 		}
-		c := math.Min(math.Max(r.AccelCommS[i], 0), T)
-		add(0, comm*c+a.Spec.IdleW*(T-c), compute)
-		if c > 0 {
+		busy := 0.0
+		if i < len(r.AccelComputeS) {
+			busy = math.Min(math.Max(r.AccelComputeS[i], 0), T)
+		}
+		c := math.Min(math.Max(r.AccelCommS[i], 0), T-busy)
+		add(0, a.Spec.MaxW*busy+comm*c+a.Spec.IdleW*(T-busy-c), compute)
+		switch {
+		case busy > 0:
+			peak += a.Spec.MaxW
+		case c > 0:
 			peak += comm
-		} else {
+		default:
 			peak += a.Spec.IdleW
 		}
 	}

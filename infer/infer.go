@@ -1,0 +1,579 @@
+package infer
+
+import (
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/cardsea/cardsea/collective"
+	"github.com/cardsea/cardsea/compute"
+	"github.com/cardsea/cardsea/llm"
+	"github.com/cardsea/cardsea/network"
+	"github.com/cardsea/cardsea/power"
+	"github.com/cardsea/cardsea/topology"
+)
+
+// Phase is prefill or decode.
+type Phase string
+
+// Phases.
+const (
+	Prefill Phase = "prefill"
+	Decode  Phase = "decode"
+)
+
+// Config is one inference configuration.
+type Config struct {
+	Model *llm.Model
+	// Accelerators is how many accelerator packages serve (the first ones
+	// of the topology); 0 means all. Parallel units are their dies.
+	Accelerators int
+	Phase        Phase
+	// Batch is sequences per accelerator (as the CloudMatrix and SGLang
+	// reports count it); InputLen the prompt length (prefill); Context the
+	// KV length each decode step attends to.
+	Batch, InputLen, Context int
+	// TP, PP, EP: tensor, pipeline and expert parallel degrees over the
+	// dies (0: TP 1, PP 1, EP every die of a pipeline stage for MoE
+	// models). Data parallelism fills the rest: DP = dies / (TP x PP).
+	// EP may exceed the routed experts (CloudMatrix runs EP320 for 256
+	// routed experts): the extra ranks hold shared and redundant expert
+	// copies, and routed traffic spreads over all of them.
+	TP, PP, EP int
+	Precision  compute.Precision
+	DtypeMap   compute.DtypeMap
+	// MTPDraft draft tokens per step, accepted with probability MTPAccept.
+	MTPDraft  int
+	MTPAccept float64
+	// MicroBatches is 1 or 2 (two-micro-batch overlap of communication
+	// and computation).
+	MicroBatches int
+	// ExpertImbalance is the busiest expert rank's load over the mean (>= 1).
+	ExpertImbalance float64
+	// PowerMode is activity (default) or provisioned.
+	PowerMode power.Mode
+}
+
+// Result is one simulated step and what follows from it.
+type Result struct {
+	Config Config
+	Dies   int
+	DP     int
+	// StepS is one step; ComputeS, ExposedCommS and OverheadS break it
+	// down (they add up to StepS).
+	StepS, ComputeS, ExposedCommS, OverheadS float64
+	// CommS is all communication time, exposed or hidden.
+	CommS float64
+	// TokensPerStep is the tokens the whole system produces (decode) or
+	// processes (prefill) per step.
+	TokensPerStep float64
+	// TokensPerS for the system, per accelerator and (decode) per user.
+	TokensPerS, TokensPerSPerAccel, TokensPerSPerUser float64
+	// TTFTS (prefill) and TPOTS (decode).
+	TTFTS, TPOTS float64
+	// MemoryBytesPerDie is what one die holds; MaxBatch the largest batch
+	// per accelerator that fits.
+	MemoryBytesPerDie, HBMBytesPerDie float64
+	Memory                            MemoryUse
+	MaxBatch                          int
+	// Power over a step, of the serving accelerators' whole topology.
+	Energy      power.Energy
+	TokensPerJ  float64
+	PowerW      float64
+	TokensPerKW float64
+	Comm        []CommTime // each simulated collective
+}
+
+// MemoryUse splits a die's memory.
+type MemoryUse struct {
+	Weights, KVCache, Activations float64
+}
+
+// CommTime is one kind of collective in a step.
+type CommTime struct {
+	Name     string
+	PerLayer float64 // seconds per occurrence
+	Count    int     // occurrences per step
+}
+
+// Engine simulates configurations on one topology; it keeps the network
+// fabric and caches collective times across configurations.
+type Engine struct {
+	Topo   *topology.Topology
+	Fabric *network.Fabric
+	comm   map[string]float64
+}
+
+// NewEngine prepares a topology for inference runs.
+func NewEngine(t *topology.Topology) *Engine {
+	return &Engine{Topo: t, Fabric: network.NewFabric(t), comm: map[string]float64{}}
+}
+
+func (c *Config) defaults(dies int) error {
+	m := c.Model
+	if c.TP == 0 {
+		c.TP = 1
+	}
+	if c.PP == 0 {
+		c.PP = 1
+	}
+	if c.MicroBatches == 0 {
+		c.MicroBatches = 1
+	}
+	if c.ExpertImbalance == 0 {
+		c.ExpertImbalance = 1
+	}
+	if c.PowerMode == "" {
+		c.PowerMode = power.Activity
+	}
+	if c.EP == 0 {
+		c.EP = 1
+		if m.MoE != nil {
+			c.EP = dies / c.PP
+		}
+	}
+	switch {
+	case c.Phase != Prefill && c.Phase != Decode:
+		return fmt.Errorf("phase %q: want prefill or decode", c.Phase)
+	case c.Batch < 1:
+		return fmt.Errorf("batch %d: want at least 1 sequence per accelerator", c.Batch)
+	case c.Phase == Prefill && c.InputLen < 1:
+		return fmt.Errorf("prefill needs --input-len of at least 1 token")
+	case c.Phase == Decode && c.Context < 1:
+		return fmt.Errorf("decode needs --context (the KV length) of at least 1 token")
+	case c.MicroBatches != 1 && c.MicroBatches != 2:
+		return fmt.Errorf("micro-batches %d: want 1 or 2", c.MicroBatches)
+	case c.ExpertImbalance < 1:
+		return fmt.Errorf("expert imbalance %g: want 1 (balanced) or more", c.ExpertImbalance)
+	case c.MTPDraft < 0 || c.MTPAccept < 0 || c.MTPAccept > 1:
+		return fmt.Errorf("MTP: draft %d tokens at acceptance %g: want draft >= 0 and acceptance in [0, 1]", c.MTPDraft, c.MTPAccept)
+	case c.MTPDraft > 0 && m.MTPLayers == 0:
+		return fmt.Errorf("%s has no MTP module; drop --mtp-draft", m.Name)
+	}
+	if dies%(c.TP*c.PP) != 0 {
+		return fmt.Errorf("TP %d x PP %d does not divide the %d dies", c.TP, c.PP, dies)
+	}
+	if m.Attention.Heads%c.TP != 0 {
+		return fmt.Errorf("TP %d does not divide %s's %d attention heads", c.TP, m.Name, m.Attention.Heads)
+	}
+	if m.Layers%c.PP != 0 {
+		return fmt.Errorf("PP %d does not divide %s's %d layers", c.PP, m.Name, m.Layers)
+	}
+	if m.MoE != nil {
+		if (dies/c.PP)%c.EP != 0 {
+			return fmt.Errorf("EP %d does not divide the %d dies of a pipeline stage", c.EP, dies/c.PP)
+		}
+		if c.EP > 2*(m.MoE.RoutedExperts+m.MoE.SharedExperts) {
+			return fmt.Errorf("EP %d is more than twice %s's %d experts; each rank needs an expert (routed, shared or redundant)", c.EP, m.Name, m.MoE.RoutedExperts+m.MoE.SharedExperts)
+		}
+	} else if c.EP != 1 {
+		return fmt.Errorf("%s is dense; expert parallelism needs a MoE model", m.Name)
+	}
+	return nil
+}
+
+// Run simulates one step of c.
+func (e *Engine) Run(c Config) (Result, error) {
+	t := e.Topo
+	acc := len(t.Accels)
+	if c.Accelerators > 0 {
+		if c.Accelerators > acc {
+			return Result{}, fmt.Errorf("%d accelerators asked, %s has %d", c.Accelerators, t.Name, acc)
+		}
+		acc = c.Accelerators
+	}
+	spec := t.Accels[0].Spec
+	diesPer := spec.Dies
+	dies := acc * diesPer
+	if err := c.defaults(dies); err != nil {
+		return Result{}, err
+	}
+	prec, err := c.Precision.Resolve(spec, c.DtypeMap)
+	if err != nil {
+		return Result{}, err
+	}
+	die := compute.PerDie(spec)
+	m := c.Model
+	r := Result{Config: c, Dies: dies, DP: dies / (c.TP * c.PP)}
+	r.Config.Precision = prec
+
+	// Tokens.
+	seqs := float64(c.Batch * acc) // sequences in the system
+	perSeq := 1.0                  // tokens per sequence per step
+	ctx := c.Context
+	if c.Phase == Prefill {
+		perSeq = float64(c.InputLen)
+		ctx = c.InputLen
+	} else {
+		perSeq = float64(1 + c.MTPDraft)
+	}
+	// Every die of a stage processes its data-parallel share; tensor
+	// parallel peers share one replica's tokens.
+	replicaTokens := seqs * perSeq / float64(r.DP)
+	unitTokens := replicaTokens // tokens a TP group handles
+	mb := float64(c.MicroBatches)
+
+	// Memory per die.
+	wb, kb, ab := prec.Weights.Bytes(), prec.KVCache.Bytes(), prec.Activations.Bytes()
+	_ = kb
+	mem := e.memory(c, prec, dies, seqs, ctx)
+	r.Memory = mem
+	r.MemoryBytesPerDie = mem.Weights + mem.KVCache + mem.Activations
+	r.HBMBytesPerDie = die.HBMBytes
+	free := die.HBMBytes - mem.Weights
+	if seqPerDie := seqs / float64(r.DP) / float64(c.PP); seqPerDie > 0 {
+		perSeqDie := (mem.KVCache + mem.Activations) / seqPerDie
+		if perSeqDie > 0 && free > 0 {
+			r.MaxBatch = int(free / perSeqDie * float64(r.DP) * float64(c.PP) / float64(acc))
+		}
+	}
+	if r.MemoryBytesPerDie > die.HBMBytes {
+		return r, fmt.Errorf("does not fit: each die needs %.1f GB (weights %.1f, KV cache %.1f, activations %.1f) but has %.1f GB of HBM; the largest batch that fits is %d per accelerator",
+			r.MemoryBytesPerDie/1e9, mem.Weights/1e9, mem.KVCache/1e9, mem.Activations/1e9, die.HBMBytes/1e9, r.MaxBatch)
+	}
+
+	// Compute per layer kind, per micro-batch, on one die of a TP group.
+	tokMB := unitTokens / mb
+	tp := float64(c.TP)
+	attnOps := func(layer int) ([]compute.Op, error) {
+		proj := m.Layer(layer).Attention
+		var f llm.FLOPs
+		if c.Phase == Decode {
+			f = m.FLOPsPerTokenAbsorbed(ctx)
+		} else {
+			f = m.FLOPsPerToken(ctx / 2)
+		}
+		attnPerLayer := f.Attention() / float64(m.Layers)
+		kv := m.KVBytesPerToken(kb) / float64(m.Layers)
+		seqMB := seqs / float64(r.DP) / mb
+		return []compute.Op{
+			{Class: compute.GEMM, FLOPs: 2 * tokMB * proj / tp, Bytes: proj*wb/tp + 2*tokMB*float64(m.Hidden)*ab, Dtype: prec.Weights},
+			{Class: compute.Attention, FLOPs: tokMB * attnPerLayer / tp, Bytes: seqMB * float64(ctx) * kv / kvSplit(m, c.TP), Dtype: prec.Activations},
+		}, nil
+	}
+	ffnOps := func(layer int) []compute.Op {
+		lp := m.Layer(layer)
+		if !m.IsMoELayer(layer) {
+			return []compute.Op{{Class: compute.GEMM, FLOPs: 2 * tokMB * lp.FFN / tp, Bytes: lp.FFN*wb/tp + 2*tokMB*float64(m.Hidden)*ab, Dtype: prec.Weights}}
+		}
+		ops := []compute.Op{{Class: compute.GEMM, FLOPs: 2 * tokMB * (lp.SharedExperts + lp.Router) / tp,
+			Bytes: (lp.SharedExperts+lp.Router)*wb/tp + 2*tokMB*float64(m.Hidden)*ab, Dtype: prec.Weights}}
+		// Routed experts: every token of the stage picks TopK experts; the
+		// busiest EP rank gets its share times the imbalance.
+		stageTokens := seqs * perSeq / mb / float64(c.PP)
+		pairs := stageTokens * float64(m.MoE.TopK) / float64(c.EP) * c.ExpertImbalance
+		local := math.Ceil(float64(m.MoE.RoutedExperts) / float64(c.EP))
+		touched := math.Min(local, pairs)
+		ops = append(ops, compute.Op{Class: compute.MoEGEMM, FLOPs: 2 * pairs * lp.Expert,
+			Bytes: touched*lp.Expert*wb + 2*pairs*float64(m.Hidden)*ab, Dtype: prec.Weights})
+		return ops
+	}
+	var compLayer []float64 // per layer, per micro-batch
+	for l := 0; l < m.Layers; l++ {
+		ops, err := attnOps(l)
+		if err != nil {
+			return r, err
+		}
+		ops = append(ops, ffnOps(l)...)
+		var sum float64
+		for _, op := range ops {
+			s, _, err := compute.Time(&die, op)
+			if err != nil {
+				return r, err
+			}
+			sum += s
+		}
+		compLayer = append(compLayer, sum)
+	}
+	// LM head on the last stage, and MTP modules (one layer of the last
+	// kind plus the head, per draft token) for decode.
+	head := compute.Op{Class: compute.GEMM, FLOPs: 2 * tokMB * float64(m.Vocab*m.Hidden) / tp,
+		Bytes: float64(m.Vocab*m.Hidden)*wb/tp + tokMB*float64(m.Vocab)*ab/tp, Dtype: prec.Weights}
+	headS, _, err := compute.Time(&die, head)
+	if err != nil {
+		return r, err
+	}
+	extra := headS
+	if c.Phase == Decode && c.MTPDraft > 0 {
+		// Each draft token runs the MTP block on the step's sequences.
+		extra += float64(c.MTPDraft) * (compLayer[m.Layers-1]/perSeq + headS/perSeq)
+	}
+
+	// Communication per layer kind, simulated once each.
+	var comms []CommTime
+	commLayer := make([]float64, m.Layers)
+	if c.TP > 1 {
+		bytes := tokMB * float64(m.Hidden) * ab
+		s, err := e.tpAllreduce(c, dies, bytes)
+		if err != nil {
+			return r, err
+		}
+		comms = append(comms, CommTime{Name: fmt.Sprintf("TP%d allreduce", c.TP), PerLayer: s, Count: 2 * m.Layers * c.MicroBatches})
+		for l := range commLayer {
+			commLayer[l] += 2 * s
+		}
+	}
+	if m.MoE != nil && c.EP > 1 {
+		tokPerRank := seqs * perSeq / mb / float64(c.PP) / float64(c.EP)
+		dispatchB := float64(m.Hidden) * ab
+		if prec.Weights.Bytes() <= 1 {
+			// 8-bit dispatch: the quantised activations and a 4-byte
+			// scale per 128 elements (DeepEP, CloudMatrix-Infer).
+			dispatchB = float64(m.Hidden) + float64(m.Hidden)/128*4
+		}
+		combineB := float64(m.Hidden) * 2 // BF16 combine
+		moe := collective.MoE{TokensPerRank: int(math.Ceil(tokPerRank)), Hidden: m.Hidden, TopK: m.MoE.TopK,
+			Experts: roundUp(m.MoE.RoutedExperts, c.EP), DispatchBytesPerToken: dispatchB, CombineBytesPerToken: combineB}
+		d, cb, err := e.moe(c, dies, moe)
+		if err != nil {
+			return r, err
+		}
+		comms = append(comms, CommTime{Name: fmt.Sprintf("EP%d dispatch", c.EP), PerLayer: d, Count: m.MoELayers() * c.MicroBatches},
+			CommTime{Name: fmt.Sprintf("EP%d combine", c.EP), PerLayer: cb, Count: m.MoELayers() * c.MicroBatches})
+		for l := range commLayer {
+			if m.IsMoELayer(l) {
+				commLayer[l] += d + cb
+			}
+		}
+	}
+
+	// Assemble the step: pipeline stages run their layers in turn.
+	var step, comp, commAll float64
+	for l := 0; l < m.Layers; l++ {
+		cl, ml := compLayer[l], commLayer[l]
+		comp += cl * mb
+		commAll += ml * mb
+		if c.MicroBatches == 2 {
+			step += cl + ml + math.Max(cl, ml)
+		} else {
+			step += cl + ml
+		}
+	}
+	comp += extra * mb
+	step += extra * mb
+	var ppSend float64
+	if c.PP > 1 {
+		s, err := e.ppSend(c, dies, tokMB*float64(m.Hidden)*ab)
+		if err != nil {
+			return r, err
+		}
+		ppSend = s * float64(c.PP-1) * mb
+		comms = append(comms, CommTime{Name: fmt.Sprintf("PP%d send", c.PP), PerLayer: s, Count: (c.PP - 1) * c.MicroBatches})
+		step += ppSend
+		commAll += ppSend
+	}
+	r.Comm = comms
+	r.StepS = step
+	r.ComputeS = math.Min(comp, step)
+	r.CommS = commAll
+	r.ExposedCommS = math.Max(0, step-r.ComputeS)
+
+	// Throughput.
+	accepted := 1.0
+	for i, p := 1, c.MTPAccept; i <= c.MTPDraft; i++ {
+		accepted += math.Pow(p, float64(i))
+	}
+	if c.Phase == Decode {
+		r.TokensPerStep = seqs * accepted
+		r.TPOTS = step / accepted
+		r.TokensPerSPerUser = accepted / step
+		// With PP, stages work on different micro-batches at once: a
+		// stage's share of the step bounds throughput.
+		r.TokensPerS = r.TokensPerStep / (step / float64(c.PP))
+	} else {
+		r.TokensPerStep = seqs * float64(c.InputLen)
+		r.TTFTS = step
+		r.TokensPerS = r.TokensPerStep / (step / float64(c.PP))
+	}
+	r.TokensPerSPerAccel = r.TokensPerS / float64(acc)
+
+	// Power over a step: serving dies compute for ComputeS and wait on
+	// communication for the rest.
+	run := power.Run{DurationS: step, AccelCommS: make([]float64, len(t.Accels)), AccelComputeS: make([]float64, len(t.Accels)),
+		SwitchBytes: make([]float64, len(t.Switches))}
+	for i := 0; i < acc; i++ {
+		run.AccelComputeS[i] = r.ComputeS
+		run.AccelCommS[i] = step - r.ComputeS
+	}
+	if c.PowerMode == power.Provisioned {
+		r.Energy, err = power.ProvisionedEnergy(t, step)
+	} else {
+		r.Energy, err = power.ActivityEnergy(t, run)
+	}
+	if err != nil {
+		return r, err
+	}
+	r.PowerW = r.Energy.AvgITW
+	if r.Energy.ITJ > 0 {
+		r.TokensPerJ = r.TokensPerStep / r.Energy.ITJ * float64(c.PP)
+	}
+	if r.PowerW > 0 {
+		r.TokensPerKW = r.TokensPerS / (r.PowerW / 1e3)
+	}
+	return r, nil
+}
+
+func roundUp(a, b int) int { return (a + b - 1) / b * b }
+
+// kvSplit is how many ways tensor parallelism splits the KV cache: by KV
+// heads where there are enough of them; MLA's latent is not split.
+func kvSplit(m *llm.Model, tp int) float64 {
+	if m.Attention.Kind == llm.MLA {
+		return 1
+	}
+	return float64(min(tp, max(m.Attention.KVHeads, 1)))
+}
+
+// memory is what one die holds.
+func (e *Engine) memory(c Config, p compute.Precision, dies int, seqs float64, ctx int) MemoryUse {
+	m := c.Model
+	wb := p.Weights.Bytes()
+	tp, pp := float64(c.TP), float64(c.PP)
+	var w float64
+	for l := 0; l < m.Layers; l++ {
+		lp := m.Layer(l)
+		w += (lp.Attention + lp.Norms + lp.FFN) / tp
+		if m.IsMoELayer(l) {
+			w += lp.SharedExperts + lp.Router
+			w += math.Ceil(float64(lp.RoutedExperts)/float64(c.EP)) * lp.Expert
+		}
+	}
+	w /= pp
+	pr := m.Params()
+	w += (pr.Embedding + pr.LMHead) / tp
+	w += m.MTPParams() / pp
+	dp := float64(dies / (c.TP * c.PP))
+	seqsPerReplica := seqs / dp
+	kv := seqsPerReplica * float64(ctx) * m.KVBytesPerToken(p.KVCache.Bytes()) / pp / kvSplit(m, c.TP)
+	perSeq := 1.0
+	if c.Phase == Prefill {
+		perSeq = float64(c.InputLen)
+	} else {
+		perSeq += float64(c.MTPDraft)
+	}
+	// Activations: a few hidden-sized buffers per token in flight.
+	act := seqsPerReplica * perSeq * float64(m.Hidden) * p.Activations.Bytes() * 8 / tp
+	return MemoryUse{Weights: w * wb, KVCache: kv, Activations: act}
+}
+
+// groups splits dies 0..n-1 into consecutive groups of size k.
+func groups(n, k int) [][]int {
+	var out [][]int
+	for s := 0; s+k <= n; s += k {
+		g := make([]int, k)
+		for i := range g {
+			g[i] = s + i
+		}
+		out = append(out, g)
+	}
+	return out
+}
+
+// tpAllreduce simulates every TP group's allreduce of bytes at once.
+func (e *Engine) tpAllreduce(c Config, dies int, bytes float64) (float64, error) {
+	key := fmt.Sprintf("tp|%d|%d|%g", dies, c.TP, bytes)
+	if v, ok := e.comm[key]; ok {
+		return v, nil
+	}
+	var jobs []collective.Job
+	for _, g := range groups(dies, c.TP) {
+		grp, err := collective.NewGroup(e.Fabric, collective.Placement{List: g})
+		if err != nil {
+			return 0, err
+		}
+		best := collective.Ring
+		r, err := collective.Run(grp, collective.AllReduce, collective.Auto, bytes, collective.Options{}, false)
+		if err == nil {
+			best = r.Algorithm
+		}
+		jobs = append(jobs, collective.Job{Group: grp, Op: collective.AllReduce, Algorithm: best, Bytes: bytes, Options: collective.Options{Protocol: r.Protocol}})
+	}
+	res, err := collective.RunJobs(e.Fabric, jobs, false)
+	if err != nil {
+		return 0, err
+	}
+	v := maxTime(res)
+	e.comm[key] = v
+	return v, nil
+}
+
+// moe simulates every EP group's dispatch, then combine, at once.
+func (e *Engine) moe(c Config, dies int, m collective.MoE) (float64, float64, error) {
+	key := fmt.Sprintf("moe|%d|%d|%d|%+v", dies, c.EP, c.PP, m)
+	if v, ok := e.comm[key]; ok {
+		return v, e.comm[key+"|c"], nil
+	}
+	stage := dies / c.PP
+	var out [2]float64
+	for k, combine := range []bool{false, true} {
+		var jobs []collective.Job
+		for _, g := range groups(stage, c.EP) {
+			grp, err := collective.NewGroup(e.Fabric, collective.Placement{List: g})
+			if err != nil {
+				return 0, 0, err
+			}
+			if err := m.Check(grp.Size()); err != nil {
+				return 0, 0, err
+			}
+			op := collective.MoEDispatch
+			if combine {
+				op = collective.MoECombine
+			}
+			mat := m.Matrix(grp.Size(), combine)
+			jobs = append(jobs, collective.Job{Group: grp, Op: op, Algorithm: collective.Direct, Bytes: collective.RowBytes(mat),
+				Options: collective.Options{Matrix: mat, Protocol: collective.Simple}})
+		}
+		res, err := collective.RunMoEJobs(e.Fabric, jobs, false)
+		if err != nil {
+			return 0, 0, err
+		}
+		out[k] = maxTime(res)
+	}
+	e.comm[key], e.comm[key+"|c"] = out[0], out[1]
+	return out[0], out[1], nil
+}
+
+// ppSend simulates the hand-off between consecutive pipeline stages.
+func (e *Engine) ppSend(c Config, dies int, bytes float64) (float64, error) {
+	key := fmt.Sprintf("pp|%d|%d|%g", dies, c.PP, bytes)
+	if v, ok := e.comm[key]; ok {
+		return v, nil
+	}
+	stage := dies / c.PP
+	var jobs []collective.Job
+	for d := 0; d < stage; d++ {
+		grp, err := collective.NewGroup(e.Fabric, collective.Placement{List: []int{d, d + stage}})
+		if err != nil {
+			return 0, err
+		}
+		jobs = append(jobs, collective.Job{Group: grp, Op: collective.SendRecv, Algorithm: collective.Direct, Bytes: bytes / 2, Options: collective.Options{Protocol: collective.Simple}})
+	}
+	res, err := collective.RunJobs(e.Fabric, jobs, false)
+	if err != nil {
+		return 0, err
+	}
+	v := maxTime(res)
+	e.comm[key] = v
+	return v, nil
+}
+
+func maxTime(rs []collective.Result) float64 {
+	v := 0.0
+	for _, r := range rs {
+		v = math.Max(v, r.TimeS)
+	}
+	return v
+}
+
+// Describe is a one-line summary of a configuration.
+func (c Config) Describe() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %s batch %d", c.Model.Name, c.Phase, c.Batch)
+	if c.Phase == Prefill {
+		fmt.Fprintf(&b, " input %d", c.InputLen)
+	} else {
+		fmt.Fprintf(&b, " context %d", c.Context)
+	}
+	fmt.Fprintf(&b, " TP%d PP%d EP%d", c.TP, c.PP, c.EP)
+	return b.String()
+}

@@ -1,0 +1,126 @@
+package infer
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/cardsea/cardsea/compute"
+	"github.com/cardsea/cardsea/llm"
+	"github.com/cardsea/cardsea/topology"
+)
+
+func engine(t *testing.T, name string) *Engine {
+	t.Helper()
+	top, err := topology.Load(name, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return NewEngine(top)
+}
+
+func model(t *testing.T, name string) *llm.Model {
+	t.Helper()
+	m, err := llm.Load(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+var bf16 = compute.Precision{Weights: topology.BF16, Activations: topology.BF16, KVCache: topology.BF16}
+
+// TestDecodeIsMemoryBound: a small dense model at batch 1 on one GPU reads
+// its weights once per token, so TPOT sits just above weights / HBM
+// bandwidth (the rest is KV reads, the head and kernel launches).
+func TestDecodeIsMemoryBound(t *testing.T) {
+	e := engine(t, "hgx-h100")
+	m := model(t, "llama-3.1-8b")
+	r, err := e.Run(Config{Model: m, Accelerators: 1, Phase: Decode, Batch: 1, Context: 1024, Precision: bf16})
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec := e.Topo.Accels[0].Spec
+	floor := m.TotalParams() * 2 / spec.HBMBytesPerS
+	if r.TPOTS < floor || r.TPOTS > 1.6*floor {
+		t.Errorf("TPOT %.2f ms, want just above the weight-read floor %.2f ms", r.TPOTS*1e3, floor*1e3)
+	}
+	if r.ExposedCommS != 0 || r.Comm != nil {
+		t.Errorf("one GPU communicates: %+v", r.Comm)
+	}
+	// Throughput grows with batch while memory-bound; TPOT grows slowly.
+	r8, err := e.Run(Config{Model: m, Accelerators: 1, Phase: Decode, Batch: 8, Context: 1024, Precision: bf16})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r8.TokensPerSPerAccel < 6*r.TokensPerSPerAccel || r8.TPOTS > 1.5*r.TPOTS {
+		t.Errorf("batch 8: %.0f tok/s at %.2f ms; batch 1: %.0f tok/s at %.2f ms", r8.TokensPerSPerAccel, r8.TPOTS*1e3, r.TokensPerSPerAccel, r.TPOTS*1e3)
+	}
+}
+
+// TestTensorParallelCommunicates: TP 8 adds two allreduces per layer and
+// cuts the weights per GPU eightfold.
+func TestTensorParallelCommunicates(t *testing.T) {
+	e := engine(t, "hgx-h100")
+	m := model(t, "llama-3.1-70b")
+	r, err := e.Run(Config{Model: m, Phase: Decode, Batch: 8, Context: 2048, TP: 8, Precision: bf16})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Comm) != 1 || r.Comm[0].Count != 2*m.Layers || r.CommS <= 0 {
+		t.Errorf("comm %+v", r.Comm)
+	}
+	if w := r.Memory.Weights; w < m.TotalParams()*2/8*0.95 || w > m.TotalParams()*2/8*1.05 {
+		t.Errorf("weights per GPU %.1f GB, want about %.1f", w/1e9, m.TotalParams()*2/8/1e9)
+	}
+}
+
+func TestErrors(t *testing.T) {
+	e := engine(t, "hgx-h100")
+	for _, tc := range []struct {
+		c    Config
+		want string
+	}{
+		{Config{Model: model(t, "llama-3.1-70b"), Phase: Decode, Batch: 1, Context: 1, TP: 3, Precision: bf16}, "does not divide"},
+		{Config{Model: model(t, "llama-3.1-405b"), Accelerators: 1, Phase: Decode, Batch: 1, Context: 1, Precision: bf16}, "does not fit"},
+		{Config{Model: model(t, "llama-3.1-8b"), Phase: "train", Batch: 1, Precision: bf16}, "want prefill or decode"},
+		{Config{Model: model(t, "llama-3.1-8b"), Phase: Decode, Batch: 1, Context: 1, EP: 2, Precision: bf16}, "dense"},
+		{Config{Model: model(t, "llama-3.1-8b"), Phase: Decode, Batch: 1, Context: 1, MTPDraft: 1, Precision: bf16}, "no MTP"},
+		{Config{Model: model(t, "llama-3.1-8b"), Accelerators: 9, Phase: Decode, Batch: 1, Context: 1, Precision: bf16}, "has 8"},
+	} {
+		_, err := e.Run(tc.c)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: err %v, want %q", tc.c.Describe(), err, tc.want)
+		}
+	}
+	cm := engine(t, "cm384")
+	_, err := cm.Run(Config{Model: model(t, "deepseek-r1"), Accelerators: 8, Phase: Decode, Batch: 1, Context: 1,
+		Precision: compute.Precision{Weights: topology.FP8, Activations: topology.BF16, KVCache: topology.BF16}})
+	if err == nil || !strings.Contains(err.Error(), "fp8=int8") {
+		t.Errorf("FP8 on Ascend: %v", err)
+	}
+}
+
+func TestSLOSearch(t *testing.T) {
+	e := engine(t, "hgx-h100")
+	c := Config{Model: model(t, "llama-3.1-70b"), Phase: Decode, Context: 2048, TP: 8, Precision: bf16}
+	best, err := e.BestUnderSLO(c, 0.030)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if best.TPOTS > 0.030 {
+		t.Errorf("TPOT %.1f ms over the 30 ms limit", best.TPOTS*1e3)
+	}
+	c.Batch = best.Config.Batch + 1
+	if next, err := e.Run(c); err == nil && next.TPOTS <= 0.030 && best.Config.Batch < best.MaxBatch {
+		t.Errorf("batch %d also meets the limit (%.1f ms)", c.Batch, next.TPOTS*1e3)
+	}
+	curve, err := e.Curve(c, Batches(64))
+	if err != nil || len(curve) < 5 {
+		t.Fatalf("curve: %d points, %v", len(curve), err)
+	}
+	for i := 1; i < len(curve); i++ {
+		if curve[i].TokensPerSPerUser > curve[i-1].TokensPerSPerUser || curve[i].TokensPerSPerAccel < curve[i-1].TokensPerSPerAccel {
+			t.Errorf("curve not monotone at batch %d", curve[i].Config.Batch)
+		}
+	}
+}
