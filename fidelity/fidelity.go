@@ -48,8 +48,12 @@ func Run() ([]Row, error) {
 		}
 		rows = append(rows, rs...)
 	}
-	for _, c := range set.Inference {
-		rows = append(rows, Row{Case: c.ID, Preset: preset(c.PresetHint), Point: "inference", Status: "pending: LLM inference is not simulated yet"})
+	for i := range set.Inference {
+		rs, err := inferenceCase(&set.Inference[i])
+		if err != nil {
+			return nil, fmt.Errorf("case %s: %w", set.Inference[i].ID, err)
+		}
+		rows = append(rows, rs...)
 	}
 	for _, c := range set.Power {
 		rows = append(rows, Row{Case: c.ID, Point: "power", Status: "pending: activity-based power is not simulated yet"})

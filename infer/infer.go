@@ -46,7 +46,7 @@ type Config struct {
 	MTPDraft  int
 	MTPAccept float64
 	// MicroBatches is 1 or 2 (two-micro-batch overlap of communication
-	// and computation).
+	// and computation); 0 picks the faster.
 	MicroBatches int
 	// ExpertImbalance is the busiest expert rank's load over the mean (>= 1).
 	ExpertImbalance float64
@@ -117,9 +117,6 @@ func (c *Config) defaults(dies int) error {
 	if c.PP == 0 {
 		c.PP = 1
 	}
-	if c.MicroBatches == 0 {
-		c.MicroBatches = 1
-	}
 	if c.ExpertImbalance == 0 {
 		c.ExpertImbalance = 1
 	}
@@ -172,8 +169,26 @@ func (c *Config) defaults(dies int) error {
 	return nil
 }
 
-// Run simulates one step of c.
+// Run simulates one step of c. With MicroBatches 0 it simulates one and
+// two micro-batches and keeps the faster step, as a deployment would.
 func (e *Engine) Run(c Config) (Result, error) {
+	if c.MicroBatches != 0 {
+		return e.run(c)
+	}
+	c.MicroBatches = 1
+	one, err1 := e.run(c)
+	c.MicroBatches = 2
+	two, err2 := e.run(c)
+	switch {
+	case err1 != nil:
+		return two, err2
+	case err2 != nil || one.StepS/one.TokensPerStep <= two.StepS/two.TokensPerStep:
+		return one, nil
+	}
+	return two, nil
+}
+
+func (e *Engine) run(c Config) (Result, error) {
 	t := e.Topo
 	acc := len(t.Accels)
 	if c.Accelerators > 0 {
@@ -287,8 +302,14 @@ func (e *Engine) Run(c Config) (Result, error) {
 	}
 	// LM head on the last stage, and MTP modules (one layer of the last
 	// kind plus the head, per draft token) for decode.
-	head := compute.Op{Class: compute.GEMM, FLOPs: 2 * tokMB * float64(m.Vocab*m.Hidden) / tp,
-		Bytes: float64(m.Vocab*m.Hidden)*wb/tp + tokMB*float64(m.Vocab)*ab/tp, Dtype: prec.Weights}
+	// The output head runs on the tokens that produce logits: every token
+	// in decode, only each sequence's last in prefill.
+	headTok := tokMB
+	if c.Phase == Prefill {
+		headTok = seqs / float64(r.DP) / mb
+	}
+	head := compute.Op{Class: compute.GEMM, FLOPs: 2 * headTok * float64(m.Vocab*m.Hidden) / tp,
+		Bytes: float64(m.Vocab*m.Hidden)*wb/tp + headTok*float64(m.Vocab)*ab/tp, Dtype: prec.Weights}
 	headS, _, err := compute.Time(&die, head)
 	if err != nil {
 		return r, err
