@@ -49,6 +49,9 @@ type flow struct {
 	ev        sim.EventID
 	scheduled bool // ev is the pending drain event
 	live      bool // still moving bytes
+	// chPos[k] is the flow's index in chFlows of its k-th share's channel,
+	// so that leaving a channel of many flows costs O(1).
+	chPos []int32
 }
 
 // FlowHandler receives a flow's events, with the tag given to StartFlow.
@@ -154,6 +157,7 @@ func (n *Network) StartFlow(r *Route, bytes float64, h FlowHandler, tag int64) F
 		n.flowMark = append(n.flowMark, false)
 	}
 	now := n.sim.Now()
+	pos := n.flows[id].chPos[:0]
 	n.flows[id] = flow{route: r, remaining: bytes, last: now, h: h, tag: tag, live: true}
 	if bytes <= 0 || len(r.shares) == 0 {
 		n.finish(id, now)
@@ -161,8 +165,10 @@ func (n *Network) StartFlow(r *Route, bytes float64, h FlowHandler, tag int64) F
 	}
 	n.active++
 	for _, s := range r.shares {
+		pos = append(pos, int32(len(n.chFlows[s.ch])))
 		n.chFlows[s.ch] = append(n.chFlows[s.ch], id)
 	}
+	n.flows[id].chPos = pos
 	if n.startFast(id, now) {
 		return id
 	}
@@ -347,14 +353,19 @@ func (n *Network) drained(id FlowID, now sim.Time) {
 	f.scheduled = false
 	n.active--
 	resolve := false
-	for _, s := range f.route.shares {
+	for k, s := range f.route.shares {
 		c := s.ch
 		list := n.chFlows[c]
-		for i, g := range list {
-			if g == id {
-				list[i] = list[len(list)-1]
-				n.chFlows[c] = list[:len(list)-1]
-				break
+		i, last := f.chPos[k], list[len(list)-1]
+		list[i] = last
+		n.chFlows[c] = list[:len(list)-1]
+		if last != id {
+			g := &n.flows[last]
+			for j, gs := range g.route.shares {
+				if gs.ch == c {
+					g.chPos[j] = i
+					break
+				}
 			}
 		}
 		n.account(c, now)
