@@ -76,12 +76,16 @@ type Result struct {
 	MemoryBytesPerDie, HBMBytesPerDie float64
 	Memory                            MemoryUse
 	MaxBatch                          int
-	// Power over a step, of the serving accelerators' whole topology.
-	Energy      power.Energy
-	TokensPerJ  float64
-	PowerW      float64
-	TokensPerKW float64
-	Comm        []CommTime // each simulated collective
+	// Energy is the whole topology's over a step; PowerW (IT) and
+	// FacilityPowerW are the serving accelerators' share of it
+	// (ServingShare: their fraction of the topology's accelerators), and
+	// the per-watt figures use that share.
+	Energy                 power.Energy
+	ServingShare           float64
+	TokensPerJ             float64
+	PowerW, FacilityPowerW float64
+	TokensPerKW            float64
+	Comm                   []CommTime // each simulated collective
 }
 
 // MemoryUse splits a die's memory.
@@ -424,9 +428,15 @@ func (e *Engine) run(c Config) (Result, error) {
 	if err != nil {
 		return r, err
 	}
-	r.PowerW = r.Energy.AvgITW
+	// The serving accelerators' share of the system's power: the
+	// topology's energy pro rata by accelerators (the rest of the system
+	// can serve other work), so that systems of different sizes compare.
+	share := float64(acc) / float64(len(t.Accels))
+	r.ServingShare = share
+	r.PowerW = r.Energy.AvgITW * share
+	r.FacilityPowerW = r.Energy.AvgFacilityW * share
 	if r.Energy.ITJ > 0 {
-		r.TokensPerJ = r.TokensPerStep / r.Energy.ITJ * float64(c.PP)
+		r.TokensPerJ = r.TokensPerStep / (r.Energy.ITJ * share) * float64(c.PP)
 	}
 	if r.PowerW > 0 {
 		r.TokensPerKW = r.TokensPerS / (r.PowerW / 1e3)
@@ -450,19 +460,23 @@ func (e *Engine) memory(c Config, p compute.Precision, dies int, seqs float64, c
 	m := c.Model
 	wb := p.Weights.Bytes()
 	tp, pp := float64(c.TP), float64(c.PP)
-	var w float64
+	var w, all float64
 	for l := 0; l < m.Layers; l++ {
 		lp := m.Layer(l)
+		all += lp.Total()
 		w += (lp.Attention + lp.Norms + lp.FFN) / tp
 		if m.IsMoELayer(l) {
 			w += lp.SharedExperts + lp.Router
 			w += math.Ceil(float64(lp.RoutedExperts)/float64(c.EP)) * lp.Expert
 		}
 	}
+	// MTP modules are layers of the same build: spread like the others.
+	if all > 0 {
+		w += m.MTPParams() * w / all
+	}
 	w /= pp
 	pr := m.Params()
 	w += (pr.Embedding + pr.LMHead) / tp
-	w += m.MTPParams() / pp
 	dp := float64(dies / (c.TP * c.PP))
 	seqsPerReplica := seqs / dp
 	kv := seqsPerReplica * float64(ctx) * m.KVBytesPerToken(p.KVCache.Bytes()) / pp / kvSplit(m, c.TP)
