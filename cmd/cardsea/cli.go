@@ -35,13 +35,17 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"demo", "compare CloudMatrix 384, GB200 NVL72 and HGX H20 side by side", runDemo},
+		{"compare", "put topologies side by side: systems, collectives, power, ratios to a baseline", runCompare},
 		{"topo", "list the built-in topologies or show them: devices, bandwidth, power", runTopo},
 		{"models", "list the LLM model zoo or show a model: params, KV cache, weights, FLOPs", runModels},
 		{"collective", "simulate a collective (allreduce, alltoall, ...) over a size sweep, nccl-tests style", runCollective},
+		{"infer", "simulate LLM inference (prefill or decode) on a topology: TTFT, TPOT, tokens/s, power", runInfer},
 		{"run", "run a scenario file: topologies x workloads, with energy and cost", runRun},
 		{"check", "validate a scenario file without running it", runCheck},
 		{"sweep", "run a scenario's sweep in parallel, sharded across machines if asked", runSweep},
 		{"merge", "join sweep shard files into one", runMerge},
+		{"plot", "chart a results file: one column against another, a line per series, SVG or PNG", runPlot},
+		{"report", "run a scenario file into one self-contained HTML page: table and charts", runReport},
 		{"validate", "compare the simulator with published measurements, case by case", runValidate},
 		{"version", "print the version", runVersion},
 		{"help", "show help for a command", nil},

@@ -21,8 +21,9 @@ NVL72 and an NVIDIA HGX H20 box side by side, each as a whole system: devices,
 compute, memory, fabric bandwidth and provisioned power, with compute and
 memory bandwidth per kW; then the collectives that decide training and MoE
 serving, simulated on each whole system (one rank per accelerator): 1 GiB
-allreduce and 256 MiB alltoall, with bus bandwidth per kW of IT power. It
-grows as inference and activity-based power land.
+allreduce and 256 MiB alltoall, with bus bandwidth per kW of IT power; and
+DeepSeek-R1 decode on each under a 50 ms TPOT: tokens/s per accelerator,
+tokens/s per kW and joules per token. CSV output holds the inference table.
 `
 
 // demoTopologies is the embedded default comparison.
@@ -58,6 +59,10 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	inf, err := demoInference(tops)
+	if err != nil {
+		return err
+	}
 	if f == report.FormatJSON {
 		var a, b strings.Builder
 		if err := sheet.Write(&a, f); err != nil {
@@ -66,11 +71,16 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 		if err := coll.Write(&b, f); err != nil {
 			return err
 		}
-		_, err := fmt.Fprintf(stdout, "{\n\"systems\": %s,\n\"collectives\": %s}\n", strings.TrimSpace(a.String()), strings.TrimSpace(b.String()))
+		var c strings.Builder
+		if err := inf.Write(&c, f); err != nil {
+			return err
+		}
+		_, err := fmt.Fprintf(stdout, "{\n\"systems\": %s,\n\"collectives\": %s,\n\"inference\": %s}\n",
+			strings.TrimSpace(a.String()), strings.TrimSpace(b.String()), strings.TrimSpace(c.String()))
 		return err
 	}
 	if f == report.FormatCSV {
-		return coll.Write(stdout, f)
+		return inf.Write(stdout, f)
 	}
 	fmt.Fprintln(stdout, "cardsea demo: the default comparison (see 'cardsea help' for more)")
 	fmt.Fprintln(stdout)
@@ -78,7 +88,11 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	fmt.Fprintln(stdout)
-	return coll.Write(stdout, f)
+	if err := coll.Write(stdout, f); err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout)
+	return inf.Write(stdout, f)
 }
 
 // demoCollectives simulates the headline collectives on each whole system.

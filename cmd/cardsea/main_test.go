@@ -62,7 +62,6 @@ func TestGoldenOutputs(t *testing.T) {
 	}{
 		{"list.txt", []string{"topo", "list"}},
 		{"demo.txt", []string{"demo"}},
-		{"demo.md", []string{"demo", "--format", "markdown"}},
 		{"cm384.json", []string{"topo", "show", "cm384", "--format", "json"}},
 		{"gb200-nvl72.csv", []string{"topo", "show", "gb200-nvl72", "-f", "csv"}},
 		{"nvl72x20.json", []string{"topo", "show", "gb200-nvl72", "--domains", "20", "--format", "json"}},

@@ -1,0 +1,427 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"html/template"
+	"io"
+	"math"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+
+	"github.com/cardsea/cardsea/chart"
+	"github.com/cardsea/cardsea/report"
+	"github.com/cardsea/cardsea/scenario"
+)
+
+const reportUsage = `
+Usage:
+  cardsea report FILE.yaml [-o report.html] [--jobs N]
+
+'report' runs a scenario file, as 'cardsea run' does, and writes one
+self-contained HTML page: the scenario's name and description, charts and a
+table of every record in human units. The page needs no network: styles and
+charts (SVG) are inline, with no scripts and no web fonts.
+
+Charts: for each collective workload measured at two sizes or more, bus
+bandwidth and energy per operation against message size, a line per
+topology; for a scenario with a sweep, bus bandwidth against each swept
+field. The same scenario always gives the same bytes.
+
+Without -o the page goes to stdout; with it, the file is written atomically.
+
+Examples:
+  cardsea report scenarios/cm384-vs-nvl72-collectives.yaml -o report.html
+  cardsea report scenarios/electricity-price-sweep.yaml -o price.html
+`
+
+func runReport(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("report", reportUsage, stderr)
+	out := fs.StringP("out", "o", "", "write the page to this .html file (atomically) instead of stdout")
+	jobs := fs.IntP("jobs", "j", runtime.NumCPU(), "simulations run in parallel (the output does not depend on it)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return usagef("report needs one scenario file, e.g. 'cardsea report scenarios/cm384-vs-nvl72-collectives.yaml -o report.html'")
+	}
+	if *jobs < 1 {
+		return usagef("--jobs must be 1 or more")
+	}
+	if *out != "" {
+		if ext := strings.ToLower(filepath.Ext(*out)); ext != ".html" && ext != ".htm" {
+			return usagef("report: unknown output extension %q in %q; want .html", ext, *out)
+		}
+	}
+	s, err := scenario.Load(fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	sheet, err := s.Run(scenario.Options{Jobs: *jobs, Progress: progress(stderr, "simulations"),
+		Stop: func() bool { return ctx.Err() != nil }})
+	if err != nil {
+		if errors.Is(err, scenario.ErrStopped) {
+			return errors.New("interrupted; nothing written")
+		}
+		return err
+	}
+	page, err := htmlReport(s, sheet)
+	if err != nil {
+		return err
+	}
+	if *out == "" {
+		_, err := stdout.Write(page)
+		return err
+	}
+	return writeAtomic(*out, page)
+}
+
+type reportPage struct {
+	Name, Description, File, Version string
+	Points, Records                  int
+	Charts                           []reportChart
+	Headers                          []string
+	Rows                             [][]reportCell
+}
+
+type reportChart struct {
+	Title string
+	SVG   template.HTML
+}
+
+type reportCell struct {
+	Text    string
+	Numeric bool
+}
+
+// htmlReport renders the scenario's records as one HTML page.
+func htmlReport(s *scenario.Scenario, sheet *report.Sheet) ([]byte, error) {
+	name := s.File.Name
+	if name == "" {
+		name = strings.TrimSuffix(filepath.Base(s.Path), filepath.Ext(s.Path))
+	}
+	page := reportPage{
+		Name: name, Description: s.File.Description, File: filepath.Base(s.Path),
+		Version: version, Points: len(s.Points), Records: len(sheet.Rows),
+	}
+	charts, err := reportCharts(s, chart.FromSheet(sheet))
+	if err != nil {
+		return nil, err
+	}
+	page.Charts = charts
+	var show []int
+	for i, c := range sheet.Columns {
+		if c.Key == "scenario" || (len(s.Points) == 1 && (c.Key == "point" || c.Key == "points")) {
+			continue
+		}
+		empty := true
+		for _, r := range sheet.Rows {
+			empty = empty && r[i] == nil
+		}
+		if empty && len(sheet.Rows) > 0 {
+			continue
+		}
+		show = append(show, i)
+		page.Headers = append(page.Headers, c.Header)
+	}
+	for _, r := range sheet.Rows {
+		var cells []reportCell
+		for _, i := range show {
+			_, str := r[i].(string)
+			cells = append(cells, reportCell{Text: reportHuman(sheet.Columns[i], r[i]), Numeric: r[i] != nil && !str})
+		}
+		page.Rows = append(page.Rows, cells)
+	}
+	var buf bytes.Buffer
+	if err := reportTemplate.Execute(&buf, page); err != nil {
+		return nil, fmt.Errorf("report: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// reportCharts draws, per collective workload, busbw and energy per
+// operation against size (a line per topology) and, per swept field,
+// busbw against the field.
+func reportCharts(s *scenario.Scenario, d *chart.Data) ([]reportChart, error) {
+	col := map[string]int{}
+	for i, c := range d.Columns {
+		col[c] = i
+	}
+	var params []string
+	prefix := map[string]string{}
+	for _, p := range s.Params {
+		k := strings.ReplaceAll(p, ".", "_")
+		params = append(params, k)
+		prefix[k] = p + "="
+	}
+	var out []reportChart
+	add := func(sub *chart.Data, spec chart.Spec) error {
+		spec.SeriesPrefix = prefix
+		img, err := chart.Render(sub, spec, chart.SVG)
+		if err != nil && spec.LogY {
+			// A zero (no energy in some mode) cannot go on a log axis.
+			spec.LogY = false
+			img, err = chart.Render(sub, spec, chart.SVG)
+		}
+		if err != nil {
+			return fmt.Errorf("chart %q: %w", spec.Title, err)
+		}
+		out = append(out, reportChart{Title: spec.Title, SVG: template.HTML(reportInlineSVG(img))})
+		return nil
+	}
+	for _, w := range reportDistinct(d, d.Rows, "workload") {
+		sub := &chart.Data{Source: w, Columns: d.Columns, Hints: d.Hints}
+		for _, r := range d.Rows {
+			if reportText(r[col["workload"]]) == w {
+				sub.Rows = append(sub.Rows, r)
+			}
+		}
+		if len(reportDistinct(d, sub.Rows, "size_bytes")) < 2 {
+			continue
+		}
+		// A line per topology; where a sweep repeats a topology and size,
+		// the swept fields that tell the repeats apart name the lines too.
+		series := []string{"topology"}
+		for _, p := range params {
+			if reportUnique(d, sub.Rows, append([]string{"size_bytes"}, series...)...) {
+				break
+			}
+			if !reportDetermined(d, sub.Rows, p, append([]string{"size_bytes"}, series...)...) {
+				series = append(series, p)
+			}
+		}
+		if err := add(sub, chart.Spec{Title: w + ": bus bandwidth vs message size",
+			X: "size_bytes", Y: "busbw_bytes_per_s", Series: series, LogX: true}); err != nil {
+			return nil, err
+		}
+		if err := add(sub, chart.Spec{Title: w + ": IT energy per operation vs message size",
+			X: "size_bytes", Y: "energy_j", Series: series, LogX: true, LogY: true}); err != nil {
+			return nil, err
+		}
+	}
+	for i, p := range params {
+		others := append([]string{"workload", "topology", "size_bytes"}, params[:i]...)
+		others = append(others, params[i+1:]...)
+		// Lines for what varies besides the swept field, skipping what the
+		// field decides (the topology when the field is the preset).
+		var series []string
+		for _, c := range others {
+			if !reportDetermined(d, d.Rows, c, append([]string{p}, series...)...) {
+				series = append(series, c)
+			}
+		}
+		if err := add(d, chart.Spec{Title: "Bus bandwidth vs " + s.Params[i],
+			X: p, Y: "busbw_bytes_per_s", Series: series, CategoricalX: true}); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// reportDistinct lists a column's values in order of first appearance.
+func reportDistinct(d *chart.Data, rows [][]any, column string) []string {
+	i := reportIndex(d, column)
+	if i < 0 {
+		return nil
+	}
+	seen := map[string]bool{}
+	var out []string
+	for _, r := range rows {
+		if v := reportText(r[i]); !seen[v] {
+			seen[v] = true
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// reportUnique reports whether no two rows share their values of columns.
+func reportUnique(d *chart.Data, rows [][]any, columns ...string) bool {
+	seen := map[string]bool{}
+	for _, r := range rows {
+		var key []string
+		for _, c := range columns {
+			if i := reportIndex(d, c); i >= 0 {
+				key = append(key, reportText(r[i]))
+			}
+		}
+		k := strings.Join(key, "\x00")
+		if seen[k] {
+			return false
+		}
+		seen[k] = true
+	}
+	return true
+}
+
+// reportDetermined reports whether the values of columns by decide the
+// value of column target in every row (a constant column is decided by
+// anything).
+func reportDetermined(d *chart.Data, rows [][]any, target string, by ...string) bool {
+	ti := reportIndex(d, target)
+	if ti < 0 {
+		return true
+	}
+	seen := map[string]string{}
+	for _, r := range rows {
+		var key []string
+		for _, c := range by {
+			if i := reportIndex(d, c); i >= 0 {
+				key = append(key, reportText(r[i]))
+			}
+		}
+		k, v := strings.Join(key, "\x00"), reportText(r[ti])
+		if prev, ok := seen[k]; ok && prev != v {
+			return false
+		}
+		seen[k] = v
+	}
+	return true
+}
+
+func reportIndex(d *chart.Data, column string) int {
+	for i, c := range d.Columns {
+		if c == column {
+			return i
+		}
+	}
+	return -1
+}
+
+func reportText(v any) string {
+	if v == nil {
+		return ""
+	}
+	return fmt.Sprint(v)
+}
+
+// reportInlineSVG drops the XML prologue so the SVG can sit inside HTML.
+func reportInlineSVG(svg []byte) string {
+	s := string(svg)
+	if strings.HasPrefix(s, "<?xml") {
+		if i := strings.Index(s, "?>"); i >= 0 {
+			s = strings.TrimLeft(s[i+2:], "\n")
+		}
+	}
+	return s
+}
+
+// reportHuman formats a value for the table as the table renderer of
+// report.Sheet does: the column's scale and digits, thousands separators.
+func reportHuman(c report.Column, v any) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return x
+	case bool:
+		if x {
+			return "yes"
+		}
+		return "no"
+	case int:
+		if c.Scale != 0 && c.Scale != 1 {
+			return reportHuman(c, float64(x))
+		}
+		return reportThousands(strconv.Itoa(x))
+	case float64:
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return strconv.FormatFloat(x, 'g', -1, 64)
+		}
+		if c.Scale != 0 {
+			x /= c.Scale
+		}
+		if c.Digits < 0 {
+			return strconv.FormatFloat(x, 'g', -1, 64)
+		}
+		s := strconv.FormatFloat(x, 'f', c.Digits, 64)
+		if strings.HasPrefix(s, "-") && strings.Trim(s[1:], "0.") == "" {
+			s = s[1:]
+		}
+		whole, frac, _ := strings.Cut(s, ".")
+		if frac != "" {
+			return reportThousands(whole) + "." + frac
+		}
+		return reportThousands(whole)
+	}
+	return fmt.Sprint(v)
+}
+
+func reportThousands(s string) string {
+	sign := ""
+	if strings.HasPrefix(s, "-") {
+		sign, s = "-", s[1:]
+	}
+	var b strings.Builder
+	for i, r := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(r)
+	}
+	return sign + b.String()
+}
+
+var reportTemplate = template.Must(template.New("report").Parse(`<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="generator" content="cardsea {{.Version}}">
+<title>{{.Name}} · cardsea report</title>
+<style>
+body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, "Liberation Sans", Arial, sans-serif; color: #1a1a1a; margin: 2rem auto; max-width: 1200px; padding: 0 1rem; line-height: 1.4; }
+h1 { font-size: 1.6rem; margin: 0 0 .3rem; }
+h2 { font-size: 1.2rem; margin: 2rem 0 .6rem; border-bottom: 1px solid #ddd; padding-bottom: .2rem; }
+.desc { font-size: 1.05rem; margin: 0 0 .4rem; }
+.meta, .note { color: #555; font-size: .9rem; margin: .2rem 0; }
+code { background: #f3f3f3; padding: 0 .25em; border-radius: 3px; }
+.charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(600px, 1fr)); gap: 1rem; }
+figure { margin: 0; border: 1px solid #e3e3e3; border-radius: 4px; padding: .5rem; background: #fff; }
+figure svg { display: block; width: 100%; max-width: 820px; height: auto; margin: 0 auto; }
+.scroll { overflow-x: auto; }
+table { border-collapse: collapse; font-size: .85rem; white-space: nowrap; }
+th, td { border: 1px solid #ddd; padding: .25rem .5rem; }
+th { background: #f5f5f5; text-align: left; vertical-align: bottom; position: sticky; top: 0; }
+td.n { text-align: right; font-variant-numeric: tabular-nums; }
+tbody tr:nth-child(even) { background: #fafafa; }
+</style>
+</head>
+<body>
+<header>
+<h1>{{.Name}}</h1>
+{{if .Description}}<p class="desc">{{.Description}}</p>
+{{end}}<p class="meta">Scenario <code>{{.File}}</code>: {{.Points}} point(s), {{.Records}} record(s). Simulated by cardsea {{.Version}}.</p>
+<p class="note">Bandwidths are per direction; energy is IT energy per operation; sizes are per rank.</p>
+</header>
+{{if .Charts}}<section id="charts">
+<h2>Charts</h2>
+<div class="charts">
+{{range .Charts}}<figure aria-label="{{.Title}}">
+{{.SVG}}</figure>
+{{end}}</div>
+</section>
+{{end}}<section id="records">
+<h2>Records</h2>
+<div class="scroll">
+<table>
+<thead>
+<tr>{{range .Headers}}<th>{{.}}</th>{{end}}</tr>
+</thead>
+<tbody>
+{{range .Rows}}<tr>{{range .}}<td{{if .Numeric}} class="n"{{end}}>{{.Text}}</td>{{end}}</tr>
+{{end}}</tbody>
+</table>
+</div>
+</section>
+</body>
+</html>
+`))

@@ -1,0 +1,158 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// runReportFile runs 'cardsea report' on a test scenario into a file and
+// returns the file's path and contents.
+func runReportFile(t *testing.T, scenario string) (string, []byte) {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "report.html")
+	_, errs, code := run("report", filepath.Join("testdata", "plot", scenario), "-o", out)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	page, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out, page
+}
+
+func TestReport(t *testing.T) {
+	_, page := runReportFile(t, "tiny.yaml")
+	html := string(page)
+	for _, want := range []string{
+		"<!DOCTYPE html>", "<title>tiny · cardsea report</title>", "<h1>tiny</h1>",
+		// The description is escaped, not markup.
+		"4-rank allreduce on HGX H100 at 1 MiB &amp; 64 MiB &lt;test&gt;",
+		"<table>", "<th>busbw (GB/s)</th>", "<th>Size (B)</th>", "<td class=\"n\">67,108,864</td>", "<td>hgx-h100</td>",
+		"allreduce: bus bandwidth vs message size", "allreduce: IT energy per operation vs message size",
+		">Size (MiB)<", ">busbw (GB/s)<",
+	} {
+		if !strings.Contains(html, want) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+	if n := strings.Count(html, "<svg"); n != 2 {
+		t.Errorf("%d charts, want 2 (busbw and energy against size)", n)
+	}
+	// Self-contained: no scripts, no links to fetch, no XML prologue
+	// inside HTML; a single-point scenario hides the point columns.
+	for _, bad := range []string{"<script", "<link", "<img", "url(", "@import", "<?xml", "<th>Point</th>", "<th>Scenario</th>"} {
+		if strings.Contains(html, bad) {
+			t.Errorf("report contains %q", bad)
+		}
+	}
+	// Deterministic.
+	_, again := runReportFile(t, "tiny.yaml")
+	if !bytes.Equal(page, again) {
+		t.Error("two runs gave different pages")
+	}
+	// To stdout without -o.
+	stdout, errs, code := run("report", filepath.Join("testdata", "plot", "tiny.yaml"))
+	if code != 0 || stdout != html {
+		t.Errorf("stdout differs from the file (exit %d: %s)", code, errs)
+	}
+}
+
+func TestReportSweep(t *testing.T) {
+	_, page := runReportFile(t, "tiny-sweep.yaml")
+	html := string(page)
+	if n := strings.Count(html, "<svg"); n != 3 {
+		t.Errorf("%d charts, want 3 (busbw and energy against size, busbw against the price)", n)
+	}
+	for _, want := range []string{
+		"Bus bandwidth vs power.price_per_kwh", ">power.price_per_kwh<", "<th>power.price_per_kwh</th>", "<th>Point</th>",
+		// Two points repeat each size: the lines name the price.
+		"hgx-h100, power.price_per_kwh=0.05",
+	} {
+		if !strings.Contains(html, want) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+}
+
+func TestReportErrors(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"no file", []string{"report"}, 2, "report needs one scenario file"},
+		{"bad extension", []string{"report", "testdata/plot/tiny.yaml", "-o", filepath.Join(dir, "r.pdf")}, 2, `unknown output extension ".pdf"`},
+		{"missing scenario", []string{"report", filepath.Join(dir, "none.yaml"), "-o", filepath.Join(dir, "r.html")}, 1, "cannot read scenario"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, errs, code := run(tc.args...)
+			if code != tc.code || !strings.Contains(errs, tc.want) {
+				t.Errorf("exit %d, stderr %q; want %d and %q", code, errs, tc.code, tc.want)
+			}
+		})
+	}
+	if m, _ := filepath.Glob(filepath.Join(dir, "*")); len(m) > 0 {
+		t.Errorf("failed reports left files: %v", m)
+	}
+}
+
+// TestReportInChromium loads the page in headless Chromium, with no
+// network, and checks the browser built the table and the charts. Set
+// CARDSEA_REPORT_SCREENSHOT=FILE.png to keep a screenshot to look at.
+func TestReportInChromium(t *testing.T) {
+	bin, err := exec.LookPath("chromium")
+	if err != nil {
+		if _, serr := os.Stat("/usr/bin/chromium"); serr != nil {
+			t.Skip("chromium not installed: install the Debian package chromium (apt-get install chromium) to run this test")
+		}
+		bin = "/usr/bin/chromium"
+	}
+	if testing.Short() {
+		t.Skip("starts a browser; skipped with -short")
+	}
+	path, _ := runReportFile(t, "tiny.yaml")
+	url := "file://" + filepath.ToSlash(path)
+	browser := func(args ...string) string {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+		defer cancel()
+		base := []string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+			"--disable-background-networking", "--disable-component-update", "--disable-sync",
+			"--user-data-dir=" + t.TempDir(), "--window-size=1280,2000"}
+		cmd := exec.CommandContext(ctx, bin, append(append(base, args...), url)...)
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		if err := cmd.Run(); err != nil {
+			t.Fatalf("chromium: %v\n%s", err, stderr.String())
+		}
+		return stdout.String()
+	}
+	dom := browser("--dump-dom")
+	for _, want := range []string{"<h1>tiny</h1>", "<table>", "<th>busbw (GB/s)</th>", "<td>hgx-h100</td>", "<svg", "busbw (GB/s)</text>"} {
+		if !strings.Contains(dom, want) {
+			t.Errorf("the DOM Chromium built lacks %q", want)
+		}
+	}
+	if n := strings.Count(dom, "<svg"); n != 2 {
+		t.Errorf("the DOM holds %d SVG charts, want 2", n)
+	}
+	if shot := os.Getenv("CARDSEA_REPORT_SCREENSHOT"); shot != "" {
+		abs, err := filepath.Abs(shot)
+		if err != nil {
+			t.Fatal(err)
+		}
+		browser("--screenshot=" + abs)
+		if st, err := os.Stat(abs); err != nil || st.Size() == 0 {
+			t.Errorf("no screenshot at %s: %v", abs, err)
+		}
+	}
+}

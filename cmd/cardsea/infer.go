@@ -1,0 +1,231 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/cardsea/cardsea/compute"
+	"github.com/cardsea/cardsea/infer"
+	"github.com/cardsea/cardsea/llm"
+	"github.com/cardsea/cardsea/power"
+	"github.com/cardsea/cardsea/report"
+	"github.com/cardsea/cardsea/topology"
+	"github.com/cardsea/cardsea/units"
+)
+
+const inferUsage = `
+Usage:
+  cardsea infer --topo NAME [--domains N] [--ranks R] --model M --phase prefill|decode
+                --batch B [--input-len L] [--context C] [--tp N] [--pp N] [--ep N]
+                [--weights-dtype bf16] [--kv-dtype bf16] [--act-dtype bf16] [--dtype-map fp8=int8]
+                [--mtp-draft K --mtp-accept P] [--microbatches 1|2] [--expert-imbalance 1.0]
+                [--tpot-slo 50ms | --ttft-slo 2s] [--curve] [--format table|markdown|json|csv]
+
+Simulates one inference step of a model (see 'cardsea models list') on the
+first R accelerators of a topology: every operator's time from the roofline
+with the preset's efficiencies, every collective (TP allreduce, MoE dispatch
+and combine, PP send) simulated on the fabric. Reports TTFT (prefill) or TPOT
+(decode), the step's compute, exposed communication and overhead, tokens/s
+for the system, per accelerator and per user, memory per die, and power:
+tokens/s per kW, joules per token.
+
+--batch counts sequences per accelerator in both phases, as the CloudMatrix
+and SGLang reports count it: 16K prefill tokens per NPU at 4K prompts is
+--batch 4 --input-len 4096. Parallel units are dies (Ascend 910C has two per
+package); DP fills what TP x PP leave, and a MoE model's experts spread over
+every die of a pipeline stage unless --ep says otherwise.
+
+--tpot-slo (or --ttft-slo) searches the batch for the most tokens/s per
+accelerator within the limit. --curve prints throughput against
+interactivity for doubling batches.
+
+Examples:
+  cardsea infer --topo cm384 --ranks 160 --model deepseek-r1 --phase decode --batch 96 \
+      --context 4096 --weights-dtype int8 --mtp-draft 1 --mtp-accept 0.7 --microbatches 2
+  cardsea infer --topo gb200-nvl72 --model deepseek-r1 --phase decode --context 4096 \
+      --weights-dtype fp8 --tpot-slo 50ms
+  cardsea infer --topo hgx-h100 --model llama-3.1-70b --phase decode --tp 8 --context 2048 --curve
+`
+
+func runInfer(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("infer", inferUsage, stderr)
+	topo := fs.StringP("topo", "t", "", "topology: preset or file (required)")
+	domains := fs.IntP("domains", "n", 0, "scale-up domains (default: the preset's)")
+	ranks := fs.IntP("ranks", "r", 0, "accelerators serving: the first R (default all)")
+	model := fs.StringP("model", "m", "", "model: zoo name or model file (required)")
+	phase := fs.String("phase", "decode", "prefill or decode")
+	batch := fs.IntP("batch", "b", 0, "sequences per accelerator (default 1, or searched with an SLO)")
+	inputLen := fs.Int("input-len", 4096, "prompt tokens (prefill)")
+	context := fs.Int("context", 4096, "KV length per sequence (decode)")
+	tp := fs.Int("tp", 0, "tensor parallel degree (default 1)")
+	pp := fs.Int("pp", 0, "pipeline parallel degree (default 1)")
+	ep := fs.Int("ep", 0, "expert parallel degree (default: every die of a stage)")
+	wd := fs.String("weights-dtype", "bf16", "weights dtype: bf16, fp8, int8, fp4")
+	kd := fs.String("kv-dtype", "bf16", "KV cache dtype")
+	ad := fs.String("act-dtype", "bf16", "activation dtype")
+	dmap := fs.String("dtype-map", "", "map dtypes the chip lacks, e.g. fp8=int8")
+	mtpDraft := fs.Int("mtp-draft", 0, "multi-token prediction: draft tokens per step")
+	mtpAccept := fs.Float64("mtp-accept", 0.7, "acceptance rate of a draft token")
+	micro := fs.Int("microbatches", 0, "1, 2 (overlap communication with computation) or 0 for the faster")
+	imb := fs.Float64("expert-imbalance", 1, "busiest expert rank's load over the mean")
+	tpotSLO := fs.String("tpot-slo", "", "decode latency limit per token, e.g. 50ms: search the batch")
+	ttftSLO := fs.String("ttft-slo", "", "prefill latency limit, e.g. 2s: search the batch")
+	curve := fs.Bool("curve", false, "print tokens/s per accelerator against tokens/s per user for doubling batches")
+	pmode := fs.String("power-mode", "activity", "activity or provisioned")
+	format := fs.StringP("format", "f", "table", "output format: table, markdown, json or csv")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usagef("infer takes flags only, got %q", fs.Args())
+	}
+	if *topo == "" || *model == "" {
+		return usagef("infer needs --topo and --model, e.g. --topo cm384 --model deepseek-r1 (see 'cardsea models list')")
+	}
+	f, err := report.ParseFormat(*format, report.DataFormats...)
+	if err != nil {
+		return usagef("infer: %v", err)
+	}
+	m, err := llm.Load(*model)
+	if err != nil {
+		return err
+	}
+	var prec compute.Precision
+	for _, d := range []struct {
+		s   string
+		out *topology.Dtype
+		fl  string
+	}{{*wd, &prec.Weights, "--weights-dtype"}, {*kd, &prec.KVCache, "--kv-dtype"}, {*ad, &prec.Activations, "--act-dtype"}} {
+		if *d.out, err = topology.ParseDtype(d.s); err != nil {
+			return usagef("%s: %v", d.fl, err)
+		}
+	}
+	mapping, err := compute.ParseDtypeMap(*dmap)
+	if err != nil {
+		return usagef("--dtype-map: %v", err)
+	}
+	mode, err := power.ParseMode(*pmode)
+	if err != nil {
+		return usagef("--power-mode: %v", err)
+	}
+	if *tpotSLO != "" && *ttftSLO != "" {
+		return usagef("give --tpot-slo or --ttft-slo, not both")
+	}
+	slo := 0.0
+	if s := *tpotSLO + *ttftSLO; s != "" {
+		if slo, err = units.ParseDuration(s); err != nil || slo <= 0 {
+			return usagef("SLO %q: want a duration such as 50ms", s)
+		}
+	}
+	t, err := topology.Load(*topo, *domains)
+	if err != nil {
+		return err
+	}
+	cfg := infer.Config{Model: m, Accelerators: *ranks, Phase: infer.Phase(strings.ToLower(*phase)), Batch: max(*batch, 1),
+		InputLen: *inputLen, Context: *context, TP: *tp, PP: *pp, EP: *ep, Precision: prec, DtypeMap: mapping,
+		MTPDraft: *mtpDraft, MTPAccept: *mtpAccept, MicroBatches: *micro, ExpertImbalance: *imb, PowerMode: mode}
+	if *mtpDraft == 0 {
+		cfg.MTPAccept = 0
+	}
+	e := infer.NewEngine(t)
+	var results []infer.Result
+	switch {
+	case *curve:
+		maxB := 4096
+		if *batch > 0 {
+			maxB = *batch
+		}
+		results, err = e.Curve(cfg, infer.Batches(maxB))
+	case slo > 0:
+		var r infer.Result
+		r, err = e.BestUnderSLO(cfg, slo)
+		results = []infer.Result{r}
+	default:
+		var r infer.Result
+		r, err = e.Run(cfg)
+		results = []infer.Result{r}
+	}
+	if err != nil {
+		return err
+	}
+	sheet := inferSheet(t, results)
+	if f == report.FormatTable || f == report.FormatMarkdown {
+		sheet.Title = fmt.Sprintf("%s %s on %s", m.Title, cfg.Phase, t.Title)
+		sheet.Vertical = len(results) == 1
+		sheet.Notes = []string{
+			"Per-operator roofline with the preset's efficiencies; collectives simulated on the fabric (docs/architecture.md).",
+			fmt.Sprintf("Power: %s accounting; the serving accelerators' share of the topology's power (pro rata by accelerators); per-kW and per-J figures use IT power, per-MW facility power.", mode),
+		}
+		for _, r := range results[:1] {
+			for _, c := range r.Comm {
+				sheet.Notes = append(sheet.Notes, fmt.Sprintf("%s: %s each, %d per step", c.Name, units.FormatDuration(c.PerLayer), c.Count))
+			}
+		}
+	}
+	return sheet.Write(stdout, f)
+}
+
+func inferSheet(t *topology.Topology, rs []infer.Result) *report.Sheet {
+	sheet := &report.Sheet{Columns: []report.Column{
+		{Key: "topology", Header: "Topology"},
+		{Key: "model", Header: "Model"},
+		{Key: "phase", Header: "Phase"},
+		{Key: "accelerators", Header: "Accelerators"},
+		{Key: "dies", Header: "Dies"},
+		{Key: "tp", Header: "TP"}, {Key: "pp", Header: "PP"}, {Key: "ep", Header: "EP"}, {Key: "dp", Header: "DP"},
+		{Key: "batch_per_accel", Header: "Batch (sequences per accelerator)"},
+		{Key: "context_tokens", Header: "Context / input (tokens)"},
+		{Key: "weights_dtype", Header: "Weights dtype"},
+		{Key: "step_s", Header: "Step (ms)", Scale: 1e-3, Digits: 2},
+		{Key: "compute_s", Header: "Compute (ms)", Scale: 1e-3, Digits: 2},
+		{Key: "exposed_comm_s", Header: "Exposed communication (ms)", Scale: 1e-3, Digits: 2},
+		{Key: "comm_s", Header: "All communication (ms)", Scale: 1e-3, Digits: 2},
+		{Key: "ttft_s", Header: "TTFT (ms)", Scale: 1e-3, Digits: 1},
+		{Key: "tpot_s", Header: "TPOT (ms)", Scale: 1e-3, Digits: 2},
+		{Key: "tokens_per_s", Header: "Tokens/s (system)", Digits: 0},
+		{Key: "tokens_per_s_per_accel", Header: "Tokens/s per accelerator", Digits: 1},
+		{Key: "tokens_per_s_per_user", Header: "Tokens/s per user", Digits: 1},
+		{Key: "memory_bytes_per_die", Header: "Memory per die (GB)", Scale: 1e9, Digits: 1},
+		{Key: "hbm_bytes_per_die", Header: "HBM per die (GB)", Scale: 1e9, Digits: 1},
+		{Key: "max_batch_per_accel", Header: "Largest batch that fits"},
+		{Key: "power_w", Header: "Avg IT power (kW)", Scale: 1e3, Digits: 1},
+		{Key: "tokens_per_s_per_kw", Header: "Tokens/s per IT kW", Digits: 1},
+		{Key: "tokens_per_j", Header: "Tokens per J (IT)", Digits: 3},
+		{Key: "j_per_token", Header: "J per token (IT)", Digits: 3},
+		{Key: "tokens_per_s_per_mw", Header: "Tokens/s per facility MW", Digits: 0},
+	}}
+	for _, r := range rs {
+		sheet.Rows = append(sheet.Rows, inferRow(t, r))
+	}
+	return sheet
+}
+
+// inferRow is one result in inferSheet's columns.
+func inferRow(t *topology.Topology, r infer.Result) []any {
+	{
+		c := r.Config
+		ctx := c.Context
+		if c.Phase == infer.Prefill {
+			ctx = c.InputLen
+		}
+		var ttft, tpot, perUser any
+		if c.Phase == infer.Prefill {
+			ttft = r.TTFTS
+		} else {
+			tpot, perUser = r.TPOTS, r.TokensPerSPerUser
+		}
+		jPerTok, perMW := 0.0, 0.0
+		if r.TokensPerJ > 0 {
+			jPerTok = 1 / r.TokensPerJ
+		}
+		if r.FacilityPowerW > 0 {
+			perMW = r.TokensPerS / (r.FacilityPowerW / 1e6)
+		}
+		return []any{t.Name, c.Model.Name, string(c.Phase), r.Dies / t.Accels[0].Spec.Dies, r.Dies,
+			c.TP, c.PP, c.EP, r.DP, c.Batch, ctx, c.Precision.Weights.String(),
+			r.StepS, r.ComputeS, r.ExposedCommS, r.CommS, ttft, tpot,
+			r.TokensPerS, r.TokensPerSPerAccel, perUser, r.MemoryBytesPerDie, r.HBMBytesPerDie, r.MaxBatch,
+			r.PowerW, r.TokensPerKW, r.TokensPerJ, jPerTok, perMW}
+	}
+}

@@ -1,0 +1,170 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestPlotGolden pins the SVG of busbw against size per topology: the same
+// CSV gives the same bytes on every run and machine, and JSON Lines of the
+// same records give the same chart.
+func TestPlotGolden(t *testing.T) {
+	for _, tc := range []struct {
+		golden string
+		args   []string
+	}{
+		{"plot/busbw.svg", []string{"testdata/plot/results.csv", "--x", "size_bytes", "--y", "busbw_bytes_per_s", "--series", "topology", "--logx"}},
+		{"plot/busbw.svg", []string{"testdata/plot/results.jsonl", "--x", "size_bytes", "--y", "busbw_bytes_per_s", "--series", "topology", "--logx"}},
+		{"plot/energy.svg", []string{"testdata/plot/results.csv", "--x", "size_bytes", "--y", "energy_j", "--series", "topology", "--logx", "--logy", "--title", "Energy per allreduce"}},
+		{"plot/power.svg", []string{"testdata/plot/results.csv", "--x", "avg_power_w", "--y", "time_s", "--points"}},
+	} {
+		t.Run(tc.golden+" from "+filepath.Ext(tc.args[0]), func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "chart.svg")
+			var first []byte
+			for range 2 {
+				_, errs, code := run(append([]string{"plot"}, append(tc.args, "-o", out)...)...)
+				if code != 0 {
+					t.Fatalf("exit %d: %s", code, errs)
+				}
+				got, err := os.ReadFile(out)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if first != nil && !bytes.Equal(first, got) {
+					t.Fatal("two runs gave different SVG")
+				}
+				first = got
+			}
+			golden(t, tc.golden, string(first))
+		})
+	}
+}
+
+func TestPlotLabels(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "chart.svg")
+	_, errs, code := run("plot", "testdata/plot/results.csv", "--x", "size_bytes", "--y", "busbw_bytes_per_s", "--series", "topology", "--logx", "-o", out)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	svg, _ := os.ReadFile(out)
+	for _, want := range []string{">Size (MiB)<", ">busbw (GB/s)<", ">cm384<", ">gb200-nvl72<", "font-family:'Liberation Sans',Arial"} {
+		if !bytes.Contains(svg, []byte(want)) {
+			t.Errorf("SVG lacks %q", want)
+		}
+	}
+	if i, j := bytes.Index(svg, []byte(">cm384<")), bytes.Index(svg, []byte(">gb200-nvl72<")); i > j {
+		t.Error("series are not in order of first appearance")
+	}
+	_, errs, code = run("plot", "testdata/plot/results.csv", "--x", "avg_power_w", "--y", "time_s", "-o", out)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	svg, _ = os.ReadFile(out)
+	for _, want := range []string{">Avg power (kW)<", ">Time (ms)<"} {
+		if !bytes.Contains(svg, []byte(want)) {
+			t.Errorf("SVG lacks %q", want)
+		}
+	}
+}
+
+func TestPlotPNG(t *testing.T) {
+	dir := t.TempDir()
+	var imgs [][]byte
+	for i := range 2 {
+		out := filepath.Join(dir, "chart"+string(rune('a'+i))+".png")
+		_, errs, code := run("plot", "testdata/plot/results.csv", "--x", "size_bytes", "--y", "busbw_bytes_per_s", "--series", "topology", "--logx", "-o", out)
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, errs)
+		}
+		img, err := os.ReadFile(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.HasPrefix(img, []byte("\x89PNG\r\n\x1a\n")) {
+			t.Fatal("not a PNG")
+		}
+		imgs = append(imgs, img)
+	}
+	if !bytes.Equal(imgs[0], imgs[1]) {
+		t.Error("two runs gave different PNG")
+	}
+}
+
+func TestPlotErrors(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, data string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	bad := write("bad.csv", "topology,size_bytes,busbw_bytes_per_s\ncm384,1024,5e9\ncm384,lots,6e9\n")
+	zero := write("zero.csv", "topology,size_bytes,busbw_bytes_per_s\ncm384,0,5e9\n")
+	ragged := write("ragged.csv", "topology,size_bytes,busbw_bytes_per_s\ncm384,1024\n")
+	badjson := write("bad.jsonl", "{\"size_bytes\":1024,\"busbw_bytes_per_s\":5e9}\n{\"size_bytes\":\n")
+	text := write("results.txt", "x")
+	csv := "testdata/plot/results.csv"
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+		want []string
+	}{
+		{"missing column", []string{csv, "--x", "size_bytes", "--y", "busbw", "-o", "OUT.svg"}, 1,
+			[]string{`has no column "busbw" (did you mean "busbw_bytes_per_s"?)`, "its columns: topology, op, size_bytes, time_s, busbw_bytes_per_s, energy_j, avg_power_w"}},
+		{"misspelt series", []string{csv, "--x", "size_bytes", "--y", "busbw_bytes_per_s", "--series", "topolgy", "-o", "OUT.svg"}, 1,
+			[]string{`no column "topolgy" (did you mean "topology"?)`}},
+		{"not a number", []string{bad, "--x", "size_bytes", "--y", "busbw_bytes_per_s", "-o", "OUT.svg"}, 1,
+			[]string{`bad.csv:3: column size_bytes (x): "lots" is not a number`}},
+		{"text on an axis", []string{csv, "--x", "topology", "--y", "busbw_bytes_per_s", "-o", "OUT.svg"}, 1,
+			[]string{`results.csv:2: column topology (x): "cm384" is not a number`}},
+		{"zero on a log axis", []string{zero, "--x", "size_bytes", "--y", "busbw_bytes_per_s", "--logx", "-o", "OUT.svg"}, 1,
+			[]string{"zero.csv:2: column size_bytes (x): 0 on a log X axis; a log axis needs values above 0"}},
+		{"ragged CSV", []string{ragged, "--x", "size_bytes", "--y", "busbw_bytes_per_s", "-o", "OUT.svg"}, 1,
+			[]string{"ragged.csv:2:", "the header has 3"}},
+		{"torn JSON line", []string{badjson, "--x", "size_bytes", "--y", "busbw_bytes_per_s", "-o", "OUT.svg"}, 1,
+			[]string{"bad.jsonl:2:", "want one JSON object per line"}},
+		{"unknown input format", []string{text, "--x", "a", "--y", "b", "-o", "OUT.svg"}, 1,
+			[]string{`unknown results format ".txt"`}},
+		{"unknown output extension", []string{csv, "--x", "size_bytes", "--y", "busbw_bytes_per_s", "-o", "OUT.pdf"}, 2,
+			[]string{`unknown output extension ".pdf"`, "want .svg or .png"}},
+		{"no output", []string{csv, "--x", "size_bytes", "--y", "busbw_bytes_per_s"}, 2, []string{"plot needs -o chart.svg"}},
+		{"no y", []string{csv, "--x", "size_bytes", "-o", "OUT.svg"}, 2, []string{"plot needs --x and --y"}},
+		{"no file", []string{"--x", "size_bytes", "--y", "busbw_bytes_per_s", "-o", "OUT.svg"}, 2, []string{"plot needs one results file"}},
+		{"missing file", []string{filepath.Join(dir, "nope.csv"), "--x", "a", "--y", "b", "-o", "OUT.svg"}, 1, []string{"cannot read results"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out := ""
+			args := []string{"plot"}
+			for _, a := range tc.args {
+				if strings.HasPrefix(a, "OUT") {
+					out = filepath.Join(dir, tc.name+filepath.Ext(a))
+					a = out
+				}
+				args = append(args, a)
+			}
+			_, errs, code := run(args...)
+			if code != tc.code {
+				t.Errorf("exit %d, want %d: %s", code, tc.code, errs)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(errs, w) {
+					t.Errorf("stderr %q lacks %q", errs, w)
+				}
+			}
+			if out != "" {
+				if _, err := os.Stat(out); !os.IsNotExist(err) {
+					t.Errorf("a failed plot left %s behind", out)
+				}
+			}
+			// Nor a temporary file.
+			if m, _ := filepath.Glob(filepath.Join(dir, ".*.tmp*")); len(m) > 0 {
+				t.Errorf("temporary files left: %v", m)
+			}
+		})
+	}
+}
