@@ -118,6 +118,11 @@ func csr(n int, edges [][2]int32) (start, list []int32) {
 // Start runs the plan on net from now; done runs when the last transfer
 // has arrived.
 func (p *Plan) Start(net *network.Network, s *sim.Simulator, done func(now sim.Time)) error {
+	return p.start(net, s, done, nil, 0)
+}
+
+// start is Start, recording every transfer into rec (if not nil) as job's.
+func (p *Plan) start(net *network.Network, s *sim.Simulator, done func(now sim.Time), rec *Recording, job int) error {
 	if p.outStart == nil {
 		p.seal()
 	}
@@ -127,6 +132,9 @@ func (p *Plan) Start(net *network.Network, s *sim.Simulator, done func(now sim.T
 	x := &execution{p: p, net: net, sim: s, done: done, left: len(p.xfers), deps: make([]int32, len(p.xfers))}
 	for i, t := range p.xfers {
 		x.deps[i] = t.deps
+	}
+	if rec != nil {
+		x.rec, x.job, x.recIdx = rec, job, make([]int32, len(p.xfers))
 	}
 	if len(p.xfers) == 0 {
 		s.Schedule(s.Now()+p.Overhead, done)
@@ -171,6 +179,11 @@ type execution struct {
 	done func(now sim.Time)
 	deps []int32
 	left int
+
+	// Recording, when tracing: recIdx maps a transfer to its record.
+	rec    *Recording
+	job    int
+	recIdx []int32
 }
 
 // ready starts transfer i after its software latency.
@@ -190,16 +203,28 @@ func (x *execution) ready(i int32, now sim.Time) {
 // Handle implements sim.Handler: transfer arg's software latency is over.
 func (x *execution) Handle(now sim.Time, arg int64) {
 	t := &x.p.xfers[arg]
+	if x.rec != nil {
+		x.recIdx[arg] = int32(len(x.rec.Transfers))
+		x.rec.Transfers = append(x.rec.Transfers, TransferRecord{Job: x.job, Src: t.src, Dst: t.dst, Bytes: t.bytes, Start: now, Sent: -1, Arrived: -1})
+	}
 	x.net.StartFlow(x.p.routes[arg], t.bytes, x, arg)
 }
 
 // FlowSent implements network.FlowHandler.
 func (x *execution) FlowSent(tag int64, now sim.Time) {
+	if x.rec != nil {
+		x.rec.Transfers[x.recIdx[tag]].Sent = now
+	}
 	x.release(x.p.sentStart, x.p.sentList, int32(tag), now)
 }
 
 // FlowArrived implements network.FlowHandler.
-func (x *execution) FlowArrived(tag int64, now sim.Time) { x.finished(int32(tag), now) }
+func (x *execution) FlowArrived(tag int64, now sim.Time) {
+	if x.rec != nil {
+		x.rec.Transfers[x.recIdx[tag]].Arrived = now
+	}
+	x.finished(int32(tag), now)
+}
 
 func (x *execution) finished(i int32, now sim.Time) {
 	x.left--

@@ -60,8 +60,23 @@ type Job struct {
 // returns a result per job. withLinks adds per-channel statistics (of the
 // whole run) to every result.
 func RunJobs(f *network.Fabric, jobs []Job, withLinks bool) ([]Result, error) {
+	return runJobs(f, jobs, withLinks, nil)
+}
+
+// RunJobsTraced is RunJobs that also records the run into rec (replacing
+// what it held) for a timeline: every transfer, every change of a
+// channel's load, and each job's span. The results are RunJobs's.
+func RunJobsTraced(f *network.Fabric, jobs []Job, withLinks bool, rec *Recording) ([]Result, error) {
+	rec.reset(f)
+	return runJobs(f, jobs, withLinks, rec)
+}
+
+func runJobs(f *network.Fabric, jobs []Job, withLinks bool, rec *Recording) ([]Result, error) {
 	s := sim.New()
 	net := network.New(f, s)
+	if rec != nil {
+		net.Observe(rec)
+	}
 	res := make([]Result, len(jobs))
 	plans := make([]*Plan, len(jobs))
 	ends := make([]sim.Time, len(jobs))
@@ -77,13 +92,16 @@ func RunJobs(f *network.Fabric, jobs []Job, withLinks bool) ([]Result, error) {
 		i, at := i, sim.FromSeconds(j.Start)
 		var startErr error
 		s.Schedule(at, func(sim.Time) {
-			startErr = p.Start(net, s, func(now sim.Time) { ends[i] = now })
+			startErr = p.start(net, s, func(now sim.Time) { ends[i] = now }, rec, i)
 		})
 		if startErr != nil {
 			return nil, startErr
 		}
 	}
 	s.Run()
+	if rec != nil {
+		rec.finish(jobs, plans, ends)
+	}
 	stats := net.Stats()
 	var peak, busy float64
 	used := 0

@@ -35,9 +35,23 @@ type Network struct {
 	flowMark []bool
 	solver   solver
 
+	obs Observer // nil: nothing is observed
+
 	// Solves counts rate recomputations, Rated the flows they rated.
 	Solves, Rated int
 }
+
+// Observer watches a Network's channel loads, for traces.
+type Observer interface {
+	// LoadChanged reports channel ch's load (bytes/s, all flows summed)
+	// from at on. It may repeat an unchanged load, and report a channel
+	// more than once at one time: the last report holds.
+	LoadChanged(ch int32, at sim.Time, bytesPerS float64)
+}
+
+// Observe reports every change of a channel's load to o from now on; nil
+// stops observing. Observing changes no result, and costs nothing when off.
+func (n *Network) Observe(o Observer) { n.obs = o }
 
 type flow struct {
 	route     *route
@@ -212,6 +226,9 @@ func (n *Network) startFast(id FlowID, now sim.Time) bool {
 		n.account(s.ch, now)
 		n.load[s.ch] += s.frac * r
 		n.peak(s.ch)
+		if n.obs != nil {
+			n.obs.LoadChanged(s.ch, now, n.load[s.ch])
+		}
 	}
 	f.rate = r
 	f.scheduled = true
@@ -339,6 +356,11 @@ func (n *Network) solve(now sim.Time) {
 	for _, c := range chans {
 		n.peak(c)
 	}
+	if n.obs != nil {
+		for _, c := range chans {
+			n.obs.LoadChanged(c, now, n.load[c])
+		}
+	}
 	n.compFl, n.compCh = comp, chans
 }
 
@@ -377,6 +399,9 @@ func (n *Network) drained(id FlowID, now sim.Time) {
 		}
 		if saturated && len(n.chFlows[c]) > 0 {
 			resolve = true
+		}
+		if n.obs != nil {
+			n.obs.LoadChanged(c, now, n.load[c])
 		}
 	}
 	f.rate = 0

@@ -10,7 +10,10 @@ import (
 	"strings"
 
 	"github.com/cardsea/cardsea/collective"
+	"github.com/cardsea/cardsea/compute"
+	"github.com/cardsea/cardsea/infer"
 	"github.com/cardsea/cardsea/internal/strictyaml"
+	"github.com/cardsea/cardsea/llm"
 	"github.com/cardsea/cardsea/power"
 	"github.com/cardsea/cardsea/topology"
 	"github.com/cardsea/cardsea/units"
@@ -213,8 +216,14 @@ func check(file string, root *yaml.Node, f *File) error {
 	for i, w := range f.Workloads {
 		field := fmt.Sprintf("workloads[%d]", i)
 		n := strictyaml.Find(root, field)
-		if w.Collective == nil {
-			return at(file, n, field, "no workload kind; add `collective:` (inference comes with the inference model)")
+		if (w.Collective == nil) == (w.Inference == nil) {
+			return at(file, n, field, "give exactly one workload kind: `collective:` or `inference:`")
+		}
+		if w.Inference != nil {
+			if _, err := w.Inference.config(file); err != nil {
+				return at(file, strictyaml.Find(root, field+".inference"), field+".inference", "%v", err)
+			}
+			continue
 		}
 		c := w.Collective
 		cn := strictyaml.Find(root, field+".collective")
@@ -324,4 +333,81 @@ func (t TopologyRef) label() string {
 		return t.Preset
 	}
 	return strings.TrimSuffix(filepath.Base(t.File), filepath.Ext(t.File))
+}
+
+// config turns an inference workload into an infer.Config (without the
+// topology); file anchors a relative model file.
+func (w *InferenceWorkload) config(file string) (infer.Config, error) {
+	var c infer.Config
+	name := w.Model
+	if name == "" {
+		return c, fmt.Errorf("`model` is missing; e.g. model: deepseek-r1 (see cardsea models list)")
+	}
+	if strings.HasSuffix(name, ".yaml") && !filepath.IsAbs(name) {
+		name = filepath.Join(filepath.Dir(file), name)
+	}
+	m, err := llm.Load(name)
+	if err != nil {
+		return c, err
+	}
+	var p compute.Precision
+	for _, d := range []struct {
+		s, field string
+		out      *topology.Dtype
+	}{{w.WeightsDtype, "weights_dtype", &p.Weights}, {w.KVDtype, "kv_dtype", &p.KVCache}, {w.ActDtype, "act_dtype", &p.Activations}} {
+		if *d.out, err = topology.ParseDtype(or(d.s, "bf16")); err != nil {
+			return c, fmt.Errorf("%s: %w", d.field, err)
+		}
+	}
+	mapping, err := compute.ParseDtypeMap(w.DtypeMap)
+	if err != nil {
+		return c, fmt.Errorf("dtype_map: %w", err)
+	}
+	phase := infer.Phase(or(w.Phase, "decode"))
+	if phase != infer.Prefill && phase != infer.Decode {
+		return c, fmt.Errorf("phase %q: want prefill or decode", w.Phase)
+	}
+	for _, v := range []struct {
+		name string
+		n    int
+	}{{"batch", w.Batch}, {"input_len", w.InputLen}, {"context", w.Context}, {"accelerators", w.Accelerators},
+		{"tp", w.TP}, {"pp", w.PP}, {"ep", w.EP}, {"mtp_draft", w.MTPDraft}, {"microbatches", w.MicroBatches}} {
+		if v.n < 0 {
+			return c, fmt.Errorf("%s %d must be 0 or more", v.name, v.n)
+		}
+	}
+	if w.TPOTSLO != "" && w.TTFTSLO != "" {
+		return c, fmt.Errorf("give tpot_slo or ttft_slo, not both")
+	}
+	for _, s := range []string{w.TPOTSLO, w.TTFTSLO} {
+		if s == "" {
+			continue
+		}
+		if v, err := units.ParseDuration(s); err != nil || v <= 0 {
+			return c, fmt.Errorf("SLO %q: want a duration such as 50ms", s)
+		}
+	}
+	c = infer.Config{Model: m, Accelerators: w.Accelerators, Phase: phase, Batch: max(w.Batch, 1),
+		InputLen: w.InputLen, Context: w.Context, TP: w.TP, PP: w.PP, EP: w.EP, Precision: p, DtypeMap: mapping,
+		MTPDraft: w.MTPDraft, MTPAccept: w.MTPAccept, MicroBatches: w.MicroBatches, ExpertImbalance: w.ExpertImbalance}
+	if c.InputLen == 0 {
+		c.InputLen = 4096
+	}
+	if c.Context == 0 {
+		c.Context = 4096
+	}
+	if c.MTPDraft > 0 && w.MTPAccept == 0 {
+		c.MTPAccept = 0.7
+	}
+	return c, nil
+}
+
+// slo is the workload's latency limit in seconds (0 for none).
+func (w *InferenceWorkload) slo() float64 {
+	s := w.TPOTSLO + w.TTFTSLO
+	if s == "" {
+		return 0
+	}
+	v, _ := units.ParseDuration(s)
+	return v
 }

@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/cardsea/cardsea/collective"
+	"github.com/cardsea/cardsea/infer"
 	"github.com/cardsea/cardsea/network"
 	"github.com/cardsea/cardsea/power"
 	"github.com/cardsea/cardsea/report"
@@ -52,28 +53,43 @@ func (s *Scenario) Columns() []report.Column {
 	return append(cols, ResultColumns...)
 }
 
-// ResultColumns are the result fields of a collective workload.
+// ResultColumns are the result fields of every workload: collective and
+// inference records share them, each leaving the other's fields empty.
 var ResultColumns = []report.Column{
 	{Key: "topology", Header: "Topology"},
 	{Key: "workload", Header: "Workload"},
-	{Key: "op", Header: "Op"},
+	{Key: "op", Header: "Op / phase"},
 	{Key: "algorithm", Header: "Algorithm"},
 	{Key: "protocol", Header: "Protocol"},
-	{Key: "ranks", Header: "Ranks"},
+	{Key: "ranks", Header: "Ranks (dies)"},
 	{Key: "size_bytes", Header: "Size (B)"},
-	{Key: "time_s", Header: "Time (us)", Scale: 1e-6, Digits: 1},
+	{Key: "time_s", Header: "Time / step (us)", Scale: 1e-6, Digits: 1},
 	{Key: "algbw_bytes_per_s", Header: "algbw (GB/s)", Scale: 1e9, Digits: 2},
 	{Key: "busbw_bytes_per_s", Header: "busbw (GB/s)", Scale: 1e9, Digits: 2},
 	{Key: "wire_bytes", Header: "On the wire (GB)", Scale: 1e9, Digits: 3},
 	{Key: "peak_link_util", Header: "Peak link use (%)", Scale: 0.01, Digits: 0},
 	{Key: "mean_link_busy", Header: "Links busy (% of time)", Scale: 0.01, Digits: 0},
+	{Key: "model", Header: "Model"},
+	{Key: "batch_per_accel", Header: "Batch (seq/accel)"},
+	{Key: "context_tokens", Header: "Context / input (tokens)"},
+	{Key: "tp", Header: "TP"},
+	{Key: "ep", Header: "EP"},
+	{Key: "ttft_s", Header: "TTFT (ms)", Scale: 1e-3, Digits: 1},
+	{Key: "tpot_s", Header: "TPOT (ms)", Scale: 1e-3, Digits: 2},
+	{Key: "tokens_per_s", Header: "Tokens/s", Digits: 0},
+	{Key: "tokens_per_s_per_accel", Header: "Tokens/s per accelerator", Digits: 1},
+	{Key: "tokens_per_s_per_user", Header: "Tokens/s per user", Digits: 1},
+	{Key: "memory_bytes_per_die", Header: "Memory per die (GB)", Scale: 1e9, Digits: 1},
 	{Key: "power_mode", Header: "Power mode"},
 	{Key: "energy_j", Header: "Energy, IT (J)", Digits: 3},
 	{Key: "facility_energy_j", Header: "Energy, facility (J)", Digits: 3},
 	{Key: "avg_power_w", Header: "Avg IT power (kW)", Scale: 1e3, Digits: 1},
 	{Key: "peak_power_w", Header: "Peak IT power (kW)", Scale: 1e3, Digits: 1},
 	{Key: "busbw_per_kw", Header: "busbw per IT kW (GB/s per kW)", Scale: 1e9, Digits: 3},
+	{Key: "tokens_per_s_per_kw", Header: "Tokens/s per IT kW", Digits: 1},
+	{Key: "j_per_token", Header: "J per token (IT)", Digits: 3},
 	{Key: "energy_cost_usd", Header: "Energy cost (micro-USD)", Scale: 1e-6, Digits: 3},
+	{Key: "energy_cost_per_mtok_usd", Header: "Energy cost per million tokens (USD)", Digits: 3},
 }
 
 // ResultRow renders one collective result with its energy.
@@ -84,7 +100,34 @@ func ResultRow(topo, workload string, r collective.Result, e power.Energy, price
 	}
 	return []any{topo, workload, string(r.Op), string(r.Algorithm), r.Protocol.String(), r.Ranks, int(r.SizeBytes),
 		r.TimeS, r.AlgBW, r.BusBW, r.WireBytes, r.PeakLinkUtil, r.MeanLinkBusy,
-		string(e.Mode), e.ITJ, e.FacilityJ, e.AvgITW, e.PeakITW, perKW, e.FacilityJ / 3.6e6 * pricePerKWh}
+		nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil,
+		string(e.Mode), e.ITJ, e.FacilityJ, e.AvgITW, e.PeakITW, perKW, nil, nil, e.FacilityJ / 3.6e6 * pricePerKWh, nil}
+}
+
+// InferenceRow renders one inference result: energy and power are the
+// serving accelerators' share of the topology's, per step.
+func InferenceRow(topo, workload string, r infer.Result, pricePerKWh float64) []any {
+	c := r.Config
+	ctx := c.Context
+	var ttft, tpot, perUser any
+	if c.Phase == infer.Prefill {
+		ctx, ttft = c.InputLen, r.TTFTS
+	} else {
+		tpot, perUser = r.TPOTS, r.TokensPerSPerUser
+	}
+	itJ := r.Energy.ITJ * r.ServingShare
+	facJ := r.Energy.FacilityJ * r.ServingShare
+	var jPerTok, perM float64
+	if r.TokensPerStep > 0 {
+		perStep := r.TokensPerStep / float64(c.PP)
+		jPerTok = itJ / perStep
+		perM = facJ / perStep * 1e6 / 3.6e6 * pricePerKWh
+	}
+	return []any{topo, workload, string(c.Phase), nil, nil, r.Dies, nil,
+		r.StepS, nil, nil, nil, nil, nil,
+		c.Model.Name, c.Batch, ctx, c.TP, c.EP, ttft, tpot, r.TokensPerS, r.TokensPerSPerAccel, perUser, r.MemoryBytesPerDie,
+		string(r.Energy.Mode), itJ, facJ, r.PowerW, r.Energy.PeakITW * r.ServingShare, nil, r.TokensPerKW, jPerTok,
+		facJ / 3.6e6 * pricePerKWh, perM}
 }
 
 // unit is one simulation: a point, a topology, a workload, a size.
@@ -106,8 +149,7 @@ func (s *Scenario) Run(o Options) (*report.Sheet, error) {
 		points = append(points, p.Index)
 		for ti := range p.File.Topologies {
 			for wi, w := range p.File.Workloads {
-				sizes, _ := w.Collective.sizes()
-				for _, sz := range sizes {
+				for _, sz := range w.sizes() {
 					units = append(units, unit{p.Index, ti, wi, sz})
 					pointUnits[p.Index]++
 				}
@@ -207,13 +249,14 @@ func (s *Scenario) Run(o Options) (*report.Sheet, error) {
 
 // worker runs units, keeping built topologies and fabrics for reuse.
 type worker struct {
-	s      *Scenario
-	fabric map[string]*network.Fabric
-	cache  *simCache
+	s       *Scenario
+	fabric  map[string]*network.Fabric
+	engines map[string]*infer.Engine
+	cache   *simCache
 }
 
 func newWorker(s *Scenario, c *simCache) *worker {
-	return &worker{s: s, fabric: map[string]*network.Fabric{}, cache: c}
+	return &worker{s: s, fabric: map[string]*network.Fabric{}, engines: map[string]*infer.Engine{}, cache: c}
 }
 
 // simCache shares simulation results between workers: points that differ
@@ -250,6 +293,15 @@ func (w *worker) run(u unit) ([]any, error) {
 	wl := f.Workloads[u.work]
 	c := wl.Collective
 	ovr, _ := flatten(ref.Overrides, "")
+	price := DefaultPricePerKWh
+	if f.Power.PricePerKWh != nil {
+		price = *f.Power.PricePerKWh
+	}
+	mode, _ := power.ParseMode(or(f.Power.Mode, string(power.Activity)))
+	lead := []any{or(w.s.File.Name, "scenario"), u.point, len(w.s.Points)}
+	for _, v := range p.Values {
+		lead = append(lead, v)
+	}
 	name := ref.topologyName(w.s.Path)
 	key := fmt.Sprintf("%s|%d|%v", name, ref.Domains, ovr)
 	fab, ok := w.fabric[key]
@@ -260,6 +312,9 @@ func (w *worker) run(u unit) ([]any, error) {
 		}
 		fab = network.NewFabric(t)
 		w.fabric[key] = fab
+	}
+	if wl.Inference != nil {
+		return w.runInference(u, key, fab, ref, wl, mode, price, lead)
 	}
 	g, err := collective.NewGroup(fab, collective.Placement{Ranks: c.Ranks, PerAccel: c.PerAccel, PerServer: c.PerServer, List: c.RankList})
 	if err != nil {
@@ -276,7 +331,6 @@ func (w *worker) run(u unit) ([]any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: workloads[%d] on %s: %w", w.s.Path, u.work, ref.label(), err)
 	}
-	mode, _ := power.ParseMode(or(f.Power.Mode, string(power.Activity)))
 	var e power.Energy
 	if mode == power.Provisioned {
 		e, err = power.ProvisionedEnergy(fab.Topo, r.TimeS)
@@ -286,19 +340,43 @@ func (w *worker) run(u unit) ([]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	price := DefaultPricePerKWh
-	if f.Power.PricePerKWh != nil {
-		price = *f.Power.PricePerKWh
-	}
 	wname := wl.Name
 	if wname == "" {
 		wname = "collective " + c.Op
 	}
-	row := []any{or(w.s.File.Name, "scenario"), u.point, len(w.s.Points)}
-	for _, v := range p.Values {
-		row = append(row, v)
+	return append(lead, ResultRow(ref.label(), wname, r, e, price)...), nil
+}
+
+// runInference runs one inference workload unit; engines (and their
+// collective-time caches) are kept per topology.
+func (w *worker) runInference(u unit, key string, fab *network.Fabric, ref TopologyRef, wl Workload, mode power.Mode, price float64, lead []any) ([]any, error) {
+	cfg, err := wl.Inference.config(w.s.Path)
+	if err != nil {
+		return nil, err
 	}
-	return append(row, ResultRow(ref.label(), wname, r, e, price)...), nil
+	cfg.PowerMode = mode
+	eng, ok := w.engines[key]
+	if !ok {
+		eng = infer.NewEngine(fab.Topo)
+		w.engines[key] = eng
+	}
+	var r infer.Result
+	if slo := wl.Inference.slo(); slo > 0 {
+		if wl.Inference.TTFTSLO != "" {
+			cfg.Phase = infer.Prefill
+		}
+		r, err = eng.BestUnderSLO(cfg, slo)
+	} else {
+		r, err = eng.Run(cfg)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: workloads[%d] on %s: %w", w.s.Path, u.work, ref.label(), err)
+	}
+	wname := wl.Name
+	if wname == "" {
+		wname = cfg.Model.Name + " " + string(cfg.Phase)
+	}
+	return append(lead, InferenceRow(ref.label(), wname, r, price)...), nil
 }
 
 // Units is how many simulations point p holds.
@@ -307,9 +385,18 @@ func (s *Scenario) Units(p int) int {
 	f := s.Points[p].File
 	for range f.Topologies {
 		for _, w := range f.Workloads {
-			sz, _ := w.Collective.sizes()
-			n += len(sz)
+			n += len(w.sizes())
 		}
 	}
 	return n
+}
+
+// sizes lists a workload's simulations: a collective's message sizes, or
+// one entry for an inference configuration.
+func (w Workload) sizes() []int64 {
+	if w.Collective == nil {
+		return []int64{0}
+	}
+	sz, _ := w.Collective.sizes()
+	return sz
 }

@@ -35,6 +35,10 @@ func TestErrors(t *testing.T) {
 		{"sweep path", small + "sweep:\n  product: {power.price_per_kwhh: [1]}\n", "did you mean `price_per_kwh`?"},
 		{"sweep value", small + "sweep:\n  product:\n    workloads[0].collective.ranks: [four]\n", "sweep point 0"},
 		{"empty", "", "file is empty"},
+		{"no model", "name: t\ntopologies: [{preset: hgx-h100}]\nworkloads: [{inference: {phase: decode}}]\n", "`model` is missing"},
+		{"bad model", "name: t\ntopologies: [{preset: hgx-h100}]\nworkloads: [{inference: {model: lama-3.1-8b}}]\n", `did you mean "llama-3.1-8b"`},
+		{"two kinds", "name: t\ntopologies: [{preset: hgx-h100}]\nworkloads: [{inference: {model: llama-3.1-8b}, collective: {op: allreduce}}]\n", "exactly one workload kind"},
+		{"bad slo", "name: t\ntopologies: [{preset: hgx-h100}]\nworkloads: [{inference: {model: llama-3.1-8b, tpot_slo: soon}}]\n", "want a duration"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Parse("s.yaml", []byte(tc.src))
@@ -138,4 +142,29 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("error %q does not name the file", err)
 		}
 	})
+}
+
+// TestInferenceWorkload runs a small inference workload and checks its
+// record carries the inference fields and leaves the collective ones empty.
+func TestInferenceWorkload(t *testing.T) {
+	src := "name: t\ntopologies: [{preset: hgx-h100}]\nworkloads:\n  - inference: {model: llama-3.1-8b, accelerators: 1, batch: 4, context: 1024}\n  - collective: {op: allreduce, sizes: 1MiB, ranks: 2}\n"
+	s, err := Parse("s.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sh, err := s.Run(Options{Jobs: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	col := map[string]int{}
+	for i, c := range sh.Columns {
+		col[c.Key] = i
+	}
+	inf, coll := sh.Rows[0], sh.Rows[1]
+	if inf[col["tpot_s"]] == nil || inf[col["busbw_bytes_per_s"]] != nil || inf[col["model"]] != "llama-3.1-8b" {
+		t.Errorf("inference record %v", inf)
+	}
+	if coll[col["busbw_bytes_per_s"]] == nil || coll[col["tpot_s"]] != nil {
+		t.Errorf("collective record %v", coll)
+	}
 }

@@ -38,6 +38,45 @@ type Workload struct {
 	Name string `yaml:"name"`
 	// Collective runs a collective operation over a size sweep.
 	Collective *CollectiveWorkload `yaml:"collective"`
+	// Inference runs an LLM prefill or decode step.
+	Inference *InferenceWorkload `yaml:"inference"`
+}
+
+// InferenceWorkload is one LLM serving configuration (cardsea infer).
+type InferenceWorkload struct {
+	// Model: a zoo name (cardsea models list) or a model file.
+	Model string `yaml:"model"`
+	// Phase: prefill or decode (default decode).
+	Phase string `yaml:"phase"`
+	// Batch: sequences per accelerator (default 1, or searched with an SLO).
+	Batch int `yaml:"batch"`
+	// InputLen: prompt tokens for prefill (default 4096).
+	InputLen int `yaml:"input_len"`
+	// Context: KV length per sequence for decode (default 4096).
+	Context int `yaml:"context"`
+	// Accelerators: how many serve, the first of the topology (default all).
+	Accelerators int `yaml:"accelerators"`
+	// TP, PP, EP: parallel degrees over dies (default TP 1, PP 1, EP all).
+	TP int `yaml:"tp"`
+	PP int `yaml:"pp"`
+	EP int `yaml:"ep"`
+	// Dtypes of weights, KV cache and activations (default bf16), and a
+	// mapping for dtypes the chip lacks, e.g. fp8=int8.
+	WeightsDtype string `yaml:"weights_dtype"`
+	KVDtype      string `yaml:"kv_dtype"`
+	ActDtype     string `yaml:"act_dtype"`
+	DtypeMap     string `yaml:"dtype_map"`
+	// MTPDraft tokens per step, accepted with probability MTPAccept.
+	MTPDraft  int     `yaml:"mtp_draft"`
+	MTPAccept float64 `yaml:"mtp_accept"`
+	// MicroBatches: 1, 2 or 0 (the faster).
+	MicroBatches int `yaml:"microbatches"`
+	// ExpertImbalance: the busiest expert rank's load over the mean.
+	ExpertImbalance float64 `yaml:"expert_imbalance"`
+	// TPOTSLO or TTFTSLO searches the batch for the most tokens/s per
+	// accelerator within the limit, e.g. 50ms.
+	TPOTSLO string `yaml:"tpot_slo"`
+	TTFTSLO string `yaml:"ttft_slo"`
 }
 
 // CollectiveWorkload is a collective operation, nccl-tests style.

@@ -12,6 +12,7 @@ import (
 	"github.com/cardsea/cardsea/power"
 	"github.com/cardsea/cardsea/report"
 	"github.com/cardsea/cardsea/topology"
+	"github.com/cardsea/cardsea/trace"
 	"github.com/cardsea/cardsea/units"
 )
 
@@ -22,7 +23,7 @@ Usage:
                      [--ranks N | --rank-list 0,2,4 | --per-server | --per-accel]
                      [--algo auto|ring|tree|hd|direct|pairwise|nvls|hier] [--proto auto|ll|simple]
                      [--dtype bf16] [--chunk-bytes 4MiB] [--power-mode activity|provisioned]
-                     [--links] [--format table|markdown|json|csv]
+                     [--links] [--format table|markdown|json|csv] [--trace FILE.json]
 
 Simulates a collective operation across a topology, size by size, the way
 nccl-tests reports it: time, algorithm bandwidth (size/time) and bus
@@ -51,15 +52,23 @@ that grows with the bytes they carry, CPUs idle, NICs, optics and servers their
 rating; provisioned mode counts everything at its rating. busbw per kW divides
 the bus bandwidth by the average IT power.
 
+--trace FILE.json writes a timeline of the LAST size of the sweep only (as
+run by the algorithm and protocol reported for it) in the Chrome trace-event
+format, for ui.perfetto.dev or chrome://tracing: a track per rank with its
+sends (the gaps are waiting), the utilisation of every link class that carried
+traffic, and the whole operation. The file is written atomically.
+
 Examples:
   cardsea collective --topo gb200-nvl72 --op allreduce
   cardsea collective --topo cm384 --op alltoall --per-accel --sizes 1MiB:1GiB:x4
   cardsea collective --topo hgx-h100 --domains 16 --op allreduce --algo hier -b 64MiB -e 4GiB -f 4
   cardsea collective --topo hgx-h100 --op allreduce --sizes 1GiB --links --format json
+  cardsea collective --topo hgx-h100 --op allreduce --sizes 64MiB --trace allreduce.json
 `
 
 type collectiveFlags struct {
 	topo, op, algo, proto, sizes, dtype, format, chunk, powerMode string
+	trace                                                         string
 	rankList                                                      []int
 	minBytes, maxBytes                                            string
 	factor                                                        float64
@@ -89,6 +98,7 @@ func runCollective(args []string, stdout, stderr io.Writer) error {
 	fs.BoolVar(&c.links, "links", false, "also print per-link statistics (table, markdown or json)")
 	fs.IntVarP(&c.jobs, "jobs", "j", runtime.NumCPU(), "sizes simulated in parallel (output order does not depend on it)")
 	fs.StringVar(&c.format, "format", "table", "output format: table, markdown, json or csv")
+	fs.StringVar(&c.trace, "trace", "", "write a Chrome/Perfetto trace (JSON) of the last size of the sweep only to this file")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -162,7 +172,35 @@ func runCollective(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if c.trace != "" {
+		last := results[len(results)-1]
+		if err := writeCollectiveTrace(c.trace, top, place, op, last, opts); err != nil {
+			return err
+		}
+	}
 	return writeCollective(stdout, f, top, op, dt, mode, results, c.links)
+}
+
+// writeCollectiveTrace runs r's operation again, with the algorithm and
+// protocol r reports, recording it, and writes its trace to path atomically.
+func writeCollectiveTrace(path string, top *topology.Topology, place collective.Placement, op collective.Op, r collective.Result, opts collective.Options) error {
+	g, err := collective.NewGroup(network.NewFabric(top), place)
+	if err != nil {
+		return err
+	}
+	opts.Protocol = r.Protocol
+	var rec collective.Recording
+	job := collective.Job{Group: g, Op: op, Algorithm: r.Algorithm, Bytes: r.SizeBytes, Options: opts}
+	if _, err := collective.RunJobsTraced(g.Fabric, []collective.Job{job}, false, &rec); err != nil {
+		return err
+	}
+	t := trace.New()
+	rec.AddTo(t)
+	data, err := t.Marshal()
+	if err != nil {
+		return err
+	}
+	return writeAtomic(path, data)
 }
 
 func (c *collectiveFlags) sizeList() ([]int64, error) {
