@@ -57,8 +57,10 @@ type Config struct {
 // Result is one simulated step and what follows from it.
 type Result struct {
 	Config Config
-	Dies   int
-	DP     int
+	// Accelerators serve, with Dies parallel units among them.
+	Accelerators int
+	Dies         int
+	DP           int
 	// StepS is one step; ComputeS, ExposedCommS and OverheadS break it
 	// down (they add up to StepS).
 	StepS, ComputeS, ExposedCommS, OverheadS float64
@@ -213,7 +215,7 @@ func (e *Engine) run(c Config) (Result, error) {
 	}
 	die := compute.PerDie(spec)
 	m := c.Model
-	r := Result{Config: c, Dies: dies, DP: dies / (c.TP * c.PP)}
+	r := Result{Config: c, Accelerators: acc, Dies: dies, DP: dies / (c.TP * c.PP)}
 	r.Config.Precision = prec
 
 	// Tokens.

@@ -252,6 +252,9 @@ func check(file string, root *yaml.Node, f *File) error {
 	if _, err := power.ParseMode(or(f.Power.Mode, string(power.Activity))); err != nil {
 		return at(file, strictyaml.Find(root, "power"), "power.mode", "%v", err)
 	}
+	if err := f.Power.cost().Validate(); err != nil {
+		return at(file, strictyaml.Find(root, "power"), "power", "%v", err)
+	}
 	if p := f.Power.PricePerKWh; p != nil && (*p < 0 || math.IsNaN(*p) || math.IsInf(*p, 0)) {
 		return at(file, strictyaml.Find(root, "power"), "power.price_per_kwh", "%g is not a price; want 0 or more (USD per kWh)", *p)
 	}
@@ -410,4 +413,16 @@ func (w *InferenceWorkload) slo() float64 {
 	}
 	v, _ := units.ParseDuration(s)
 	return v
+}
+
+// cost is the scenario's prices.
+func (p PowerSettings) cost() power.Cost {
+	c := power.Cost{PricePerKWh: DefaultPricePerKWh, CapexPerAccel: p.CapexPerAccel, AmortizationYears: p.AmortizationYears}
+	if p.PricePerKWh != nil {
+		c.PricePerKWh = *p.PricePerKWh
+	}
+	if c.AmortizationYears == 0 {
+		c.AmortizationYears = 4
+	}
+	return c
 }

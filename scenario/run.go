@@ -90,6 +90,8 @@ var ResultColumns = []report.Column{
 	{Key: "j_per_token", Header: "J per token (IT)", Digits: 3},
 	{Key: "energy_cost_usd", Header: "Energy cost (micro-USD)", Scale: 1e-6, Digits: 3},
 	{Key: "energy_cost_per_mtok_usd", Header: "Energy cost per million tokens (USD)", Digits: 3},
+	{Key: "capex_per_mtok_usd", Header: "Capital cost per million tokens (USD)", Digits: 3},
+	{Key: "total_cost_per_mtok_usd", Header: "Total cost per million tokens (USD)", Digits: 3},
 }
 
 // ResultRow renders one collective result with its energy.
@@ -101,12 +103,13 @@ func ResultRow(topo, workload string, r collective.Result, e power.Energy, price
 	return []any{topo, workload, string(r.Op), string(r.Algorithm), r.Protocol.String(), r.Ranks, int(r.SizeBytes),
 		r.TimeS, r.AlgBW, r.BusBW, r.WireBytes, r.PeakLinkUtil, r.MeanLinkBusy,
 		nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil,
-		string(e.Mode), e.ITJ, e.FacilityJ, e.AvgITW, e.PeakITW, perKW, nil, nil, e.FacilityJ / 3.6e6 * pricePerKWh, nil}
+		string(e.Mode), e.ITJ, e.FacilityJ, e.AvgITW, e.PeakITW, perKW, nil, nil, e.FacilityJ / 3.6e6 * pricePerKWh, nil, nil, nil}
 }
 
 // InferenceRow renders one inference result: energy and power are the
 // serving accelerators' share of the topology's, per step.
-func InferenceRow(topo, workload string, r infer.Result, pricePerKWh float64) []any {
+func InferenceRow(topo, workload string, r infer.Result, cost power.Cost) []any {
+	pricePerKWh := cost.PricePerKWh
 	c := r.Config
 	ctx := c.Context
 	var ttft, tpot, perUser any
@@ -117,17 +120,16 @@ func InferenceRow(topo, workload string, r infer.Result, pricePerKWh float64) []
 	}
 	itJ := r.Energy.ITJ * r.ServingShare
 	facJ := r.Energy.FacilityJ * r.ServingShare
-	var jPerTok, perM float64
+	var jPerTok float64
 	if r.TokensPerStep > 0 {
-		perStep := r.TokensPerStep / float64(c.PP)
-		jPerTok = itJ / perStep
-		perM = facJ / perStep * 1e6 / 3.6e6 * pricePerKWh
+		jPerTok = itJ / (r.TokensPerStep / float64(c.PP))
 	}
+	perM, capM := cost.PerMillion(r.TokensPerS, r.FacilityPowerW, r.Accelerators)
 	return []any{topo, workload, string(c.Phase), nil, nil, r.Dies, nil,
 		r.StepS, nil, nil, nil, nil, nil,
 		c.Model.Name, c.Batch, ctx, c.TP, c.EP, ttft, tpot, r.TokensPerS, r.TokensPerSPerAccel, perUser, r.MemoryBytesPerDie,
 		string(r.Energy.Mode), itJ, facJ, r.PowerW, r.Energy.PeakITW * r.ServingShare, nil, r.TokensPerKW, jPerTok,
-		facJ / 3.6e6 * pricePerKWh, perM}
+		facJ / 3.6e6 * pricePerKWh, perM, capM, perM + capM}
 }
 
 // unit is one simulation: a point, a topology, a workload, a size.
@@ -376,7 +378,9 @@ func (w *worker) runInference(u unit, key string, fab *network.Fabric, ref Topol
 	if wname == "" {
 		wname = cfg.Model.Name + " " + string(cfg.Phase)
 	}
-	return append(lead, InferenceRow(ref.label(), wname, r, price)...), nil
+	cost := w.s.Points[u.point].File.Power.cost()
+	cost.PricePerKWh = price
+	return append(lead, InferenceRow(ref.label(), wname, r, cost)...), nil
 }
 
 // Units is how many simulations point p holds.

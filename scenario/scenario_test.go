@@ -29,7 +29,7 @@ func TestErrors(t *testing.T) {
 		{"bad sizes", strings.Replace(small, `"1MiB:4MiB"`, `"0"`, 1), "more than 0 bytes"},
 		{"bad algo", strings.Replace(small, "ranks: 4", "ranks: 4, algorithm: rign", 1), `unknown algorithm "rign"`},
 		{"bad mode", small + "power: {mode: nameplate}\n", `unknown power mode "nameplate"`},
-		{"bad price", small + "power: {price_per_kwh: -1}\n", "not a price"},
+		{"bad price", small + "power: {price_per_kwh: -1}\n", "price per kWh -1: want 0 or more"},
 		{"duplicate", small + "name: u\n", "duplicate key"},
 		{"zip lengths", small + "sweep:\n  zip:\n    power.price_per_kwh: [1, 2]\n    topologies[0].domains: [1]\n", "must be as long"},
 		{"sweep path", small + "sweep:\n  product: {power.price_per_kwhh: [1]}\n", "did you mean `price_per_kwh`?"},

@@ -108,6 +108,11 @@ type PowerSettings struct {
 	Mode string `yaml:"mode"`
 	// PricePerKWh is the electricity price in USD (default 0.08).
 	PricePerKWh *float64 `yaml:"price_per_kwh"`
+	// CapexPerAccel is the all-in system price per accelerator in USD
+	// (default 0: energy cost only).
+	CapexPerAccel float64 `yaml:"capex_per_accel"`
+	// AmortizationYears writes capex off straight-line (default 4).
+	AmortizationYears float64 `yaml:"amortization_years"`
 }
 
 // Sweep varies fields of the scenario. Keys are field paths in this file

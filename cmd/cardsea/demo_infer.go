@@ -7,6 +7,7 @@ import (
 	"github.com/cardsea/cardsea/compute"
 	"github.com/cardsea/cardsea/infer"
 	"github.com/cardsea/cardsea/llm"
+	"github.com/cardsea/cardsea/power"
 	"github.com/cardsea/cardsea/report"
 	"github.com/cardsea/cardsea/topology"
 )
@@ -49,13 +50,14 @@ func demoInference(tops []*topology.Topology) (*report.Sheet, error) {
 		}()
 	}
 	wg.Wait()
-	sheet := inferSheet(nil, nil)
+	cost := power.Cost{PricePerKWh: 0.08}
+	sheet := inferSheet(nil, nil, cost)
 	sheet.Title = "DeepSeek-R1 decode, most tokens/s per accelerator under a 50 ms TPOT (context 4K, MTP 1 draft at 70%)"
 	for i, r := range res {
 		if errs[i] != nil {
 			return nil, fmt.Errorf("%s: %w", tops[i].Name, errs[i])
 		}
-		sheet.Rows = append(sheet.Rows, inferRow(tops[i], r))
+		sheet.Rows = append(sheet.Rows, inferRow(tops[i], r, cost))
 	}
 	sheet.Notes = []string{
 		"cm384 serves on 160 NPUs (320 dies, INT8, EP320) as CloudMatrix-Infer does; power is their share of the system's.",

@@ -73,6 +73,9 @@ func runInfer(args []string, stdout, stderr io.Writer) error {
 	ttftSLO := fs.String("ttft-slo", "", "prefill latency limit, e.g. 2s: search the batch")
 	curve := fs.Bool("curve", false, "print tokens/s per accelerator against tokens/s per user for doubling batches")
 	pmode := fs.String("power-mode", "activity", "activity or provisioned")
+	price := fs.Float64("price-per-kwh", 0.08, "electricity price, USD per kWh (energy cost per million tokens)")
+	capex := fs.Float64("capex-per-accel", 0, "all-in system price per accelerator, USD (capital cost per million tokens)")
+	years := fs.Float64("amortization-years", 4, "years over which capex is written off")
 	format := fs.StringP("format", "f", "table", "output format: table, markdown, json or csv")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -108,6 +111,10 @@ func runInfer(args []string, stdout, stderr io.Writer) error {
 	mode, err := power.ParseMode(*pmode)
 	if err != nil {
 		return usagef("--power-mode: %v", err)
+	}
+	cost := power.Cost{PricePerKWh: *price, CapexPerAccel: *capex, AmortizationYears: *years}
+	if err := cost.Validate(); err != nil {
+		return usagef("cost: %v", err)
 	}
 	if *tpotSLO != "" && *ttftSLO != "" {
 		return usagef("give --tpot-slo or --ttft-slo, not both")
@@ -149,7 +156,7 @@ func runInfer(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	sheet := inferSheet(t, results)
+	sheet := inferSheet(t, results, cost)
 	if f == report.FormatTable || f == report.FormatMarkdown {
 		sheet.Title = fmt.Sprintf("%s %s on %s", m.Title, cfg.Phase, t.Title)
 		sheet.Vertical = len(results) == 1
@@ -166,7 +173,7 @@ func runInfer(args []string, stdout, stderr io.Writer) error {
 	return sheet.Write(stdout, f)
 }
 
-func inferSheet(t *topology.Topology, rs []infer.Result) *report.Sheet {
+func inferSheet(t *topology.Topology, rs []infer.Result, cost power.Cost) *report.Sheet {
 	sheet := &report.Sheet{Columns: []report.Column{
 		{Key: "topology", Header: "Topology"},
 		{Key: "model", Header: "Model"},
@@ -194,15 +201,18 @@ func inferSheet(t *topology.Topology, rs []infer.Result) *report.Sheet {
 		{Key: "tokens_per_j", Header: "Tokens per J (IT)", Digits: 3},
 		{Key: "j_per_token", Header: "J per token (IT)", Digits: 3},
 		{Key: "tokens_per_s_per_mw", Header: "Tokens/s per facility MW", Digits: 0},
+		{Key: "energy_cost_per_mtok_usd", Header: "Energy cost per million tokens (USD)", Digits: 3},
+		{Key: "capex_per_mtok_usd", Header: "Capital cost per million tokens (USD)", Digits: 3},
+		{Key: "total_cost_per_mtok_usd", Header: "Total cost per million tokens (USD)", Digits: 3},
 	}}
 	for _, r := range rs {
-		sheet.Rows = append(sheet.Rows, inferRow(t, r))
+		sheet.Rows = append(sheet.Rows, inferRow(t, r, cost))
 	}
 	return sheet
 }
 
 // inferRow is one result in inferSheet's columns.
-func inferRow(t *topology.Topology, r infer.Result) []any {
+func inferRow(t *topology.Topology, r infer.Result, cost power.Cost) []any {
 	{
 		c := r.Config
 		ctx := c.Context
@@ -222,10 +232,11 @@ func inferRow(t *topology.Topology, r infer.Result) []any {
 		if r.FacilityPowerW > 0 {
 			perMW = r.TokensPerS / (r.FacilityPowerW / 1e6)
 		}
-		return []any{t.Name, c.Model.Name, string(c.Phase), r.Dies / t.Accels[0].Spec.Dies, r.Dies,
+		e, k := cost.PerMillion(r.TokensPerS, r.FacilityPowerW, r.Accelerators)
+		return []any{t.Name, c.Model.Name, string(c.Phase), r.Accelerators, r.Dies,
 			c.TP, c.PP, c.EP, r.DP, c.Batch, ctx, c.Precision.Weights.String(),
 			r.StepS, r.ComputeS, r.ExposedCommS, r.CommS, ttft, tpot,
 			r.TokensPerS, r.TokensPerSPerAccel, perUser, r.MemoryBytesPerDie, r.HBMBytesPerDie, r.MaxBatch,
-			r.PowerW, r.TokensPerKW, r.TokensPerJ, jPerTok, perMW}
+			r.PowerW, r.TokensPerKW, r.TokensPerJ, jPerTok, perMW, e, k, e + k}
 	}
 }
