@@ -126,10 +126,9 @@ func (r *Recording) AddTo(t *trace.Trace) {
 	f := r.Fabric
 	// Senders: rank dies first (in die order), then other vertices.
 	type sender struct {
-		v      network.Vertex
-		rank   bool
-		spans  []span
-		thread int
+		v     network.Vertex
+		rank  bool
+		spans []span
 	}
 	senders := map[network.Vertex]*sender{}
 	for _, j := range r.Jobs {
