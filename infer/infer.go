@@ -88,6 +88,16 @@ type Result struct {
 	PowerW, FacilityPowerW float64
 	TokensPerKW            float64
 	Comm                   []CommTime // each simulated collective
+	// Layers is each layer's share of the step, in order (then the output
+	// head and MTP, as the last entry named "head").
+	Layers []LayerTime
+}
+
+// LayerTime is one layer's time in a step: its computation and
+// communication (over all micro-batches) and the time it adds to the step.
+type LayerTime struct {
+	Name                   string
+	ComputeS, CommS, StepS float64
 }
 
 // MemoryUse splits a die's memory.
@@ -370,14 +380,20 @@ func (e *Engine) run(c Config) (Result, error) {
 		cl, ml := compLayer[l], commLayer[l]
 		comp += cl * mb
 		commAll += ml * mb
+		lt := cl + ml
 		if c.MicroBatches == 2 {
-			step += cl + ml + math.Max(cl, ml)
-		} else {
-			step += cl + ml
+			lt = cl + ml + math.Max(cl, ml)
 		}
+		step += lt
+		kind := "dense"
+		if m.IsMoELayer(l) {
+			kind = "moe"
+		}
+		r.Layers = append(r.Layers, LayerTime{Name: fmt.Sprintf("layer %d (%s)", l, kind), ComputeS: cl * mb, CommS: ml * mb, StepS: lt})
 	}
 	comp += extra * mb
 	step += extra * mb
+	r.Layers = append(r.Layers, LayerTime{Name: "head", ComputeS: extra * mb, StepS: extra * mb})
 	var ppSend float64
 	if c.PP > 1 {
 		s, err := e.ppSend(c, dies, tokMB*float64(m.Hidden)*ab)

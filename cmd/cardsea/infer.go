@@ -11,6 +11,7 @@ import (
 	"github.com/cardsea/cardsea/power"
 	"github.com/cardsea/cardsea/report"
 	"github.com/cardsea/cardsea/topology"
+	"github.com/cardsea/cardsea/trace"
 	"github.com/cardsea/cardsea/units"
 )
 
@@ -38,7 +39,9 @@ every die of a pipeline stage unless --ep says otherwise.
 
 --tpot-slo (or --ttft-slo) searches the batch for the most tokens/s per
 accelerator within the limit. --curve prints throughput against
-interactivity for doubling batches.
+interactivity for doubling batches. --trace FILE.json writes the step as a
+Chrome/Perfetto timeline (open it at ui.perfetto.dev): per accelerator, each
+layer's computation and the communication it waits on.
 
 Examples:
   cardsea infer --topo cm384 --ranks 160 --model deepseek-r1 --phase decode --batch 96 \
@@ -77,6 +80,7 @@ func runInfer(args []string, stdout, stderr io.Writer) error {
 	capex := fs.Float64("capex-per-accel", 0, "all-in system price per accelerator, USD (capital cost per million tokens)")
 	years := fs.Float64("amortization-years", 4, "years over which capex is written off")
 	format := fs.StringP("format", "f", "table", "output format: table, markdown, json or csv")
+	traceFile := fs.String("trace", "", "write a Chrome/Perfetto trace (JSON) of the step (the last one with --curve)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -155,6 +159,17 @@ func runInfer(args []string, stdout, stderr io.Writer) error {
 	}
 	if err != nil {
 		return err
+	}
+	if *traceFile != "" {
+		tr := trace.New()
+		infer.AddTrace(tr, t, results[len(results)-1])
+		data, err := tr.Marshal()
+		if err != nil {
+			return err
+		}
+		if err := writeAtomic(*traceFile, data); err != nil {
+			return err
+		}
 	}
 	sheet := inferSheet(t, results, cost)
 	if f == report.FormatTable || f == report.FormatMarkdown {

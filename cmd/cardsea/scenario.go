@@ -19,6 +19,7 @@ import (
 
 	"github.com/cardsea/cardsea/report"
 	"github.com/cardsea/cardsea/scenario"
+	"github.com/cardsea/cardsea/trace"
 )
 
 const runUsage = `
@@ -34,6 +35,10 @@ validates the file without running it and says how much work it holds.
 Scenario files are strict YAML: an unknown field, a wrong type or a duplicate
 key is an error with file:line:column and the nearest valid name. Every field
 is described in docs/scenarios.md; scenarios/ has examples to start from.
+
+--trace FILE.json writes the run's last simulation (last point, topology,
+workload and size) as a Chrome/Perfetto timeline: per rank or accelerator,
+what it sent or computed and what it waited for, and each busy link's use.
 
 With --out the result is written atomically (a temporary file, then a rename):
 a failed or interrupted run never leaves a half-written file. The format
@@ -147,6 +152,7 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	format := fs.String("format", "", "output format: table, markdown, json, csv or jsonl (default: from --out, else table)")
 	out := fs.StringP("out", "o", "", "write the result to this file (atomically) instead of stdout")
 	jobs := fs.IntP("jobs", "j", runtime.NumCPU(), "simulations run in parallel (the output does not depend on it)")
+	traceFile := fs.String("trace", "", "write a Chrome/Perfetto trace (JSON) of the last simulation of the run")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -178,6 +184,19 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 		sheet.Title = s.File.Name
 		if s.File.Description != "" {
 			sheet.Title += ": " + s.File.Description
+		}
+	}
+	if *traceFile != "" {
+		tr := trace.New()
+		if err := s.TraceLast(tr); err != nil {
+			return err
+		}
+		data, err := tr.Marshal()
+		if err != nil {
+			return err
+		}
+		if err := writeAtomic(*traceFile, data); err != nil {
+			return err
 		}
 	}
 	var buf bytes.Buffer

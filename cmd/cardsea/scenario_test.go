@@ -144,3 +144,42 @@ func TestScenarioErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestRunAndInferTraces: run and infer write valid Perfetto traces with a
+// track per serving accelerator.
+func TestRunAndInferTraces(t *testing.T) {
+	dir := t.TempDir()
+	sc := filepath.Join(dir, "s.yaml")
+	os.WriteFile(sc, []byte("name: t\ntopologies: [{preset: hgx-h100}]\nworkloads: [{collective: {op: allreduce, sizes: 1MiB, ranks: 4}}]\n"), 0o644)
+	for _, args := range [][]string{
+		{"run", sc, "--trace", filepath.Join(dir, "run.json"), "--format", "csv"},
+		{"infer", "--topo", "hgx-h100", "--model", "llama-3.1-70b", "--tp", "8", "--batch", "4", "--context", "1024", "--trace", filepath.Join(dir, "infer.json"), "-f", "csv"},
+	} {
+		if _, errs, code := run(args...); code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, code, errs)
+		}
+	}
+	for name, threads := range map[string]int{"run.json": 4, "infer.json": 8 + 1} {
+		data, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var doc struct {
+			TraceEvents []struct {
+				Name, Ph string
+			} `json:"traceEvents"`
+		}
+		if err := json.Unmarshal(data, &doc); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		n := 0
+		for _, e := range doc.TraceEvents {
+			if e.Ph == "M" && e.Name == "thread_name" {
+				n++
+			}
+		}
+		if n < threads {
+			t.Errorf("%s: %d named threads, want at least %d", name, n, threads)
+		}
+	}
+}

@@ -1,0 +1,69 @@
+package scenario
+
+import (
+	"fmt"
+
+	"github.com/cardsea/cardsea/collective"
+	"github.com/cardsea/cardsea/infer"
+	"github.com/cardsea/cardsea/network"
+	"github.com/cardsea/cardsea/topology"
+	"github.com/cardsea/cardsea/trace"
+)
+
+// TraceLast adds to tr the timeline of the scenario's last simulation (the
+// last point, topology, workload and size): a collective's transfers and
+// link loads, or an inference step's layers.
+func (s *Scenario) TraceLast(tr *trace.Trace) error {
+	p := s.Points[len(s.Points)-1]
+	f := p.File
+	ref := f.Topologies[len(f.Topologies)-1]
+	wl := f.Workloads[len(f.Workloads)-1]
+	ovr, _ := flatten(ref.Overrides, "")
+	t, err := topology.LoadWith(ref.topologyName(s.Path), ref.Domains, ovr)
+	if err != nil {
+		return err
+	}
+	if wl.Inference != nil {
+		cfg, err := wl.Inference.config(s.Path)
+		if err != nil {
+			return err
+		}
+		e := infer.NewEngine(t)
+		var r infer.Result
+		if slo := wl.Inference.slo(); slo > 0 {
+			r, err = e.BestUnderSLO(cfg, slo)
+		} else {
+			r, err = e.Run(cfg)
+		}
+		if err != nil {
+			return err
+		}
+		infer.AddTrace(tr, t, r)
+		return nil
+	}
+	c := wl.Collective
+	sizes := wl.sizes()
+	size := float64(sizes[len(sizes)-1])
+	fab := network.NewFabric(t)
+	g, err := collective.NewGroup(fab, collective.Placement{Ranks: c.Ranks, PerAccel: c.PerAccel, PerServer: c.PerServer, List: c.RankList})
+	if err != nil {
+		return err
+	}
+	op, _ := collective.ParseOp(c.Op)
+	algo, _ := collective.ParseAlgorithm(or(c.Algorithm, "auto"))
+	proto, _ := collective.ParseProtocol(c.Protocol)
+	chunk, _ := c.chunk()
+	opts := collective.Options{Protocol: proto, ChunkBytes: float64(chunk)}
+	r, err := collective.Run(g, op, algo, size, opts, false)
+	if err != nil {
+		return fmt.Errorf("%s: %w", ref.label(), err)
+	}
+	opts.Protocol = r.Protocol
+	var rec collective.Recording
+	job := collective.Job{Group: g, Op: op, Algorithm: r.Algorithm, Bytes: size, Options: opts}
+	if _, err := collective.RunJobsTraced(fab, []collective.Job{job}, false, &rec); err != nil {
+		return err
+	}
+	rec.AddTo(tr)
+	return nil
+}
