@@ -15,6 +15,7 @@ import (
 	"github.com/cardsea/cardsea/internal/strictyaml"
 	"github.com/cardsea/cardsea/llm"
 	"github.com/cardsea/cardsea/power"
+	"github.com/cardsea/cardsea/report"
 	"github.com/cardsea/cardsea/topology"
 	"github.com/cardsea/cardsea/units"
 	"go.yaml.in/yaml/v4"
@@ -251,6 +252,26 @@ func check(file string, root *yaml.Node, f *File) error {
 	}
 	if _, err := power.ParseMode(or(f.Power.Mode, string(power.Activity))); err != nil {
 		return at(file, strictyaml.Find(root, "power"), "power.mode", "%v", err)
+	}
+	if r := f.Report.Format; r != "" {
+		if _, err := report.ParseFormat(r, append(report.DataFormats, report.FormatJSONL)...); err != nil {
+			return at(file, strictyaml.Find(root, "report"), "report.format", "%v", err)
+		}
+	}
+	known := map[string]bool{}
+	var names []string
+	for _, c := range ResultColumns {
+		known[c.Key] = true
+		names = append(names, c.Key)
+	}
+	for i, c := range f.Report.Columns {
+		if !known[c] {
+			msg := fmt.Sprintf("unknown result field %q", c)
+			if n := strictyaml.Nearest(c, names); n != "" {
+				msg += fmt.Sprintf(", did you mean %q?", n)
+			}
+			return at(file, strictyaml.Find(root, "report"), fmt.Sprintf("report.columns[%d]", i), "%s", msg)
+		}
 	}
 	if err := f.Power.cost().Validate(); err != nil {
 		return at(file, strictyaml.Find(root, "power"), "power", "%v", err)

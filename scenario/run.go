@@ -404,3 +404,36 @@ func (w Workload) sizes() []int64 {
 	sz, _ := w.Collective.sizes()
 	return sz
 }
+
+// Select keeps the point, the swept fields and the scenario's report
+// columns (all of them when it names none), in that order.
+func (s *Scenario) Select(sheet *report.Sheet) *report.Sheet {
+	keep := s.File.Report.Columns
+	if len(keep) == 0 {
+		return sheet
+	}
+	lead := 3 + len(s.Params)
+	idx := make([]int, 0, lead+len(keep))
+	for i := 0; i < lead; i++ {
+		idx = append(idx, i)
+	}
+	pos := map[string]int{}
+	for i, c := range sheet.Columns {
+		pos[c.Key] = i
+	}
+	for _, k := range keep {
+		idx = append(idx, pos[k])
+	}
+	out := &report.Sheet{Title: sheet.Title, Notes: sheet.Notes, Vertical: sheet.Vertical}
+	for _, i := range idx {
+		out.Columns = append(out.Columns, sheet.Columns[i])
+	}
+	for _, r := range sheet.Rows {
+		row := make([]any, len(idx))
+		for j, i := range idx {
+			row[j] = r[i]
+		}
+		out.Rows = append(out.Rows, row)
+	}
+	return out
+}

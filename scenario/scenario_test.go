@@ -168,3 +168,26 @@ func TestInferenceWorkload(t *testing.T) {
 		t.Errorf("collective record %v", coll)
 	}
 }
+
+func TestReportSettings(t *testing.T) {
+	_, err := Parse("s.yaml", []byte(small+"report: {columns: [topology, busbw_bytes_per_sec]}\n"))
+	if err == nil || !strings.Contains(err.Error(), `did you mean "busbw_bytes_per_s"?`) {
+		t.Errorf("unknown column: %v", err)
+	}
+	_, err = Parse("s.yaml", []byte(small+"report: {format: xml}\n"))
+	if err == nil || !strings.Contains(err.Error(), "report.format") {
+		t.Errorf("bad format: %v", err)
+	}
+	s, err := Parse("s.yaml", []byte(small+"report: {columns: [busbw_bytes_per_s, topology]}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sh, err := s.Run(Options{Jobs: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sel := s.Select(sh)
+	if len(sel.Columns) != 5 || sel.Columns[3].Key != "busbw_bytes_per_s" || sel.Rows[0][4] != "hgx-h100" {
+		t.Errorf("selected %v / %v", sel.Columns, sel.Rows[0])
+	}
+}

@@ -12,6 +12,8 @@ type File struct {
 	Workloads []Workload `yaml:"workloads"`
 	// Power sets the energy accounting and the price of electricity.
 	Power PowerSettings `yaml:"power"`
+	// Report says what to print.
+	Report ReportSettings `yaml:"report"`
 	// Sweep varies fields of this file; every combination is a point.
 	Sweep *Sweep `yaml:"sweep"`
 }
@@ -125,4 +127,14 @@ type PowerSettings struct {
 type Sweep struct {
 	Product map[string][]string `yaml:"product"`
 	Zip     map[string][]string `yaml:"zip"`
+}
+
+// ReportSettings choose what a run prints; command-line flags override.
+type ReportSettings struct {
+	// Format: table (default), markdown, json, csv or jsonl.
+	Format string `yaml:"format"`
+	// Columns keeps only these result fields, in this order (machine
+	// names, e.g. [topology, size_bytes, busbw_bytes_per_s]); the point
+	// and swept fields are always kept.
+	Columns []string `yaml:"columns"`
 }

@@ -162,13 +162,16 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	if *jobs < 1 {
 		return usagef("--jobs must be 1 or more")
 	}
-	f, err := outputFormat(*format, *out, append(report.DataFormats, report.FormatJSONL)...)
-	if err != nil {
-		return usagef("run: %v", err)
-	}
 	s, err := scenario.Load(fs.Arg(0))
 	if err != nil {
 		return err
+	}
+	if *format == "" && *out == "" {
+		*format = s.File.Report.Format
+	}
+	f, err := outputFormat(*format, *out, append(report.DataFormats, report.FormatJSONL)...)
+	if err != nil {
+		return usagef("run: %v", err)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
@@ -180,7 +183,15 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 		}
 		return err
 	}
+	sheet = s.Select(sheet)
 	if f == report.FormatTable || f == report.FormatMarkdown {
+		if len(s.Points) == 1 {
+			// scenario, point and points say nothing without a sweep
+			sheet.Columns = sheet.Columns[3:]
+			for i, r := range sheet.Rows {
+				sheet.Rows[i] = r[3:]
+			}
+		}
 		sheet.Title = s.File.Name
 		if s.File.Description != "" {
 			sheet.Title += ": " + s.File.Description
