@@ -20,7 +20,7 @@ func benchRun(b *testing.B, name string, domains int, pl Placement, op Op, algo 
 		if err != nil {
 			b.Fatal(err)
 		}
-		r, err = Run(g, op, algo, bytes, Options{}, false)
+		r, err = Run(g, op, algo, bytes, Options{Protocol: Simple}, false)
 		if err != nil {
 			b.Fatal(err)
 		}
