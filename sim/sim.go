@@ -56,6 +56,15 @@ func parent(p int) int     { return p/arity + 2 }
 // below 2^31 in its low half, so it never equals math.MaxUint64.
 var sentinel = entry{at: MaxTime, key: math.MaxUint64}
 
+// slot holds a pending event's identity and what to run; one struct per
+// slot keeps the fields of an event in one cache line.
+type slot struct {
+	id  uint64  // EventID.id of the slot's event; 0 when free
+	act Action  // the event's function, or nil for a handler event
+	h   Handler // the handler, for events from ScheduleHandler
+	arg int64   // the handler's argument
+}
+
 // Simulator is a deterministic discrete-event kernel. The zero value is
 // ready to use, at time 0 with no pending events; New returns a pointer to
 // one. See the package documentation for the guarantees it makes.
@@ -71,11 +80,8 @@ type Simulator struct {
 
 	// Side tables indexed by slot. Slot i is free iff ids[i] == 0; free
 	// slots are kept on the free stack and reused.
-	pos   []int32   // heap index of the slot's event
-	ids   []uint64  // EventID.id of the slot's event
-	acts  []Action  // the slot's action, or nil for a handler event
-	hands []Handler // the slot's handler
-	args  []int64   // the handler's argument
+	pos   []int32 // heap index of the slot's event
+	slots []slot  // the slot's event: id, and its action or handler
 	free  []int32
 }
 
@@ -136,20 +142,14 @@ func (s *Simulator) schedule(at Time, a Action, h Handler, arg int64) EventID {
 	if k := len(s.free); k > 0 {
 		sl = s.free[k-1]
 		s.free = s.free[:k-1]
-		s.ids[sl] = id
-		s.acts[sl] = a
-		s.hands[sl] = h
-		s.args[sl] = arg
+		s.slots[sl] = slot{id: id, act: a, h: h, arg: arg}
 	} else {
-		if len(s.ids) == math.MaxInt32 {
+		if len(s.slots) == math.MaxInt32 {
 			panic("sim: too many pending events")
 		}
-		sl = int32(len(s.ids))
+		sl = int32(len(s.slots))
 		s.pos = append(s.pos, 0)
-		s.ids = append(s.ids, id)
-		s.acts = append(s.acts, a)
-		s.hands = append(s.hands, h)
-		s.args = append(s.args, arg)
+		s.slots = append(s.slots, slot{id: id, act: a, h: h, arg: arg})
 	}
 	if root+s.n+1+arity > len(s.heap) {
 		s.grow()
@@ -185,7 +185,7 @@ func (s *Simulator) After(d Time, a Action) EventID {
 // was pending and has now been removed; it returns false for events that
 // already fired or were cancelled, and for the zero EventID.
 func (s *Simulator) Cancel(id EventID) bool {
-	if id.id == 0 || id.slot < 0 || int(id.slot) >= len(s.ids) || s.ids[id.slot] != id.id {
+	if id.id == 0 || id.slot < 0 || int(id.slot) >= len(s.slots) || s.slots[id.slot].id != id.id {
 		return false
 	}
 	s.removeAt(int(s.pos[id.slot]))
@@ -202,7 +202,8 @@ func (s *Simulator) Step() bool {
 	e := s.heap[root]
 	s.removeAt(root)
 	sl := e.slot()
-	a, h, arg := s.acts[sl], s.hands[sl], s.args[sl]
+	sp := &s.slots[sl]
+	a, h, arg := sp.act, sp.h, sp.arg
 	s.release(sl)
 	s.now = e.at
 	s.fired++
@@ -246,9 +247,7 @@ func (s *Simulator) Stop() { s.stopped = true }
 // release returns slot i to the free list, dropping its Action so the
 // closure can be garbage collected.
 func (s *Simulator) release(i int32) {
-	s.ids[i] = 0
-	s.acts[i] = nil
-	s.hands[i] = nil
+	s.slots[i] = slot{}
 	s.free = append(s.free, i)
 }
 
