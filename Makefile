@@ -3,8 +3,9 @@
 GO          ?= go
 BIN         := bin/cardsea
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
-# Packages that run goroutines or are the deterministic core get the race detector.
-RACE_PKGS   := ./sim/... ./topology/...
+# The deterministic core, the network model and the parallel sweep runner get
+# the race detector.
+RACE_PKGS   := ./sim/... ./topology/... ./network/... ./scenario/...
 
 .PHONY: all build test vet lint unit race demo bench fmt docs fuzz clean
 
