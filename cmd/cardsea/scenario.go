@@ -487,7 +487,7 @@ func pointOf(line string, jsonl bool) (int, int, error) {
 		if err := json.Unmarshal([]byte(line), &r); err != nil || r.Point == nil || r.Points == nil {
 			return 0, 0, fmt.Errorf("not a sweep record (no point and points fields)")
 		}
-		return *r.Point, *r.Points, nil
+		return checkPoint(*r.Point, *r.Points)
 	}
 	rec, err := csv.NewReader(strings.NewReader(line)).Read()
 	if err != nil || len(rec) < 3 {
@@ -497,6 +497,13 @@ func pointOf(line string, jsonl bool) (int, int, error) {
 	n, err2 := strconv.Atoi(rec[2])
 	if err1 != nil || err2 != nil {
 		return 0, 0, fmt.Errorf("not a sweep record (point %q of %q)", rec[1], rec[2])
+	}
+	return checkPoint(p, n)
+}
+
+func checkPoint(p, n int) (int, int, error) {
+	if n < 1 || n > scenario.MaxPoints || p < 0 || p >= n {
+		return 0, 0, fmt.Errorf("point %d of %d is not a point of a sweep", p, n)
 	}
 	return p, n, nil
 }
