@@ -207,19 +207,50 @@ func reportCharts(s *scenario.Scenario, d *chart.Data) ([]reportChart, error) {
 			return nil, err
 		}
 	}
-	for i, p := range params {
-		others := append([]string{"workload", "topology", "size_bytes"}, params[:i]...)
-		others = append(others, params[i+1:]...)
-		// Lines for what varies besides the swept field, skipping what the
-		// field decides (the topology when the field is the preset).
-		var series []string
-		for _, c := range others {
-			if !reportDetermined(d, d.Rows, c, append([]string{p}, series...)...) {
-				series = append(series, c)
+	// Records with a value in a column (collective records have busbw,
+	// inference records tokens/s).
+	having := func(column string) *chart.Data {
+		sub := &chart.Data{Source: d.Source, Columns: d.Columns, Hints: d.Hints}
+		i, ok := col[column]
+		if !ok {
+			return sub
+		}
+		for _, r := range d.Rows {
+			if v := r[i]; v != nil && reportText(v) != "" {
+				sub.Rows = append(sub.Rows, r)
 			}
 		}
-		if err := add(d, chart.Spec{Title: "Bus bandwidth vs " + s.Params[i],
-			X: p, Y: "busbw_bytes_per_s", Series: series, CategoricalX: true}); err != nil {
+		return sub
+	}
+	for _, y := range []struct{ column, title string }{
+		{"busbw_bytes_per_s", "Bus bandwidth"},
+		{"tokens_per_s_per_accel", "Tokens/s per accelerator"},
+	} {
+		sub := having(y.column)
+		if len(sub.Rows) == 0 {
+			continue
+		}
+		for i, p := range params {
+			others := append([]string{"workload", "topology", "size_bytes"}, params[:i]...)
+			others = append(others, params[i+1:]...)
+			// Lines for what varies besides the swept field, skipping what
+			// the field decides (the topology when the field is the preset).
+			var series []string
+			for _, c := range others {
+				if !reportDetermined(d, sub.Rows, c, append([]string{p}, series...)...) {
+					series = append(series, c)
+				}
+			}
+			if err := add(sub, chart.Spec{Title: y.title + " vs " + s.Params[i],
+				X: p, Y: y.column, Series: series, CategoricalX: true}); err != nil {
+				return nil, err
+			}
+		}
+	}
+	// Throughput against interactivity, where decode records vary.
+	if inf := having("tokens_per_s_per_user"); len(inf.Rows) >= 2 {
+		if err := add(inf, chart.Spec{Title: "Tokens/s per accelerator vs tokens/s per user",
+			X: "tokens_per_s_per_user", Y: "tokens_per_s_per_accel", Series: []string{"topology"}}); err != nil {
 			return nil, err
 		}
 	}

@@ -183,3 +183,18 @@ func TestRunAndInferTraces(t *testing.T) {
 		}
 	}
 }
+
+// TestReportInference: an inference-only sweep reports tokens/s charts.
+func TestReportInference(t *testing.T) {
+	dir := t.TempDir()
+	sc := filepath.Join(dir, "s.yaml")
+	os.WriteFile(sc, []byte("name: t\ntopologies: [{preset: hgx-h100}]\nworkloads: [{inference: {model: llama-3.1-8b, accelerators: 1, context: 1024}}]\nsweep:\n  product:\n    workloads[0].inference.batch: [1, 4]\n"), 0o644)
+	out := filepath.Join(dir, "r.html")
+	if _, errs, code := run("report", sc, "-o", out); code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	html, _ := os.ReadFile(out)
+	if !strings.Contains(string(html), "Tokens/s per accelerator vs") || !strings.Contains(string(html), "<svg") {
+		t.Error("no tokens/s chart in the report")
+	}
+}
