@@ -36,17 +36,27 @@ type Placement struct {
 	List []int
 }
 
+// Failed accelerators (topology.WithFaults) hold no ranks: every placement
+// counts over the surviving dies only, so "every die" means every
+// surviving die, Ranks N takes the first N survivors and List indexes the
+// survivors in topology.Dies order (the same indices as Dies when none
+// has failed).
+
 // NewGroup places ranks on the fabric's topology.
 func NewGroup(f *network.Fabric, p Placement) (*Group, error) {
 	t := f.Topo
-	all := t.Dies()
+	all := t.LiveDies()
+	survivors := ""
+	if len(all) < len(t.Dies()) {
+		survivors = " surviving"
+	}
 	var dies []topology.NodeID
 	switch {
 	case len(p.List) > 0:
 		seen := map[int]bool{}
 		for _, i := range p.List {
 			if i < 0 || i >= len(all) {
-				return nil, fmt.Errorf("rank list names die %d; %s has dies 0 to %d", i, t.Name, len(all)-1)
+				return nil, fmt.Errorf("rank list names die %d; %s has%s dies 0 to %d", i, t.Name, survivors, len(all)-1)
 			}
 			if seen[i] {
 				return nil, fmt.Errorf("rank list names die %d twice", i)
@@ -57,6 +67,9 @@ func NewGroup(f *network.Fabric, p Placement) (*Group, error) {
 	case p.PerServer, p.PerAccel:
 		last := int32(-1)
 		for _, a := range t.Accels {
+			if a.Failed {
+				continue
+			}
 			if p.PerAccel || a.Server != last {
 				dies = append(dies, a.Dies[0])
 				last = a.Server
@@ -64,7 +77,7 @@ func NewGroup(f *network.Fabric, p Placement) (*Group, error) {
 		}
 		if p.Ranks > 0 {
 			if p.Ranks > len(dies) {
-				return nil, fmt.Errorf("%d ranks, one per server or accelerator, but %s has %d", p.Ranks, t.Name, len(dies))
+				return nil, fmt.Errorf("%d ranks, one per server or accelerator, but %s has %d%s", p.Ranks, t.Name, len(dies), survivors)
 			}
 			dies = dies[:p.Ranks]
 		}
@@ -74,7 +87,7 @@ func NewGroup(f *network.Fabric, p Placement) (*Group, error) {
 			n = len(all)
 		}
 		if n > len(all) {
-			return nil, fmt.Errorf("%d ranks, but %s has %d accelerator dies; use --ranks %d or fewer, or --domains to add domains", n, t.Name, len(all), len(all))
+			return nil, fmt.Errorf("%d ranks, but %s has %d%s accelerator dies; use --ranks %d or fewer, or --domains to add domains", n, t.Name, len(all), survivors, len(all))
 		}
 		dies = all[:n]
 	}

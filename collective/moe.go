@@ -207,6 +207,11 @@ func RunPlans(f *network.Fabric, jobs []Job, plans []*Plan, withLinks bool) ([]R
 			return nil, fmt.Errorf("collective: job %d has no plan", i)
 		}
 		p := plans[i]
+		// Resolve routes now: an unroutable transfer (a fault cut the
+		// group) is an error before the run, not a run that never ends.
+		if err := p.resolveRoutes(f); err != nil {
+			return nil, err
+		}
 		i, at := i, sim.FromSeconds(j.Start)
 		var startErr error
 		s.Schedule(at, func(sim.Time) {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/cardsea/cardsea/network"
 	"github.com/cardsea/cardsea/sim"
+	"github.com/cardsea/cardsea/topology"
 )
 
 // Plan is an operation compiled into transfers with dependencies. Run it
@@ -164,6 +165,10 @@ func (p *Plan) resolveRoutes(f *network.Fabric) error {
 		}
 		r, err := f.Route(t.src, t.dst)
 		if err != nil {
+			if len(f.Topo.Faults) > 0 {
+				return fmt.Errorf("%s %s: the faults (%s) cut the group: %w; fail fewer elements or leave the cut-off ranks out (--ranks, --rank-list)",
+					p.Op, p.Algorithm, topology.FaultList(f.Topo.Faults), err)
+			}
 			return fmt.Errorf("%s %s: %w", p.Op, p.Algorithm, err)
 		}
 		p.routes[i] = r

@@ -89,6 +89,11 @@ func runJobs(f *network.Fabric, jobs []Job, withLinks bool, rec *Recording) ([]R
 			return nil, err
 		}
 		plans[i] = p
+		// Resolve routes now: an unroutable transfer (a fault cut the
+		// group) is an error before the run, not a run that never ends.
+		if err := p.resolveRoutes(f); err != nil {
+			return nil, err
+		}
 		i, at := i, sim.FromSeconds(j.Start)
 		var startErr error
 		s.Schedule(at, func(sim.Time) {

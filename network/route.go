@@ -21,6 +21,12 @@ type bfsResult struct {
 }
 
 // search counts shortest paths from v. Only transit vertices forward.
+// Paths are counted in the topology, not the quotient: entering a class of
+// m switch chips multiplies a path's count by m, so that when a fault
+// splits a class (one chip, or one chip's link, gone) traffic divides
+// between the pieces by how many chips each holds rather than evenly. A
+// healthy fabric's parallel routes cross classes of equal size, so their
+// shares are unchanged.
 func (f *Fabric) search(v Vertex) *bfsResult {
 	if r, ok := f.bfs[v]; ok {
 		return r
@@ -42,10 +48,10 @@ func (f *Fabric) search(v Vertex) *bfsResult {
 			switch {
 			case r.dist[w] < 0:
 				r.dist[w] = r.dist[u] + 1
-				r.sigma[w] = r.sigma[u]
+				r.sigma[w] = r.sigma[u] * f.weight(w)
 				queue = append(queue, w)
 			case r.dist[w] == r.dist[u]+1:
-				r.sigma[w] += r.sigma[u]
+				r.sigma[w] += r.sigma[u] * f.weight(w)
 			}
 		}
 	}
@@ -70,7 +76,8 @@ func (f *Fabric) route(src, dst Vertex) (*route, error) {
 	if d < 0 {
 		return nil, fmt.Errorf("no route from %s to %s", f.Name(src), f.Name(dst))
 	}
-	total := fs.sigma[dst]
+	// fs.sigma[dst] counts dst's own weight, bs.sigma[w] does not.
+	total := fs.sigma[dst] / f.weight(dst)
 	r := &route{hops: int(d)}
 	// Walk the shortest-path DAG level by level; lat and seen are scratch
 	// arrays indexed by vertex, stamped so they need no clearing.
@@ -114,6 +121,15 @@ func (f *Fabric) route(src, dst Vertex) (*route, error) {
 	r.latency = lat[dst]
 	f.routes[[2]Vertex{src, dst}] = r
 	return r, nil
+}
+
+// weight is how many parallel chips a vertex stands for on a path: a
+// switch class's size, 1 for an endpoint.
+func (f *Fabric) weight(v Vertex) float64 {
+	if !f.transit[v] || len(f.members[v]) < 2 {
+		return 1
+	}
+	return float64(len(f.members[v]))
 }
 
 // AddLoad adds to load (indexed by channel) the bytes a transfer from src

@@ -213,6 +213,9 @@ func check(file string, root *yaml.Node, f *File) error {
 		if _, err := flatten(t.Overrides, ""); err != nil {
 			return at(file, n, field+".overrides", "%v", err)
 		}
+		if _, err := topology.ParseFaults(t.Faults); err != nil {
+			return at(file, n, field+".faults", "%v", err)
+		}
 	}
 	for i, w := range f.Workloads {
 		field := fmt.Sprintf("workloads[%d]", i)
@@ -348,15 +351,20 @@ func (t TopologyRef) topologyName(scenarioPath string) string {
 	return filepath.Join(filepath.Dir(scenarioPath), t.File)
 }
 
-// label names the topology in results.
+// label names the topology in results; a faulty topology's default label
+// lists its faults, so that it and the healthy one tell apart.
 func (t TopologyRef) label() string {
+	name := t.Preset
 	switch {
 	case t.Label != "":
 		return t.Label
-	case t.Preset != "":
-		return t.Preset
+	case t.Preset == "":
+		name = strings.TrimSuffix(filepath.Base(t.File), filepath.Ext(t.File))
 	}
-	return strings.TrimSuffix(filepath.Base(t.File), filepath.Ext(t.File))
+	if len(t.Faults) > 0 {
+		name += " (fail " + strings.Join(t.Faults, ", ") + ")"
+	}
+	return name
 }
 
 // config turns an inference workload into an infer.Config (without the

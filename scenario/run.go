@@ -306,11 +306,20 @@ func (w *worker) run(u unit) ([]any, error) {
 	}
 	name := ref.topologyName(w.s.Path)
 	key := fmt.Sprintf("%s|%d|%v", name, ref.Domains, ovr)
+	if len(ref.Faults) > 0 {
+		key += fmt.Sprintf("|faults%q", ref.Faults)
+	}
 	fab, ok := w.fabric[key]
 	if !ok {
 		t, err := topology.LoadWith(name, ref.Domains, ovr)
 		if err != nil {
 			return nil, fmt.Errorf("%s: topologies[%d] (%s): %w", w.s.Path, u.topo, ref.label(), err)
+		}
+		if len(ref.Faults) > 0 {
+			fs, _ := topology.ParseFaults(ref.Faults) // checked on load
+			if t, err = t.WithFaults(fs); err != nil {
+				return nil, fmt.Errorf("%s: topologies[%d].faults (%s): %w", w.s.Path, u.topo, ref.label(), err)
+			}
 		}
 		fab = network.NewFabric(t)
 		w.fabric[key] = fab
@@ -357,6 +366,9 @@ func (w *worker) runInference(u unit, key string, fab *network.Fabric, ref Topol
 		return nil, err
 	}
 	cfg.PowerMode = mode
+	if live := fab.Topo.LiveAccels(); cfg.Accelerators == 0 && live < len(fab.Topo.Accels) {
+		cfg.Accelerators = live // failed accelerators serve nothing
+	}
 	eng, ok := w.engines[key]
 	if !ok {
 		eng = infer.NewEngine(fab.Topo)

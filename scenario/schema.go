@@ -32,6 +32,10 @@ type TopologyRef struct {
 	// Overrides sets fields of the topology file by path, e.g.
 	// {accelerator: {hbm_bandwidth: 10 TB/s}} or {"fabric.link.bandwidth": 100 GB/s/dir}.
 	Overrides map[string]any `yaml:"overrides"`
+	// Faults fail parts of the topology for the whole run, in the forms
+	// of cardsea collective --fail: "switch:sw3", "plane:3",
+	// "link:acc0-sw0", "accel:17", "degrade:acc0-sw0=0.5".
+	Faults []string `yaml:"faults"`
 }
 
 // Workload is one thing to run; exactly one kind is set.

@@ -58,6 +58,8 @@ type ClusterSpec struct {
 	Cooling         Cooling
 	PUE             map[Cooling]float64
 	Assumptions     []string
+	// Reliability gives failure rates per part (zero when not given).
+	Reliability Reliability
 }
 
 // MaxNodes bounds the size of a topology Build accepts, so a typo in a
@@ -89,6 +91,7 @@ func Build(c ClusterSpec) (*Topology, error) {
 		Cooling:         c.Cooling,
 		PUE:             c.PUE,
 		Assumptions:     c.Assumptions,
+		Reliability:     c.Reliability,
 	}
 	for dom := range c.Domains {
 		ctx := &domainCtx{spec: d, index: dom}

@@ -1,7 +1,10 @@
 package topology
 
 import (
+	"errors"
 	"fmt"
+	"math"
+	"strconv"
 	"strings"
 )
 
@@ -208,3 +211,83 @@ const (
 	Liquid Cooling = "liquid"
 	Air    Cooling = "air"
 )
+
+// HoursPerYear converts annualised failure rates: a year of 365 days.
+const HoursPerYear = 365 * 24
+
+// Reliability holds failure rates per part, in failures per part-hour
+// (a rate, not a probability: "6.1%/yr" is 0.061 / 8,760 per hour; "700
+// FIT" is 700 per 1e9 hours). A zero rate means the part never fails.
+type Reliability struct {
+	// AcceleratorPerH is per accelerator package: its compute dies, on-die
+	// SRAM, system processor and scale-up links, without its HBM.
+	AcceleratorPerH float64
+	// HBMPerH is per accelerator package: all its HBM stacks.
+	HBMPerH float64
+	// SoftwarePerH is per accelerator: software bugs, collective-library
+	// timeouts and dependencies that stop a job, which grow with its ranks.
+	SoftwarePerH float64
+	// SwitchChipPerH is per switch chip, every tier.
+	SwitchChipPerH float64
+	// OpticalModulePerH is per optical module (transceiver), both ends of
+	// a link counted apart.
+	OpticalModulePerH float64
+	// NICPerH is per scale-out NIC.
+	NICPerH float64
+	// CPUPerH is per host CPU socket.
+	CPUPerH float64
+	// CablePerH is per copper link lane (cable or backplane connection);
+	// optical links fail through their modules, on-board traces with the
+	// board.
+	CablePerH float64
+	// ServerPerH is per server (node, tray): everything else in it (power
+	// supplies, SSDs, DIMMs, chassis, unplanned host maintenance).
+	ServerPerH float64
+}
+
+// IsSet reports whether any rate is given.
+func (r Reliability) IsSet() bool { return r != Reliability{} }
+
+// ParseFailureRate parses a failure rate per part into failures per hour:
+// an annualised rate ("6.1%/yr", "0.061/yr", "3 %/year") or FIT, failures
+// per 1e9 device-hours ("700 FIT").
+func ParseFailureRate(s string) (float64, error) {
+	in := strings.TrimSpace(s)
+	low := strings.ToLower(in)
+	bad := func(why string) (float64, error) {
+		return 0, fmt.Errorf("%q is not a failure rate (%s); write an annualised rate such as \"6.1%%/yr\" or FIT such as \"700 FIT\"", s, why)
+	}
+	num := func(t string) (float64, error) {
+		t = strings.TrimSpace(t)
+		pct := strings.HasSuffix(t, "%")
+		t = strings.TrimSpace(strings.TrimSuffix(t, "%"))
+		v, err := strconv.ParseFloat(t, 64)
+		if err != nil || v < 0 || math.IsNaN(v) || math.IsInf(v, 0) {
+			return 0, errors.New("want a finite number >= 0")
+		}
+		if pct {
+			v /= 100
+		}
+		return v, nil
+	}
+	if t, ok := strings.CutSuffix(low, "fit"); ok {
+		if strings.HasSuffix(strings.TrimSpace(t), "%") {
+			return bad("FIT takes no percent sign")
+		}
+		v, err := num(t)
+		if err != nil {
+			return bad(err.Error())
+		}
+		return v * 1e-9, nil
+	}
+	for _, suf := range []string{"/yr", "/year", " per year", "/y", "/a"} {
+		if t, ok := strings.CutSuffix(low, suf); ok {
+			v, err := num(t)
+			if err != nil {
+				return bad(err.Error())
+			}
+			return v / HoursPerYear, nil
+		}
+	}
+	return bad("no unit")
+}

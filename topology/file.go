@@ -55,6 +55,23 @@ type File struct {
 	Power       PowerFile     `yaml:"power"`
 	// Domains is how many scale-up domains to build (default 1).
 	Domains Figure `yaml:"domains"`
+	// Reliability gives failure rates per part kind.
+	Reliability *ReliabilityFile `yaml:"reliability"`
+}
+
+// ReliabilityFile gives the failure rate of each part kind, annualised
+// ("6.1%/yr": failures per part-year) or in FIT ("700 FIT": failures per
+// 1e9 part-hours). What each kind counts is said on Reliability.
+type ReliabilityFile struct {
+	Accelerator   Figure `yaml:"accelerator"`
+	HBM           Figure `yaml:"hbm"`
+	Software      Figure `yaml:"software"`
+	SwitchChip    Figure `yaml:"switch_chip"`
+	OpticalModule Figure `yaml:"optical_module"`
+	NIC           Figure `yaml:"nic"`
+	CPU           Figure `yaml:"cpu"`
+	Cable         Figure `yaml:"cable"`
+	Server        Figure `yaml:"server"`
 }
 
 // AccelFile describes the accelerator package.
@@ -573,6 +590,23 @@ func (f *File) Spec(file string, domains int) (ClusterSpec, error) {
 			Oversubscription: c.ratio(so.Oversubscription, "scale_out.oversubscription", 1),
 			NICLink:          c.link(so.NICLink, "scale_out.nic_link", "nic-leaf", opticsRef),
 			Uplink:           c.link(so.Uplink, "scale_out.uplink", "leaf-spine", opticsRef),
+		}
+	}
+
+	if r := f.Reliability; r != nil {
+		rate := func(fig Figure, field string) float64 {
+			return c.parse(fig, "reliability."+field, field+": 6.1%/yr", false, ParseFailureRate)
+		}
+		cs.Reliability = Reliability{
+			AcceleratorPerH:   rate(r.Accelerator, "accelerator"),
+			HBMPerH:           rate(r.HBM, "hbm"),
+			SoftwarePerH:      rate(r.Software, "software"),
+			SwitchChipPerH:    rate(r.SwitchChip, "switch_chip"),
+			OpticalModulePerH: rate(r.OpticalModule, "optical_module"),
+			NICPerH:           rate(r.NIC, "nic"),
+			CPUPerH:           rate(r.CPU, "cpu"),
+			CablePerH:         rate(r.Cable, "cable"),
+			ServerPerH:        rate(r.Server, "server"),
 		}
 	}
 

@@ -76,6 +76,9 @@ type Accelerator struct {
 	Domain int32 // scale-up domain
 	Server int32 // server (node, tray) within the whole topology
 	NICs   []int32
+	// Failed is set by WithFaults: the accelerator has no links and
+	// collectives place no ranks on it.
+	Failed bool
 }
 
 // Switch is one placed switch chip.
@@ -142,6 +145,11 @@ type Topology struct {
 	DiesForward bool
 	// Assumptions lists modelling choices a reader must know about.
 	Assumptions []string
+	// Faults lists the faults WithFaults applied (none for a healthy
+	// topology).
+	Faults []Fault
+	// Reliability gives failure rates per part (zero when not given).
+	Reliability Reliability
 
 	adj [][]Adj
 }

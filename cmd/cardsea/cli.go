@@ -47,6 +47,7 @@ func commands() []command {
 		{"plot", "chart a results file: one column against another, a line per series, SVG or PNG", runPlot},
 		{"report", "run a scenario file into one self-contained HTML page: table and charts", runReport},
 		{"validate", "compare the simulator with published measurements, case by case", runValidate},
+		{"reliability", "failure rates by part, time between interruptions, checkpoint goodput, Monte Carlo", runReliability},
 		{"version", "print the version", runVersion},
 		{"help", "show help for a command", nil},
 	}
@@ -106,7 +107,7 @@ Usage:
 Commands:
 `)
 	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "  %-12s %s\n", c.name, c.summary)
 	}
 	fmt.Fprint(w, `
 Examples:

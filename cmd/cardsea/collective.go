@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 
@@ -24,6 +25,7 @@ Usage:
                      [--algo auto|ring|tree|hd|direct|pairwise|nvls|hier] [--proto auto|ll|simple]
                      [--dtype bf16] [--chunk-bytes 4MiB] [--power-mode activity|provisioned]
                      [--links] [--format table|markdown|json|csv] [--trace FILE.json]
+                     [--fail SPEC]...
 
 Simulates a collective operation across a topology, size by size, the way
 nccl-tests reports it: time, algorithm bandwidth (size/time) and bus
@@ -58,18 +60,31 @@ format, for ui.perfetto.dev or chrome://tracing: a track per rank with its
 sends (the gaps are waiting), the utilisation of every link class that carried
 traffic, and the whole operation. The file is written atomically.
 
+--fail SPEC (repeatable) fails part of the fabric and runs the sweep with and
+without the faults, side by side (busbw healthy and the ratio): switch:NAME
+(a switch chip, or a glob such as switch:l2.sp3.*), plane:N (every scale-up
+switch chip of plane N: an NVSwitch plane, or CloudMatrix's L1 chip N of
+every server and L2 sub-plane N), link:A-B (every link between two nodes,
+named as 'cardsea topo show --format json' names them, e.g. acc0-sw0 or
+acc0.die1-s0.l1.2), accel:N (an accelerator: its ranks drop out of the
+group), degrade:A-B=F (links keep fraction F of their bandwidth). Routes
+avoid failed elements and collectives re-form over the survivors; a rank
+the faults cut off is an error. Faults hold for the whole run.
+
 Examples:
   cardsea collective --topo gb200-nvl72 --op allreduce
   cardsea collective --topo cm384 --op alltoall --per-accel --sizes 1MiB:1GiB:x4
   cardsea collective --topo hgx-h100 --domains 16 --op allreduce --algo hier -b 64MiB -e 4GiB -f 4
   cardsea collective --topo hgx-h100 --op allreduce --sizes 1GiB --links --format json
   cardsea collective --topo hgx-h100 --op allreduce --sizes 64MiB --trace allreduce.json
+  cardsea collective --topo gb200-nvl72 --op allreduce --sizes 1GiB --fail plane:3 --fail accel:17
 `
 
 type collectiveFlags struct {
 	topo, op, algo, proto, sizes, dtype, format, chunk, powerMode string
 	trace                                                         string
 	rankList                                                      []int
+	fail                                                          []string
 	minBytes, maxBytes                                            string
 	factor                                                        float64
 	domains, ranks, jobs                                          int
@@ -99,6 +114,7 @@ func runCollective(args []string, stdout, stderr io.Writer) error {
 	fs.IntVarP(&c.jobs, "jobs", "j", runtime.NumCPU(), "sizes simulated in parallel (output order does not depend on it)")
 	fs.StringVar(&c.format, "format", "table", "output format: table, markdown, json or csv")
 	fs.StringVar(&c.trace, "trace", "", "write a Chrome/Perfetto trace (JSON) of the last size of the sweep only to this file")
+	fs.StringArrayVar(&c.fail, "fail", nil, "fail an element (repeatable): switch:NAME, plane:N, link:A-B, accel:N, degrade:A-B=F; runs with and without")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -156,6 +172,10 @@ func runCollective(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	healthy, top, err := applyFaults(top, c.fail)
+	if err != nil {
+		return err
+	}
 	place := collective.Placement{Ranks: c.ranks, PerServer: c.perServer, PerAccel: c.perAccel, List: c.rankList}
 	// Check the group and the algorithm once, up front, for a clear error.
 	g, err := collective.NewGroup(network.NewFabric(top), place)
@@ -172,13 +192,36 @@ func runCollective(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	var before []collective.Result
+	if healthy != top {
+		if before, err = sweep(healthy, place, op, algo, sizes, opts, false, c.jobs); err != nil {
+			return fmt.Errorf("without the faults: %w", err)
+		}
+	}
 	if c.trace != "" {
 		last := results[len(results)-1]
 		if err := writeCollectiveTrace(c.trace, top, place, op, last, opts); err != nil {
 			return err
 		}
 	}
-	return writeCollective(stdout, f, top, op, dt, mode, results, c.links)
+	return writeCollective(stdout, f, top, op, dt, mode, results, c.links, before)
+}
+
+// applyFaults parses --fail specs and returns the topology without and
+// with them (the same topology twice when there are none).
+func applyFaults(top *topology.Topology, specs []string) (healthy, faulty *topology.Topology, err error) {
+	if len(specs) == 0 {
+		return top, top, nil
+	}
+	fs, err := topology.ParseFaults(specs)
+	if err != nil {
+		return nil, nil, usagef("--fail: %v", err)
+	}
+	ft, err := top.WithFaults(fs)
+	if err != nil {
+		return nil, nil, usagef("--fail on %s: %v", top.Name, err)
+	}
+	return top, ft, nil
 }
 
 // writeCollectiveTrace runs r's operation again, with the algorithm and
@@ -267,7 +310,9 @@ func sweep(top *topology.Topology, place collective.Placement, op collective.Op,
 	return results, nil
 }
 
-func writeCollective(w io.Writer, f report.Format, top *topology.Topology, op collective.Op, dt topology.Dtype, mode power.Mode, res []collective.Result, links bool) error {
+// writeCollective prints res; with healthy (the same sweep without the
+// topology's faults) it adds the healthy busbw and the ratio after busbw.
+func writeCollective(w io.Writer, f report.Format, top *topology.Topology, op collective.Op, dt topology.Dtype, mode power.Mode, res []collective.Result, links bool, healthy []collective.Result) error {
 	sheet := &report.Sheet{
 		Columns: []report.Column{
 			{Key: "topology", Header: "Topology"},
@@ -292,7 +337,14 @@ func writeCollective(w io.Writer, f report.Format, top *topology.Topology, op co
 			{Key: "busbw_per_kw", Header: "busbw per IT kW (GB/s per kW)", Scale: 1e9, Digits: 3},
 		},
 	}
-	for _, r := range res {
+	const busbwCol = 11 // busbw_bytes_per_s; the healthy columns follow it
+	if healthy != nil {
+		sheet.Columns = slices.Insert(sheet.Columns, busbwCol,
+			report.Column{Key: "busbw_bytes_per_s_healthy", Header: "busbw healthy (GB/s)", Scale: 1e9, Digits: 2},
+			report.Column{Key: "busbw_ratio", Header: "busbw faulty/healthy", Digits: 3},
+			report.Column{Key: "ranks_healthy", Header: "Ranks healthy"})
+	}
+	for i, r := range res {
 		var e power.Energy
 		var err error
 		if mode == power.Provisioned {
@@ -310,13 +362,28 @@ func writeCollective(w io.Writer, f report.Format, top *topology.Topology, op co
 		sheet.Rows = append(sheet.Rows, []any{top.Name, string(r.Op), string(r.Algorithm), r.Protocol.String(), r.Ranks, int(r.SizeBytes),
 			int(r.SizeBytes / dt.Bytes()), dt.String(), r.TimeS, r.AlgBW, r.BusBW, r.WireBytes, r.PeakLinkUtil, r.MeanLinkBusy,
 			string(mode), e.ITJ, e.FacilityJ, e.AvgITW, e.PeakITW, perKW})
+		if healthy != nil {
+			h := healthy[i]
+			ratio := 0.0
+			if h.BusBW > 0 {
+				ratio = r.BusBW / h.BusBW
+			}
+			row := sheet.Rows[len(sheet.Rows)-1]
+			sheet.Rows[len(sheet.Rows)-1] = slices.Insert(row, busbwCol, any(h.BusBW), any(ratio), any(h.Ranks))
+		}
 	}
 	if f == report.FormatTable || f == report.FormatMarkdown {
 		sheet.Title = fmt.Sprintf("%s on %s, %d ranks", op, top.Title, res[0].Ranks)
+		if healthy != nil {
+			sheet.Title += fmt.Sprintf(", with faults %s", topology.FaultList(top.Faults))
+		}
 		sheet.Notes = []string{
 			"busbw = algbw x nccl-tests factor; bandwidths per direction; 'On the wire' counts every byte on every hop.",
 			"Energy and power are of the whole topology during the operation (" + string(mode) + " accounting; see 'cardsea help collective').",
 			"Link efficiencies and per-step latencies come from the preset (docs/presets.md); 'cardsea validate' shows how well they fit measurements.",
+		}
+		if healthy != nil {
+			sheet.Notes = append(sheet.Notes, "Faults hold for the whole run; 'healthy' is the same sweep without them (failed accelerators hold no ranks, so the rank counts may differ). Energy and power are of the faulty run.")
 		}
 	}
 	if !links {

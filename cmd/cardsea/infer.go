@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/cardsea/cardsea/compute"
@@ -22,6 +23,7 @@ Usage:
                 [--weights-dtype bf16] [--kv-dtype bf16] [--act-dtype bf16] [--dtype-map fp8=int8]
                 [--mtp-draft K --mtp-accept P] [--microbatches 1|2] [--expert-imbalance 1.0]
                 [--tpot-slo 50ms | --ttft-slo 2s] [--curve] [--format table|markdown|json|csv]
+                [--fail SPEC]...
 
 Simulates one inference step of a model (see 'cardsea models list') on the
 first R accelerators of a topology: every operator's time from the roofline
@@ -43,11 +45,19 @@ interactivity for doubling batches. --trace FILE.json writes the step as a
 Chrome/Perfetto timeline (open it at ui.perfetto.dev): per accelerator, each
 layer's computation and the communication it waits on.
 
+--fail SPEC (repeatable; the forms of 'cardsea help collective': switch:NAME,
+plane:N, link:A-B, accel:N, degrade:A-B=F) runs the step with and without the
+faults and adds the healthy tokens/s per accelerator and the ratio. Failed
+accelerators serve nothing: without --ranks the survivors serve, and --ranks
+counts survivors. A fault that cuts a serving die off is an error.
+
 Examples:
   cardsea infer --topo cm384 --ranks 160 --model deepseek-r1 --phase decode --batch 96 \
       --context 4096 --weights-dtype int8 --mtp-draft 1 --mtp-accept 0.7 --microbatches 2
   cardsea infer --topo gb200-nvl72 --model deepseek-r1 --phase decode --context 4096 \
       --weights-dtype fp8 --tpot-slo 50ms
+  cardsea infer --topo gb200-nvl72 --ranks 64 --model deepseek-r1 --phase decode --batch 64 \
+      --weights-dtype fp8 --fail plane:3 --fail accel:17
   cardsea infer --topo hgx-h100 --model llama-3.1-70b --phase decode --tp 8 --context 2048 --curve
 `
 
@@ -81,6 +91,7 @@ func runInfer(args []string, stdout, stderr io.Writer) error {
 	years := fs.Float64("amortization-years", 4, "years over which capex is written off")
 	format := fs.StringP("format", "f", "table", "output format: table, markdown, json or csv")
 	traceFile := fs.String("trace", "", "write a Chrome/Perfetto trace (JSON) of the step (the last one with --curve)")
+	fail := fs.StringArray("fail", nil, "fail an element (repeatable): switch:NAME, plane:N, link:A-B, accel:N, degrade:A-B=F; runs with and without")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -133,30 +144,45 @@ func runInfer(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	healthy, t, err := applyFaults(t, *fail)
+	if err != nil {
+		return err
+	}
+	if live := t.LiveAccels(); live < len(t.Accels) && *ranks > live {
+		return usagef("--ranks %d, but %d of %s's %d accelerators survive the faults", *ranks, live, t.Name, len(t.Accels))
+	}
 	cfg := infer.Config{Model: m, Accelerators: *ranks, Phase: infer.Phase(strings.ToLower(*phase)), Batch: max(*batch, 1),
 		InputLen: *inputLen, Context: *context, TP: *tp, PP: *pp, EP: *ep, Precision: prec, DtypeMap: mapping,
 		MTPDraft: *mtpDraft, MTPAccept: *mtpAccept, MicroBatches: *micro, ExpertImbalance: *imb, PowerMode: mode}
 	if *mtpDraft == 0 {
 		cfg.MTPAccept = 0
 	}
-	e := infer.NewEngine(t)
-	var results []infer.Result
-	switch {
-	case *curve:
-		maxB := 4096
-		if *batch > 0 {
-			maxB = *batch
+	runAll := func(t *topology.Topology, cfg infer.Config) ([]infer.Result, error) {
+		e := infer.NewEngine(t)
+		switch {
+		case *curve:
+			maxB := 4096
+			if *batch > 0 {
+				maxB = *batch
+			}
+			return e.Curve(cfg, infer.Batches(maxB))
+		case slo > 0:
+			r, err := e.BestUnderSLO(cfg, slo)
+			return []infer.Result{r}, err
 		}
-		results, err = e.Curve(cfg, infer.Batches(maxB))
-	case slo > 0:
-		var r infer.Result
-		r, err = e.BestUnderSLO(cfg, slo)
-		results = []infer.Result{r}
-	default:
-		var r infer.Result
-		r, err = e.Run(cfg)
-		results = []infer.Result{r}
+		r, err := e.Run(cfg)
+		return []infer.Result{r}, err
 	}
+	var before []infer.Result
+	if healthy != t {
+		if before, err = runAll(healthy, cfg); err != nil {
+			return fmt.Errorf("without the faults: %w", err)
+		}
+		if cfg.Accelerators == 0 {
+			cfg.Accelerators = t.LiveAccels() // the survivors serve
+		}
+	}
+	results, err := runAll(t, cfg)
 	if err != nil {
 		return err
 	}
@@ -172,8 +198,15 @@ func runInfer(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	sheet := inferSheet(t, results, cost)
+	if before != nil {
+		addHealthyTokens(sheet, results, before)
+	}
 	if f == report.FormatTable || f == report.FormatMarkdown {
 		sheet.Title = fmt.Sprintf("%s %s on %s", m.Title, cfg.Phase, t.Title)
+		if before != nil {
+			sheet.Title += fmt.Sprintf(", with faults %s", topology.FaultList(t.Faults))
+			sheet.Notes = append(sheet.Notes, "Faults hold for the whole step; 'healthy' is the same configuration without them (failed accelerators serve nothing, so the accelerator counts may differ).")
+		}
 		sheet.Vertical = len(results) == 1
 		sheet.Notes = []string{
 			"Per-operator roofline with the preset's efficiencies; collectives simulated on the fabric (docs/architecture.md).",
@@ -186,6 +219,29 @@ func runInfer(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	return sheet.Write(stdout, f)
+}
+
+// addHealthyTokens puts the healthy run's tokens/s per accelerator, the
+// ratio and the healthy accelerator count after the faulty run's tokens/s
+// per accelerator, row by row (an SLO search or a curve may differ in
+// length: unmatched rows stay empty).
+func addHealthyTokens(sheet *report.Sheet, faulty, healthy []infer.Result) {
+	at := slices.IndexFunc(sheet.Columns, func(c report.Column) bool { return c.Key == "tokens_per_s_per_accel" }) + 1
+	sheet.Columns = slices.Insert(sheet.Columns, at,
+		report.Column{Key: "tokens_per_s_per_accel_healthy", Header: "Tokens/s per accelerator, healthy", Digits: 1},
+		report.Column{Key: "tokens_per_s_per_accel_ratio", Header: "Tokens/s per accelerator, faulty/healthy", Digits: 3},
+		report.Column{Key: "accelerators_healthy", Header: "Accelerators, healthy"})
+	for i := range sheet.Rows {
+		var h, ratio, acc any
+		if i < len(healthy) {
+			hr := healthy[i]
+			h, acc = hr.TokensPerSPerAccel, hr.Accelerators
+			if hr.TokensPerSPerAccel > 0 {
+				ratio = faulty[i].TokensPerSPerAccel / hr.TokensPerSPerAccel
+			}
+		}
+		sheet.Rows[i] = slices.Insert(sheet.Rows[i], at, h, ratio, acc)
+	}
 }
 
 func inferSheet(t *topology.Topology, rs []infer.Result, cost power.Cost) *report.Sheet {
