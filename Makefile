@@ -28,6 +28,7 @@ unit:
 
 race:
 	$(GO) test -race $(RACE_PKGS)
+	$(GO) test -race -run 'Sweep' ./cmd/cardsea
 
 ## demo: build, then run the embedded default comparison.
 demo: build

@@ -163,7 +163,8 @@ func expand(file string, root *yaml.Node, sw *Sweep) ([][]string, []string, erro
 		zlen = 1
 	}
 	if total*zlen > MaxPoints {
-		return nil, nil, at(file, sweepNode, "sweep", "expands to %d points, more than %d; split it (and see --shard)", total*zlen, MaxPoints)
+		return nil, nil, at(file, sweepNode, "sweep", "expands to %d points, more than %d (about %d MiB just to hold the decoded points); split it across files or machines (see --shard)",
+			total*zlen, MaxPoints, total*zlen*8>>10)
 	}
 	var out [][]string
 	idx := make([]int, len(lists))
