@@ -3,7 +3,6 @@ package collective
 import (
 	"errors"
 	"fmt"
-	"math"
 	"sort"
 
 	"github.com/cardsea/cardsea/network"
@@ -187,83 +186,11 @@ func RunMoEJobs(f *network.Fabric, jobs []Job, withLinks bool) ([]Result, error)
 
 // RunPlans runs already compiled plans together on one fresh network, plan
 // i for job i (whose Group, Op, Algorithm, Bytes and Start label and place
-// it; its Options are not used), and returns a result per job in the form
-// RunJobs gives, Activity included. It lets a caller change a compiled plan
-// (its Overhead) before running it. It repeats RunJobs after compilation;
-// keep the two in step.
+// it; its Options are not used), and returns a result per job as RunJobs
+// does, Activity included. It lets a caller change a compiled plan (its
+// Overhead) before running it.
 func RunPlans(f *network.Fabric, jobs []Job, plans []*Plan, withLinks bool) ([]Result, error) {
-	if len(plans) != len(jobs) {
-		return nil, fmt.Errorf("collective: %d plans for %d jobs", len(plans), len(jobs))
-	}
-	s := sim.New()
-	net := network.New(f, s)
-	res := make([]Result, len(jobs))
-	ends := make([]sim.Time, len(jobs))
-	for i, j := range jobs {
-		if j.Group.Fabric != f {
-			return nil, errors.New("collective: a job's group is on another fabric")
-		}
-		if plans[i] == nil {
-			return nil, fmt.Errorf("collective: job %d has no plan", i)
-		}
-		p := plans[i]
-		// Resolve routes now: an unroutable transfer (a fault cut the
-		// group) is an error before the run, not a run that never ends.
-		if err := p.resolveRoutes(f); err != nil {
-			return nil, err
-		}
-		i, at := i, sim.FromSeconds(j.Start)
-		var startErr error
-		s.Schedule(at, func(sim.Time) {
-			startErr = p.Start(net, s, func(now sim.Time) { ends[i] = now })
-		})
-		if startErr != nil {
-			return nil, startErr
-		}
-	}
-	s.Run()
-	stats := net.Stats()
-	var peak, busy float64
-	used := 0
-	end := sim.Time(0)
-	for _, e := range ends {
-		end = max(end, e)
-	}
-	var links []LinkStat
-	var wire float64
-	for c, st := range stats {
-		wire += st.Bytes
-		if st.Bytes == 0 {
-			continue
-		}
-		used++
-		peak = math.Max(peak, st.PeakUtil)
-		if end > 0 {
-			busy += st.Busy.Seconds() / end.Seconds()
-		}
-		if withLinks {
-			ch := f.Channels()[c]
-			links = append(links, LinkStat{Name: f.ChannelName(c), CapacityBytesPerS: ch.BytesPerS, Bytes: st.Bytes, BusyS: st.Busy.Seconds(), PeakUtil: st.PeakUtil})
-		}
-	}
-	if used > 0 {
-		busy /= float64(used)
-	}
-	act := activity(f, jobs, ends, stats)
-	for i, j := range jobs {
-		t := (ends[i] - sim.FromSeconds(j.Start)).Seconds()
-		if ends[i] == 0 && plans[i].Transfers() > 0 {
-			return nil, fmt.Errorf("collective: %s %s never finished (a route is missing)", j.Op, j.Algorithm)
-		}
-		r := Result{Op: j.Op, Algorithm: j.Algorithm, Protocol: plans[i].Protocol, Ranks: j.Group.Size(), SizeBytes: j.Bytes, TimeS: t,
-			Transfers: plans[i].Transfers(), WireBytes: wire, PeakLinkUtil: peak, MeanLinkBusy: busy, Links: links, Activity: act}
-		if t > 0 {
-			r.AlgBW = j.Bytes / t
-			r.BusBW = r.AlgBW * j.Op.BusFactor(r.Ranks)
-		}
-		res[i] = r
-	}
-	return res, nil
+	return runPlans(f, jobs, plans, withLinks, nil)
 }
 
 // RowBytes is the mean bytes a rank sends under a traffic matrix.

@@ -72,14 +72,7 @@ func RunJobsTraced(f *network.Fabric, jobs []Job, withLinks bool, rec *Recording
 }
 
 func runJobs(f *network.Fabric, jobs []Job, withLinks bool, rec *Recording) ([]Result, error) {
-	s := sim.New()
-	net := network.New(f, s)
-	if rec != nil {
-		net.Observe(rec)
-	}
-	res := make([]Result, len(jobs))
 	plans := make([]*Plan, len(jobs))
-	ends := make([]sim.Time, len(jobs))
 	for i, j := range jobs {
 		if j.Group.Fabric != f {
 			return nil, errors.New("collective: a job's group is on another fabric")
@@ -89,6 +82,31 @@ func runJobs(f *network.Fabric, jobs []Job, withLinks bool, rec *Recording) ([]R
 			return nil, err
 		}
 		plans[i] = p
+	}
+	return runPlans(f, jobs, plans, withLinks, rec)
+}
+
+// runPlans runs compiled plans together on one fresh network, recording
+// the run into rec when it is not nil.
+func runPlans(f *network.Fabric, jobs []Job, plans []*Plan, withLinks bool, rec *Recording) ([]Result, error) {
+	if len(plans) != len(jobs) {
+		return nil, fmt.Errorf("collective: %d plans for %d jobs", len(plans), len(jobs))
+	}
+	s := sim.New()
+	net := network.New(f, s)
+	if rec != nil {
+		net.Observe(rec)
+	}
+	res := make([]Result, len(jobs))
+	ends := make([]sim.Time, len(jobs))
+	for i, j := range jobs {
+		if j.Group.Fabric != f {
+			return nil, errors.New("collective: a job's group is on another fabric")
+		}
+		p := plans[i]
+		if p == nil {
+			return nil, fmt.Errorf("collective: job %d has no plan", i)
+		}
 		// Resolve routes now: an unroutable transfer (a fault cut the
 		// group) is an error before the run, not a run that never ends.
 		if err := p.resolveRoutes(f); err != nil {
