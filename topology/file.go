@@ -12,29 +12,9 @@ import (
 	"go.yaml.in/yaml/v4"
 )
 
-// Figure is one number in a topology file, as written ("752 TFLOP/s"),
-// with the comment on its line, which is where the figure comes from.
-type Figure struct {
-	Text   string
-	Source string
-	Line   int
-	Column int
-}
-
-// UnmarshalYAML implements yaml.Unmarshaler: it keeps the text, the line
-// comment and the position.
-func (f *Figure) UnmarshalYAML(n *yaml.Node) error {
-	if n.Kind != yaml.ScalarNode {
-		return fmt.Errorf("line %d:%d: want a single value such as \"900 GB/s\"", n.Line, n.Column)
-	}
-	f.Text = strings.TrimSpace(n.Value)
-	f.Source = strings.TrimSpace(strings.TrimLeft(strings.TrimSpace(n.LineComment), "#"))
-	f.Line, f.Column = n.Line, n.Column
-	return nil
-}
-
-// IsSet reports whether the figure was given.
-func (f Figure) IsSet() bool { return f.Text != "" }
+// Figure is one value of the file as written, with its source comment
+// and position (see strictyaml.Figure).
+type Figure = strictyaml.Figure
 
 // File is the schema of a topology file. Presets are files of this form
 // embedded in the binary; users write their own in the same form. Every
