@@ -107,6 +107,10 @@ func (s *Sheet) Write(w io.Writer, f Format) error {
 	return err
 }
 
+// Human formats v as tables show it: the column's scale and digits,
+// thousands separators.
+func (c Column) Human(v any) string { return c.human(v) }
+
 // human formats v for a table cell.
 func (c Column) human(v any) string {
 	switch x := v.(type) {

@@ -7,12 +7,10 @@ import (
 	"fmt"
 	"html/template"
 	"io"
-	"math"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"runtime"
-	"strconv"
 	"strings"
 
 	"github.com/cardsea/cardsea/chart"
@@ -136,7 +134,7 @@ func htmlReport(s *scenario.Scenario, sheet *report.Sheet) ([]byte, error) {
 		var cells []reportCell
 		for _, i := range show {
 			_, str := r[i].(string)
-			cells = append(cells, reportCell{Text: reportHuman(sheet.Columns[i], r[i]), Numeric: r[i] != nil && !str})
+			cells = append(cells, reportCell{Text: sheet.Columns[i].Human(r[i]), Numeric: r[i] != nil && !str})
 		}
 		page.Rows = append(page.Rows, cells)
 	}
@@ -343,62 +341,6 @@ func reportInlineSVG(svg []byte) string {
 		}
 	}
 	return s
-}
-
-// reportHuman formats a value for the table as the table renderer of
-// report.Sheet does: the column's scale and digits, thousands separators.
-func reportHuman(c report.Column, v any) string {
-	switch x := v.(type) {
-	case nil:
-		return ""
-	case string:
-		return x
-	case bool:
-		if x {
-			return "yes"
-		}
-		return "no"
-	case int:
-		if c.Scale != 0 && c.Scale != 1 {
-			return reportHuman(c, float64(x))
-		}
-		return reportThousands(strconv.Itoa(x))
-	case float64:
-		if math.IsNaN(x) || math.IsInf(x, 0) {
-			return strconv.FormatFloat(x, 'g', -1, 64)
-		}
-		if c.Scale != 0 {
-			x /= c.Scale
-		}
-		if c.Digits < 0 {
-			return strconv.FormatFloat(x, 'g', -1, 64)
-		}
-		s := strconv.FormatFloat(x, 'f', c.Digits, 64)
-		if strings.HasPrefix(s, "-") && strings.Trim(s[1:], "0.") == "" {
-			s = s[1:]
-		}
-		whole, frac, _ := strings.Cut(s, ".")
-		if frac != "" {
-			return reportThousands(whole) + "." + frac
-		}
-		return reportThousands(whole)
-	}
-	return fmt.Sprint(v)
-}
-
-func reportThousands(s string) string {
-	sign := ""
-	if strings.HasPrefix(s, "-") {
-		sign, s = "-", s[1:]
-	}
-	var b strings.Builder
-	for i, r := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(r)
-	}
-	return sign + b.String()
 }
 
 var reportTemplate = template.Must(template.New("report").Parse(`<!DOCTYPE html>
