@@ -3,6 +3,7 @@ package topology
 import (
 	"errors"
 	"fmt"
+	"slices"
 )
 
 // DomainSpec describes one scale-up domain: its servers and what is in
@@ -532,6 +533,15 @@ func (s *ScaleOutSpec) build(t *Topology, d *DomainSpec) error {
 	if spinePorts < 1 {
 		return errors.New("scale-out: spine switch needs a port count")
 	}
+	if len(leaves) > spinePorts {
+		// A spine has a port for at most spinePorts leaves: past that a
+		// leaf/spine cannot join every leaf, and fabrics add a tier.
+		sw := make([]int, len(leaves))
+		for i, l := range leaves {
+			sw[i] = l.sw
+		}
+		return s.buildThreeTier(t, sw, up, spinePorts)
+	}
 	spines := (total + spinePorts - 1) / spinePorts
 	var sp []int
 	for k := range spines {
@@ -547,6 +557,67 @@ func (s *ScaleOutSpec) build(t *Topology, d *DomainSpec) error {
 		for k, n := range lanes {
 			if n > 0 {
 				t.addLink(t.Switches[l.sw].Node, t.Switches[sp[k]].Node, s.Uplink, n)
+			}
+		}
+	}
+	return nil
+}
+
+// buildThreeTier joins more leaves than a spine has ports as a three-tier
+// fat tree: pods of spinePorts/2 leaves, each pod with a spine per leaf
+// uplink (leaf uplink k goes to the pod's spine k), every pod spine using
+// as many ports up as down; the super-spines form one plane per pod-spine
+// index, pod spine k spreading its uplinks over plane k. A super-spine has
+// a port per pod, so the network joins up to spinePorts pods
+// (spinePorts^2/2 leaves).
+func (s *ScaleOutSpec) buildThreeTier(t *Topology, leaves, up []int, spinePorts int) error {
+	perPod := spinePorts / 2
+	if perPod < 1 {
+		return fmt.Errorf("scale-out: %d leaves need a three-tier network, and a %d-port spine cannot build one", len(leaves), spinePorts)
+	}
+	pods := (len(leaves) + perPod - 1) / perPod
+	if pods > spinePorts {
+		return fmt.Errorf("scale-out: %d leaves need %d pods of %d, more than the %d a three-tier network of %d-port switches joins; use fewer domains (at most %d leaves)",
+			len(leaves), pods, perPod, spinePorts, spinePorts, spinePorts*perPod)
+	}
+	width := slices.Max(up) // pod spines per pod
+	// podSpine[p][k] is pod p's spine k; down[p] how many leaves pod p holds.
+	podSpine := make([][]int, pods)
+	down := make([]int, pods)
+	for p := range pods {
+		for k := range width {
+			podSpine[p] = append(podSpine[p], t.addSwitch(s.Spine, "spine", k, -1, fmt.Sprintf("spine.p%d.%d", p, k)))
+		}
+	}
+	for i, l := range leaves {
+		p := i / perPod
+		down[p]++
+		for k := range up[i] {
+			t.addLink(t.Switches[l].Node, t.Switches[podSpine[p][k]].Node, s.Uplink, 1)
+		}
+	}
+	// Plane k: every pod's spine k, down[p] lanes up each.
+	total := 0
+	for _, d := range down {
+		total += d
+	}
+	supers := (total + spinePorts - 1) / spinePorts
+	for k := range width {
+		plane := make([]int, supers)
+		for j := range supers {
+			plane[j] = t.addSwitch(s.Spine, "superspine", k, -1, fmt.Sprintf("superspine.%d.%d", k, j))
+		}
+		offset := 0
+		for p := range pods {
+			lanes := make([]int, supers)
+			for u := range down[p] {
+				lanes[(offset+u)%supers]++
+			}
+			offset += down[p]
+			for j, n := range lanes {
+				if n > 0 {
+					t.addLink(t.Switches[podSpine[p][k]].Node, t.Switches[plane[j]].Node, s.Uplink, n)
+				}
 			}
 		}
 	}

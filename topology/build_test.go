@@ -149,6 +149,51 @@ func TestScaleOutComposition(t *testing.T) {
 	}
 }
 
+// TestScaleOutThreeTier: more leaves than a spine has ports become a
+// three-tier fat tree that joins every leaf at full bisection; past
+// spinePorts pods the build is refused.
+func TestScaleOutThreeTier(t *testing.T) {
+	sw := &SwitchSpec{Name: "nvs", PowerW: 100}
+	ib := &SwitchSpec{Name: "ib", Ports: 4, PortBytesPerS: 50e9, PowerW: 1000}
+	spec := func(domains int) ClusterSpec {
+		return ClusterSpec{
+			Name: "x",
+			Domain: DomainSpec{Accel: accel(1), Servers: 1, AccelsPerServer: 2, NICsPerAccel: 1,
+				NIC:    &NICSpec{Name: "nic", Ports: 1, PortBytesPerS: 50e9, PowerW: 25, Optics: -1},
+				Fabric: &SwitchedFabric{Switch: sw, Planes: 1, Lanes: []int{1}, Link: link("a-s", 100e9, Copper)}},
+			Domains: domains,
+			ScaleOut: &ScaleOutSpec{Leaf: ib, Spine: ib, LeafDownPorts: 2, Oversubscription: 1,
+				NICLink: link("nic-leaf", 50e9, Optical), Uplink: link("leaf-spine", 50e9, Optical)},
+		}
+	}
+	// 8 domains: 2 rails x 8 NICs = 8 leaves of 2 NICs and 2 uplinks,
+	// more than a 4-port spine joins; pods of 2 leaves: 4 pods x 2 spines,
+	// 2 planes of 8/4 = 2 super-spines.
+	top, err := Build(spec(8))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tiers := map[string]int{}
+	for _, s := range top.Switches {
+		tiers[s.Tier]++
+	}
+	if tiers["leaf"] != 8 || tiers["spine"] != 8 || tiers["superspine"] != 4 {
+		t.Errorf("tiers %v, want 8 leaf, 8 spine, 4 superspine", tiers)
+	}
+	if b := top.Bisection(); !near(b, 8*50e9) {
+		t.Errorf("bisection = %g, want %g (non-blocking, NIC-bound)", b, 8*50e9)
+	}
+	for _, j := range []int{1, 2, 5, 15} {
+		if p := top.ShortestPaths(top.Accels[0].Dies[0], top.Accels[j].Dies[0], 0); len(p) == 0 {
+			t.Errorf("no path from accelerator 0 to %d", j)
+		}
+	}
+	// A 4-port spine joins 4 pods of 2 leaves: 9 domains need 10 leaves.
+	if _, err := Build(spec(9)); err == nil || !strings.Contains(err.Error(), "three-tier network of 4-port switches") {
+		t.Errorf("9 domains: %v, want a refusal naming the three-tier limit", err)
+	}
+}
+
 func TestBuildErrors(t *testing.T) {
 	sw := &SwitchSpec{Name: "small", Ports: 4}
 	ok := DomainSpec{Accel: accel(1), Servers: 1, AccelsPerServer: 8,
