@@ -122,6 +122,9 @@ func Compile(g *Group, op Op, algo Algorithm, bytes float64, o Options) (*Plan, 
 	if err != nil {
 		return nil, err
 	}
+	if p.wanted > int64(len(p.xfers)) {
+		return nil, &TooLargeError{Op: op, Algorithm: algo, Ranks: g.Size(), Transfers: p.wanted}
+	}
 	p.seal()
 	return p, nil
 }
@@ -143,6 +146,9 @@ func firstChunk(c int, alpha sim.Time) sim.Time {
 func (p *Plan) ring(g *Group, ranks []int, steps int, block float64, chunks int, start int32) []int32 {
 	n := len(ranks)
 	if n < 2 || steps < 1 {
+		return nil
+	}
+	if p.tooMany(int64(steps) * int64(n) * int64(chunks)) {
 		return nil
 	}
 	p.reserve(steps*n*chunks, steps*n*chunks)
@@ -297,6 +303,9 @@ func (p *Plan) halvingDoubling(g *Group, op Op, bytes float64) error {
 // direct sends every rank's data straight to every other rank at once.
 func (p *Plan) direct(g *Group, op Op, bytes float64, m [][]float64) {
 	n := g.Size()
+	if op != SendRecv && p.tooMany(int64(n)*int64(n-1)) {
+		return
+	}
 	p.reserve(n*(n-1), 0)
 	for i := range n {
 		for j := range n {
@@ -328,6 +337,9 @@ func (p *Plan) direct(g *Group, op Op, bytes float64, m [][]float64) {
 // pairwise runs alltoall in n-1 steps: in step k rank i sends to i+k.
 func (p *Plan) pairwise(g *Group, bytes float64, m [][]float64) {
 	n := g.Size()
+	if p.tooMany(int64(n) * int64(n-1)) {
+		return
+	}
 	prev := make([]int32, n)
 	for i := range prev {
 		prev[i] = -1

@@ -1,6 +1,7 @@
 package collective
 
 import (
+	"errors"
 	"math"
 	"testing"
 
@@ -237,5 +238,39 @@ func TestAllAlgorithmsRun(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestTooLarge: a plan past MaxTransfers is refused with its size, before
+// it is built, and Auto refuses rather than choose among the plans that fit.
+func TestTooLarge(t *testing.T) {
+	defer func(m int) { MaxTransfers = m }(MaxTransfers)
+	MaxTransfers = 100
+	g := group(t, ideal(t, 8, 1e9, 0, 0, false), 8)
+	for _, tc := range []struct {
+		op    Op
+		algo  Algorithm
+		wants int64
+	}{
+		{AllReduce, Ring, 8 * 14},
+		{AllToAll, Direct, 8 * 7},
+		{AllToAll, Pairwise, 8 * 7},
+	} {
+		MaxTransfers = int(tc.wants) - 1
+		_, err := Compile(g, tc.op, tc.algo, 1e6, Options{})
+		var big *TooLargeError
+		if !errors.As(err, &big) || big.Transfers != tc.wants {
+			t.Errorf("%s %s: %v, want a TooLargeError of %d transfers", tc.op, tc.algo, err, tc.wants)
+			continue
+		}
+		MaxTransfers = int(tc.wants)
+		p, err := Compile(g, tc.op, tc.algo, 1e6, Options{})
+		if err != nil || p.Transfers() != int(tc.wants) {
+			t.Errorf("%s %s at the limit: %v", tc.op, tc.algo, err)
+		}
+	}
+	MaxTransfers = 20
+	if _, err := Run(g, AllReduce, Auto, 1e6, Options{}, false); err == nil || !contains(err.Error(), "name one with --algo") {
+		t.Errorf("auto past the limit: %v", err)
 	}
 }

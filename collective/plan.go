@@ -3,6 +3,7 @@ package collective
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/cardsea/cardsea/network"
 	"github.com/cardsea/cardsea/sim"
@@ -29,6 +30,45 @@ type Plan struct {
 	sentEdges [][2]int32
 	routes    []*network.Route // per transfer, resolved for routesOf
 	routesOf  *network.Fabric
+	// wanted counts every transfer the builder asked for, kept or not:
+	// past MaxTransfers a plan stops storing them but keeps counting, so
+	// the error can say how large the plan would have been.
+	wanted int64
+}
+
+// MaxTransfers bounds the transfers of one compiled plan. A transfer costs
+// about 1.5 KB once routed and running (plan, route, flow state), so the
+// default of 8 million is about 12 GB: what a 16 GB machine can run. Past
+// it Compile refuses the operation with a *TooLargeError rather than
+// running the machine out of memory.
+var MaxTransfers = 8_000_000
+
+// bytesPerTransfer is the measured memory per transfer of a running plan
+// (BenchmarkAllToAllCM384: 218 MB for 147,072 flows).
+const bytesPerTransfer = 1500
+
+// TooLargeError is an operation whose plan would exceed MaxTransfers.
+type TooLargeError struct {
+	Op        Op
+	Algorithm Algorithm
+	Ranks     int
+	Transfers int64
+}
+
+func (e *TooLargeError) Error() string {
+	var others []string
+	for _, a := range supports[e.Op] {
+		if a != e.Algorithm {
+			others = append(others, string(a))
+		}
+	}
+	hint := "use fewer ranks"
+	if len(others) > 0 {
+		hint += ", or another algorithm (" + strings.Join(others, ", ") + ")"
+	}
+	return fmt.Sprintf("%s %s over %d ranks needs %d transfers (about %.1f GB of memory), over the limit of %d (%.0f GB); %s",
+		e.Op, e.Algorithm, e.Ranks, e.Transfers, float64(e.Transfers)*bytesPerTransfer/1e9,
+		MaxTransfers, float64(MaxTransfers)*bytesPerTransfer/1e9, hint)
 }
 
 // afterSent marks a dependency on transfer d having left its source rather
@@ -63,13 +103,31 @@ func (p *Plan) WireBytes() float64 {
 
 // reserve makes room for n more transfers and e more dependencies.
 func (p *Plan) reserve(n, e int) {
+	n = max(0, min(n, MaxTransfers-len(p.xfers)))
+	e = max(0, min(e, MaxTransfers-len(p.edges)))
 	p.xfers = slices.Grow(p.xfers, n)
 	p.edges = slices.Grow(p.edges, e)
 	p.sentEdges = slices.Grow(p.sentEdges, n)
 }
 
-// add appends a transfer that waits for deps; it returns its index.
+// tooMany reports whether n more transfers would pass MaxTransfers; if so
+// it counts them as wanted, and the builder skips them: the plan is
+// refused, so it need not be built to be measured.
+func (p *Plan) tooMany(n int64) bool {
+	if int64(len(p.xfers))+n <= int64(MaxTransfers) {
+		return false
+	}
+	p.wanted += n
+	return true
+}
+
+// add appends a transfer that waits for deps; it returns its index, or -1
+// once the plan holds MaxTransfers (Compile then reports it too large).
 func (p *Plan) add(src, dst network.Vertex, bytes float64, alpha sim.Time, deps ...int32) int32 {
+	p.wanted++
+	if len(p.xfers) >= MaxTransfers {
+		return -1
+	}
 	id := int32(len(p.xfers))
 	p.xfers = append(p.xfers, transfer{src: src, dst: dst, bytes: bytes, alpha: alpha})
 	for _, d := range deps {
@@ -88,7 +146,9 @@ func (p *Plan) add(src, dst network.Vertex, bytes float64, alpha sim.Time, deps 
 // join appends a synchronisation point that waits for every one of deps.
 func (p *Plan) join(deps []int32) int32 {
 	id := p.add(0, 0, 0, 0, deps...)
-	p.xfers[id].join = true
+	if id >= 0 {
+		p.xfers[id].join = true
+	}
 	return id
 }
 

@@ -205,6 +205,12 @@ func Run(g *Group, op Op, algo Algorithm, bytes float64, o Options, withLinks bo
 			oo := o
 			oo.Protocol = pr
 			p, err := Compile(g, op, a, bytes, oo)
+			var big *TooLargeError
+			if errors.As(err, &big) {
+				// Choosing among the plans that fit could pick a slower
+				// algorithm and call it the fastest: refuse instead.
+				return Result{}, fmt.Errorf("auto cannot compare every algorithm: %w; name one with --algo", err)
+			}
 			if err != nil {
 				errs = append(errs, err)
 				continue

@@ -71,6 +71,11 @@ group), degrade:A-B=F (links keep fraction F of their bandwidth). Routes
 avoid failed elements and collectives re-form over the survivors; a rank
 the faults cut off is an error. Faults hold for the whole run.
 
+Memory: each transfer of a plan costs about 1.5 KB while it runs, and a plan
+past 8 million transfers (about 12 GB) is refused up front with its size: a
+ring allreduce over n ranks has 2n(n-1) steps' transfers, an alltoall n(n-1).
+Past that, name a lighter algorithm (tree, hd, hier) or use fewer ranks.
+
 Examples:
   cardsea collective --topo gb200-nvl72 --op allreduce
   cardsea collective --topo cm384 --op alltoall --per-accel --sizes 1MiB:1GiB:x4
