@@ -55,7 +55,7 @@ func (s *Scenario) Columns() []report.Column {
 
 // ResultColumns are the result fields of every workload: collective and
 // inference records share them, each leaving the other's fields empty.
-var ResultColumns = []report.Column{
+var ResultColumns = append([]report.Column{
 	{Key: "topology", Header: "Topology"},
 	{Key: "workload", Header: "Workload"},
 	{Key: "op", Header: "Op / phase"},
@@ -92,6 +92,34 @@ var ResultColumns = []report.Column{
 	{Key: "energy_cost_per_mtok_usd", Header: "Energy cost per million tokens (USD)", Digits: 3},
 	{Key: "capex_per_mtok_usd", Header: "Capital cost per million tokens (USD)", Digits: 3},
 	{Key: "total_cost_per_mtok_usd", Header: "Total cost per million tokens (USD)", Digits: 3},
+}, EnergyBreakdownColumns...)
+
+// EnergyBreakdownColumns are a run's IT energy by power component and the
+// facility overhead above it (cooling and power distribution, from each
+// rack's PUE), in joules: they sum to facility_energy_j.
+var EnergyBreakdownColumns = func() []report.Column {
+	label := map[power.Component]string{power.CPUs: "CPUs", power.NICs: "NICs"}
+	var cols []report.Column
+	for _, c := range power.Components {
+		name, ok := label[c]
+		if !ok {
+			name = strings.ReplaceAll(string(c), "_", " ")
+		}
+		cols = append(cols, report.Column{Key: "energy_by_component_j." + string(c),
+			Header: "Energy: " + name + " (J)", Digits: 3})
+	}
+	return append(cols, report.Column{Key: "energy_by_component_j.cooling", Header: "Energy: cooling and distribution (J)", Digits: 3})
+}()
+
+// EnergyBreakdown renders e by component (EnergyBreakdownColumns), each
+// scaled by share: the serving accelerators' share for inference, 1 for
+// a collective.
+func EnergyBreakdown(e power.Energy, share float64) []any {
+	var out []any
+	for _, j := range e.IT {
+		out = append(out, j*share)
+	}
+	return append(out, (e.FacilityJ-e.ITJ)*share)
 }
 
 // ResultRow renders one collective result with its energy.
@@ -100,10 +128,11 @@ func ResultRow(topo, workload string, r collective.Result, e power.Energy, price
 	if e.AvgITW > 0 {
 		perKW = r.BusBW / (e.AvgITW / 1e3)
 	}
-	return []any{topo, workload, string(r.Op), string(r.Algorithm), r.Protocol.String(), r.Ranks, int(r.SizeBytes),
+	row := []any{topo, workload, string(r.Op), string(r.Algorithm), r.Protocol.String(), r.Ranks, int(r.SizeBytes),
 		r.TimeS, r.AlgBW, r.BusBW, r.WireBytes, r.PeakLinkUtil, r.MeanLinkBusy,
 		nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil,
 		string(e.Mode), e.ITJ, e.FacilityJ, e.AvgITW, e.PeakITW, perKW, nil, nil, e.FacilityJ / 3.6e6 * pricePerKWh, nil, nil, nil}
+	return append(row, EnergyBreakdown(e, 1)...)
 }
 
 // InferenceRow renders one inference result: energy and power are the
@@ -125,11 +154,12 @@ func InferenceRow(topo, workload string, r infer.Result, cost power.Cost) []any 
 		jPerTok = itJ / (r.TokensPerStep / float64(c.PP))
 	}
 	perM, capM := cost.PerMillion(r.TokensPerS, r.FacilityPowerW, r.Accelerators)
-	return []any{topo, workload, string(c.Phase), nil, nil, r.Dies, nil,
+	row := []any{topo, workload, string(c.Phase), nil, nil, r.Dies, nil,
 		r.StepS, nil, nil, nil, nil, nil,
 		c.Model.Name, c.Batch, ctx, c.TP, c.EP, ttft, tpot, r.TokensPerS, r.TokensPerSPerAccel, perUser, r.MemoryBytesPerDie,
 		string(r.Energy.Mode), itJ, facJ, r.PowerW, r.Energy.PeakITW * r.ServingShare, nil, r.TokensPerKW, jPerTok,
 		facJ / 3.6e6 * pricePerKWh, perM, capM, perM + capM}
+	return append(row, EnergyBreakdown(r.Energy, r.ServingShare)...)
 }
 
 // unit is one simulation: a point, a topology, a workload, a size.

@@ -12,6 +12,7 @@ import (
 	"github.com/cardsea/cardsea/network"
 	"github.com/cardsea/cardsea/power"
 	"github.com/cardsea/cardsea/report"
+	"github.com/cardsea/cardsea/scenario"
 	"github.com/cardsea/cardsea/topology"
 	"github.com/cardsea/cardsea/trace"
 	"github.com/cardsea/cardsea/units"
@@ -52,7 +53,11 @@ mode (the default) accelerators draw their communication power while in the
 collective and idle power otherwise, switch chips their idle power plus a part
 that grows with the bytes they carry, CPUs idle, NICs, optics and servers their
 rating; provisioned mode counts everything at its rating. busbw per kW divides
-the bus bandwidth by the average IT power.
+the bus bandwidth by the average IT power. The energy of each component
+(accelerators, CPUs, switches, optics, NICs, server overhead, and cooling
+and distribution from each rack's PUE) follows as a table of its own, or as
+energy_by_component_j fields of each JSON/CSV record; they sum to the
+facility energy.
 
 --trace FILE.json writes a timeline of the LAST size of the sweep only (as
 run by the algorithm and protocol reported for it) in the Chrome trace-event
@@ -349,6 +354,7 @@ func writeCollective(w io.Writer, f report.Format, top *topology.Topology, op co
 			report.Column{Key: "busbw_ratio", Header: "busbw faulty/healthy", Digits: 3},
 			report.Column{Key: "ranks_healthy", Header: "Ranks healthy"})
 	}
+	var byComponent [][]any
 	for i, r := range res {
 		var e power.Energy
 		var err error
@@ -364,6 +370,7 @@ func writeCollective(w io.Writer, f report.Format, top *topology.Topology, op co
 		if e.AvgITW > 0 {
 			perKW = r.BusBW / (e.AvgITW / 1e3)
 		}
+		byComponent = append(byComponent, scenario.EnergyBreakdown(e, 1))
 		sheet.Rows = append(sheet.Rows, []any{top.Name, string(r.Op), string(r.Algorithm), r.Protocol.String(), r.Ranks, int(r.SizeBytes),
 			int(r.SizeBytes / dt.Bytes()), dt.String(), r.TimeS, r.AlgBW, r.BusBW, r.WireBytes, r.PeakLinkUtil, r.MeanLinkBusy,
 			string(mode), e.ITJ, e.FacilityJ, e.AvgITW, e.PeakITW, perKW})
@@ -391,8 +398,31 @@ func writeCollective(w io.Writer, f report.Format, top *topology.Topology, op co
 			sheet.Notes = append(sheet.Notes, "Faults hold for the whole run; 'healthy' is the same sweep without them (failed accelerators hold no ranks, so the rank counts may differ). Energy and power are of the faulty run.")
 		}
 	}
+	// Energy by component: extra fields of each record in JSON and CSV, a
+	// table of its own under the results in table and Markdown.
+	bd := &report.Sheet{
+		Title:   "Energy by component (" + string(mode) + " accounting, joules; they sum to the facility energy)",
+		Columns: append([]report.Column{{Key: "size_bytes", Header: "Size (B)"}}, scenario.EnergyBreakdownColumns...),
+	}
+	for i, r := range res {
+		bd.Rows = append(bd.Rows, append([]any{int(r.SizeBytes)}, byComponent[i]...))
+	}
+	tabular := f == report.FormatTable || f == report.FormatMarkdown
+	if !tabular {
+		sheet.Columns = append(sheet.Columns, scenario.EnergyBreakdownColumns...)
+		for i := range sheet.Rows {
+			sheet.Rows[i] = append(sheet.Rows[i], byComponent[i]...)
+		}
+	}
 	if !links {
-		return sheet.Write(w, f)
+		if !tabular {
+			return sheet.Write(w, f)
+		}
+		if err := sheet.Write(w, f); err != nil {
+			return err
+		}
+		fmt.Fprintln(w)
+		return bd.Write(w, f)
 	}
 	ls := &report.Sheet{Columns: []report.Column{
 		{Key: "size_bytes", Header: "Size (B)"},
@@ -420,6 +450,12 @@ func writeCollective(w io.Writer, f report.Format, top *topology.Topology, op co
 	}
 	if err := sheet.Write(w, f); err != nil {
 		return err
+	}
+	if tabular {
+		fmt.Fprintln(w)
+		if err := bd.Write(w, f); err != nil {
+			return err
+		}
 	}
 	fmt.Fprintln(w)
 	ls.Title = "Per-link statistics (parallel links merged into classes)"

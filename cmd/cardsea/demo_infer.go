@@ -9,6 +9,7 @@ import (
 	"github.com/cardsea/cardsea/llm"
 	"github.com/cardsea/cardsea/power"
 	"github.com/cardsea/cardsea/report"
+	"github.com/cardsea/cardsea/scenario"
 	"github.com/cardsea/cardsea/topology"
 )
 
@@ -58,6 +59,13 @@ func demoInference(tops []*topology.Topology) (*report.Sheet, error) {
 			return nil, fmt.Errorf("%s: %w", tops[i].Name, errs[i])
 		}
 		sheet.Rows = append(sheet.Rows, inferRow(tops[i], r, cost))
+	}
+	// The demo keeps one table on a wide screen: the energy breakdown is in
+	// 'cardsea infer' and the scenario records.
+	keep := len(sheet.Columns) - len(scenario.EnergyBreakdownColumns)
+	sheet.Columns = sheet.Columns[:keep]
+	for i := range sheet.Rows {
+		sheet.Rows[i] = sheet.Rows[i][:keep]
 	}
 	sheet.Notes = []string{
 		"cm384 serves on 160 NPUs (320 dies, INT8, EP320) as CloudMatrix-Infer does; power is their share of the system's.",

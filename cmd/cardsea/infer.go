@@ -11,6 +11,7 @@ import (
 	"github.com/cardsea/cardsea/llm"
 	"github.com/cardsea/cardsea/power"
 	"github.com/cardsea/cardsea/report"
+	"github.com/cardsea/cardsea/scenario"
 	"github.com/cardsea/cardsea/topology"
 	"github.com/cardsea/cardsea/trace"
 	"github.com/cardsea/cardsea/units"
@@ -31,7 +32,8 @@ with the preset's efficiencies, every collective (TP allreduce, MoE dispatch
 and combine, PP send) simulated on the fabric. Reports TTFT (prefill) or TPOT
 (decode), the step's compute, exposed communication and overhead, tokens/s
 for the system, per accelerator and per user, memory per die, and power:
-tokens/s per kW, joules per token.
+tokens/s per kW, joules per token, and the step's energy by component
+(accelerators, CPUs, switches, optics, NICs, server overhead, cooling).
 
 --batch counts sequences per accelerator in both phases, as the CloudMatrix
 and SGLang reports count it: 16K prefill tokens per NPU at 4K prompts is
@@ -208,10 +210,10 @@ func runInfer(args []string, stdout, stderr io.Writer) error {
 			sheet.Notes = append(sheet.Notes, "Faults hold for the whole step; 'healthy' is the same configuration without them (failed accelerators serve nothing, so the accelerator counts may differ).")
 		}
 		sheet.Vertical = len(results) == 1
-		sheet.Notes = []string{
+		sheet.Notes = append([]string{
 			"Per-operator roofline with the preset's efficiencies; collectives simulated on the fabric (docs/architecture.md).",
-			fmt.Sprintf("Power: %s accounting; the serving accelerators' share of the topology's power (pro rata by accelerators); per-kW and per-J figures use IT power, per-MW facility power.", mode),
-		}
+			fmt.Sprintf("Power: %s accounting; the serving accelerators' share of the topology's power (pro rata by accelerators); per-kW and per-J figures use IT power, per-MW facility power; energy by component is per step.", mode),
+		}, sheet.Notes...)
 		for _, r := range results[:1] {
 			for _, c := range r.Comm {
 				sheet.Notes = append(sheet.Notes, fmt.Sprintf("%s: %s each, %d per step", c.Name, units.FormatDuration(c.PerLayer), c.Count))
@@ -276,6 +278,7 @@ func inferSheet(t *topology.Topology, rs []infer.Result, cost power.Cost) *repor
 		{Key: "capex_per_mtok_usd", Header: "Capital cost per million tokens (USD)", Digits: 3},
 		{Key: "total_cost_per_mtok_usd", Header: "Total cost per million tokens (USD)", Digits: 3},
 	}}
+	sheet.Columns = append(sheet.Columns, scenario.EnergyBreakdownColumns...)
 	for _, r := range rs {
 		sheet.Rows = append(sheet.Rows, inferRow(t, r, cost))
 	}
@@ -284,30 +287,29 @@ func inferSheet(t *topology.Topology, rs []infer.Result, cost power.Cost) *repor
 
 // inferRow is one result in inferSheet's columns.
 func inferRow(t *topology.Topology, r infer.Result, cost power.Cost) []any {
-	{
-		c := r.Config
-		ctx := c.Context
-		if c.Phase == infer.Prefill {
-			ctx = c.InputLen
-		}
-		var ttft, tpot, perUser any
-		if c.Phase == infer.Prefill {
-			ttft = r.TTFTS
-		} else {
-			tpot, perUser = r.TPOTS, r.TokensPerSPerUser
-		}
-		jPerTok, perMW := 0.0, 0.0
-		if r.TokensPerJ > 0 {
-			jPerTok = 1 / r.TokensPerJ
-		}
-		if r.FacilityPowerW > 0 {
-			perMW = r.TokensPerS / (r.FacilityPowerW / 1e6)
-		}
-		e, k := cost.PerMillion(r.TokensPerS, r.FacilityPowerW, r.Accelerators)
-		return []any{t.Name, c.Model.Name, string(c.Phase), r.Accelerators, r.Dies,
-			c.TP, c.PP, c.EP, r.DP, c.Batch, ctx, c.Precision.Weights.String(),
-			r.StepS, r.ComputeS, r.ExposedCommS, r.CommS, ttft, tpot,
-			r.TokensPerS, r.TokensPerSPerAccel, perUser, r.MemoryBytesPerDie, r.HBMBytesPerDie, r.MaxBatch,
-			r.PowerW, r.TokensPerKW, r.TokensPerJ, jPerTok, perMW, e, k, e + k}
+	c := r.Config
+	ctx := c.Context
+	if c.Phase == infer.Prefill {
+		ctx = c.InputLen
 	}
+	var ttft, tpot, perUser any
+	if c.Phase == infer.Prefill {
+		ttft = r.TTFTS
+	} else {
+		tpot, perUser = r.TPOTS, r.TokensPerSPerUser
+	}
+	jPerTok, perMW := 0.0, 0.0
+	if r.TokensPerJ > 0 {
+		jPerTok = 1 / r.TokensPerJ
+	}
+	if r.FacilityPowerW > 0 {
+		perMW = r.TokensPerS / (r.FacilityPowerW / 1e6)
+	}
+	e, k := cost.PerMillion(r.TokensPerS, r.FacilityPowerW, r.Accelerators)
+	row := []any{t.Name, c.Model.Name, string(c.Phase), r.Accelerators, r.Dies,
+		c.TP, c.PP, c.EP, r.DP, c.Batch, ctx, c.Precision.Weights.String(),
+		r.StepS, r.ComputeS, r.ExposedCommS, r.CommS, ttft, tpot,
+		r.TokensPerS, r.TokensPerSPerAccel, perUser, r.MemoryBytesPerDie, r.HBMBytesPerDie, r.MaxBatch,
+		r.PowerW, r.TokensPerKW, r.TokensPerJ, jPerTok, perMW, e, k, e + k}
+	return append(row, scenario.EnergyBreakdown(r.Energy, r.ServingShare)...)
 }

@@ -1,0 +1,58 @@
+package main
+
+import (
+	"encoding/json"
+	"math"
+	"strings"
+	"testing"
+)
+
+// TestEnergyByComponent: collective and infer records carry the energy of
+// every power component, summing to the facility energy; tables show it.
+func TestEnergyByComponent(t *testing.T) {
+	for _, args := range [][]string{
+		{"collective", "--topo", "gb200-nvl72", "--op", "allreduce", "--sizes", "64MiB", "--format", "json"},
+		{"collective", "--topo", "cm384", "--op", "alltoall", "--per-accel", "--sizes", "16MiB", "--power-mode", "provisioned", "--format", "json"},
+		{"infer", "--topo", "gb200-nvl72", "--ranks", "8", "--model", "deepseek-r1", "--phase", "decode", "--batch", "8", "--weights-dtype", "fp8", "--format", "json"},
+	} {
+		out, errOut, code := run(args...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, code, errOut)
+		}
+		var recs []map[string]any
+		if err := json.Unmarshal([]byte(out), &recs); err != nil {
+			var one map[string]any
+			if err2 := json.Unmarshal([]byte(out), &one); err2 != nil {
+				t.Fatalf("%v: %v", args, err)
+			}
+			recs = []map[string]any{one}
+		}
+		for _, r := range recs {
+			by, ok := r["energy_by_component_j"].(map[string]any)
+			if !ok || len(by) != 7 {
+				t.Fatalf("%v: energy_by_component_j = %v, want 7 components", args, r["energy_by_component_j"])
+			}
+			sum := 0.0
+			for _, v := range by {
+				sum += v.(float64)
+			}
+			if args[0] == "infer" {
+				// Per step: the IT components are the step's IT energy.
+				it := sum - by["cooling"].(float64)
+				want := r["power_w"].(float64) * r["step_s"].(float64)
+				if math.Abs(it-want) > 1e-6*want {
+					t.Errorf("%v: IT components sum to %g J, power x step %g J", args, it, want)
+				}
+				continue
+			}
+			fac, _ := r["facility_energy_j"].(float64)
+			if sum <= 0 || math.Abs(sum-fac) > 1e-9*fac {
+				t.Errorf("%v: components sum to %g J, facility energy %g J", args, sum, fac)
+			}
+		}
+	}
+	out, _, _ := run("collective", "--topo", "gb200-nvl72", "--op", "allreduce", "--sizes", "64MiB")
+	if !strings.Contains(out, "Energy by component") || !strings.Contains(out, "Energy: cooling and distribution (J)") {
+		t.Errorf("collective table lacks the energy breakdown:\n%s", out)
+	}
+}
