@@ -549,16 +549,8 @@ func (s *ScaleOutSpec) build(t *Topology, d *DomainSpec) error {
 	}
 	offset := 0
 	for i, l := range leaves {
-		lanes := make([]int, spines)
-		for u := range up[i] {
-			lanes[(offset+u)%spines]++
-		}
+		t.spreadLinks(l.sw, sp, up[i], offset, s.Uplink)
 		offset += up[i]
-		for k, n := range lanes {
-			if n > 0 {
-				t.addLink(t.Switches[l.sw].Node, t.Switches[sp[k]].Node, s.Uplink, n)
-			}
-		}
 	}
 	return nil
 }
@@ -609,17 +601,24 @@ func (s *ScaleOutSpec) buildThreeTier(t *Topology, leaves, up []int, spinePorts 
 		}
 		offset := 0
 		for p := range pods {
-			lanes := make([]int, supers)
-			for u := range down[p] {
-				lanes[(offset+u)%supers]++
-			}
+			t.spreadLinks(podSpine[p][k], plane, down[p], offset, s.Uplink)
 			offset += down[p]
-			for j, n := range lanes {
-				if n > 0 {
-					t.addLink(t.Switches[podSpine[p][k]].Node, t.Switches[plane[j]].Node, s.Uplink, n)
-				}
-			}
 		}
 	}
 	return nil
+}
+
+// spreadLinks deals n uplink lanes of switch from round-robin over the
+// switches to, starting at offset (so consecutive callers fill them
+// evenly), one link per target with its share of the lanes.
+func (t *Topology) spreadLinks(from int, to []int, n, offset int, spec LinkSpec) {
+	lanes := make([]int, len(to))
+	for u := range n {
+		lanes[(offset+u)%len(to)]++
+	}
+	for j, k := range lanes {
+		if k > 0 {
+			t.addLink(t.Switches[from].Node, t.Switches[to[j]].Node, spec, k)
+		}
+	}
 }
