@@ -204,18 +204,26 @@ func (e *Engine) Run(c Config) (Result, error) {
 	return two, nil
 }
 
-func (e *Engine) run(c Config) (Result, error) {
+// units is how many accelerators serve c and how many dies they have.
+func (e *Engine) units(c Config) (acc, dies int, err error) {
 	t := e.Topo
-	acc := len(t.Accels)
+	acc = len(t.Accels)
 	if c.Accelerators > 0 {
 		if c.Accelerators > acc {
-			return Result{}, fmt.Errorf("%d accelerators asked, %s has %d", c.Accelerators, t.Name, acc)
+			return 0, 0, fmt.Errorf("%d accelerators asked, %s has %d", c.Accelerators, t.Name, acc)
 		}
 		acc = c.Accelerators
 	}
+	return acc, acc * t.Accels[0].Spec.Dies, nil
+}
+
+func (e *Engine) run(c Config) (Result, error) {
+	t := e.Topo
+	acc, dies, err := e.units(c)
+	if err != nil {
+		return Result{}, err
+	}
 	spec := t.Accels[0].Spec
-	diesPer := spec.Dies
-	dies := acc * diesPer
 	if err := c.defaults(dies); err != nil {
 		return Result{}, err
 	}

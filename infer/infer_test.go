@@ -1,6 +1,7 @@
 package infer
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -122,5 +123,48 @@ func TestSLOSearch(t *testing.T) {
 		if curve[i].TokensPerSPerUser > curve[i-1].TokensPerSPerUser || curve[i].TokensPerSPerAccel < curve[i-1].TokensPerSPerAccel {
 			t.Errorf("curve not monotone at batch %d", curve[i].Config.Batch)
 		}
+	}
+}
+
+// TestParallelismSearch: the search tries every TP that divides the heads
+// and dies, and its answer is the best of their batch searches.
+func TestParallelismSearch(t *testing.T) {
+	e := engine(t, "hgx-h100")
+	c := Config{Model: model(t, "llama-3.1-70b"), Phase: Decode, Context: 4096, Precision: bf16}
+	cands := Parallelisms(c, 8)
+	var tps []int
+	for _, cc := range cands {
+		tps = append(tps, cc.TP)
+	}
+	if fmt.Sprint(tps) != "[1 2 4 8]" {
+		t.Fatalf("TP candidates %v, want [1 2 4 8]", tps)
+	}
+	calls := 0
+	best, err := e.BestParallelUnderSLO(c, 0.030, func(done, total int) { calls++ })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if calls != len(cands) {
+		t.Errorf("progress called %d times for %d configurations", calls, len(cands))
+	}
+	for _, cc := range cands {
+		r, err := e.BestUnderSLO(cc, 0.030)
+		if err != nil {
+			continue // does not fit or meet the limit
+		}
+		if r.TokensPerSPerAccel > best.TokensPerSPerAccel {
+			t.Errorf("TP %d gives %.1f tok/s per GPU, more than the search's %.1f (TP %d)", cc.TP, r.TokensPerSPerAccel, best.TokensPerSPerAccel, best.Config.TP)
+		}
+	}
+	// MoE: EP over the stage, half and a quarter.
+	moe := Config{Model: model(t, "deepseek-r1"), Phase: Decode, Context: 4096}
+	var eps []int
+	for _, cc := range Parallelisms(moe, 64) {
+		if cc.TP == 1 {
+			eps = append(eps, cc.EP)
+		}
+	}
+	if fmt.Sprint(eps) != "[64 32 16]" {
+		t.Errorf("EP candidates %v, want [64 32 16]", eps)
 	}
 }

@@ -82,3 +82,69 @@ func Batches(max int) []int {
 	sort.Ints(out)
 	return out
 }
+
+// Parallelisms lists the configurations a parallelism search tries for c
+// over dies: TP of 1, 2, 4 and 8 (within a server's scale-up reach on
+// every preset) where it divides the dies of a pipeline stage and the
+// attention heads, and for MoE models EP over the whole stage, half or a
+// quarter of it (the other dies hold expert replicas). PP stays as given.
+func Parallelisms(c Config, dies int) []Config {
+	pp := max(c.PP, 1)
+	stage := dies / pp
+	var out []Config
+	for _, tp := range []int{1, 2, 4, 8} {
+		if stage%tp != 0 || c.Model.Attention.Heads%tp != 0 {
+			continue
+		}
+		eps := []int{1}
+		if c.Model.MoE != nil {
+			eps = nil
+			for _, d := range []int{1, 2, 4} {
+				if stage%d == 0 {
+					eps = append(eps, stage/d)
+				}
+			}
+		}
+		for _, ep := range eps {
+			cc := c
+			cc.TP, cc.PP, cc.EP = tp, pp, ep
+			out = append(out, cc)
+		}
+	}
+	return out
+}
+
+// BestParallelUnderSLO searches batch and parallelism: BestUnderSLO for
+// each of Parallelisms, keeping the most tokens/s per accelerator.
+// progress, if not nil, is called after each configuration with how many
+// are done of how many. Configurations that cannot run (memory, experts)
+// are skipped; if none can, the first error is returned.
+func (e *Engine) BestParallelUnderSLO(c Config, slo float64, progress func(done, total int)) (Result, error) {
+	_, dies, err := e.units(c)
+	if err != nil {
+		return Result{}, err
+	}
+	cands := Parallelisms(c, dies)
+	var best Result
+	var first error
+	found := false
+	for i, cc := range cands {
+		r, err := e.BestUnderSLO(cc, slo)
+		if progress != nil {
+			progress(i+1, len(cands))
+		}
+		if err != nil {
+			if first == nil {
+				first = fmt.Errorf("TP %d EP %d: %w", cc.TP, cc.EP, err)
+			}
+			continue
+		}
+		if !found || r.TokensPerSPerAccel > best.TokensPerSPerAccel {
+			best, found = r, true
+		}
+	}
+	if !found {
+		return Result{}, first
+	}
+	return best, nil
+}

@@ -56,3 +56,29 @@ func TestEnergyByComponent(t *testing.T) {
 		t.Errorf("collective table lacks the energy breakdown:\n%s", out)
 	}
 }
+
+// TestInferSearchParallelism: the search reports its TP, and refuses to
+// run without a limit.
+func TestInferSearchParallelism(t *testing.T) {
+	out, errOut, code := run("infer", "--topo", "hgx-h100", "--model", "llama-3.1-70b", "--phase", "decode",
+		"--context", "4096", "--weights-dtype", "fp8", "--tpot-slo", "30ms", "--search-parallelism", "--format", "json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var recs []map[string]any
+	if err := json.Unmarshal([]byte(out), &recs); err != nil || len(recs) != 1 {
+		t.Fatalf("%v: %s", err, out)
+	}
+	rec := recs[0]
+	if tp, _ := rec["tp"].(float64); tp < 1 || rec["tpot_s"].(float64) > 0.030 {
+		t.Errorf("tp %v, tpot %v", rec["tp"], rec["tpot_s"])
+	}
+	if !strings.Contains(errOut, "4/4 configurations") {
+		t.Errorf("no progress on stderr: %q", errOut)
+	}
+	_, errOut, code = run("infer", "--topo", "hgx-h100", "--model", "llama-3.1-70b", "--phase", "decode",
+		"--context", "4096", "--search-parallelism")
+	if code != 2 || !strings.Contains(errOut, "give --tpot-slo or --ttft-slo") {
+		t.Errorf("without a limit: exit %d, %q", code, errOut)
+	}
+}

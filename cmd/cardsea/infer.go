@@ -23,7 +23,8 @@ Usage:
                 --batch B [--input-len L] [--context C] [--tp N] [--pp N] [--ep N]
                 [--weights-dtype bf16] [--kv-dtype bf16] [--act-dtype bf16] [--dtype-map fp8=int8]
                 [--mtp-draft K --mtp-accept P] [--microbatches 1|2] [--expert-imbalance 1.0]
-                [--tpot-slo 50ms | --ttft-slo 2s] [--curve] [--format table|markdown|json|csv]
+                [--tpot-slo 50ms | --ttft-slo 2s [--search-parallelism]] [--curve]
+                [--format table|markdown|json|csv]
                 [--fail SPEC]...
 
 Simulates one inference step of a model (see 'cardsea models list') on the
@@ -42,7 +43,10 @@ package); DP fills what TP x PP leave, and a MoE model's experts spread over
 every die of a pipeline stage unless --ep says otherwise.
 
 --tpot-slo (or --ttft-slo) searches the batch for the most tokens/s per
-accelerator within the limit. --curve prints throughput against
+accelerator within the limit; with --search-parallelism it also tries TP 1,
+2, 4 and 8 and, for MoE models, EP over the whole stage, half or a quarter
+of it (each a batch search: slow on large systems, progress on stderr), and
+reports the best, its TP and EP in the table. --curve prints throughput against
 interactivity for doubling batches. --trace FILE.json writes the step as a
 Chrome/Perfetto timeline (open it at ui.perfetto.dev): per accelerator, each
 layer's computation and the communication it waits on.
@@ -86,6 +90,7 @@ func runInfer(args []string, stdout, stderr io.Writer) error {
 	imb := fs.Float64("expert-imbalance", 1, "busiest expert rank's load over the mean")
 	tpotSLO := fs.String("tpot-slo", "", "decode latency limit per token, e.g. 50ms: search the batch")
 	ttftSLO := fs.String("ttft-slo", "", "prefill latency limit, e.g. 2s: search the batch")
+	searchPar := fs.Bool("search-parallelism", false, "with an SLO: also search TP (1, 2, 4, 8) and, for MoE models, EP (the stage, half, a quarter)")
 	curve := fs.Bool("curve", false, "print tokens/s per accelerator against tokens/s per user for doubling batches")
 	pmode := fs.String("power-mode", "activity", "activity or provisioned")
 	price := fs.Float64("price-per-kwh", 0.08, "electricity price, USD per kWh (energy cost per million tokens)")
@@ -142,6 +147,9 @@ func runInfer(args []string, stdout, stderr io.Writer) error {
 			return usagef("SLO %q: want a duration such as 50ms", s)
 		}
 	}
+	if *searchPar && (slo == 0 || *curve) {
+		return usagef("--search-parallelism searches under a limit: give --tpot-slo or --ttft-slo (and not --curve)")
+	}
 	t, err := topology.Load(*topo, *domains)
 	if err != nil {
 		return err
@@ -168,6 +176,14 @@ func runInfer(args []string, stdout, stderr io.Writer) error {
 				maxB = *batch
 			}
 			return e.Curve(cfg, infer.Batches(maxB))
+		case slo > 0 && *searchPar:
+			r, err := e.BestParallelUnderSLO(cfg, slo, func(done, total int) {
+				fmt.Fprintf(stderr, "\rsearching parallelism: %d/%d configurations", done, total)
+				if done == total {
+					fmt.Fprintln(stderr)
+				}
+			})
+			return []infer.Result{r}, err
 		case slo > 0:
 			r, err := e.BestUnderSLO(cfg, slo)
 			return []infer.Result{r}, err
