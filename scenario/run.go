@@ -3,6 +3,7 @@ package scenario
 import (
 	"fmt"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 
@@ -93,6 +94,20 @@ var ResultColumns = append([]report.Column{
 	{Key: "capex_per_mtok_usd", Header: "Capital cost per million tokens (USD)", Digits: 3},
 	{Key: "total_cost_per_mtok_usd", Header: "Total cost per million tokens (USD)", Digits: 3},
 }, EnergyBreakdownColumns...)
+
+// ResultColumnsOf returns the result columns with these keys, in the order
+// given; it panics on a key ResultColumns lacks (a programming error).
+func ResultColumnsOf(keys ...string) []report.Column {
+	var out []report.Column
+	for _, k := range keys {
+		i := slices.IndexFunc(ResultColumns, func(c report.Column) bool { return c.Key == k })
+		if i < 0 {
+			panic("scenario: no result column " + k)
+		}
+		out = append(out, ResultColumns[i])
+	}
+	return out
+}
 
 // EnergyBreakdownColumns are a run's IT energy by power component and the
 // facility overhead above it (cooling and power distribution, from each

@@ -323,30 +323,15 @@ func sweep(top *topology.Topology, place collective.Placement, op collective.Op,
 // writeCollective prints res; with healthy (the same sweep without the
 // topology's faults) it adds the healthy busbw and the ratio after busbw.
 func writeCollective(w io.Writer, f report.Format, top *topology.Topology, op collective.Op, dt topology.Dtype, mode power.Mode, res []collective.Result, links bool, healthy []collective.Result) error {
-	sheet := &report.Sheet{
-		Columns: []report.Column{
-			{Key: "topology", Header: "Topology"},
-			{Key: "op", Header: "Op"},
-			{Key: "algorithm", Header: "Algorithm"},
-			{Key: "protocol", Header: "Protocol"},
-			{Key: "ranks", Header: "Ranks"},
-			{Key: "size_bytes", Header: "Size (B)"},
-			{Key: "count", Header: "Count (elements)"},
-			{Key: "dtype", Header: "Type"},
-			{Key: "time_s", Header: "Time (us)", Scale: 1e-6, Digits: 1},
-			{Key: "algbw_bytes_per_s", Header: "algbw (GB/s)", Scale: 1e9, Digits: 2},
-			{Key: "busbw_bytes_per_s", Header: "busbw (GB/s)", Scale: 1e9, Digits: 2},
-			{Key: "wire_bytes", Header: "On the wire (GB)", Scale: 1e9, Digits: 3},
-			{Key: "peak_link_util", Header: "Peak link use (%)", Scale: 0.01, Digits: 0},
-			{Key: "mean_link_busy", Header: "Links busy (% of time)", Scale: 0.01, Digits: 0},
-			{Key: "power_mode", Header: "Power mode"},
-			{Key: "energy_j", Header: "Energy, IT (J)", Digits: 3},
-			{Key: "facility_energy_j", Header: "Energy, facility (J)", Digits: 3},
-			{Key: "avg_power_w", Header: "Avg IT power (kW)", Scale: 1e3, Digits: 1},
-			{Key: "peak_power_w", Header: "Peak IT power (kW)", Scale: 1e3, Digits: 1},
-			{Key: "busbw_per_kw", Header: "busbw per IT kW (GB/s per kW)", Scale: 1e9, Digits: 3},
-		},
-	}
+	// The scenario records' columns (same keys, units and digits), with
+	// headers that need not also name inference fields.
+	cols := scenario.ResultColumnsOf("topology", "op", "algorithm", "protocol", "ranks", "size_bytes")
+	cols = append(cols, report.Column{Key: "count", Header: "Count (elements)"}, report.Column{Key: "dtype", Header: "Type"})
+	cols = append(cols, scenario.ResultColumnsOf("time_s", "algbw_bytes_per_s", "busbw_bytes_per_s", "wire_bytes",
+		"peak_link_util", "mean_link_busy", "power_mode", "energy_j", "facility_energy_j",
+		"avg_power_w", "peak_power_w", "busbw_per_kw")...)
+	cols[1].Header, cols[4].Header, cols[8].Header = "Op", "Ranks", "Time (us)"
+	sheet := &report.Sheet{Columns: cols}
 	const busbwCol = 11 // busbw_bytes_per_s; the healthy columns follow it
 	if healthy != nil {
 		sheet.Columns = slices.Insert(sheet.Columns, busbwCol,

@@ -2,13 +2,9 @@ package main
 
 import (
 	"bytes"
-	"context"
-	"errors"
 	"fmt"
 	"html/template"
 	"io"
-	"os"
-	"os/signal"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -61,14 +57,8 @@ func runReport(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	sheet, err := s.Run(scenario.Options{Jobs: *jobs, Progress: progress(stderr, "simulations"),
-		Stop: func() bool { return ctx.Err() != nil }})
+	sheet, err := runInterruptible(s, *jobs, stderr)
 	if err != nil {
-		if errors.Is(err, scenario.ErrStopped) {
-			return errors.New("interrupted; nothing written")
-		}
 		return err
 	}
 	page, err := htmlReport(s, sheet)

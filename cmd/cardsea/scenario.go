@@ -173,14 +173,8 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return usagef("run: %v", err)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	sheet, err := s.Run(scenario.Options{Jobs: *jobs, Progress: progress(stderr, "simulations"),
-		Stop: func() bool { return ctx.Err() != nil }})
+	sheet, err := runInterruptible(s, *jobs, stderr)
 	if err != nil {
-		if errors.Is(err, scenario.ErrStopped) {
-			return errors.New("interrupted; nothing written")
-		}
 		return err
 	}
 	sheet = s.Select(sheet)
@@ -506,4 +500,17 @@ func checkPoint(p, n int) (int, int, error) {
 		return 0, 0, fmt.Errorf("point %d of %d is not a point of a sweep", p, n)
 	}
 	return p, n, nil
+}
+
+// runInterruptible runs every point of s with progress on stderr; Ctrl-C
+// stops it with nothing written.
+func runInterruptible(s *scenario.Scenario, jobs int, stderr io.Writer) (*report.Sheet, error) {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	sheet, err := s.Run(scenario.Options{Jobs: jobs, Progress: progress(stderr, "simulations"),
+		Stop: func() bool { return ctx.Err() != nil }})
+	if errors.Is(err, scenario.ErrStopped) {
+		return nil, errors.New("interrupted; nothing written")
+	}
+	return sheet, err
 }
