@@ -82,3 +82,17 @@ func TestInferSearchParallelism(t *testing.T) {
 		t.Errorf("without a limit: exit %d, %q", code, errOut)
 	}
 }
+
+// TestCollectiveSizeSweepJobs: the size sweep's output does not depend on
+// how many sizes run at once (and 'make race' runs it: its name has Sweep).
+func TestCollectiveSizeSweepJobs(t *testing.T) {
+	args := []string{"collective", "--topo", "hgx-h100", "--domains", "2", "--op", "allreduce", "--sizes", "1KiB:4MiB:x4", "--format", "csv"}
+	one, e1, c1 := run(append(args, "-j", "1")...)
+	three, e3, c3 := run(append(args, "-j", "3")...)
+	if c1 != 0 || c3 != 0 {
+		t.Fatalf("exit %d/%d: %s %s", c1, c3, e1, e3)
+	}
+	if one != three {
+		t.Errorf("-j 1 and -j 3 differ:\n%s\n---\n%s", one, three)
+	}
+}
