@@ -494,7 +494,7 @@ func displaySheet(s *report.Sheet, hidden []bool, n int) *report.Sheet {
 				x, _ := compareNum(r[i])
 				cell = formatRatio(x)
 			default:
-				cell = humanCell(s.Columns[i], r[i])
+				cell = s.Columns[i].Human(r[i])
 			}
 			row = append(row, cell)
 		}
@@ -508,59 +508,11 @@ func formatRatio(x float64) string {
 	a := math.Abs(x)
 	switch {
 	case a >= 100:
-		return groupThousands(strconv.FormatFloat(x, 'f', 0, 64)) + "x"
+		return report.Column{}.Human(x) + "x"
 	case a >= 10:
 		return strconv.FormatFloat(x, 'f', 1, 64) + "x"
 	case a >= 0.01 || a == 0:
 		return strconv.FormatFloat(x, 'f', 2, 64) + "x"
 	}
 	return strconv.FormatFloat(x, 'g', 2, 64) + "x"
-}
-
-// humanCell formats a value as report tables do: scaled to the column's
-// unit, with its decimals and thousands separators.
-func humanCell(c report.Column, v any) string {
-	switch x := v.(type) {
-	case string:
-		return x
-	case int:
-		if c.Scale == 0 || c.Scale == 1 {
-			return groupThousands(strconv.Itoa(x))
-		}
-		return humanCell(c, float64(x))
-	case float64:
-		if math.IsNaN(x) || math.IsInf(x, 0) {
-			return strconv.FormatFloat(x, 'g', -1, 64)
-		}
-		if c.Scale != 0 {
-			x /= c.Scale
-		}
-		s := strconv.FormatFloat(x, 'f', c.Digits, 64)
-		if strings.HasPrefix(s, "-") && strings.Trim(s[1:], "0.") == "" {
-			s = s[1:]
-		}
-		whole, frac, _ := strings.Cut(s, ".")
-		if frac != "" {
-			return groupThousands(whole) + "." + frac
-		}
-		return groupThousands(whole)
-	}
-	return fmt.Sprint(v)
-}
-
-// groupThousands puts commas between groups of three integer digits.
-func groupThousands(s string) string {
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	for i, r := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(r)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
 }
