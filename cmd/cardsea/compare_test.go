@@ -13,24 +13,13 @@ import (
 var compareHGX = []string{"compare", "hgx-h100", "hgx-h800", "hgx-h20", "--size", "256MiB"}
 
 func TestCompareGolden(t *testing.T) {
-	for _, tc := range []struct {
-		file string
-		args []string
-	}{
+	checkGoldenRuns(t, "compare", []goldenRun{
 		{"hgx.txt", compareHGX},
 		{"hgx-baseline-h20.md", append(append([]string{}, compareHGX...), "--baseline", "hgx-h20", "--format", "markdown")},
 		{"hgx.json", append(append([]string{}, compareHGX...), "--format", "json")},
 		{"hgx.csv", append(append([]string{}, compareHGX...), "-f", "csv")},
 		{"hgx-alltoall-ranks4.txt", []string{"compare", "hgx-h100", "hgx-h20", "--op", "alltoall", "--size", "16MiB", "--ranks", "4", "--algo", "pairwise"}},
-	} {
-		t.Run(tc.file, func(t *testing.T) {
-			out, errs, code := run(tc.args...)
-			if code != 0 {
-				t.Fatalf("exit %d: %s", code, errs)
-			}
-			golden(t, "compare/"+tc.file, out)
-		})
-	}
+	})
 }
 
 // TestCompareRatios checks that every ratio record is the topology's

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"flag"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -55,11 +56,29 @@ func TestTopoShowGolden(t *testing.T) {
 	}
 }
 
+// goldenRun is a command whose standard output must match a golden file.
+type goldenRun struct {
+	file string
+	args []string
+}
+
+// checkGoldenRuns runs each command as a subtest and compares its output
+// with testdata/dir/file ('go test -update' rewrites the files).
+func checkGoldenRuns(t *testing.T, dir string, runs []goldenRun) {
+	t.Helper()
+	for _, tc := range runs {
+		t.Run(tc.file, func(t *testing.T) {
+			out, errs, code := run(tc.args...)
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, errs)
+			}
+			golden(t, path.Join(dir, tc.file), out)
+		})
+	}
+}
+
 func TestGoldenOutputs(t *testing.T) {
-	for _, tc := range []struct {
-		file string
-		args []string
-	}{
+	checkGoldenRuns(t, "", []goldenRun{
 		{"list.txt", []string{"topo", "list"}},
 		{"demo.txt", []string{"demo"}},
 		{"cm384.json", []string{"topo", "show", "cm384", "--format", "json"}},
@@ -67,15 +86,7 @@ func TestGoldenOutputs(t *testing.T) {
 		{"nvl72x20.json", []string{"topo", "show", "gb200-nvl72", "--domains", "20", "--format", "json"}},
 		{"hgx-h100.dot", []string{"topo", "show", "hgx-h100", "--format", "dot"}},
 		{"help.txt", []string{"help"}},
-	} {
-		t.Run(tc.file, func(t *testing.T) {
-			out, errs, code := run(tc.args...)
-			if code != 0 {
-				t.Fatalf("exit %d: %s", code, errs)
-			}
-			golden(t, tc.file, out)
-		})
-	}
+	})
 }
 
 // TestJSONFields checks the machine-readable names users script against.

@@ -9,24 +9,13 @@ import (
 )
 
 func TestModelsGolden(t *testing.T) {
-	for _, tc := range []struct {
-		file string
-		args []string
-	}{
+	checkGoldenRuns(t, "", []goldenRun{
 		{"models/list.txt", []string{"models", "list"}},
 		{"models/list.csv", []string{"models", "list", "--format", "csv"}},
 		{"models/show-deepseek-r1.txt", []string{"models", "show", "deepseek-r1"}},
 		{"models/show-deepseek-r1.json", []string{"models", "show", "deepseek-r1", "--format", "json"}},
 		{"models/show-llama-gpt-oss.md", []string{"models", "show", "llama-3.1-70b", "gpt-oss-120b", "--context", "32768", "-f", "markdown"}},
-	} {
-		t.Run(tc.file, func(t *testing.T) {
-			out, errs, code := run(tc.args...)
-			if code != 0 {
-				t.Fatalf("exit %d: %s", code, errs)
-			}
-			golden(t, tc.file, out)
-		})
-	}
+	})
 }
 
 // TestModelsJSON checks the machine-readable names and a few figures users

@@ -8,23 +8,12 @@ import (
 // TestReliabilityGolden pins the reliability output of the two headline
 // systems: CloudMatrix 384's 6,912 optical modules against NVL72's copper.
 func TestReliabilityGolden(t *testing.T) {
-	for _, tc := range []struct {
-		file string
-		args []string
-	}{
+	checkGoldenRuns(t, "reliability", []goldenRun{
 		{"cm384.txt", []string{"reliability", "cm384", "--monte-carlo", "--runs", "300", "--seed", "1"}},
 		{"gb200-nvl72.txt", []string{"reliability", "gb200-nvl72", "--monte-carlo", "--runs", "300", "--seed", "1"}},
 		{"cm384.json", []string{"reliability", "cm384", "--format", "json"}},
 		{"gb200-nvl72.csv", []string{"reliability", "gb200-nvl72", "--interval", "30m", "--checkpoint-cost", "30s", "-f", "csv"}},
-	} {
-		t.Run(tc.file, func(t *testing.T) {
-			out, errs, code := run(tc.args...)
-			if code != 0 {
-				t.Fatalf("exit %d: %s", code, errs)
-			}
-			golden(t, "reliability/"+tc.file, out)
-		})
-	}
+	})
 }
 
 func TestReliabilityDeterministic(t *testing.T) {
