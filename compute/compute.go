@@ -84,43 +84,73 @@ func Efficiency(a *topology.AcceleratorSpec, c Class) (topology.Efficiency, erro
 	return e, nil
 }
 
+// Timing is how an operator's time splits on the roofline.
+type Timing struct {
+	// ComputeS and MemoryS are the two roofline terms, FLOPs / (peak x
+	// eff.compute) and bytes / (bandwidth x eff.memory); the operator runs
+	// for the larger.
+	ComputeS, MemoryS float64
+	// LaunchS is the kernel launch overhead before it runs.
+	LaunchS float64
+}
+
+// TotalS is the operator's time: launch plus the larger roofline term.
+func (t Timing) TotalS() float64 { return t.LaunchS + math.Max(t.ComputeS, t.MemoryS) }
+
+// Bound names the roofline term that bounds the operator (a tie or an
+// operator with no work is memory-bound).
+func (t Timing) Bound() string {
+	if t.ComputeS > t.MemoryS {
+		return BoundCompute
+	}
+	return BoundMemory
+}
+
 // Time returns how long op takes on accelerator a, launch overhead included,
 // and which roofline term bounds it (BoundCompute or BoundMemory; a tie or
 // an operator with no work is memory-bound). It fails when a lacks op's
 // data type (a *DtypeError, which suggests a mapping), for negative or
 // non-finite work, and for traffic on an accelerator without HBM bandwidth.
 func Time(a *topology.AcceleratorSpec, op Op) (seconds float64, bound string, err error) {
-	eff, err := Efficiency(a, op.Class)
+	t, err := Roofline(a, op)
 	if err != nil {
 		return 0, "", err
 	}
+	return t.TotalS(), t.Bound(), nil
+}
+
+// Roofline returns both roofline terms of op on a, and its launch overhead,
+// for callers that need more than the time (the power model weighs the
+// compute and memory terms). It fails as Time does.
+func Roofline(a *topology.AcceleratorSpec, op Op) (Timing, error) {
+	eff, err := Efficiency(a, op.Class)
+	if err != nil {
+		return Timing{}, err
+	}
 	if !(op.FLOPs >= 0) || math.IsInf(op.FLOPs, 0) {
-		return 0, "", fmt.Errorf("compute: %v op FLOPs %g must be finite and non-negative", op.Class, op.FLOPs)
+		return Timing{}, fmt.Errorf("compute: %v op FLOPs %g must be finite and non-negative", op.Class, op.FLOPs)
 	}
 	if !(op.Bytes >= 0) || math.IsInf(op.Bytes, 0) {
-		return 0, "", fmt.Errorf("compute: %v op bytes %g must be finite and non-negative", op.Class, op.Bytes)
+		return Timing{}, fmt.Errorf("compute: %v op bytes %g must be finite and non-negative", op.Class, op.Bytes)
 	}
-	var tc, tm float64
+	t := Timing{LaunchS: a.KernelLaunchS}
 	if op.FLOPs > 0 {
 		if op.Dtype >= topology.NumDtypes {
-			return 0, "", fmt.Errorf("compute: %v op has unknown dtype %v", op.Class, op.Dtype)
+			return Timing{}, fmt.Errorf("compute: %v op has unknown dtype %v", op.Class, op.Dtype)
 		}
 		peak := a.PeakFLOPS[op.Dtype]
 		if peak <= 0 {
-			return 0, "", newDtypeError(a, op.Dtype)
+			return Timing{}, newDtypeError(a, op.Dtype)
 		}
-		tc = op.FLOPs / (peak * eff.Compute)
+		t.ComputeS = op.FLOPs / (peak * eff.Compute)
 	}
 	if op.Bytes > 0 {
 		if a.HBMBytesPerS <= 0 {
-			return 0, "", fmt.Errorf("compute: %s has no HBM bandwidth for a %v op moving %g bytes", a.Name, op.Class, op.Bytes)
+			return Timing{}, fmt.Errorf("compute: %s has no HBM bandwidth for a %v op moving %g bytes", a.Name, op.Class, op.Bytes)
 		}
-		tm = op.Bytes / (a.HBMBytesPerS * eff.Memory)
+		t.MemoryS = op.Bytes / (a.HBMBytesPerS * eff.Memory)
 	}
-	if tc > tm {
-		return a.KernelLaunchS + tc, BoundCompute, nil
-	}
-	return a.KernelLaunchS + tm, BoundMemory, nil
+	return t, nil
 }
 
 // PerDie returns the spec of one die of a multi-die package, for work placed

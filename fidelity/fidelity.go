@@ -55,8 +55,12 @@ func Run() ([]Row, error) {
 		}
 		rows = append(rows, rs...)
 	}
-	for _, c := range set.Power {
-		rows = append(rows, Row{Case: c.ID, Point: "power", Status: "pending: activity-based power is not simulated yet"})
+	for i := range set.Power {
+		rs, err := powerCase(&set.Power[i])
+		if err != nil {
+			return nil, fmt.Errorf("case %s: %w", set.Power[i].ID, err)
+		}
+		rows = append(rows, rs...)
 	}
 	return rows, nil
 }

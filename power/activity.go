@@ -10,15 +10,22 @@ import (
 // Activity mode (see the package comment) integrates power over what each
 // component did during a run:
 //
-//	accelerator  max_power while computing, comm_power while only
-//	             communicating, idle_power otherwise
+//	accelerator  while computing: idle_power + (max_power - idle_power) x load,
+//	             load the mean of LoadFactor over its operators (1 when the
+//	             run does not say: every operator compute-bound);
+//	             comm_power while only communicating, idle_power otherwise
 //	switch chip  idle_power + (power - idle_power) x its ports' utilisation
-//	CPU          idle_power (a collective does not load the host)
-//	NIC, optics, server overhead   their rated power, all the time
+//	CPU          idle_power (neither collectives nor the modelled workloads
+//	             load the host)
+//	server rest  overhead_idle_power + (overhead_load_power -
+//	             overhead_idle_power) x the server's accelerator load (fans
+//	             and power conversion losses follow the heat), or the rated
+//	             overhead_power when the preset gives no at-load figures
+//	NIC, optics  their rated power, all the time
 //
 // Power is piecewise constant between the run's events and each term is
-// either constant or proportional to bytes carried, so the energy is exact
-// from the totals: no sampling.
+// either constant or proportional to bytes carried or to busy time, so the
+// energy is exact from the totals: no sampling.
 const Activity Mode = "activity"
 
 // ParseMode parses "provisioned" or "activity".
@@ -37,10 +44,15 @@ type Run struct {
 	// AccelCommS is, per accelerator (index into Topology.Accels), the
 	// seconds it spent communicating.
 	AccelCommS []float64
-	// AccelComputeS is, per accelerator, the seconds it spent computing (at
-	// its maximum power); nil for none. Compute and communication that
-	// overlap count as compute.
+	// AccelComputeS is, per accelerator, the seconds it spent computing;
+	// nil for none. Compute and communication that overlap count as
+	// compute.
 	AccelComputeS []float64
+	// AccelLoad is, per accelerator, the share of its dynamic power range
+	// (max_power - idle_power) it drew on average while computing: the
+	// time-weighted mean of LoadFactor over its operators. Nil (or a
+	// shorter slice) reads as 1, every operator at maximum power.
+	AccelLoad []float64
 	// SwitchBytes is, per switch chip (index into Topology.Switches), the
 	// bytes that entered it.
 	SwitchBytes []float64
@@ -63,6 +75,9 @@ type Energy struct {
 	// PeakITW is the highest IT power during the run (activity mode: an
 	// upper bound from each switch's peak utilisation).
 	PeakITW float64
+	// ScaleOutSwitchJ is the part of the switches' energy spent by the
+	// scale-out network's switches (outside every scale-up domain).
+	ScaleOutSwitchJ float64
 }
 
 // ProvisionedEnergy counts every component at its rated power for the
@@ -79,8 +94,16 @@ func ProvisionedEnergy(t *topology.Topology, durationS float64) (Energy, error) 
 	e.ITJ = b.ITW * durationS
 	e.FacilityJ = b.FacilityW * durationS
 	e.AvgITW, e.AvgFacilityW, e.PeakITW = b.ITW, b.FacilityW, b.ITW
+	for _, s := range t.Switches {
+		if s.Domain < 0 {
+			e.ScaleOutSwitchJ += s.Spec.PowerW * durationS
+		}
+	}
 	return e, nil
 }
+
+// Of returns one component's energy in joules.
+func (e Energy) Of(c Component) float64 { return e.IT[index(c)] }
 
 // ActivityEnergy integrates the power of what each component did.
 func ActivityEnergy(t *topology.Topology, r Run) (Energy, error) {
@@ -104,24 +127,41 @@ func ActivityEnergy(t *topology.Topology, r Run) (Energy, error) {
 		e.IT[i] += j
 		facility += j * factor
 	}
+	// Per server: the accelerators' dynamic energy and its ceiling, for
+	// the load-following part of the server overhead.
+	serverDyn := make([]float64, t.Servers)
+	serverDynMax := make([]float64, t.Servers)
+	serverPeak := make([]float64, t.Servers)
 	for i, a := range t.Accels {
 		comm := a.Spec.CommW
 		if comm == 0 {
 			comm = a.Spec.IdleW
 		}
-		busy := 0.0
+		busy, load := 0.0, 1.0
 		if i < len(r.AccelComputeS) {
 			busy = math.Min(math.Max(r.AccelComputeS[i], 0), T)
 		}
+		if i < len(r.AccelLoad) {
+			load = math.Min(math.Max(r.AccelLoad[i], 0), 1)
+		}
 		c := math.Min(math.Max(r.AccelCommS[i], 0), T-busy)
-		add(0, a.Spec.MaxW*busy+comm*c+a.Spec.IdleW*(T-busy-c), compute)
+		dynRange := a.Spec.MaxW - a.Spec.IdleW
+		active := a.Spec.IdleW + dynRange*load
+		add(0, active*busy+comm*c+a.Spec.IdleW*(T-busy-c), compute)
+		var p float64
 		switch {
 		case busy > 0:
-			peak += a.Spec.MaxW
+			p = active
 		case c > 0:
-			peak += comm
+			p = comm
 		default:
-			peak += a.Spec.IdleW
+			p = a.Spec.IdleW
+		}
+		peak += p
+		if s := int(a.Server); s >= 0 && s < t.Servers && dynRange > 0 {
+			serverDyn[s] += dynRange*load*busy + (comm-a.Spec.IdleW)*c
+			serverDynMax[s] += dynRange * T
+			serverPeak[s] = math.Max(serverPeak[s], (p-a.Spec.IdleW)/dynRange)
 		}
 	}
 	for _, c := range t.CPUs {
@@ -145,12 +185,32 @@ func ActivityEnergy(t *topology.Topology, r Run) (Energy, error) {
 			}
 		}
 		add(2, idle*T+dyn, factor)
+		if s.Domain < 0 {
+			e.ScaleOutSwitchJ += idle*T + dyn
+		}
 		peak += idle
 	}
-	// Optics, NICs and the rest of each server draw their rating all the
-	// time; charge them like the provisioned budget, with its cooling split.
-	for _, c := range []Component{Optics, NICs, Servers} {
+	// Optics and NICs draw their rating all the time; charge them like the
+	// provisioned budget, with its cooling split.
+	for _, c := range []Component{Optics, NICs} {
 		i := index(c)
+		e.IT[i] += b.IT[i] * T
+		facility += b.Facility[i] * T
+		peak += b.IT[i]
+	}
+	// The rest of each server: its rating, or idle plus the part that
+	// follows the server's accelerator load.
+	if idle, load := t.ServerOverheadIdleW, t.ServerOverheadLoadW; load > 0 {
+		for s := range t.Servers {
+			frac := 0.0
+			if serverDynMax[s] > 0 {
+				frac = math.Min(math.Max(serverDyn[s]/serverDynMax[s]*T, 0), T)
+			}
+			add(index(Servers), idle*T+(load-idle)*frac, compute)
+			peak += idle + (load-idle)*serverPeak[s]
+		}
+	} else {
+		i := index(Servers)
 		e.IT[i] += b.IT[i] * T
 		facility += b.Facility[i] * T
 		peak += b.IT[i]

@@ -56,9 +56,12 @@ type ClusterSpec struct {
 	Optics   []OpticsSpec
 	// ServerOverheadW is per-server power outside the modelled devices.
 	ServerOverheadW float64
-	Cooling         Cooling
-	PUE             map[Cooling]float64
-	Assumptions     []string
+	// ServerOverheadIdleW and ServerOverheadLoadW are what those parts draw
+	// idle and at full load (0: not given; activity mode uses the rating).
+	ServerOverheadIdleW, ServerOverheadLoadW float64
+	Cooling                                  Cooling
+	PUE                                      map[Cooling]float64
+	Assumptions                              []string
 	// Reliability gives failure rates per part (zero when not given).
 	Reliability Reliability
 }
@@ -86,13 +89,15 @@ func Build(c ClusterSpec) (*Topology, error) {
 	}
 	t := &Topology{
 		Name: c.Name, Title: c.Title,
-		Optics:          c.Optics,
-		Domains:         c.Domains,
-		ServerOverheadW: c.ServerOverheadW,
-		Cooling:         c.Cooling,
-		PUE:             c.PUE,
-		Assumptions:     c.Assumptions,
-		Reliability:     c.Reliability,
+		Optics:              c.Optics,
+		Domains:             c.Domains,
+		ServerOverheadW:     c.ServerOverheadW,
+		ServerOverheadIdleW: c.ServerOverheadIdleW,
+		ServerOverheadLoadW: c.ServerOverheadLoadW,
+		Cooling:             c.Cooling,
+		PUE:                 c.PUE,
+		Assumptions:         c.Assumptions,
+		Reliability:         c.Reliability,
 	}
 	for dom := range c.Domains {
 		ctx := &domainCtx{spec: d, index: dom}

@@ -143,6 +143,11 @@ type ServerFile struct {
 	CPUs               Figure `yaml:"cpus"`
 	NICsPerAccelerator Figure `yaml:"nics_per_accelerator"`
 	OverheadPower      Figure `yaml:"overhead_power"`
+	// OverheadIdlePower and OverheadLoadPower are what the same parts draw
+	// with the accelerators idle and at full load (activity mode); the
+	// rated overhead_power is for provisioned budgets.
+	OverheadIdlePower Figure `yaml:"overhead_idle_power"`
+	OverheadLoadPower Figure `yaml:"overhead_load_power"`
 }
 
 // LinkFile describes one class of links.
@@ -491,6 +496,19 @@ func (f *File) Spec(file string, domains int) (ClusterSpec, error) {
 		c.missing("server.accelerators", "accelerators: 8")
 	}
 	cs.ServerOverheadW = c.power(sv.OverheadPower, "server.overhead_power", false)
+	cs.ServerOverheadIdleW = c.power(sv.OverheadIdlePower, "server.overhead_idle_power", false)
+	cs.ServerOverheadLoadW = c.power(sv.OverheadLoadPower, "server.overhead_load_power", false)
+	if sv.OverheadIdlePower.IsSet() != sv.OverheadLoadPower.IsSet() {
+		f := sv.OverheadIdlePower
+		if !f.IsSet() {
+			f = sv.OverheadLoadPower
+		}
+		c.fail(f, "server.overhead_idle_power", "give overhead_idle_power and overhead_load_power together (what the server's other parts draw idle and at full load)")
+	} else if cs.ServerOverheadIdleW > cs.ServerOverheadLoadW {
+		c.fail(sv.OverheadIdlePower, "server.overhead_idle_power", "idle overhead %g W is more than the at-load overhead %g W", cs.ServerOverheadIdleW, cs.ServerOverheadLoadW)
+	} else if sv.OverheadLoadPower.IsSet() && cs.ServerOverheadLoadW > cs.ServerOverheadW {
+		c.fail(sv.OverheadLoadPower, "server.overhead_load_power", "at-load overhead %g W is more than the rated overhead_power %g W", cs.ServerOverheadLoadW, cs.ServerOverheadW)
+	}
 
 	fb := f.Fabric
 	switch fb.Kind {

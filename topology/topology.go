@@ -134,8 +134,13 @@ type Topology struct {
 	Domains int
 	Servers int
 	// ServerOverheadW is the per-server power not in any modelled device:
-	// DRAM, fans, storage, management, power conversion losses.
+	// DRAM, fans, storage, management, power conversion losses, at its
+	// rating (provisioned budgets count this).
 	ServerOverheadW float64
+	// ServerOverheadIdleW and ServerOverheadLoadW are what the same parts
+	// draw with the server's accelerators idle and at full load; zero when
+	// the preset does not say (activity mode then counts the rating).
+	ServerOverheadIdleW, ServerOverheadLoadW float64
 	// Cooling of the compute racks; PUE maps each cooling kind to its
 	// facility factor.
 	Cooling Cooling

@@ -40,6 +40,7 @@ func commands() []command {
 		{"models", "list the LLM model zoo or show a model: params, KV cache, weights, FLOPs", runModels},
 		{"collective", "simulate a collective (allreduce, alltoall, ...) over a size sweep, nccl-tests style", runCollective},
 		{"infer", "simulate LLM inference (prefill or decode) on a topology: TTFT, TPOT, tokens/s, power", runInfer},
+		{"train", "simulate one training step of a dense LLM (TP, CP, DP, LoRA): step time, MFU, power per node", runTrain},
 		{"run", "run a scenario file: topologies x workloads, with energy and cost", runRun},
 		{"check", "validate a scenario file without running it", runCheck},
 		{"sweep", "run a scenario's sweep in parallel, sharded across machines if asked", runSweep},

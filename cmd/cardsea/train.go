@@ -1,0 +1,161 @@
+package main
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/cardsea/cardsea/compute"
+	"github.com/cardsea/cardsea/llm"
+	"github.com/cardsea/cardsea/power"
+	"github.com/cardsea/cardsea/report"
+	"github.com/cardsea/cardsea/scenario"
+	"github.com/cardsea/cardsea/topology"
+	"github.com/cardsea/cardsea/train"
+	"github.com/cardsea/cardsea/units"
+)
+
+const trainUsage = `
+Usage:
+  cardsea train --topo NAME [--domains N] [--ranks R] --model M --seq-len L
+                --global-batch B [--micro-batch 1] [--tp N] [--cp N]
+                [--dtype bf16|fp8] [--dtype-map fp8=int8] [--lora-rank R]
+                [--tp-overlap] [--power-mode activity|provisioned]
+                [--format table|markdown|json|csv]
+
+Simulates one optimizer step of training a dense model (see 'cardsea models
+list') on the first R accelerators of a topology, and what it draws: every
+layer's GEMMs, attention and vector operators on the roofline with the
+preset's efficiencies, forward and backward; TP all-reduces, CP exchanges of
+K and V and the DP gradient all-reduce simulated on the fabric. Reports the
+step time, exposed communication, tokens/s, MFU, memory per accelerator, the
+accelerators' mean load (share of their dynamic power range), and average
+power per server and of the scale-out network per server, with the energy
+by component. The model and its limits: 'go doc github.com/cardsea/cardsea/train'.
+
+Ranks fill accelerators in order: a replica is TP x CP consecutive
+accelerators; DP = R / (TP x CP) replicas, each running global-batch / DP /
+micro-batch micro-batches per step. --lora-rank trains adapters of that rank
+on the attention projections of frozen weights (backward computes input
+gradients only; the optimizer updates the adapters).
+
+Examples:
+  # MLPerf Training v4.0 Llama 2 70B LoRA as NVIDIA ran it on one DGX H100
+  cardsea train --topo hgx-h100 --model llama-2-70b --seq-len 8192 --global-batch 8 \
+      --tp 4 --dtype fp8 --lora-rank 16 --tp-overlap
+  # the same on 8 nodes, TP4 CP2, one sequence per replica
+  cardsea train --topo hgx-h100 --domains 8 --model llama-2-70b --seq-len 8192 \
+      --global-batch 8 --tp 4 --cp 2 --dtype fp8 --lora-rank 16 --tp-overlap
+  # full training of Llama 3.1 8B on an NVL72 rack
+  cardsea train --topo gb200-nvl72 --model llama-3.1-8b --seq-len 8192 --global-batch 72 --dtype bf16
+`
+
+func runTrain(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("train", trainUsage, stderr)
+	topo := fs.StringP("topo", "t", "", "topology: preset or file (required)")
+	domains := fs.IntP("domains", "n", 0, "scale-up domains (default: the preset's)")
+	ranks := fs.IntP("ranks", "r", 0, "accelerators training: the first R (default all)")
+	model := fs.StringP("model", "m", "", "dense model: zoo name or model file (required)")
+	seq := fs.Int("seq-len", 4096, "tokens per sequence")
+	gbs := fs.Int("global-batch", 0, "sequences per optimizer step (required)")
+	mbs := fs.Int("micro-batch", 1, "sequences per micro-batch of a replica")
+	tp := fs.Int("tp", 1, "tensor parallel degree")
+	cp := fs.Int("cp", 1, "context parallel degree")
+	dt := fs.String("dtype", "bf16", "GEMM dtype: bf16 or fp8 (activations and gradients are bf16)")
+	dmap := fs.String("dtype-map", "", "map dtypes the chip lacks, e.g. fp8=int8")
+	lora := fs.Int("lora-rank", 0, "train LoRA adapters of this rank on frozen weights (0: full training)")
+	overlap := fs.Bool("tp-overlap", false, "hide TP communication behind the GEMMs (only the excess is exposed)")
+	pmode := fs.String("power-mode", "activity", "activity or provisioned")
+	format := fs.StringP("format", "f", "table", "output format: table, markdown, json or csv")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usagef("train takes flags only, got %q", fs.Args())
+	}
+	if *topo == "" || *model == "" || *gbs == 0 {
+		return usagef("train needs --topo, --model and --global-batch, e.g. --topo hgx-h100 --model llama-3.1-8b --global-batch 8")
+	}
+	f, err := report.ParseFormat(*format, report.DataFormats...)
+	if err != nil {
+		return usagef("train: %v", err)
+	}
+	d, err := topology.ParseDtype(*dt)
+	if err != nil {
+		return usagef("--dtype: %v", err)
+	}
+	mapping, err := compute.ParseDtypeMap(*dmap)
+	if err != nil {
+		return usagef("--dtype-map: %v", err)
+	}
+	mode, err := power.ParseMode(*pmode)
+	if err != nil {
+		return usagef("--power-mode: %v", err)
+	}
+	m, err := llm.Load(*model)
+	if err != nil {
+		return err
+	}
+	t, err := topology.Load(*topo, *domains)
+	if err != nil {
+		return err
+	}
+	r, err := train.NewEngine(t).Run(train.Config{Model: m, Accelerators: *ranks, TP: *tp, CP: *cp,
+		GlobalBatch: *gbs, MicroBatch: *mbs, SeqLen: *seq, Dtype: d, DtypeMap: mapping,
+		LoRARank: *lora, TPOverlap: *overlap, PowerMode: mode})
+	if err != nil {
+		return err
+	}
+	sheet := trainSheet(t, r)
+	if f == report.FormatTable || f == report.FormatMarkdown {
+		sheet.Title = fmt.Sprintf("%s training step on %s", m.Title, t.Title)
+		sheet.Vertical = true
+		sheet.Notes = []string{
+			"Per-operator roofline with the preset's efficiencies, forward and backward; TP, CP and DP collectives simulated on the fabric (go doc github.com/cardsea/cardsea/train).",
+			fmt.Sprintf("Power: %s accounting over the step, whole topology; per-server figures divide by its %d servers; energy by component is per step.", mode, t.Servers),
+			fmt.Sprintf("Communication per step before overlap: TP %s, CP %s, DP %s.", units.FormatDuration(r.TPCommS), units.FormatDuration(r.CPCommS), units.FormatDuration(r.DPCommS)),
+		}
+	}
+	return sheet.Write(stdout, f)
+}
+
+func trainSheet(t *topology.Topology, r train.Result) *report.Sheet {
+	c := r.Config
+	acc := c.Accelerators
+	if acc == 0 {
+		acc = len(t.Accels)
+	}
+	sheet := &report.Sheet{Columns: []report.Column{
+		{Key: "topology", Header: "Topology"},
+		{Key: "model", Header: "Model"},
+		{Key: "accelerators", Header: "Accelerators"},
+		{Key: "tp", Header: "TP"}, {Key: "cp", Header: "CP"}, {Key: "dp", Header: "DP"},
+		{Key: "global_batch", Header: "Global batch (sequences)"},
+		{Key: "micro_batches", Header: "Micro-batches per replica"},
+		{Key: "seq_len_tokens", Header: "Sequence (tokens)"},
+		{Key: "dtype", Header: "GEMM dtype"},
+		{Key: "lora_rank", Header: "LoRA rank (0: full)"},
+		{Key: "trainable_params", Header: "Trainable parameters (M)", Scale: 1e6, Digits: 1},
+		{Key: "step_s", Header: "Step (ms)", Scale: 1e-3, Digits: 1},
+		{Key: "compute_s", Header: "Compute (ms)", Scale: 1e-3, Digits: 1},
+		{Key: "exposed_comm_s", Header: "Exposed communication (ms)", Scale: 1e-3, Digits: 2},
+		{Key: "tokens_per_s", Header: "Tokens/s (system)", Digits: 0},
+		{Key: "tokens_per_s_per_accel", Header: "Tokens/s per accelerator", Digits: 1},
+		{Key: "mfu", Header: "MFU", Digits: 3},
+		{Key: "accel_load", Header: "Accelerator load (share of dynamic power range)", Digits: 3},
+		{Key: "memory_bytes_per_accel", Header: "Memory per accelerator (GB)", Scale: 1e9, Digits: 1},
+		{Key: "node_power_w", Header: "Avg power per server (kW)", Scale: 1e3, Digits: 2},
+		{Key: "network_power_w_per_node", Header: "Scale-out network and optics per server (kW)", Scale: 1e3, Digits: 2},
+		{Key: "avg_power_w", Header: "Avg IT power (kW)", Scale: 1e3, Digits: 1},
+		{Key: "tokens_per_j", Header: "Tokens per J (IT)", Digits: 3},
+	}}
+	sheet.Columns = append(sheet.Columns, scenario.EnergyBreakdownColumns...)
+	perJ := 0.0
+	if r.Energy.ITJ > 0 {
+		perJ = float64(c.GlobalBatch*c.SeqLen) / r.Energy.ITJ
+	}
+	row := []any{t.Name, c.Model.Name, acc, c.TP, c.CP, r.DP, c.GlobalBatch, r.MicroBatches, c.SeqLen, c.Dtype.String(), c.LoRARank,
+		r.TrainableParams, r.StepS, r.ComputeS, r.ExposedCommS, r.TokensPerS, r.TokensPerS / float64(acc), r.MFU, r.Load,
+		r.MemoryBytesPerAccel, r.NodeW, r.NetworkWPerNode, r.Energy.AvgITW, perJ}
+	sheet.Rows = [][]any{append(row, scenario.EnergyBreakdown(r.Energy, 1)...)}
+	return sheet
+}
