@@ -3,6 +3,7 @@ package collective
 import (
 	"errors"
 	"fmt"
+	"math"
 	"sort"
 
 	"github.com/cardsea/cardsea/network"
@@ -24,6 +25,20 @@ type MoE struct {
 	// hidden 7168 with a 4-byte scale per 128 elements is 7392 B; BF16 is
 	// 14336 B).
 	DispatchBytesPerToken, CombineBytesPerToken float64
+	// Groups and TopKGroups, when Groups > 0, limit routing to groups of
+	// experts (DeepSeek-V3: 8 groups of 32, top 4): a token picks
+	// TopKGroups of the Groups uniformly, then TopK experts uniformly among
+	// theirs. Experts are numbered so that group k holds the k-th
+	// Experts/Groups of them, and rank r the r-th Experts/ranks.
+	Groups, TopKGroups int
+	// DomainDedup sends each token once per destination scale-up domain
+	// over the scale-out network, to the rank of the same local index
+	// there, which forwards it over the scale-up fabric to the ranks that
+	// hold its experts (DeepEP normal kernels); the two stages pipeline, so
+	// they run at once. Ranks of one domain exchange directly. It applies
+	// when the group spans several domains with the same number of ranks
+	// in each.
+	DomainDedup bool
 }
 
 // Check reports whether the layer can be spread over ranks ranks.
@@ -42,7 +57,61 @@ func (m MoE) Check(ranks int) error {
 	case m.DispatchBytesPerToken < 0 || m.CombineBytesPerToken < 0:
 		return errors.New("moe: negative bytes per token")
 	}
+	if m.Groups == 0 {
+		return nil
+	}
+	per := m.Experts / ranks
+	switch {
+	case m.Groups < 0 || m.TopKGroups < 1 || m.TopKGroups > m.Groups:
+		return fmt.Errorf("moe: top-%d of %d expert groups", m.TopKGroups, m.Groups)
+	case m.Experts%m.Groups != 0:
+		return fmt.Errorf("moe: %d experts do not split into %d groups", m.Experts, m.Groups)
+	case m.TopK > m.TopKGroups*(m.Experts/m.Groups):
+		return fmt.Errorf("moe: top-%d experts from %d groups of %d", m.TopK, m.TopKGroups, m.Experts/m.Groups)
+	case (m.Experts/m.Groups)%per != 0 && per%(m.Experts/m.Groups) != 0:
+		return fmt.Errorf("moe: %d experts per rank straddle groups of %d", per, m.Experts/m.Groups)
+	}
 	return nil
+}
+
+// Hit is the probability that a token hits at least one of the count
+// experts starting at first (a rank's or a domain's, which lie within one
+// group or cover whole groups; see Check). Without groups it is
+// HitProbability(Experts, count, TopK).
+func (m MoE) Hit(first, count int) float64 {
+	if m.Groups <= 0 {
+		return HitProbability(m.Experts, count, m.TopK)
+	}
+	size := m.Experts / m.Groups
+	chosen := m.TopKGroups * size // experts a token chooses among
+	if count <= size {
+		// Within one group: that group chosen, then a hit among its
+		// count experts.
+		return float64(m.TopKGroups) / float64(m.Groups) * HitProbability(chosen, count, m.TopK)
+	}
+	// Whole groups: k of the set's t groups chosen (hypergeometric), then
+	// a hit among their k x size experts.
+	t := count / size
+	p := 0.0
+	for k := 1; k <= min(t, m.TopKGroups); k++ {
+		p += hypergeometric(m.Groups, t, m.TopKGroups, k) * HitProbability(chosen, k*size, m.TopK)
+	}
+	return p
+}
+
+// hypergeometric is the probability that a draw of n out of N, K of which
+// are marked, holds exactly k marked: C(K,k) C(N-K,n-k) / C(N,n).
+func hypergeometric(N, K, n, k int) float64 {
+	if k < 0 || k > K || n-k > N-K || k > n {
+		return 0
+	}
+	lg := func(a, b int) float64 { // log C(a, b)
+		x, _ := math.Lgamma(float64(a + 1))
+		y, _ := math.Lgamma(float64(b + 1))
+		z, _ := math.Lgamma(float64(a - b + 1))
+		return x - y - z
+	}
+	return math.Exp(lg(K, k) + lg(N-K, n-k) - lg(N, n))
 }
 
 // HitProbability is the probability that a token choosing topK distinct
@@ -77,7 +146,7 @@ func (m MoE) Matrix(ranks int, combine bool) [][]float64 {
 	if combine {
 		per = m.CombineBytesPerToken
 	}
-	b := float64(m.TokensPerRank) * HitProbability(m.Experts, m.Experts/ranks, m.TopK) * per
+	b := float64(m.TokensPerRank) * m.Hit(0, m.Experts/ranks) * per
 	out := make([][]float64, ranks)
 	for i := range out {
 		out[i] = make([]float64, ranks)
@@ -88,6 +157,77 @@ func (m MoE) Matrix(ranks int, combine bool) [][]float64 {
 		}
 	}
 	return out
+}
+
+// Stages returns the traffic of a dispatch (or combine) on g as matrices
+// that run at once: Matrix alone, or, with DomainDedup on a group that
+// spans several scale-up domains, the scale-out stage (each rank sends the
+// rank of its local index in every other domain the tokens that hit that
+// domain) and the scale-up stage (each rank sends every local peer the
+// tokens of all domains that hit it: its own directly, the others'
+// forwarded).
+func (m MoE) Stages(g *Group, combine bool) ([][][]float64, error) {
+	n := g.Size()
+	if err := m.Check(n); err != nil {
+		return nil, err
+	}
+	dom, local, domains := g.domainLayout()
+	if !m.DomainDedup || domains < 2 {
+		return [][][]float64{m.Matrix(n, combine)}, nil
+	}
+	if local == 0 {
+		return nil, fmt.Errorf("moe: domain de-duplication needs the same number of ranks in every domain of the group")
+	}
+	per := m.DispatchBytesPerToken
+	if combine {
+		per = m.CombineBytesPerToken
+	}
+	tokens := float64(m.TokensPerRank)
+	pRank := m.Hit(0, m.Experts/n)
+	pDomain := m.Hit(0, m.Experts/domains)
+	out, up := make([][]float64, n), make([][]float64, n)
+	for i := range n {
+		out[i], up[i] = make([]float64, n), make([]float64, n)
+		for j := range n {
+			switch {
+			case i == j:
+			case dom[i] == dom[j]:
+				up[i][j] = float64(domains) * tokens * pRank * per
+			case i%local == j%local:
+				out[i][j] = tokens * pDomain * per
+			}
+		}
+	}
+	return [][][]float64{out, up}, nil
+}
+
+// domainLayout returns each rank's scale-up domain, renumbered in order of
+// first appearance, the ranks per domain when every domain holds the same
+// number in consecutive rank order (0 otherwise), and the domain count.
+func (g *Group) domainLayout() (dom []int, local, domains int) {
+	t := g.Fabric.Topo
+	ids := map[int32]int{}
+	dom = make([]int, len(g.Dies))
+	for r, d := range g.Dies {
+		a := t.Accels[t.Nodes[d].Index].Domain
+		id, ok := ids[a]
+		if !ok {
+			id = len(ids)
+			ids[a] = id
+		}
+		dom[r] = id
+	}
+	domains = len(ids)
+	if domains == 0 || len(dom)%domains != 0 {
+		return dom, 0, domains
+	}
+	local = len(dom) / domains
+	for r := range dom {
+		if dom[r] != r/local {
+			return dom, 0, domains
+		}
+	}
+	return dom, local, domains
 }
 
 // RunMoE simulates one MoE dispatch (or combine) on g: every rank sends its
@@ -104,7 +244,14 @@ func RunMoE(g *Group, m MoE, combine bool, withLinks bool) (Result, error) {
 	if combine {
 		op = MoECombine
 	}
-	mat := m.Matrix(g.Size(), combine)
+	stages, err := m.Stages(g, combine)
+	if err != nil {
+		return Result{}, err
+	}
+	if len(stages) > 1 {
+		return runStages(g, op, stages, withLinks)
+	}
+	mat := stages[0]
 	bytes := RowBytes(mat)
 	// As Run: compile each protocol, bound each from below, simulate them
 	// in order of that bound and skip those that cannot win.
@@ -141,6 +288,34 @@ func RunMoE(g *Group, m MoE, combine bool, withLinks bool) (Result, error) {
 		if !found || rs[0].TimeS < best.TimeS {
 			best, found = rs[0], true
 		}
+	}
+	return best, nil
+}
+
+// runStages runs the stages of one MoE operation at once as bulk
+// transfers, paying MoEOverhead, and returns one result: the slower
+// stage's time, the bytes a rank sends over all stages, and the activity
+// of the whole run.
+func runStages(g *Group, op Op, stages [][][]float64, withLinks bool) (Result, error) {
+	jobs := make([]Job, len(stages))
+	var bytes float64
+	for i, mat := range stages {
+		jobs[i] = Job{Group: g, Op: op, Algorithm: Direct, Bytes: RowBytes(mat), Options: Options{Matrix: mat, Protocol: Simple}}
+		bytes += RowBytes(mat)
+	}
+	rs, err := RunMoEJobs(g.Fabric, jobs, withLinks)
+	if err != nil {
+		return Result{}, err
+	}
+	best := rs[0]
+	for _, r := range rs[1:] {
+		if r.TimeS > best.TimeS {
+			best = r
+		}
+	}
+	best.SizeBytes = bytes
+	if best.TimeS > 0 {
+		best.AlgBW = bytes / best.TimeS
 	}
 	return best, nil
 }

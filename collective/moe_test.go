@@ -261,3 +261,99 @@ func TestRunPlansMatchesRunJobs(t *testing.T) {
 		t.Error("one plan for two jobs: want an error")
 	}
 }
+
+// TestHitGroups checks group-limited routing against counting: with 4
+// groups of 2 experts, top-2 groups and top-2 experts, every (groups,
+// experts) choice is equally likely.
+func TestHitGroups(t *testing.T) {
+	m := MoE{Experts: 8, TopK: 2, Groups: 4, TopKGroups: 2}
+	if err := m.Check(4); err != nil {
+		t.Fatal(err)
+	}
+	// Enumerate: choose 2 of 4 groups, then 2 of their 4 experts.
+	count := func(set map[int]bool) float64 {
+		hit, all := 0, 0
+		for g1 := 0; g1 < 4; g1++ {
+			for g2 := g1 + 1; g2 < 4; g2++ {
+				ex := []int{2 * g1, 2*g1 + 1, 2 * g2, 2*g2 + 1}
+				for a := 0; a < 4; a++ {
+					for b := a + 1; b < 4; b++ {
+						all++
+						if set[ex[a]] || set[ex[b]] {
+							hit++
+						}
+					}
+				}
+			}
+		}
+		return float64(hit) / float64(all)
+	}
+	for _, tc := range []struct{ first, n int }{{0, 1}, {0, 2}, {2, 2}, {0, 4}, {4, 4}, {0, 8}} {
+		set := map[int]bool{}
+		for e := tc.first; e < tc.first+tc.n; e++ {
+			set[e] = true
+		}
+		if got, want := m.Hit(tc.first, tc.n), count(set); math.Abs(got-want) > 1e-12 {
+			t.Errorf("Hit(%d, %d) = %g, want %g", tc.first, tc.n, got, want)
+		}
+	}
+	// Without groups Hit is HitProbability.
+	if got, want := (MoE{Experts: 256, TopK: 8}).Hit(0, 32), HitProbability(256, 32, 8); got != want {
+		t.Errorf("ungrouped Hit %g, want %g", got, want)
+	}
+	for _, bad := range []MoE{
+		{Experts: 8, TopK: 2, Groups: 3, TopKGroups: 1},
+		{Experts: 8, TopK: 5, Groups: 4, TopKGroups: 2},
+		{Experts: 8, TopK: 2, Groups: 4, TopKGroups: 5},
+		{Experts: 12, TopK: 2, Groups: 4, TopKGroups: 2}, // 3 per group, 12/8 ranks...
+	} {
+		if bad.Check(8) == nil && bad.Check(4) == nil {
+			t.Errorf("%+v: want a check error", bad)
+		}
+	}
+}
+
+// TestStagesDomainDedup: on two HGX H100 nodes, each token crosses
+// InfiniBand once per node that holds its experts and NVLink carries the
+// forwarding; without DomainDedup (or in one domain) Stages is Matrix.
+func TestStagesDomainDedup(t *testing.T) {
+	top, err := topology.Load("hgx-h100", 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := network.NewFabric(top)
+	g, err := NewGroup(f, Placement{Ranks: 16})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := MoE{TokensPerRank: 1024, Hidden: 7168, TopK: 8, Experts: 256, DispatchBytesPerToken: 7392, CombineBytesPerToken: 14336,
+		Groups: 8, TopKGroups: 4, DomainDedup: true}
+	st, err := m.Stages(g, false)
+	if err != nil || len(st) != 2 {
+		t.Fatalf("stages %d, %v", len(st), err)
+	}
+	out, up := st[0], st[1]
+	if want := 1024 * m.Hit(0, 128) * 7392; math.Abs(out[0][8]-want) > 1e-6 || out[0][9] != 0 || out[0][1] != 0 {
+		t.Errorf("scale-out row 0: to 8 %g (want %g), to 9 %g, to 1 %g", out[0][8], want, out[0][9], out[0][1])
+	}
+	if want := 2 * 1024 * m.Hit(0, 16) * 7392; math.Abs(up[0][1]-want) > 1e-6 || up[0][8] != 0 {
+		t.Errorf("scale-up row 0: to 1 %g (want %g), to 8 %g", up[0][1], want, up[0][8])
+	}
+	flat := m
+	flat.DomainDedup = false
+	if st, err := flat.Stages(g, false); err != nil || len(st) != 1 || !reflect.DeepEqual(st[0], flat.Matrix(16, false)) {
+		t.Errorf("without dedup: %d stages, %v", len(st), err)
+	}
+	// De-duplication sends fewer bytes over InfiniBand, so it is faster.
+	dd, err := RunMoE(g, m, false, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fl, err := RunMoE(g, flat, false, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !(dd.TimeS < fl.TimeS) {
+		t.Errorf("dedup %g s, flat %g s", dd.TimeS, fl.TimeS)
+	}
+}

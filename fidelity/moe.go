@@ -222,43 +222,27 @@ func deepEPNormal(c *validation.CollectiveCase, name string) ([]Row, error) {
 			return nil, err
 		}
 		// Group-limited gating: min(nodes, 4) nodes chosen uniformly, then
-		// TopK experts uniformly among theirs.
-		groups := min(nodes, 4)
-		chosen := groups * dsv3Experts / nodes
-		pick := float64(groups) / float64(nodes)
-		pNode := pick * collective.HitProbability(chosen, dsv3Experts/nodes, dsv3TopK)
-		pRank := pick * collective.HitProbability(chosen, dsv3Experts/p.EP, dsv3TopK)
+		// TopK experts uniformly among theirs; each token goes once per
+		// destination node and is forwarded inside it (DomainDedup).
+		m := collective.MoE{TokensPerRank: tokens, Hidden: hiddenDSV3, TopK: dsv3TopK, Experts: dsv3Experts,
+			DispatchBytesPerToken: fp8Normal, CombineBytesPerToken: bf16Token,
+			Groups: nodes, TopKGroups: min(nodes, 4), DomainDedup: true}
+		pNode := m.Hit(0, dsv3Experts/nodes)
+		pRank := m.Hit(0, dsv3Experts/p.EP)
 		var sim [2]float64
 		for k, b := range [2]float64{fp8Normal, bf16Token} {
 			op := [2]collective.Op{collective.MoEDispatch, collective.MoECombine}[k]
-			// NVLink: every rank forwards (or, for its own node's tokens,
-			// sends) to each local peer the tokens of all nodes that hit it.
-			nvl := make([][]float64, p.EP)
-			rdma := make([][]float64, p.EP)
-			for i := range p.EP {
-				nvl[i] = make([]float64, p.EP)
-				rdma[i] = make([]float64, p.EP)
-				for j := range p.EP {
-					switch {
-					case i == j:
-					case i/local == j/local:
-						nvl[i][j] = float64(nodes) * tokens * pRank * b
-					case i%local == j%local:
-						rdma[i][j] = tokens * pNode * b
-					}
-				}
-			}
-			var t float64
-			var logical float64
-			if nodes == 1 {
-				t, err = runMatrices(g, op, nvl)
-				logical = float64(p.EP) * tokens * pRank * b // received, own tokens included
-			} else {
-				t, err = runMatrices(g, op, rdma, nvl)
-				logical = float64(nodes) * tokens * pNode * b // (token, node) pairs, own node included
-			}
+			stages, err := m.Stages(g, k == 1)
 			if err != nil {
 				return nil, err
+			}
+			t, err := runMatrices(g, op, stages...)
+			if err != nil {
+				return nil, err
+			}
+			logical := float64(nodes) * tokens * pNode * b // (token, node) pairs, own node included
+			if nodes == 1 {
+				logical = float64(p.EP) * tokens * pRank * b // received, own tokens included
 			}
 			sim[k] = logical / t / 1e9
 		}

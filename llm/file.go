@@ -83,6 +83,10 @@ type MoEFile struct {
 	ExpertIntermediate Figure `yaml:"expert_intermediate"`
 	ExpertBias         Figure `yaml:"expert_bias"`
 	RouterBias         Figure `yaml:"router_bias"`
+	// ExpertGroups and TopKGroups limit routing (DeepSeek-V3 n_group and
+	// topk_group): a token's experts come from its top groups only.
+	ExpertGroups Figure `yaml:"expert_groups"`
+	TopKGroups   Figure `yaml:"topk_groups"`
 }
 
 // PublishedFile holds the parameter counts the authors publish, which the
@@ -302,6 +306,19 @@ func (f *File) Model(file string) (*Model, error) {
 		moe.ExpertIntermediate = c.int(e.ExpertIntermediate, "moe.expert_intermediate", true, 1, 1, maxDim)
 		moe.ExpertBias = c.bool(e.ExpertBias, "moe.expert_bias")
 		moe.RouterBias = c.bool(e.RouterBias, "moe.router_bias")
+		moe.Groups = c.int(e.ExpertGroups, "moe.expert_groups", false, 0, 1, maxCount)
+		moe.TopKGroups = c.int(e.TopKGroups, "moe.topk_groups", moe.Groups > 0, 0, 1, maxCount)
+		switch {
+		case c.err != nil:
+		case moe.Groups == 0 && e.TopKGroups.IsSet():
+			c.fail(e.TopKGroups, "moe.topk_groups", "topk_groups needs expert_groups")
+		case moe.Groups > 0 && moe.RoutedExperts%moe.Groups != 0:
+			c.fail(e.ExpertGroups, "moe.expert_groups", "%d routed experts do not split into %d groups", moe.RoutedExperts, moe.Groups)
+		case moe.TopKGroups > moe.Groups:
+			c.fail(e.TopKGroups, "moe.topk_groups", "top-%d of %d groups", moe.TopKGroups, moe.Groups)
+		case moe.Groups > 0 && moe.TopK > moe.TopKGroups*(moe.RoutedExperts/moe.Groups):
+			c.fail(e.TopK, "moe.top_k", "top-%d experts from %d groups of %d", moe.TopK, moe.TopKGroups, moe.RoutedExperts/moe.Groups)
+		}
 		m.MoE = moe
 		m.DenseLayers = c.int(f.DenseLayers, "dense_layers", false, 0, 0, maxCount)
 		if m.DenseLayers >= m.Layers && c.err == nil {

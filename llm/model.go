@@ -89,6 +89,9 @@ type MoE struct {
 	ExpertIntermediate int
 	ExpertBias         bool
 	RouterBias         bool
+	// Groups > 0 limits routing to TopKGroups of Groups equal groups of
+	// experts (DeepSeek-V3: 8 and 4); 0 routes over all experts.
+	Groups, TopKGroups int
 }
 
 // Published holds the parameter counts the authors publish (0 if none).
