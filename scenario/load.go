@@ -17,6 +17,7 @@ import (
 	"github.com/cardsea/cardsea/power"
 	"github.com/cardsea/cardsea/report"
 	"github.com/cardsea/cardsea/topology"
+	"github.com/cardsea/cardsea/train"
 	"github.com/cardsea/cardsea/units"
 	"go.yaml.in/yaml/v4"
 )
@@ -221,8 +222,20 @@ func check(file string, root *yaml.Node, f *File) error {
 	for i, w := range f.Workloads {
 		field := fmt.Sprintf("workloads[%d]", i)
 		n := strictyaml.Find(root, field)
-		if (w.Collective == nil) == (w.Inference == nil) {
-			return at(file, n, field, "give exactly one workload kind: `collective:` or `inference:`")
+		kinds := 0
+		for _, set := range []bool{w.Collective != nil, w.Inference != nil, w.Training != nil} {
+			if set {
+				kinds++
+			}
+		}
+		if kinds != 1 {
+			return at(file, n, field, "give exactly one workload kind: `collective:`, `inference:` or `training:`")
+		}
+		if w.Training != nil {
+			if _, err := w.Training.config(file); err != nil {
+				return at(file, strictyaml.Find(root, field+".training"), field+".training", "%v", err)
+			}
+			continue
 		}
 		if w.Inference != nil {
 			if _, err := w.Inference.config(file); err != nil {
@@ -431,6 +444,51 @@ func (w *InferenceWorkload) config(file string) (infer.Config, error) {
 	}
 	if c.MTPDraft > 0 && w.MTPAccept == 0 {
 		c.MTPAccept = 0.7
+	}
+	return c, nil
+}
+
+// config turns a training workload into a train.Config (without the
+// topology); file anchors a relative model file.
+func (w *TrainingWorkload) config(file string) (train.Config, error) {
+	var c train.Config
+	name := w.Model
+	if name == "" {
+		return c, fmt.Errorf("`model` is missing; e.g. model: llama-3.1-8b (see cardsea models list)")
+	}
+	if strings.HasSuffix(name, ".yaml") && !filepath.IsAbs(name) {
+		name = filepath.Join(filepath.Dir(file), name)
+	}
+	m, err := llm.Load(name)
+	if err != nil {
+		return c, err
+	}
+	if m.MoE != nil {
+		return c, fmt.Errorf("model %s is a mixture-of-experts model; training models dense models only", m.Name)
+	}
+	d, err := topology.ParseDtype(or(w.Dtype, "bf16"))
+	if err != nil {
+		return c, fmt.Errorf("dtype: %w", err)
+	}
+	mapping, err := compute.ParseDtypeMap(w.DtypeMap)
+	if err != nil {
+		return c, fmt.Errorf("dtype_map: %w", err)
+	}
+	for _, v := range []struct {
+		name string
+		n    int
+	}{{"accelerators", w.Accelerators}, {"tp", w.TP}, {"cp", w.CP}, {"micro_batch", w.MicroBatch}, {"seq_len", w.SeqLen}, {"lora_rank", w.LoRARank}} {
+		if v.n < 0 {
+			return c, fmt.Errorf("%s %d must be 0 or more", v.name, v.n)
+		}
+	}
+	if w.GlobalBatch < 1 {
+		return c, fmt.Errorf("global_batch %d: give the sequences per optimizer step, e.g. global_batch: 64", w.GlobalBatch)
+	}
+	c = train.Config{Model: m, Accelerators: w.Accelerators, TP: w.TP, CP: w.CP, GlobalBatch: w.GlobalBatch,
+		MicroBatch: w.MicroBatch, SeqLen: w.SeqLen, Dtype: d, DtypeMap: mapping, LoRARank: w.LoRARank, TPOverlap: w.TPOverlap}
+	if c.SeqLen == 0 {
+		c.SeqLen = 4096
 	}
 	return c, nil
 }

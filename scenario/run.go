@@ -13,6 +13,7 @@ import (
 	"github.com/cardsea/cardsea/power"
 	"github.com/cardsea/cardsea/report"
 	"github.com/cardsea/cardsea/topology"
+	"github.com/cardsea/cardsea/train"
 )
 
 // DefaultPricePerKWh is the electricity price when a scenario gives none (USD).
@@ -93,7 +94,18 @@ var ResultColumns = append([]report.Column{
 	{Key: "energy_cost_per_mtok_usd", Header: "Energy cost per million tokens (USD)", Digits: 3},
 	{Key: "capex_per_mtok_usd", Header: "Capital cost per million tokens (USD)", Digits: 3},
 	{Key: "total_cost_per_mtok_usd", Header: "Total cost per million tokens (USD)", Digits: 3},
+	{Key: "cp", Header: "CP"},
+	{Key: "dp", Header: "DP"},
+	{Key: "global_batch", Header: "Global batch (sequences)"},
+	{Key: "lora_rank", Header: "LoRA rank"},
+	{Key: "mfu", Header: "MFU", Digits: 3},
+	{Key: "accel_load", Header: "Accelerator load (share of dynamic power)", Digits: 3},
+	{Key: "node_power_w", Header: "Avg power per server (kW)", Scale: 1e3, Digits: 2},
+	{Key: "network_power_w_per_node", Header: "Scale-out network per server (kW)", Scale: 1e3, Digits: 2},
 }, EnergyBreakdownColumns...)
+
+// trainingBlank is the training fields of a collective or inference row.
+var trainingBlank = []any{nil, nil, nil, nil, nil, nil, nil, nil}
 
 // ResultColumnsOf returns the result columns with these keys, in the order
 // given; it panics on a key ResultColumns lacks (a programming error).
@@ -147,6 +159,7 @@ func ResultRow(topo, workload string, r collective.Result, e power.Energy, price
 		r.TimeS, r.AlgBW, r.BusBW, r.WireBytes, r.PeakLinkUtil, r.MeanLinkBusy,
 		nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil,
 		string(e.Mode), e.ITJ, e.FacilityJ, e.AvgITW, e.PeakITW, perKW, nil, nil, e.FacilityJ / 3.6e6 * pricePerKWh, nil, nil, nil}
+	row = append(row, trainingBlank...)
 	return append(row, EnergyBreakdown(e, 1)...)
 }
 
@@ -174,7 +187,35 @@ func InferenceRow(topo, workload string, r infer.Result, cost power.Cost) []any 
 		c.Model.Name, c.Batch, ctx, c.TP, c.EP, ttft, tpot, r.TokensPerS, r.TokensPerSPerAccel, perUser, r.MemoryBytesPerDie,
 		string(r.Energy.Mode), itJ, facJ, r.PowerW, r.Energy.PeakITW * r.ServingShare, nil, r.TokensPerKW, jPerTok,
 		facJ / 3.6e6 * pricePerKWh, perM, capM, perM + capM}
+	row = append(row, trainingBlank...)
 	return append(row, EnergyBreakdown(r.Energy, r.ServingShare)...)
+}
+
+// TrainingRow renders one training step: energy and power are the whole
+// topology's over the step; tokens are trained tokens.
+func TrainingRow(topo, workload string, r train.Result, cost power.Cost, accels int) []any {
+	c := r.Config
+	e := r.Energy
+	tokens := float64(c.GlobalBatch * c.SeqLen)
+	var perKW, jPerTok float64
+	if e.AvgITW > 0 {
+		perKW = r.TokensPerS / (e.AvgITW / 1e3)
+	}
+	if tokens > 0 {
+		jPerTok = e.ITJ / tokens
+	}
+	facW := 0.0
+	if r.StepS > 0 {
+		facW = e.FacilityJ / r.StepS
+	}
+	perM, capM := cost.PerMillion(r.TokensPerS, facW, accels)
+	row := []any{topo, workload, "train", nil, nil, accels, nil,
+		r.StepS, nil, nil, nil, nil, nil,
+		c.Model.Name, nil, c.SeqLen, c.TP, nil, nil, nil, r.TokensPerS, r.TokensPerS / float64(accels), nil, r.MemoryBytesPerAccel,
+		string(e.Mode), e.ITJ, e.FacilityJ, e.AvgITW, e.PeakITW, nil, perKW, jPerTok,
+		e.FacilityJ / 3.6e6 * cost.PricePerKWh, perM, capM, perM + capM,
+		c.CP, r.DP, c.GlobalBatch, c.LoRARank, r.MFU, r.Load, r.NodeW, r.NetworkWPerNode}
+	return append(row, EnergyBreakdown(e, 1)...)
 }
 
 // unit is one simulation: a point, a topology, a workload, a size.
@@ -299,11 +340,13 @@ type worker struct {
 	s       *Scenario
 	fabric  map[string]*network.Fabric
 	engines map[string]*infer.Engine
-	cache   *simCache
+	// trainers are the training engines, per topology.
+	trainers map[string]*train.Engine
+	cache    *simCache
 }
 
 func newWorker(s *Scenario, c *simCache) *worker {
-	return &worker{s: s, fabric: map[string]*network.Fabric{}, engines: map[string]*infer.Engine{}, cache: c}
+	return &worker{s: s, fabric: map[string]*network.Fabric{}, engines: map[string]*infer.Engine{}, trainers: map[string]*train.Engine{}, cache: c}
 }
 
 // simCache shares simulation results between workers: points that differ
@@ -372,6 +415,9 @@ func (w *worker) run(u unit) ([]any, error) {
 	if wl.Inference != nil {
 		return w.runInference(u, key, fab, ref, wl, mode, price, lead)
 	}
+	if wl.Training != nil {
+		return w.runTraining(u, key, fab, ref, wl, mode, price, lead)
+	}
 	g, err := collective.NewGroup(fab, collective.Placement{Ranks: c.Ranks, PerAccel: c.PerAccel, PerServer: c.PerServer, List: c.RankList})
 	if err != nil {
 		return nil, fmt.Errorf("%s: workloads[%d] on %s: %w", w.s.Path, u.work, ref.label(), err)
@@ -438,6 +484,36 @@ func (w *worker) runInference(u unit, key string, fab *network.Fabric, ref Topol
 	cost := w.s.Points[u.point].File.Power.cost()
 	cost.PricePerKWh = price
 	return append(lead, InferenceRow(ref.label(), wname, r, cost)...), nil
+}
+
+// runTraining runs one training workload unit; engines are kept per
+// topology.
+func (w *worker) runTraining(u unit, key string, fab *network.Fabric, ref TopologyRef, wl Workload, mode power.Mode, price float64, lead []any) ([]any, error) {
+	cfg, err := wl.Training.config(w.s.Path)
+	if err != nil {
+		return nil, err
+	}
+	cfg.PowerMode = mode
+	eng, ok := w.trainers[key]
+	if !ok {
+		eng = train.NewEngine(fab.Topo)
+		w.trainers[key] = eng
+	}
+	r, err := eng.Run(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("%s: workloads[%d] on %s: %w", w.s.Path, u.work, ref.label(), err)
+	}
+	wname := wl.Name
+	if wname == "" {
+		wname = cfg.Model.Name + " training"
+	}
+	accels := cfg.Accelerators
+	if accels == 0 {
+		accels = len(fab.Topo.Accels)
+	}
+	cost := w.s.Points[u.point].File.Power.cost()
+	cost.PricePerKWh = price
+	return append(lead, TrainingRow(ref.label(), wname, r, cost, accels)...), nil
 }
 
 // Units is how many simulations point p holds.

@@ -46,6 +46,33 @@ type Workload struct {
 	Collective *CollectiveWorkload `yaml:"collective"`
 	// Inference runs an LLM prefill or decode step.
 	Inference *InferenceWorkload `yaml:"inference"`
+	// Training runs one optimizer step of a dense LLM.
+	Training *TrainingWorkload `yaml:"training"`
+}
+
+// TrainingWorkload is one training configuration (cardsea train).
+type TrainingWorkload struct {
+	// Model: a dense zoo model (cardsea models list) or a model file.
+	Model string `yaml:"model"`
+	// Accelerators: how many train, the first of the topology (default all).
+	Accelerators int `yaml:"accelerators"`
+	// TP and CP: tensor- and context-parallel degrees (default 1).
+	TP int `yaml:"tp"`
+	CP int `yaml:"cp"`
+	// GlobalBatch: sequences per optimizer step (required).
+	GlobalBatch int `yaml:"global_batch"`
+	// MicroBatch: sequences per micro-batch of a replica (default 1).
+	MicroBatch int `yaml:"micro_batch"`
+	// SeqLen: tokens per sequence (default 4096).
+	SeqLen int `yaml:"seq_len"`
+	// Dtype of the GEMMs, bf16 (default) or fp8, and a mapping for dtypes
+	// the chip lacks, e.g. fp8=int8.
+	Dtype    string `yaml:"dtype"`
+	DtypeMap string `yaml:"dtype_map"`
+	// LoRARank > 0 trains LoRA adapters of that rank on frozen weights.
+	LoRARank int `yaml:"lora_rank"`
+	// TPOverlap hides TP communication behind the GEMMs.
+	TPOverlap bool `yaml:"tp_overlap"`
 }
 
 // InferenceWorkload is one LLM serving configuration (cardsea infer).

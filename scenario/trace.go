@@ -41,6 +41,9 @@ func (s *Scenario) TraceLast(tr *trace.Trace) error {
 		infer.AddTrace(tr, t, r)
 		return nil
 	}
+	if wl.Training != nil {
+		return fmt.Errorf("%s: traces of training steps are not written yet; trace a collective or inference workload", ref.label())
+	}
 	c := wl.Collective
 	sizes := wl.sizes()
 	size := float64(sizes[len(sizes)-1])
