@@ -15,6 +15,26 @@
 // processes 1 + k tokens per sequence and yields 1 + p + p^2 + ... + p^k of
 // them on average for acceptance rate p.
 //
+// With pipeline parallelism, each replica's sequences split into as many
+// groups as there are stages; the groups follow one another through the
+// stages, activations moving between stages as sends simulated on the
+// fabric, so every stage works on one group at a time. A step is then
+// the longer of one group's way through every stage and the busiest
+// stage's work for all groups; the difference is its idle time (the
+// bubble). In a step every sequence advances once.
+//
+// Prefill/decode disaggregation (RunDisagg) puts a prefill instance and a
+// decode instance on disjoint accelerators of one topology and simulates
+// the KV cache of a prefill batch moving from the prefill dies that hold
+// each layer to the decode dies that attend to it (Sends: point-to-point
+// transfers that contend on the network); TTFT is prefill plus transfer,
+// and the two instances' request rates give how many prefill instances
+// keep a decode instance busy.
+//
+// An Engine remembers every configuration it has run, so searches (the
+// batch under an SLO, parallelism, curves of limits) pay for each
+// simulation once.
+//
 // Memory is checked per die: weights (attention and dense layers split by
 // tensor parallelism, experts by expert parallelism, embeddings and shared
 // experts replicated), KV cache for every sequence's context, and

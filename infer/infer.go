@@ -25,17 +25,22 @@ const (
 // Config is one inference configuration.
 type Config struct {
 	Model *llm.Model
-	// Accelerators is how many accelerator packages serve (the first ones
-	// of the topology); 0 means all. Parallel units are their dies.
-	Accelerators int
-	Phase        Phase
+	// Accelerators is how many accelerator packages serve, from
+	// FirstAccelerator on in the topology's order (counting survivors
+	// where accelerators have failed); 0 means all from there. Parallel
+	// units are their dies.
+	Accelerators, FirstAccelerator int
+	Phase                          Phase
 	// Batch is sequences per accelerator (as the CloudMatrix and SGLang
 	// reports count it); InputLen the prompt length (prefill); Context the
 	// KV length each decode step attends to.
 	Batch, InputLen, Context int
 	// TP, PP, EP: tensor, pipeline and expert parallel degrees over the
 	// dies (0: TP 1, PP 1, EP every die of a pipeline stage for MoE
-	// models). Data parallelism fills the rest: DP = dies / (TP x PP).
+	// models). Data parallelism fills the rest: DP = dies / (TP x PP); with
+	// TP 1 that is attention data parallelism, each die attending to its
+	// own sequences. With PP, each replica's sequences split into up to PP
+	// groups that follow one another through the stages (see Result.Groups).
 	// EP may exceed the routed experts (CloudMatrix runs EP320 for 256
 	// routed experts): the extra ranks hold shared and redundant expert
 	// copies, and routed traffic spreads over all of them.
@@ -61,9 +66,15 @@ type Result struct {
 	Accelerators int
 	Dies         int
 	DP           int
-	// StepS is one step; ComputeS, ExposedCommS and OverheadS break it
-	// down (they add up to StepS).
-	StepS, ComputeS, ExposedCommS, OverheadS float64
+	// Groups is how many groups of sequences are in flight through the
+	// pipeline stages at once: min(PP, sequences per replica); 1 without PP.
+	Groups int
+	// StepS is one step: the time between a sequence's tokens (decode) or
+	// between batches (prefill) in steady state. ComputeS and ExposedCommS
+	// break it down (they add up to StepS): a die's computation, and the
+	// rest, spent waiting on the fabric or, with PP, idle in a pipeline
+	// bubble (BubbleS of it: the busiest stage's idle time per step).
+	StepS, ComputeS, ExposedCommS, BubbleS float64
 	// CommS is all communication time, exposed or hidden.
 	CommS float64
 	// TokensPerStep is the tokens the whole system produces (decode) or
@@ -71,7 +82,8 @@ type Result struct {
 	TokensPerStep float64
 	// TokensPerS for the system, per accelerator and (decode) per user.
 	TokensPerS, TokensPerSPerAccel, TokensPerSPerUser float64
-	// TTFTS (prefill) and TPOTS (decode).
+	// TTFTS (prefill: a group's way through every stage) and TPOTS
+	// (decode).
 	TTFTS, TPOTS float64
 	// MemoryBytesPerDie is what one die holds; MaxBatch the largest batch
 	// per accelerator that fits.
@@ -118,11 +130,26 @@ type Engine struct {
 	Topo   *topology.Topology
 	Fabric *network.Fabric
 	comm   map[string]float64
+	// runs keeps every Run's outcome by configuration (less the batch)
+	// and batch, for searches to reuse.
+	runs map[string]map[int]outcome
+}
+
+type outcome struct {
+	r   Result
+	err error
 }
 
 // NewEngine prepares a topology for inference runs.
 func NewEngine(t *topology.Topology) *Engine {
-	return &Engine{Topo: t, Fabric: network.NewFabric(t), comm: map[string]float64{}}
+	return &Engine{Topo: t, Fabric: network.NewFabric(t), comm: map[string]float64{}, runs: map[string]map[int]outcome{}}
+}
+
+// runKey names c less its batch.
+func runKey(c Config) string {
+	cc := c
+	cc.Model, cc.Batch = nil, 0
+	return fmt.Sprintf("%p|%+v", c.Model, cc)
 }
 
 func (c *Config) defaults(dies int) error {
@@ -187,7 +214,22 @@ func (c *Config) defaults(dies int) error {
 
 // Run simulates one step of c. With MicroBatches 0 it simulates one and
 // two micro-batches and keeps the faster step, as a deployment would.
+// The engine remembers every outcome: running a configuration again costs
+// nothing.
 func (e *Engine) Run(c Config) (Result, error) {
+	key := runKey(c)
+	if o, ok := e.runs[key][c.Batch]; ok {
+		return o.r, o.err
+	}
+	r, err := e.runFastest(c)
+	if e.runs[key] == nil {
+		e.runs[key] = map[int]outcome{}
+	}
+	e.runs[key][c.Batch] = outcome{r, err}
+	return r, err
+}
+
+func (e *Engine) runFastest(c Config) (Result, error) {
 	if c.MicroBatches != 0 {
 		return e.run(c)
 	}
@@ -207,15 +249,28 @@ func (e *Engine) Run(c Config) (Result, error) {
 // units is how many accelerators serve c and how many dies they have.
 func (e *Engine) units(c Config) (acc, dies int, err error) {
 	t := e.Topo
-	acc = len(t.Accels)
+	total := len(t.Accels)
+	if c.FirstAccelerator < 0 || c.FirstAccelerator >= total {
+		return 0, 0, fmt.Errorf("first accelerator %d: %s has accelerators 0 to %d", c.FirstAccelerator, t.Name, total-1)
+	}
+	acc = total - c.FirstAccelerator
+	if c.Accelerators < 0 {
+		return 0, 0, fmt.Errorf("%d accelerators: want 1 or more (0 for all)", c.Accelerators)
+	}
 	if c.Accelerators > 0 {
 		if c.Accelerators > acc {
+			if c.FirstAccelerator > 0 {
+				return 0, 0, fmt.Errorf("%d accelerators from accelerator %d asked, %s has %d from there (%d in all)", c.Accelerators, c.FirstAccelerator, t.Name, acc, total)
+			}
 			return 0, 0, fmt.Errorf("%d accelerators asked, %s has %d", c.Accelerators, t.Name, acc)
 		}
 		acc = c.Accelerators
 	}
 	return acc, acc * t.Accels[0].Spec.Dies, nil
 }
+
+// base is the index of c's first die in the topology's (surviving) dies.
+func (e *Engine) base(c Config) int { return c.FirstAccelerator * e.Topo.Accels[0].Spec.Dies }
 
 func (e *Engine) run(c Config) (Result, error) {
 	t := e.Topo
@@ -234,6 +289,7 @@ func (e *Engine) run(c Config) (Result, error) {
 	die := compute.PerDie(spec)
 	m := c.Model
 	r := Result{Config: c, Accelerators: acc, Dies: dies, DP: dies / (c.TP * c.PP)}
+	base := e.base(c)
 	r.Config.Precision = prec
 
 	// Tokens.
@@ -246,10 +302,20 @@ func (e *Engine) run(c Config) (Result, error) {
 	} else {
 		perSeq = float64(1 + c.MTPDraft)
 	}
-	// Every die of a stage processes its data-parallel share; tensor
-	// parallel peers share one replica's tokens.
-	replicaTokens := seqs * perSeq / float64(r.DP)
-	unitTokens := replicaTokens // tokens a TP group handles
+	// With PP, a replica's sequences split into groups that follow one
+	// another through the stages, so that every stage has work: as many
+	// groups as stages where there are enough sequences, fewer otherwise
+	// (the pipeline then has bubbles).
+	groupsN := 1
+	if c.PP > 1 {
+		groupsN = max(1, min(c.PP, int(seqs)/r.DP))
+	}
+	r.Groups = groupsN
+	gN := float64(groupsN)
+	// Every die of a stage processes its data-parallel share of a group;
+	// tensor parallel peers share one replica's tokens.
+	unitTokens := seqs * perSeq / float64(r.DP) / gN // tokens a TP group handles at a time
+	stageDies := float64(dies / c.PP)
 	mb := float64(c.MicroBatches)
 
 	// Memory per die.
@@ -284,7 +350,7 @@ func (e *Engine) run(c Config) (Result, error) {
 		}
 		attnPerLayer := f.Attention() / float64(m.Layers)
 		kv := m.KVBytesPerToken(kb) / float64(m.Layers)
-		seqMB := seqs / float64(r.DP) / mb
+		seqMB := seqs / float64(r.DP) / gN / mb
 		return []compute.Op{
 			{Class: compute.GEMM, FLOPs: 2 * tokMB * proj / tp, Bytes: proj*wb/tp + 2*tokMB*float64(m.Hidden)*ab, Dtype: prec.Weights},
 			{Class: compute.Attention, FLOPs: tokMB * attnPerLayer / tp, Bytes: seqMB * float64(ctx) * kv / kvSplit(m, c.TP), Dtype: prec.Activations},
@@ -298,9 +364,11 @@ func (e *Engine) run(c Config) (Result, error) {
 		ops := []compute.Op{{Class: compute.GEMM, FLOPs: 2 * tokMB * (lp.SharedExperts + lp.Router) / tp,
 			Bytes: (lp.SharedExperts+lp.Router)*wb/tp + 2*tokMB*float64(m.Hidden)*ab, Dtype: prec.Weights}}
 		// Routed experts: every token of the stage picks TopK experts; the
-		// busiest EP rank gets its share times the imbalance.
-		stageTokens := seqs * perSeq / mb / float64(c.PP)
-		pairs := stageTokens * float64(m.MoE.TopK) / float64(c.EP) * c.ExpertImbalance
+		// busiest die gets its share times the imbalance. With EP smaller
+		// than the stage, each EP group serves its own dies' tokens (the
+		// other groups hold replicas of the same experts).
+		stageTokens := seqs * perSeq / mb / gN
+		pairs := stageTokens * float64(m.MoE.TopK) / stageDies * c.ExpertImbalance
 		local := math.Ceil(float64(m.MoE.RoutedExperts) / float64(c.EP))
 		touched := math.Min(local, pairs)
 		ops = append(ops, compute.Op{Class: compute.MoEGEMM, FLOPs: 2 * pairs * lp.Expert,
@@ -330,7 +398,7 @@ func (e *Engine) run(c Config) (Result, error) {
 	// in decode, only each sequence's last in prefill.
 	headTok := tokMB
 	if c.Phase == Prefill {
-		headTok = seqs / float64(r.DP) / mb
+		headTok = seqs / float64(r.DP) / gN / mb
 	}
 	head := compute.Op{Class: compute.GEMM, FLOPs: 2 * headTok * float64(m.Vocab*m.Hidden) / tp,
 		Bytes: float64(m.Vocab*m.Hidden)*wb/tp + headTok*float64(m.Vocab)*ab/tp, Dtype: prec.Weights}
@@ -349,7 +417,7 @@ func (e *Engine) run(c Config) (Result, error) {
 	commLayer := make([]float64, m.Layers)
 	if c.TP > 1 {
 		bytes := tokMB * float64(m.Hidden) * ab
-		s, err := e.tpAllreduce(c, dies, bytes)
+		s, err := e.tpAllreduce(c, base, dies, bytes)
 		if err != nil {
 			return r, err
 		}
@@ -359,7 +427,7 @@ func (e *Engine) run(c Config) (Result, error) {
 		}
 	}
 	if m.MoE != nil && c.EP > 1 {
-		tokPerRank := seqs * perSeq / mb / float64(c.PP) / float64(c.EP)
+		tokPerRank := seqs * perSeq / mb / gN / stageDies
 		dispatchB := float64(m.Hidden) * ab
 		if prec.Weights.Bytes() <= 1 {
 			// 8-bit dispatch: the quantised activations and a 4-byte
@@ -369,7 +437,7 @@ func (e *Engine) run(c Config) (Result, error) {
 		combineB := float64(m.Hidden) * 2 // BF16 combine
 		moe := collective.MoE{TokensPerRank: int(math.Ceil(tokPerRank)), Hidden: m.Hidden, TopK: m.MoE.TopK,
 			Experts: roundUp(m.MoE.RoutedExperts, c.EP), DispatchBytesPerToken: dispatchB, CombineBytesPerToken: combineB}
-		d, cb, err := e.moe(c, dies, moe)
+		d, cb, err := e.moe(c, base, dies, moe)
 		if err != nil {
 			return r, err
 		}
@@ -382,8 +450,14 @@ func (e *Engine) run(c Config) (Result, error) {
 		}
 	}
 
-	// Assemble the step: pipeline stages run their layers in turn.
-	var step, comp, commAll float64
+	// Assemble the step. A group of sequences runs every layer in turn,
+	// stage after stage, with a hand-off between stages; a stage works on
+	// one group at a time, so with G groups in flight the step (between
+	// one group's passes) is the longer of a group's way through the
+	// pipeline and G times the busiest stage.
+	perStage := m.Layers / c.PP
+	stageS := make([]float64, c.PP)
+	var walk, comp, commAll float64
 	for l := 0; l < m.Layers; l++ {
 		cl, ml := compLayer[l], commLayer[l]
 		comp += cl * mb
@@ -392,7 +466,8 @@ func (e *Engine) run(c Config) (Result, error) {
 		if c.MicroBatches == 2 {
 			lt = cl + ml + math.Max(cl, ml)
 		}
-		step += lt
+		walk += lt
+		stageS[l/perStage] += lt
 		kind := "dense"
 		if m.IsMoELayer(l) {
 			kind = "moe"
@@ -400,26 +475,36 @@ func (e *Engine) run(c Config) (Result, error) {
 		r.Layers = append(r.Layers, LayerTime{Name: fmt.Sprintf("layer %d (%s)", l, kind), ComputeS: cl * mb, CommS: ml * mb, StepS: lt})
 	}
 	comp += extra * mb
-	step += extra * mb
+	walk += extra * mb
+	stageS[c.PP-1] += extra * mb
 	r.Layers = append(r.Layers, LayerTime{Name: "head", ComputeS: extra * mb, StepS: extra * mb})
-	var ppSend float64
 	if c.PP > 1 {
-		s, err := e.ppSend(c, dies, tokMB*float64(m.Hidden)*ab)
+		// Every stage hands its group's activations to the next, all
+		// boundaries at once (in steady state they coincide).
+		s, err := e.ppSend(c, base, dies, tokMB*float64(m.Hidden)*ab)
 		if err != nil {
 			return r, err
 		}
-		ppSend = s * float64(c.PP-1) * mb
+		send := s * float64(c.PP-1) * mb
 		comms = append(comms, CommTime{Name: fmt.Sprintf("PP%d send", c.PP), PerLayer: s, Count: (c.PP - 1) * c.MicroBatches})
-		step += ppSend
-		commAll += ppSend
+		walk += send
+		commAll += send
+		r.Layers = append(r.Layers, LayerTime{Name: "pipeline sends", CommS: send, StepS: send})
 	}
+	busiest := 0.0
+	for _, v := range stageS {
+		busiest = math.Max(busiest, v)
+	}
+	step := math.Max(walk, gN*busiest)
 	r.Comm = comms
 	r.StepS = step
-	r.ComputeS = math.Min(comp, step)
-	r.CommS = commAll
+	// A die of a stage computes its layers for every group in a step.
+	r.ComputeS = math.Min(comp*gN/float64(c.PP), step)
+	r.CommS = commAll * gN / float64(c.PP)
 	r.ExposedCommS = math.Max(0, step-r.ComputeS)
+	r.BubbleS = step - gN*busiest
 
-	// Throughput.
+	// Throughput: in a step every sequence in the system advances once.
 	accepted := 1.0
 	for i, p := 1, c.MTPAccept; i <= c.MTPDraft; i++ {
 		accepted += math.Pow(p, float64(i))
@@ -428,21 +513,18 @@ func (e *Engine) run(c Config) (Result, error) {
 		r.TokensPerStep = seqs * accepted
 		r.TPOTS = step / accepted
 		r.TokensPerSPerUser = accepted / step
-		// With PP, stages work on different micro-batches at once: a
-		// stage's share of the step bounds throughput.
-		r.TokensPerS = r.TokensPerStep / (step / float64(c.PP))
 	} else {
 		r.TokensPerStep = seqs * float64(c.InputLen)
-		r.TTFTS = step
-		r.TokensPerS = r.TokensPerStep / (step / float64(c.PP))
+		r.TTFTS = walk
 	}
+	r.TokensPerS = r.TokensPerStep / step
 	r.TokensPerSPerAccel = r.TokensPerS / float64(acc)
 
 	// Power over a step: serving dies compute for ComputeS and wait on
 	// communication for the rest.
 	run := power.Run{DurationS: step, AccelCommS: make([]float64, len(t.Accels)), AccelComputeS: make([]float64, len(t.Accels)),
 		SwitchBytes: make([]float64, len(t.Switches))}
-	for i := 0; i < acc; i++ {
+	for i := c.FirstAccelerator; i < c.FirstAccelerator+acc; i++ {
 		run.AccelComputeS[i] = r.ComputeS
 		run.AccelCommS[i] = step - r.ComputeS
 	}
@@ -462,7 +544,7 @@ func (e *Engine) run(c Config) (Result, error) {
 	r.PowerW = r.Energy.AvgITW * share
 	r.FacilityPowerW = r.Energy.AvgFacilityW * share
 	if r.Energy.ITJ > 0 {
-		r.TokensPerJ = r.TokensPerStep / (r.Energy.ITJ * share) * float64(c.PP)
+		r.TokensPerJ = r.TokensPerStep / (r.Energy.ITJ * share)
 	}
 	if r.PowerW > 0 {
 		r.TokensPerKW = r.TokensPerS / (r.PowerW / 1e3)
@@ -517,13 +599,13 @@ func (e *Engine) memory(c Config, p compute.Precision, dies int, seqs float64, c
 	return MemoryUse{Weights: w * wb, KVCache: kv, Activations: act}
 }
 
-// groups splits dies 0..n-1 into consecutive groups of size k.
-func groups(n, k int) [][]int {
+// groups splits dies base..base+n-1 into consecutive groups of size k.
+func groups(base, n, k int) [][]int {
 	var out [][]int
 	for s := 0; s+k <= n; s += k {
 		g := make([]int, k)
 		for i := range g {
-			g[i] = s + i
+			g[i] = base + s + i
 		}
 		out = append(out, g)
 	}
@@ -531,13 +613,13 @@ func groups(n, k int) [][]int {
 }
 
 // tpAllreduce simulates every TP group's allreduce of bytes at once.
-func (e *Engine) tpAllreduce(c Config, dies int, bytes float64) (float64, error) {
-	key := fmt.Sprintf("tp|%d|%d|%g", dies, c.TP, bytes)
+func (e *Engine) tpAllreduce(c Config, base, dies int, bytes float64) (float64, error) {
+	key := fmt.Sprintf("tp|%d|%d|%d|%g", base, dies, c.TP, bytes)
 	if v, ok := e.comm[key]; ok {
 		return v, nil
 	}
 	var jobs []collective.Job
-	for _, g := range groups(dies, c.TP) {
+	for _, g := range groups(base, dies, c.TP) {
 		grp, err := collective.NewGroup(e.Fabric, collective.Placement{List: g})
 		if err != nil {
 			return 0, err
@@ -559,8 +641,8 @@ func (e *Engine) tpAllreduce(c Config, dies int, bytes float64) (float64, error)
 }
 
 // moe simulates every EP group's dispatch, then combine, at once.
-func (e *Engine) moe(c Config, dies int, m collective.MoE) (float64, float64, error) {
-	key := fmt.Sprintf("moe|%d|%d|%d|%+v", dies, c.EP, c.PP, m)
+func (e *Engine) moe(c Config, base, dies int, m collective.MoE) (float64, float64, error) {
+	key := fmt.Sprintf("moe|%d|%d|%d|%d|%+v", base, dies, c.EP, c.PP, m)
 	if v, ok := e.comm[key]; ok {
 		return v, e.comm[key+"|c"], nil
 	}
@@ -568,7 +650,7 @@ func (e *Engine) moe(c Config, dies int, m collective.MoE) (float64, float64, er
 	var out [2]float64
 	for k, combine := range []bool{false, true} {
 		var jobs []collective.Job
-		for _, g := range groups(stage, c.EP) {
+		for _, g := range groups(base, stage, c.EP) {
 			grp, err := collective.NewGroup(e.Fabric, collective.Placement{List: g})
 			if err != nil {
 				return 0, 0, err
@@ -594,27 +676,60 @@ func (e *Engine) moe(c Config, dies int, m collective.MoE) (float64, float64, er
 	return out[0], out[1], nil
 }
 
-// ppSend simulates the hand-off between consecutive pipeline stages.
-func (e *Engine) ppSend(c Config, dies int, bytes float64) (float64, error) {
-	key := fmt.Sprintf("pp|%d|%d|%g", dies, c.PP, bytes)
-	if v, ok := e.comm[key]; ok {
+// ppSend simulates the hand-off of bytes from every die of each pipeline
+// stage to its peer in the next stage, every boundary at once.
+func (e *Engine) ppSend(c Config, base, dies int, bytes float64) (float64, error) {
+	stage := dies / c.PP
+	var ss []Send
+	for d := 0; d < dies-stage; d++ {
+		ss = append(ss, Send{From: base + d, To: base + d + stage, Bytes: bytes})
+	}
+	return e.Sends(ss)
+}
+
+// Send is bytes moving from one die to another (indices into the
+// topology's surviving dies, as collective.Placement.List counts them).
+type Send struct {
+	From, To int
+	Bytes    float64
+}
+
+// Sends simulates point-to-point transfers all at once on the network,
+// so that they contend, and returns when the last one has arrived. Each is
+// one message from its sender (the accelerator's bulk step latency and
+// operation overhead, then the bytes at the share of every link the
+// fabric gives it).
+func (e *Engine) Sends(ss []Send) (float64, error) {
+	var key strings.Builder
+	key.WriteString("sends")
+	for _, x := range ss {
+		fmt.Fprintf(&key, "|%d>%d:%g", x.From, x.To, x.Bytes)
+	}
+	if v, ok := e.comm[key.String()]; ok {
 		return v, nil
 	}
-	stage := dies / c.PP
 	var jobs []collective.Job
-	for d := 0; d < stage; d++ {
-		grp, err := collective.NewGroup(e.Fabric, collective.Placement{List: []int{d, d + stage}})
+	for _, x := range ss {
+		if x.From == x.To || x.Bytes <= 0 {
+			continue
+		}
+		grp, err := collective.NewGroup(e.Fabric, collective.Placement{List: []int{x.From, x.To}})
 		if err != nil {
 			return 0, err
 		}
-		jobs = append(jobs, collective.Job{Group: grp, Op: collective.SendRecv, Algorithm: collective.Direct, Bytes: bytes / 2, Options: collective.Options{Protocol: collective.Simple}})
+		// A broadcast down a chain of two ranks in one chunk is one send.
+		jobs = append(jobs, collective.Job{Group: grp, Op: collective.Broadcast, Algorithm: collective.Ring, Bytes: x.Bytes,
+			Options: collective.Options{Chunks: 1, Protocol: collective.Simple}})
 	}
-	res, err := collective.RunJobs(e.Fabric, jobs, false)
-	if err != nil {
-		return 0, err
+	v := 0.0
+	if len(jobs) > 0 {
+		res, err := collective.RunJobs(e.Fabric, jobs, false)
+		if err != nil {
+			return 0, err
+		}
+		v = maxTime(res)
 	}
-	v := maxTime(res)
-	e.comm[key] = v
+	e.comm[key.String()] = v
 	return v, nil
 }
 

@@ -2,6 +2,7 @@ package infer
 
 import (
 	"fmt"
+	"math"
 	"strings"
 	"testing"
 
@@ -126,19 +127,25 @@ func TestSLOSearch(t *testing.T) {
 	}
 }
 
-// TestParallelismSearch: the search tries every TP that divides the heads
-// and dies, and its answer is the best of their batch searches.
+// TestParallelismSearch: the search tries every PP and TP that divides
+// the layers, heads and dies, and its answer is the best of their batch
+// searches.
 func TestParallelismSearch(t *testing.T) {
 	e := engine(t, "hgx-h100")
 	c := Config{Model: model(t, "llama-3.1-70b"), Phase: Decode, Context: 4096, Precision: bf16}
 	cands := Parallelisms(c, 8)
-	var tps []int
+	var got []string
 	for _, cc := range cands {
-		tps = append(tps, cc.TP)
+		got = append(got, fmt.Sprintf("%dx%d", cc.PP, cc.TP))
 	}
-	if fmt.Sprint(tps) != "[1 2 4 8]" {
-		t.Fatalf("TP candidates %v, want [1 2 4 8]", tps)
+	if fmt.Sprint(got) != "[1x1 1x2 1x4 1x8 2x1 2x2 2x4 4x1 4x2 8x1]" {
+		t.Fatalf("PPxTP candidates %v", got)
 	}
+	c.PP = 2
+	if n := len(Parallelisms(c, 8)); n != 3 {
+		t.Errorf("with PP 2 given, %d candidates, want TP 1, 2, 4", n)
+	}
+	c.PP = 0
 	calls := 0
 	best, err := e.BestParallelUnderSLO(c, 0.030, func(done, total int) { calls++ })
 	if err != nil {
@@ -153,18 +160,91 @@ func TestParallelismSearch(t *testing.T) {
 			continue // does not fit or meet the limit
 		}
 		if r.TokensPerSPerAccel > best.TokensPerSPerAccel {
-			t.Errorf("TP %d gives %.1f tok/s per GPU, more than the search's %.1f (TP %d)", cc.TP, r.TokensPerSPerAccel, best.TokensPerSPerAccel, best.Config.TP)
+			t.Errorf("TP %d PP %d gives %.1f tok/s per GPU, more than the search's %.1f (TP %d PP %d)", cc.TP, cc.PP, r.TokensPerSPerAccel, best.TokensPerSPerAccel, best.Config.TP, best.Config.PP)
 		}
 	}
-	// MoE: EP over the stage, half and a quarter.
+	// MoE: attention DP (TP 1) with EP over the stage, half and a quarter;
+	// DeepSeek's 61 layers leave PP 1 only.
 	moe := Config{Model: model(t, "deepseek-r1"), Phase: Decode, Context: 4096}
-	var eps []int
+	var eps []string
 	for _, cc := range Parallelisms(moe, 64) {
 		if cc.TP == 1 {
-			eps = append(eps, cc.EP)
+			eps = append(eps, fmt.Sprintf("PP%d EP%d", cc.PP, cc.EP))
 		}
 	}
-	if fmt.Sprint(eps) != "[64 32 16]" {
-		t.Errorf("EP candidates %v, want [64 32 16]", eps)
+	if fmt.Sprint(eps) != "[PP1 EP64 PP1 EP32 PP1 EP16]" {
+		t.Errorf("candidates %v", eps)
+	}
+	// Qwen3-235B (94 layers, 128 experts) on 512 dies: PP 2 halves the
+	// stage; EP is capped at twice the experts.
+	q := Config{Model: model(t, "qwen3-235b-a22b"), Phase: Decode, Context: 4096}
+	eps = nil
+	for _, cc := range Parallelisms(q, 512) {
+		if cc.TP == 1 {
+			eps = append(eps, fmt.Sprintf("PP%d EP%d", cc.PP, cc.EP))
+		}
+	}
+	if fmt.Sprint(eps) != "[PP1 EP256 PP1 EP128 PP2 EP256 PP2 EP128 PP2 EP64]" {
+		t.Errorf("candidates %v", eps)
+	}
+}
+
+// TestPipelineBubbles: with PP, a replica's sequences split into as many
+// groups as stages that follow one another through the stages; a step is
+// a group's way through the pipeline, sends between stages included, and
+// stages idle for those sends (the bubble). Memory-bound decode then gains
+// nothing from PP but memory: each stage reads its share of the weights
+// once per group.
+func TestPipelineBubbles(t *testing.T) {
+	e := engine(t, "hgx-h100")
+	m := model(t, "llama-3.1-70b")
+	base := Config{Model: m, Phase: Decode, Context: 2048, TP: 2, Precision: bf16, MicroBatches: 1}
+	for _, tc := range []struct {
+		pp, batch, groups int
+	}{{1, 4, 1}, {2, 4, 2}, {4, 4, 4}, {4, 1, 4}} {
+		c := base
+		c.PP, c.Batch = tc.pp, tc.batch
+		r, err := e.Run(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Groups != tc.groups {
+			t.Errorf("PP %d batch %d: %d groups, want %d", tc.pp, tc.batch, r.Groups, tc.groups)
+		}
+		if tc.pp == 1 {
+			continue
+		}
+		var sends bool
+		for _, cm := range r.Comm {
+			sends = sends || strings.HasPrefix(cm.Name, fmt.Sprintf("PP%d send", tc.pp))
+		}
+		if !sends {
+			t.Errorf("PP %d: no simulated sends in %+v", tc.pp, r.Comm)
+		}
+		// In a step every sequence advances once.
+		if got := r.TokensPerS * r.StepS; math.Abs(got-float64(tc.batch*8)) > 1e-9 {
+			t.Errorf("PP %d: %g tokens per step, want %d", tc.pp, got, tc.batch*8)
+		}
+		// The last stage also runs the output head, so it is the busiest
+		// and never waits here: the others do.
+		if r.BubbleS < 0 || r.BubbleS >= r.StepS/2 {
+			t.Errorf("PP %d: bubble %.3f ms of a %.3f ms step", tc.pp, r.BubbleS*1e3, r.StepS*1e3)
+		}
+	}
+	// PP 4 cannot beat PP 1's throughput (it used to count every stage as
+	// busy with the whole batch at once).
+	one := base
+	one.Batch = 1
+	r1, err := e.Run(one)
+	if err != nil {
+		t.Fatal(err)
+	}
+	one.PP, one.TP = 4, 2
+	r4, err := e.Run(one)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r4.TokensPerSPerAccel > 1.05*r1.TokensPerSPerAccel {
+		t.Errorf("PP 4 at one sequence per replica: %.1f tok/s per GPU, PP 1: %.1f", r4.TokensPerSPerAccel, r1.TokensPerSPerAccel)
 	}
 }

@@ -57,8 +57,9 @@ func TestEnergyByComponent(t *testing.T) {
 	}
 }
 
-// TestInferSearchParallelism: the search reports its TP, and refuses to
-// run without a limit.
+// TestInferSearchParallelism: the search reports its TP and PP (PP 1, 2,
+// 4, 8 with the TPs each leaves: 10 configurations for Llama on 8 GPUs),
+// and refuses to run without a limit.
 func TestInferSearchParallelism(t *testing.T) {
 	out, errOut, code := run("infer", "--topo", "hgx-h100", "--model", "llama-3.1-70b", "--phase", "decode",
 		"--context", "4096", "--weights-dtype", "fp8", "--tpot-slo", "30ms", "--search-parallelism", "--format", "json")
@@ -70,10 +71,10 @@ func TestInferSearchParallelism(t *testing.T) {
 		t.Fatalf("%v: %s", err, out)
 	}
 	rec := recs[0]
-	if tp, _ := rec["tp"].(float64); tp < 1 || rec["tpot_s"].(float64) > 0.030 {
-		t.Errorf("tp %v, tpot %v", rec["tp"], rec["tpot_s"])
+	if tp, _ := rec["tp"].(float64); tp < 1 || rec["pp"].(float64) < 1 || rec["tpot_s"].(float64) > 0.030 {
+		t.Errorf("tp %v, pp %v, tpot %v", rec["tp"], rec["pp"], rec["tpot_s"])
 	}
-	if !strings.Contains(errOut, "4/4 configurations") {
+	if !strings.Contains(errOut, "10/10 configurations") {
 		t.Errorf("no progress on stderr: %q", errOut)
 	}
 	_, errOut, code = run("infer", "--topo", "hgx-h100", "--model", "llama-3.1-70b", "--phase", "decode",

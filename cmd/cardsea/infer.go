@@ -26,6 +26,10 @@ Usage:
                 [--tpot-slo 50ms | --ttft-slo 2s [--search-parallelism]] [--curve]
                 [--format table|markdown|json|csv]
                 [--fail SPEC]...
+  cardsea infer --topo NAME --model M --phase disagg --prefill-ranks P --decode-ranks D
+                --input-len L --output-len O [--prefill-batch B] [--batch B]
+                [--prefill-tp N] [--prefill-pp N] [--prefill-ep N] [--tp N] [--pp N] [--ep N]
+                [--ttft-slo 2s] [--tpot-slo 50ms] [dtype, MTP, power flags as above]
 
 Simulates one inference step of a model (see 'cardsea models list') on the
 first R accelerators of a topology: every operator's time from the roofline
@@ -43,13 +47,36 @@ package); DP fills what TP x PP leave, and a MoE model's experts spread over
 every die of a pipeline stage unless --ep says otherwise.
 
 --tpot-slo (or --ttft-slo) searches the batch for the most tokens/s per
-accelerator within the limit; with --search-parallelism it also tries TP 1,
-2, 4 and 8 and, for MoE models, EP over the whole stage, half or a quarter
-of it (each a batch search: slow on large systems, progress on stderr), and
-reports the best, its TP and EP in the table. --curve prints throughput against
-interactivity for doubling batches. --trace FILE.json writes the step as a
-Chrome/Perfetto timeline (open it at ui.perfetto.dev): per accelerator, each
-layer's computation and the communication it waits on.
+accelerator within the limit; with --search-parallelism it also tries PP 1,
+2, 4 and 8 (unless --pp is given), TP 1, 2, 4 and 8 within a stage (TP 1 is
+attention data parallelism) and, for MoE models, EP over the whole stage,
+half or a quarter of it (each a batch search: slow on large systems,
+progress on stderr), and reports the best, its TP, PP and EP in the table.
+With PP, a replica's sequences split into as many groups as stages (fewer
+if there are too few sequences: stages then idle, which lengthens the
+step) that follow one another through the stages; activations move
+between stages as sends simulated on the fabric. --curve prints
+throughput against interactivity for doubling batches. --trace FILE.json
+writes the step as a Chrome/Perfetto timeline (open it at ui.perfetto.dev):
+per accelerator, each layer's computation and the communication it waits
+on.
+
+--phase disagg serves prefill and decode on separate instances of one
+topology: prefill on the first P accelerators (--prefill-ranks, with
+--prefill-batch prompts per accelerator and --prefill-tp/pp/ep), decode on
+the next D (--decode-ranks, with --batch, --tp/--pp/--ep and --context,
+which defaults to the mean KV length over a request, input + output/2).
+Each prompt's KV cache (the model's KV bytes per token x --input-len, in
+--kv-dtype) moves from the prefill dies that hold each layer to the decode
+dies that need it, a whole prefill batch at once, simulated on the fabric:
+over the scale-up fabric within a supernode, over the scale-out network
+between HGX boxes (--domains 2). TTFT is prefill plus that transfer. It
+reports both instances' throughput, the KV transfer (bytes per request,
+bytes and time per prefill batch), how many prefill instances keep one
+decode instance busy for --output-len tokens per request, and for that
+balanced system output tokens/s per accelerator and per kW. --ttft-slo
+searches the prefill batch (KV transfer included), --tpot-slo the decode
+batch; both may be given.
 
 --fail SPEC (repeatable; the forms of 'cardsea help collective': switch:NAME,
 plane:N, link:A-B, accel:N, degrade:A-B=F) runs the step with and without the
@@ -65,6 +92,12 @@ Examples:
   cardsea infer --topo gb200-nvl72 --ranks 64 --model deepseek-r1 --phase decode --batch 64 \
       --weights-dtype fp8 --fail plane:3 --fail accel:17
   cardsea infer --topo hgx-h100 --model llama-3.1-70b --phase decode --tp 8 --context 2048 --curve
+  cardsea infer --topo cm384 --model deepseek-r1 --phase disagg --prefill-ranks 16 --decode-ranks 160 \
+      --input-len 4096 --output-len 1024 --prefill-batch 4 --batch 96 --weights-dtype int8 \
+      --mtp-draft 1 --microbatches 2
+  cardsea infer --topo hgx-h100 --domains 2 --model llama-3.1-70b --phase disagg --prefill-ranks 8 \
+      --decode-ranks 8 --prefill-tp 8 --tp 8 --output-len 1024 --weights-dtype fp8 --kv-dtype fp8 \
+      --ttft-slo 1s --tpot-slo 30ms
 `
 
 func runInfer(args []string, stdout, stderr io.Writer) error {
@@ -73,10 +106,17 @@ func runInfer(args []string, stdout, stderr io.Writer) error {
 	domains := fs.IntP("domains", "n", 0, "scale-up domains (default: the preset's)")
 	ranks := fs.IntP("ranks", "r", 0, "accelerators serving: the first R (default all)")
 	model := fs.StringP("model", "m", "", "model: zoo name or model file (required)")
-	phase := fs.String("phase", "decode", "prefill or decode")
+	phase := fs.String("phase", "decode", "prefill, decode or disagg (prefill and decode instances with KV transfer)")
 	batch := fs.IntP("batch", "b", 0, "sequences per accelerator (default 1, or searched with an SLO)")
 	inputLen := fs.Int("input-len", 4096, "prompt tokens (prefill)")
-	context := fs.Int("context", 4096, "KV length per sequence (decode)")
+	context := fs.Int("context", 4096, "KV length per sequence (decode; disagg: input + output/2)")
+	outputLen := fs.Int("output-len", 1024, "disagg: tokens generated per request")
+	prefillRanks := fs.Int("prefill-ranks", 0, "disagg: accelerators of the prefill instance (the first ones)")
+	decodeRanks := fs.Int("decode-ranks", 0, "disagg: accelerators of the decode instance (after the prefill's)")
+	prefillBatch := fs.Int("prefill-batch", 0, "disagg: prompts per prefill accelerator (default 1, or searched with --ttft-slo)")
+	prefillTP := fs.Int("prefill-tp", 0, "disagg: prefill tensor parallel degree (default 1)")
+	prefillPP := fs.Int("prefill-pp", 0, "disagg: prefill pipeline parallel degree (default 1)")
+	prefillEP := fs.Int("prefill-ep", 0, "disagg: prefill expert parallel degree (default: every die of a stage)")
 	tp := fs.Int("tp", 0, "tensor parallel degree (default 1)")
 	pp := fs.Int("pp", 0, "pipeline parallel degree (default 1)")
 	ep := fs.Int("ep", 0, "expert parallel degree (default: every die of a stage)")
@@ -90,7 +130,7 @@ func runInfer(args []string, stdout, stderr io.Writer) error {
 	imb := fs.Float64("expert-imbalance", 1, "busiest expert rank's load over the mean")
 	tpotSLO := fs.String("tpot-slo", "", "decode latency limit per token, e.g. 50ms: search the batch")
 	ttftSLO := fs.String("ttft-slo", "", "prefill latency limit, e.g. 2s: search the batch")
-	searchPar := fs.Bool("search-parallelism", false, "with an SLO: also search TP (1, 2, 4, 8) and, for MoE models, EP (the stage, half, a quarter)")
+	searchPar := fs.Bool("search-parallelism", false, "with an SLO: also search PP and TP (1, 2, 4, 8) and, for MoE models, EP (the stage, half, a quarter)")
 	curve := fs.Bool("curve", false, "print tokens/s per accelerator against tokens/s per user for doubling batches")
 	pmode := fs.String("power-mode", "activity", "activity or provisioned")
 	price := fs.Float64("price-per-kwh", 0.08, "electricity price, USD per kWh (energy cost per million tokens)")
@@ -138,8 +178,37 @@ func runInfer(args []string, stdout, stderr io.Writer) error {
 	if err := cost.Validate(); err != nil {
 		return usagef("cost: %v", err)
 	}
-	if *tpotSLO != "" && *ttftSLO != "" {
-		return usagef("give --tpot-slo or --ttft-slo, not both")
+	disagg := strings.EqualFold(*phase, "disagg")
+	if *tpotSLO != "" && *ttftSLO != "" && !disagg {
+		return usagef("give --tpot-slo or --ttft-slo, not both (both only with --phase disagg)")
+	}
+	if disagg {
+		o := disaggOpts{prefillRanks: *prefillRanks, decodeRanks: *decodeRanks, outputLen: *outputLen, prefillBatch: *prefillBatch,
+			prefillTP: *prefillTP, prefillPP: *prefillPP, prefillEP: *prefillEP, format: f, cost: cost, curve: *curve,
+			searchPar: *searchPar, trace: *traceFile, fail: *fail, contextSet: fs.Changed("context")}
+		for _, s := range []struct {
+			flag, val string
+			out       *float64
+		}{{"--ttft-slo", *ttftSLO, &o.ttftSLO}, {"--tpot-slo", *tpotSLO, &o.tpotSLO}} {
+			if s.val == "" {
+				continue
+			}
+			if *s.out, err = units.ParseDuration(s.val); err != nil || *s.out <= 0 {
+				return usagef("%s %q: want a duration such as 50ms", s.flag, s.val)
+			}
+		}
+		base := infer.Config{Model: m, Batch: max(*batch, 1), InputLen: *inputLen, Context: *context, TP: *tp, PP: *pp, EP: *ep,
+			Precision: prec, DtypeMap: mapping, MTPDraft: *mtpDraft, MTPAccept: *mtpAccept, MicroBatches: *micro,
+			ExpertImbalance: *imb, PowerMode: mode}
+		if *mtpDraft == 0 {
+			base.MTPAccept = 0
+		}
+		return runDisagg(*topo, *domains, *ranks, base, o, stdout)
+	}
+	for _, fl := range []string{"output-len", "prefill-ranks", "decode-ranks", "prefill-batch", "prefill-tp", "prefill-pp", "prefill-ep"} {
+		if fs.Changed(fl) {
+			return usagef("--%s is for --phase disagg; --phase is %q", fl, *phase)
+		}
 	}
 	slo := 0.0
 	if s := *tpotSLO + *ttftSLO; s != "" {
