@@ -37,7 +37,7 @@ type MoE struct {
 	// hold its experts (DeepEP normal kernels); the two stages pipeline, so
 	// they run at once. Ranks of one domain exchange directly. It applies
 	// when the group spans several domains with the same number of ranks
-	// in each.
+	// in each, consecutive in rank order; otherwise traffic is Matrix.
 	DomainDedup bool
 }
 
@@ -176,7 +176,8 @@ func (m MoE) Stages(g *Group, combine bool) ([][][]float64, error) {
 		return [][][]float64{m.Matrix(n, combine)}, nil
 	}
 	if local == 0 {
-		return nil, fmt.Errorf("moe: domain de-duplication needs the same number of ranks in every domain of the group")
+		// Uneven domains: no proxy of the same local index everywhere.
+		return [][][]float64{m.Matrix(n, combine)}, nil
 	}
 	per := m.DispatchBytesPerToken
 	if combine {
@@ -199,6 +200,12 @@ func (m MoE) Stages(g *Group, combine bool) ([][][]float64, error) {
 		}
 	}
 	return [][][]float64{out, up}, nil
+}
+
+// Domains is how many scale-up domains the group's ranks span.
+func (g *Group) Domains() int {
+	_, _, n := g.domainLayout()
+	return n
 }
 
 // domainLayout returns each rank's scale-up domain, renumbered in order of

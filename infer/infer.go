@@ -75,6 +75,10 @@ type Result struct {
 	// rest, spent waiting on the fabric or, with PP, idle in a pipeline
 	// bubble (BubbleS of it: the busiest stage's idle time per step).
 	StepS, ComputeS, ExposedCommS, BubbleS float64
+	// Load is the serving dies' mean share of their dynamic power range
+	// while computing (power.LoadFactor over one pass of the layers and
+	// the head): 1 when every operator is compute-bound.
+	Load float64
 	// CommS is all communication time, exposed or hidden.
 	CommS float64
 	// TokensPerStep is the tokens the whole system produces (decode) or
@@ -340,6 +344,13 @@ func (e *Engine) run(c Config) (Result, error) {
 	// Compute per layer kind, per micro-batch, on one die of a TP group.
 	tokMB := unitTokens / mb
 	tp := float64(c.TP)
+	// vectorOp is a layer's memory-bound element-wise work (norms,
+	// residual adds, rotary embedding, activations, MoE permutation), as
+	// passes over bytes; it rides on its neighbours' launches (fused or
+	// graph-captured), so it pays no launch overhead of its own.
+	vdie := die
+	vdie.KernelLaunchS = 0
+	vectorOp := func(bytes float64) compute.Op { return compute.Op{Class: compute.GEMM, Bytes: bytes, Dtype: prec.Activations} }
 	attnOps := func(layer int) ([]compute.Op, error) {
 		proj := m.Layer(layer).Attention
 		var f llm.FLOPs
@@ -354,12 +365,14 @@ func (e *Engine) run(c Config) (Result, error) {
 		return []compute.Op{
 			{Class: compute.GEMM, FLOPs: 2 * tokMB * proj / tp, Bytes: proj*wb/tp + 2*tokMB*float64(m.Hidden)*ab, Dtype: prec.Weights},
 			{Class: compute.Attention, FLOPs: tokMB * attnPerLayer / tp, Bytes: seqMB * float64(ctx) * kv / kvSplit(m, c.TP), Dtype: prec.Activations},
+			vectorOp(tokMB * float64(m.Hidden) * ab * layerVectorPasses),
 		}, nil
 	}
 	ffnOps := func(layer int) []compute.Op {
 		lp := m.Layer(layer)
 		if !m.IsMoELayer(layer) {
-			return []compute.Op{{Class: compute.GEMM, FLOPs: 2 * tokMB * lp.FFN / tp, Bytes: lp.FFN*wb/tp + 2*tokMB*float64(m.Hidden)*ab, Dtype: prec.Weights}}
+			return []compute.Op{{Class: compute.GEMM, FLOPs: 2 * tokMB * lp.FFN / tp, Bytes: lp.FFN*wb/tp + 2*tokMB*float64(m.Hidden)*ab, Dtype: prec.Weights},
+				vectorOp(3 * tokMB * float64(m.FFN.Intermediate) / tp * ab)}
 		}
 		ops := []compute.Op{{Class: compute.GEMM, FLOPs: 2 * tokMB * (lp.SharedExperts + lp.Router) / tp,
 			Bytes: (lp.SharedExperts+lp.Router)*wb/tp + 2*tokMB*float64(m.Hidden)*ab, Dtype: prec.Weights}}
@@ -373,9 +386,17 @@ func (e *Engine) run(c Config) (Result, error) {
 		touched := math.Min(local, pairs)
 		ops = append(ops, compute.Op{Class: compute.MoEGEMM, FLOPs: 2 * pairs * lp.Expert,
 			Bytes: touched*lp.Expert*wb + 2*pairs*float64(m.Hidden)*ab, Dtype: prec.Weights})
+		// Permuting the received tokens into expert order and back, the
+		// experts' gated activation and the weighted sum of their outputs:
+		// memory-bound passes over every (token, expert) pair.
+		h := float64(m.Hidden)
+		ops = append(ops, vectorOp((4*h+3*float64(m.MoE.ExpertIntermediate))*pairs*ab))
 		return ops
 	}
 	var compLayer []float64 // per layer, per micro-batch
+	// meter weighs one pass over the layers and the head by how compute-
+	// or memory-bound each operator is (power.LoadFactor).
+	var meter power.LoadMeter
 	for l := 0; l < m.Layers; l++ {
 		ops, err := attnOps(l)
 		if err != nil {
@@ -384,11 +405,16 @@ func (e *Engine) run(c Config) (Result, error) {
 		ops = append(ops, ffnOps(l)...)
 		var sum float64
 		for _, op := range ops {
-			s, _, err := compute.Time(&die, op)
+			spec := &die
+			if op.FLOPs == 0 {
+				spec = &vdie
+			}
+			tm, err := compute.Roofline(spec, op)
 			if err != nil {
 				return r, err
 			}
-			sum += s
+			meter.Add(&die, tm.ComputeS, tm.MemoryS, tm.LaunchS, 1)
+			sum += tm.TotalS()
 		}
 		compLayer = append(compLayer, sum)
 	}
@@ -402,10 +428,13 @@ func (e *Engine) run(c Config) (Result, error) {
 	}
 	head := compute.Op{Class: compute.GEMM, FLOPs: 2 * headTok * float64(m.Vocab*m.Hidden) / tp,
 		Bytes: float64(m.Vocab*m.Hidden)*wb/tp + headTok*float64(m.Vocab)*ab/tp, Dtype: prec.Weights}
-	headS, _, err := compute.Time(&die, head)
+	headT, err := compute.Roofline(&die, head)
 	if err != nil {
 		return r, err
 	}
+	meter.Add(&die, headT.ComputeS, headT.MemoryS, headT.LaunchS, 1)
+	headS := headT.TotalS()
+	r.Load = meter.Load()
 	extra := headS
 	if c.Phase == Decode && c.MTPDraft > 0 {
 		// Each draft token runs the MTP block on the step's sequences.
@@ -524,8 +553,10 @@ func (e *Engine) run(c Config) (Result, error) {
 	// communication for the rest.
 	run := power.Run{DurationS: step, AccelCommS: make([]float64, len(t.Accels)), AccelComputeS: make([]float64, len(t.Accels)),
 		SwitchBytes: make([]float64, len(t.Switches))}
+	run.AccelLoad = make([]float64, len(t.Accels))
 	for i := c.FirstAccelerator; i < c.FirstAccelerator+acc; i++ {
 		run.AccelComputeS[i] = r.ComputeS
+		run.AccelLoad[i] = r.Load
 		run.AccelCommS[i] = step - r.ComputeS
 	}
 	if c.PowerMode == power.Provisioned {
@@ -551,6 +582,12 @@ func (e *Engine) run(c Config) (Result, error) {
 	}
 	return r, nil
 }
+
+// layerVectorPasses is the hidden-sized activation traffic per token of
+// a layer's element-wise operators, in passes: twice a fused residual add
+// and RMSNorm (read the input and the residual, write both), as serving
+// engines run it; the rotary embedding rides in the attention kernel.
+const layerVectorPasses = 2 * 4
 
 func roundUp(a, b int) int { return (a + b - 1) / b * b }
 
@@ -655,16 +692,33 @@ func (e *Engine) moe(c Config, base, dies int, m collective.MoE) (float64, float
 			if err != nil {
 				return 0, 0, err
 			}
-			if err := m.Check(grp.Size()); err != nil {
+			gm := m
+			if c.Phase == Prefill && grp.Domains() > 1 {
+				// Prefill runs DeepEP-style normal kernels: a token crosses
+				// the scale-out network once per domain holding its
+				// experts, with the model's group-limited routing, and is
+				// forwarded inside the domain.
+				gm.DomainDedup = true
+				gm.Groups, gm.TopKGroups = c.Model.MoE.Groups, c.Model.MoE.TopKGroups
+				if gm.Check(grp.Size()) != nil {
+					gm.Groups, gm.TopKGroups = 0, 0 // padded experts that do not split into the groups
+				}
+			}
+			if err := gm.Check(grp.Size()); err != nil {
 				return 0, 0, err
 			}
 			op := collective.MoEDispatch
 			if combine {
 				op = collective.MoECombine
 			}
-			mat := m.Matrix(grp.Size(), combine)
-			jobs = append(jobs, collective.Job{Group: grp, Op: op, Algorithm: collective.Direct, Bytes: collective.RowBytes(mat),
-				Options: collective.Options{Matrix: mat, Protocol: collective.Simple}})
+			stages, err := gm.Stages(grp, combine)
+			if err != nil {
+				return 0, 0, err
+			}
+			for _, mat := range stages {
+				jobs = append(jobs, collective.Job{Group: grp, Op: op, Algorithm: collective.Direct, Bytes: collective.RowBytes(mat),
+					Options: collective.Options{Matrix: mat, Protocol: collective.Simple}})
+			}
 		}
 		res, err := collective.RunMoEJobs(e.Fabric, jobs, false)
 		if err != nil {
