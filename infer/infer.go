@@ -350,7 +350,9 @@ func (e *Engine) run(c Config) (Result, error) {
 	// graph-captured), so it pays no launch overhead of its own.
 	vdie := die
 	vdie.KernelLaunchS = 0
-	vectorOp := func(bytes float64) compute.Op { return compute.Op{Class: compute.GEMM, Bytes: bytes, Dtype: prec.Activations} }
+	vectorOp := func(bytes float64) compute.Op {
+		return compute.Op{Class: compute.GEMM, Bytes: bytes, Dtype: prec.Activations}
+	}
 	attnOps := func(layer int) ([]compute.Op, error) {
 		proj := m.Layer(layer).Attention
 		var f llm.FLOPs
