@@ -410,20 +410,33 @@ func (w *InferenceWorkload) config(file string) (infer.Config, error) {
 		return c, fmt.Errorf("dtype_map: %w", err)
 	}
 	phase := infer.Phase(or(w.Phase, "decode"))
-	if phase != infer.Prefill && phase != infer.Decode {
-		return c, fmt.Errorf("phase %q: want prefill or decode", w.Phase)
+	if phase != infer.Prefill && phase != infer.Decode && phase != disaggPhase {
+		return c, fmt.Errorf("phase %q: want prefill, decode or disagg", w.Phase)
+	}
+	disaggFields := w.PrefillAccelerators != 0 || w.DecodeAccelerators != 0 || w.OutputLen != 0 || w.PrefillBatch != 0 ||
+		w.PrefillTP != 0 || w.PrefillPP != 0 || w.PrefillEP != 0
+	switch {
+	case phase != disaggPhase && disaggFields:
+		return c, fmt.Errorf("prefill_accelerators, decode_accelerators, output_len, prefill_batch and prefill_tp/pp/ep belong to phase: disagg")
+	case phase == disaggPhase && (w.PrefillAccelerators < 1 || w.DecodeAccelerators < 1):
+		return c, fmt.Errorf("phase disagg needs prefill_accelerators and decode_accelerators of at least 1 each, e.g. 16 and 160")
+	case phase == disaggPhase && w.OutputLen < 1:
+		return c, fmt.Errorf("phase disagg needs output_len, the tokens each request generates, e.g. output_len: 1024")
+	case phase == disaggPhase && w.Accelerators != 0:
+		return c, fmt.Errorf("phase disagg places its instances with prefill_accelerators and decode_accelerators, not accelerators")
+	case phase != disaggPhase && w.TPOTSLO != "" && w.TTFTSLO != "":
+		return c, fmt.Errorf("give tpot_slo or ttft_slo, not both (both together only with phase: disagg)")
 	}
 	for _, v := range []struct {
 		name string
 		n    int
 	}{{"batch", w.Batch}, {"input_len", w.InputLen}, {"context", w.Context}, {"accelerators", w.Accelerators},
-		{"tp", w.TP}, {"pp", w.PP}, {"ep", w.EP}, {"mtp_draft", w.MTPDraft}, {"microbatches", w.MicroBatches}} {
+		{"tp", w.TP}, {"pp", w.PP}, {"ep", w.EP}, {"mtp_draft", w.MTPDraft}, {"microbatches", w.MicroBatches},
+		{"prefill_accelerators", w.PrefillAccelerators}, {"decode_accelerators", w.DecodeAccelerators}, {"output_len", w.OutputLen},
+		{"prefill_batch", w.PrefillBatch}, {"prefill_tp", w.PrefillTP}, {"prefill_pp", w.PrefillPP}, {"prefill_ep", w.PrefillEP}} {
 		if v.n < 0 {
 			return c, fmt.Errorf("%s %d must be 0 or more", v.name, v.n)
 		}
-	}
-	if w.TPOTSLO != "" && w.TTFTSLO != "" {
-		return c, fmt.Errorf("give tpot_slo or ttft_slo, not both")
 	}
 	for _, s := range []string{w.TPOTSLO, w.TTFTSLO} {
 		if s == "" {
@@ -491,6 +504,41 @@ func (w *TrainingWorkload) config(file string) (train.Config, error) {
 		c.SeqLen = 4096
 	}
 	return c, nil
+}
+
+// disaggPhase is the phase of a disaggregated workload.
+const disaggPhase infer.Phase = "disagg"
+
+// disagg turns a disaggregated workload into an infer.Disagg: the decode
+// instance is config's (with its batch, parallelism and context), the
+// prefill instance takes the first accelerators with its own batch and
+// parallelism and no MTP.
+func (w *InferenceWorkload) disagg(file string) (infer.Disagg, error) {
+	c, err := w.config(file)
+	if err != nil {
+		return infer.Disagg{}, err
+	}
+	pre := c
+	pre.Accelerators, pre.Batch = w.PrefillAccelerators, max(w.PrefillBatch, 1)
+	pre.TP, pre.PP, pre.EP = w.PrefillTP, w.PrefillPP, w.PrefillEP
+	pre.MTPDraft, pre.MTPAccept = 0, 0
+	dec := c
+	dec.Accelerators, dec.FirstAccelerator = w.DecodeAccelerators, w.PrefillAccelerators
+	if w.Context == 0 {
+		dec.Context = 0 // the mean over a request: input + output/2
+	}
+	return infer.Disagg{Prefill: pre, Decode: dec, OutputLen: w.OutputLen}, nil
+}
+
+// slos returns the TTFT and TPOT limits in seconds (0 for none).
+func (w *InferenceWorkload) slos() (ttft, tpot float64) {
+	if w.TTFTSLO != "" {
+		ttft, _ = units.ParseDuration(w.TTFTSLO)
+	}
+	if w.TPOTSLO != "" {
+		tpot, _ = units.ParseDuration(w.TPOTSLO)
+	}
+	return ttft, tpot
 }
 
 // slo is the workload's latency limit in seconds (0 for none).

@@ -102,10 +102,20 @@ var ResultColumns = append([]report.Column{
 	{Key: "accel_load", Header: "Accelerator load (share of dynamic power)", Digits: 3},
 	{Key: "node_power_w", Header: "Avg power per server (kW)", Scale: 1e3, Digits: 2},
 	{Key: "network_power_w_per_node", Header: "Scale-out network per server (kW)", Scale: 1e3, Digits: 2},
+	{Key: "prefill_accelerators", Header: "Prefill accelerators"},
+	{Key: "decode_accelerators", Header: "Decode accelerators"},
+	{Key: "output_tokens", Header: "Output (tokens per request)"},
+	{Key: "kv_bytes_per_request", Header: "KV cache per request (MB)", Scale: 1e6, Digits: 1},
+	{Key: "kv_transfer_s", Header: "KV transfer per prefill batch (ms)", Scale: 1e-3, Digits: 2},
+	{Key: "prefill_per_decode_instances", Header: "Prefill instances per decode instance", Digits: 3},
 }, EnergyBreakdownColumns...)
 
-// trainingBlank is the training fields of a collective or inference row.
-var trainingBlank = []any{nil, nil, nil, nil, nil, nil, nil, nil}
+// trainingBlank and disaggBlank are the training and disaggregation
+// fields of a row of another kind.
+var (
+	trainingBlank = []any{nil, nil, nil, nil, nil, nil, nil, nil}
+	disaggBlank   = []any{nil, nil, nil, nil, nil, nil}
+)
 
 // ResultColumnsOf returns the result columns with these keys, in the order
 // given; it panics on a key ResultColumns lacks (a programming error).
@@ -159,7 +169,7 @@ func ResultRow(topo, workload string, r collective.Result, e power.Energy, price
 		r.TimeS, r.AlgBW, r.BusBW, r.WireBytes, r.PeakLinkUtil, r.MeanLinkBusy,
 		nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil,
 		string(e.Mode), e.ITJ, e.FacilityJ, e.AvgITW, e.PeakITW, perKW, nil, nil, e.FacilityJ / 3.6e6 * pricePerKWh, nil, nil, nil}
-	row = append(row, trainingBlank...)
+	row = append(append(row, trainingBlank...), disaggBlank...)
 	return append(row, EnergyBreakdown(e, 1)...)
 }
 
@@ -187,8 +197,29 @@ func InferenceRow(topo, workload string, r infer.Result, cost power.Cost) []any 
 		c.Model.Name, c.Batch, ctx, c.TP, c.EP, ttft, tpot, r.TokensPerS, r.TokensPerSPerAccel, perUser, r.MemoryBytesPerDie,
 		string(r.Energy.Mode), itJ, facJ, r.PowerW, r.Energy.PeakITW * r.ServingShare, nil, r.TokensPerKW, jPerTok,
 		facJ / 3.6e6 * pricePerKWh, perM, capM, perM + capM}
-	row = append(row, trainingBlank...)
+	row = append(append(row, trainingBlank...), disaggBlank...)
 	return append(row, EnergyBreakdown(r.Energy, r.ServingShare)...)
+}
+
+// DisaggRow renders one disaggregated configuration: the balanced system
+// of prefill and decode instances (ranks are its accelerators, possibly
+// fractional; tokens are output tokens; power is IT power at each
+// instance's average). Per-step energies and their breakdown stay empty:
+// the two instances run different steps.
+func DisaggRow(topo, workload string, r infer.DisaggResult, cost power.Cost) []any {
+	p, d := r.Prefill, r.Decode
+	dc := d.Config
+	facility := r.PrefillPerDecode*p.FacilityPowerW + d.FacilityPowerW
+	e, k := cost.PerMillion(r.TokensPerS, facility, 1)
+	k *= r.Accelerators // capital is per accelerator, and the balanced system's may be fractional
+	row := []any{topo, workload, "disagg", nil, nil, r.Accelerators, nil,
+		r.TPOTS, nil, nil, nil, nil, nil,
+		dc.Model.Name, dc.Batch, p.Config.InputLen, dc.TP, dc.EP, r.TTFTS, r.TPOTS, r.TokensPerS, r.TokensPerSPerAccel, d.TokensPerSPerUser, d.MemoryBytesPerDie,
+		string(d.Energy.Mode), nil, nil, r.PowerW, nil, nil, r.TokensPerKW, r.JPerToken,
+		nil, e, k, e + k}
+	row = append(row, trainingBlank...)
+	row = append(row, r.PrefillAccelerators, r.DecodeAccelerators, r.OutputLen, r.KVBytesPerRequest, r.KVTransferS, r.PrefillPerDecode)
+	return append(row, make([]any, len(EnergyBreakdownColumns))...)
 }
 
 // TrainingRow renders one training step: energy and power are the whole
@@ -215,6 +246,7 @@ func TrainingRow(topo, workload string, r train.Result, cost power.Cost, accels 
 		string(e.Mode), e.ITJ, e.FacilityJ, e.AvgITW, e.PeakITW, nil, perKW, jPerTok,
 		e.FacilityJ / 3.6e6 * cost.PricePerKWh, perM, capM, perM + capM,
 		c.CP, r.DP, c.GlobalBatch, c.LoRARank, r.MFU, r.Load, r.NodeW, r.NetworkWPerNode}
+	row = append(row, disaggBlank...)
 	return append(row, EnergyBreakdown(e, 1)...)
 }
 
@@ -465,6 +497,32 @@ func (w *worker) runInference(u unit, key string, fab *network.Fabric, ref Topol
 		eng = infer.NewEngine(fab.Topo)
 		w.engines[key] = eng
 	}
+	cost := w.s.Points[u.point].File.Power.cost()
+	cost.PricePerKWh = price
+	if cfg.Phase == disaggPhase {
+		if len(ref.Faults) > 0 {
+			return nil, fmt.Errorf("%s: workloads[%d] on %s: faults do not combine with phase disagg yet; run the prefill or decode phase alone with faults", w.s.Path, u.work, ref.label())
+		}
+		d, err := wl.Inference.disagg(w.s.Path)
+		if err != nil {
+			return nil, err
+		}
+		d.Prefill.PowerMode, d.Decode.PowerMode = mode, mode
+		var r infer.DisaggResult
+		if ttft, tpot := wl.Inference.slos(); ttft > 0 || tpot > 0 {
+			r, err = eng.BestDisaggUnderSLO(d, ttft, tpot)
+		} else {
+			r, err = eng.RunDisagg(d)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: workloads[%d] on %s: %w", w.s.Path, u.work, ref.label(), err)
+		}
+		wname := wl.Name
+		if wname == "" {
+			wname = cfg.Model.Name + " disagg"
+		}
+		return append(lead, DisaggRow(ref.label(), wname, r, cost)...), nil
+	}
 	var r infer.Result
 	if slo := wl.Inference.slo(); slo > 0 {
 		if wl.Inference.TTFTSLO != "" {
@@ -481,8 +539,6 @@ func (w *worker) runInference(u unit, key string, fab *network.Fabric, ref Topol
 	if wname == "" {
 		wname = cfg.Model.Name + " " + string(cfg.Phase)
 	}
-	cost := w.s.Points[u.point].File.Power.cost()
-	cost.PricePerKWh = price
 	return append(lead, InferenceRow(ref.label(), wname, r, cost)...), nil
 }
 

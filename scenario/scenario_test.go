@@ -39,6 +39,14 @@ func TestErrors(t *testing.T) {
 		{"bad model", "name: t\ntopologies: [{preset: hgx-h100}]\nworkloads: [{inference: {model: lama-3.1-8b}}]\n", `did you mean "llama-3.1-8b"`},
 		{"two kinds", "name: t\ntopologies: [{preset: hgx-h100}]\nworkloads: [{inference: {model: llama-3.1-8b}, collective: {op: allreduce}}]\n", "exactly one workload kind"},
 		{"bad slo", "name: t\ntopologies: [{preset: hgx-h100}]\nworkloads: [{inference: {model: llama-3.1-8b, tpot_slo: soon}}]\n", "want a duration"},
+		{"disagg fields without disagg", "name: t\ntopologies: [{preset: hgx-h100}]\nworkloads: [{inference: {model: llama-3.1-8b, output_len: 100}}]\n", "belong to phase: disagg"},
+		{"disagg without instances", "name: t\ntopologies: [{preset: hgx-h100}]\nworkloads: [{inference: {model: llama-3.1-8b, phase: disagg, output_len: 100}}]\n", "prefill_accelerators and decode_accelerators"},
+		{"disagg without output", "name: t\ntopologies: [{preset: hgx-h100}]\nworkloads: [{inference: {model: llama-3.1-8b, phase: disagg, prefill_accelerators: 4, decode_accelerators: 4}}]\n", "needs output_len"},
+		{"two slos", "name: t\ntopologies: [{preset: hgx-h100}]\nworkloads: [{inference: {model: llama-3.1-8b, tpot_slo: 50ms, ttft_slo: 1s}}]\n", "not both"},
+		{"training moe", "name: t\ntopologies: [{preset: hgx-h100}]\nworkloads: [{training: {model: deepseek-r1, global_batch: 8}}]\n", "mixture-of-experts"},
+		{"training batch", "name: t\ntopologies: [{preset: hgx-h100}]\nworkloads: [{training: {model: llama-3.1-8b}}]\n", "global_batch 0"},
+		{"training dtype", "name: t\ntopologies: [{preset: hgx-h100}]\nworkloads: [{training: {model: llama-3.1-8b, global_batch: 8, dtype: fp7}}]\n", "dtype"},
+		{"three kinds", "name: t\ntopologies: [{preset: hgx-h100}]\nworkloads: [{training: {model: llama-3.1-8b, global_batch: 8}, collective: {op: allreduce}}]\n", "exactly one workload kind"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Parse("s.yaml", []byte(tc.src))

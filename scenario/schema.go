@@ -79,7 +79,8 @@ type TrainingWorkload struct {
 type InferenceWorkload struct {
 	// Model: a zoo name (cardsea models list) or a model file.
 	Model string `yaml:"model"`
-	// Phase: prefill or decode (default decode).
+	// Phase: prefill, decode (default) or disagg (a prefill instance and a
+	// decode instance with the KV transfer between them).
 	Phase string `yaml:"phase"`
 	// Batch: sequences per accelerator (default 1, or searched with an SLO).
 	Batch int `yaml:"batch"`
@@ -110,6 +111,20 @@ type InferenceWorkload struct {
 	// accelerator within the limit, e.g. 50ms.
 	TPOTSLO string `yaml:"tpot_slo"`
 	TTFTSLO string `yaml:"ttft_slo"`
+	// Disaggregation (phase disagg): the prefill instance takes the first
+	// PrefillAccelerators, the decode instance the next
+	// DecodeAccelerators; each request has InputLen prompt tokens and
+	// OutputLen generated ones. PrefillBatch is prompts per prefill
+	// accelerator (default 1, or searched with ttft_slo); PrefillTP,
+	// PrefillPP and PrefillEP the prefill instance's parallelism (tp, pp
+	// and ep are the decode instance's). Both SLOs may be given.
+	PrefillAccelerators int `yaml:"prefill_accelerators"`
+	DecodeAccelerators  int `yaml:"decode_accelerators"`
+	OutputLen           int `yaml:"output_len"`
+	PrefillBatch        int `yaml:"prefill_batch"`
+	PrefillTP           int `yaml:"prefill_tp"`
+	PrefillPP           int `yaml:"prefill_pp"`
+	PrefillEP           int `yaml:"prefill_ep"`
 }
 
 // CollectiveWorkload is a collective operation, nccl-tests style.

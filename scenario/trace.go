@@ -28,6 +28,9 @@ func (s *Scenario) TraceLast(tr *trace.Trace) error {
 		if err != nil {
 			return err
 		}
+		if cfg.Phase == disaggPhase {
+			return fmt.Errorf("%s: traces of phase disagg are not written yet; trace the prefill or decode phase alone", ref.label())
+		}
 		e := infer.NewEngine(t)
 		var r infer.Result
 		if slo := wl.Inference.slo(); slo > 0 {
