@@ -31,6 +31,8 @@ step time, exposed communication, tokens/s, MFU, memory per accelerator, the
 accelerators' mean load (share of their dynamic power range), and average
 power per server and of the scale-out network per server, with the energy
 by component. The model and its limits: 'go doc github.com/cardsea/cardsea/train'.
+Framework overheads, data loading, evaluation and stragglers are not
+charged, so step time is a lower bound and MFU an upper one.
 
 Ranks fill accelerators in order: a replica is TP x CP consecutive
 accelerators; DP = R / (TP x CP) replicas, each running global-batch / DP /
