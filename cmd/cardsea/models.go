@@ -166,6 +166,8 @@ func modelsSheet(models []*llm.Model, context int) *report.Sheet {
 		{Key: "moe.shared_experts", Header: "Shared experts per MoE layer"},
 		{Key: "moe.top_k", Header: "Routed experts per token"},
 		{Key: "moe.expert_intermediate", Header: "Expert intermediate size"},
+		{Key: "moe.expert_groups", Header: "Expert groups (routing)"},
+		{Key: "moe.topk_groups", Header: "Groups a token routes to"},
 		{Key: "mtp_layers", Header: "MTP modules"},
 		{Key: "published_params.total", Header: "Published total params (B)", Scale: 1e9, Digits: 2},
 		{Key: "published_params.active", Header: "Published active params (B)", Scale: 1e9, Digits: 2},
@@ -206,9 +208,10 @@ func modelsSheet(models []*llm.Model, context int) *report.Sheet {
 			kvHeads, vHead = nil, a.VHeadDim
 			absorbed = m.FLOPsPerTokenAbsorbed(context).Attention()
 		}
-		var routed, shared, topK, expertI, moeLayerBytes any
+		var routed, shared, topK, expertI, groups, topKG, moeLayerBytes any
 		if e := m.MoE; e != nil {
 			routed, shared, topK, expertI = e.RoutedExperts, e.SharedExperts, e.TopK, e.ExpertIntermediate
+			groups, topKG = nz(e.Groups), nz(e.TopKGroups)
 			moeLayerBytes = m.LayerWeightBytes(m.Layers-1, llm.BytesBF16)
 		}
 		var denseLayerBytes any
@@ -222,7 +225,7 @@ func modelsSheet(models []*llm.Model, context int) *report.Sheet {
 			nz(a.QLoRARank), nz(a.KVLoRARank), nz(a.QKRopeHeadDim), nz(a.QKNopeHeadDim),
 			nz(a.SlidingWindow), nz(m.SlidingLayers()),
 			nz(m.FFN.Intermediate), m.FFN.Activation,
-			routed, shared, topK, expertI, nz(m.MTPLayers),
+			routed, shared, topK, expertI, groups, topKG, nz(m.MTPLayers),
 			nz(m.Published.TotalParams), nz(m.Published.ActiveParams),
 			m.TotalParams(), m.ActiveParams(), p.Embedding, p.LMHead, p.Attention, nz(p.DenseFFN),
 			nz(p.RoutedExperts), nz(p.SharedExperts), nz(p.Router), p.Norms, nz(p.MTP),
