@@ -65,3 +65,24 @@ func BenchmarkSLOCurveCM384(b *testing.B) {
 	}
 	b.ReportMetric(last.TokensPerSPerAccel, "tok/s/npu@125ms")
 }
+
+// BenchmarkCurveCM384 is the throughput-interactivity curve as InferenceX
+// draws it: 20 points, batches 8 to 160 per NPU, each one simulated
+// decode step (tokens/s per NPU against tokens/s per user), on one engine.
+// Target: under 30 s.
+func BenchmarkCurveCM384(b *testing.B) {
+	top, c := cm384Decode(b)
+	var batches []int
+	for i := 1; i <= 20; i++ {
+		batches = append(batches, 8*i)
+	}
+	b.ReportAllocs()
+	var rs []Result
+	for b.Loop() {
+		var err error
+		if rs, err = NewEngine(top).Curve(c, batches); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(len(rs)), "points")
+}
