@@ -112,8 +112,10 @@ func (c *Config) defaults(acc int) (dp int, err error) {
 		c.PowerMode = power.Activity
 	}
 	switch {
-	case c.TP < 1 || c.CP < 1 || c.MicroBatch < 1 || c.LoRARank < 0:
-		return 0, fmt.Errorf("train: tp %d, cp %d, micro-batch %d and lora rank %d must be positive", c.TP, c.CP, c.MicroBatch, c.LoRARank)
+	case c.TP < 1 || c.CP < 1 || c.MicroBatch < 1:
+		return 0, fmt.Errorf("train: tp %d, cp %d and micro-batch %d must be at least 1", c.TP, c.CP, c.MicroBatch)
+	case c.LoRARank < 0:
+		return 0, fmt.Errorf("train: lora rank %d: want 0 (full training) or a positive rank", c.LoRARank)
 	case c.SeqLen < 1:
 		return 0, fmt.Errorf("train: sequence length %d must be at least 1", c.SeqLen)
 	case c.GlobalBatch < 1:

@@ -49,7 +49,8 @@ func TestErrors(t *testing.T) {
 		{"zero batch", func(c *Config) { c.GlobalBatch = 0 }, "at least 1 sequence"},
 		{"too many ranks", func(c *Config) { c.Accelerators = 9 }, "9 accelerators asked"},
 		{"does not fit", func(c *Config) { c.Model = big }, "does not fit"},
-		{"negative", func(c *Config) { c.TP = -1 }, "must be positive"},
+		{"negative", func(c *Config) { c.TP = -1 }, "must be at least 1"},
+		{"negative lora", func(c *Config) { c.LoRARank = -1 }, "want 0 (full training)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := base
