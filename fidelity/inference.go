@@ -134,7 +134,7 @@ func pendingWhy(id string) string {
 	case "I01":
 		return "production averages with on-disk KV cache hits; not a single configuration"
 	case "I13":
-		return "MLPerf's request mix and scheduler are not modelled yet"
+		return "MLPerf's request mix and scheduler are not modelled yet: offline throughput mixes prefill and decode of OpenOrca requests (the reference publishes 294 output tokens per sample, not the input lengths) under continuous batching"
 	}
 	return "not mapped yet"
 }
