@@ -424,6 +424,12 @@ func (w *InferenceWorkload) config(file string) (infer.Config, error) {
 		return c, fmt.Errorf("phase disagg needs output_len, the tokens each request generates, e.g. output_len: 1024")
 	case phase == disaggPhase && w.Accelerators != 0:
 		return c, fmt.Errorf("phase disagg places its instances with prefill_accelerators and decode_accelerators, not accelerators")
+	case w.DP < 0:
+		return c, fmt.Errorf("dp %d: want a positive data-parallel degree", w.DP)
+	case w.DP > 0 && phase == disaggPhase:
+		return c, fmt.Errorf("dp sets one instance's parallelism; with phase disagg give tp and prefill_tp")
+	case w.AttnDP && w.TP > 1:
+		return c, fmt.Errorf("attn_dp runs attention with TP 1; it contradicts tp %d", w.TP)
 	case phase != disaggPhase && w.TPOTSLO != "" && w.TTFTSLO != "":
 		return c, fmt.Errorf("give tpot_slo or ttft_slo, not both (both together only with phase: disagg)")
 	}
@@ -449,6 +455,9 @@ func (w *InferenceWorkload) config(file string) (infer.Config, error) {
 	c = infer.Config{Model: m, Accelerators: w.Accelerators, Phase: phase, Batch: max(w.Batch, 1),
 		InputLen: w.InputLen, Context: w.Context, TP: w.TP, PP: w.PP, EP: w.EP, Precision: p, DtypeMap: mapping,
 		MTPDraft: w.MTPDraft, MTPAccept: w.MTPAccept, MicroBatches: w.MicroBatches, ExpertImbalance: w.ExpertImbalance}
+	if w.AttnDP {
+		c.TP = 1
+	}
 	if c.InputLen == 0 {
 		c.InputLen = 4096
 	}
@@ -506,6 +515,28 @@ func (w *TrainingWorkload) config(file string) (train.Config, error) {
 	return c, nil
 }
 
+// resolveDP sets c.TP from the workload's dp over the serving dies of t.
+func (w *InferenceWorkload) resolveDP(c *infer.Config, t *topology.Topology) error {
+	if w.DP == 0 {
+		return nil
+	}
+	acc := c.Accelerators
+	if acc == 0 {
+		acc = t.LiveAccels()
+	}
+	dies := acc * t.Accels[0].Spec.Dies
+	stages := max(c.PP, 1)
+	if dies%(stages*w.DP) != 0 {
+		return fmt.Errorf("dp %d x pp %d does not divide the %d serving dies", w.DP, stages, dies)
+	}
+	want := dies / (stages * w.DP)
+	if w.TP != 0 && w.TP != want {
+		return fmt.Errorf("tp %d x pp %d x dp %d = %d dies, but %d serve; drop tp (it would be %d) or change dp", w.TP, stages, w.DP, w.TP*stages*w.DP, dies, want)
+	}
+	c.TP = want
+	return nil
+}
+
 // disaggPhase is the phase of a disaggregated workload.
 const disaggPhase infer.Phase = "disagg"
 
@@ -521,6 +552,9 @@ func (w *InferenceWorkload) disagg(file string) (infer.Disagg, error) {
 	pre := c
 	pre.Accelerators, pre.Batch = w.PrefillAccelerators, max(w.PrefillBatch, 1)
 	pre.TP, pre.PP, pre.EP = w.PrefillTP, w.PrefillPP, w.PrefillEP
+	if w.AttnDP && pre.TP == 0 {
+		pre.TP = 1
+	}
 	pre.MTPDraft, pre.MTPAccept = 0, 0
 	dec := c
 	dec.Accelerators, dec.FirstAccelerator = w.DecodeAccelerators, w.PrefillAccelerators

@@ -492,6 +492,9 @@ func (w *worker) runInference(u unit, key string, fab *network.Fabric, ref Topol
 	if live := fab.Topo.LiveAccels(); cfg.Accelerators == 0 && live < len(fab.Topo.Accels) {
 		cfg.Accelerators = live // failed accelerators serve nothing
 	}
+	if err := wl.Inference.resolveDP(&cfg, fab.Topo); err != nil {
+		return nil, fmt.Errorf("%s: workloads[%d] on %s: %w", w.s.Path, u.work, ref.label(), err)
+	}
 	eng, ok := w.engines[key]
 	if !ok {
 		eng = infer.NewEngine(fab.Topo)

@@ -94,6 +94,11 @@ type InferenceWorkload struct {
 	TP int `yaml:"tp"`
 	PP int `yaml:"pp"`
 	EP int `yaml:"ep"`
+	// DP sets the data-parallel degree (TP becomes the serving dies over PP
+	// x DP unless tp is given, which must agree); AttnDP runs attention
+	// data parallel (TP 1, experts over the stage), as DeepSeek serves.
+	DP     int  `yaml:"dp"`
+	AttnDP bool `yaml:"attn_dp"`
 	// Dtypes of weights, KV cache and activations (default bf16), and a
 	// mapping for dtypes the chip lacks, e.g. fp8=int8.
 	WeightsDtype string `yaml:"weights_dtype"`

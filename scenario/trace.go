@@ -31,6 +31,9 @@ func (s *Scenario) TraceLast(tr *trace.Trace) error {
 		if cfg.Phase == disaggPhase {
 			return fmt.Errorf("%s: traces of phase disagg are not written yet; trace the prefill or decode phase alone", ref.label())
 		}
+		if err := wl.Inference.resolveDP(&cfg, t); err != nil {
+			return fmt.Errorf("%s: %w", ref.label(), err)
+		}
 		e := infer.NewEngine(t)
 		var r infer.Result
 		if slo := wl.Inference.slo(); slo > 0 {

@@ -20,7 +20,7 @@ import (
 const inferUsage = `
 Usage:
   cardsea infer --topo NAME [--domains N] [--ranks R] --model M --phase prefill|decode
-                --batch B [--input-len L] [--context C] [--tp N] [--pp N] [--ep N]
+                --batch B [--input-len L] [--context C] [--tp N] [--pp N] [--ep N] [--dp N] [--attn-dp]
                 [--weights-dtype bf16] [--kv-dtype bf16] [--act-dtype bf16] [--dtype-map fp8=int8]
                 [--mtp-draft K --mtp-accept P] [--microbatches 1|2] [--expert-imbalance 1.0]
                 [--tpot-slo 50ms | --ttft-slo 2s [--search-parallelism]] [--curve]
@@ -43,8 +43,10 @@ tokens/s per kW, joules per token, and the step's energy by component
 --batch counts sequences per accelerator in both phases, as the CloudMatrix
 and SGLang reports count it: 16K prefill tokens per NPU at 4K prompts is
 --batch 4 --input-len 4096. Parallel units are dies (Ascend 910C has two per
-package); DP fills what TP x PP leave, and a MoE model's experts spread over
-every die of a pipeline stage unless --ep says otherwise.
+package); DP fills what TP x PP leave (--dp N sets it and TP follows), and a
+MoE model's experts spread over every die of a pipeline stage unless --ep
+says otherwise. --attn-dp is DeepSeek's attention data parallelism: TP 1,
+every die attending to its own sequences, with the experts over the stage.
 
 --tpot-slo (or --ttft-slo) searches the batch for the most tokens/s per
 accelerator within the limit; with --search-parallelism it also tries PP 1,
@@ -120,6 +122,8 @@ func runInfer(args []string, stdout, stderr io.Writer) error {
 	tp := fs.Int("tp", 0, "tensor parallel degree (default 1)")
 	pp := fs.Int("pp", 0, "pipeline parallel degree (default 1)")
 	ep := fs.Int("ep", 0, "expert parallel degree (default: every die of a stage)")
+	dp := fs.Int("dp", 0, "data parallel degree: TP becomes the serving dies / (PP x DP) unless --tp is given, which must agree")
+	attnDP := fs.Bool("attn-dp", false, "attention data parallelism (DeepSeek style): TP 1, each die attends to its own sequences, experts spread over the stage")
 	wd := fs.String("weights-dtype", "bf16", "weights dtype: bf16, fp8, int8, fp4")
 	kd := fs.String("kv-dtype", "bf16", "KV cache dtype")
 	ad := fs.String("act-dtype", "bf16", "activation dtype")
@@ -179,6 +183,22 @@ func runInfer(args []string, stdout, stderr io.Writer) error {
 		return usagef("cost: %v", err)
 	}
 	disagg := strings.EqualFold(*phase, "disagg")
+	switch {
+	case *dp < 0:
+		return usagef("--dp %d: want a positive data-parallel degree", *dp)
+	case (*dp > 0 || *attnDP) && *searchPar:
+		return usagef("--search-parallelism chooses TP and EP itself; drop --dp and --attn-dp, or drop the search")
+	case *dp > 0 && disagg:
+		return usagef("--dp sets one instance's parallelism; with --phase disagg give --tp/--prefill-tp (DP fills the rest)")
+	case *attnDP && fs.Changed("tp") && *tp != 1:
+		return usagef("--attn-dp runs attention with TP 1 (each die its own sequences); it contradicts --tp %d", *tp)
+	}
+	if *attnDP {
+		*tp = 1
+		if disagg && !fs.Changed("prefill-tp") {
+			*prefillTP = 1
+		}
+	}
 	if *tpotSLO != "" && *ttftSLO != "" && !disagg {
 		return usagef("give --tpot-slo or --ttft-slo, not both (both only with --phase disagg)")
 	}
@@ -229,6 +249,22 @@ func runInfer(args []string, stdout, stderr io.Writer) error {
 	}
 	if live := t.LiveAccels(); live < len(t.Accels) && *ranks > live {
 		return usagef("--ranks %d, but %d of %s's %d accelerators survive the faults", *ranks, live, t.Name, len(t.Accels))
+	}
+	if *dp > 0 {
+		acc := *ranks
+		if acc == 0 {
+			acc = t.LiveAccels()
+		}
+		dies := acc * t.Accels[0].Spec.Dies
+		stages := max(*pp, 1)
+		if dies%(stages**dp) != 0 {
+			return usagef("--dp %d x --pp %d does not divide the %d serving dies", *dp, stages, dies)
+		}
+		want := dies / (stages * *dp)
+		if fs.Changed("tp") && *tp != want {
+			return usagef("--tp %d x --pp %d x --dp %d = %d dies, but %d serve; drop --tp (it would be %d) or change --dp", *tp, stages, *dp, *tp*stages**dp, dies, want)
+		}
+		*tp = want
 	}
 	cfg := infer.Config{Model: m, Accelerators: *ranks, Phase: infer.Phase(strings.ToLower(*phase)), Batch: max(*batch, 1),
 		InputLen: *inputLen, Context: *context, TP: *tp, PP: *pp, EP: *ep, Precision: prec, DtypeMap: mapping,
