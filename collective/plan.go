@@ -213,14 +213,26 @@ func (p *Plan) start(net *network.Network, s *sim.Simulator, done func(now sim.T
 
 // resolveRoutes looks up every transfer's route once per fabric, so runs
 // start flows without route lookups; an unroutable transfer is an error
-// before anything runs.
+// before anything runs. A source's transfers mostly go to one peer (a
+// ring's successor, a chain's next rank), so the last route from each
+// source is kept at hand and the fabric's route cache is asked only when
+// the peer changes.
 func (p *Plan) resolveRoutes(f *network.Fabric) error {
 	if p.routesOf == f {
 		return nil
 	}
 	p.routes = make([]*network.Route, len(p.xfers))
+	type lastRoute struct {
+		dst network.Vertex
+		r   *network.Route
+	}
+	last := make([]lastRoute, f.Vertices())
 	for i, t := range p.xfers {
 		if t.join {
+			continue
+		}
+		if l := last[t.src]; l.r != nil && l.dst == t.dst {
+			p.routes[i] = l.r
 			continue
 		}
 		r, err := f.Route(t.src, t.dst)
@@ -232,6 +244,7 @@ func (p *Plan) resolveRoutes(f *network.Fabric) error {
 			return fmt.Errorf("%s %s: %w", p.Op, p.Algorithm, err)
 		}
 		p.routes[i] = r
+		last[t.src] = lastRoute{t.dst, r}
 	}
 	p.routesOf = f
 	return nil

@@ -1,6 +1,10 @@
 package network
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/cardsea/cardsea/sim"
+)
 
 // share is the fraction of a flow's rate that crosses one channel.
 type share struct {
@@ -11,7 +15,8 @@ type share struct {
 // route is how a flow between two vertices uses the fabric.
 type route struct {
 	shares  []share
-	latency float64 // first-byte latency: wires and switches, the slowest branch
+	latency float64  // first-byte latency: wires and switches, the slowest branch
+	delay   sim.Time // latency as a simulated time
 	hops    int
 }
 
@@ -119,6 +124,7 @@ func (f *Fabric) route(src, dst Vertex) (*route, error) {
 	}
 	f.level = level
 	r.latency = lat[dst]
+	r.delay = sim.FromSeconds(r.latency)
 	f.routes[[2]Vertex{src, dst}] = r
 	return r, nil
 }
