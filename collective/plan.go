@@ -26,10 +26,12 @@ type Plan struct {
 	outList   []int32
 	sentStart []int32 // dependents that wait only for the bytes to leave
 	sentList  []int32
-	edges     [][2]int32 // (from, to) while building
-	sentEdges [][2]int32
-	routes    []*network.Route // per transfer, resolved for routesOf
-	routesOf  *network.Fabric
+	// in holds, while building, every transfer's dependencies in the
+	// order add received them (d, or afterSent(d)); xfers[i].deps of them
+	// are transfer i's. seal turns them into the two indexes above.
+	in       []int32
+	routes   []*network.Route // per transfer, resolved for routesOf
+	routesOf *network.Fabric
 	// wanted counts every transfer the builder asked for, kept or not:
 	// past MaxTransfers a plan stops storing them but keeps counting, so
 	// the error can say how large the plan would have been.
@@ -101,13 +103,13 @@ func (p *Plan) WireBytes() float64 {
 	return s
 }
 
-// reserve makes room for n more transfers and e more dependencies.
+// reserve makes room for n more transfers, e more dependencies on
+// arrivals and n more on sends.
 func (p *Plan) reserve(n, e int) {
 	n = max(0, min(n, MaxTransfers-len(p.xfers)))
-	e = max(0, min(e, MaxTransfers-len(p.edges)))
+	e = max(0, min(e, MaxTransfers-len(p.in)))
 	p.xfers = slices.Grow(p.xfers, n)
-	p.edges = slices.Grow(p.edges, e)
-	p.sentEdges = slices.Grow(p.sentEdges, n)
+	p.in = slices.Grow(p.in, e+n)
 }
 
 // tooMany reports whether n more transfers would pass MaxTransfers; if so
@@ -131,12 +133,8 @@ func (p *Plan) add(src, dst network.Vertex, bytes float64, alpha sim.Time, deps 
 	id := int32(len(p.xfers))
 	p.xfers = append(p.xfers, transfer{src: src, dst: dst, bytes: bytes, alpha: alpha})
 	for _, d := range deps {
-		switch {
-		case d >= 0:
-			p.edges = append(p.edges, [2]int32{d, id})
-			p.xfers[id].deps++
-		case d <= -2:
-			p.sentEdges = append(p.sentEdges, [2]int32{-2 - d, id})
+		if d != -1 {
+			p.in = append(p.in, d)
 			p.xfers[id].deps++
 		}
 	}
@@ -152,28 +150,42 @@ func (p *Plan) join(deps []int32) int32 {
 	return id
 }
 
-// seal builds the dependents indexes; builders call it last.
+// seal builds the dependents indexes; builders call it last. Each
+// transfer's dependents are listed in the order they were added.
 func (p *Plan) seal() {
-	p.outStart, p.outList = csr(len(p.xfers), p.edges)
-	p.sentStart, p.sentList = csr(len(p.xfers), p.sentEdges)
-	p.edges, p.sentEdges = nil, nil
-}
-
-func csr(n int, edges [][2]int32) (start, list []int32) {
-	start = make([]int32, n+1)
-	for _, e := range edges {
-		start[e[0]+1]++
+	n := len(p.xfers)
+	p.outStart, p.sentStart = make([]int32, n+1), make([]int32, n+1)
+	for _, d := range p.in {
+		if d >= 0 {
+			p.outStart[d+1]++
+		} else {
+			p.sentStart[-2-d+1]++
+		}
 	}
 	for i := range n {
-		start[i+1] += start[i]
+		p.outStart[i+1] += p.outStart[i]
+		p.sentStart[i+1] += p.sentStart[i]
 	}
-	list = make([]int32, len(edges))
-	fill := append([]int32(nil), start[:n]...)
-	for _, e := range edges {
-		list[fill[e[0]]] = e[1]
-		fill[e[0]]++
+	p.outList, p.sentList = make([]int32, p.outStart[n]), make([]int32, p.sentStart[n])
+	// Fill each list at its start, advancing the start as a cursor; the
+	// cursors end at the next list's start, so shift them back by one.
+	k := 0
+	for j := range p.xfers {
+		for _, d := range p.in[k : k+int(p.xfers[j].deps)] {
+			if d >= 0 {
+				p.outList[p.outStart[d]] = int32(j)
+				p.outStart[d]++
+			} else {
+				p.sentList[p.sentStart[-2-d]] = int32(j)
+				p.sentStart[-2-d]++
+			}
+		}
+		k += int(p.xfers[j].deps)
 	}
-	return start, list
+	copy(p.outStart[1:], p.outStart[:n])
+	copy(p.sentStart[1:], p.sentStart[:n])
+	p.outStart[0], p.sentStart[0] = 0, 0
+	p.in = nil
 }
 
 // Start runs the plan on net from now; done runs when the last transfer
