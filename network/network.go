@@ -184,8 +184,12 @@ func (n *Network) StartFlow(r *Route, bytes float64, h FlowHandler, tag int64) F
 		n.flowMark = append(n.flowMark, false)
 	}
 	now := n.sim.Now()
-	pos := n.flows[id].chPos[:0]
-	n.flows[id] = flow{route: r, remaining: bytes, last: now, h: h, tag: tag, live: true}
+	// Field by field, keeping chPos's array: a composite literal would be
+	// built on the stack and copied, which stalls on its narrow stores.
+	f := &n.flows[id]
+	pos := f.chPos[:0]
+	f.route, f.remaining, f.rate, f.last = r, bytes, 0, now
+	f.h, f.tag, f.ev, f.scheduled, f.live = h, tag, sim.EventID{}, false, true
 	if bytes <= 0 || len(r.shares) == 0 {
 		n.finish(id, now)
 		return id

@@ -199,7 +199,11 @@ func (s *Simulator) schedule(at Time, a Action, h Handler, arg int64) EventID {
 	}
 	b := s.openBucket(at)
 	bk := &s.buckets[b]
-	s.slots[sl] = slot{id: id, act: a, h: h, arg: arg, bucket: b, prev: bk.tail, next: -1}
+	// Field by field: a composite literal is built on the stack and
+	// copied, and the copy's wide loads stall on the narrow stores.
+	sp := &s.slots[sl]
+	sp.id, sp.act, sp.h, sp.arg = id, a, h, arg
+	sp.bucket, sp.prev, sp.next = b, bk.tail, -1
 	if bk.tail >= 0 {
 		s.slots[bk.tail].next = sl
 	} else {
@@ -232,7 +236,7 @@ func (s *Simulator) openBucket(at Time) int32 {
 		b = int32(len(s.buckets))
 		s.buckets = append(s.buckets, bucket{})
 	}
-	s.buckets[b] = bucket{head: -1, tail: -1}
+	s.buckets[b].head, s.buckets[b].tail = -1, -1
 	if root+s.nb+1+arity > len(s.heap) {
 		s.grow()
 	}
