@@ -43,13 +43,17 @@ type Network struct {
 // that a flow starting or finishing touches a cache line or two per
 // channel rather than one per field.
 type chanState struct {
-	flows []FlowID // active flows
+	flows []FlowID // active flows; starts in inline
 	load  float64  // current bytes/s, all flows summed
 	cap   float64  // capacity, Channel.BytesPerS
 	since sim.Time // when bytes and busy were last brought up to date
 	bytes float64  // bytes carried so far
 	busy  sim.Time // time with any load so far
 	peak  float64  // highest load so far
+	// inline holds the flows of a channel that never has more than two,
+	// as most point-to-point links in a collective, next to the rest of
+	// the record rather than in an allocation of their own.
+	inline [2]FlowID
 }
 
 // Observer watches a Network's channel loads, for traces.
@@ -149,6 +153,7 @@ func New(f *Fabric, s *sim.Simulator) *Network {
 	ch := make([]chanState, n)
 	for c := range ch {
 		ch[c].cap = f.chans[c].BytesPerS
+		ch[c].flows = ch[c].inline[:0]
 	}
 	return &Network{
 		Fabric: f, sim: s,
