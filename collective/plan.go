@@ -29,8 +29,12 @@ type Plan struct {
 	// in holds, while building, every transfer's dependencies in the
 	// order add received them (d, or afterSent(d)); xfers[i].deps of them
 	// are transfer i's. seal turns them into the two indexes above.
-	in       []int32
-	routes   []*network.Route // per transfer, resolved for routesOf
+	in []int32
+	// routes lists routes resolved for routesOf, and route[i] is the
+	// index of transfer i's: an index array is half the size of a pointer
+	// array and the collector need not scan it.
+	routes   []*network.Route
+	route    []int32
 	routesOf *network.Fabric
 	// wanted counts every transfer the builder asked for, kept or not:
 	// past MaxTransfers a plan stops storing them but keeps counting, so
@@ -233,18 +237,18 @@ func (p *Plan) resolveRoutes(f *network.Fabric) error {
 	if p.routesOf == f {
 		return nil
 	}
-	p.routes = make([]*network.Route, len(p.xfers))
+	p.routes, p.route = nil, make([]int32, len(p.xfers))
 	type lastRoute struct {
 		dst network.Vertex
-		r   *network.Route
+		r   int32 // index in p.routes plus one; 0 for none
 	}
 	last := make([]lastRoute, f.Vertices())
 	for i, t := range p.xfers {
 		if t.join {
 			continue
 		}
-		if l := last[t.src]; l.r != nil && l.dst == t.dst {
-			p.routes[i] = l.r
+		if l := last[t.src]; l.r != 0 && l.dst == t.dst {
+			p.route[i] = l.r - 1
 			continue
 		}
 		r, err := f.Route(t.src, t.dst)
@@ -255,8 +259,9 @@ func (p *Plan) resolveRoutes(f *network.Fabric) error {
 			}
 			return fmt.Errorf("%s %s: %w", p.Op, p.Algorithm, err)
 		}
-		p.routes[i] = r
-		last[t.src] = lastRoute{t.dst, r}
+		p.route[i] = int32(len(p.routes))
+		p.routes = append(p.routes, r)
+		last[t.src] = lastRoute{t.dst, int32(len(p.routes))}
 	}
 	p.routesOf = f
 	return nil
@@ -297,7 +302,7 @@ func (x *execution) Handle(now sim.Time, arg int64) {
 		x.recIdx[arg] = int32(len(x.rec.Transfers))
 		x.rec.Transfers = append(x.rec.Transfers, TransferRecord{Job: x.job, Src: t.src, Dst: t.dst, Bytes: t.bytes, Start: now, Sent: -1, Arrived: -1})
 	}
-	x.net.StartFlow(x.p.routes[arg], t.bytes, x, arg)
+	x.net.StartFlow(x.p.routes[x.p.route[arg]], t.bytes, x, arg)
 }
 
 // FlowSent implements network.FlowHandler.
