@@ -285,6 +285,9 @@ type execution struct {
 func (x *execution) ready(i int32, now sim.Time) {
 	t := &x.p.xfers[i]
 	if t.join {
+		// A join has nothing to send: it is sent and arrived at once.
+		x.left--
+		x.release(x.p.sentStart, x.p.sentList, i, now)
 		x.finished(i, now)
 		return
 	}
@@ -318,14 +321,14 @@ func (x *execution) FlowArrived(tag int64, now sim.Time) {
 	if x.rec != nil {
 		x.rec.Transfers[x.recIdx[tag]].Arrived = now
 	}
+	x.left--
 	x.finished(int32(tag), now)
 }
 
+// finished releases the dependents waiting for transfer i to arrive, and
+// reports the plan done after its last arrival; the caller has counted
+// it off left.
 func (x *execution) finished(i int32, now sim.Time) {
-	x.left--
-	if x.p.xfers[i].join {
-		x.release(x.p.sentStart, x.p.sentList, i, now)
-	}
 	x.release(x.p.outStart, x.p.outList, i, now)
 	if x.left == 0 && x.done != nil {
 		x.done(now)
