@@ -207,7 +207,7 @@ func (n *Network) StartFlow(r *Route, bytes float64, h FlowHandler, tag int64) F
 		ch := &n.ch[s.ch]
 		pos = append(pos, int32(len(ch.flows)))
 		ch.flows = append(ch.flows, id)
-		spare = math.Min(spare, (ch.cap-ch.load)/s.frac)
+		spare = min(spare, (ch.cap-ch.load)/s.frac) // as math.Min, inlined
 	}
 	n.flows[id].chPos = pos
 	if n.startFast(id, spare, now) {
