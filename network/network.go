@@ -200,17 +200,18 @@ func (n *Network) StartFlow(r *Route, bytes float64, h FlowHandler, tag int64) F
 		return id
 	}
 	n.active++
-	// Join the route's channels, and find the spare capacity the flow
-	// could take (see startFast).
-	spare := math.Inf(1)
+	// Join the route's channels, find the spare capacity the flow could
+	// take, and whether it shares a channel (see startFast).
+	spare, shared := math.Inf(1), false
 	for _, s := range r.shares {
 		ch := &n.ch[s.ch]
 		pos = append(pos, int32(len(ch.flows)))
 		ch.flows = append(ch.flows, id)
 		spare = min(spare, (ch.cap-ch.load)/s.frac) // as math.Min, inlined
+		shared = shared || len(ch.flows) > 1
 	}
 	n.flows[id].chPos = pos
-	if n.startFast(id, spare, now) {
+	if n.startFast(id, spare, shared, now) {
 		return id
 	}
 	for _, s := range r.shares {
@@ -228,25 +229,17 @@ const slack = 1e-9
 // leaves every other rate unchanged: the flow takes r, the spare capacity
 // of its route, and on the channels it fills no other flow runs faster
 // than it. Every other flow keeps its bottleneck, so the allocation stays
-// max-min fair.
-func (n *Network) startFast(id FlowID, r float64, now sim.Time) bool {
+// max-min fair. Unless shared, the flow is alone on its channels and there
+// are no other flows to check.
+func (n *Network) startFast(id FlowID, r float64, shared bool, now sim.Time) bool {
 	if !(r > 0) || math.IsInf(r, 1) {
 		return false
 	}
 	f := &n.flows[id]
-	shares := f.route.shares
-	for _, s := range shares {
-		ch := &n.ch[s.ch]
-		if (ch.cap-ch.load)/s.frac > r*(1+slack) {
-			continue // not filled by this flow
-		}
-		for _, g := range ch.flows {
-			if g != id && n.flows[g].rate > r*(1+slack) {
-				return false
-			}
-		}
+	if shared && n.outpaced(id, r) {
+		return false
 	}
-	for _, s := range shares {
+	for _, s := range f.route.shares {
 		ch := &n.ch[s.ch]
 		ch.account(now)
 		ch.load += s.frac * r
@@ -260,6 +253,23 @@ func (n *Network) startFast(id FlowID, r float64, now sim.Time) bool {
 	f.ev = n.sim.ScheduleHandler(now+sim.FromSeconds(f.remaining/r), n, evDrain|int64(id))
 	n.Rated++
 	return true
+}
+
+// outpaced reports whether, on a channel that new flow id would fill at
+// rate r, another flow runs faster than r.
+func (n *Network) outpaced(id FlowID, r float64) bool {
+	for _, s := range n.flows[id].route.shares {
+		ch := &n.ch[s.ch]
+		if (ch.cap-ch.load)/s.frac > r*(1+slack) {
+			continue // not filled by this flow
+		}
+		for _, g := range ch.flows {
+			if g != id && n.flows[g].rate > r*(1+slack) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // notePeak records the channel's current load if it is the highest so
