@@ -2,7 +2,6 @@ package collective
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/cardsea/cardsea/network"
@@ -112,8 +111,20 @@ func (p *Plan) WireBytes() float64 {
 func (p *Plan) reserve(n, e int) {
 	n = max(0, min(n, MaxTransfers-len(p.xfers)))
 	e = max(0, min(e, MaxTransfers-len(p.in)))
-	p.xfers = slices.Grow(p.xfers, n)
-	p.in = slices.Grow(p.in, e+n)
+	p.xfers = reserved(p.xfers, n)
+	p.in = reserved(p.in, e+n)
+}
+
+// reserved is slices.Grow by way of make: growing with append clears the
+// whole new array, while make leaves memory fresh from the system as it
+// is (already zero), sparing a pass over a plan's largest arrays.
+func reserved[T any](s []T, n int) []T {
+	if cap(s)-len(s) >= n {
+		return s
+	}
+	t := make([]T, len(s), len(s)+n)
+	copy(t, s)
+	return t
 }
 
 // tooMany reports whether n more transfers would pass MaxTransfers; if so
