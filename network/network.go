@@ -207,7 +207,7 @@ func (n *Network) StartFlow(r *Route, bytes float64, h FlowHandler, tag int64) F
 		ch := &n.ch[s.ch]
 		pos = append(pos, int32(len(ch.flows)))
 		ch.flows = append(ch.flows, id)
-		spare = min(spare, (ch.cap-ch.load)/s.frac) // as math.Min, inlined
+		spare = min(spare, perShare(ch.cap-ch.load, s.frac)) // as math.Min, inlined
 		shared = shared || len(ch.flows) > 1
 	}
 	n.flows[id].chPos = pos
@@ -220,6 +220,17 @@ func (n *Network) StartFlow(r *Route, bytes float64, h FlowHandler, tag int64) F
 	n.newFlows = append(n.newFlows, id)
 	n.requestSolve()
 	return id
+}
+
+// perShare is x/frac: how fast a flow may go when frac of its rate crosses
+// a channel with x to spare. A whole flow on one path crosses its
+// channels with frac 1, and x/1 is x exactly, so the division, slow and
+// on the critical path, is skipped then.
+func perShare(x, frac float64) float64 {
+	if frac == 1 {
+		return x
+	}
+	return x / frac
 }
 
 // slack is the relative tolerance of saturation tests.
