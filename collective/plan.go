@@ -20,14 +20,15 @@ type Plan struct {
 	Overhead sim.Time
 
 	xfers []transfer
+	ndeps []int32 // per transfer, how many transfers it waits for
 	// dependents in CSR form: xfers i's dependents are outList[outStart[i]:outStart[i+1]]
 	outStart  []int32
 	outList   []int32
 	sentStart []int32 // dependents that wait only for the bytes to leave
 	sentList  []int32
 	// in holds, while building, every transfer's dependencies in the
-	// order add received them (d, or afterSent(d)); xfers[i].deps of them
-	// are transfer i's. seal turns them into the two indexes above.
+	// order add received them (d, or afterSent(d)); ndeps[i] of them are
+	// transfer i's. seal turns them into the two indexes above.
 	in []int32
 	// routes lists routes resolved for routesOf, and route[i] is the
 	// index of transfer i's: an index array is half the size of a pointer
@@ -86,12 +87,14 @@ func afterSent(d int32) int32 {
 	return -2 - d
 }
 
+// transfer is one transfer of a plan. How many transfers it waits for is
+// kept apart, in Plan.ndeps, so that sealing and starting a plan read a
+// small dense array rather than every transfer.
 type transfer struct {
 	src, dst network.Vertex
 	bytes    float64
 	alpha    sim.Time // software latency before the bytes enter the network
-	deps     int32
-	join     bool // a synchronisation point: no bytes, no latency
+	join     bool     // a synchronisation point: no bytes, no latency
 }
 
 // Transfers is the number of transfers in the plan.
@@ -112,6 +115,7 @@ func (p *Plan) reserve(n, e int) {
 	n = max(0, min(n, MaxTransfers-len(p.xfers)))
 	e = max(0, min(e, MaxTransfers-len(p.in)))
 	p.xfers = reserved(p.xfers, n)
+	p.ndeps = reserved(p.ndeps, n)
 	p.in = reserved(p.in, e+n)
 }
 
@@ -147,12 +151,14 @@ func (p *Plan) add(src, dst network.Vertex, bytes float64, alpha sim.Time, deps 
 	}
 	id := int32(len(p.xfers))
 	p.xfers = append(p.xfers, transfer{src: src, dst: dst, bytes: bytes, alpha: alpha})
+	n := int32(0)
 	for _, d := range deps {
 		if d != -1 {
 			p.in = append(p.in, d)
-			p.xfers[id].deps++
+			n++
 		}
 	}
+	p.ndeps = append(p.ndeps, n)
 	return id
 }
 
@@ -185,8 +191,8 @@ func (p *Plan) seal() {
 	// Fill each list at its start, advancing the start as a cursor; the
 	// cursors end at the next list's start, so shift them back by one.
 	k := 0
-	for j := range p.xfers {
-		for _, d := range p.in[k : k+int(p.xfers[j].deps)] {
+	for j, nd := range p.ndeps {
+		for _, d := range p.in[k : k+int(nd)] {
 			if d >= 0 {
 				p.outList[p.outStart[d]] = int32(j)
 				p.outStart[d]++
@@ -195,7 +201,7 @@ func (p *Plan) seal() {
 				p.sentStart[-2-d]++
 			}
 		}
-		k += int(p.xfers[j].deps)
+		k += int(nd)
 	}
 	copy(p.outStart[1:], p.outStart[:n])
 	copy(p.sentStart[1:], p.sentStart[:n])
@@ -217,10 +223,7 @@ func (p *Plan) start(net *network.Network, s *sim.Simulator, done func(now sim.T
 	if err := p.resolveRoutes(net.Fabric); err != nil {
 		return err
 	}
-	x := &execution{p: p, net: net, sim: s, done: done, left: len(p.xfers), deps: make([]int32, len(p.xfers))}
-	for i, t := range p.xfers {
-		x.deps[i] = t.deps
-	}
+	x := &execution{p: p, net: net, sim: s, done: done, left: len(p.xfers), deps: append([]int32(nil), p.ndeps...)}
 	if rec != nil {
 		x.rec, x.job, x.recIdx = rec, job, make([]int32, len(p.xfers))
 	}
@@ -229,8 +232,8 @@ func (p *Plan) start(net *network.Network, s *sim.Simulator, done func(now sim.T
 		return nil
 	}
 	s.Schedule(s.Now()+p.Overhead, func(now sim.Time) {
-		for i, t := range p.xfers {
-			if t.deps == 0 {
+		for i, nd := range p.ndeps {
+			if nd == 0 {
 				x.ready(int32(i), now)
 			}
 		}
