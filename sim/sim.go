@@ -70,8 +70,7 @@ var sentinel = entry{at: MaxTime, key: math.MaxUint64}
 // bucket; one struct per slot keeps the fields of an event together.
 type slot struct {
 	id  uint64  // EventID.id of the slot's event; 0 when free
-	act Action  // the event's function, or nil for a handler event
-	h   Handler // the handler, for events from ScheduleHandler
+	h   Handler // what to run: the handler, or the Action as an action
 	arg int64   // the handler's argument
 
 	bucket     int32 // the bucket holding the event
@@ -157,13 +156,19 @@ func (s *Simulator) Schedule(at Time, a Action) EventID {
 	if at < s.now || a == nil {
 		s.badSchedule(at, a)
 	}
-	return s.schedule(at, a, nil, 0)
+	return s.schedule(at, action(a), 0)
 }
 
 // Handler receives events scheduled with ScheduleHandler.
 type Handler interface {
 	Handle(now Time, arg int64)
 }
+
+// action runs an Action as a Handler, so that a slot holds one kind of
+// event. A func value fits an interface without an allocation.
+type action Action
+
+func (a action) Handle(now Time, _ int64) { a(now) }
 
 // ScheduleHandler arranges for h.Handle(at, arg) to run at simulated time
 // at. It orders and cancels like Schedule but allocates nothing: models
@@ -176,10 +181,10 @@ func (s *Simulator) ScheduleHandler(at Time, h Handler, arg int64) EventID {
 		}
 		s.badSchedule(at, func(Time) {})
 	}
-	return s.schedule(at, nil, h, arg)
+	return s.schedule(at, h, arg)
 }
 
-func (s *Simulator) schedule(at Time, a Action, h Handler, arg int64) EventID {
+func (s *Simulator) schedule(at Time, h Handler, arg int64) EventID {
 	if s.ord == math.MaxUint32 {
 		s.renumber()
 	}
@@ -202,7 +207,7 @@ func (s *Simulator) schedule(at Time, a Action, h Handler, arg int64) EventID {
 	// Field by field: a composite literal is built on the stack and
 	// copied, and the copy's wide loads stall on the narrow stores.
 	sp := &s.slots[sl]
-	sp.id, sp.act, sp.h, sp.arg = id, a, h, arg
+	sp.id, sp.h, sp.arg = id, h, arg
 	sp.bucket, sp.prev, sp.next = b, bk.tail, -1
 	if bk.tail >= 0 {
 		s.slots[bk.tail].next = sl
@@ -322,16 +327,12 @@ func (s *Simulator) Step() bool {
 	at := s.heap[root].at
 	sl := s.buckets[s.heap[root].bucket()].head
 	sp := &s.slots[sl]
-	a, h, arg := sp.act, sp.h, sp.arg
+	h, arg := sp.h, sp.arg
 	s.unlink(sl)
 	s.release(sl)
 	s.now = at
 	s.fired++
-	if a != nil {
-		a(at)
-	} else {
-		h.Handle(at, arg)
-	}
+	h.Handle(at, arg)
 	return true
 }
 
@@ -364,8 +365,8 @@ func (s *Simulator) RunUntil(t Time) {
 // effect: each call to Run or RunUntil starts unstopped.
 func (s *Simulator) Stop() { s.stopped = true }
 
-// release returns slot i to the free list, dropping its Action so the
-// closure can be garbage collected.
+// release returns slot i to the free list, dropping its handler or Action
+// so that a closure can be garbage collected.
 func (s *Simulator) release(i int32) {
 	s.slots[i] = slot{}
 	s.free = append(s.free, i)
