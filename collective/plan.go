@@ -21,11 +21,11 @@ type Plan struct {
 
 	xfers []transfer
 	ndeps []int32 // per transfer, how many transfers it waits for
-	// dependents in CSR form: xfers i's dependents are outList[outStart[i]:outStart[i+1]]
-	outStart  []int32
-	outList   []int32
-	sentStart []int32 // dependents that wait only for the bytes to leave
-	sentList  []int32
+	// dependents in CSR form, both kinds of transfer i's next to each
+	// other (see arrivalDeps and sentDeps); deps has a final entry
+	// closing the last transfer's lists.
+	deps       []depRange
+	dependents []int32
 	// in holds, while building, every transfer's dependencies in the
 	// order add received them (d, or afterSent(d)); ndeps[i] of them are
 	// transfer i's. seal turns them into the two indexes above.
@@ -171,41 +171,65 @@ func (p *Plan) join(deps []int32) int32 {
 	return id
 }
 
-// seal builds the dependents indexes; builders call it last. Each
+// depRange locates a transfer's dependents in Plan.dependents: those
+// waiting for it to arrive from out, then those waiting for its bytes to
+// leave from sent, up to the next transfer's out.
+type depRange struct{ out, sent int32 }
+
+// arrivalDeps lists the transfers waiting for transfer i to arrive.
+func (p *Plan) arrivalDeps(i int32) []int32 {
+	return p.dependents[p.deps[i].out:p.deps[i].sent]
+}
+
+// sentDeps lists the transfers waiting for transfer i's bytes to leave.
+func (p *Plan) sentDeps(i int32) []int32 {
+	return p.dependents[p.deps[i].sent:p.deps[i+1].out]
+}
+
+// seal builds the dependents index; builders call it last. Each
 // transfer's dependents are listed in the order they were added.
 func (p *Plan) seal() {
 	n := len(p.xfers)
-	p.outStart, p.sentStart = make([]int32, n+1), make([]int32, n+1)
-	for _, d := range p.in {
+	r := make([]depRange, n+1)
+	for _, d := range p.in { // count
 		if d >= 0 {
-			p.outStart[d+1]++
+			r[d].out++
 		} else {
-			p.sentStart[-2-d+1]++
+			r[-2-d].sent++
 		}
 	}
-	for i := range n {
-		p.outStart[i+1] += p.outStart[i]
-		p.sentStart[i+1] += p.sentStart[i]
+	at := int32(0)
+	for i := range n { // turn counts into starts
+		out, sent := r[i].out, r[i].sent
+		r[i] = depRange{at, at + out}
+		at += out + sent
 	}
-	p.outList, p.sentList = make([]int32, p.outStart[n]), make([]int32, p.sentStart[n])
-	// Fill each list at its start, advancing the start as a cursor; the
-	// cursors end at the next list's start, so shift them back by one.
+	r[n] = depRange{at, at}
+	list := make([]int32, at)
+	// Fill each list at its start, advancing the start as a cursor: the
+	// out cursor ends where the sent list starts and the sent cursor where
+	// the next transfer's out list starts.
 	k := 0
 	for j, nd := range p.ndeps {
 		for _, d := range p.in[k : k+int(nd)] {
 			if d >= 0 {
-				p.outList[p.outStart[d]] = int32(j)
-				p.outStart[d]++
+				list[r[d].out] = int32(j)
+				r[d].out++
 			} else {
-				p.sentList[p.sentStart[-2-d]] = int32(j)
-				p.sentStart[-2-d]++
+				list[r[-2-d].sent] = int32(j)
+				r[-2-d].sent++
 			}
 		}
 		k += int(nd)
 	}
-	copy(p.outStart[1:], p.outStart[:n])
-	copy(p.sentStart[1:], p.sentStart[:n])
-	p.outStart[0], p.sentStart[0] = 0, 0
+	for i := n - 1; i >= 0; i-- { // move the cursors back to the starts
+		out := int32(0)
+		if i > 0 {
+			out = r[i-1].sent
+		}
+		r[i] = depRange{out, r[i].out}
+	}
+	p.deps, p.dependents = r, list
 	p.in = nil
 }
 
@@ -217,7 +241,7 @@ func (p *Plan) Start(net *network.Network, s *sim.Simulator, done func(now sim.T
 
 // start is Start, recording every transfer into rec (if not nil) as job's.
 func (p *Plan) start(net *network.Network, s *sim.Simulator, done func(now sim.Time), rec *Recording, job int) error {
-	if p.outStart == nil {
+	if p.deps == nil {
 		p.seal()
 	}
 	if err := p.resolveRoutes(net.Fabric); err != nil {
@@ -301,7 +325,7 @@ func (x *execution) ready(i int32, now sim.Time) {
 	if t.join {
 		// A join has nothing to send: it is sent and arrived at once.
 		x.left--
-		x.release(x.p.sentStart, x.p.sentList, i, now)
+		x.release(x.p.sentDeps(i), now)
 		x.finished(i, now)
 		return
 	}
@@ -327,7 +351,7 @@ func (x *execution) FlowSent(tag int64, now sim.Time) {
 	if x.rec != nil {
 		x.rec.Transfers[x.recIdx[tag]].Sent = now
 	}
-	x.release(x.p.sentStart, x.p.sentList, int32(tag), now)
+	x.release(x.p.sentDeps(int32(tag)), now)
 }
 
 // FlowArrived implements network.FlowHandler.
@@ -343,15 +367,15 @@ func (x *execution) FlowArrived(tag int64, now sim.Time) {
 // reports the plan done after its last arrival; the caller has counted
 // it off left.
 func (x *execution) finished(i int32, now sim.Time) {
-	x.release(x.p.outStart, x.p.outList, i, now)
+	x.release(x.p.arrivalDeps(i), now)
 	if x.left == 0 && x.done != nil {
 		x.done(now)
 	}
 }
 
-// release counts down the dependents of transfer i in one index.
-func (x *execution) release(start, list []int32, i int32, now sim.Time) {
-	for _, j := range list[start[i]:start[i+1]] {
+// release counts down the dependencies of the transfers in list.
+func (x *execution) release(list []int32, now sim.Time) {
+	for _, j := range list {
 		x.deps[j]--
 		if x.deps[j] == 0 {
 			x.ready(j, now)
