@@ -157,11 +157,19 @@ func (p *Plan) ring(g *Group, ranks []int, steps int, block float64, chunks int,
 	chunk := block / float64(chunks)
 	for k := range steps {
 		for i := range n {
+			// The ring's neighbours, without a division per transfer.
+			prev, next := i-1, i+1
+			if i == 0 {
+				prev = n - 1
+			}
+			if next == n {
+				next = 0
+			}
+			from, to := ranks[i], ranks[next]
 			for c := range chunks {
-				from, to := ranks[i], ranks[(i+1)%n]
 				deps := [3]int32{-1, -1, -1}
 				if k > 0 {
-					deps[0] = id(k-1, (i-1+n)%n, c)
+					deps[0] = id(k-1, prev, c)
 				}
 				switch {
 				case c > 0:

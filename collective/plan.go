@@ -2,7 +2,6 @@ package collective
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/cardsea/cardsea/network"
@@ -21,15 +20,22 @@ type Plan struct {
 	Overhead sim.Time
 
 	xfers []transfer
-	// dependents in CSR form: xfers i's dependents are outList[outStart[i]:outStart[i+1]]
-	outStart  []int32
-	outList   []int32
-	sentStart []int32 // dependents that wait only for the bytes to leave
-	sentList  []int32
-	edges     [][2]int32 // (from, to) while building
-	sentEdges [][2]int32
-	routes    []*network.Route // per transfer, resolved for routesOf
-	routesOf  *network.Fabric
+	ndeps []int32 // per transfer, how many transfers it waits for
+	// dependents in CSR form, both kinds of transfer i's next to each
+	// other (see arrivalDeps and sentDeps); deps has a final entry
+	// closing the last transfer's lists.
+	deps       []depRange
+	dependents []int32
+	// in holds, while building, every transfer's dependencies in the
+	// order add received them (d, or afterSent(d)); ndeps[i] of them are
+	// transfer i's. seal turns them into the two indexes above.
+	in []int32
+	// routes lists routes resolved for routesOf, and route[i] is the
+	// index of transfer i's: an index array is half the size of a pointer
+	// array and the collector need not scan it.
+	routes   []*network.Route
+	route    []int32
+	routesOf *network.Fabric
 	// wanted counts every transfer the builder asked for, kept or not:
 	// past MaxTransfers a plan stops storing them but keeps counting, so
 	// the error can say how large the plan would have been.
@@ -81,12 +87,14 @@ func afterSent(d int32) int32 {
 	return -2 - d
 }
 
+// transfer is one transfer of a plan. How many transfers it waits for is
+// kept apart, in Plan.ndeps, so that sealing and starting a plan read a
+// small dense array rather than every transfer.
 type transfer struct {
 	src, dst network.Vertex
 	bytes    float64
 	alpha    sim.Time // software latency before the bytes enter the network
-	deps     int32
-	join     bool // a synchronisation point: no bytes, no latency
+	join     bool     // a synchronisation point: no bytes, no latency
 }
 
 // Transfers is the number of transfers in the plan.
@@ -101,13 +109,26 @@ func (p *Plan) WireBytes() float64 {
 	return s
 }
 
-// reserve makes room for n more transfers and e more dependencies.
+// reserve makes room for n more transfers, e more dependencies on
+// arrivals and n more on sends.
 func (p *Plan) reserve(n, e int) {
 	n = max(0, min(n, MaxTransfers-len(p.xfers)))
-	e = max(0, min(e, MaxTransfers-len(p.edges)))
-	p.xfers = slices.Grow(p.xfers, n)
-	p.edges = slices.Grow(p.edges, e)
-	p.sentEdges = slices.Grow(p.sentEdges, n)
+	e = max(0, min(e, MaxTransfers-len(p.in)))
+	p.xfers = reserved(p.xfers, n)
+	p.ndeps = reserved(p.ndeps, n)
+	p.in = reserved(p.in, e+n)
+}
+
+// reserved is slices.Grow by way of make: growing with append clears the
+// whole new array, while make leaves memory fresh from the system as it
+// is (already zero), sparing a pass over a plan's largest arrays.
+func reserved[T any](s []T, n int) []T {
+	if cap(s)-len(s) >= n {
+		return s
+	}
+	t := make([]T, len(s), len(s)+n)
+	copy(t, s)
+	return t
 }
 
 // tooMany reports whether n more transfers would pass MaxTransfers; if so
@@ -130,16 +151,14 @@ func (p *Plan) add(src, dst network.Vertex, bytes float64, alpha sim.Time, deps 
 	}
 	id := int32(len(p.xfers))
 	p.xfers = append(p.xfers, transfer{src: src, dst: dst, bytes: bytes, alpha: alpha})
+	n := int32(0)
 	for _, d := range deps {
-		switch {
-		case d >= 0:
-			p.edges = append(p.edges, [2]int32{d, id})
-			p.xfers[id].deps++
-		case d <= -2:
-			p.sentEdges = append(p.sentEdges, [2]int32{-2 - d, id})
-			p.xfers[id].deps++
+		if d != -1 {
+			p.in = append(p.in, d)
+			n++
 		}
 	}
+	p.ndeps = append(p.ndeps, n)
 	return id
 }
 
@@ -152,28 +171,66 @@ func (p *Plan) join(deps []int32) int32 {
 	return id
 }
 
-// seal builds the dependents indexes; builders call it last.
-func (p *Plan) seal() {
-	p.outStart, p.outList = csr(len(p.xfers), p.edges)
-	p.sentStart, p.sentList = csr(len(p.xfers), p.sentEdges)
-	p.edges, p.sentEdges = nil, nil
+// depRange locates a transfer's dependents in Plan.dependents: those
+// waiting for it to arrive from out, then those waiting for its bytes to
+// leave from sent, up to the next transfer's out.
+type depRange struct{ out, sent int32 }
+
+// arrivalDeps lists the transfers waiting for transfer i to arrive.
+func (p *Plan) arrivalDeps(i int32) []int32 {
+	return p.dependents[p.deps[i].out:p.deps[i].sent]
 }
 
-func csr(n int, edges [][2]int32) (start, list []int32) {
-	start = make([]int32, n+1)
-	for _, e := range edges {
-		start[e[0]+1]++
+// sentDeps lists the transfers waiting for transfer i's bytes to leave.
+func (p *Plan) sentDeps(i int32) []int32 {
+	return p.dependents[p.deps[i].sent:p.deps[i+1].out]
+}
+
+// seal builds the dependents index; builders call it last. Each
+// transfer's dependents are listed in the order they were added.
+func (p *Plan) seal() {
+	n := len(p.xfers)
+	r := make([]depRange, n+1)
+	for _, d := range p.in { // count
+		if d >= 0 {
+			r[d].out++
+		} else {
+			r[-2-d].sent++
+		}
 	}
-	for i := range n {
-		start[i+1] += start[i]
+	at := int32(0)
+	for i := range n { // turn counts into starts
+		out, sent := r[i].out, r[i].sent
+		r[i] = depRange{at, at + out}
+		at += out + sent
 	}
-	list = make([]int32, len(edges))
-	fill := append([]int32(nil), start[:n]...)
-	for _, e := range edges {
-		list[fill[e[0]]] = e[1]
-		fill[e[0]]++
+	r[n] = depRange{at, at}
+	list := make([]int32, at)
+	// Fill each list at its start, advancing the start as a cursor: the
+	// out cursor ends where the sent list starts and the sent cursor where
+	// the next transfer's out list starts.
+	k := 0
+	for j, nd := range p.ndeps {
+		for _, d := range p.in[k : k+int(nd)] {
+			if d >= 0 {
+				list[r[d].out] = int32(j)
+				r[d].out++
+			} else {
+				list[r[-2-d].sent] = int32(j)
+				r[-2-d].sent++
+			}
+		}
+		k += int(nd)
 	}
-	return start, list
+	for i := n - 1; i >= 0; i-- { // move the cursors back to the starts
+		out := int32(0)
+		if i > 0 {
+			out = r[i-1].sent
+		}
+		r[i] = depRange{out, r[i].out}
+	}
+	p.deps, p.dependents = r, list
+	p.in = nil
 }
 
 // Start runs the plan on net from now; done runs when the last transfer
@@ -184,16 +241,13 @@ func (p *Plan) Start(net *network.Network, s *sim.Simulator, done func(now sim.T
 
 // start is Start, recording every transfer into rec (if not nil) as job's.
 func (p *Plan) start(net *network.Network, s *sim.Simulator, done func(now sim.Time), rec *Recording, job int) error {
-	if p.outStart == nil {
+	if p.deps == nil {
 		p.seal()
 	}
 	if err := p.resolveRoutes(net.Fabric); err != nil {
 		return err
 	}
-	x := &execution{p: p, net: net, sim: s, done: done, left: len(p.xfers), deps: make([]int32, len(p.xfers))}
-	for i, t := range p.xfers {
-		x.deps[i] = t.deps
-	}
+	x := &execution{p: p, net: net, sim: s, done: done, left: len(p.xfers), deps: append([]int32(nil), p.ndeps...)}
 	if rec != nil {
 		x.rec, x.job, x.recIdx = rec, job, make([]int32, len(p.xfers))
 	}
@@ -202,8 +256,8 @@ func (p *Plan) start(net *network.Network, s *sim.Simulator, done func(now sim.T
 		return nil
 	}
 	s.Schedule(s.Now()+p.Overhead, func(now sim.Time) {
-		for i, t := range p.xfers {
-			if t.deps == 0 {
+		for i, nd := range p.ndeps {
+			if nd == 0 {
 				x.ready(int32(i), now)
 			}
 		}
@@ -213,14 +267,26 @@ func (p *Plan) start(net *network.Network, s *sim.Simulator, done func(now sim.T
 
 // resolveRoutes looks up every transfer's route once per fabric, so runs
 // start flows without route lookups; an unroutable transfer is an error
-// before anything runs.
+// before anything runs. A source's transfers mostly go to one peer (a
+// ring's successor, a chain's next rank), so the last route from each
+// source is kept at hand and the fabric's route cache is asked only when
+// the peer changes.
 func (p *Plan) resolveRoutes(f *network.Fabric) error {
 	if p.routesOf == f {
 		return nil
 	}
-	p.routes = make([]*network.Route, len(p.xfers))
+	p.routes, p.route = nil, make([]int32, len(p.xfers))
+	type lastRoute struct {
+		dst network.Vertex
+		r   int32 // index in p.routes plus one; 0 for none
+	}
+	last := make([]lastRoute, f.Vertices())
 	for i, t := range p.xfers {
 		if t.join {
+			continue
+		}
+		if l := last[t.src]; l.r != 0 && l.dst == t.dst {
+			p.route[i] = l.r - 1
 			continue
 		}
 		r, err := f.Route(t.src, t.dst)
@@ -231,7 +297,9 @@ func (p *Plan) resolveRoutes(f *network.Fabric) error {
 			}
 			return fmt.Errorf("%s %s: %w", p.Op, p.Algorithm, err)
 		}
-		p.routes[i] = r
+		p.route[i] = int32(len(p.routes))
+		p.routes = append(p.routes, r)
+		last[t.src] = lastRoute{t.dst, int32(len(p.routes))}
 	}
 	p.routesOf = f
 	return nil
@@ -255,6 +323,9 @@ type execution struct {
 func (x *execution) ready(i int32, now sim.Time) {
 	t := &x.p.xfers[i]
 	if t.join {
+		// A join has nothing to send: it is sent and arrived at once.
+		x.left--
+		x.release(x.p.sentDeps(i), now)
 		x.finished(i, now)
 		return
 	}
@@ -272,7 +343,7 @@ func (x *execution) Handle(now sim.Time, arg int64) {
 		x.recIdx[arg] = int32(len(x.rec.Transfers))
 		x.rec.Transfers = append(x.rec.Transfers, TransferRecord{Job: x.job, Src: t.src, Dst: t.dst, Bytes: t.bytes, Start: now, Sent: -1, Arrived: -1})
 	}
-	x.net.StartFlow(x.p.routes[arg], t.bytes, x, arg)
+	x.net.StartFlow(x.p.routes[x.p.route[arg]], t.bytes, x, arg)
 }
 
 // FlowSent implements network.FlowHandler.
@@ -280,7 +351,7 @@ func (x *execution) FlowSent(tag int64, now sim.Time) {
 	if x.rec != nil {
 		x.rec.Transfers[x.recIdx[tag]].Sent = now
 	}
-	x.release(x.p.sentStart, x.p.sentList, int32(tag), now)
+	x.release(x.p.sentDeps(int32(tag)), now)
 }
 
 // FlowArrived implements network.FlowHandler.
@@ -288,23 +359,23 @@ func (x *execution) FlowArrived(tag int64, now sim.Time) {
 	if x.rec != nil {
 		x.rec.Transfers[x.recIdx[tag]].Arrived = now
 	}
+	x.left--
 	x.finished(int32(tag), now)
 }
 
+// finished releases the dependents waiting for transfer i to arrive, and
+// reports the plan done after its last arrival; the caller has counted
+// it off left.
 func (x *execution) finished(i int32, now sim.Time) {
-	x.left--
-	if x.p.xfers[i].join {
-		x.release(x.p.sentStart, x.p.sentList, i, now)
-	}
-	x.release(x.p.outStart, x.p.outList, i, now)
+	x.release(x.p.arrivalDeps(i), now)
 	if x.left == 0 && x.done != nil {
 		x.done(now)
 	}
 }
 
-// release counts down the dependents of transfer i in one index.
-func (x *execution) release(start, list []int32, i int32, now sim.Time) {
-	for _, j := range list[start[i]:start[i+1]] {
+// release counts down the dependencies of the transfers in list.
+func (x *execution) release(list []int32, now sim.Time) {
+	for _, j := range list {
 		x.deps[j]--
 		if x.deps[j] == 0 {
 			x.ready(j, now)

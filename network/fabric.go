@@ -26,6 +26,12 @@ type Fabric struct {
 	routes    map[[2]Vertex]*route  // cached flow routes
 	bfs       map[Vertex]*bfsResult // cached shortest-path counts
 
+	// fromOnce and toOnce mark the vertices that a route has counted
+	// paths from, as its source or destination, in fromPart and toPart
+	// (see routeSearch).
+	fromOnce, toOnce []bool
+	fromPart, toPart partial
+
 	// scratch for route walks
 	lat   []float64
 	seen  []uint32

@@ -18,10 +18,8 @@ type Network struct {
 	free   []FlowID
 	active int
 
-	chFlows [][]FlowID // active flows per channel
-	stats   []ChannelStats
-	load    []float64  // current bytes/s per channel
-	since   []sim.Time // when stats were last brought up to date
+	ch    []chanState    // per channel
+	stats []ChannelStats // per channel, filled in by Stats
 
 	dirty        []int32 // channels whose flow set changed since the last solve
 	dirtyMark    []bool
@@ -39,6 +37,23 @@ type Network struct {
 
 	// Solves counts rate recomputations, Rated the flows they rated.
 	Solves, Rated int
+}
+
+// chanState is the running state of one channel, kept in one record so
+// that a flow starting or finishing touches a cache line or two per
+// channel rather than one per field.
+type chanState struct {
+	flows []FlowID // active flows; starts in inline
+	load  float64  // current bytes/s, all flows summed
+	cap   float64  // capacity, Channel.BytesPerS
+	since sim.Time // when bytes and busy were last brought up to date
+	bytes float64  // bytes carried so far
+	busy  sim.Time // time with any load so far
+	peak  float64  // highest load so far
+	// inline holds the flows of a channel that never has more than two,
+	// as most point-to-point links in a collective, next to the rest of
+	// the record rather than in an allocation of their own.
+	inline [2]FlowID
 }
 
 // Observer watches a Network's channel loads, for traces.
@@ -135,12 +150,15 @@ type ChannelStats struct {
 // New makes a Network over fabric f on simulator s.
 func New(f *Fabric, s *sim.Simulator) *Network {
 	n := len(f.chans)
+	ch := make([]chanState, n)
+	for c := range ch {
+		ch[c].cap = f.chans[c].BytesPerS
+		ch[c].flows = ch[c].inline[:0]
+	}
 	return &Network{
 		Fabric: f, sim: s,
-		chFlows:   make([][]FlowID, n),
+		ch:        ch,
 		stats:     make([]ChannelStats, n),
-		load:      make([]float64, n),
-		since:     make([]sim.Time, n),
 		dirtyMark: make([]bool, n),
 		inComp:    make([]bool, n),
 	}
@@ -171,19 +189,29 @@ func (n *Network) StartFlow(r *Route, bytes float64, h FlowHandler, tag int64) F
 		n.flowMark = append(n.flowMark, false)
 	}
 	now := n.sim.Now()
-	pos := n.flows[id].chPos[:0]
-	n.flows[id] = flow{route: r, remaining: bytes, last: now, h: h, tag: tag, live: true}
+	// Field by field, keeping chPos's array: a composite literal would be
+	// built on the stack and copied, which stalls on its narrow stores.
+	f := &n.flows[id]
+	pos := f.chPos[:0]
+	f.route, f.remaining, f.rate, f.last = r, bytes, 0, now
+	f.h, f.tag, f.ev, f.scheduled, f.live = h, tag, sim.EventID{}, false, true
 	if bytes <= 0 || len(r.shares) == 0 {
 		n.finish(id, now)
 		return id
 	}
 	n.active++
+	// Join the route's channels, find the spare capacity the flow could
+	// take, and whether it shares a channel (see startFast).
+	spare, shared := math.Inf(1), false
 	for _, s := range r.shares {
-		pos = append(pos, int32(len(n.chFlows[s.ch])))
-		n.chFlows[s.ch] = append(n.chFlows[s.ch], id)
+		ch := &n.ch[s.ch]
+		pos = append(pos, int32(len(ch.flows)))
+		ch.flows = append(ch.flows, id)
+		spare = min(spare, perShare(ch.cap-ch.load, s.frac)) // as math.Min, inlined
+		shared = shared || len(ch.flows) > 1
 	}
 	n.flows[id].chPos = pos
-	if n.startFast(id, now) {
+	if n.startFast(id, spare, shared, now) {
 		return id
 	}
 	for _, s := range r.shares {
@@ -194,40 +222,41 @@ func (n *Network) StartFlow(r *Route, bytes float64, h FlowHandler, tag int64) F
 	return id
 }
 
+// perShare is x/frac: how fast a flow may go when frac of its rate crosses
+// a channel with x to spare. A whole flow on one path crosses its
+// channels with frac 1, and x/1 is x exactly, so the division, slow and
+// on the critical path, is skipped then.
+func perShare(x, frac float64) float64 {
+	if frac == 1 {
+		return x
+	}
+	return x / frac
+}
+
 // slack is the relative tolerance of saturation tests.
 const slack = 1e-9
 
 // startFast gives a new flow its max-min rate without a solve when that
-// leaves every other rate unchanged: the flow takes the spare capacity of
-// its route, and on the channels it fills no other flow runs faster than
-// it. Every other flow keeps its bottleneck, so the allocation stays
-// max-min fair.
-func (n *Network) startFast(id FlowID, now sim.Time) bool {
-	f := &n.flows[id]
-	chans := n.Fabric.chans
-	r := math.Inf(1)
-	for _, s := range f.route.shares {
-		r = math.Min(r, (chans[s.ch].BytesPerS-n.load[s.ch])/s.frac)
-	}
+// leaves every other rate unchanged: the flow takes r, the spare capacity
+// of its route, and on the channels it fills no other flow runs faster
+// than it. Every other flow keeps its bottleneck, so the allocation stays
+// max-min fair. Unless shared, the flow is alone on its channels and there
+// are no other flows to check.
+func (n *Network) startFast(id FlowID, r float64, shared bool, now sim.Time) bool {
 	if !(r > 0) || math.IsInf(r, 1) {
 		return false
 	}
-	for _, s := range f.route.shares {
-		if (chans[s.ch].BytesPerS-n.load[s.ch])/s.frac > r*(1+slack) {
-			continue // not filled by this flow
-		}
-		for _, g := range n.chFlows[s.ch] {
-			if g != id && n.flows[g].rate > r*(1+slack) {
-				return false
-			}
-		}
+	f := &n.flows[id]
+	if shared && n.outpaced(id, r) {
+		return false
 	}
 	for _, s := range f.route.shares {
-		n.account(s.ch, now)
-		n.load[s.ch] += s.frac * r
-		n.peak(s.ch)
+		ch := &n.ch[s.ch]
+		ch.account(now)
+		ch.load += s.frac * r
+		ch.notePeak()
 		if n.obs != nil {
-			n.obs.LoadChanged(s.ch, now, n.load[s.ch])
+			n.obs.LoadChanged(s.ch, now, ch.load)
 		}
 	}
 	f.rate = r
@@ -237,9 +266,30 @@ func (n *Network) startFast(id FlowID, now sim.Time) bool {
 	return true
 }
 
-func (n *Network) peak(c int32) {
-	if u := n.load[c] / n.Fabric.chans[c].BytesPerS; u > n.stats[c].PeakUtil {
-		n.stats[c].PeakUtil = u
+// outpaced reports whether, on a channel that new flow id would fill at
+// rate r, another flow runs faster than r.
+func (n *Network) outpaced(id FlowID, r float64) bool {
+	for _, s := range n.flows[id].route.shares {
+		ch := &n.ch[s.ch]
+		if (ch.cap-ch.load)/s.frac > r*(1+slack) {
+			continue // not filled by this flow
+		}
+		for _, g := range ch.flows {
+			if g != id && n.flows[g].rate > r*(1+slack) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// notePeak records the channel's current load if it is the highest so
+// far. Tracking the load rather than the utilisation saves a division per
+// change; Stats divides once, which gives the same figure because rounded
+// division by a positive capacity is monotonic.
+func (ch *chanState) notePeak() {
+	if ch.load > ch.peak {
+		ch.peak = ch.load
 	}
 }
 
@@ -253,7 +303,13 @@ func (n *Network) Rate(id FlowID) float64 { return n.flows[id].rate }
 func (n *Network) Stats() []ChannelStats {
 	now := n.sim.Now()
 	for c := range n.stats {
-		n.account(int32(c), now)
+		n.ch[c].account(now)
+		ch := &n.ch[c]
+		st := ChannelStats{Bytes: ch.bytes, Busy: ch.busy}
+		if ch.peak > 0 {
+			st.PeakUtil = ch.peak / ch.cap
+		}
+		n.stats[c] = st
 	}
 	return n.stats
 }
@@ -275,14 +331,14 @@ func (n *Network) requestSolve() {
 	n.sim.ScheduleHandler(n.sim.Now(), n, evSolve)
 }
 
-// account brings channel c's statistics up to now at its current load.
-func (n *Network) account(c int32, now sim.Time) {
-	dt := now - n.since[c]
-	if dt > 0 && n.load[c] > 0 {
-		n.stats[c].Bytes += n.load[c] * dt.Seconds()
-		n.stats[c].Busy += dt
+// account brings the channel's statistics up to now at its current load.
+func (ch *chanState) account(now sim.Time) {
+	dt := now - ch.since
+	if dt > 0 && ch.load > 0 {
+		ch.bytes += ch.load * dt.Seconds()
+		ch.busy += dt
 	}
-	n.since[c] = now
+	ch.since = now
 }
 
 // solve recomputes the rates of every flow connected to a changed channel.
@@ -300,7 +356,7 @@ func (n *Network) solve(now sim.Time) {
 	n.dirty = n.dirty[:0]
 	n.newFlows = n.newFlows[:0]
 	for i := 0; i < len(chans); i++ {
-		for _, id := range n.chFlows[chans[i]] {
+		for _, id := range n.ch[chans[i]].flows {
 			if n.flowMark[id] {
 				continue
 			}
@@ -323,7 +379,7 @@ func (n *Network) solve(now sim.Time) {
 		f.last = now
 	}
 	for _, c := range chans {
-		n.account(c, now)
+		n.ch[c].account(now)
 	}
 	rates := n.solver.solve(n, comp, chans)
 	for i, id := range comp {
@@ -345,20 +401,20 @@ func (n *Network) solve(now sim.Time) {
 	}
 	for _, c := range chans {
 		n.inComp[c] = false
-		n.load[c] = 0
+		n.ch[c].load = 0
 	}
 	for _, id := range comp {
 		f := &n.flows[id]
 		for _, s := range f.route.shares {
-			n.load[s.ch] += s.frac * f.rate
+			n.ch[s.ch].load += s.frac * f.rate
 		}
 	}
 	for _, c := range chans {
-		n.peak(c)
+		n.ch[c].notePeak()
 	}
 	if n.obs != nil {
 		for _, c := range chans {
-			n.obs.LoadChanged(c, now, n.load[c])
+			n.obs.LoadChanged(c, now, n.ch[c].load)
 		}
 	}
 	n.compFl, n.compCh = comp, chans
@@ -377,10 +433,12 @@ func (n *Network) drained(id FlowID, now sim.Time) {
 	resolve := false
 	for k, s := range f.route.shares {
 		c := s.ch
-		list := n.chFlows[c]
+		ch := &n.ch[c]
+		list := ch.flows
 		i, last := f.chPos[k], list[len(list)-1]
 		list[i] = last
-		n.chFlows[c] = list[:len(list)-1]
+		list = list[:len(list)-1]
+		ch.flows = list
 		if last != id {
 			g := &n.flows[last]
 			for j, gs := range g.route.shares {
@@ -390,18 +448,16 @@ func (n *Network) drained(id FlowID, now sim.Time) {
 				}
 			}
 		}
-		n.account(c, now)
-		saturated := n.load[c] >= n.Fabric.chans[c].BytesPerS*(1-slack)
-		if len(n.chFlows[c]) == 0 {
-			n.load[c] = 0
+		ch.account(now)
+		saturated := ch.load >= ch.cap*(1-slack)
+		if len(list) == 0 {
+			ch.load = 0
 		} else {
-			n.load[c] -= s.frac * f.rate
-		}
-		if saturated && len(n.chFlows[c]) > 0 {
-			resolve = true
+			ch.load -= s.frac * f.rate
+			resolve = resolve || saturated
 		}
 		if n.obs != nil {
-			n.obs.LoadChanged(c, now, n.load[c])
+			n.obs.LoadChanged(c, now, ch.load)
 		}
 	}
 	f.rate = 0
@@ -420,7 +476,7 @@ func (n *Network) finish(id FlowID, now sim.Time) {
 	f := &n.flows[id]
 	f.live = false
 	h, tag := f.h, f.tag
-	n.sim.ScheduleHandler(now+sim.FromSeconds(f.route.latency), n, evArrive|int64(id))
+	n.sim.ScheduleHandler(now+f.route.delay, n, evArrive|int64(id))
 	// The handler may start flows (and grow n.flows): call it last.
 	h.FlowSent(tag, now)
 }

@@ -1,6 +1,10 @@
 package network
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/cardsea/cardsea/sim"
+)
 
 // share is the fraction of a flow's rate that crosses one channel.
 type share struct {
@@ -11,7 +15,8 @@ type share struct {
 // route is how a flow between two vertices uses the fabric.
 type route struct {
 	shares  []share
-	latency float64 // first-byte latency: wires and switches, the slowest branch
+	latency float64  // first-byte latency: wires and switches, the slowest branch
+	delay   sim.Time // latency as a simulated time
 	hops    int
 }
 
@@ -31,15 +36,34 @@ func (f *Fabric) search(v Vertex) *bfsResult {
 	if r, ok := f.bfs[v]; ok {
 		return r
 	}
-	n := len(f.members)
-	r := &bfsResult{dist: make([]int32, n), sigma: make([]float64, n)}
+	r := &bfsResult{dist: make([]int32, len(f.members)), sigma: make([]float64, len(f.members))}
 	for i := range r.dist {
 		r.dist[i] = -1
 	}
+	f.count(v, r, -1, -1, nil)
+	f.bfs[v] = r
+	return r
+}
+
+// count runs search's breadth-first count from v into r, whose distances
+// must all be -1, and returns the vertices reached, appended to queue. It
+// stops, without expanding it, at the first vertex at depth limit or
+// deeper (limit >= 0), or as deep as target once target is reached
+// (target >= 0). Since vertices are expanded level by level, a cut-short
+// count is a prefix of the full one: every vertex up to the depth where
+// it stopped has exactly the full count's distance and path count, and no
+// vertex deeper is reached.
+func (f *Fabric) count(v Vertex, r *bfsResult, target Vertex, limit int32, queue []Vertex) []Vertex {
 	r.dist[v], r.sigma[v] = 0, 1
-	queue := []Vertex{v}
-	for i := 0; i < len(queue); i++ {
+	queue = append(queue, v)
+	for i := len(queue) - 1; i < len(queue); i++ {
 		u := queue[i]
+		if limit >= 0 && r.dist[u] >= limit {
+			break
+		}
+		if target >= 0 && r.dist[target] >= 0 && r.dist[u] >= r.dist[target] {
+			break
+		}
 		if u != v && !f.transit[u] {
 			continue
 		}
@@ -55,8 +79,41 @@ func (f *Fabric) search(v Vertex) *bfsResult {
 			}
 		}
 	}
-	f.bfs[v] = r
-	return r
+	return queue
+}
+
+// partial is a reusable cut-short count (see Fabric.count) and the
+// vertices it reached, whose distances it resets before the next use.
+type partial struct {
+	bfsResult
+	reached []Vertex
+}
+
+// routeSearch returns the count from v that a route needs: up to target
+// (target >= 0) or to depth limit (limit >= 0). A vertex's first such
+// count, in each role, is cut short into scratch p: a ring routes each
+// rank to one neighbour, and most neighbours are close, so most full
+// counts would be wasted. A vertex routed again gets its full count,
+// cached for every later route; routes are the same either way.
+func (f *Fabric) routeSearch(v, target Vertex, limit int32, once []bool, p *partial) *bfsResult {
+	if r, ok := f.bfs[v]; ok {
+		return r
+	}
+	if once[v] {
+		return f.search(v)
+	}
+	once[v] = true
+	if p.dist == nil {
+		p.dist, p.sigma = make([]int32, len(f.members)), make([]float64, len(f.members))
+		for i := range p.dist {
+			p.dist[i] = -1
+		}
+	}
+	for _, u := range p.reached {
+		p.dist[u] = -1
+	}
+	p.reached = f.count(v, &p.bfsResult, target, limit, p.reached[:0])
+	return &p.bfsResult
 }
 
 // route returns how a flow from src to dst spreads over channels: over
@@ -71,11 +128,15 @@ func (f *Fabric) route(src, dst Vertex) (*route, error) {
 		f.routes[[2]Vertex{src, dst}] = r
 		return r, nil
 	}
-	fs, bs := f.search(src), f.search(dst)
+	if f.fromOnce == nil {
+		f.fromOnce, f.toOnce = make([]bool, len(f.members)), make([]bool, len(f.members))
+	}
+	fs := f.routeSearch(src, dst, -1, f.fromOnce, &f.fromPart)
 	d := fs.dist[dst]
 	if d < 0 {
 		return nil, fmt.Errorf("no route from %s to %s", f.Name(src), f.Name(dst))
 	}
+	bs := f.routeSearch(dst, -1, d, f.toOnce, &f.toPart)
 	// fs.sigma[dst] counts dst's own weight, bs.sigma[w] does not.
 	total := fs.sigma[dst] / f.weight(dst)
 	r := &route{hops: int(d)}
@@ -119,6 +180,7 @@ func (f *Fabric) route(src, dst Vertex) (*route, error) {
 	}
 	f.level = level
 	r.latency = lat[dst]
+	r.delay = sim.FromSeconds(r.latency)
 	f.routes[[2]Vertex{src, dst}] = r
 	return r, nil
 }

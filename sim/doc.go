@@ -3,7 +3,11 @@
 // Every other part of the simulator (links, switches, accelerators,
 // collectives) expresses its behaviour as actions scheduled on a
 // [Simulator] at points of simulated [Time]. The kernel keeps those actions
-// in a priority queue and fires them one at a time in time order.
+// in a priority queue and fires them one at a time in time order. Actions
+// scheduled for one time share a queue entry, a FIFO list, so a model
+// whose events bunch at a few instants (the ranks of a symmetric
+// collective finishing a step together) pays for the queue per instant
+// rather than per event.
 //
 // # Units
 //

@@ -22,28 +22,38 @@ type EventID struct {
 	slot int32  // index into the per-slot side tables
 }
 
-// entry is one element of the event heap: 16 pointer-free bytes, so four
+// Events that share a timestamp share a bucket: a FIFO list of their
+// slots, in scheduling order. The heap orders buckets, not events, so a
+// model that fires many events at each instant (every rank of a symmetric
+// collective finishing a step together) pays one heap operation per
+// instant rather than per event. Several buckets may hold one time; they
+// are ordered by creation, and only a bucket in the recent table is
+// appended to, which keeps every list in scheduling order (see
+// openBucket).
+
+// entry is one element of the bucket heap: 16 pointer-free bytes, so four
 // siblings fill exactly one 64-byte cache line.
 //
-// key is ord<<32 | slot, where ord is the event's position in insertion
-// order. Ordering entries by (at, key) therefore orders them by time and
-// then by insertion sequence (slots are unique among pending events, so the
-// low half never decides). ord is 32 bits wide; when it runs out, renumber
-// compacts the ords of the pending events without changing their order.
+// key is ord<<32 | bucket, where ord is the insertion order number of the
+// bucket's first event. Ordering entries by (at, key) therefore orders
+// buckets by time and then by insertion sequence (bucket indices are
+// unique among pending buckets, so the low half never decides). ord is 32
+// bits wide; when it runs out, renumber compacts the ords of the pending
+// events without changing their order.
 type entry struct {
 	at  Time
 	key uint64
 }
 
-func (e *entry) slot() int32 { return int32(uint32(e.key)) }
+func (e *entry) bucket() int32 { return int32(uint32(e.key)) }
 
 // The heap is 4-ary: half the depth of a binary heap, and with 16-byte
 // entries and the layout below all four children of a node share one cache
 // line. Node positions are physical indices into Simulator.heap. The root is
 // at index root, so the children of node p, at 4p-8 ... 4p-5, start at a
 // multiple of four. Indices below root are unused padding; indices from
-// root+n on hold sentinels, so that every node has four children to compare
-// and the inner loop needs no bounds checks on the child count.
+// root+nb on hold sentinels, so that every node has four children to
+// compare and the inner loop needs no bounds checks on the child count.
 const (
 	arity = 4
 	root  = arity - 1
@@ -52,17 +62,48 @@ const (
 func firstChild(p int) int { return arity*p - 2*arity }
 func parent(p int) int     { return p/arity + 2 }
 
-// sentinel compares later than any real event: a real key has a slot index
-// below 2^31 in its low half, so it never equals math.MaxUint64.
+// sentinel compares later than any real bucket: a real key has a bucket
+// index below 2^31 in its low half, so it never equals math.MaxUint64.
 var sentinel = entry{at: MaxTime, key: math.MaxUint64}
 
-// slot holds a pending event's identity and what to run; one struct per
-// slot keeps the fields of an event in one cache line.
+// slot holds a pending event's identity, what to run and its place in its
+// bucket; one struct per slot keeps the fields of an event together.
 type slot struct {
 	id  uint64  // EventID.id of the slot's event; 0 when free
-	act Action  // the event's function, or nil for a handler event
-	h   Handler // the handler, for events from ScheduleHandler
+	h   Handler // what to run: the handler, or the Action as an action
 	arg int64   // the handler's argument
+
+	bucket     int32 // the bucket holding the event
+	prev, next int32 // neighbouring slots in the bucket, -1 at the ends
+}
+
+// bucket is a FIFO list of pending events with one timestamp.
+type bucket struct {
+	head, tail int32 // first and last slot, -1 when empty
+	pos        int32 // heap index of the bucket
+}
+
+// openBuckets is the size of the table of buckets open to appends. A
+// model firing a batch of events at one instant typically schedules their
+// follow-ups at a few distinct times (a send's arrival, the next send's
+// start); keeping the buckets of those times open gathers each batch's
+// follow-ups. The table is direct-mapped by time, so a lookup is one
+// comparison; two times that collide only cost an extra bucket.
+const (
+	openBits    = 4
+	openBuckets = 1 << openBits
+)
+
+// openRef names a bucket open to appends; b is the bucket index plus one,
+// so that the zero value names none.
+type openRef struct {
+	at Time
+	b  int32
+}
+
+// openIndex is the entry of the open table for time at: a Fibonacci hash.
+func openIndex(at Time) int {
+	return int((uint64(at) * 0x9E3779B97F4A7C15) >> (64 - openBits))
 }
 
 // Simulator is a deterministic discrete-event kernel. The zero value is
@@ -75,13 +116,19 @@ type Simulator struct {
 	ord     uint32 // last insertion order number handed out
 	stopped bool
 
-	heap []entry // see root; len(heap) == cap(heap) >= root+n+arity
+	heap []entry // see root; len(heap) == cap(heap) >= root+nb+arity
+	nb   int     // number of pending buckets, the heap's size
 	n    int     // number of pending events
 
-	// Side tables indexed by slot. Slot i is free iff ids[i] == 0; free
-	// slots are kept on the free stack and reused.
-	pos   []int32 // heap index of the slot's event
-	slots []slot  // the slot's event: id, and its action or handler
+	// Buckets: free buckets are kept on a stack and reused. open holds
+	// the buckets that Schedule may append to (see openBucket).
+	buckets     []bucket
+	freeBuckets []int32
+	open        [openBuckets]openRef
+
+	// Slots: slot i is free iff slots[i].id == 0; free slots are kept on
+	// the free stack and reused.
+	slots []slot
 	free  []int32
 }
 
@@ -109,13 +156,19 @@ func (s *Simulator) Schedule(at Time, a Action) EventID {
 	if at < s.now || a == nil {
 		s.badSchedule(at, a)
 	}
-	return s.schedule(at, a, nil, 0)
+	return s.schedule(at, action(a), 0)
 }
 
 // Handler receives events scheduled with ScheduleHandler.
 type Handler interface {
 	Handle(now Time, arg int64)
 }
+
+// action runs an Action as a Handler, so that a slot holds one kind of
+// event. A func value fits an interface without an allocation.
+type action Action
+
+func (a action) Handle(now Time, _ int64) { a(now) }
 
 // ScheduleHandler arranges for h.Handle(at, arg) to run at simulated time
 // at. It orders and cancels like Schedule but allocates nothing: models
@@ -128,10 +181,10 @@ func (s *Simulator) ScheduleHandler(at Time, h Handler, arg int64) EventID {
 		}
 		s.badSchedule(at, func(Time) {})
 	}
-	return s.schedule(at, nil, h, arg)
+	return s.schedule(at, h, arg)
 }
 
-func (s *Simulator) schedule(at Time, a Action, h Handler, arg int64) EventID {
+func (s *Simulator) schedule(at Time, h Handler, arg int64) EventID {
 	if s.ord == math.MaxUint32 {
 		s.renumber()
 	}
@@ -142,22 +195,94 @@ func (s *Simulator) schedule(at Time, a Action, h Handler, arg int64) EventID {
 	if k := len(s.free); k > 0 {
 		sl = s.free[k-1]
 		s.free = s.free[:k-1]
-		s.slots[sl] = slot{id: id, act: a, h: h, arg: arg}
 	} else {
 		if len(s.slots) == math.MaxInt32 {
 			panic("sim: too many pending events")
 		}
 		sl = int32(len(s.slots))
-		s.pos = append(s.pos, 0)
-		s.slots = append(s.slots, slot{id: id, act: a, h: h, arg: arg})
+		s.slots = append(s.slots, slot{})
 	}
-	if root+s.n+1+arity > len(s.heap) {
+	b := s.openBucket(at)
+	bk := &s.buckets[b]
+	// Field by field: a composite literal is built on the stack and
+	// copied, and the copy's wide loads stall on the narrow stores.
+	sp := &s.slots[sl]
+	sp.id, sp.h, sp.arg = id, h, arg
+	sp.bucket, sp.prev, sp.next = b, bk.tail, -1
+	if bk.tail >= 0 {
+		s.slots[bk.tail].next = sl
+	} else {
+		bk.head = sl
+	}
+	bk.tail = sl
+	s.n++
+	return EventID{id: id, slot: sl}
+}
+
+// openBucket returns the bucket that an event scheduled now at time at
+// joins: an open bucket of that time, or else a new one, which it opens.
+//
+// Appending only to open buckets keeps the events of one time in
+// scheduling order. Time at has one entry in the open table, and a bucket
+// of time at is created only when that entry does not hold one, so any
+// older bucket of the same time is closed for good: every event it holds
+// was scheduled before the new bucket's, and the heap fires the older
+// bucket first (its ord is smaller).
+func (s *Simulator) openBucket(at Time) int32 {
+	o := &s.open[openIndex(at)]
+	if o.at == at && o.b != 0 {
+		return o.b - 1
+	}
+	var b int32
+	if k := len(s.freeBuckets); k > 0 {
+		b = s.freeBuckets[k-1]
+		s.freeBuckets = s.freeBuckets[:k-1]
+	} else {
+		b = int32(len(s.buckets))
+		s.buckets = append(s.buckets, bucket{})
+	}
+	s.buckets[b].head, s.buckets[b].tail = -1, -1
+	if root+s.nb+1+arity > len(s.heap) {
 		s.grow()
 	}
-	p := root + s.n
-	s.n++
-	s.up(p, entry{at: at, key: uint64(s.ord)<<32 | uint64(uint32(sl))})
-	return EventID{id: id, slot: sl}
+	p := root + s.nb
+	s.nb++
+	s.up(p, entry{at: at, key: uint64(s.ord)<<32 | uint64(uint32(b))})
+	*o = openRef{at: at, b: b + 1}
+	return b
+}
+
+// unlink takes slot sl's event out of its bucket, and the bucket out of
+// the heap if that empties it.
+func (s *Simulator) unlink(sl int32) {
+	sp := &s.slots[sl]
+	b := sp.bucket
+	bk := &s.buckets[b]
+	if sp.prev >= 0 {
+		s.slots[sp.prev].next = sp.next
+	} else {
+		bk.head = sp.next
+	}
+	if sp.next >= 0 {
+		s.slots[sp.next].prev = sp.prev
+	} else {
+		bk.tail = sp.prev
+	}
+	s.n--
+	if bk.head < 0 {
+		s.closeBucket(b)
+	}
+}
+
+// closeBucket removes empty bucket b from the heap and the open table and
+// frees it.
+func (s *Simulator) closeBucket(b int32) {
+	p := int(s.buckets[b].pos)
+	if o := &s.open[openIndex(s.heap[p].at)]; o.b == b+1 {
+		*o = openRef{}
+	}
+	s.removeAt(p)
+	s.freeBuckets = append(s.freeBuckets, b)
 }
 
 func (s *Simulator) badSchedule(at Time, a Action) {
@@ -188,7 +313,7 @@ func (s *Simulator) Cancel(id EventID) bool {
 	if id.id == 0 || id.slot < 0 || int(id.slot) >= len(s.slots) || s.slots[id.slot].id != id.id {
 		return false
 	}
-	s.removeAt(int(s.pos[id.slot]))
+	s.unlink(id.slot)
 	s.release(id.slot)
 	return true
 }
@@ -199,19 +324,15 @@ func (s *Simulator) Step() bool {
 	if s.n == 0 {
 		return false
 	}
-	e := s.heap[root]
-	s.removeAt(root)
-	sl := e.slot()
+	at := s.heap[root].at
+	sl := s.buckets[s.heap[root].bucket()].head
 	sp := &s.slots[sl]
-	a, h, arg := sp.act, sp.h, sp.arg
+	h, arg := sp.h, sp.arg
+	s.unlink(sl)
 	s.release(sl)
-	s.now = e.at
+	s.now = at
 	s.fired++
-	if a != nil {
-		a(e.at)
-	} else {
-		h.Handle(e.at, arg)
-	}
+	h.Handle(at, arg)
 	return true
 }
 
@@ -244,8 +365,8 @@ func (s *Simulator) RunUntil(t Time) {
 // effect: each call to Run or RunUntil starts unstopped.
 func (s *Simulator) Stop() { s.stopped = true }
 
-// release returns slot i to the free list, dropping its Action so the
-// closure can be garbage collected.
+// release returns slot i to the free list, dropping its handler or Action
+// so that a closure can be garbage collected.
 func (s *Simulator) release(i int32) {
 	s.slots[i] = slot{}
 	s.free = append(s.free, i)
@@ -257,14 +378,14 @@ func (s *Simulator) release(i int32) {
 // speed, never correctness.)
 func (s *Simulator) grow() {
 	c := max(64, 2*len(s.heap))
-	for c < root+s.n+1+arity {
+	for c < root+s.nb+1+arity {
 		c *= 2
 	}
 	h := make([]entry, c)
 	if s.heap != nil {
-		copy(h, s.heap[:root+s.n])
+		copy(h, s.heap[:root+s.nb])
 	}
-	for i := root + s.n; i < c; i++ {
+	for i := root + s.nb; i < c; i++ {
 		h[i] = sentinel
 	}
 	s.heap = h
@@ -272,11 +393,12 @@ func (s *Simulator) grow() {
 
 // renumber reassigns the insertion order numbers of the pending events as
 // 1..n, preserving their relative order, so that ord can keep counting
-// after reaching 2^32-1. It runs at most once per 2^32-n Schedule calls.
-// Because the relabelling is monotonic the heap stays valid as is.
+// after reaching 2^32-1: each bucket's key takes the new number of its
+// first event. It runs at most once per 2^32-n Schedule calls. Because the
+// relabelling is monotonic the heap stays valid as is.
 func (s *Simulator) renumber() {
 	h := s.heap
-	idx := make([]int, s.n)
+	idx := make([]int, s.nb)
 	for i := range idx {
 		idx[i] = root + i
 	}
@@ -286,8 +408,13 @@ func (s *Simulator) renumber() {
 		}
 		return cmp.Compare(h[a].key, h[b].key)
 	})
-	for r, p := range idx {
-		h[p].key = uint64(r+1)<<32 | uint64(uint32(h[p].key))
+	next := uint64(1)
+	for _, p := range idx {
+		b := h[p].bucket()
+		h[p].key = next<<32 | uint64(uint32(b))
+		for sl := s.buckets[b].head; sl >= 0; sl = s.slots[sl].next {
+			next++
+		}
 	}
 	s.ord = uint32(s.n)
 }
@@ -306,8 +433,8 @@ func lt(a, b *entry) uint {
 
 // removeAt deletes the event at heap index p, restoring the heap property.
 func (s *Simulator) removeAt(p int) {
-	s.n--
-	last := root + s.n
+	s.nb--
+	last := root + s.nb
 	h := s.heap
 	if p == last {
 		h[last] = sentinel
@@ -323,34 +450,34 @@ func (s *Simulator) removeAt(p int) {
 }
 
 // up places e in the heap, starting at the hole at index p and moving
-// towards the root while the parent is later, updating slot positions on the
-// way. (Passing e by value rather than storing it first avoids a store and
+// towards the root while the parent is later, updating bucket positions on
+// the way. (Passing e by value rather than storing it first avoids a store and
 // reload of the same 16 bytes.)
 func (s *Simulator) up(p int, e entry) {
 	h := s.heap
-	pos := s.pos
+	bk := s.buckets
 	for p > root {
 		q := parent(p)
 		if lt(&e, &h[q]) == 0 {
 			break
 		}
 		h[p] = h[q]
-		pos[h[p].slot()] = int32(p)
+		bk[h[p].bucket()].pos = int32(p)
 		p = q
 	}
 	h[p] = e
-	pos[e.slot()] = int32(p)
+	bk[e.bucket()].pos = int32(p)
 }
 
 // down places e, typically a late event taken from the end of the heap, in
 // the hole at index p or below it. It uses Floyd's bottom-up strategy: the hole at p first moves all the way
 // down along the path of earliest children, without comparing against the
 // event being placed, and the event is then sifted up from there, which
-// rarely takes more than a level. Slot positions are updated on the way.
+// rarely takes more than a level. Bucket positions are updated on the way.
 func (s *Simulator) down(p int, e entry) {
 	h := s.heap
-	pos := s.pos
-	end := root + s.n
+	bk := s.buckets
+	end := root + s.nb
 	top := p
 	for {
 		c := firstChild(p)
@@ -364,7 +491,7 @@ func (s *Simulator) down(p int, e entry) {
 		m23 := 2 + lt(&k[3], &k[2])
 		m := m01 ^ ((m01 ^ m23) & -lt(&k[m23], &k[m01]))
 		h[p] = k[m]
-		pos[h[p].slot()] = int32(p)
+		bk[h[p].bucket()].pos = int32(p)
 		p = c + int(m)
 	}
 	for p > top {
@@ -373,9 +500,9 @@ func (s *Simulator) down(p int, e entry) {
 			break
 		}
 		h[p] = h[q]
-		pos[h[p].slot()] = int32(p)
+		bk[h[p].bucket()].pos = int32(p)
 		p = q
 	}
 	h[p] = e
-	pos[e.slot()] = int32(p)
+	bk[e.bucket()].pos = int32(p)
 }
