@@ -256,6 +256,13 @@ func (p *Plan) start(net *network.Network, s *sim.Simulator, done func(now sim.T
 		return nil
 	}
 	s.Schedule(s.Now()+p.Overhead, func(now sim.Time) {
+		roots := 0
+		for _, nd := range p.ndeps {
+			if nd == 0 {
+				roots++
+			}
+		}
+		net.Reserve(roots)
 		for i, nd := range p.ndeps {
 			if nd == 0 {
 				x.ready(int32(i), now)

@@ -2,6 +2,7 @@ package network
 
 import (
 	"math"
+	"slices"
 
 	"github.com/cardsea/cardsea/sim"
 )
@@ -174,6 +175,16 @@ func (n *Network) Start(src, dst Vertex, bytes float64, sent, done func(now sim.
 		return -1, err
 	}
 	return n.StartFlow(r, bytes, funcs{sent, done}, 0), nil
+}
+
+// Reserve makes room for k more flows alive at once, so that starting
+// many flows together (an all-to-all starts every one at time zero) does
+// not grow the flow table by repeated doubling and copying.
+func (n *Network) Reserve(k int) {
+	if more := k - len(n.free); more > 0 {
+		n.flows = slices.Grow(n.flows, more)
+		n.flowMark = slices.Grow(n.flowMark, more)
+	}
 }
 
 // StartFlow begins a flow of bytes along route r now and reports its
