@@ -43,8 +43,8 @@
 // configuration that needs them is refused with the reason. Step times and
 // MFU are therefore a lower and an upper bound: the model charges the
 // roofline of each layer's operators and the collectives, not framework
-// overheads (it reports MFU 0.58 for Llama 2 70B LoRA in FP8 on one DGX
+// overheads (it reports MFU 0.60 for Llama 2 70B LoRA in FP8 on one DGX
 // H100, where published runs are slower), and node power follows (it
-// reads 7.5 kW where MLPerf's measured average is 6.7 kW; see validation
+// reads 7.6 kW where MLPerf's measured average is 6.7 kW; see validation
 // case P02).
 package train

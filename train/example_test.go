@@ -20,5 +20,5 @@ func Example() {
 		return
 	}
 	fmt.Printf("DP %d, %d micro-batches, step %.2f s, %.1f kW per node\n", r.DP, r.MicroBatches, r.StepS, r.NodeW/1e3)
-	// Output: DP 2, 4 micro-batches, step 2.20 s, 7.5 kW per node
+	// Output: DP 2, 4 micro-batches, step 2.12 s, 7.6 kW per node
 }

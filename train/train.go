@@ -193,12 +193,20 @@ func (e *Engine) Run(c Config) (Result, error) {
 	// Compute per layer and micro-batch.
 	var meter power.LoadMeter
 	var computeS, gemmFwd, gemmBwd, attnFwd, attnBwd float64
+	// Element-wise passes (no FLOPs) ride on their neighbours' launches,
+	// as in package infer: they pay no launch overhead of their own.
+	vspec := *spec
+	vspec.KernelLaunchS = 0
 	add := func(op compute.Op, count float64) (float64, error) {
-		tm, err := compute.Roofline(spec, op)
+		on := spec
+		if op.FLOPs == 0 {
+			on = &vspec
+		}
+		tm, err := compute.Roofline(on, op)
 		if err != nil {
 			return 0, err
 		}
-		meter.Add(spec, tm.ComputeS, tm.MemoryS, tm.LaunchS, count)
+		meter.Add(on, tm.ComputeS, tm.MemoryS, tm.LaunchS, count)
 		computeS += tm.TotalS() * count
 		return tm.TotalS() * count, nil
 	}
@@ -215,10 +223,12 @@ func (e *Engine) Run(c Config) (Result, error) {
 		gemm := compute.Op{Class: compute.GEMM, FLOPs: 2 * tokens * matmul / tp,
 			Bytes: matmul*dt.Bytes()/tp + (4*h+3*ffnInt/tp)*tokens*bf16, Dtype: dt}
 		core := compute.Op{Class: compute.Attention, FLOPs: tokens * attn / tp, Bytes: 4 * tokens * h * bf16 / tp, Dtype: dt}
-		// Vector ops: two norms (read and write), two residual adds (two
-		// reads, one write), rotary embedding of q and k, and the gated
-		// activation (two reads, one write of the FFN width).
-		vec := compute.Op{Class: compute.GEMM, Bytes: tokens * bf16 * ((4+6+4)*h + 3*ffnInt) / tp}
+		// Vector ops: twice a fused residual add and RMSNorm (read the
+		// input and the residual, write both: 8 hidden-sized passes, as
+		// package infer counts them; rotary embedding rides in the
+		// attention kernel) and the gated activation (two reads and a
+		// write of the FFN width).
+		vec := compute.Op{Class: compute.GEMM, Bytes: tokens * bf16 * (8*h + 3*ffnInt) / tp}
 		for _, s := range []struct {
 			op    compute.Op
 			count float64
