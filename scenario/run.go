@@ -101,7 +101,7 @@ var ResultColumns = append([]report.Column{
 	{Key: "mfu", Header: "MFU", Digits: 3},
 	{Key: "accel_load", Header: "Accelerator load (share of dynamic power)", Digits: 3},
 	{Key: "node_power_w", Header: "Avg power per server (kW)", Scale: 1e3, Digits: 2},
-	{Key: "network_power_w_per_node", Header: "Scale-out network per server (kW)", Scale: 1e3, Digits: 2},
+	{Key: "network_power_w_per_node", Header: "Scale-out switches and all optics per server (kW)", Scale: 1e3, Digits: 2},
 	{Key: "prefill_accelerators", Header: "Prefill accelerators"},
 	{Key: "decode_accelerators", Header: "Decode accelerators"},
 	{Key: "output_tokens", Header: "Output (tokens per request)"},
@@ -242,7 +242,7 @@ func TrainingRow(topo, workload string, r train.Result, cost power.Cost, accels 
 	perM, capM := cost.PerMillion(r.TokensPerS, facW, accels)
 	row := []any{topo, workload, "train", nil, nil, accels, nil,
 		r.StepS, nil, nil, nil, nil, nil,
-		c.Model.Name, nil, c.SeqLen, c.TP, nil, nil, nil, r.TokensPerS, r.TokensPerS / float64(accels), nil, r.MemoryBytesPerAccel,
+		c.Model.Name, nil, c.SeqLen, c.TP, nil, nil, nil, r.TokensPerS, r.TokensPerS / float64(accels), nil, r.MemoryBytesPerDie,
 		string(e.Mode), e.ITJ, e.FacilityJ, e.AvgITW, e.PeakITW, nil, perKW, jPerTok,
 		e.FacilityJ / 3.6e6 * cost.PricePerKWh, perM, capM, perM + capM,
 		c.CP, r.DP, c.GlobalBatch, c.LoRARank, r.MFU, r.Load, r.NodeW, r.NetworkWPerNode}

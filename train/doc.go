@@ -7,9 +7,10 @@
 // Parallelism: TP (tensor, within a group of consecutive accelerators),
 // CP (context: the sequence split across CP groups, ring attention
 // exchanging K and V), DP (data: replicas; gradients all-reduced across
-// them). Rank r of the job sits on accelerator r; a replica is TP x CP
-// consecutive accelerators, so TP and CP stay inside a server when they
-// fit and DP crosses the scale-out network.
+// them). Ranks are dies (Ascend 910C has two per package, each with half
+// the package's rates and memory); rank r sits on die r of the topology,
+// and a replica is TP x CP consecutive dies, so TP and CP stay inside a
+// server when they fit and DP crosses the scale-out network.
 //
 // A step runs GlobalBatch sequences: each DP replica runs
 // GlobalBatch / DP / MicroBatch micro-batches, forward then backward,

@@ -43,8 +43,9 @@ type Config struct {
 // Result is one simulated step.
 type Result struct {
 	Config Config
-	// DP is the data-parallel degree; MicroBatches per replica per step.
-	DP, MicroBatches int
+	// Ranks are the dies that train (accelerators x dies per package); DP
+	// is the data-parallel degree; MicroBatches per replica per step.
+	Ranks, DP, MicroBatches int
 	// StepS is the step's time; ComputeS the time an accelerator computes
 	// in it; ExposedCommS the time it waits on communication.
 	StepS, ComputeS, ExposedCommS float64
@@ -61,9 +62,9 @@ type Result struct {
 	Load float64
 	// TrainableParams are the parameters the optimizer updates.
 	TrainableParams float64
-	// MemoryBytesPerAccel is weights, gradients, optimizer state and
-	// activations per accelerator.
-	MemoryBytesPerAccel float64
+	// MemoryBytesPerDie is weights, gradients, optimizer state and
+	// activations per rank (die).
+	MemoryBytesPerDie float64
 	// Energy is the whole topology's energy over the step. NodeW is the
 	// average power per server of the topology (accelerators, CPUs,
 	// scale-up switches, NICs and the rest of the server);
@@ -92,7 +93,7 @@ func NewEngine(t *topology.Topology) *Engine {
 // bf16 is the byte width of activations and gradients.
 const bf16 = 2.0
 
-func (c *Config) defaults(acc int) (dp int, err error) {
+func (c *Config) defaults(ranks int) (dp int, err error) {
 	if c.Model == nil {
 		return 0, errors.New("train: no model")
 	}
@@ -120,14 +121,14 @@ func (c *Config) defaults(acc int) (dp int, err error) {
 		return 0, fmt.Errorf("train: sequence length %d must be at least 1", c.SeqLen)
 	case c.GlobalBatch < 1:
 		return 0, fmt.Errorf("train: global batch %d must be at least 1 sequence", c.GlobalBatch)
-	case acc%(c.TP*c.CP) != 0:
-		return 0, fmt.Errorf("train: tp %d x cp %d = %d does not divide the %d accelerators", c.TP, c.CP, c.TP*c.CP, acc)
+	case ranks%(c.TP*c.CP) != 0:
+		return 0, fmt.Errorf("train: tp %d x cp %d = %d does not divide the %d ranks (dies)", c.TP, c.CP, c.TP*c.CP, ranks)
 	case c.Model.Attention.Heads%c.TP != 0:
 		return 0, fmt.Errorf("train: tp %d does not divide %s's %d attention heads", c.TP, c.Model.Name, c.Model.Attention.Heads)
 	case c.SeqLen%c.CP != 0:
 		return 0, fmt.Errorf("train: cp %d does not divide the sequence length %d", c.CP, c.SeqLen)
 	}
-	dp = acc / (c.TP * c.CP)
+	dp = ranks / (c.TP * c.CP)
 	if c.GlobalBatch%(dp*c.MicroBatch) != 0 {
 		return 0, fmt.Errorf("train: global batch %d is not a multiple of dp %d x micro-batch %d = %d; try --global-batch %d",
 			c.GlobalBatch, dp, c.MicroBatch, dp*c.MicroBatch, max(1, c.GlobalBatch/(dp*c.MicroBatch))*dp*c.MicroBatch)
@@ -145,11 +146,13 @@ func (e *Engine) Run(c Config) (Result, error) {
 		}
 		acc = c.Accelerators
 	}
-	spec := t.Accels[0].Spec
-	if spec.Dies != 1 {
-		return Result{}, fmt.Errorf("train: %s has %d dies per package; training runs one rank per single-die accelerator", spec.Name, spec.Dies)
-	}
-	dp, err := c.defaults(acc)
+	// Ranks are dies: a multi-die package (Ascend 910C) runs one rank per
+	// die, each with its share of the package's rates and memory.
+	pkg := t.Accels[0].Spec
+	die := compute.PerDie(pkg)
+	spec := &die
+	ranks := acc * pkg.Dies
+	dp, err := c.defaults(ranks)
 	if err != nil {
 		return Result{}, err
 	}
@@ -159,7 +162,7 @@ func (e *Engine) Run(c Config) (Result, error) {
 	}
 	c.Dtype = dt
 	m := c.Model
-	r := Result{Config: c, DP: dp, MicroBatches: c.GlobalBatch / (dp * c.MicroBatch)}
+	r := Result{Config: c, Ranks: ranks, DP: dp, MicroBatches: c.GlobalBatch / (dp * c.MicroBatch)}
 	tp, cp := float64(c.TP), float64(c.CP)
 	h := float64(m.Hidden)
 	tokens := float64(c.MicroBatch*c.SeqLen) / cp // per accelerator per micro-batch
@@ -184,9 +187,9 @@ func (e *Engine) Run(c Config) (Result, error) {
 	// 2022, flash attention's scores not stored).
 	act := 34 * tokens * h * float64(m.Layers) / tp
 	mem := total*weightBytes/tp + trainable*bf16/tp + trainable*12/tp/float64(dp) + act
-	r.MemoryBytesPerAccel = mem
+	r.MemoryBytesPerDie = mem
 	if mem > spec.HBMBytes {
-		return r, fmt.Errorf("train: does not fit: each accelerator needs %.1f GB (weights %.1f, gradients and optimizer %.1f, activations %.1f) but has %.1f GB; raise tp or cp, or lower the micro-batch",
+		return r, fmt.Errorf("train: does not fit: each die needs %.1f GB (weights %.1f, gradients and optimizer %.1f, activations %.1f) but has %.1f GB; raise tp or cp, or lower the micro-batch",
 			mem/1e9, total*weightBytes/tp/1e9, (trainable*bf16/tp+trainable*12/tp/float64(dp))/1e9, act/1e9, spec.HBMBytes/1e9)
 	}
 
@@ -267,7 +270,7 @@ func (e *Engine) Run(c Config) (Result, error) {
 	layers := float64(m.Layers)
 	var exposed float64
 	if c.TP > 1 {
-		s, err := e.collective("tp", acc, groups(acc, c.TP, 1), collective.AllReduce, tokens*h*bf16)
+		s, err := e.collective("tp", ranks, groups(ranks, c.TP, 1), collective.AllReduce, tokens*h*bf16)
 		if err != nil {
 			return r, err
 		}
@@ -281,11 +284,11 @@ func (e *Engine) Run(c Config) (Result, error) {
 	if c.CP > 1 {
 		a := m.Attention
 		kvBytes := 2 * float64(a.KVHeads*a.HeadDim) / tp * tokens * bf16 * cp
-		ag, err := e.collective("cp-ag", acc, groups(acc, c.CP, c.TP), collective.AllGather, kvBytes)
+		ag, err := e.collective("cp-ag", ranks, groups(ranks, c.CP, c.TP), collective.AllGather, kvBytes)
 		if err != nil {
 			return r, err
 		}
-		rs, err := e.collective("cp-rs", acc, groups(acc, c.CP, c.TP), collective.ReduceScatter, kvBytes)
+		rs, err := e.collective("cp-rs", ranks, groups(ranks, c.CP, c.TP), collective.ReduceScatter, kvBytes)
 		if err != nil {
 			return r, err
 		}
@@ -293,7 +296,7 @@ func (e *Engine) Run(c Config) (Result, error) {
 		exposed += math.Max(0, layers*mbs*ag-attnFwd) + math.Max(0, layers*mbs*rs-attnBwd)
 	}
 	if dp > 1 {
-		s, err := e.collective("dp", acc, groups(acc, dp, c.TP*c.CP), collective.AllReduce, trainable/tp*bf16)
+		s, err := e.collective("dp", ranks, groups(ranks, dp, c.TP*c.CP), collective.AllReduce, trainable/tp*bf16)
 		if err != nil {
 			return r, err
 		}
@@ -312,7 +315,7 @@ func (e *Engine) Run(c Config) (Result, error) {
 	r.TokensPerS = stepTokens / r.StepS
 	f := m.FLOPsPerToken(c.SeqLen / 2)
 	modelFLOPs := stepTokens * ((2+2*bwdGEMM)*matmulParams(m) + 3*f.Attention())
-	r.MFU = modelFLOPs / r.StepS / (float64(acc) * spec.PeakFLOPS[dt])
+	r.MFU = modelFLOPs / r.StepS / (float64(ranks) * spec.PeakFLOPS[dt])
 
 	// Power over the step.
 	run := power.Run{DurationS: r.StepS, AccelCommS: make([]float64, len(t.Accels)), AccelComputeS: make([]float64, len(t.Accels)),

@@ -42,7 +42,7 @@ func TestErrors(t *testing.T) {
 	}{
 		{"no model", func(c *Config) { c.Model = nil }, "no model"},
 		{"moe", func(c *Config) { c.Model = moe }, "mixture-of-experts"},
-		{"tp divides ranks", func(c *Config) { c.TP = 3 }, "does not divide the 8 accelerators"},
+		{"tp divides ranks", func(c *Config) { c.TP = 3 }, "does not divide the 8 ranks"},
 		{"tp 8 fits", func(c *Config) { c.TP = 8 }, ""},
 		{"cp divides sequence", func(c *Config) { c.CP = 2; c.SeqLen = 4095 }, "does not divide the sequence length"},
 		{"batch multiple", func(c *Config) { c.GlobalBatch = 12 }, "try --global-batch 8"},
@@ -148,6 +148,22 @@ func TestDeterministic(t *testing.T) {
 	}
 	if a.StepS != b.StepS || a.StepS != f.StepS || a.Energy.ITJ != f.Energy.ITJ || a.DPCommS <= 0 {
 		t.Errorf("step %v %v %v, energy %v %v, dp %v", a.StepS, b.StepS, f.StepS, a.Energy.ITJ, f.Energy.ITJ, a.DPCommS)
+	}
+}
+
+// TestMultiDie: on CloudMatrix 384 every die is a rank with half the
+// package's rates; the step matches the same job on a die's spec.
+func TestMultiDie(t *testing.T) {
+	e, m := setup(t, "cm384", 0, "llama-3.1-8b")
+	r, err := e.Run(Config{Model: m, Accelerators: 8, TP: 2, GlobalBatch: 8, SeqLen: 2048, Dtype: topology.BF16})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Ranks != 16 || r.DP != 8 || r.MicroBatches != 1 {
+		t.Errorf("ranks %d, dp %d, micro-batches %d; want 16, 8, 1", r.Ranks, r.DP, r.MicroBatches)
+	}
+	if r.MFU <= 0 || r.MFU > 1 || r.MemoryBytesPerDie > e.Topo.Accels[0].Spec.HBMBytes/2 {
+		t.Errorf("MFU %g, memory per die %g", r.MFU, r.MemoryBytesPerDie)
 	}
 }
 

@@ -34,8 +34,9 @@ by component. The model and its limits: 'go doc github.com/cardsea/cardsea/train
 Framework overheads, data loading, evaluation and stragglers are not
 charged, so step time is a lower bound and MFU an upper one.
 
-Ranks fill accelerators in order: a replica is TP x CP consecutive
-accelerators; DP = R / (TP x CP) replicas, each running global-batch / DP /
+Ranks are dies (Ascend 910C has two per package) and fill the first R
+accelerators in order: a replica is TP x CP consecutive dies; DP = dies /
+(TP x CP) replicas, each running global-batch / DP /
 micro-batch micro-batches per step. --lora-rank trains adapters of that rank
 on the attention projections of frozen weights (backward computes input
 gradients only; the optimizer updates the adapters).
@@ -49,6 +50,8 @@ Examples:
       --global-batch 8 --tp 4 --cp 2 --dtype fp8 --lora-rank 16 --tp-overlap
   # full training of Llama 3.1 8B on an NVL72 rack
   cardsea train --topo gb200-nvl72 --model llama-3.1-8b --seq-len 8192 --global-batch 72 --dtype bf16
+  # Llama 3.1 70B on one CloudMatrix 384 (768 dies), TP8, BF16
+  cardsea train --topo cm384 --model llama-3.1-70b --seq-len 8192 --global-batch 96 --tp 8
 `
 
 func runTrain(args []string, stdout, stderr io.Writer) error {
@@ -130,6 +133,7 @@ func trainSheet(t *topology.Topology, r train.Result) *report.Sheet {
 		{Key: "topology", Header: "Topology"},
 		{Key: "model", Header: "Model"},
 		{Key: "accelerators", Header: "Accelerators"},
+		{Key: "ranks", Header: "Ranks (dies)"},
 		{Key: "tp", Header: "TP"}, {Key: "cp", Header: "CP"}, {Key: "dp", Header: "DP"},
 		{Key: "global_batch", Header: "Global batch (sequences)"},
 		{Key: "micro_batches", Header: "Micro-batches per replica"},
@@ -144,9 +148,9 @@ func trainSheet(t *topology.Topology, r train.Result) *report.Sheet {
 		{Key: "tokens_per_s_per_accel", Header: "Tokens/s per accelerator", Digits: 1},
 		{Key: "mfu", Header: "MFU", Digits: 3},
 		{Key: "accel_load", Header: "Accelerator load (share of dynamic power range)", Digits: 3},
-		{Key: "memory_bytes_per_accel", Header: "Memory per accelerator (GB)", Scale: 1e9, Digits: 1},
+		{Key: "memory_bytes_per_die", Header: "Memory per die (GB)", Scale: 1e9, Digits: 1},
 		{Key: "node_power_w", Header: "Avg power per server (kW)", Scale: 1e3, Digits: 2},
-		{Key: "network_power_w_per_node", Header: "Scale-out network and optics per server (kW)", Scale: 1e3, Digits: 2},
+		{Key: "network_power_w_per_node", Header: "Scale-out switches and all optics per server (kW)", Scale: 1e3, Digits: 2},
 		{Key: "avg_power_w", Header: "Avg IT power (kW)", Scale: 1e3, Digits: 1},
 		{Key: "tokens_per_j", Header: "Tokens per J (IT)", Digits: 3},
 	}}
@@ -155,9 +159,9 @@ func trainSheet(t *topology.Topology, r train.Result) *report.Sheet {
 	if r.Energy.ITJ > 0 {
 		perJ = float64(c.GlobalBatch*c.SeqLen) / r.Energy.ITJ
 	}
-	row := []any{t.Name, c.Model.Name, acc, c.TP, c.CP, r.DP, c.GlobalBatch, r.MicroBatches, c.SeqLen, c.Dtype.String(), c.LoRARank,
+	row := []any{t.Name, c.Model.Name, acc, r.Ranks, c.TP, c.CP, r.DP, c.GlobalBatch, r.MicroBatches, c.SeqLen, c.Dtype.String(), c.LoRARank,
 		r.TrainableParams, r.StepS, r.ComputeS, r.ExposedCommS, r.TokensPerS, r.TokensPerS / float64(acc), r.MFU, r.Load,
-		r.MemoryBytesPerAccel, r.NodeW, r.NetworkWPerNode, r.Energy.AvgITW, perJ}
+		r.MemoryBytesPerDie, r.NodeW, r.NetworkWPerNode, r.Energy.AvgITW, perJ}
 	sheet.Rows = [][]any{append(row, scenario.EnergyBreakdown(r.Energy, 1)...)}
 	return sheet
 }
