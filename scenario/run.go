@@ -240,7 +240,7 @@ func TrainingRow(topo, workload string, r train.Result, cost power.Cost, accels 
 		facW = e.FacilityJ / r.StepS
 	}
 	perM, capM := cost.PerMillion(r.TokensPerS, facW, accels)
-	row := []any{topo, workload, "train", nil, nil, accels, nil,
+	row := []any{topo, workload, "train", nil, nil, r.Ranks, nil,
 		r.StepS, nil, nil, nil, nil, nil,
 		c.Model.Name, nil, c.SeqLen, c.TP, nil, nil, nil, r.TokensPerS, r.TokensPerS / float64(accels), nil, r.MemoryBytesPerDie,
 		string(e.Mode), e.ITJ, e.FacilityJ, e.AvgITW, e.PeakITW, nil, perKW, jPerTok,
