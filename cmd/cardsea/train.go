@@ -27,7 +27,7 @@ list') on the first R accelerators of a topology, and what it draws: every
 layer's GEMMs, attention and vector operators on the roofline with the
 preset's efficiencies, forward and backward; TP all-reduces, CP exchanges of
 K and V and the DP gradient all-reduce simulated on the fabric. Reports the
-step time, exposed communication, tokens/s, MFU, memory per accelerator, the
+step time, exposed communication, tokens/s, MFU, memory per die, the
 accelerators' mean load (share of their dynamic power range), and average
 power per server and of the scale-out network per server, with the energy
 by component. The model and its limits: 'go doc github.com/cardsea/cardsea/train'.
@@ -36,8 +36,8 @@ charged, so step time is a lower bound and MFU an upper one.
 
 Ranks are dies (Ascend 910C has two per package) and fill the first R
 accelerators in order: a replica is TP x CP consecutive dies; DP = dies /
-(TP x CP) replicas, each running global-batch / DP /
-micro-batch micro-batches per step. --lora-rank trains adapters of that rank
+(TP x CP) replicas, each running global-batch / DP / micro-batch
+micro-batches per step. --lora-rank trains adapters of that rank
 on the attention projections of frozen weights (backward computes input
 gradients only; the optimizer updates the adapters).
 
