@@ -27,7 +27,8 @@
 //	                      activations
 //	backward  GEMMs x 2 (weights and inputs), or x 1 for LoRA (frozen
 //	          weights: input gradients only), attention x 2.5 (flash
-//	          attention's backward), vector ops x 2
+//	          attention's backward runs five matmuls to the forward's two,
+//	          Dao 2023, FlashAttention-2), vector ops x 2
 //	TP        2 all-reduces of the layer's activations forward and 2
 //	          backward; with TPOverlap they hide behind the GEMMs and only
 //	          the excess is exposed

@@ -380,28 +380,22 @@ func (e *Engine) collective(kind string, n int, gs [][]int, op collective.Op, by
 	if v, ok := e.comm[key]; ok {
 		return v, nil
 	}
+	// Each group picks its algorithm by simulating the candidates; past 64
+	// groups (all alike in a replica layout) the first group's pick serves.
 	var jobs []collective.Job
-	for _, g := range gs {
+	algo := collective.Ring
+	for i, g := range gs {
 		grp, err := collective.NewGroup(e.Fabric, collective.Placement{List: g})
 		if err != nil {
 			return 0, err
 		}
-		algo := collective.Ring
-		if res, err := collective.Run(grp, op, collective.Auto, bytes, collective.Options{}, false); err == nil {
-			algo = res.Algorithm
+		if i == 0 || len(gs) <= 64 {
+			algo = collective.Ring
+			if res, err := collective.Run(grp, op, collective.Auto, bytes, collective.Options{}, false); err == nil {
+				algo = res.Algorithm
+			}
 		}
 		jobs = append(jobs, collective.Job{Group: grp, Op: op, Algorithm: algo, Bytes: bytes})
-		if len(jobs) == 1 && len(gs) > 64 {
-			// Many identical groups: pick the algorithm once.
-			for _, g2 := range gs[1:] {
-				grp2, err := collective.NewGroup(e.Fabric, collective.Placement{List: g2})
-				if err != nil {
-					return 0, err
-				}
-				jobs = append(jobs, collective.Job{Group: grp2, Op: op, Algorithm: algo, Bytes: bytes})
-			}
-			break
-		}
 	}
 	res, err := collective.RunJobs(e.Fabric, jobs, false)
 	if err != nil {
