@@ -41,6 +41,8 @@ func inferenceCase(c *validation.InferenceCase) ([]Row, error) {
 	var pts []inferencePoint
 	var domains int
 	switch c.ID {
+	case "I01":
+		return productionCase(c, name)
 	case "I06":
 		// 160 NPUs (320 dies), EP320, attention DP320, MTP with one draft
 		// token at 70% acceptance (CloudMatrix-Infer); one or two micro-batches,
@@ -129,10 +131,40 @@ func inferenceCase(c *validation.InferenceCase) ([]Row, error) {
 	return rows, nil
 }
 
+// productionCase is I01, DeepSeek's production decode unit over 24 hours:
+// 18 nodes, EP144 with attention DP144, FP8, two micro-batches, average KV
+// length 4,989. MTP runs one draft token accepted 85% of the time (the
+// DeepSeek-V3 report, §5.4.3, gives 85-90% for the second token). The
+// batch is the largest whose TPOT keeps the source's average output speed
+// of 20-22 tokens/s per user (1/21 s), so the figure is the peak a decode
+// unit sustains at that speed; the source's is a 24-hour average. The
+// prefill figure counts the 56.3% of input tokens served from the on-disk
+// KV cache and the source gives no prompt length, so it stays pending.
+func productionCase(c *validation.InferenceCase, name string) ([]Row, error) {
+	const nodes, perUser = 18, 21.0
+	m, err := llm.Load(modelName(c.Model))
+	if err != nil {
+		return nil, err
+	}
+	t, err := topology.Load(name, nodes)
+	if err != nil {
+		return nil, err
+	}
+	dec := infer.Config{Model: m, Accelerators: 8 * nodes, Phase: infer.Decode, Context: 4989, Precision: fp8w, MTPDraft: 1, MTPAccept: 0.85, MicroBatches: 2}
+	r, err := infer.NewEngine(t).BestUnderSLO(dec, 1/perUser)
+	if err != nil {
+		return nil, fmt.Errorf("case %s decode: %w", c.ID, err)
+	}
+	decode, _ := c.Measured.Get("decode_tokens_per_s_per_node")
+	prefill, _ := c.Measured.Get("prefill_tokens_per_s_per_node")
+	row := Row{Case: c.ID, Preset: name, Point: "decode at 21 tok/s/user tok/s/node", Unit: "tok/s", Measured: decode, Simulated: perNode8(r), Tolerance: c.Tolerance.For(0)}
+	pass(&row)
+	return []Row{row, {Case: c.ID, Preset: name, Point: "prefill tok/s/node", Unit: "tok/s", Measured: prefill,
+		Status: "pending: 56.3% of the input tokens are on-disk KV cache hits and the source gives no prompt length"}}, nil
+}
+
 func pendingWhy(id string) string {
 	switch id {
-	case "I01":
-		return "production averages with on-disk KV cache hits; not a single configuration"
 	case "I13":
 		return "MLPerf's request mix and scheduler are not modelled yet: offline throughput mixes prefill and decode of OpenOrca requests (the reference publishes 294 output tokens per sample, not the input lengths) under continuous batching"
 	}
