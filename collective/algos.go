@@ -365,7 +365,9 @@ func (p *Plan) pairwise(g *Group, bytes float64, m [][]float64) {
 }
 
 // nvls reduces in the switches: every rank sends its data up once, the
-// switch reduces and multicasts the result down, chunk by chunk.
+// switch reduces and multicasts the result down, chunk by chunk. The
+// operation pays the switch's reduce_latency (NCCL's NVLS set-up and
+// synchronisation) in place of a smaller op_overhead.
 func (p *Plan) nvls(g *Group, op Op, bytes float64, chunks int) error {
 	sw := g.Fabric.FirstHop(g.Dies[0])
 	for i, d := range g.Dies {
@@ -379,6 +381,7 @@ func (p *Plan) nvls(g *Group, op Op, bytes float64, chunks int) error {
 			g.Fabric.Topo.Name, g.Fabric.Name(sw))
 	}
 	n := g.Size()
+	p.Overhead = max(p.Overhead, sim.FromSeconds(g.Fabric.ReductionLatency(sw)))
 	// Switch reduction runs at eff times the raw port rate; the channels
 	// already carry the link's protocol efficiency, so scale the bytes by
 	// the ratio of the two.

@@ -85,6 +85,59 @@ func TestClosedForms(t *testing.T) {
 	}
 }
 
+// TestNVLSReduceLatency: a reducing switch's reduce_latency replaces a
+// smaller op_overhead for NVLS (and only NVLS), and on the H100 preset it
+// makes a 1 KiB NVLS allreduce cost NCCL's 25 us, so auto picks another
+// algorithm there while NVLS still wins at 1 GiB.
+func TestNVLSReduceLatency(t *testing.T) {
+	const n, bw, alpha, over, lat = 8, 100e9, 2e-6, 5e-6, 25e-6
+	f := ideal(t, n, bw, alpha, over, true)
+	for _, sw := range f.Topo.Switches {
+		sw.Spec.ReduceLatencyS = lat
+	}
+	g := group(t, f, n)
+	const S, C = 64e6, 1000
+	r, err := Run(g, AllReduce, NVLS, S, Options{Chunks: C}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := lat + alpha + S/bw + S/C/bw; !exact(r.TimeS, want, 2*C) {
+		t.Errorf("nvls with reduce_latency: %.12g s, want %.12g s", r.TimeS, want)
+	}
+	r, err = Run(g, AllReduce, Ring, S, Options{Chunks: 1}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := over + 2*(n-1)*alpha + 2*(n-1)/float64(n)*S/bw; !exact(r.TimeS, want, 2*n) {
+		t.Errorf("ring must keep op_overhead: %.12g s, want %.12g s", r.TimeS, want)
+	}
+
+	top, err := topology.Load("hgx-h100", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := group(t, network.NewFabric(top), 8)
+	small, err := Run(h, AllReduce, NVLS, 1024, Options{}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if small.TimeS < 25e-6 {
+		t.Errorf("hgx-h100 1 KiB nvls %.3g s, want at least NCCL's 25 us", small.TimeS)
+	}
+	for _, tc := range []struct {
+		bytes float64
+		nvls  bool
+	}{{1024, false}, {1 << 30, true}} {
+		r, err := Run(h, AllReduce, Auto, tc.bytes, Options{}, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if (r.Algorithm == NVLS) != tc.nvls {
+			t.Errorf("hgx-h100 auto allreduce of %g B picked %s", tc.bytes, r.Algorithm)
+		}
+	}
+}
+
 // TestBusBW: ring busbw on an ideal fabric with no latency equals the link
 // rate, whatever the rank count.
 func TestBusBW(t *testing.T) {

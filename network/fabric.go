@@ -230,3 +230,13 @@ func (f *Fabric) IsReducing(v Vertex) (bool, float64) {
 	}
 	return spec.Reduce, eff
 }
+
+// ReductionLatency returns the fixed cost, in seconds, of one in-network
+// reduction on switch class v (0 where the preset gives none).
+func (f *Fabric) ReductionLatency(v Vertex) float64 {
+	node := f.Topo.Nodes[f.members[v][0]]
+	if node.Kind != topology.KindSwitch {
+		return 0
+	}
+	return f.Topo.Switches[node.Index].Spec.ReduceLatencyS
+}

@@ -141,6 +141,10 @@ type SwitchSpec struct {
 	// ReduceEfficiency is the fraction of port bandwidth that in-network
 	// reduction (NVLS) achieves; 0 means 1.
 	ReduceEfficiency float64
+	// ReduceLatencyS is the fixed cost of one in-network reduction
+	// operation (NVLS: launch, multicast set-up and synchronisation), in
+	// place of the accelerator's op_overhead when larger; 0 means none.
+	ReduceLatencyS float64
 	// IdleW is the chip's power with no traffic; PowerW is at full load.
 	// 0 means PowerW (no traffic-dependent part).
 	IdleW float64

@@ -125,6 +125,9 @@ type SwitchFile struct {
 	// ReduceEfficiency is the fraction of port bandwidth in-network
 	// reduction achieves.
 	ReduceEfficiency Figure `yaml:"reduce_efficiency"`
+	// ReduceLatency is the fixed cost of one in-network reduction
+	// (NVLS) operation.
+	ReduceLatency Figure `yaml:"reduce_latency"`
 	// IdlePower is the chip's power with no traffic (power is at full load).
 	IdlePower Figure `yaml:"idle_power"`
 	Cooling   string `yaml:"cooling"`
@@ -464,6 +467,7 @@ func (f *File) Spec(file string, domains int) (ClusterSpec, error) {
 			PowerW:           c.power(s.Power, field+".power", true),
 			Reduce:           c.flag(s.Reduce, field+".reduce"),
 			ReduceEfficiency: c.fraction(s.ReduceEfficiency, field+".reduce_efficiency"),
+			ReduceLatencyS:   c.duration(s.ReduceLatency, field+".reduce_latency"),
 			IdleW:            c.power(s.IdlePower, field+".idle_power", false),
 			Cooling:          Cooling(s.Cooling),
 		}

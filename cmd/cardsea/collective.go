@@ -43,8 +43,9 @@ Operations:  allreduce allgather reducescatter alltoall broadcast reduce sendrec
 Algorithms:  auto (simulates every one that applies and reports the fastest),
              ring (chunked pipeline), tree (double binary), hd (recursive
              halving-doubling), direct (one-shot), pairwise (alltoall),
-             nvls (in-switch reduction, NVLink SHARP), hier (intra-domain,
-             inter-domain, intra-domain)
+             nvls (in-switch reduction, NVLink SHARP; pays the switch's
+             reduce_latency, NCCL's 25 us, so small sizes go elsewhere),
+             hier (intra-domain, inter-domain, intra-domain)
 Protocols:   ll (low latency, half payload), simple (full payload, larger
              per-step latency), auto (the faster, as NCCL's tuner chooses)
 
