@@ -39,7 +39,7 @@ func (e *Engine) Curve(c Config, batches []int) ([]Result, error) {
 // interpolation does not close in.
 func (e *Engine) BestUnderSLO(c Config, slo float64) (Result, error) {
 	lat := func(r Result) float64 {
-		if c.Phase == Decode {
+		if c.Phase != Prefill {
 			return r.TPOTS
 		}
 		return r.TTFTS
