@@ -100,6 +100,8 @@ func inferenceCase(c *validation.InferenceCase) ([]Row, error) {
 			{"decode b256 tok/s/node", []string{"decode_tokens_per_s_per_node"}, "tok/s", cfg, perNode8},
 			{"decode b256 ITL", []string{"itl_ms"}, "ms", cfg, tpotMS},
 		}
+	case "I13":
+		return mlperfCase(c)
 	default:
 		return []Row{{Case: c.ID, Preset: name, Point: "inference", Status: "pending: " + pendingWhy(c.ID)}}, nil
 	}
@@ -163,13 +165,9 @@ func productionCase(c *validation.InferenceCase, name string) ([]Row, error) {
 		Status: "pending: 56.3% of the input tokens are on-disk KV cache hits and the source gives no prompt length"}}, nil
 }
 
-func pendingWhy(id string) string {
-	switch id {
-	case "I13":
-		return "MLPerf's request mix and scheduler are not modelled yet: offline throughput mixes prefill and decode of OpenOrca requests (the reference publishes 294 output tokens per sample, not the input lengths) under continuous batching"
-	}
-	return "not mapped yet"
-}
+// pendingWhy says why an inference case is not simulated: every case
+// with a configuration runs, so only an unmapped one is left.
+func pendingWhy(string) string { return "not mapped yet" }
 
 // modelName takes the zoo name from a case's model field ("deepseek-r1
 // (INT8 W8A8)").

@@ -23,6 +23,15 @@
 // stage's work for all groups; the difference is its idle time (the
 // bubble). In a step every sequence advances once.
 //
+// The serve phase is continuous (in-flight) batching in steady state, as
+// TensorRT-LLM, vLLM and SGLang serve a stream of requests: of B sequences
+// in flight per accelerator, each step decodes all B and prefills the
+// prompts of the B/OutputLen that replace the finishing ones, chunked into
+// the same step. Its GEMMs and collectives carry all of the step's tokens,
+// its attention a decode part (over the mean KV length, InputLen +
+// OutputLen/2) and a prefill part (over the new prompts). It yields B
+// tokens per step; TPOT is the step, TTFT half a step plus the step.
+//
 // Prefill/decode disaggregation (RunDisagg) puts a prefill instance and a
 // decode instance on disjoint accelerators of one topology and simulates
 // the KV cache of a prefill batch moving from the prefill dies that hold

@@ -13,13 +13,16 @@ import (
 	"github.com/cardsea/cardsea/topology"
 )
 
-// Phase is prefill or decode.
+// Phase is prefill, decode or serve.
 type Phase string
 
-// Phases.
+// Phases. Serve is the steady state of continuous (in-flight) batching:
+// each step decodes every running sequence and prefills the prompts of the
+// sequences that replace those finishing, in the same step.
 const (
 	Prefill Phase = "prefill"
 	Decode  Phase = "decode"
+	Serve   Phase = "serve"
 )
 
 // Config is one inference configuration.
@@ -33,8 +36,12 @@ type Config struct {
 	Phase                          Phase
 	// Batch is sequences per accelerator (as the CloudMatrix and SGLang
 	// reports count it); InputLen the prompt length (prefill); Context the
-	// KV length each decode step attends to.
-	Batch, InputLen, Context int
+	// KV length each decode step attends to. Serve: Batch sequences per
+	// accelerator are in flight, requests have InputLen prompt and
+	// OutputLen generated tokens on average, and decode attends to the
+	// mean KV length over a request, InputLen + OutputLen/2 (Context is
+	// not read).
+	Batch, InputLen, Context, OutputLen int
 	// TP, PP, EP: tensor, pipeline and expert parallel degrees over the
 	// dies (0: TP 1, PP 1, EP every die of a pipeline stage for MoE
 	// models). Data parallelism fills the rest: DP = dies / (TP x PP); with
@@ -81,13 +88,15 @@ type Result struct {
 	Load float64
 	// CommS is all communication time, exposed or hidden.
 	CommS float64
-	// TokensPerStep is the tokens the whole system produces (decode) or
-	// processes (prefill) per step.
+	// TokensPerStep is the tokens the whole system produces (decode,
+	// serve) or processes (prefill) per step.
 	TokensPerStep float64
 	// TokensPerS for the system, per accelerator and (decode) per user.
 	TokensPerS, TokensPerSPerAccel, TokensPerSPerUser float64
 	// TTFTS (prefill: a group's way through every stage) and TPOTS
-	// (decode).
+	// (decode). Serve: TPOTS is the step and TTFTS half a step (the mean
+	// wait for the next step to start) plus a group's way through every
+	// stage, in which its prompt is prefilled; no queueing for a free slot.
 	TTFTS, TPOTS float64
 	// MemoryBytesPerDie is what one die holds; MaxBatch the largest batch
 	// per accelerator that fits.
@@ -177,14 +186,18 @@ func (c *Config) defaults(dies int) error {
 		}
 	}
 	switch {
-	case c.Phase != Prefill && c.Phase != Decode:
-		return fmt.Errorf("phase %q: want prefill or decode", c.Phase)
+	case c.Phase != Prefill && c.Phase != Decode && c.Phase != Serve:
+		return fmt.Errorf("phase %q: want prefill or decode (one step), or serve (continuous batching)", c.Phase)
 	case c.Batch < 1:
 		return fmt.Errorf("batch %d: want at least 1 sequence per accelerator", c.Batch)
 	case c.Phase == Prefill && c.InputLen < 1:
 		return fmt.Errorf("prefill needs --input-len of at least 1 token")
 	case c.Phase == Decode && c.Context < 1:
 		return fmt.Errorf("decode needs --context (the KV length) of at least 1 token")
+	case c.Phase == Serve && (c.InputLen < 1 || c.OutputLen < 1):
+		return fmt.Errorf("serve needs --input-len and --output-len (mean tokens per request) of at least 1, got %d and %d", c.InputLen, c.OutputLen)
+	case c.Phase == Serve && c.MTPDraft > 0:
+		return fmt.Errorf("serve does not model MTP draft tokens yet; drop --mtp-draft")
 	case c.MicroBatches != 1 && c.MicroBatches != 2:
 		return fmt.Errorf("micro-batches %d: want 1 or 2", c.MicroBatches)
 	case c.ExpertImbalance < 1:
@@ -298,13 +311,13 @@ func (e *Engine) run(c Config) (Result, error) {
 
 	// Tokens.
 	seqs := float64(c.Batch * acc) // sequences in the system
-	perSeq := 1.0                  // tokens per sequence per step
+	perSeq := tokensPerSeq(c)      // tokens per sequence per step
 	ctx := c.Context
-	if c.Phase == Prefill {
-		perSeq = float64(c.InputLen)
+	switch c.Phase {
+	case Prefill:
 		ctx = c.InputLen
-	} else {
-		perSeq = float64(1 + c.MTPDraft)
+	case Serve:
+		ctx = serveContext(c)
 	}
 	// With PP, a replica's sequences split into groups that follow one
 	// another through the stages, so that every stage has work: as many
@@ -356,7 +369,7 @@ func (e *Engine) run(c Config) (Result, error) {
 	attnOps := func(layer int) ([]compute.Op, error) {
 		proj := m.Layer(layer).Attention
 		var f llm.FLOPs
-		if c.Phase == Decode {
+		if c.Phase != Prefill {
 			f = m.FLOPsPerTokenAbsorbed(ctx)
 		} else {
 			f = m.FLOPsPerToken(ctx / 2)
@@ -364,11 +377,26 @@ func (e *Engine) run(c Config) (Result, error) {
 		attnPerLayer := f.Attention() / float64(m.Layers)
 		kv := m.KVBytesPerToken(kb) / float64(m.Layers)
 		seqMB := seqs / float64(r.DP) / gN / mb
-		return []compute.Op{
+		decTok := tokMB
+		if c.Phase == Serve {
+			decTok = seqMB // one token per running sequence; the rest are prompts
+		}
+		ops := []compute.Op{
 			{Class: compute.GEMM, FLOPs: 2 * tokMB * proj / tp, Bytes: proj*wb/tp + 2*tokMB*float64(m.Hidden)*ab, Dtype: prec.Weights},
-			{Class: compute.Attention, FLOPs: tokMB * attnPerLayer / tp, Bytes: seqMB * float64(ctx) * kv / kvSplit(m, c.TP), Dtype: prec.Activations},
+			{Class: compute.Attention, FLOPs: decTok * attnPerLayer / tp, Bytes: seqMB * float64(ctx) * kv / kvSplit(m, c.TP), Dtype: prec.Activations},
 			vectorOp(tokMB * float64(m.Hidden) * ab * layerVectorPasses),
-		}, nil
+		}
+		if c.Phase == Serve {
+			// The prompts that replace finishing sequences, prefilled in
+			// the same step by their own kernel: causal attention over
+			// the prompt (InputLen/2 keys per token on average), each
+			// prompt's KV written once.
+			pre := m.FLOPsPerToken(c.InputLen/2).Attention() / float64(m.Layers)
+			preTok := tokMB - seqMB
+			ops = append(ops, compute.Op{Class: compute.Attention, FLOPs: preTok * pre / tp,
+				Bytes: preTok * kv / kvSplit(m, c.TP), Dtype: prec.Activations})
+		}
+		return ops, nil
 	}
 	ffnOps := func(layer int) []compute.Op {
 		lp := m.Layer(layer)
@@ -425,8 +453,12 @@ func (e *Engine) run(c Config) (Result, error) {
 	// The output head runs on the tokens that produce logits: every token
 	// in decode, only each sequence's last in prefill.
 	headTok := tokMB
-	if c.Phase == Prefill {
+	switch c.Phase {
+	case Prefill:
 		headTok = seqs / float64(r.DP) / gN / mb
+	case Serve:
+		// Every running sequence and each new prompt's last token.
+		headTok = seqs * (1 + 1/float64(c.OutputLen)) / float64(r.DP) / gN / mb
 	}
 	head := compute.Op{Class: compute.GEMM, FLOPs: 2 * headTok * float64(m.Vocab*m.Hidden) / tp,
 		Bytes: float64(m.Vocab*m.Hidden)*wb/tp + headTok*float64(m.Vocab)*ab/tp, Dtype: prec.Weights}
@@ -540,11 +572,19 @@ func (e *Engine) run(c Config) (Result, error) {
 	for i, p := 1, c.MTPAccept; i <= c.MTPDraft; i++ {
 		accepted += math.Pow(p, float64(i))
 	}
-	if c.Phase == Decode {
+	switch c.Phase {
+	case Decode:
 		r.TokensPerStep = seqs * accepted
 		r.TPOTS = step / accepted
 		r.TokensPerSPerUser = accepted / step
-	} else {
+	case Serve:
+		// Every running sequence yields a token; a new prompt's first
+		// token replaces the last token of the sequence it follows.
+		r.TokensPerStep = seqs
+		r.TPOTS = step
+		r.TokensPerSPerUser = 1 / step
+		r.TTFTS = step/2 + walk
+	default:
 		r.TokensPerStep = seqs * float64(c.InputLen)
 		r.TTFTS = walk
 	}
@@ -593,6 +633,24 @@ const layerVectorPasses = 2 * 4
 
 func roundUp(a, b int) int { return (a + b - 1) / b * b }
 
+// tokensPerSeq is the tokens a step processes per sequence: its prompt
+// (prefill), 1 + the draft tokens (decode), or in serve 1 plus the prompt
+// tokens of the B/OutputLen sequences that start per step, spread over the
+// B running ones.
+func tokensPerSeq(c Config) float64 {
+	switch c.Phase {
+	case Prefill:
+		return float64(c.InputLen)
+	case Serve:
+		return 1 + float64(c.InputLen)/float64(c.OutputLen)
+	}
+	return float64(1 + c.MTPDraft)
+}
+
+// serveContext is the mean KV length of a running sequence in serve: its
+// prompt and, on average over its life, half its output.
+func serveContext(c Config) int { return c.InputLen + c.OutputLen/2 }
+
 // kvSplit is how many ways tensor parallelism splits the KV cache: by KV
 // heads where there are enough of them; MLA's latent is not split.
 func kvSplit(m *llm.Model, tp int) float64 {
@@ -627,12 +685,7 @@ func (e *Engine) memory(c Config, p compute.Precision, dies int, seqs float64, c
 	dp := float64(dies / (c.TP * c.PP))
 	seqsPerReplica := seqs / dp
 	kv := seqsPerReplica * float64(ctx) * m.KVBytesPerToken(p.KVCache.Bytes()) / pp / kvSplit(m, c.TP)
-	perSeq := 1.0
-	if c.Phase == Prefill {
-		perSeq = float64(c.InputLen)
-	} else {
-		perSeq += float64(c.MTPDraft)
-	}
+	perSeq := tokensPerSeq(c)
 	// Activations: a few hidden-sized buffers per token in flight.
 	act := seqsPerReplica * perSeq * float64(m.Hidden) * p.Activations.Bytes() * 8 / tp
 	return MemoryUse{Weights: w * wb, KVCache: kv, Activations: act}
@@ -801,9 +854,12 @@ func maxTime(rs []collective.Result) float64 {
 func (c Config) Describe() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s %s batch %d", c.Model.Name, c.Phase, c.Batch)
-	if c.Phase == Prefill {
+	switch c.Phase {
+	case Prefill:
 		fmt.Fprintf(&b, " input %d", c.InputLen)
-	} else {
+	case Serve:
+		fmt.Fprintf(&b, " input %d output %d", c.InputLen, c.OutputLen)
+	default:
 		fmt.Fprintf(&b, " context %d", c.Context)
 	}
 	fmt.Fprintf(&b, " TP%d PP%d EP%d", c.TP, c.PP, c.EP)

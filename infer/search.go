@@ -39,7 +39,7 @@ func (e *Engine) Curve(c Config, batches []int) ([]Result, error) {
 // interpolation does not close in.
 func (e *Engine) BestUnderSLO(c Config, slo float64) (Result, error) {
 	lat := func(r Result) float64 {
-		if c.Phase == Decode {
+		if c.Phase != Prefill {
 			return r.TPOTS
 		}
 		return r.TTFTS
@@ -216,4 +216,16 @@ func (e *Engine) BestParallelUnderSLO(c Config, slo float64, progress func(done,
 		return Result{}, first
 	}
 	return best, nil
+}
+
+// ServeStepLimit is the longest serve step that latency limits of ttft
+// and tpot seconds allow (0 for a limit not given, and 0 when neither
+// is): TPOT is the step and TTFT one and a half steps, half a step's wait
+// for the next to start and then the step that prefills the prompt.
+func ServeStepLimit(ttft, tpot float64) float64 {
+	limit := tpot
+	if ttft > 0 && (limit == 0 || ttft/1.5 < limit) {
+		limit = ttft / 1.5
+	}
+	return limit
 }

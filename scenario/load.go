@@ -410,12 +410,16 @@ func (w *InferenceWorkload) config(file string) (infer.Config, error) {
 		return c, fmt.Errorf("dtype_map: %w", err)
 	}
 	phase := infer.Phase(or(w.Phase, "decode"))
-	if phase != infer.Prefill && phase != infer.Decode && phase != disaggPhase {
-		return c, fmt.Errorf("phase %q: want prefill, decode or disagg", w.Phase)
+	if phase != infer.Prefill && phase != infer.Decode && phase != infer.Serve && phase != disaggPhase {
+		return c, fmt.Errorf("phase %q: want prefill, decode, serve or disagg", w.Phase)
 	}
-	disaggFields := w.PrefillAccelerators != 0 || w.DecodeAccelerators != 0 || w.OutputLen != 0 || w.PrefillBatch != 0 ||
+	disaggFields := w.PrefillAccelerators != 0 || w.DecodeAccelerators != 0 || (w.OutputLen != 0 && phase != infer.Serve) || w.PrefillBatch != 0 ||
 		w.PrefillTP != 0 || w.PrefillPP != 0 || w.PrefillEP != 0
 	switch {
+	case phase == infer.Serve && w.OutputLen < 1:
+		return c, fmt.Errorf("phase serve needs output_len, the mean tokens each request generates, e.g. output_len: 294")
+	case phase == infer.Serve && w.Context != 0:
+		return c, fmt.Errorf("phase serve attends to the mean KV length, input_len + output_len/2; drop context")
 	case phase != disaggPhase && disaggFields:
 		return c, fmt.Errorf("prefill_accelerators, decode_accelerators, output_len, prefill_batch and prefill_tp/pp/ep belong to phase: disagg")
 	case phase == disaggPhase && (w.PrefillAccelerators < 1 || w.DecodeAccelerators < 1):
@@ -430,8 +434,8 @@ func (w *InferenceWorkload) config(file string) (infer.Config, error) {
 		return c, fmt.Errorf("dp sets one instance's parallelism; with phase disagg give tp and prefill_tp")
 	case w.AttnDP && w.TP > 1:
 		return c, fmt.Errorf("attn_dp runs attention with TP 1; it contradicts tp %d", w.TP)
-	case phase != disaggPhase && w.TPOTSLO != "" && w.TTFTSLO != "":
-		return c, fmt.Errorf("give tpot_slo or ttft_slo, not both (both together only with phase: disagg)")
+	case phase != disaggPhase && phase != infer.Serve && w.TPOTSLO != "" && w.TTFTSLO != "":
+		return c, fmt.Errorf("give tpot_slo or ttft_slo, not both (both together only with phase: disagg or serve)")
 	}
 	for _, v := range []struct {
 		name string
@@ -453,7 +457,7 @@ func (w *InferenceWorkload) config(file string) (infer.Config, error) {
 		}
 	}
 	c = infer.Config{Model: m, Accelerators: w.Accelerators, Phase: phase, Batch: max(w.Batch, 1),
-		InputLen: w.InputLen, Context: w.Context, TP: w.TP, PP: w.PP, EP: w.EP, Precision: p, DtypeMap: mapping,
+		InputLen: w.InputLen, Context: w.Context, OutputLen: w.OutputLen, TP: w.TP, PP: w.PP, EP: w.EP, Precision: p, DtypeMap: mapping,
 		MTPDraft: w.MTPDraft, MTPAccept: w.MTPAccept, MicroBatches: w.MicroBatches, ExpertImbalance: w.ExpertImbalance}
 	if w.AttnDP {
 		c.TP = 1

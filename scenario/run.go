@@ -180,9 +180,13 @@ func InferenceRow(topo, workload string, r infer.Result, cost power.Cost) []any 
 	c := r.Config
 	ctx := c.Context
 	var ttft, tpot, perUser any
-	if c.Phase == infer.Prefill {
+	switch c.Phase {
+	case infer.Prefill:
 		ctx, ttft = c.InputLen, r.TTFTS
-	} else {
+	case infer.Serve:
+		ctx = c.InputLen + c.OutputLen/2
+		ttft, tpot, perUser = r.TTFTS, r.TPOTS, r.TokensPerSPerUser
+	default:
 		tpot, perUser = r.TPOTS, r.TokensPerSPerUser
 	}
 	itJ := r.Energy.ITJ * r.ServingShare
@@ -527,8 +531,12 @@ func (w *worker) runInference(u unit, key string, fab *network.Fabric, ref Topol
 		return append(lead, DisaggRow(ref.label(), wname, r, cost)...), nil
 	}
 	var r infer.Result
-	if slo := wl.Inference.slo(); slo > 0 {
-		if wl.Inference.TTFTSLO != "" {
+	slo := wl.Inference.slo()
+	if cfg.Phase == infer.Serve {
+		slo = infer.ServeStepLimit(wl.Inference.slos()) // both limits may be given
+	}
+	if slo > 0 {
+		if cfg.Phase != infer.Serve && wl.Inference.TTFTSLO != "" {
 			cfg.Phase = infer.Prefill
 		}
 		r, err = eng.BestUnderSLO(cfg, slo)

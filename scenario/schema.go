@@ -79,8 +79,10 @@ type TrainingWorkload struct {
 type InferenceWorkload struct {
 	// Model: a zoo name (cardsea models list) or a model file.
 	Model string `yaml:"model"`
-	// Phase: prefill, decode (default) or disagg (a prefill instance and a
-	// decode instance with the KV transfer between them).
+	// Phase: prefill, decode (default), serve (continuous batching of a
+	// request mix: input_len and output_len are its means) or disagg (a
+	// prefill instance and a decode instance with the KV transfer between
+	// them).
 	Phase string `yaml:"phase"`
 	// Batch: sequences per accelerator (default 1, or searched with an SLO).
 	Batch int `yaml:"batch"`

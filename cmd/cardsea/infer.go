@@ -26,6 +26,9 @@ Usage:
                 [--tpot-slo 50ms | --ttft-slo 2s [--search-parallelism]] [--curve]
                 [--format table|markdown|json|csv]
                 [--fail SPEC]...
+  cardsea infer --topo NAME [--ranks R] --model M --phase serve --input-len L --output-len O
+                --batch B | --tpot-slo 200ms [--ttft-slo 2s] [--tp N] [--pp N] [--ep N]
+                [dtype, power and output flags as above]
   cardsea infer --topo NAME --model M --phase disagg --prefill-ranks P --decode-ranks D
                 --input-len L --output-len O [--prefill-batch B] [--batch B]
                 [--prefill-tp N] [--prefill-pp N] [--prefill-ep N] [--tp N] [--pp N] [--ep N]
@@ -63,6 +66,24 @@ writes the step as a Chrome/Perfetto timeline (open it at ui.perfetto.dev):
 per accelerator, each layer's computation and the communication it waits
 on.
 
+--phase serve is the steady state of continuous (in-flight) batching, as
+TensorRT-LLM, vLLM and SGLang serve a stream of requests and as MLPerf's
+Offline and Server scenarios measure it: --batch sequences per accelerator
+are in flight; every step decodes each of them (one token over the mean KV
+length, --input-len + --output-len/2) and, in the same step, prefills the
+prompts of the sequences that replace those finishing (--batch/--output-len
+new prompts of --input-len tokens per accelerator): the GEMMs and the TP
+allreduce carry all of the step's tokens, attention runs a decode and a
+prefill kernel. --input-len and --output-len are the request mix's means.
+Tokens/s counts output tokens; TPOT is the step; TTFT is half a step (the
+wait for the next one) plus the step that prefills the prompt, without
+queueing for a free slot. An offline run is the largest --batch that fits
+(see "Largest batch that fits"); --tpot-slo finds the largest batch whose
+step is within the limit, --ttft-slo one whose TTFT is (the step at 2/3 of
+it); both may be given. The steady state is an average: the spread of
+request lengths and arrival times (a server's 99th percentiles) is not
+modelled, nor MTP.
+
 --phase disagg serves prefill and decode on separate instances of one
 topology: prefill on the first P accelerators (--prefill-ranks, with
 --prefill-batch prompts per accelerator and --prefill-tp/pp/ep), decode on
@@ -94,6 +115,10 @@ Examples:
   cardsea infer --topo gb200-nvl72 --ranks 64 --model deepseek-r1 --phase decode --batch 64 \
       --weights-dtype fp8 --fail plane:3 --fail accel:17
   cardsea infer --topo hgx-h100 --model llama-3.1-70b --phase decode --tp 8 --context 2048 --curve
+  cardsea infer --topo hgx-h200 --model llama-2-70b --phase serve --input-len 218 --output-len 294 \
+      --tp 1 --batch 806 --weights-dtype fp8 --kv-dtype fp8 --microbatches 1
+  cardsea infer --topo hgx-h100 --model llama-2-70b --phase serve --input-len 218 --output-len 294 \
+      --tp 2 --weights-dtype fp8 --kv-dtype fp8 --tpot-slo 200ms --ttft-slo 2s
   cardsea infer --topo cm384 --model deepseek-r1 --phase disagg --prefill-ranks 16 --decode-ranks 160 \
       --input-len 4096 --output-len 1024 --prefill-batch 4 --batch 96 --weights-dtype int8 \
       --mtp-draft 1 --microbatches 2
@@ -108,11 +133,11 @@ func runInfer(args []string, stdout, stderr io.Writer) error {
 	domains := fs.IntP("domains", "n", 0, "scale-up domains (default: the preset's)")
 	ranks := fs.IntP("ranks", "r", 0, "accelerators serving: the first R (default all)")
 	model := fs.StringP("model", "m", "", "model: zoo name or model file (required)")
-	phase := fs.String("phase", "decode", "prefill, decode or disagg (prefill and decode instances with KV transfer)")
+	phase := fs.String("phase", "decode", "prefill, decode, serve (continuous batching of a request mix) or disagg (prefill and decode instances with KV transfer)")
 	batch := fs.IntP("batch", "b", 0, "sequences per accelerator (default 1, or searched with an SLO)")
-	inputLen := fs.Int("input-len", 4096, "prompt tokens (prefill)")
+	inputLen := fs.Int("input-len", 4096, "prompt tokens (prefill, disagg; serve: the mean per request)")
 	context := fs.Int("context", 4096, "KV length per sequence (decode; disagg: input + output/2)")
-	outputLen := fs.Int("output-len", 1024, "disagg: tokens generated per request")
+	outputLen := fs.Int("output-len", 1024, "disagg: tokens generated per request; serve: the mean per request")
 	prefillRanks := fs.Int("prefill-ranks", 0, "disagg: accelerators of the prefill instance (the first ones)")
 	decodeRanks := fs.Int("decode-ranks", 0, "disagg: accelerators of the decode instance (after the prefill's)")
 	prefillBatch := fs.Int("prefill-batch", 0, "disagg: prompts per prefill accelerator (default 1, or searched with --ttft-slo)")
@@ -199,8 +224,9 @@ func runInfer(args []string, stdout, stderr io.Writer) error {
 			*prefillTP = 1
 		}
 	}
-	if *tpotSLO != "" && *ttftSLO != "" && !disagg {
-		return usagef("give --tpot-slo or --ttft-slo, not both (both only with --phase disagg)")
+	serve := strings.EqualFold(*phase, string(infer.Serve))
+	if *tpotSLO != "" && *ttftSLO != "" && !disagg && !serve {
+		return usagef("give --tpot-slo or --ttft-slo, not both (both only with --phase disagg or serve)")
 	}
 	if disagg {
 		o := disaggOpts{prefillRanks: *prefillRanks, decodeRanks: *decodeRanks, outputLen: *outputLen, prefillBatch: *prefillBatch,
@@ -226,15 +252,31 @@ func runInfer(args []string, stdout, stderr io.Writer) error {
 		return runDisagg(*topo, *domains, *ranks, base, o, stdout)
 	}
 	for _, fl := range []string{"output-len", "prefill-ranks", "decode-ranks", "prefill-batch", "prefill-tp", "prefill-pp", "prefill-ep"} {
-		if fs.Changed(fl) {
+		if fl == "output-len" && fs.Changed(fl) && !serve {
+			return usagef("--output-len is for --phase disagg or serve; --phase is %q", *phase)
+		}
+		if fl != "output-len" && fs.Changed(fl) {
 			return usagef("--%s is for --phase disagg; --phase is %q", fl, *phase)
 		}
 	}
-	slo := 0.0
-	if s := *tpotSLO + *ttftSLO; s != "" {
-		if slo, err = units.ParseDuration(s); err != nil || slo <= 0 {
-			return usagef("SLO %q: want a duration such as 50ms", s)
+	if serve && fs.Changed("context") {
+		return usagef("--phase serve attends to the mean KV length, --input-len + --output-len/2; drop --context")
+	}
+	var slo, ttft, tpot float64
+	for _, s := range []struct {
+		val string
+		out *float64
+	}{{*tpotSLO, &tpot}, {*ttftSLO, &ttft}} {
+		if s.val == "" {
+			continue
 		}
+		if *s.out, err = units.ParseDuration(s.val); err != nil || *s.out <= 0 {
+			return usagef("SLO %q: want a duration such as 50ms", s.val)
+		}
+		slo = *s.out
+	}
+	if serve {
+		slo = infer.ServeStepLimit(ttft, tpot)
 	}
 	if *searchPar && (slo == 0 || *curve) {
 		return usagef("--search-parallelism searches under a limit: give --tpot-slo or --ttft-slo (and not --curve)")
@@ -267,7 +309,7 @@ func runInfer(args []string, stdout, stderr io.Writer) error {
 		*tp = want
 	}
 	cfg := infer.Config{Model: m, Accelerators: *ranks, Phase: infer.Phase(strings.ToLower(*phase)), Batch: max(*batch, 1),
-		InputLen: *inputLen, Context: *context, TP: *tp, PP: *pp, EP: *ep, Precision: prec, DtypeMap: mapping,
+		InputLen: *inputLen, Context: *context, OutputLen: *outputLen, TP: *tp, PP: *pp, EP: *ep, Precision: prec, DtypeMap: mapping,
 		MTPDraft: *mtpDraft, MTPAccept: *mtpAccept, MicroBatches: *micro, ExpertImbalance: *imb, PowerMode: mode}
 	if *mtpDraft == 0 {
 		cfg.MTPAccept = 0
@@ -331,6 +373,10 @@ func runInfer(args []string, stdout, stderr io.Writer) error {
 			sheet.Notes = append(sheet.Notes, "Faults hold for the whole step; 'healthy' is the same configuration without them (failed accelerators serve nothing, so the accelerator counts may differ).")
 		}
 		sheet.Vertical = len(results) == 1
+		if serve {
+			sheet.Notes = append(sheet.Notes, fmt.Sprintf("Serve: continuous batching in steady state; each step decodes every running sequence (KV %d tokens, input + output/2) and prefills batch/%d new prompts of %d tokens per accelerator; TPOT is the step, TTFT half a step plus the step (no queueing); tokens/s count output tokens.",
+				*inputLen+*outputLen/2, *outputLen, *inputLen))
+		}
 		sheet.Notes = append([]string{
 			"Per-operator roofline with the preset's efficiencies; collectives simulated on the fabric (docs/architecture.md).",
 			fmt.Sprintf("Power: %s accounting; the serving accelerators' share of the topology's power (pro rata by accelerators); per-kW and per-J figures use IT power, per-MW facility power; energy by component is per step.", mode),
@@ -400,8 +446,17 @@ func inferSheet(t *topology.Topology, rs []infer.Result, cost power.Cost) *repor
 		{Key: "total_cost_per_mtok_usd", Header: "Total cost per million tokens (USD)", Digits: 3},
 	}}
 	sheet.Columns = append(sheet.Columns, scenario.EnergyBreakdownColumns...)
+	serve := len(rs) > 0 && rs[0].Config.Phase == infer.Serve
+	if serve {
+		sheet.Columns = append(sheet.Columns, report.Column{Key: "input_tokens", Header: "Input (tokens, mean)"},
+			report.Column{Key: "output_tokens", Header: "Output (tokens, mean)"})
+	}
 	for _, r := range rs {
-		sheet.Rows = append(sheet.Rows, inferRow(t, r, cost))
+		row := inferRow(t, r, cost)
+		if serve {
+			row = append(row, r.Config.InputLen, r.Config.OutputLen)
+		}
+		sheet.Rows = append(sheet.Rows, row)
 	}
 	return sheet
 }
@@ -410,13 +465,14 @@ func inferSheet(t *topology.Topology, rs []infer.Result, cost power.Cost) *repor
 func inferRow(t *topology.Topology, r infer.Result, cost power.Cost) []any {
 	c := r.Config
 	ctx := c.Context
-	if c.Phase == infer.Prefill {
-		ctx = c.InputLen
-	}
 	var ttft, tpot, perUser any
-	if c.Phase == infer.Prefill {
-		ttft = r.TTFTS
-	} else {
+	switch c.Phase {
+	case infer.Prefill:
+		ctx, ttft = c.InputLen, r.TTFTS
+	case infer.Serve:
+		ctx = c.InputLen + c.OutputLen/2
+		ttft, tpot, perUser = r.TTFTS, r.TPOTS, r.TokensPerSPerUser
+	default:
 		tpot, perUser = r.TPOTS, r.TokensPerSPerUser
 	}
 	jPerTok, perMW := 0.0, 0.0
