@@ -148,6 +148,16 @@ var EnergyBreakdownColumns = func() []report.Column {
 	return append(cols, report.Column{Key: "energy_by_component_j.cooling", Header: "Energy: cooling and distribution (J)", Digits: 3})
 }()
 
+// CostCells renders the energy, capital and total cost per million tokens.
+// Without a capex price (cost.CapexPerAccel 0) the capital and total
+// cells stay empty: a 0 would read as free hardware.
+func CostCells(cost power.Cost, energy, capital float64) []any {
+	if cost.CapexPerAccel == 0 {
+		return []any{energy, nil, nil}
+	}
+	return []any{energy, capital, energy + capital}
+}
+
 // EnergyBreakdown renders e by component (EnergyBreakdownColumns), each
 // scaled by share: the serving accelerators' share for inference, 1 for
 // a collective.
@@ -200,7 +210,8 @@ func InferenceRow(topo, workload string, r infer.Result, cost power.Cost) []any 
 		r.StepS, nil, nil, nil, nil, nil,
 		c.Model.Name, c.Batch, ctx, c.TP, c.EP, ttft, tpot, r.TokensPerS, r.TokensPerSPerAccel, perUser, r.MemoryBytesPerDie,
 		string(r.Energy.Mode), itJ, facJ, r.PowerW, r.Energy.PeakITW * r.ServingShare, nil, r.TokensPerKW, jPerTok,
-		facJ / 3.6e6 * pricePerKWh, perM, capM, perM + capM}
+		facJ / 3.6e6 * pricePerKWh}
+	row = append(row, CostCells(cost, perM, capM)...)
 	row = append(append(row, trainingBlank...), disaggBlank...)
 	return append(row, EnergyBreakdown(r.Energy, r.ServingShare)...)
 }
@@ -220,7 +231,8 @@ func DisaggRow(topo, workload string, r infer.DisaggResult, cost power.Cost) []a
 		r.TPOTS, nil, nil, nil, nil, nil,
 		dc.Model.Name, dc.Batch, p.Config.InputLen, dc.TP, dc.EP, r.TTFTS, r.TPOTS, r.TokensPerS, r.TokensPerSPerAccel, d.TokensPerSPerUser, d.MemoryBytesPerDie,
 		string(d.Energy.Mode), nil, nil, r.PowerW, nil, nil, r.TokensPerKW, r.JPerToken,
-		nil, e, k, e + k}
+		nil}
+	row = append(row, CostCells(cost, e, k)...)
 	row = append(row, trainingBlank...)
 	row = append(row, r.PrefillAccelerators, r.DecodeAccelerators, r.OutputLen, r.KVBytesPerRequest, r.KVTransferS, r.PrefillPerDecode)
 	return append(row, make([]any, len(EnergyBreakdownColumns))...)
@@ -248,8 +260,9 @@ func TrainingRow(topo, workload string, r train.Result, cost power.Cost, accels 
 		r.StepS, nil, nil, nil, nil, nil,
 		c.Model.Name, nil, c.SeqLen, c.TP, nil, nil, nil, r.TokensPerS, r.TokensPerS / float64(accels), nil, r.MemoryBytesPerDie,
 		string(e.Mode), e.ITJ, e.FacilityJ, e.AvgITW, e.PeakITW, nil, perKW, jPerTok,
-		e.FacilityJ / 3.6e6 * cost.PricePerKWh, perM, capM, perM + capM,
-		c.CP, r.DP, c.GlobalBatch, c.LoRARank, r.MFU, r.Load, r.NodeW, r.NetworkWPerNode}
+		e.FacilityJ / 3.6e6 * cost.PricePerKWh}
+	row = append(row, CostCells(cost, perM, capM)...)
+	row = append(row, c.CP, r.DP, c.GlobalBatch, c.LoRARank, r.MFU, r.Load, r.NodeW, r.NetworkWPerNode)
 	row = append(row, disaggBlank...)
 	return append(row, EnergyBreakdown(e, 1)...)
 }

@@ -60,8 +60,10 @@ func demoInference(tops []*topology.Topology) (*report.Sheet, error) {
 		}
 		sheet.Rows = append(sheet.Rows, inferRow(tops[i], r, cost))
 	}
-	// The demo keeps one table on a wide screen: the energy breakdown is in
-	// 'cardsea infer' and the scenario records.
+	// One line per quantity, one column per system, as the system table
+	// above: 30 columns side by side do not fit a terminal. The energy
+	// breakdown is in 'cardsea infer' and the scenario records.
+	sheet.Vertical = true
 	keep := len(sheet.Columns) - len(scenario.EnergyBreakdownColumns)
 	sheet.Columns = sheet.Columns[:keep]
 	for i := range sheet.Rows {

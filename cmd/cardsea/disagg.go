@@ -7,6 +7,7 @@ import (
 	"github.com/cardsea/cardsea/infer"
 	"github.com/cardsea/cardsea/power"
 	"github.com/cardsea/cardsea/report"
+	"github.com/cardsea/cardsea/scenario"
 	"github.com/cardsea/cardsea/topology"
 	"github.com/cardsea/cardsea/units"
 )
@@ -156,9 +157,11 @@ func disaggSheet(t *topology.Topology, r infer.DisaggResult, cost power.Cost) *r
 		{report.Column{Key: "j_per_token", Header: "J per output token (IT)", Digits: 3}, r.JPerToken},
 		{report.Column{Key: "tokens_per_s_per_mw", Header: "Output tokens/s per facility MW", Digits: 0}, perMW},
 		{report.Column{Key: "energy_cost_per_mtok_usd", Header: "Energy cost per million output tokens (USD)", Digits: 3}, e},
-		{report.Column{Key: "capex_per_mtok_usd", Header: "Capital cost per million output tokens (USD)", Digits: 3}, k},
-		{report.Column{Key: "total_cost_per_mtok_usd", Header: "Total cost per million output tokens (USD)", Digits: 3}, e + k},
 	}
+	costs := scenario.CostCells(cost, e, k)
+	cells = append(cells,
+		cell{report.Column{Key: "capex_per_mtok_usd", Header: "Capital cost per million output tokens (USD)", Digits: 3}, costs[1]},
+		cell{report.Column{Key: "total_cost_per_mtok_usd", Header: "Total cost per million output tokens (USD)", Digits: 3}, costs[2]})
 	sheet := &report.Sheet{}
 	var row []any
 	for _, c := range cells {

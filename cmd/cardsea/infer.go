@@ -487,6 +487,7 @@ func inferRow(t *topology.Topology, r infer.Result, cost power.Cost) []any {
 		c.TP, c.PP, c.EP, r.DP, c.Batch, ctx, c.Precision.Weights.String(),
 		r.StepS, r.ComputeS, r.ExposedCommS, r.CommS, ttft, tpot,
 		r.TokensPerS, r.TokensPerSPerAccel, perUser, r.MemoryBytesPerDie, r.HBMBytesPerDie, r.MaxBatch,
-		r.PowerW, r.TokensPerKW, r.TokensPerJ, jPerTok, perMW, e, k, e + k}
+		r.PowerW, r.TokensPerKW, r.TokensPerJ, jPerTok, perMW}
+	row = append(row, scenario.CostCells(cost, e, k)...)
 	return append(row, scenario.EnergyBreakdown(r.Energy, r.ServingShare)...)
 }
