@@ -39,7 +39,7 @@ func commands() []command {
 		{"topo", "list the built-in topologies or show them: devices, bandwidth, power", runTopo},
 		{"models", "list the LLM model zoo or show a model: params, KV cache, weights, FLOPs", runModels},
 		{"collective", "simulate a collective (allreduce, alltoall, ...) over a size sweep, nccl-tests style", runCollective},
-		{"infer", "simulate LLM inference (prefill or decode) on a topology: TTFT, TPOT, tokens/s, power", runInfer},
+		{"infer", "simulate LLM inference (prefill, decode, serve, disagg) on a topology: TTFT, TPOT, tokens/s, power", runInfer},
 		{"train", "simulate one training step of a dense LLM (TP, CP, DP, LoRA): step time, MFU, power per node", runTrain},
 		{"run", "run a scenario file: topologies x workloads, with energy and cost", runRun},
 		{"check", "validate a scenario file without running it", runCheck},
