@@ -23,6 +23,9 @@ type Row struct {
 	// Status is "pass", "fail", or "pending: why" for a case cardsea
 	// cannot simulate yet.
 	Status string
+	// Why, for a failing point, is the known reason the model misses it
+	// (empty for a regression nobody has explained).
+	Why string
 }
 
 // Error is the relative error |sim - measured| / measured.
@@ -61,6 +64,11 @@ func Run() ([]Row, error) {
 			return nil, fmt.Errorf("case %s: %w", set.Power[i].ID, err)
 		}
 		rows = append(rows, rs...)
+	}
+	for i := range rows {
+		if rows[i].Status == "fail" {
+			rows[i].Why, _ = Gap(rows[i].Case, rows[i].Point)
+		}
 	}
 	return rows, nil
 }

@@ -20,6 +20,9 @@ point: measured, simulated, relative error, tolerance and pass or fail.
 Cases the simulator cannot run yet are listed as pending. Nothing is tuned
 per case: every run uses the same preset figures as any other command.
 
+A failing point the model is known to miss says why: in a note under the
+table (fail [N] points to note N), or in the "why" field of JSON and CSV.
+
 --strict exits with status 1 when any point fails.
 `
 
@@ -52,6 +55,11 @@ func runValidate(args []string, stdout, stderr io.Writer) error {
 		{Key: "tolerance", Header: "Tolerance (%)", Scale: 0.01, Digits: 0},
 		{Key: "status", Header: "Status"},
 	}}
+	text := f == report.FormatTable || f == report.FormatMarkdown
+	if !text {
+		sheet.Columns = append(sheet.Columns, report.Column{Key: "why", Header: "Why it misses"})
+	}
+	var gaps []string
 	pass, fail, pending := 0, 0, 0
 	for _, r := range rows {
 		var m, s, e, tol any
@@ -63,7 +71,24 @@ func runValidate(args []string, stdout, stderr io.Writer) error {
 		case r.Unit != "":
 			m, s, e, tol = r.Measured, r.Simulated, r.Error(), r.Tolerance
 		}
-		sheet.Rows = append(sheet.Rows, []any{r.Case, r.Preset, r.Point, r.Unit, m, s, e, tol, r.Status})
+		status := r.Status
+		var why any
+		if r.Why != "" {
+			why = r.Why
+			if text {
+				bullet := "" // a Markdown list, so that the notes stay apart
+				if f == report.FormatMarkdown {
+					bullet = "- "
+				}
+				gaps = append(gaps, fmt.Sprintf("%s[%d] %s %s: %s.", bullet, len(gaps)+1, r.Case, r.Point, r.Why))
+				status = fmt.Sprintf("fail [%d]", len(gaps))
+			}
+		}
+		row := []any{r.Case, r.Preset, r.Point, r.Unit, m, s, e, tol, status}
+		if !text {
+			row = append(row, why)
+		}
+		sheet.Rows = append(sheet.Rows, row)
 		switch r.Status {
 		case "pass":
 			pass++
@@ -76,6 +101,10 @@ func runValidate(args []string, stdout, stderr io.Writer) error {
 	if f == report.FormatTable || f == report.FormatMarkdown {
 		sheet.Title = "Simulated against published measurements"
 		sheet.Notes = []string{fmt.Sprintf("%d points pass, %d fail, %d cases pending. Sources: validation/README.md.", pass, fail, pending)}
+		if len(gaps) > 0 {
+			sheet.Notes = append(sheet.Notes, "", "Why the failing points miss (what the model does not capture):")
+			sheet.Notes = append(sheet.Notes, gaps...)
+		}
 	}
 	if err := sheet.Write(stdout, f); err != nil {
 		return err
