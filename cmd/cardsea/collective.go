@@ -23,6 +23,7 @@ Usage:
   cardsea collective --topo NAME|FILE.yaml [--domains N] --op OP
                      [--sizes 1KiB:8GiB[:x2] | -b MIN -e MAX -f FACTOR]
                      [--ranks N | --rank-list 0,2,4 | --per-server | --per-accel]
+                     [--groups G [--strided]]
                      [--algo auto|ring|tree|hd|direct|pairwise|nvls|hier] [--proto auto|ll|simple]
                      [--dtype bf16] [--chunk-bytes 4MiB] [--power-mode activity|provisioned]
                      [--links] [--format table|markdown|json|csv] [--trace FILE.json]
@@ -48,6 +49,15 @@ Algorithms:  auto (simulates every one that applies and reports the fastest),
              hier (intra-domain, inter-domain, intra-domain)
 Protocols:   ll (low latency, half payload), simple (full payload, larger
              per-step latency), auto (the faster, as NCCL's tuner chooses)
+
+--groups G splits the ranks into G equal groups that run the operation at
+the same time and contend for the fabric, as the tensor-parallel groups of a
+training job do (block: consecutive ranks, the default) or its data-parallel
+groups (--strided: every G-th rank, e.g. one GPU of each node per group).
+Each group takes the algorithm fastest for it alone, as NCCL's tuner would.
+A record is the slowest group: its time, algbw and busbw together, its time
+alone on an idle fabric and the slowdown; wire bytes, link use and energy
+are of the whole run.
 
 Energy and power are of the whole topology during the operation: in activity
 mode (the default) accelerators draw their communication power while in the
@@ -89,6 +99,7 @@ Examples:
   cardsea collective --topo hgx-h100 --op allreduce --sizes 1GiB --links --format json
   cardsea collective --topo hgx-h100 --op allreduce --sizes 64MiB --trace allreduce.json
   cardsea collective --topo gb200-nvl72 --op allreduce --sizes 1GiB --fail plane:3 --fail accel:17
+  cardsea collective --topo hgx-h100 --domains 16 --op allreduce --sizes 1GiB --groups 8 --strided
 `
 
 type collectiveFlags struct {
@@ -98,8 +109,26 @@ type collectiveFlags struct {
 	fail                                                          []string
 	minBytes, maxBytes                                            string
 	factor                                                        float64
-	domains, ranks, jobs                                          int
-	perServer, perAccel, links                                    bool
+	domains, ranks, jobs, groups                                  int
+	perServer, perAccel, links, strided                           bool
+}
+
+// split is how --groups divides the placed ranks (n 0 or 1: one group).
+type split struct {
+	n       int
+	strided bool
+}
+
+// groups places the ranks and splits them.
+func (sp split) groups(f *network.Fabric, place collective.Placement) ([]*collective.Group, error) {
+	g, err := collective.NewGroup(f, place)
+	if err != nil {
+		return nil, err
+	}
+	if sp.n <= 1 {
+		return []*collective.Group{g}, nil
+	}
+	return g.Split(sp.n, sp.strided)
 }
 
 func runCollective(args []string, stdout, stderr io.Writer) error {
@@ -118,6 +147,8 @@ func runCollective(args []string, stdout, stderr io.Writer) error {
 	fs.IntSliceVar(&c.rankList, "rank-list", nil, "ranks by die index, e.g. 0,8,16,24")
 	fs.BoolVar(&c.perServer, "per-server", false, "one rank per server")
 	fs.BoolVar(&c.perAccel, "per-accel", false, "one rank per accelerator package")
+	fs.IntVarP(&c.groups, "groups", "g", 1, "split the ranks into this many groups that run at once and contend")
+	fs.BoolVar(&c.strided, "strided", false, "with --groups: every G-th rank forms a group (data-parallel style) instead of consecutive ranks")
 	fs.StringVar(&c.dtype, "dtype", "bf16", "element type, for the count column")
 	fs.StringVar(&c.chunk, "chunk-bytes", "4MiB", "pipelining chunk size for ring, tree and nvls")
 	fs.StringVar(&c.powerMode, "power-mode", "activity", "energy accounting: activity or provisioned")
@@ -173,8 +204,11 @@ func runCollective(args []string, stdout, stderr io.Writer) error {
 	if err != nil || chunk <= 0 {
 		return usagef("--chunk-bytes %q: want a size above 0 such as 4MiB", c.chunk)
 	}
-	if c.domains < 0 || c.ranks < 0 || c.jobs < 1 {
-		return usagef("--domains and --ranks must be 0 or more and --jobs 1 or more")
+	if c.domains < 0 || c.ranks < 0 || c.jobs < 1 || c.groups < 1 {
+		return usagef("--domains and --ranks must be 0 or more, --jobs and --groups 1 or more")
+	}
+	if c.strided && c.groups < 2 {
+		return usagef("--strided says how --groups splits the ranks; give --groups 2 or more")
 	}
 	if c.perServer && c.perAccel {
 		return usagef("--per-server and --per-accel exclude each other")
@@ -188,34 +222,39 @@ func runCollective(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	place := collective.Placement{Ranks: c.ranks, PerServer: c.perServer, PerAccel: c.perAccel, List: c.rankList}
-	// Check the group and the algorithm once, up front, for a clear error.
-	g, err := collective.NewGroup(network.NewFabric(top), place)
+	sp := split{n: c.groups, strided: c.strided}
+	// Check the groups and the algorithm once, up front, for a clear error.
+	gs, err := sp.groups(network.NewFabric(top), place)
 	if err != nil {
-		return err
+		return usagef("%v", err)
 	}
+	g := gs[0]
 	if algo != collective.Auto {
 		if _, err := collective.Compile(g, op, algo, float64(sizes[0]), collective.Options{Chunks: 1, Protocol: proto}); err != nil {
 			return usagef("%v", err)
 		}
 	}
 	opts := collective.Options{ChunkBytes: float64(chunk), Protocol: proto}
-	results, err := sweep(top, place, op, algo, sizes, opts, c.links, c.jobs)
+	results, conc, err := sweep(top, place, sp, op, algo, sizes, opts, c.links, c.jobs)
 	if err != nil {
 		return err
 	}
 	var before []collective.Result
 	if healthy != top {
-		if before, err = sweep(healthy, place, op, algo, sizes, opts, false, c.jobs); err != nil {
+		if before, _, err = sweep(healthy, place, sp, op, algo, sizes, opts, false, c.jobs); err != nil {
 			return fmt.Errorf("without the faults: %w", err)
 		}
 	}
 	if c.trace != "" {
-		last := results[len(results)-1]
-		if err := writeCollectiveTrace(c.trace, top, place, op, last, opts); err != nil {
+		last := []collective.Result{results[len(results)-1]}
+		if conc != nil {
+			last = conc[len(conc)-1].Together
+		}
+		if err := writeCollectiveTrace(c.trace, top, place, sp, op, last, opts); err != nil {
 			return err
 		}
 	}
-	return writeCollective(stdout, f, top, op, dt, mode, results, c.links, before)
+	return writeCollective(stdout, f, top, op, dt, mode, results, c.links, before, sp, conc)
 }
 
 // applyFaults parses --fail specs and returns the topology without and
@@ -235,17 +274,22 @@ func applyFaults(top *topology.Topology, specs []string) (healthy, faulty *topol
 	return top, ft, nil
 }
 
-// writeCollectiveTrace runs r's operation again, with the algorithm and
-// protocol r reports, recording it, and writes its trace to path atomically.
-func writeCollectiveTrace(path string, top *topology.Topology, place collective.Placement, op collective.Op, r collective.Result, opts collective.Options) error {
-	g, err := collective.NewGroup(network.NewFabric(top), place)
+// writeCollectiveTrace runs the operation of res (one result per group)
+// again, each group with the algorithm and protocol its result reports,
+// recording it, and writes its trace to path atomically.
+func writeCollectiveTrace(path string, top *topology.Topology, place collective.Placement, sp split, op collective.Op, res []collective.Result, opts collective.Options) error {
+	gs, err := sp.groups(network.NewFabric(top), place)
 	if err != nil {
 		return err
 	}
-	opts.Protocol = r.Protocol
+	var jobs []collective.Job
+	for i, g := range gs {
+		o := opts
+		o.Protocol = res[i].Protocol
+		jobs = append(jobs, collective.Job{Group: g, Op: op, Algorithm: res[i].Algorithm, Bytes: res[i].SizeBytes, Options: o})
+	}
 	var rec collective.Recording
-	job := collective.Job{Group: g, Op: op, Algorithm: r.Algorithm, Bytes: r.SizeBytes, Options: opts}
-	if _, err := collective.RunJobsTraced(g.Fabric, []collective.Job{job}, false, &rec); err != nil {
+	if _, err := collective.RunJobsTraced(gs[0].Fabric, jobs, false, &rec); err != nil {
 		return err
 	}
 	t := trace.New()
@@ -287,10 +331,15 @@ func (c *collectiveFlags) sizeList() ([]int64, error) {
 }
 
 // sweep simulates every size on jobs workers, each with its own fabric;
-// results come back in size order whatever the number of workers.
-func sweep(top *topology.Topology, place collective.Placement, op collective.Op, algo collective.Algorithm,
-	sizes []int64, opts collective.Options, links bool, jobs int) ([]collective.Result, error) {
-	results := make([]collective.Result, len(sizes))
+// results come back in size order whatever the number of workers. With
+// groups (sp.n > 1) each size runs them all at once: the result is the
+// slowest group's, and conc holds every group's, together and alone.
+func sweep(top *topology.Topology, place collective.Placement, sp split, op collective.Op, algo collective.Algorithm,
+	sizes []int64, opts collective.Options, links bool, jobs int) (results []collective.Result, conc []collective.Concurrent, err error) {
+	results = make([]collective.Result, len(sizes))
+	if sp.n > 1 {
+		conc = make([]collective.Concurrent, len(sizes))
+	}
 	errs := make([]error, len(sizes))
 	next := make(chan int)
 	var wg sync.WaitGroup
@@ -298,13 +347,20 @@ func sweep(top *topology.Topology, place collective.Placement, op collective.Op,
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			g, err := collective.NewGroup(network.NewFabric(top), place)
+			gs, err := sp.groups(network.NewFabric(top), place)
 			for i := range next {
 				if err != nil {
 					errs[i] = err
 					continue
 				}
-				results[i], errs[i] = collective.Run(g, op, algo, float64(sizes[i]), opts, links)
+				if conc == nil {
+					results[i], errs[i] = collective.Run(gs[0], op, algo, float64(sizes[i]), opts, links)
+					continue
+				}
+				conc[i], errs[i] = collective.RunGroups(gs, op, algo, float64(sizes[i]), opts, links)
+				if errs[i] == nil {
+					results[i] = conc[i].Together[conc[i].Slowest]
+				}
 			}
 		}()
 	}
@@ -315,15 +371,15 @@ func sweep(top *topology.Topology, place collective.Placement, op collective.Op,
 	wg.Wait()
 	for i, err := range errs {
 		if err != nil {
-			return nil, fmt.Errorf("size %s: %w", units.FormatBytesBinary(float64(sizes[i])), err)
+			return nil, nil, fmt.Errorf("size %s: %w", units.FormatBytesBinary(float64(sizes[i])), err)
 		}
 	}
-	return results, nil
+	return results, conc, nil
 }
 
 // writeCollective prints res; with healthy (the same sweep without the
 // topology's faults) it adds the healthy busbw and the ratio after busbw.
-func writeCollective(w io.Writer, f report.Format, top *topology.Topology, op collective.Op, dt topology.Dtype, mode power.Mode, res []collective.Result, links bool, healthy []collective.Result) error {
+func writeCollective(w io.Writer, f report.Format, top *topology.Topology, op collective.Op, dt topology.Dtype, mode power.Mode, res []collective.Result, links bool, healthy []collective.Result, sp split, conc []collective.Concurrent) error {
 	// The scenario records' columns (same keys, units and digits), with
 	// headers that need not also name inference fields.
 	cols := scenario.ResultColumnsOf("topology", "op", "algorithm", "protocol", "ranks", "size_bytes")
@@ -339,6 +395,12 @@ func writeCollective(w io.Writer, f report.Format, top *topology.Topology, op co
 			report.Column{Key: "busbw_bytes_per_s_healthy", Header: "busbw healthy (GB/s)", Scale: 1e9, Digits: 2},
 			report.Column{Key: "busbw_ratio", Header: "busbw faulty/healthy", Digits: 3},
 			report.Column{Key: "ranks_healthy", Header: "Ranks healthy"})
+	}
+	if conc != nil {
+		sheet.Columns = slices.Insert(sheet.Columns, busbwCol,
+			report.Column{Key: "groups", Header: "Groups at once"},
+			report.Column{Key: "time_alone_s", Header: "Time alone (us)", Scale: 1e-6, Digits: 3},
+			report.Column{Key: "slowdown", Header: "Slowdown together/alone", Digits: 3})
 	}
 	var byComponent [][]any
 	for i, r := range res {
@@ -369,9 +431,26 @@ func writeCollective(w io.Writer, f report.Format, top *topology.Topology, op co
 			row := sheet.Rows[len(sheet.Rows)-1]
 			sheet.Rows[len(sheet.Rows)-1] = slices.Insert(row, busbwCol, any(h.BusBW), any(ratio), any(h.Ranks))
 		}
+		if conc != nil {
+			c := conc[i]
+			alone := c.Alone[c.Slowest].TimeS
+			slow := 0.0
+			if alone > 0 {
+				slow = r.TimeS / alone
+			}
+			row := sheet.Rows[len(sheet.Rows)-1]
+			sheet.Rows[len(sheet.Rows)-1] = slices.Insert(row, busbwCol, any(len(c.Together)), any(alone), any(slow))
+		}
 	}
 	if f == report.FormatTable || f == report.FormatMarkdown {
 		sheet.Title = fmt.Sprintf("%s on %s, %d ranks", op, top.Title, res[0].Ranks)
+		if conc != nil {
+			layout := "consecutive ranks"
+			if sp.strided {
+				layout = fmt.Sprintf("strided: ranks i, i+%d, i+%d, ...", sp.n, 2*sp.n)
+			}
+			sheet.Title = fmt.Sprintf("%s on %s, %d groups of %d ranks at once (%s)", op, top.Title, sp.n, res[0].Ranks, layout)
+		}
 		if healthy != nil {
 			sheet.Title += fmt.Sprintf(", with faults %s", topology.FaultList(top.Faults))
 		}
@@ -379,6 +458,9 @@ func writeCollective(w io.Writer, f report.Format, top *topology.Topology, op co
 			"busbw = algbw x nccl-tests factor; bandwidths per direction; 'On the wire' counts every byte on every hop.",
 			"Energy and power are of the whole topology during the operation (" + string(mode) + " accounting; see 'cardsea help collective').",
 			"Link efficiencies and per-step latencies come from the preset (docs/presets.md); 'cardsea validate' shows how well they fit measurements.",
+		}
+		if conc != nil {
+			sheet.Notes = append(sheet.Notes, "Each record is the slowest group: its time, algbw and busbw with every group running, and alone on an idle fabric; wire bytes, link use and energy are of the whole run.")
 		}
 		if healthy != nil {
 			sheet.Notes = append(sheet.Notes, "Faults hold for the whole run; 'healthy' is the same sweep without them (failed accelerators hold no ranks, so the rank counts may differ). Energy and power are of the faulty run.")

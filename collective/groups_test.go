@@ -1,0 +1,86 @@
+package collective
+
+import (
+	"math"
+	"slices"
+	"testing"
+
+	"github.com/cardsea/cardsea/network"
+	"github.com/cardsea/cardsea/topology"
+)
+
+// TestSplit: block groups take consecutive ranks, strided groups every
+// n-th rank; sizes that do not divide, or leave one rank, are errors.
+func TestSplit(t *testing.T) {
+	top, err := topology.Load("hgx-h100", 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := group(t, network.NewFabric(top), 16)
+	for _, tc := range []struct {
+		n       int
+		strided bool
+		first   []topology.NodeID // group 0's dies
+	}{
+		{2, false, g.Dies[:8]},
+		{8, true, []topology.NodeID{g.Dies[0], g.Dies[8]}},
+		{2, true, []topology.NodeID{g.Dies[0], g.Dies[2], g.Dies[4], g.Dies[6], g.Dies[8], g.Dies[10], g.Dies[12], g.Dies[14]}},
+	} {
+		gs, err := g.Split(tc.n, tc.strided)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(gs) != tc.n || !slices.Equal(gs[0].Dies, tc.first) {
+			t.Errorf("split %d strided=%v: %d groups, group 0 %v, want %v", tc.n, tc.strided, len(gs), gs[0].Dies, tc.first)
+		}
+	}
+	for _, n := range []int{0, 3, 16} {
+		if _, err := g.Split(n, false); err == nil {
+			t.Errorf("split of 16 ranks into %d accepted", n)
+		}
+	}
+}
+
+// TestRunGroupsContend: four alltoalls, each over one rank per leaf of a
+// 32-rank scale-out (4 ranks per leaf). Alone, a group's rank is the only
+// busy port of its leaf and the NIC bounds it; together every leaf sends 4
+// NICs' worth up, which its uplinks carry at full rate when non-blocking
+// (no slowdown) and at half when 2:1 oversubscribed (exactly 2x slower).
+func TestRunGroupsContend(t *testing.T) {
+	build := func(over float64) *network.Fabric {
+		acc := &topology.AcceleratorSpec{Name: "x", Dies: 1, MaxW: 1}
+		leaf := &topology.SwitchSpec{Name: "leaf", Ports: 64}
+		top, err := topology.Build(topology.ClusterSpec{Name: "so", Domains: 32,
+			Domain: topology.DomainSpec{Accel: acc, Servers: 1, AccelsPerServer: 1, NICsPerAccel: 1,
+				NIC:    &topology.NICSpec{Name: "nic", Ports: 1, PortBytesPerS: 50e9, Optics: -1},
+				Fabric: &topology.RingFabric{Link: topology.LinkSpec{Class: "none", LaneBytesPerS: 1, Optics: -1}}},
+			ScaleOut: &topology.ScaleOutSpec{Leaf: leaf, Spine: leaf, LeafDownPorts: 4, Oversubscription: over,
+				NICLink: topology.LinkSpec{Class: "nic", LaneBytesPerS: 50e9, Optics: -1},
+				Uplink:  topology.LinkSpec{Class: "up", LaneBytesPerS: 50e9, Optics: -1}},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return network.NewFabric(top)
+	}
+	for _, tc := range []struct {
+		over, slowdown float64
+	}{{1, 1}, {2, 2}} {
+		gs, err := group(t, build(tc.over), 32).Split(4, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := RunGroups(gs, AllToAll, Direct, 8e9, Options{}, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range gs {
+			if got := c.Together[i].TimeS / c.Alone[i].TimeS; math.Abs(got-tc.slowdown) > 1e-6 {
+				t.Errorf("%g:1 group %d: together %g s, alone %g s: %.6fx, want %gx", tc.over, i, c.Together[i].TimeS, c.Alone[i].TimeS, got, tc.slowdown)
+			}
+		}
+		if s := c.Together[c.Slowest].TimeS; slices.ContainsFunc(c.Together, func(r Result) bool { return r.TimeS > s }) {
+			t.Errorf("Slowest %d is not the slowest", c.Slowest)
+		}
+	}
+}
