@@ -36,11 +36,23 @@ type ringForm struct {
 // total is the number of transfers of the ring.
 func (r *ringForm) total() int { return r.n * r.steps * r.chunks }
 
-// split returns transfer t's step, rank and chunk.
-func (r *ringForm) split(t int) (k, i, c int) {
-	q := t / r.chunks
-	return q / r.n, q % r.n, t % r.chunks
+// The executor names a transfer by its step, rank and chunk packed into
+// one tag, rather than by its index, which would take two divisions to
+// take apart on every event: k<<2*tagBits | i<<tagBits | c.
+const (
+	tagBits = 21
+	tagMask = 1<<tagBits - 1
+)
+
+func ringTag(k, i, c int) int64 { return int64(k)<<(2*tagBits) | int64(i)<<tagBits | int64(c) }
+
+// split returns the step, rank and chunk of the transfer tagged tag.
+func split(tag int64) (k, i, c int) {
+	return int(tag >> (2 * tagBits)), int(tag >> tagBits & tagMask), int(tag & tagMask)
 }
+
+// index is the index of step k's chunk c from rank i.
+func (r *ringForm) index(k, i, c int) int { return (k*r.n+i)*r.chunks + c }
 
 // ndeps is how many transfers step k's chunk c waits for.
 func ndeps(k, c int) uint8 {
@@ -59,7 +71,8 @@ func ndeps(k, c int) uint8 {
 func (p *Plan) wholeRing(g *Group, all []int, steps int, block float64, chunks int) {
 	n := g.Size()
 	total := int64(steps) * int64(n) * int64(chunks)
-	if n >= 2 && steps >= 1 && len(p.xfers) == 0 && total >= int64(minRingForm) && total <= int64(MaxTransfers) {
+	if n >= 2 && steps >= 1 && len(p.xfers) == 0 && total >= int64(minRingForm) && total <= int64(MaxTransfers) &&
+		steps <= tagMask && n <= tagMask && chunks <= tagMask {
 		p.rf = &ringForm{n: n, steps: steps, chunks: chunks, chunk: block / float64(chunks), verts: g.verts, alpha: g.alpha}
 		return
 	}
@@ -113,31 +126,32 @@ func (p *Plan) startRing(net *network.Network, s *sim.Simulator, done func(now s
 		// The roots are every rank's first chunk of step 0.
 		net.Reserve(r.n)
 		for i := range r.n {
-			x.ready(i*r.chunks, now)
+			x.ready(0, i, 0, now)
 		}
 	})
 }
 
-// ready starts transfer t after its software latency.
-func (x *ringExec) ready(t int, now sim.Time) {
-	_, i, c := x.r.split(t)
+// ready starts step k's chunk c from rank i after its software latency.
+func (x *ringExec) ready(k, i, c int, now sim.Time) {
 	if alpha := firstChunk(c, x.r.alpha[i]); alpha > 0 {
-		x.sim.ScheduleHandler(now+alpha, x, int64(t))
+		x.sim.ScheduleHandler(now+alpha, x, ringTag(k, i, c))
 	} else {
-		x.Handle(now, int64(t))
+		x.Handle(now, ringTag(k, i, c))
 	}
 }
 
-// Handle implements sim.Handler: transfer arg's software latency is over.
+// Handle implements sim.Handler: the software latency of the transfer
+// tagged arg is over.
 func (x *ringExec) Handle(now sim.Time, arg int64) {
 	r := x.r
-	i := int(arg) / r.chunks % r.n
+	k, i, c := split(arg)
 	if x.rec != nil {
 		next := i + 1
 		if next == r.n {
 			next = 0
 		}
-		x.recIdx[arg] = int32(len(x.rec.Transfers))
+		t := r.index(k, i, c)
+		x.recIdx[t] = int32(len(x.rec.Transfers))
 		x.rec.Transfers = append(x.rec.Transfers, TransferRecord{Job: x.job, Src: r.verts[i], Dst: r.verts[next], Bytes: r.chunk, Start: now, Sent: -1, Arrived: -1})
 	}
 	x.net.StartFlow(x.p.routes[i], r.chunk, x, arg)
@@ -146,44 +160,45 @@ func (x *ringExec) Handle(now sim.Time, arg int64) {
 // FlowSent implements network.FlowHandler: the rank's next transfer, the
 // next chunk or the next step's first, may go.
 func (x *ringExec) FlowSent(tag int64, now sim.Time) {
-	if x.rec != nil {
-		x.rec.Transfers[x.recIdx[tag]].Sent = now
-	}
 	r := x.r
-	k, i, c := r.split(int(tag))
+	k, i, c := split(tag)
+	if x.rec != nil {
+		x.rec.Transfers[x.recIdx[r.index(k, i, c)]].Sent = now
+	}
 	switch {
 	case c+1 < r.chunks:
-		x.release(int(tag)+1, k, c+1, now)
+		x.release(k, i, c+1, now)
 	case k+1 < r.steps:
-		x.release(((k+1)*r.n+i)*r.chunks, k+1, 0, now)
+		x.release(k+1, i, 0, now)
 	}
 }
 
 // FlowArrived implements network.FlowHandler: the successor's next step
 // of this chunk may go.
 func (x *ringExec) FlowArrived(tag int64, now sim.Time) {
+	r := x.r
+	k, i, c := split(tag)
 	if x.rec != nil {
-		x.rec.Transfers[x.recIdx[tag]].Arrived = now
+		x.rec.Transfers[x.recIdx[r.index(k, i, c)]].Arrived = now
 	}
 	x.left--
-	r := x.r
-	k, i, c := r.split(int(tag))
 	if k+1 < r.steps {
 		next := i + 1
 		if next == r.n {
 			next = 0
 		}
-		x.release(((k+1)*r.n+next)*r.chunks+c, k+1, c, now)
+		x.release(k+1, next, c, now)
 	}
 	if x.left == 0 && x.done != nil {
 		x.done(now)
 	}
 }
 
-// release counts off one dependency of transfer t (step k, chunk c).
-func (x *ringExec) release(t, k, c int, now sim.Time) {
+// release counts off one dependency of step k's chunk c from rank i.
+func (x *ringExec) release(k, i, c int, now sim.Time) {
+	t := x.r.index(k, i, c)
 	x.got[t]++
 	if x.got[t] == ndeps(k, c) {
-		x.ready(t, now)
+		x.ready(k, i, c, now)
 	}
 }
