@@ -325,11 +325,25 @@ func (s *Simulator) Step() bool {
 		return false
 	}
 	at := s.heap[root].at
-	sl := s.buckets[s.heap[root].bucket()].head
+	b := s.heap[root].bucket()
+	bk := &s.buckets[b]
+	// Take the head of the earliest bucket: unlink specialised to the
+	// first event, and release clearing only what must be cleared (the id
+	// that makes the slot free, the handler that may hold a closure);
+	// schedule sets every other field before the slot is used again.
+	sl := bk.head
 	sp := &s.slots[sl]
-	h, arg := sp.h, sp.arg
-	s.unlink(sl)
-	s.release(sl)
+	h, arg, next := sp.h, sp.arg, sp.next
+	sp.id, sp.h = 0, nil
+	s.free = append(s.free, sl)
+	s.n--
+	if next >= 0 {
+		s.slots[next].prev = -1
+		bk.head = next
+	} else {
+		bk.head, bk.tail = -1, -1
+		s.closeBucket(b)
+	}
 	s.now = at
 	s.fired++
 	h.Handle(at, arg)
