@@ -22,88 +22,94 @@ func withRingForm(min int, f func()) {
 // TestRingFormIdentical: a ring kept as its parameters runs exactly as the
 // same ring stored transfer by transfer: equal results (times, link
 // statistics, activity) and equal recordings, alone, in auto mode, and
-// alongside other jobs.
+// traced alongside other jobs.
 func TestRingFormIdentical(t *testing.T) {
-	type setup struct {
+	for _, su := range []struct {
 		name    string
 		domains int
 		faults  []string
 		pl      Placement
-	}
-	for _, su := range []setup{
+	}{
 		{"hgx-h100", 4, nil, Placement{}},
 		{"gb200-nvl72", 0, nil, Placement{}},
 		{"gb200-nvl72", 0, []string{"plane:3"}, Placement{Ranks: 24}},
-		{"cm384", 0, nil, Placement{Ranks: 48, PerAccel: true}},
+		{"cm384", 0, nil, Placement{Ranks: 24, PerAccel: true}},
 	} {
-		top, err := topology.Load(su.name, su.domains)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if su.faults != nil {
-			fs, err := topology.ParseFaults(su.faults)
+		t.Run(fmt.Sprintf("%s/%d/%v", su.name, su.domains, su.faults), func(t *testing.T) {
+			top, err := topology.Load(su.name, su.domains)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if top, err = top.WithFaults(fs); err != nil {
+			if su.faults != nil {
+				fs, err := topology.ParseFaults(su.faults)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if top, err = top.WithFaults(fs); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for _, op := range []Op{AllReduce, AllGather, ReduceScatter} {
+				for oi, o := range []Options{{Protocol: Simple}, {Protocol: LL, Chunks: 3}, {Protocol: ProtoAuto, ChunkBytes: 1 << 18}} {
+					ringFormCase(t, top, su.pl, op, o, oi == 1, oi == 2 && op == AllReduce)
+				}
+			}
+		})
+	}
+}
+
+// ringFormCase runs op with options o in both forms and compares them:
+// alone, and, if traced, recorded alongside two other jobs, and, if auto,
+// with every algorithm in the running.
+func ringFormCase(t *testing.T, top *topology.Topology, pl Placement, op Op, o Options, traced, auto bool) {
+	t.Helper()
+	name := fmt.Sprintf("%s/%+v", op, o)
+	run := func() ([]Result, Recording) {
+		f := network.NewFabric(top)
+		g, err := NewGroup(f, pl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		one, err := Run(g, op, Ring, 16<<20, o, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res := []Result{one}
+		if auto {
+			r, err := Run(g, op, Auto, 16<<20, o, false)
+			if err != nil {
 				t.Fatal(err)
 			}
+			res = append(res, r)
 		}
-		for _, op := range []Op{AllReduce, AllGather, ReduceScatter} {
-			for oi, o := range []Options{{Protocol: Simple}, {Protocol: LL, Chunks: 3}, {Protocol: ProtoAuto, ChunkBytes: 1 << 18}} {
-				name := fmt.Sprintf("%s/%d/%v/%s/%+v", su.name, su.domains, su.faults, op, o)
-				run := func() (Result, []Result, Recording) {
-					f := network.NewFabric(top)
-					g, err := NewGroup(f, su.pl)
-					if err != nil {
-						t.Fatal(err)
-					}
-					one, err := Run(g, op, Ring, 16<<20, o, true)
-					if err != nil {
-						t.Fatal(err)
-					}
-					var auto Result
-					if oi == 2 && op == AllReduce {
-						// Auto bounds every plan and simulates those that may win.
-						if auto, err = Run(g, op, Auto, 16<<20, o, false); err != nil {
-							t.Fatal(err)
-						}
-					}
-					if oi != 1 {
-						return one, []Result{auto}, Recording{}
-					}
-					oj := o
-					jobs := []Job{
-						{Group: g, Op: op, Algorithm: Ring, Bytes: 4 << 20, Options: oj},
-						{Group: g, Op: op, Algorithm: Ring, Bytes: 1 << 20, Options: oj, Start: 3e-6},
-						{Group: g, Op: AllReduce, Algorithm: Tree, Bytes: 2 << 20, Options: oj, Start: 1e-6},
-					}
-					var rec Recording
-					many, err := RunJobsTraced(f, jobs, true, &rec)
-					if err != nil {
-						t.Fatal(err)
-					}
-					rec.Fabric = nil
-					return one, append(many, auto), rec
-				}
-				var one, oneRF Result
-				var many, manyRF []Result
-				var rec, recRF Recording
-				withRingForm(math.MaxInt, func() { one, many, rec = run() })
-				withRingForm(0, func() { oneRF, manyRF, recRF = run() })
-				if !reflect.DeepEqual(one, oneRF) {
-					t.Errorf("%s: alone, ring form gives %v s, %v bytes; want %v s, %v bytes", name, oneRF.TimeS, oneRF.WireBytes, one.TimeS, one.WireBytes)
-				}
-				for i := range many {
-					if !reflect.DeepEqual(many[i], manyRF[i]) {
-						t.Errorf("%s: with others, result %d in ring form: %v s, %v bytes; want %v s, %v bytes", name, i, manyRF[i].TimeS, manyRF[i].WireBytes, many[i].TimeS, many[i].WireBytes)
-					}
-				}
-				if !reflect.DeepEqual(rec, recRF) {
-					t.Errorf("%s: recordings differ (%d and %d transfers)", name, len(recRF.Transfers), len(rec.Transfers))
-				}
+		var rec Recording
+		if traced {
+			jobs := []Job{
+				{Group: g, Op: op, Algorithm: Ring, Bytes: 4 << 20, Options: o},
+				{Group: g, Op: op, Algorithm: Ring, Bytes: 1 << 20, Options: o, Start: 3e-6},
+				{Group: g, Op: AllReduce, Algorithm: Tree, Bytes: 2 << 20, Options: o, Start: 1e-6},
 			}
+			many, err := RunJobsTraced(f, jobs, true, &rec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rec.Fabric = nil
+			res = append(res, many...)
 		}
+		return res, rec
+	}
+	var stored, ring []Result
+	var recStored, recRing Recording
+	withRingForm(math.MaxInt, func() { stored, recStored = run() })
+	withRingForm(0, func() { ring, recRing = run() })
+	for i := range stored {
+		if !reflect.DeepEqual(ring[i], stored[i]) {
+			t.Errorf("%s: result %d in ring form: %v s, %v bytes; stored: %v s, %v bytes",
+				name, i, ring[i].TimeS, ring[i].WireBytes, stored[i].TimeS, stored[i].WireBytes)
+		}
+	}
+	if !reflect.DeepEqual(recRing, recStored) {
+		t.Errorf("%s: recordings differ (%d and %d transfers)", name, len(recRing.Transfers), len(recStored.Transfers))
 	}
 }
 
