@@ -82,9 +82,9 @@ func Compile(g *Group, op Op, algo Algorithm, bytes float64, o Options) (*Plan, 
 	case Ring:
 		switch op {
 		case AllReduce:
-			p.ring(g, all, 2*(g.Size()-1), bytes/n, o.chunks(bytes/n), -1)
+			p.wholeRing(g, all, 2*(g.Size()-1), bytes/n, o.chunks(bytes/n))
 		case AllGather, ReduceScatter:
-			p.ring(g, all, g.Size()-1, bytes/n, o.chunks(bytes/n), -1)
+			p.wholeRing(g, all, g.Size()-1, bytes/n, o.chunks(bytes/n))
 		case Broadcast:
 			p.chain(g, all, bytes, o.chunks(bytes))
 		case Reduce:

@@ -40,6 +40,10 @@ type Plan struct {
 	// past MaxTransfers a plan stops storing them but keeps counting, so
 	// the error can say how large the plan would have been.
 	wanted int64
+	// rf, when not nil, is the whole plan as one ring (see ringForm):
+	// xfers and the dependency indexes are then empty, and routes holds
+	// rank i's route to its successor.
+	rf *ringForm
 }
 
 // MaxTransfers bounds the transfers of one compiled plan. A transfer costs
@@ -98,11 +102,22 @@ type transfer struct {
 }
 
 // Transfers is the number of transfers in the plan.
-func (p *Plan) Transfers() int { return len(p.xfers) }
+func (p *Plan) Transfers() int {
+	if p.rf != nil {
+		return p.rf.total()
+	}
+	return len(p.xfers)
+}
 
 // WireBytes sums the bytes the plan's transfers move.
 func (p *Plan) WireBytes() float64 {
 	var s float64
+	if p.rf != nil {
+		for range p.rf.total() {
+			s += p.rf.chunk
+		}
+		return s
+	}
 	for _, x := range p.xfers {
 		s += x.bytes
 	}
@@ -247,6 +262,10 @@ func (p *Plan) start(net *network.Network, s *sim.Simulator, done func(now sim.T
 	if err := p.resolveRoutes(net.Fabric); err != nil {
 		return err
 	}
+	if p.rf != nil {
+		p.startRing(net, s, done, rec, job)
+		return nil
+	}
 	x := &execution{p: p, net: net, sim: s, done: done, left: len(p.xfers), deps: append([]int32(nil), p.ndeps...)}
 	if rec != nil {
 		x.rec, x.job, x.recIdx = rec, job, make([]int32, len(p.xfers))
@@ -282,6 +301,9 @@ func (p *Plan) resolveRoutes(f *network.Fabric) error {
 	if p.routesOf == f {
 		return nil
 	}
+	if p.rf != nil {
+		return p.resolveRingRoutes(f)
+	}
 	p.routes, p.route = nil, make([]int32, len(p.xfers))
 	type lastRoute struct {
 		dst network.Vertex
@@ -298,11 +320,7 @@ func (p *Plan) resolveRoutes(f *network.Fabric) error {
 		}
 		r, err := f.Route(t.src, t.dst)
 		if err != nil {
-			if len(f.Topo.Faults) > 0 {
-				return fmt.Errorf("%s %s: the faults (%s) cut the group: %w; fail fewer elements or leave the cut-off ranks out (--ranks, --rank-list)",
-					p.Op, p.Algorithm, topology.FaultList(f.Topo.Faults), err)
-			}
-			return fmt.Errorf("%s %s: %w", p.Op, p.Algorithm, err)
+			return p.routeError(f, err)
 		}
 		p.route[i] = int32(len(p.routes))
 		p.routes = append(p.routes, r)
@@ -310,6 +328,15 @@ func (p *Plan) resolveRoutes(f *network.Fabric) error {
 	}
 	p.routesOf = f
 	return nil
+}
+
+// routeError is the error of a transfer that f cannot route.
+func (p *Plan) routeError(f *network.Fabric, err error) error {
+	if len(f.Topo.Faults) > 0 {
+		return fmt.Errorf("%s %s: the faults (%s) cut the group: %w; fail fewer elements or leave the cut-off ranks out (--ranks, --rank-list)",
+			p.Op, p.Algorithm, topology.FaultList(f.Topo.Faults), err)
+	}
+	return fmt.Errorf("%s %s: %w", p.Op, p.Algorithm, err)
 }
 
 type execution struct {

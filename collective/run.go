@@ -245,6 +245,22 @@ func Run(g *Group, op Op, algo Algorithm, bytes float64, o Options, withLinks bo
 // the most loaded channel's bytes over its capacity.
 func (p *Plan) lowerBound(f *network.Fabric) float64 {
 	load := make([]float64, len(f.Channels()))
+	if r := p.rf; r != nil && r.chunk > 0 {
+		// In transfer order, as below, so that every sum is the same.
+		for k := 0; k < r.steps; k++ {
+			for i := range r.n {
+				next := i + 1
+				if next == r.n {
+					next = 0
+				}
+				for range r.chunks {
+					if err := f.AddLoad(load, r.verts[i], r.verts[next], r.chunk); err != nil {
+						return math.Inf(1)
+					}
+				}
+			}
+		}
+	}
 	for _, x := range p.xfers {
 		if !x.join && x.bytes > 0 {
 			if err := f.AddLoad(load, x.src, x.dst, x.bytes); err != nil {

@@ -1,0 +1,158 @@
+package collective
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"reflect"
+	"testing"
+
+	"github.com/cardsea/cardsea/network"
+	"github.com/cardsea/cardsea/topology"
+)
+
+// withRingForm runs f with rings kept in ring form from min transfers on.
+func withRingForm(min int, f func()) {
+	old := minRingForm
+	minRingForm = min
+	defer func() { minRingForm = old }()
+	f()
+}
+
+// TestRingFormIdentical: a ring kept as its parameters runs exactly as the
+// same ring stored transfer by transfer: equal results (times, link
+// statistics, activity) and equal recordings, alone, in auto mode, and
+// traced alongside other jobs.
+func TestRingFormIdentical(t *testing.T) {
+	for _, su := range []struct {
+		name    string
+		domains int
+		faults  []string
+		pl      Placement
+	}{
+		{"hgx-h100", 4, nil, Placement{}},
+		{"gb200-nvl72", 0, nil, Placement{}},
+		{"gb200-nvl72", 0, []string{"plane:3"}, Placement{Ranks: 24}},
+		{"cm384", 0, nil, Placement{Ranks: 24, PerAccel: true}},
+	} {
+		t.Run(fmt.Sprintf("%s/%d/%v", su.name, su.domains, su.faults), func(t *testing.T) {
+			top, err := topology.Load(su.name, su.domains)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if su.faults != nil {
+				fs, err := topology.ParseFaults(su.faults)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if top, err = top.WithFaults(fs); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for _, op := range []Op{AllReduce, AllGather, ReduceScatter} {
+				for oi, o := range []Options{{Protocol: Simple}, {Protocol: LL, Chunks: 3}, {Protocol: ProtoAuto, ChunkBytes: 1 << 18}} {
+					ringFormCase(t, top, su.pl, op, o, oi == 1, oi == 2 && op == AllReduce)
+				}
+			}
+		})
+	}
+}
+
+// ringFormCase runs op with options o in both forms and compares them:
+// alone, and, if traced, recorded alongside two other jobs, and, if auto,
+// with every algorithm in the running.
+func ringFormCase(t *testing.T, top *topology.Topology, pl Placement, op Op, o Options, traced, auto bool) {
+	t.Helper()
+	name := fmt.Sprintf("%s/%+v", op, o)
+	run := func() ([]Result, Recording) {
+		f := network.NewFabric(top)
+		g, err := NewGroup(f, pl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		one, err := Run(g, op, Ring, 16<<20, o, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res := []Result{one}
+		if auto {
+			r, err := Run(g, op, Auto, 16<<20, o, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res = append(res, r)
+		}
+		var rec Recording
+		if traced {
+			jobs := []Job{
+				{Group: g, Op: op, Algorithm: Ring, Bytes: 4 << 20, Options: o},
+				{Group: g, Op: op, Algorithm: Ring, Bytes: 1 << 20, Options: o, Start: 3e-6},
+				{Group: g, Op: AllReduce, Algorithm: Tree, Bytes: 2 << 20, Options: o, Start: 1e-6},
+			}
+			many, err := RunJobsTraced(f, jobs, true, &rec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rec.Fabric = nil
+			res = append(res, many...)
+		}
+		return res, rec
+	}
+	var stored, ring []Result
+	var recStored, recRing Recording
+	withRingForm(math.MaxInt, func() { stored, recStored = run() })
+	withRingForm(0, func() { ring, recRing = run() })
+	for i := range stored {
+		if !reflect.DeepEqual(ring[i], stored[i]) {
+			t.Errorf("%s: result %d in ring form: %v s, %v bytes; stored: %v s, %v bytes",
+				name, i, ring[i].TimeS, ring[i].WireBytes, stored[i].TimeS, stored[i].WireBytes)
+		}
+	}
+	if !reflect.DeepEqual(recRing, recStored) {
+		t.Errorf("%s: recordings differ (%d and %d transfers)", name, len(recRing.Transfers), len(recStored.Transfers))
+	}
+}
+
+// TestRingFormPlan: a plan in ring form has the transfers, bytes, bound
+// and size limit of the stored one.
+func TestRingFormPlan(t *testing.T) {
+	top, err := topology.Load("hgx-h100", 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := network.NewFabric(top)
+	g, err := NewGroup(f, Placement{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	compile := func(min int) *Plan {
+		var p *Plan
+		withRingForm(min, func() {
+			p, err = Compile(g, AllReduce, Ring, 1<<30, Options{Protocol: LL})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	p, q := compile(math.MaxInt), compile(0)
+	if p.rf != nil || q.rf == nil {
+		t.Fatalf("forms: stored %v, ring %v", p.rf != nil, q.rf != nil)
+	}
+	if p.Transfers() != q.Transfers() || p.WireBytes() != q.WireBytes() || p.lowerBound(f) != q.lowerBound(f) {
+		t.Errorf("ring form: %d transfers, %v bytes, bound %v; stored: %d, %v, %v",
+			q.Transfers(), q.WireBytes(), q.lowerBound(f), p.Transfers(), p.WireBytes(), p.lowerBound(f))
+	}
+	old := MaxTransfers
+	MaxTransfers = p.Transfers() - 1
+	defer func() { MaxTransfers = old }()
+	for _, min := range []int{0, math.MaxInt} {
+		withRingForm(min, func() {
+			_, err = Compile(g, AllReduce, Ring, 1<<30, Options{Protocol: LL})
+		})
+		var big *TooLargeError
+		if !errors.As(err, &big) || big.Transfers != int64(p.Transfers()) {
+			t.Errorf("min %d: past MaxTransfers: %v", min, err)
+		}
+	}
+}
