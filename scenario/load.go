@@ -263,6 +263,12 @@ func check(file string, root *yaml.Node, f *File) error {
 		if c.PerAccel && c.PerServer {
 			return at(file, cn, field+".collective", "per_accel and per_server exclude each other")
 		}
+		if c.Groups < 0 {
+			return at(file, cn, field+".collective.groups", "must be 0 or 1 (one group) or more: groups: 8")
+		}
+		if c.Strided && c.Groups < 2 {
+			return at(file, cn, field+".collective.strided", "says how groups splits the ranks; add groups: 2 or more")
+		}
 		if _, err := c.chunk(); err != nil {
 			return at(file, cn, field+".collective.chunk_bytes", "%v", err)
 		}

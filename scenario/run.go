@@ -467,7 +467,7 @@ func (w *worker) run(u unit) ([]any, error) {
 	if wl.Training != nil {
 		return w.runTraining(u, key, fab, ref, wl, mode, price, lead)
 	}
-	g, err := collective.NewGroup(fab, collective.Placement{Ranks: c.Ranks, PerAccel: c.PerAccel, PerServer: c.PerServer, List: c.RankList})
+	gs, err := c.groups(fab)
 	if err != nil {
 		return nil, fmt.Errorf("%s: workloads[%d] on %s: %w", w.s.Path, u.work, ref.label(), err)
 	}
@@ -477,7 +477,15 @@ func (w *worker) run(u unit) ([]any, error) {
 	chunk, _ := c.chunk()
 	simKey := fmt.Sprintf("%s|%+v|%d", key, *c, u.size)
 	r, err := w.cache.get(simKey, func() (collective.Result, error) {
-		return collective.Run(g, op, algo, float64(u.size), collective.Options{Protocol: proto, ChunkBytes: float64(chunk)}, false)
+		o := collective.Options{Protocol: proto, ChunkBytes: float64(chunk)}
+		if len(gs) == 1 {
+			return collective.Run(gs[0], op, algo, float64(u.size), o, false)
+		}
+		cc, err := collective.RunGroups(gs, op, algo, float64(u.size), o, false)
+		if err != nil {
+			return collective.Result{}, err
+		}
+		return cc.Together[cc.Slowest], nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("%s: workloads[%d] on %s: %w", w.s.Path, u.work, ref.label(), err)
@@ -496,6 +504,16 @@ func (w *worker) run(u unit) ([]any, error) {
 		wname = "collective " + c.Op
 	}
 	return append(lead, ResultRow(ref.label(), wname, r, e, price)...), nil
+}
+
+// groups places the workload's ranks on fab and splits them into its
+// groups (one group unless groups is 2 or more).
+func (c *CollectiveWorkload) groups(fab *network.Fabric) ([]*collective.Group, error) {
+	g, err := collective.NewGroup(fab, collective.Placement{Ranks: c.Ranks, PerAccel: c.PerAccel, PerServer: c.PerServer, List: c.RankList})
+	if err != nil || c.Groups < 2 {
+		return []*collective.Group{g}, err
+	}
+	return g.Split(c.Groups, c.Strided)
 }
 
 // runInference runs one inference workload unit; engines (and their

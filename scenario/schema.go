@@ -153,6 +153,12 @@ type CollectiveWorkload struct {
 	PerServer bool `yaml:"per_server"`
 	// RankList names ranks by die index.
 	RankList []int `yaml:"rank_list"`
+	// Groups splits the ranks into that many equal groups that run the
+	// operation at once and contend; the record is the slowest group's.
+	Groups int `yaml:"groups"`
+	// Strided makes every Groups-th rank a group (data-parallel style)
+	// instead of consecutive ranks (tensor-parallel style).
+	Strided bool `yaml:"strided"`
 	// ChunkBytes is the pipelining chunk (default 4MiB).
 	ChunkBytes string `yaml:"chunk_bytes"`
 }

@@ -54,7 +54,7 @@ func (s *Scenario) TraceLast(tr *trace.Trace) error {
 	sizes := wl.sizes()
 	size := float64(sizes[len(sizes)-1])
 	fab := network.NewFabric(t)
-	g, err := collective.NewGroup(fab, collective.Placement{Ranks: c.Ranks, PerAccel: c.PerAccel, PerServer: c.PerServer, List: c.RankList})
+	gs, err := c.groups(fab)
 	if err != nil {
 		return err
 	}
@@ -63,14 +63,20 @@ func (s *Scenario) TraceLast(tr *trace.Trace) error {
 	proto, _ := collective.ParseProtocol(c.Protocol)
 	chunk, _ := c.chunk()
 	opts := collective.Options{Protocol: proto, ChunkBytes: float64(chunk)}
-	r, err := collective.Run(g, op, algo, size, opts, false)
-	if err != nil {
-		return fmt.Errorf("%s: %w", ref.label(), err)
+	var jobs []collective.Job
+	for _, g := range gs {
+		// Each group with the algorithm and protocol fastest for it alone,
+		// as the run chose them.
+		r, err := collective.Run(g, op, algo, size, opts, false)
+		if err != nil {
+			return fmt.Errorf("%s: %w", ref.label(), err)
+		}
+		o := opts
+		o.Protocol = r.Protocol
+		jobs = append(jobs, collective.Job{Group: g, Op: op, Algorithm: r.Algorithm, Bytes: size, Options: o})
 	}
-	opts.Protocol = r.Protocol
 	var rec collective.Recording
-	job := collective.Job{Group: g, Op: op, Algorithm: r.Algorithm, Bytes: size, Options: opts}
-	if _, err := collective.RunJobsTraced(fab, []collective.Job{job}, false, &rec); err != nil {
+	if _, err := collective.RunJobsTraced(fab, jobs, false, &rec); err != nil {
 		return err
 	}
 	rec.AddTo(tr)
