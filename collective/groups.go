@@ -80,6 +80,9 @@ func RunGroups(groups []*Group, op Op, algo Algorithm, bytes float64, o Options,
 	if err != nil {
 		return Concurrent{}, err
 	}
+	for i := range together {
+		together[i].Groups, together[i].AloneS = len(groups), c.Alone[i].TimeS
+	}
 	c.Together = together
 	for i, r := range together {
 		if r.TimeS > together[c.Slowest].TimeS {

@@ -34,6 +34,10 @@ type Result struct {
 	// Activity is what the topology's components did over the whole run,
 	// for the power model's activity mode.
 	Activity power.Run
+	// Groups is how many groups ran at once (RunGroups; 0 for one
+	// operation alone) and AloneS this group's time alone on an idle fabric.
+	Groups int
+	AloneS float64
 }
 
 // LinkStat is one channel's use during a run.

@@ -187,7 +187,7 @@ func (c *Config) defaults(dies int) error {
 	}
 	switch {
 	case c.Phase != Prefill && c.Phase != Decode && c.Phase != Serve:
-		return fmt.Errorf("phase %q: want prefill or decode (one step), or serve (continuous batching)", c.Phase)
+		return fmt.Errorf("phase %q: want prefill or decode (one step), serve (continuous batching) or, in 'cardsea infer', disagg", c.Phase)
 	case c.Batch < 1:
 		return fmt.Errorf("batch %d: want at least 1 sequence per accelerator", c.Batch)
 	case c.Phase == Prefill && c.InputLen < 1:
@@ -196,6 +196,12 @@ func (c *Config) defaults(dies int) error {
 		return fmt.Errorf("decode needs --context (the KV length) of at least 1 token")
 	case c.Phase == Serve && (c.InputLen < 1 || c.OutputLen < 1):
 		return fmt.Errorf("serve needs --input-len and --output-len (mean tokens per request) of at least 1, got %d and %d", c.InputLen, c.OutputLen)
+	case c.Model.MaxContext > 0 && c.Phase == Prefill && c.InputLen > c.Model.MaxContext:
+		return fmt.Errorf("input of %d tokens is past %s's %d-token context window", c.InputLen, c.Model.Name, c.Model.MaxContext)
+	case c.Model.MaxContext > 0 && c.Phase == Decode && c.Context > c.Model.MaxContext:
+		return fmt.Errorf("context of %d tokens is past %s's %d-token context window", c.Context, c.Model.Name, c.Model.MaxContext)
+	case c.Model.MaxContext > 0 && c.Phase == Serve && c.InputLen+c.OutputLen > c.Model.MaxContext:
+		return fmt.Errorf("requests of %d + %d tokens are past %s's %d-token context window", c.InputLen, c.OutputLen, c.Model.Name, c.Model.MaxContext)
 	case c.Phase == Serve && c.MTPDraft > 0:
 		return fmt.Errorf("serve does not model MTP draft tokens yet; drop --mtp-draft")
 	case c.MicroBatches != 1 && c.MicroBatches != 2:

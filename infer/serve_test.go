@@ -130,7 +130,7 @@ func TestServeErrors(t *testing.T) {
 		{func(c *Config) { c.OutputLen = 0 }, "serve needs --input-len and --output-len"},
 		{func(c *Config) { c.InputLen = 0 }, "serve needs --input-len and --output-len"},
 		{func(c *Config) { c.Model = model(t, "deepseek-v3"); c.MTPDraft = 1 }, "MTP"},
-		{func(c *Config) { c.Phase = "mixed" }, "or serve (continuous batching)"},
+		{func(c *Config) { c.Phase = "mixed" }, "serve (continuous batching)"},
 	} {
 		c := serveCfg(t, 4)
 		tc.edit(&c)

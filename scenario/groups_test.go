@@ -36,6 +36,12 @@ workloads:
 	if together != alone {
 		t.Errorf("8 rail-aligned groups together %g B/s, one alone %g B/s: want equal", together, alone)
 	}
+	if g, slow := sh.Rows[1][col["groups"]], sh.Rows[1][col["slowdown"]]; g != 8 || slow != 1.0 {
+		t.Errorf("groups %v, slowdown %v; want 8 and 1", g, slow)
+	}
+	if g := sh.Rows[0][col["groups"]]; g != nil {
+		t.Errorf("a lone collective records groups %v, want empty", g)
+	}
 	for _, tc := range []struct{ wl, want string }{
 		{"{op: allreduce, sizes: 1MiB, groups: -1}", "workloads[0].collective.groups"},
 		{"{op: allreduce, sizes: 1MiB, strided: true}", "workloads[0].collective.strided"},

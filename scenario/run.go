@@ -108,14 +108,31 @@ var ResultColumns = append([]report.Column{
 	{Key: "kv_bytes_per_request", Header: "KV cache per request (MB)", Scale: 1e6, Digits: 1},
 	{Key: "kv_transfer_s", Header: "KV transfer per prefill batch (ms)", Scale: 1e-3, Digits: 2},
 	{Key: "prefill_per_decode_instances", Header: "Prefill instances per decode instance", Digits: 3},
+	{Key: "groups", Header: "Groups at once"},
+	{Key: "time_alone_s", Header: "Slowest group alone (us)", Scale: 1e-6, Digits: 1},
+	{Key: "slowdown", Header: "Slowdown together/alone", Digits: 3},
 }, EnergyBreakdownColumns...)
 
-// trainingBlank and disaggBlank are the training and disaggregation
-// fields of a row of another kind.
+// trainingBlank, disaggBlank and groupsBlank are the training,
+// disaggregation and concurrent-groups fields of a row of another kind.
 var (
 	trainingBlank = []any{nil, nil, nil, nil, nil, nil, nil, nil}
 	disaggBlank   = []any{nil, nil, nil, nil, nil, nil}
+	groupsBlank   = []any{nil, nil, nil}
 )
+
+// groupCells renders a collective's concurrent groups (empty when it ran
+// alone).
+func groupCells(r collective.Result) []any {
+	if r.Groups < 2 {
+		return groupsBlank
+	}
+	slow := 0.0
+	if r.AloneS > 0 {
+		slow = r.TimeS / r.AloneS
+	}
+	return []any{r.Groups, r.AloneS, slow}
+}
 
 // ResultColumnsOf returns the result columns with these keys, in the order
 // given; it panics on a key ResultColumns lacks (a programming error).
@@ -180,6 +197,7 @@ func ResultRow(topo, workload string, r collective.Result, e power.Energy, price
 		nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil,
 		string(e.Mode), e.ITJ, e.FacilityJ, e.AvgITW, e.PeakITW, perKW, nil, nil, e.FacilityJ / 3.6e6 * pricePerKWh, nil, nil, nil}
 	row = append(append(row, trainingBlank...), disaggBlank...)
+	row = append(row, groupCells(r)...)
 	return append(row, EnergyBreakdown(e, 1)...)
 }
 
@@ -212,7 +230,7 @@ func InferenceRow(topo, workload string, r infer.Result, cost power.Cost) []any 
 		string(r.Energy.Mode), itJ, facJ, r.PowerW, r.Energy.PeakITW * r.ServingShare, nil, r.TokensPerKW, jPerTok,
 		facJ / 3.6e6 * pricePerKWh}
 	row = append(row, CostCells(cost, perM, capM)...)
-	row = append(append(row, trainingBlank...), disaggBlank...)
+	row = append(append(append(row, trainingBlank...), disaggBlank...), groupsBlank...)
 	return append(row, EnergyBreakdown(r.Energy, r.ServingShare)...)
 }
 
@@ -235,6 +253,7 @@ func DisaggRow(topo, workload string, r infer.DisaggResult, cost power.Cost) []a
 	row = append(row, CostCells(cost, e, k)...)
 	row = append(row, trainingBlank...)
 	row = append(row, r.PrefillAccelerators, r.DecodeAccelerators, r.OutputLen, r.KVBytesPerRequest, r.KVTransferS, r.PrefillPerDecode)
+	row = append(row, groupsBlank...)
 	return append(row, make([]any, len(EnergyBreakdownColumns))...)
 }
 
@@ -263,7 +282,7 @@ func TrainingRow(topo, workload string, r train.Result, cost power.Cost, accels 
 		e.FacilityJ / 3.6e6 * cost.PricePerKWh}
 	row = append(row, CostCells(cost, perM, capM)...)
 	row = append(row, c.CP, r.DP, c.GlobalBatch, c.LoRARank, r.MFU, r.Load, r.NodeW, r.NetworkWPerNode)
-	row = append(row, disaggBlank...)
+	row = append(append(row, disaggBlank...), groupsBlank...)
 	return append(row, EnergyBreakdown(e, 1)...)
 }
 

@@ -2,6 +2,7 @@ package units
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"strconv"
 	"strings"
@@ -453,6 +454,11 @@ func ParseBytes(s string) (float64, error) {
 	return result(parseWith(s, kindBytes, true, lookupBytes, bytesHint))
 }
 
+// isBits reports whether a byte-quantity unit counts bits ("Gb", "kbit").
+func isBits(u string) bool {
+	return strings.HasSuffix(u, "bits") || strings.HasSuffix(u, "bit") || strings.HasSuffix(u, "b")
+}
+
 func bytesHint(u string) string {
 	if _, ok := lookupRate(u); ok {
 		return "that is a bandwidth, not a size"
@@ -462,7 +468,30 @@ func bytesHint(u string) string {
 
 // ParseSize is like ParseBytes but requires a whole number of bytes that
 // fits in an int64, as needed for message and buffer sizes.
+//
+// Sizes are bytes, so bit units are refused ("1gb" would be 125 MB, most
+// likely a mistyped 1GB or 1GiB), and nccl-tests' bare multipliers are
+// accepted as it reads them: "8G" is 8 GiB, "128M" 128 MiB, "1K" 1 KiB.
 func ParseSize(s string) (int64, error) {
+	n, u, se := scan(s, kindSize)
+	if se != nil {
+		return 0, se
+	}
+	switch u {
+	case "K", "k", "M", "m", "G", "g", "T", "t":
+		shift := map[string]int{"k": 10, "m": 20, "g": 30, "t": 40}[strings.ToLower(u)]
+		v, ok := n.value(dec(0))
+		v *= math.Ldexp(1, shift)
+		if !ok || v != math.Trunc(v) || v >= math.Ldexp(1, 63) {
+			return 0, kindSize.err(s, "not a whole number of bytes that fits an int64")
+		}
+		return int64(v), nil
+	}
+	if _, ok := lookupBytes(u); ok && isBits(u) {
+		p := strings.TrimSuffix(strings.ToLower(strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(u, "bits"), "bit"), "b")), "i")
+		p = strings.ToUpper(p)
+		return 0, kindSize.err(s, fmt.Sprintf("%q counts bits; sizes are bytes: write %sB (powers of 10) or %siB (powers of 2)", u, p, p))
+	}
 	v, e := parseWith(s, kindSize, true, lookupBytes, bytesHint)
 	if e != nil {
 		return 0, e

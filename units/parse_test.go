@@ -116,7 +116,10 @@ func TestParseSize(t *testing.T) {
 		{"1.1kB", 1100},
 		{"1.5e-3MB", 1500},
 		{"1.5KiB", 1536},
-		{"8Gb", 1000000000},
+		{"8G", 8 << 30}, // nccl-tests' bare multipliers are binary
+		{"128M", 128 << 20},
+		{"1k", 1024},
+		{"1.5G", 3 << 29},
 		{"9223372036854774784", 9223372036854774784}, // largest float64 below 2^63
 	}
 	for _, c := range good {
@@ -129,7 +132,7 @@ func TestParseSize(t *testing.T) {
 			t.Errorf("ParseSize(%q) = %d, want %d", c.in, got, c.want)
 		}
 	}
-	for _, in := range []string{"1.5B", "0.1KiB", "1b", "9.3e18", "8EiB", "9223372036854775807", "-1", "", "1 GB/s", "abc"} {
+	for _, in := range []string{"8Gb", "1gib", "1gb", "2 kbit", "8388608T", "1.5B", "0.1KiB", "1b", "9.3e18", "8EiB", "9223372036854775807", "-1", "", "1 GB/s", "abc"} {
 		got, err := ParseSize(in)
 		if err == nil {
 			t.Errorf("ParseSize(%q) = %d, want error", in, got)

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/cardsea/cardsea/internal/strictyaml"
@@ -146,6 +148,18 @@ func parseFlags(fs *pflag.FlagSet, args []string) error {
 			return err
 		}
 		return usagef("%s: %v (see 'cardsea help %s')", fs.Name(), err, strings.Fields(fs.Name())[0])
+	}
+	// Files are written at the end, whole: find out now, not after the
+	// simulation, that one cannot be.
+	for _, name := range []string{"out", "trace"} {
+		fl := fs.Lookup(name)
+		if fl == nil || fl.Value.String() == "" {
+			continue
+		}
+		dir := filepath.Dir(fl.Value.String())
+		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+			return usagef("--%s %s: directory %s does not exist; create it or write elsewhere", name, fl.Value.String(), dir)
+		}
 	}
 	return nil
 }

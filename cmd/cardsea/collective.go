@@ -81,7 +81,7 @@ without the faults, side by side (busbw healthy and the ratio): switch:NAME
 (a switch chip, or a glob such as switch:l2.sp3.*), plane:N (every scale-up
 switch chip of plane N: an NVSwitch plane, or CloudMatrix's L1 chip N of
 every server and L2 sub-plane N), link:A-B (every link between two nodes,
-named as 'cardsea topo show --format json' names them, e.g. acc0-sw0 or
+named as 'cardsea topo show NAME --format dot' names them, e.g. acc0-sw0 or
 acc0.die1-s0.l1.2), accel:N (an accelerator: its ranks drop out of the
 group), degrade:A-B=F (links keep fraction F of their bandwidth). Routes
 avoid failed elements and collectives re-form over the survivors; a rank

@@ -23,7 +23,7 @@ var demoServing = map[string]infer.Config{
 	"gb200-nvl72": {Phase: infer.Decode, Context: 4096, MicroBatches: 2, MTPDraft: 1, MTPAccept: 0.7,
 		Precision: compute.Precision{Weights: topology.FP8, Activations: topology.BF16, KVCache: topology.BF16}},
 	"hgx-h20": {Phase: infer.Decode, Context: 4096, TP: 8, MicroBatches: 2, MTPDraft: 1, MTPAccept: 0.7,
-		Precision: compute.Precision{Weights: topology.FP8, Activations: topology.BF16, KVCache: topology.FP8}},
+		Precision: compute.Precision{Weights: topology.FP8, Activations: topology.BF16, KVCache: topology.BF16}},
 }
 
 const demoTPOT = 0.050
@@ -70,7 +70,7 @@ func demoInference(tops []*topology.Topology) (*report.Sheet, error) {
 		sheet.Rows[i] = sheet.Rows[i][:keep]
 	}
 	sheet.Notes = []string{
-		"cm384 serves on 160 NPUs (320 dies, INT8, EP320) as CloudMatrix-Infer does; power is their share of the system's.",
+		"cm384 serves on 160 NPUs (320 dies, INT8, EP320) as CloudMatrix-Infer does; power is their share of the system's. KV cache BF16 on all three.",
 		"Search: the largest batch per accelerator whose TPOT stays within 50 ms. 'cardsea infer --help' for the model.",
 	}
 	return sheet, nil

@@ -209,6 +209,10 @@ func runInfer(args []string, stdout, stderr io.Writer) error {
 	}
 	disagg := strings.EqualFold(*phase, "disagg")
 	switch {
+	case fs.Changed("batch") && *batch < 1:
+		return usagef("--batch %d: want at least 1 sequence per accelerator", *batch)
+	case fs.Changed("prefill-batch") && *prefillBatch < 1:
+		return usagef("--prefill-batch %d: want at least 1 prompt per accelerator", *prefillBatch)
 	case *dp < 0:
 		return usagef("--dp %d: want a positive data-parallel degree", *dp)
 	case (*dp > 0 || *attnDP) && *searchPar:
@@ -262,6 +266,16 @@ func runInfer(args []string, stdout, stderr io.Writer) error {
 	if serve && fs.Changed("context") {
 		return usagef("--phase serve attends to the mean KV length, --input-len + --output-len/2; drop --context")
 	}
+	switch ph := strings.ToLower(*phase); {
+	case ph == "decode" && *ttftSLO != "":
+		return usagef("--ttft-slo limits a prefill step; decode is limited per token: use --tpot-slo")
+	case ph == "prefill" && *tpotSLO != "":
+		return usagef("--tpot-slo limits a decode step; a prefill step is limited by --ttft-slo")
+	}
+	if fs.Changed("batch") && (*tpotSLO != "" || *ttftSLO != "") {
+		return usagef("--batch %d and a latency limit: the limit searches the batch; drop one of them", *batch)
+	}
+
 	var slo, ttft, tpot float64
 	for _, s := range []struct {
 		val string

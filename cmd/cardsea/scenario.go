@@ -72,7 +72,7 @@ or a kill, --resume skips them. The output file itself is only ever written
 whole. Progress goes to stderr when it is a terminal.
 
 Examples:
-  cardsea sweep scenarios/price-sweep.yaml --out price.csv
+  cardsea sweep scenarios/electricity-price-sweep.yaml --out price.csv
   cardsea sweep scenarios/allreduce-all-presets.yaml --out s0.csv --shard 0/2
   cardsea sweep scenarios/allreduce-all-presets.yaml --out s1.csv --shard 1/2
   cardsea merge s0.csv s1.csv --out all.csv
@@ -90,8 +90,11 @@ func outputFormat(flag, out string, allowed ...report.Format) (report.Format, er
 			return report.FormatJSON, nil
 		case ".md":
 			return report.FormatMarkdown, nil
+		case "", ".txt", ".table":
+			flag = "table"
+		default:
+			return "", fmt.Errorf("--out %s: cannot tell the format from %q; name the file .csv, .jsonl, .json, .md or .txt, or give --format", out, filepath.Ext(out))
 		}
-		flag = "table"
 	}
 	return report.ParseFormat(flag, allowed...)
 }

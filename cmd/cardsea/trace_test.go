@@ -128,10 +128,12 @@ func TestCollectiveTraceLastSize(t *testing.T) {
 	}
 }
 
+// TestCollectiveTraceBadPath: a trace into a missing directory is refused
+// before anything runs.
 func TestCollectiveTraceBadPath(t *testing.T) {
 	_, errs, code := run("collective", "--topo", "hgx-h100", "--sizes", "1MiB", "--ranks", "2",
 		"--trace", filepath.Join(t.TempDir(), "missing", "t.json"))
-	if code == 0 || !strings.Contains(errs, "cannot write") {
+	if code != 2 || !strings.Contains(errs, "does not exist") {
 		t.Errorf("exit %d, stderr %q", code, errs)
 	}
 }

@@ -77,16 +77,24 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	if fs.NArg() > 0 {
 		return usagef("train takes flags only, got %q", fs.Args())
 	}
-	if *topo == "" || *model == "" || *gbs == 0 {
+	if *topo == "" || *model == "" || !fs.Changed("global-batch") {
 		return usagef("train needs --topo, --model and --global-batch, e.g. --topo hgx-h100 --model llama-3.1-8b --global-batch 8")
+	}
+	for _, v := range []struct {
+		flag string
+		n    int
+	}{{"global-batch", *gbs}, {"micro-batch", *mbs}, {"seq-len", *seq}, {"tp", *tp}, {"cp", *cp}} {
+		if v.n < 1 {
+			return usagef("--%s %d: want 1 or more", v.flag, v.n)
+		}
 	}
 	f, err := report.ParseFormat(*format, report.DataFormats...)
 	if err != nil {
 		return usagef("train: %v", err)
 	}
 	d, err := topology.ParseDtype(*dt)
-	if err != nil {
-		return usagef("--dtype: %v", err)
+	if err != nil || (d != topology.BF16 && d != topology.FP8) {
+		return usagef("--dtype %q: train runs bf16 or fp8 GEMMs", *dt)
 	}
 	mapping, err := compute.ParseDtypeMap(*dmap)
 	if err != nil {
