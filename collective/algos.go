@@ -415,6 +415,10 @@ func (p *Plan) nvls(g *Group, op Op, bytes float64, chunks int) error {
 	return nil
 }
 
+// hierTransferBudget bounds the transfers of a pipelined hier plan (its
+// slices are its pipeline depth).
+const hierTransferBudget = 2 << 20
+
 // hier runs an operation in levels: within each scale-up domain, across
 // domains between ranks of the same local index, and within domains again.
 func (p *Plan) hier(g *Group, op Op, bytes float64, o Options) error {
@@ -446,43 +450,64 @@ func (p *Plan) hier(g *Group, op Op, bytes float64, o Options) error {
 		}
 		return r
 	}
-	var ends []int32
-	gate := int32(-1)
-	phase := func(run func() []int32) {
-		ends = ends[:0]
-		ends = append(ends, run()...)
-		gate = p.join(ends)
-	}
-	intra := func(steps int, block float64) func() []int32 {
-		return func() []int32 {
-			var all []int32
-			for _, d := range domains {
-				all = append(all, p.ring(g, d, steps, block, o.chunks(block), gate)...)
-			}
-			return all
-		}
-	}
-	inter := func(steps func(int) int, block float64) func() []int32 {
-		return func() []int32 {
-			var all []int32
-			for j := range local {
-				all = append(all, p.ring(g, across(j), steps(nd), block, o.chunks(block), gate)...)
-			}
-			return all
-		}
-	}
+	// The buffer goes through the levels in slices, pipelined as NCCL's
+	// channels pipeline a multi-node ring: slice k enters a level once it
+	// has left the previous one and slice k-1 has left this one, so the
+	// scale-up and scale-out levels work at once. Each level's rings move a
+	// slice in one chunk. The slice count follows the chunk size, bounded
+	// by a budget of transfers.
 	l := float64(local)
+	type level struct {
+		across bool
+		steps  int
+		block  float64 // bytes per rank per step, whole buffer
+	}
+	var levels []level
 	switch op {
 	case AllReduce:
-		phase(intra(local-1, bytes/l))
-		phase(inter(func(d int) int { return 2 * (d - 1) }, bytes/l/float64(nd)))
-		phase(intra(local-1, bytes/l))
+		levels = []level{{false, local - 1, bytes / l}, {true, 2 * (nd - 1), bytes / l / float64(nd)}, {false, local - 1, bytes / l}}
 	case ReduceScatter:
-		phase(intra(local-1, bytes/l))
-		phase(inter(func(d int) int { return d - 1 }, bytes/l/float64(nd)))
+		levels = []level{{false, local - 1, bytes / l}, {true, nd - 1, bytes / l / float64(nd)}}
 	case AllGather:
-		phase(inter(func(d int) int { return d - 1 }, bytes/float64(g.Size())))
-		phase(intra(local-1, bytes/l))
+		levels = []level{{true, nd - 1, bytes / float64(g.Size())}, {false, local - 1, bytes / l}}
+	}
+	perSlice := 0
+	for _, lv := range levels {
+		perSlice += g.Size() * lv.steps
+	}
+	slices := o.chunks(bytes / l)
+	slices = max(1, min(slices, 16, hierTransferBudget/max(perSlice, 1)))
+	prev := make([]int32, len(levels)) // each level's previous slice, joined
+	for i := range prev {
+		prev[i] = -1
+	}
+	for range slices {
+		entered := int32(-1) // this slice left the previous level
+		for li, lv := range levels {
+			var gates []int32
+			for _, d := range []int32{entered, prev[li]} {
+				if d >= 0 {
+					gates = append(gates, d)
+				}
+			}
+			gate := int32(-1)
+			if len(gates) > 0 {
+				gate = p.join(gates)
+			}
+			var ends []int32
+			block := lv.block / float64(slices)
+			if lv.across {
+				for j := range local {
+					ends = append(ends, p.ring(g, across(j), lv.steps, block, 1, gate)...)
+				}
+			} else {
+				for _, d := range domains {
+					ends = append(ends, p.ring(g, d, lv.steps, block, 1, gate)...)
+				}
+			}
+			done := p.join(ends)
+			prev[li], entered = done, done
+		}
 	}
 	return nil
 }

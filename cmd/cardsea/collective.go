@@ -46,7 +46,9 @@ Algorithms:  auto (simulates every one that applies and reports the fastest),
              halving-doubling), direct (one-shot), pairwise (alltoall),
              nvls (in-switch reduction, NVLink SHARP; pays the switch's
              reduce_latency, NCCL's 25 us, so small sizes go elsewhere),
-             hier (intra-domain, inter-domain, intra-domain)
+             hier (intra-domain, inter-domain, intra-domain, pipelined in
+             slices as NCCL's channels pipeline a multi-node ring; ring is
+             one channel, so across nodes it runs at one NIC's rate)
 Protocols:   ll (low latency, half payload), simple (full payload, larger
              per-step latency), auto (the faster, as NCCL's tuner chooses)
 
