@@ -38,7 +38,7 @@ side by side.
 
 NAME is a preset (see 'cardsea topo list'); a path ending in .yaml is a
 topology file in the presets' form. The workload comes from the flags (by
-default a 1 GiB allreduce, one rank per accelerator package) or from
+default a 1 GiB allreduce, one rank per die: a 910C package is two) or from
 --workload, a scenario file whose workloads and power settings are used and
 whose topologies are ignored (see docs/scenarios.md).
 
@@ -78,7 +78,7 @@ func runCompare(args []string, stdout, stderr io.Writer) error {
 	fs.StringVarP(&c.size, "size", "s", "1GiB", "size, or sizes: 1GiB, 16MiB,1GiB or MIN:MAX[:xF]")
 	fs.StringVarP(&c.algo, "algo", "a", "auto", "algorithm, or auto")
 	fs.StringVar(&c.proto, "proto", "auto", "protocol: ll, simple or auto")
-	fs.BoolVar(&c.perAccel, "per-accel", true, "one rank per accelerator package (--per-accel=false: one per die)")
+	fs.BoolVar(&c.perAccel, "per-accel", false, "one rank per accelerator package instead of one per die (a 910C's two dies are two ranks, as CANN uses them)")
 	fs.BoolVar(&c.perServer, "per-server", false, "one rank per server")
 	fs.IntVarP(&c.ranks, "ranks", "r", 0, "number of ranks (default: all)")
 	fs.StringVarP(&c.workload, "workload", "w", "", "scenario file whose workloads (and power settings) to run")

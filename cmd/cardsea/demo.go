@@ -20,7 +20,7 @@ Runs the built-in default comparison: Huawei CloudMatrix 384, NVIDIA GB200
 NVL72 and an NVIDIA HGX H20 box side by side, each as a whole system: devices,
 compute, memory, fabric bandwidth and provisioned power, with compute and
 memory bandwidth per kW; then the collectives that decide training and MoE
-serving, simulated on each whole system (one rank per accelerator): 1 GiB
+serving, simulated on each whole system (one rank per die): 1 GiB
 allreduce and 256 MiB alltoall, with bus bandwidth per kW of IT power; and
 DeepSeek-R1 decode on each under a 50 ms TPOT: tokens/s per accelerator,
 tokens/s per kW and joules per token. CSV output holds the inference table.
@@ -55,11 +55,20 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	sheet.Title = "Supernodes side by side: " + strings.Join(demoTopologies, " vs ")
-	coll, err := demoCollectives(tops)
-	if err != nil {
-		return err
-	}
+	// The collectives and the serving searches are independent: run them
+	// side by side (the output does not depend on the order).
+	var coll *report.Sheet
+	var collErr error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		coll, collErr = demoCollectives(tops)
+	}()
 	inf, err := demoInference(tops)
+	<-done
+	if collErr != nil {
+		return collErr
+	}
 	if err != nil {
 		return err
 	}
@@ -103,7 +112,7 @@ func demoCollectives(tops []*topology.Topology) (*report.Sheet, error) {
 	}
 	jobs := []job{{collective.AllReduce, 1 << 30}, {collective.AllToAll, 256 << 20}}
 	sheet := &report.Sheet{
-		Title: "Collectives on each whole system (one rank per accelerator, algorithm chosen by simulation)",
+		Title: "Collectives on each whole system (one rank per die: an Ascend 910C package is two; algorithm chosen by simulation)",
 		Columns: []report.Column{
 			{Key: "topology", Header: "Topology"},
 			{Key: "op", Header: "Op"},
@@ -122,7 +131,9 @@ func demoCollectives(tops []*topology.Topology) (*report.Sheet, error) {
 		if err != nil {
 			return nil, err
 		}
-		g, err := collective.NewGroup(network.NewFabric(t), collective.Placement{PerAccel: true})
+		// Every die is a rank, as CANN and CloudMatrix-Infer use a 910C's
+		// two dies (one rank per package would leave half its UB ports idle).
+		g, err := collective.NewGroup(network.NewFabric(t), collective.Placement{})
 		if err != nil {
 			return nil, err
 		}
