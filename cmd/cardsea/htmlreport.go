@@ -213,6 +213,7 @@ func reportCharts(s *scenario.Scenario, d *chart.Data) ([]reportChart, error) {
 	for _, y := range []struct{ column, title string }{
 		{"busbw_bytes_per_s", "Bus bandwidth"},
 		{"tokens_per_s_per_accel", "Tokens/s per accelerator"},
+		{"energy_cost_per_mtok_usd", "Energy cost per million tokens"},
 	} {
 		sub := having(y.column)
 		if len(sub.Rows) == 0 {
