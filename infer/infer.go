@@ -64,6 +64,16 @@ type Config struct {
 	ExpertImbalance float64
 	// PowerMode is activity (default) or provisioned.
 	PowerMode power.Mode
+	// HBMFraction is the share of each die's HBM the serving engine may
+	// fill with weights, KV cache and activations (0 means 1, the whole
+	// HBM); below 1 the rest is runtime, workspace and fragmentation, as
+	// serving engines reserve it: vLLM's gpu_memory_utilization defaults
+	// to 0.9 of a GPU's memory, TensorRT-LLM's
+	// kv_cache_free_gpu_mem_fraction to 0.9 of what the weights leave.
+	// The default is the physical limit because deployments raise these
+	// where the weights need it (DeepSeek-R1 in FP8 fills 91% of an HGX
+	// H20's 96 GB per GPU).
+	HBMFraction float64
 }
 
 // Result is one simulated step and what follows from it.
@@ -173,6 +183,9 @@ func (c *Config) defaults(dies int) error {
 	if c.PP == 0 {
 		c.PP = 1
 	}
+	if c.HBMFraction == 0 {
+		c.HBMFraction = 1
+	}
 	if c.ExpertImbalance == 0 {
 		c.ExpertImbalance = 1
 	}
@@ -206,6 +219,8 @@ func (c *Config) defaults(dies int) error {
 		return fmt.Errorf("serve does not model MTP draft tokens yet; drop --mtp-draft")
 	case c.MicroBatches != 1 && c.MicroBatches != 2:
 		return fmt.Errorf("micro-batches %d: want 1 or 2", c.MicroBatches)
+	case c.HBMFraction < 0 || c.HBMFraction > 1:
+		return fmt.Errorf("HBM fraction %g: want a share of the HBM above 0, at most 1", c.HBMFraction)
 	case c.ExpertImbalance < 1:
 		return fmt.Errorf("expert imbalance %g: want 1 (balanced) or more", c.ExpertImbalance)
 	case c.MTPDraft < 0 || c.MTPAccept < 0 || c.MTPAccept > 1:
@@ -348,16 +363,17 @@ func (e *Engine) run(c Config) (Result, error) {
 	r.Memory = mem
 	r.MemoryBytesPerDie = mem.Weights + mem.KVCache + mem.Activations
 	r.HBMBytesPerDie = die.HBMBytes
-	free := die.HBMBytes - mem.Weights
+	usable := die.HBMBytes * c.HBMFraction
+	free := usable - mem.Weights
 	if seqPerDie := seqs / float64(r.DP) / float64(c.PP); seqPerDie > 0 {
 		perSeqDie := (mem.KVCache + mem.Activations) / seqPerDie
 		if perSeqDie > 0 && free > 0 {
 			r.MaxBatch = int(free / perSeqDie * float64(r.DP) * float64(c.PP) / float64(acc))
 		}
 	}
-	if r.MemoryBytesPerDie > die.HBMBytes {
-		return r, fmt.Errorf("does not fit: each die needs %.1f GB (weights %.1f, KV cache %.1f, activations %.1f) but has %.1f GB of HBM; the largest batch that fits is %d per accelerator",
-			r.MemoryBytesPerDie/1e9, mem.Weights/1e9, mem.KVCache/1e9, mem.Activations/1e9, die.HBMBytes/1e9, r.MaxBatch)
+	if r.MemoryBytesPerDie > usable {
+		return r, fmt.Errorf("does not fit: each die needs %.1f GB (weights %.1f, KV cache %.1f, activations %.1f) but may fill %.1f GB (%.0f%% of its %.1f GB of HBM); the largest batch that fits is %d per accelerator",
+			r.MemoryBytesPerDie/1e9, mem.Weights/1e9, mem.KVCache/1e9, mem.Activations/1e9, usable/1e9, 100*c.HBMFraction, die.HBMBytes/1e9, r.MaxBatch)
 	}
 
 	// Compute per layer kind, per micro-batch, on one die of a TP group.

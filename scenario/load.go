@@ -464,7 +464,7 @@ func (w *InferenceWorkload) config(file string) (infer.Config, error) {
 	}
 	c = infer.Config{Model: m, Accelerators: w.Accelerators, Phase: phase, Batch: max(w.Batch, 1),
 		InputLen: w.InputLen, Context: w.Context, OutputLen: w.OutputLen, TP: w.TP, PP: w.PP, EP: w.EP, Precision: p, DtypeMap: mapping,
-		MTPDraft: w.MTPDraft, MTPAccept: w.MTPAccept, MicroBatches: w.MicroBatches, ExpertImbalance: w.ExpertImbalance}
+		MTPDraft: w.MTPDraft, MTPAccept: w.MTPAccept, MicroBatches: w.MicroBatches, ExpertImbalance: w.ExpertImbalance, HBMFraction: w.HBMFraction}
 	if w.AttnDP {
 		c.TP = 1
 	}

@@ -114,6 +114,9 @@ type InferenceWorkload struct {
 	MicroBatches int `yaml:"microbatches"`
 	// ExpertImbalance: the busiest expert rank's load over the mean.
 	ExpertImbalance float64 `yaml:"expert_imbalance"`
+	// HBMFraction: the share of each die's HBM the engine may fill
+	// (default 0.9, vLLM's gpu_memory_utilization).
+	HBMFraction float64 `yaml:"hbm_fraction"`
 	// TPOTSLO or TTFTSLO searches the batch for the most tokens/s per
 	// accelerator within the limit, e.g. 50ms.
 	TPOTSLO string `yaml:"tpot_slo"`

@@ -22,7 +22,7 @@ Usage:
   cardsea infer --topo NAME [--domains N] [--ranks R] --model M --phase prefill|decode
                 --batch B [--input-len L] [--context C] [--tp N] [--pp N] [--ep N] [--dp N] [--attn-dp]
                 [--weights-dtype bf16] [--kv-dtype bf16] [--act-dtype bf16] [--dtype-map fp8=int8]
-                [--mtp-draft K --mtp-accept P] [--microbatches 1|2] [--expert-imbalance 1.0]
+                [--mtp-draft K --mtp-accept P] [--microbatches 1|2] [--expert-imbalance 1.0] [--hbm-fraction 1.0]
                 [--tpot-slo 50ms | --ttft-slo 2s [--search-parallelism]] [--curve]
                 [--format table|markdown|json|csv]
                 [--fail SPEC]...
@@ -42,6 +42,11 @@ and combine, PP send) simulated on the fabric. Reports TTFT (prefill) or TPOT
 for the system, per accelerator and per user, memory per die, and power:
 tokens/s per kW, joules per token, and the step's energy by component
 (accelerators, CPUs, switches, optics, NICs, server overhead, cooling).
+Weights, KV cache and activations must fit in --hbm-fraction of each die's
+HBM: by default all of it, the physical limit; serving engines keep some for
+their runtime, workspace and fragmentation (vLLM's gpu_memory_utilization
+defaults to 0.9), so --hbm-fraction 0.9 gives a conservative 'Largest batch
+that fits' and SLO search.
 
 --batch counts sequences per accelerator in both phases, as the CloudMatrix
 and SGLang reports count it: 16K prefill tokens per NPU at 4K prompts is
@@ -157,6 +162,7 @@ func runInfer(args []string, stdout, stderr io.Writer) error {
 	mtpAccept := fs.Float64("mtp-accept", 0.7, "acceptance rate of a draft token")
 	micro := fs.Int("microbatches", 0, "1, 2 (overlap communication with computation) or 0 for the faster")
 	imb := fs.Float64("expert-imbalance", 1, "busiest expert rank's load over the mean")
+	hbmFrac := fs.Float64("hbm-fraction", 1, "share of each die's HBM the engine may fill (weights, KV cache, activations); vLLM reserves 10% (0.9)")
 	tpotSLO := fs.String("tpot-slo", "", "decode latency limit per token, e.g. 50ms: search the batch")
 	ttftSLO := fs.String("ttft-slo", "", "prefill latency limit, e.g. 2s: search the batch")
 	searchPar := fs.Bool("search-parallelism", false, "with an SLO: also search PP and TP (1, 2, 4, 8) and, for MoE models, EP (the stage, half, a quarter)")
@@ -209,6 +215,8 @@ func runInfer(args []string, stdout, stderr io.Writer) error {
 	}
 	disagg := strings.EqualFold(*phase, "disagg")
 	switch {
+	case *hbmFrac <= 0 || *hbmFrac > 1:
+		return usagef("--hbm-fraction %g: want a share of the HBM above 0, at most 1 (e.g. 0.9)", *hbmFrac)
 	case fs.Changed("batch") && *batch < 1:
 		return usagef("--batch %d: want at least 1 sequence per accelerator", *batch)
 	case fs.Changed("prefill-batch") && *prefillBatch < 1:
@@ -249,7 +257,7 @@ func runInfer(args []string, stdout, stderr io.Writer) error {
 		}
 		base := infer.Config{Model: m, Batch: max(*batch, 1), InputLen: *inputLen, Context: *context, TP: *tp, PP: *pp, EP: *ep,
 			Precision: prec, DtypeMap: mapping, MTPDraft: *mtpDraft, MTPAccept: *mtpAccept, MicroBatches: *micro,
-			ExpertImbalance: *imb, PowerMode: mode}
+			ExpertImbalance: *imb, PowerMode: mode, HBMFraction: *hbmFrac}
 		if *mtpDraft == 0 {
 			base.MTPAccept = 0
 		}
@@ -324,7 +332,7 @@ func runInfer(args []string, stdout, stderr io.Writer) error {
 	}
 	cfg := infer.Config{Model: m, Accelerators: *ranks, Phase: infer.Phase(strings.ToLower(*phase)), Batch: max(*batch, 1),
 		InputLen: *inputLen, Context: *context, OutputLen: *outputLen, TP: *tp, PP: *pp, EP: *ep, Precision: prec, DtypeMap: mapping,
-		MTPDraft: *mtpDraft, MTPAccept: *mtpAccept, MicroBatches: *micro, ExpertImbalance: *imb, PowerMode: mode}
+		MTPDraft: *mtpDraft, MTPAccept: *mtpAccept, MicroBatches: *micro, ExpertImbalance: *imb, PowerMode: mode, HBMFraction: *hbmFrac}
 	if *mtpDraft == 0 {
 		cfg.MTPAccept = 0
 	}
