@@ -182,6 +182,27 @@ func TestContention(t *testing.T) {
 	}
 }
 
+// oversubscribed builds 32 single-accelerator domains, one 50 GB/s NIC
+// each, four per leaf of a leaf/spine scale-out whose leaves are over:1
+// oversubscribed.
+func oversubscribed(t *testing.T, over float64) *network.Fabric {
+	t.Helper()
+	acc := &topology.AcceleratorSpec{Name: "x", Dies: 1, MaxW: 1}
+	leaf := &topology.SwitchSpec{Name: "leaf", Ports: 64}
+	top, err := topology.Build(topology.ClusterSpec{Name: "so", Domains: 32,
+		Domain: topology.DomainSpec{Accel: acc, Servers: 1, AccelsPerServer: 1, NICsPerAccel: 1,
+			NIC:    &topology.NICSpec{Name: "nic", Ports: 1, PortBytesPerS: 50e9, Optics: -1},
+			Fabric: &topology.RingFabric{Link: topology.LinkSpec{Class: "none", LaneBytesPerS: 1, Optics: -1}}},
+		ScaleOut: &topology.ScaleOutSpec{Leaf: leaf, Spine: leaf, LeafDownPorts: 4, Oversubscription: over,
+			NICLink: topology.LinkSpec{Class: "nic", LaneBytesPerS: 50e9, Optics: -1},
+			Uplink:  topology.LinkSpec{Class: "up", LaneBytesPerS: 50e9, Optics: -1}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return network.NewFabric(top)
+}
+
 // TestOversubscribedAllToAll: an alltoall of 32 ranks, one per domain,
 // four per leaf, over a 2:1 oversubscribed scale-out. Of each rank's 31
 // peers 28 sit behind other leaves; non-blocking, the NICs bound the time;
@@ -189,22 +210,7 @@ func TestContention(t *testing.T) {
 // capacity, so the time grows by exactly 2 x 28/31 (approaching 2 as the
 // network grows).
 func TestOversubscribedAllToAll(t *testing.T) {
-	build := func(over float64) *network.Fabric {
-		acc := &topology.AcceleratorSpec{Name: "x", Dies: 1, MaxW: 1}
-		leaf := &topology.SwitchSpec{Name: "leaf", Ports: 64}
-		top, err := topology.Build(topology.ClusterSpec{Name: "so", Domains: 32,
-			Domain: topology.DomainSpec{Accel: acc, Servers: 1, AccelsPerServer: 1, NICsPerAccel: 1,
-				NIC:    &topology.NICSpec{Name: "nic", Ports: 1, PortBytesPerS: 50e9, Optics: -1},
-				Fabric: &topology.RingFabric{Link: topology.LinkSpec{Class: "none", LaneBytesPerS: 1, Optics: -1}}},
-			ScaleOut: &topology.ScaleOutSpec{Leaf: leaf, Spine: leaf, LeafDownPorts: 4, Oversubscription: over,
-				NICLink: topology.LinkSpec{Class: "nic", LaneBytesPerS: 50e9, Optics: -1},
-				Uplink:  topology.LinkSpec{Class: "up", LaneBytesPerS: 50e9, Optics: -1}},
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return network.NewFabric(top)
-	}
+	build := func(over float64) *network.Fabric { return oversubscribed(t, over) }
 	time := func(f *network.Fabric) float64 {
 		g, err := NewGroup(f, Placement{})
 		if err != nil {

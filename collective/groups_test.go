@@ -47,26 +47,10 @@ func TestSplit(t *testing.T) {
 // NICs' worth up, which its uplinks carry at full rate when non-blocking
 // (no slowdown) and at half when 2:1 oversubscribed (exactly 2x slower).
 func TestRunGroupsContend(t *testing.T) {
-	build := func(over float64) *network.Fabric {
-		acc := &topology.AcceleratorSpec{Name: "x", Dies: 1, MaxW: 1}
-		leaf := &topology.SwitchSpec{Name: "leaf", Ports: 64}
-		top, err := topology.Build(topology.ClusterSpec{Name: "so", Domains: 32,
-			Domain: topology.DomainSpec{Accel: acc, Servers: 1, AccelsPerServer: 1, NICsPerAccel: 1,
-				NIC:    &topology.NICSpec{Name: "nic", Ports: 1, PortBytesPerS: 50e9, Optics: -1},
-				Fabric: &topology.RingFabric{Link: topology.LinkSpec{Class: "none", LaneBytesPerS: 1, Optics: -1}}},
-			ScaleOut: &topology.ScaleOutSpec{Leaf: leaf, Spine: leaf, LeafDownPorts: 4, Oversubscription: over,
-				NICLink: topology.LinkSpec{Class: "nic", LaneBytesPerS: 50e9, Optics: -1},
-				Uplink:  topology.LinkSpec{Class: "up", LaneBytesPerS: 50e9, Optics: -1}},
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return network.NewFabric(top)
-	}
 	for _, tc := range []struct {
 		over, slowdown float64
 	}{{1, 1}, {2, 2}} {
-		gs, err := group(t, build(tc.over), 32).Split(4, true)
+		gs, err := group(t, oversubscribed(t, tc.over), 32).Split(4, true)
 		if err != nil {
 			t.Fatal(err)
 		}
