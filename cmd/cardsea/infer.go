@@ -346,12 +346,7 @@ func runInfer(args []string, stdout, stderr io.Writer) error {
 			}
 			return e.Curve(cfg, infer.Batches(maxB))
 		case slo > 0 && *searchPar:
-			r, err := e.BestParallelUnderSLO(cfg, slo, func(done, total int) {
-				fmt.Fprintf(stderr, "\rsearching parallelism: %d/%d configurations", done, total)
-				if done == total {
-					fmt.Fprintln(stderr)
-				}
-			})
+			r, err := e.BestParallelUnderSLO(cfg, slo, progress(stderr, "parallelism configurations searched"))
 			return []infer.Result{r}, err
 		case slo > 0:
 			r, err := e.BestUnderSLO(cfg, slo)

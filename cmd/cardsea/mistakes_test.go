@@ -38,6 +38,16 @@ func TestMistakes(t *testing.T) {
 			t.Errorf("%v: exit %d, stderr %q, stdout %d bytes; want exit %d and %q", tc.args, code, errs, len(out), tc.code, tc.want)
 		}
 	}
+	bad := filepath.Join(dir, "bad.yaml")
+	if err := os.WriteFile(bad, []byte("topologies: [{preset: hgx-h100}]\nworkloads: [{collective: {op: allreduce, sizes: 1MiB, ranks: 64}}]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"check", bad}, {"sweep", bad, "--out", filepath.Join(dir, "s.csv")}} {
+		if out, errs, code := run(args...); code != 1 || !strings.Contains(errs, "64 ranks") || out != "" {
+			t.Errorf("%v: exit %d, stderr %q", args, code, errs)
+		}
+	}
+	os.Remove(bad)
 	if files, _ := os.ReadDir(dir); len(files) > 0 {
 		t.Errorf("mistakes wrote %d files into %s", len(files), dir)
 	}

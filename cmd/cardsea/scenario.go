@@ -138,6 +138,9 @@ func runCheck(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if err := s.CheckPlacements(); err != nil {
+		return err
+	}
 	units, topos := 0, map[string]bool{}
 	for _, p := range s.Points {
 		for _, t := range p.File.Topologies {
@@ -313,6 +316,11 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		if errors.Is(err, scenario.ErrStopped) {
 			return fmt.Errorf("interrupted: finished points are in %s; run again with --resume", journal)
+		}
+		// A journal that holds nothing resumes nothing: leave no file.
+		if st, serr := jf.Stat(); serr == nil && st.Size() == 0 {
+			jf.Close()
+			os.Remove(journal)
 		}
 		return err
 	}
