@@ -234,6 +234,9 @@ func reliabilitySummary(t *topology.Topology, rates []reliability.PartRate, mtbi
 		"Assumes one synchronous job over the whole topology, every failure interrupting it, and Poisson failures.",
 		"Goodput = 1 - C/tau - (tau/2 + R)/MTBI for checkpoint cost C, interval tau and restart cost R (first order in tau/MTBI).",
 	}
+	if tau > 0 && mtbi > 0 && (tau+c)/mtbi > 0.5 {
+		notes = append(notes, fmt.Sprintf("Warning: the checkpoint interval plus its cost is %.2f of the time between interruptions, where the first-order formula no longer holds; --monte-carlo simulates the failures instead.", (tau+c)/mtbi))
+	}
 	if res != nil {
 		o := res.Options
 		cols = append(cols,

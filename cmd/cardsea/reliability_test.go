@@ -42,3 +42,17 @@ func TestReliabilityErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestReliabilityFirstOrderWarning: where the checkpoint interval is not
+// small against the time between interruptions, the summary says the
+// first-order goodput no longer holds.
+func TestReliabilityFirstOrderWarning(t *testing.T) {
+	out, errs, code := run("reliability", "hgx-h100", "--domains", "2048", "--checkpoint-cost", "2h")
+	if code != 0 || !strings.Contains(out, "first-order formula no longer holds") {
+		t.Errorf("exit %d, stderr %q, no warning in the summary", code, errs)
+	}
+	out, _, _ = run("reliability", "hgx-h100")
+	if strings.Contains(out, "no longer holds") {
+		t.Error("warning on one HGX box")
+	}
+}
