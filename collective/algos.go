@@ -419,6 +419,10 @@ func (p *Plan) nvls(g *Group, op Op, bytes float64, chunks int) error {
 // slices are its pipeline depth).
 const hierTransferBudget = 2 << 20
 
+// hierSliceSteps bounds the slices of a hier plan by its longest level:
+// slices x steps of that level stays within it.
+const hierSliceSteps = 64
+
 // hier runs an operation in levels: within each scale-up domain, across
 // domains between ranks of the same local index, and within domains again.
 func (p *Plan) hier(g *Group, op Op, bytes float64, o Options) error {
@@ -475,8 +479,15 @@ func (p *Plan) hier(g *Group, op Op, bytes float64, o Options) error {
 	for _, lv := range levels {
 		perSlice += g.Size() * lv.steps
 	}
+	// Each slice pays every level's per-step latency again, so a level of
+	// many steps (a ring over many domains) takes fewer slices: at most
+	// hierSliceSteps steps of the longest level over all slices.
+	maxSteps := 1
+	for _, lv := range levels {
+		maxSteps = max(maxSteps, lv.steps)
+	}
 	slices := o.chunks(bytes / l)
-	slices = max(1, min(slices, 16, hierTransferBudget/max(perSlice, 1)))
+	slices = max(1, min(slices, 16, hierSliceSteps/maxSteps, hierTransferBudget/max(perSlice, 1)))
 	prev := make([]int32, len(levels)) // each level's previous slice, joined
 	for i := range prev {
 		prev[i] = -1
@@ -496,13 +507,14 @@ func (p *Plan) hier(g *Group, op Op, bytes float64, o Options) error {
 			}
 			var ends []int32
 			block := lv.block / float64(slices)
+			chunks := o.chunks(block)
 			if lv.across {
 				for j := range local {
-					ends = append(ends, p.ring(g, across(j), lv.steps, block, 1, gate)...)
+					ends = append(ends, p.ring(g, across(j), lv.steps, block, chunks, gate)...)
 				}
 			} else {
 				for _, d := range domains {
-					ends = append(ends, p.ring(g, d, lv.steps, block, 1, gate)...)
+					ends = append(ends, p.ring(g, d, lv.steps, block, chunks, gate)...)
 				}
 			}
 			done := p.join(ends)
