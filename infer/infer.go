@@ -338,7 +338,7 @@ func (e *Engine) run(c Config) (Result, error) {
 	case Prefill:
 		ctx = c.InputLen
 	case Serve:
-		ctx = serveContext(c)
+		ctx = ServeContext(c)
 	}
 	// With PP, a replica's sequences split into groups that follow one
 	// another through the stages, so that every stage has work: as many
@@ -669,9 +669,9 @@ func tokensPerSeq(c Config) float64 {
 	return float64(1 + c.MTPDraft)
 }
 
-// serveContext is the mean KV length of a running sequence in serve: its
+// ServeContext is the mean KV length of a running sequence in serve: its
 // prompt and, on average over its life, half its output.
-func serveContext(c Config) int { return c.InputLen + c.OutputLen/2 }
+func ServeContext(c Config) int { return c.InputLen + c.OutputLen/2 }
 
 // kvSplit is how many ways tensor parallelism splits the KV cache: by KV
 // heads where there are enough of them; MLA's latent is not split.

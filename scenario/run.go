@@ -201,22 +201,25 @@ func ResultRow(topo, workload string, r collective.Result, e power.Energy, price
 	return append(row, EnergyBreakdown(e, 1)...)
 }
 
+// LatencyCells renders what a step's phase reports: the context (or
+// prompt) length, and TTFT, TPOT and tokens/s per user where they apply.
+func LatencyCells(r infer.Result) (ctx int, ttft, tpot, perUser any) {
+	c := r.Config
+	switch c.Phase {
+	case infer.Prefill:
+		return c.InputLen, r.TTFTS, nil, nil
+	case infer.Serve:
+		return infer.ServeContext(c), r.TTFTS, r.TPOTS, r.TokensPerSPerUser
+	}
+	return c.Context, nil, r.TPOTS, r.TokensPerSPerUser
+}
+
 // InferenceRow renders one inference result: energy and power are the
 // serving accelerators' share of the topology's, per step.
 func InferenceRow(topo, workload string, r infer.Result, cost power.Cost) []any {
 	pricePerKWh := cost.PricePerKWh
 	c := r.Config
-	ctx := c.Context
-	var ttft, tpot, perUser any
-	switch c.Phase {
-	case infer.Prefill:
-		ctx, ttft = c.InputLen, r.TTFTS
-	case infer.Serve:
-		ctx = c.InputLen + c.OutputLen/2
-		ttft, tpot, perUser = r.TTFTS, r.TPOTS, r.TokensPerSPerUser
-	default:
-		tpot, perUser = r.TPOTS, r.TokensPerSPerUser
-	}
+	ctx, ttft, tpot, perUser := LatencyCells(r)
 	itJ := r.Energy.ITJ * r.ServingShare
 	facJ := r.Energy.FacilityJ * r.ServingShare
 	var jPerTok float64

@@ -481,17 +481,7 @@ func inferSheet(t *topology.Topology, rs []infer.Result, cost power.Cost) *repor
 // inferRow is one result in inferSheet's columns.
 func inferRow(t *topology.Topology, r infer.Result, cost power.Cost) []any {
 	c := r.Config
-	ctx := c.Context
-	var ttft, tpot, perUser any
-	switch c.Phase {
-	case infer.Prefill:
-		ctx, ttft = c.InputLen, r.TTFTS
-	case infer.Serve:
-		ctx = c.InputLen + c.OutputLen/2
-		ttft, tpot, perUser = r.TTFTS, r.TPOTS, r.TokensPerSPerUser
-	default:
-		tpot, perUser = r.TPOTS, r.TokensPerSPerUser
-	}
+	ctx, ttft, tpot, perUser := scenario.LatencyCells(r)
 	jPerTok, perMW := 0.0, 0.0
 	if r.TokensPerJ > 0 {
 		jPerTok = 1 / r.TokensPerJ
