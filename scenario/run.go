@@ -21,7 +21,7 @@ const DefaultPricePerKWh = 0.08
 
 // Options control a run.
 type Options struct {
-	// Jobs is how many work units run at once (default: the core count).
+	// Jobs is how many work units run at once (default: GOMAXPROCS, the CPUs this process may use).
 	Jobs int
 	// Shard and Shards run every Shards-th point starting at Shard, so a
 	// job array can split a sweep; Shards 0 or 1 runs every point.
@@ -222,9 +222,12 @@ func InferenceRow(topo, workload string, r infer.Result, cost power.Cost) []any 
 	ctx, ttft, tpot, perUser := LatencyCells(r)
 	itJ := r.Energy.ITJ * r.ServingShare
 	facJ := r.Energy.FacilityJ * r.ServingShare
+	// J per token is infer's own figure (the inverse of TokensPerJ), so
+	// infer and run publish the same number; this row once divided the
+	// step's tokens by PP and read PP times too high.
 	var jPerTok float64
-	if r.TokensPerStep > 0 {
-		jPerTok = itJ / (r.TokensPerStep / float64(c.PP))
+	if r.TokensPerJ > 0 {
+		jPerTok = 1 / r.TokensPerJ
 	}
 	perM, capM := cost.PerMillion(r.TokensPerS, r.FacilityPowerW, r.Accelerators)
 	row := []any{topo, workload, string(c.Phase), nil, nil, r.Dies, nil,
@@ -250,7 +253,7 @@ func DisaggRow(topo, workload string, r infer.DisaggResult, cost power.Cost) []a
 	k *= r.Accelerators // capital is per accelerator, and the balanced system's may be fractional
 	row := []any{topo, workload, "disagg", nil, nil, r.Accelerators, nil,
 		r.TPOTS, nil, nil, nil, nil, nil,
-		dc.Model.Name, dc.Batch, p.Config.InputLen, dc.TP, dc.EP, r.TTFTS, r.TPOTS, r.TokensPerS, r.TokensPerSPerAccel, d.TokensPerSPerUser, d.MemoryBytesPerDie,
+		dc.Model.Name, dc.Batch, dc.Context, dc.TP, dc.EP, r.TTFTS, r.TPOTS, r.TokensPerS, r.TokensPerSPerAccel, d.TokensPerSPerUser, d.MemoryBytesPerDie,
 		string(d.Energy.Mode), nil, nil, r.PowerW, nil, nil, r.TokensPerKW, r.JPerToken,
 		nil}
 	row = append(row, CostCells(cost, e, k)...)
@@ -319,7 +322,7 @@ func (s *Scenario) Run(o Options) (*report.Sheet, error) {
 	errs := make([]error, len(units))
 	jobs := o.Jobs
 	if jobs <= 0 {
-		jobs = runtime.NumCPU()
+		jobs = runtime.GOMAXPROCS(0) // cgroup-aware, unlike NumCPU
 	}
 	var (
 		mu        sync.Mutex

@@ -1,0 +1,104 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// TestInferAndRunAgree: the same inference configuration through
+// `cardsea infer` and through a scenario file in `cardsea run` publishes
+// the same value under every field name the two records share. The J per
+// token that `run` once read PP times too high is the case this guards.
+func TestInferAndRunAgree(t *testing.T) {
+	for _, tc := range []struct {
+		flags string // cardsea infer flags after --topo/--model
+		yaml  string // the same workload's inference fields
+	}{
+		{"--phase decode --batch 8", "phase: decode, batch: 8"},
+		{"--phase decode --pp 2 --batch 8", "phase: decode, pp: 2, batch: 8"},
+		{"--phase decode --tp 2 --batch 16 --context 2048", "phase: decode, tp: 2, batch: 16, context: 2048"},
+		{"--phase decode --tp 2 --pp 2 --batch 4", "phase: decode, tp: 2, pp: 2, batch: 4"},
+		{"--phase prefill --batch 2 --input-len 1024", "phase: prefill, batch: 2, input_len: 1024"},
+		{"--phase prefill --pp 2 --batch 2 --input-len 512", "phase: prefill, pp: 2, batch: 2, input_len: 512"},
+		{"--phase serve --batch 16 --input-len 256 --output-len 128", "phase: serve, batch: 16, input_len: 256, output_len: 128"},
+		{"--phase disagg --prefill-ranks 2 --decode-ranks 4 --prefill-batch 2 --batch 16 --input-len 512 --output-len 128",
+			"phase: disagg, prefill_accelerators: 2, decode_accelerators: 4, prefill_batch: 2, batch: 16, input_len: 512, output_len: 128"},
+	} {
+		t.Run(tc.flags, func(t *testing.T) {
+			args := append([]string{"infer", "--topo", "hgx-h100", "--model", "llama-3.1-8b", "--format", "json"}, strings.Fields(tc.flags)...)
+			out, errs, code := run(args...)
+			if code != 0 {
+				t.Fatalf("infer exit %d: %s", code, errs)
+			}
+			inf := firstRecord(t, out)
+			path := filepath.Join(t.TempDir(), "s.yaml")
+			src := fmt.Sprintf("name: agree\ntopologies: [{preset: hgx-h100}]\nworkloads:\n  - inference: {model: llama-3.1-8b, %s}\n", tc.yaml)
+			if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			out, errs, code = run("run", path, "--format", "json")
+			if code != 0 {
+				t.Fatalf("run exit %d: %s", code, errs)
+			}
+			sc := firstRecord(t, out)
+			shared := 0
+			for k, iv := range inf {
+				sv, ok := sc[k]
+				if !ok || iv == nil || sv == nil {
+					continue
+				}
+				shared++
+				if !same(iv, sv) {
+					t.Errorf("%s: infer %v, run %v", k, iv, sv)
+				}
+			}
+			for _, k := range []string{"tokens_per_s", "j_per_token", "tokens_per_s_per_kw"} {
+				if inf[k] == nil || sc[k] == nil {
+					t.Errorf("%s missing: infer %v, run %v", k, inf[k], sc[k])
+				}
+			}
+			if shared < 8 {
+				t.Errorf("only %d shared fields compared", shared)
+			}
+		})
+	}
+}
+
+func firstRecord(t *testing.T, out string) map[string]any {
+	t.Helper()
+	var recs []map[string]any
+	if err := json.Unmarshal([]byte(out), &recs); err != nil || len(recs) == 0 {
+		t.Fatalf("not a JSON array of records (%v): %.300s", err, out)
+	}
+	return recs[0]
+}
+
+// same compares JSON values, numbers to 1e-9 relative: the two records
+// may round a derived figure through different but equal expressions.
+func same(a, b any) bool {
+	x, okx := a.(float64)
+	y, oky := b.(float64)
+	if okx && oky {
+		return x == y || math.Abs(x-y) <= 1e-9*math.Max(math.Abs(x), math.Abs(y))
+	}
+	ma, oka := a.(map[string]any)
+	mb, okb := b.(map[string]any)
+	if oka && okb {
+		if len(ma) != len(mb) {
+			return false
+		}
+		for k, v := range ma {
+			if !same(v, mb[k]) {
+				return false
+			}
+		}
+		return true
+	}
+	return reflect.DeepEqual(a, b)
+}
