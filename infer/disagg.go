@@ -264,7 +264,7 @@ func (e *Engine) BestDisaggUnderSLO(d Disagg, ttftSLO, tpotSLO float64) (DisaggR
 		return best, fmt.Errorf("prefill: %w", err)
 	}
 	if !ok {
-		return best, fmt.Errorf("prefill: even batch 1 takes %.1f ms to the first token (prefill %.1f ms, KV transfer %.1f ms), over the %.1f ms limit",
+		return best, infeasible("prefill: even batch 1 takes %.1f ms to the first token (prefill %.1f ms, KV transfer %.1f ms), over the %.1f ms limit",
 			best.TTFTS*1e3, best.Prefill.TTFTS*1e3, best.KVTransferS*1e3, ttftSLO*1e3)
 	}
 	lo, hi := 1, min(max(best.Prefill.MaxBatch, 1), 4096)

@@ -372,7 +372,7 @@ func (e *Engine) run(c Config) (Result, error) {
 		}
 	}
 	if r.MemoryBytesPerDie > usable {
-		return r, fmt.Errorf("does not fit: each die needs %.1f GB (weights %.1f, KV cache %.1f, activations %.1f) but may fill %.1f GB (%.0f%% of its %.1f GB of HBM); the largest batch that fits is %d per accelerator",
+		return r, infeasible("does not fit: each die needs %.1f GB (weights %.1f, KV cache %.1f, activations %.1f) but may fill %.1f GB (%.0f%% of its %.1f GB of HBM); the largest batch that fits is %d per accelerator",
 			r.MemoryBytesPerDie/1e9, mem.Weights/1e9, mem.KVCache/1e9, mem.Activations/1e9, usable/1e9, 100*c.HBMFraction, die.HBMBytes/1e9, r.MaxBatch)
 	}
 

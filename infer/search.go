@@ -24,7 +24,7 @@ func (e *Engine) Curve(c Config, batches []int) ([]Result, error) {
 		out = append(out, r)
 	}
 	if len(out) == 0 {
-		return nil, fmt.Errorf("no batch of %v fits", batches)
+		return nil, infeasible("no batch of %v fits", batches)
 	}
 	return out, nil
 }
@@ -58,7 +58,7 @@ func (e *Engine) BestUnderSLO(c Config, slo float64) (Result, error) {
 		return r1, err
 	}
 	if !ok {
-		return r1, fmt.Errorf("even batch 1 takes %.1f ms, over the %.1f ms limit", lat(r1)*1e3, slo*1e3)
+		return r1, infeasible("even batch 1 takes %.1f ms, over the %.1f ms limit", lat(r1)*1e3, slo*1e3)
 	}
 	hi := min(max(r1.MaxBatch, 1), 4096)
 	// The bracket: lo passes; up fails (upLat its latency, +Inf when it

@@ -1,6 +1,7 @@
 package scenario
 
 import (
+	"errors"
 	"fmt"
 	"runtime"
 	"slices"
@@ -111,7 +112,16 @@ var ResultColumns = append([]report.Column{
 	{Key: "groups", Header: "Groups at once"},
 	{Key: "time_alone_s", Header: "Slowest group alone (us)", Scale: 1e-6, Digits: 1},
 	{Key: "slowdown", Header: "Slowdown together/alone", Digits: 3},
-}, EnergyBreakdownColumns...)
+}, append(EnergyBreakdownColumns, FeasibilityColumns...)...)
+
+// FeasibilityColumns close every record: whether the configuration could
+// run as asked and, where it could not, why (it does not fit in HBM, or
+// no batch meets the latency limit). A sweep records an infeasible point
+// and goes on.
+var FeasibilityColumns = []report.Column{
+	{Key: "feasible", Header: "Feasible"},
+	{Key: "why", Header: "Why not"},
+}
 
 // trainingBlank, disaggBlank and groupsBlank are the training,
 // disaggregation and concurrent-groups fields of a row of another kind.
@@ -325,31 +335,29 @@ func (s *Scenario) Run(o Options) (*report.Sheet, error) {
 		jobs = runtime.GOMAXPROCS(0) // cgroup-aware, unlike NumCPU
 	}
 	var (
-		mu        sync.Mutex
-		finished  int
-		left      = map[int]int{}
-		nextPoint int
-		cbErr     error
-		stopped   bool
+		mu       sync.Mutex
+		finished int
+		left     = map[int]int{}
+		cbErr    error
+		stopped  bool
 	)
 	for k, v := range pointUnits {
 		left[k] = v
 	}
-	// emit hands finished points to PointDone in order; called under mu.
 	first := map[int]int{} // point -> first unit index
 	for i, u := range units {
 		if _, ok := first[u.point]; !ok {
 			first[u.point] = i
 		}
 	}
-	emit := func() {
-		for nextPoint < len(points) && left[points[nextPoint]] == 0 {
-			p := points[nextPoint]
-			if o.PointDone != nil && cbErr == nil {
-				start := first[p]
-				cbErr = o.PointDone(p, rows[start:start+pointUnits[p]])
-			}
-			nextPoint++
+	// emit hands point p to PointDone once all its units have finished
+	// without error, whichever order points finish in, so a journal loses
+	// only what was running; called under mu.
+	failed := map[int]bool{}
+	emit := func(p int) {
+		if left[p] == 0 && !failed[p] && o.PointDone != nil && cbErr == nil {
+			start := first[p]
+			cbErr = o.PointDone(p, rows[start:start+pointUnits[p]])
 		}
 	}
 	next := make(chan int)
@@ -365,9 +373,10 @@ func (s *Scenario) Run(o Options) (*report.Sheet, error) {
 				mu.Lock()
 				finished++
 				left[units[i].point]--
-				if errs[i] == nil {
-					emit()
+				if errs[i] != nil {
+					failed[units[i].point] = true
 				}
+				emit(units[i].point)
 				if o.Progress != nil {
 					o.Progress(finished, len(units))
 				}
@@ -450,7 +459,48 @@ func (c *simCache) get(key string, run func() (collective.Result, error)) (colle
 	return e.r, e.err
 }
 
+// run simulates one unit and closes its record with the feasibility
+// fields. A configuration that is well formed but cannot run as asked
+// (infer.InfeasibleError) is a record too: its point, topology, workload
+// and phase, feasible false and the reason; every other field is empty.
+// Any other error names the sweep point and its swept values.
 func (w *worker) run(u unit) ([]any, error) {
+	row, err := w.simulate(u)
+	if err == nil {
+		return append(row, true, nil), nil
+	}
+	var inf *infer.InfeasibleError
+	if !errors.As(err, &inf) {
+		if len(w.s.Params) > 0 {
+			err = fmt.Errorf("sweep point %d (%s): %w", u.point, describePoint(w.s.Params, w.s.Points[u.point].Values), err)
+		}
+		return nil, err
+	}
+	p := &w.s.Points[u.point]
+	ref := p.File.Topologies[u.topo]
+	wl := p.File.Workloads[u.work]
+	row = w.lead(u)
+	phase := or(wl.Inference.Phase, string(infer.Decode))
+	name := wl.Name
+	if name == "" {
+		name = wl.Inference.Model + " " + phase
+	}
+	row = append(row, ref.label(), name, phase)
+	row = append(row, make([]any, len(ResultColumns)-3-len(FeasibilityColumns))...)
+	return append(row, false, inf.Reason), nil
+}
+
+// lead renders a record's point fields: the scenario, the point, the
+// point count and each swept value.
+func (w *worker) lead(u unit) []any {
+	lead := []any{or(w.s.File.Name, "scenario"), u.point, len(w.s.Points)}
+	for _, v := range w.s.Points[u.point].Values {
+		lead = append(lead, v)
+	}
+	return lead
+}
+
+func (w *worker) simulate(u unit) ([]any, error) {
 	p := &w.s.Points[u.point]
 	f := p.File
 	ref := f.Topologies[u.topo]
@@ -462,10 +512,7 @@ func (w *worker) run(u unit) ([]any, error) {
 		price = *f.Power.PricePerKWh
 	}
 	mode, _ := power.ParseMode(or(f.Power.Mode, string(power.Activity)))
-	lead := []any{or(w.s.File.Name, "scenario"), u.point, len(w.s.Points)}
-	for _, v := range p.Values {
-		lead = append(lead, v)
-	}
+	lead := w.lead(u)
 	name := ref.topologyName(w.s.Path)
 	key := fmt.Sprintf("%s|%d|%v", name, ref.Domains, ovr)
 	if len(ref.Faults) > 0 {

@@ -305,7 +305,7 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 		Progress: progress(stderr, "simulations"),
 		Stop:     func() bool { return ctx.Err() != nil },
 		PointDone: func(p int, rows [][]any) error {
-			line, err := json.Marshal(journalEntry{Point: p, Rows: rows})
+			line, err := json.Marshal(newJournalEntry(p, rows))
 			if err != nil {
 				return err
 			}
@@ -345,6 +345,30 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 type journalEntry struct {
 	Point int     `json:"point"`
 	Rows  [][]any `json:"rows"`
+	// Kinds holds, per row, one letter per field saying the Go type the
+	// value had (i int, f float64, anything else as JSON reads it), since
+	// JSON writes the float 1.8e10 and the integer 18000000000 alike and a
+	// resumed sweep must print each as a fresh one does.
+	Kinds []string `json:"kinds,omitempty"`
+}
+
+func newJournalEntry(p int, rows [][]any) journalEntry {
+	e := journalEntry{Point: p, Rows: rows}
+	for _, r := range rows {
+		k := make([]byte, len(r))
+		for i, v := range r {
+			switch v.(type) {
+			case int, int64, int32:
+				k[i] = 'i'
+			case float64, float32:
+				k[i] = 'f'
+			default:
+				k[i] = '-'
+			}
+		}
+		e.Kinds = append(e.Kinds, string(k))
+	}
+	return e
 }
 
 // readJournal reads the points an interrupted sweep finished. JSON turns
@@ -370,17 +394,26 @@ func readJournal(path string, ncols int) (map[int][][]any, error) {
 			// A torn last line from a kill: drop it, the point reruns.
 			continue
 		}
-		for _, r := range e.Rows {
-			if len(r) != ncols {
+		if len(e.Rows) == 0 || (e.Kinds != nil && len(e.Kinds) != len(e.Rows)) {
+			return nil, fmt.Errorf("%s:%d: point %d has no records or a kind for each: the journal is damaged; delete it", path, i+1, e.Point)
+		}
+		for j, r := range e.Rows {
+			if len(r) != ncols || (e.Kinds != nil && len(e.Kinds[j]) != ncols) {
 				return nil, fmt.Errorf("%s:%d: a record of %d fields, the scenario has %d: the scenario changed; delete the journal", path, i+1, len(r), ncols)
 			}
 			for k, v := range r {
-				if n, ok := v.(json.Number); ok {
-					if iv, err := n.Int64(); err == nil {
-						r[k] = int(iv)
-					} else if fv, err := n.Float64(); err == nil {
-						r[k] = fv
-					}
+				n, ok := v.(json.Number)
+				if !ok {
+					continue
+				}
+				kind := byte('?') // an old journal: integers where they read as one
+				if e.Kinds != nil {
+					kind = e.Kinds[j][k]
+				}
+				if iv, err := n.Int64(); err == nil && kind != 'f' {
+					r[k] = int(iv)
+				} else if fv, err := n.Float64(); err == nil {
+					r[k] = fv
 				}
 			}
 		}
