@@ -157,7 +157,7 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("run", runUsage, stderr)
 	format := fs.String("format", "", "output format: table, markdown, json, csv or jsonl (default: from --out, else table)")
 	out := fs.StringP("out", "o", "", "write the result to this file (atomically) instead of stdout")
-	jobs := fs.IntP("jobs", "j", runtime.NumCPU(), "simulations run in parallel (the output does not depend on it)")
+	jobs := fs.IntP("jobs", "j", runtime.GOMAXPROCS(0), "simulations run in parallel (default: the CPUs this process may use; the output does not depend on it)")
 	traceFile := fs.String("trace", "", "write a Chrome/Perfetto trace (JSON) of the last simulation of the run")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -249,7 +249,7 @@ func progress(stderr io.Writer, what string) func(done, total int) {
 func runSweep(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("sweep", sweepUsage, stderr)
 	out := fs.StringP("out", "o", "", "results file: .csv or .jsonl (required)")
-	jobs := fs.IntP("jobs", "j", runtime.NumCPU(), "simulations run in parallel (the output does not depend on it)")
+	jobs := fs.IntP("jobs", "j", runtime.GOMAXPROCS(0), "simulations run in parallel (default: the CPUs this process may use; the output does not depend on it)")
 	shard := fs.String("shard", "", "I/N: run points I, I+N, ... only (I from 0 to N-1)")
 	resume := fs.Bool("resume", false, "skip points journalled in OUT.partial by an interrupted run")
 	if err := parseFlags(fs, args); err != nil {
