@@ -623,11 +623,7 @@ func (e *Engine) run(c Config) (Result, error) {
 		run.AccelLoad[i] = r.Load
 		run.AccelCommS[i] = step - r.ComputeS
 	}
-	if c.PowerMode == power.Provisioned {
-		r.Energy, err = power.ProvisionedEnergy(t, step)
-	} else {
-		r.Energy, err = power.ActivityEnergy(t, run)
-	}
+	r.Energy, err = power.Account(t, c.PowerMode, step, run)
 	if err != nil {
 		return r, err
 	}

@@ -235,3 +235,15 @@ func index(c Component) int {
 	}
 	panic("power: unknown component " + string(c))
 }
+
+// Account is the one place a workload's energy is computed from what it
+// did, in the mode asked: provisioned charges every component at its
+// rated power for durationS; activity charges what run says each part did
+// (run.DurationS is its span). Every workload (collectives, inference,
+// training, scenarios) calls it, so the mode switch has one home.
+func Account(t *topology.Topology, mode Mode, durationS float64, run Run) (Energy, error) {
+	if mode == Provisioned {
+		return ProvisionedEnergy(t, durationS)
+	}
+	return ActivityEnergy(t, run)
+}

@@ -75,3 +75,26 @@ func TestActivityErrors(t *testing.T) {
 		t.Error("want an error for an unknown mode")
 	}
 }
+
+// TestAccountIsTheModeSwitch: Account gives exactly what the mode's own
+// function gives.
+func TestAccountIsTheModeSwitch(t *testing.T) {
+	top, err := topology.Load("hgx-h100", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := run(top, 2e-3, 1e-3, 1e9)
+	for _, mode := range []Mode{Provisioned, Activity} {
+		got, err := Account(top, mode, 3e-3, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, _ := ActivityEnergy(top, r)
+		if mode == Provisioned {
+			want, _ = ProvisionedEnergy(top, 3e-3)
+		}
+		if got.Mode != mode || got.ITJ != want.ITJ || got.FacilityJ != want.FacilityJ || got.PeakITW != want.PeakITW {
+			t.Errorf("%s: Account %+v, want %+v", mode, got, want)
+		}
+	}
+}

@@ -562,12 +562,7 @@ func (w *worker) simulate(u unit) ([]any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: workloads[%d] on %s: %w", w.s.Path, u.work, ref.label(), err)
 	}
-	var e power.Energy
-	if mode == power.Provisioned {
-		e, err = power.ProvisionedEnergy(fab.Topo, r.TimeS)
-	} else {
-		e, err = power.ActivityEnergy(fab.Topo, r.Activity)
-	}
+	e, err := power.Account(fab.Topo, mode, r.TimeS, r.Activity)
 	if err != nil {
 		return nil, err
 	}

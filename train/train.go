@@ -325,11 +325,7 @@ func (e *Engine) Run(c Config) (Result, error) {
 		run.AccelLoad[i] = r.Load
 		run.AccelCommS[i] = r.ExposedCommS
 	}
-	if c.PowerMode == power.Provisioned {
-		r.Energy, err = power.ProvisionedEnergy(t, r.StepS)
-	} else {
-		r.Energy, err = power.ActivityEnergy(t, run)
-	}
+	r.Energy, err = power.Account(t, c.PowerMode, r.StepS, run)
 	if err != nil {
 		return r, err
 	}

@@ -406,13 +406,7 @@ func writeCollective(w io.Writer, f report.Format, top *topology.Topology, op co
 	}
 	var byComponent [][]any
 	for i, r := range res {
-		var e power.Energy
-		var err error
-		if mode == power.Provisioned {
-			e, err = power.ProvisionedEnergy(top, r.TimeS)
-		} else {
-			e, err = power.ActivityEnergy(top, r.Activity)
-		}
+		e, err := power.Account(top, mode, r.TimeS, r.Activity)
 		if err != nil {
 			return err
 		}
