@@ -60,6 +60,10 @@ type Column struct {
 	// Digits is the number of decimals shown in tables; -1 shows the
 	// shortest exact form.
 	Digits int
+	// Varies leaves the column out of tables when every record has the
+	// same value (a flag that reads "true" on every line says nothing);
+	// CSV and JSON always carry it.
+	Varies bool
 }
 
 // Sheet is a list of records sharing columns.
@@ -255,15 +259,23 @@ func (s *Sheet) writeTable(w io.Writer, f Format) error {
 			}
 		}
 	} else {
+		// A column empty on every record (another workload kind's field)
+		// is left out, as is a Varies column that does not vary; CSV and
+		// JSON carry every column.
+		keep := s.shown()
 		var hdr []string
-		for _, c := range s.Columns {
-			hdr = append(hdr, c.Header)
+		for i, c := range s.Columns {
+			if keep[i] {
+				hdr = append(hdr, c.Header)
+			}
 		}
 		t.Header(hdr)
 		for _, r := range s.Rows {
-			cells := make([]string, len(r))
+			cells := make([]string, 0, len(hdr))
 			for i, v := range r {
-				cells[i] = s.Columns[i].human(v)
+				if keep[i] {
+					cells = append(cells, s.Columns[i].human(v))
+				}
 			}
 			if err := t.Append(cells); err != nil {
 				return err
@@ -280,6 +292,36 @@ func (s *Sheet) writeTable(w io.Writer, f Format) error {
 		}
 	}
 	return nil
+}
+
+// shown says which columns a horizontal table prints: those with a value
+// in some record, less Varies columns whose value is the same in every
+// record. With no records every column shows, so the header still says
+// what a record would hold.
+func (s *Sheet) shown() []bool {
+	keep := make([]bool, len(s.Columns))
+	for i, c := range s.Columns {
+		if len(s.Rows) == 0 {
+			keep[i] = true
+			continue
+		}
+		for _, r := range s.Rows {
+			if r[i] != nil {
+				keep[i] = true
+				break
+			}
+		}
+		if keep[i] && c.Varies {
+			keep[i] = false
+			for _, r := range s.Rows[1:] {
+				if r[i] != s.Rows[0][i] {
+					keep[i] = true
+					break
+				}
+			}
+		}
+	}
+	return keep
 }
 
 func csvKey(k string) string { return strings.ReplaceAll(k, ".", "_") }

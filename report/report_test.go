@@ -466,3 +466,32 @@ func TestParseFormat(t *testing.T) {
 
 // add sums at run time, so float noise is not folded away by the compiler.
 func add(a, b float64) float64 { return a + b }
+
+// TestTableLeavesOutEmptyColumns: a horizontal table prints neither a
+// column empty on every record nor a Varies column that does not vary;
+// CSV keeps both.
+func TestTableLeavesOutEmptyColumns(t *testing.T) {
+	s := &Sheet{Columns: []Column{{Key: "name", Header: "Name"}, {Key: "other_s", Header: "Other (s)"}, {Key: "ok", Header: "OK", Varies: true}},
+		Rows: [][]any{{"a", nil, true}, {"b", nil, true}}}
+	var tb, cb strings.Builder
+	if err := s.Write(&tb, FormatTable); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Write(&cb, FormatCSV); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(tb.String(), "Other") || strings.Contains(tb.String(), "OK") || !strings.Contains(tb.String(), "Name") {
+		t.Errorf("table:\n%s", tb.String())
+	}
+	if !strings.HasPrefix(cb.String(), "name,other_s,ok\n") {
+		t.Errorf("csv:\n%s", cb.String())
+	}
+	s.Rows[1][2] = false
+	tb.Reset()
+	if err := s.Write(&tb, FormatTable); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(tb.String(), "OK") {
+		t.Errorf("a Varies column that varies is left out:\n%s", tb.String())
+	}
+}

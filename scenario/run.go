@@ -119,7 +119,7 @@ var ResultColumns = append([]report.Column{
 // no batch meets the latency limit). A sweep records an infeasible point
 // and goes on.
 var FeasibilityColumns = []report.Column{
-	{Key: "feasible", Header: "Feasible"},
+	{Key: "feasible", Header: "Feasible", Varies: true},
 	{Key: "why", Header: "Why not"},
 }
 
