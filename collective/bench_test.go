@@ -44,3 +44,15 @@ func BenchmarkAllToAllCM384_1GiB(b *testing.B) {
 func BenchmarkRingAllReduceH100x128_1GiB(b *testing.B) {
 	benchRun(b, "hgx-h100", 128, Placement{}, AllReduce, Ring, 1<<30)
 }
+
+// 1,024-rank hierarchical allreduce of 1 GiB over 128 HGX H100 nodes on a
+// leaf/spine scale-out: rings within each node, across nodes, within again.
+func BenchmarkHierAllReduceH100x128_1GiB(b *testing.B) {
+	benchRun(b, "hgx-h100", 128, Placement{}, AllReduce, Hier, 1<<30)
+}
+
+// 1,024-rank allreduce of 1 GiB over 128 HGX H100 nodes with Auto, which
+// prices every candidate algorithm before it simulates the one it picks.
+func BenchmarkAutoAllReduceH100x128_1GiB(b *testing.B) {
+	benchRun(b, "hgx-h100", 128, Placement{}, AllReduce, Auto, 1<<30)
+}

@@ -136,12 +136,16 @@ func (p *Plan) reserve(n, e int) {
 
 // reserved is slices.Grow by way of make: growing with append clears the
 // whole new array, while make leaves memory fresh from the system as it
-// is (already zero), sparing a pass over a plan's largest arrays.
+// is (already zero), sparing a pass over a plan's largest arrays. It at
+// least doubles the capacity, as append does: a plan built of many small
+// rings (hier's per-slice rings) would otherwise copy all it holds once
+// per ring. The doubling stops at MaxTransfers, so that a plan near the
+// limit does not hold twice the memory it needs.
 func reserved[T any](s []T, n int) []T {
 	if cap(s)-len(s) >= n {
 		return s
 	}
-	t := make([]T, len(s), len(s)+n)
+	t := make([]T, len(s), max(len(s)+n, min(2*cap(s), MaxTransfers)))
 	copy(t, s)
 	return t
 }
