@@ -64,6 +64,9 @@ type Column struct {
 	// same value (a flag that reads "true" on every line says nothing);
 	// CSV and JSON always carry it.
 	Varies bool
+	// Detail leaves the column out of tables unless the sheet is Wide:
+	// figures an expert reads with --wide, always in CSV and JSON.
+	Detail bool
 }
 
 // Sheet is a list of records sharing columns.
@@ -78,6 +81,8 @@ type Sheet struct {
 	// their first value); a single vertical record is one JSON object
 	// instead of an array.
 	Vertical bool
+	// Wide prints Detail columns in table and Markdown output too.
+	Wide bool
 	// Notes print under table and Markdown output.
 	Notes []string
 }
@@ -295,12 +300,16 @@ func (s *Sheet) writeTable(w io.Writer, f Format) error {
 }
 
 // shown says which columns a horizontal table prints: those with a value
-// in some record, less Varies columns whose value is the same in every
+// in some record, less Detail columns on a sheet that is not Wide and
+// Varies columns whose value is the same in every
 // record. With no records every column shows, so the header still says
 // what a record would hold.
 func (s *Sheet) shown() []bool {
 	keep := make([]bool, len(s.Columns))
 	for i, c := range s.Columns {
+		if c.Detail && !s.Wide {
+			continue
+		}
 		if len(s.Rows) == 0 {
 			keep[i] = true
 			continue

@@ -102,6 +102,7 @@ Examples:
   cardsea collective --topo hgx-h100 --op allreduce --sizes 64MiB --trace allreduce.json
   cardsea collective --topo gb200-nvl72 --op allreduce --sizes 1GiB --fail plane:3 --fail accel:17
   cardsea collective --topo hgx-h100 --domains 16 --op allreduce --sizes 1GiB --groups 8 --strided
+  cardsea collective --topo gb200-nvl72 --op allreduce --sizes 1GiB --wide   # every field in the table
 `
 
 type collectiveFlags struct {
@@ -113,6 +114,7 @@ type collectiveFlags struct {
 	factor                                                        float64
 	domains, ranks, jobs, groups                                  int
 	perServer, perAccel, links, strided                           bool
+	wide                                                          bool
 }
 
 // split is how --groups divides the placed ranks (n 0 or 1: one group).
@@ -158,6 +160,7 @@ func runCollective(args []string, stdout, stderr io.Writer) error {
 	fs.IntVarP(&c.jobs, "jobs", "j", runtime.NumCPU(), "sizes simulated in parallel (output order does not depend on it)")
 	fs.StringVar(&c.format, "format", "table", "output format: table, markdown, json or csv")
 	fs.StringVar(&c.trace, "trace", "", "write a Chrome/Perfetto trace (JSON) of the last size of the sweep only to this file")
+	fs.BoolVar(&c.wide, "wide", false, "tables show every field (wire bytes, link use, facility energy, peak power); JSON and CSV always do")
 	fs.StringArrayVar(&c.fail, "fail", nil, "fail an element (repeatable): switch:NAME, plane:N, link:A-B, accel:N, degrade:A-B=F; runs with and without")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -256,7 +259,7 @@ func runCollective(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	return writeCollective(stdout, f, top, op, dt, mode, results, c.links, before, sp, conc)
+	return writeCollective(stdout, f, top, op, dt, mode, results, c.links, c.wide, before, sp, conc)
 }
 
 // applyFaults parses --fail specs and returns the topology without and
@@ -381,7 +384,7 @@ func sweep(top *topology.Topology, place collective.Placement, sp split, op coll
 
 // writeCollective prints res; with healthy (the same sweep without the
 // topology's faults) it adds the healthy busbw and the ratio after busbw.
-func writeCollective(w io.Writer, f report.Format, top *topology.Topology, op collective.Op, dt topology.Dtype, mode power.Mode, res []collective.Result, links bool, healthy []collective.Result, sp split, conc []collective.Concurrent) error {
+func writeCollective(w io.Writer, f report.Format, top *topology.Topology, op collective.Op, dt topology.Dtype, mode power.Mode, res []collective.Result, links, wide bool, healthy []collective.Result, sp split, conc []collective.Concurrent) error {
 	// The scenario records' columns (same keys, units and digits), with
 	// headers that need not also name inference fields.
 	cols := scenario.ResultColumnsOf("topology", "op", "algorithm", "protocol", "ranks", "size_bytes")
@@ -390,7 +393,20 @@ func writeCollective(w io.Writer, f report.Format, top *topology.Topology, op co
 		"peak_link_util", "mean_link_busy", "power_mode", "energy_j", "facility_energy_j",
 		"avg_power_w", "peak_power_w", "busbw_per_kw")...)
 	cols[1].Header, cols[4].Header, cols[8].Header = "Op", "Ranks", "Time (us)"
-	sheet := &report.Sheet{Columns: cols}
+	// The default table reads like nccl-tests (size, count, type, the
+	// algorithm, time, algbw, busbw) with the energy beside it. Topology,
+	// op and ranks are in the title; they, the protocol, the peak link use
+	// and the power mode show only where they differ between rows; the
+	// rest waits for --wide.
+	for i := range cols {
+		switch cols[i].Key {
+		case "topology", "op", "ranks", "protocol", "peak_link_util", "power_mode":
+			cols[i].Varies = true
+		case "wire_bytes", "mean_link_busy", "facility_energy_j", "peak_power_w":
+			cols[i].Detail = true
+		}
+	}
+	sheet := &report.Sheet{Columns: cols, Wide: wide}
 	const busbwCol = 11 // busbw_bytes_per_s; the healthy columns follow it
 	if healthy != nil {
 		sheet.Columns = slices.Insert(sheet.Columns, busbwCol,
