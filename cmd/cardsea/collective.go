@@ -26,7 +26,7 @@ Usage:
                      [--groups G [--strided]]
                      [--algo auto|ring|tree|hd|direct|pairwise|nvls|hier] [--proto auto|ll|simple]
                      [--dtype bf16] [--chunk-bytes 4MiB] [--power-mode activity|provisioned]
-                     [--links] [--format table|markdown|json|csv] [--trace FILE.json]
+                     [--links] [--wide] [--format table|markdown|json|csv] [--trace FILE.json]
                      [--fail SPEC]...
 
 Simulates a collective operation across a topology, size by size, the way
@@ -40,7 +40,14 @@ and sendrecv; the whole buffer for allgather, reducescatter and alltoall.
 Ranks are accelerator dies (Ascend 910C has two per package); --per-accel puts
 one rank on each package, --per-server one on each server.
 
-Operations:  allreduce allgather reducescatter alltoall broadcast reduce sendrecv
+The table reads like nccl-tests: size, count, type, the algorithm chosen,
+time, algbw and busbw, then energy and power. Fields that are the same on
+every row (protocol, peak link use) show only where they vary; --wide shows
+every field, as JSON and CSV always do.
+
+Operations:  allreduce allgather reducescatter alltoall broadcast reduce sendrecv;
+             moe_dispatch and moe_combine (MoE token routing) need a token
+             workload and run inside 'cardsea infer' and scenario files
 Algorithms:  auto (simulates every one that applies and reports the fastest),
              ring (chunked pipeline), tree (double binary), hd (recursive
              halving-doubling), direct (one-shot), pairwise (alltoall),
