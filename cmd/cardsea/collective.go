@@ -146,7 +146,7 @@ func runCollective(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("collective", collectiveUsage, stderr)
 	var c collectiveFlags
 	fs.StringVarP(&c.topo, "topo", "t", "", "topology: a preset name or a topology file (required)")
-	fs.IntVarP(&c.domains, "domains", "n", 0, "scale-up domains joined by the scale-out network (default: the preset's)")
+	fs.IntVar(&c.domains, "domains", 0, "scale-up domains joined by the scale-out network (default: the preset's)")
 	fs.StringVarP(&c.op, "op", "o", "allreduce", "operation")
 	fs.StringVarP(&c.algo, "algo", "a", "auto", "algorithm, or auto")
 	fs.StringVar(&c.proto, "proto", "auto", "protocol: ll, simple or auto")
@@ -154,13 +154,13 @@ func runCollective(args []string, stdout, stderr io.Writer) error {
 	fs.StringVarP(&c.minBytes, "minbytes", "b", "", "nccl-tests style smallest size (with -e and -f)")
 	fs.StringVarP(&c.maxBytes, "maxbytes", "e", "", "nccl-tests style largest size")
 	fs.Float64VarP(&c.factor, "stepfactor", "f", 2, "nccl-tests style size multiplier")
-	fs.IntVarP(&c.ranks, "ranks", "r", 0, "number of ranks (default: every die)")
+	fs.IntVar(&c.ranks, "ranks", 0, "number of ranks (default: every die)")
 	fs.IntSliceVar(&c.rankList, "rank-list", nil, "ranks by die index, e.g. 0,8,16,24")
 	fs.BoolVar(&c.perServer, "per-server", false, "one rank per server")
 	fs.BoolVar(&c.perAccel, "per-accel", false, "one rank per accelerator package")
-	fs.IntVarP(&c.groups, "groups", "g", 1, "split the ranks into this many groups that run at once and contend")
+	fs.IntVar(&c.groups, "groups", 1, "split the ranks into this many groups that run at once and contend")
 	fs.BoolVar(&c.strided, "strided", false, "with --groups: every G-th rank forms a group (data-parallel style) instead of consecutive ranks")
-	fs.StringVar(&c.dtype, "dtype", "bf16", "element type, for the count column")
+	fs.StringVarP(&c.dtype, "dtype", "d", "bf16", "element type, for the count column (nccl-tests names too: float, half, bfloat16, int8, uint8, f8e4m3, f8e5m2)")
 	fs.StringVar(&c.chunk, "chunk-bytes", "4MiB", "pipelining chunk size for ring, tree and nvls")
 	fs.StringVar(&c.powerMode, "power-mode", "activity", "energy accounting: activity or provisioned")
 	fs.BoolVar(&c.links, "links", false, "also print per-link statistics (table, markdown or json)")
@@ -169,6 +169,9 @@ func runCollective(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&c.trace, "trace", "", "write a Chrome/Perfetto trace (JSON) of the last size of the sweep only to this file")
 	fs.BoolVar(&c.wide, "wide", false, "tables show every field (wire bytes, link use, facility energy, peak power); JSON and CSV always do")
 	fs.StringArrayVar(&c.fail, "fail", nil, "fail an element (repeatable): switch:NAME, plane:N, link:A-B, accel:N, degrade:A-B=F; runs with and without")
+	if err := ncclTestsShorthand(args); err != nil {
+		return err
+	}
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -204,7 +207,7 @@ func runCollective(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return usagef("--power-mode: %v", err)
 	}
-	dt, err := topology.ParseDtype(c.dtype)
+	dt, err := topology.ParseDtype(ncclTestsDtype(c.dtype))
 	if err != nil {
 		return usagef("--dtype: %v", err)
 	}
@@ -547,4 +550,54 @@ func writeCollective(w io.Writer, f report.Format, top *topology.Topology, op co
 	fmt.Fprintln(w)
 	ls.Title = "Per-link statistics (parallel links merged into classes)"
 	return ls.Write(w, f)
+}
+
+// ncclTestsShorthands are nccl-tests' one-letter flags that cardsea's
+// collective does not share, with what to write instead: typed from
+// muscle memory, "-n 20" (iterations there) must not run 20 domains here.
+var ncclTestsShorthands = map[string]string{
+	"-n": "-n is nccl-tests' iteration count; a simulated run is exact, so one is enough (scale-up domains are --domains N)",
+	"-w": "-w is nccl-tests' warm-up count; a simulated run needs none",
+	"-g": "-g is nccl-tests' GPUs per thread; ranks are --ranks N, --per-server or --per-accel (concurrent groups are --groups G)",
+	"-r": "-r is nccl-tests' root rank; the number of ranks is --ranks N",
+	"-i": "-i is nccl-tests' size increment; write --sizes MIN:MAX:+STEP",
+	"-c": "-c is nccl-tests' correctness check; a simulation moves no data to check",
+	"-z": "-z is nccl-tests' blocking mode; not simulated",
+	"-p": "-p is nccl-tests' parallel init; not simulated",
+	"-C": "-C is nccl-tests' CPU-time report; not simulated",
+	"-G": "-G is nccl-tests' CUDA-graph launches; not simulated",
+}
+
+// ncclTestsShorthand refuses nccl-tests flags that mean something else
+// (or nothing) here, before they parse as a shorthand of ours.
+func ncclTestsShorthand(args []string) error {
+	for _, a := range args {
+		if a == "--" {
+			return nil
+		}
+		if len(a) >= 2 && a[0] == '-' && a[1] != '-' {
+			if why, ok := ncclTestsShorthands[a[:2]]; ok {
+				return usagef("%s", why)
+			}
+		}
+	}
+	return nil
+}
+
+// ncclTestsDtype maps nccl-tests' -d type names to cardsea's (the count
+// column needs only the element size); other names pass through.
+func ncclTestsDtype(s string) string {
+	switch strings.ToLower(s) {
+	case "float", "float32":
+		return "fp32"
+	case "half", "float16":
+		return "fp16"
+	case "bfloat16":
+		return "bf16"
+	case "uint8":
+		return "int8"
+	case "f8e4m3", "f8e5m2", "fp8e4m3", "fp8e5m2":
+		return "fp8"
+	}
+	return s
 }

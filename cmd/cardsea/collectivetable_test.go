@@ -34,3 +34,19 @@ func TestCollectiveTableReadsLikeNCCLTests(t *testing.T) {
 		t.Errorf("CSV header changed: %s", strings.SplitN(out, "\n", 2)[0])
 	}
 }
+
+// TestNCCLTestsShorthands: nccl-tests' -d and its type names work; its
+// -n (iterations), -g and -r, which would mean something else here, are
+// refused with what to write instead.
+func TestNCCLTestsShorthands(t *testing.T) {
+	out, errs, code := run("collective", "--topo", "hgx-h100", "-b", "1M", "-e", "1M", "-d", "float", "--format", "csv")
+	if code != 0 || !strings.Contains(out, ",262144,fp32,") {
+		t.Errorf("-d float: exit %d, %s%s", code, out, errs)
+	}
+	for flag, want := range map[string]string{"-n": "--domains", "-g": "--ranks", "-r": "--ranks", "-w": "warm-up"} {
+		_, errs, code := run("collective", "--topo", "hgx-h100", flag, "20")
+		if code != 2 || !strings.Contains(errs, "nccl-tests") || !strings.Contains(errs, want) {
+			t.Errorf("%s 20: exit %d, %s", flag, code, errs)
+		}
+	}
+}
