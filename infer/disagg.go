@@ -48,6 +48,14 @@ type DisaggResult struct {
 	// PrefillPerDecode is how many prefill instances keep one decode
 	// instance busy (DecodeRequestsPerS / PrefillRequestsPerS).
 	PrefillPerDecode float64
+	// PrefillInstances and DecodeInstances are the smallest deployment of
+	// whole instances that keeps up (WholeInstances), and PrefillUse the
+	// share of its prefill capacity that deployment uses; its decode
+	// instances run full.
+	PrefillInstances, DecodeInstances int
+	PrefillUse                        float64
+	// WholeAccelerators is that deployment's accelerators.
+	WholeAccelerators int
 	// For a balanced system of PrefillPerDecode prefill instances and one
 	// decode instance: its accelerators, output tokens/s (the decode
 	// instance's), per accelerator, IT power (each instance at its step's
@@ -133,6 +141,8 @@ func (e *Engine) disaggWith(d Disagg, pre, dec Result) (DisaggResult, error) {
 	r.PrefillRequestsPerS = seqs / math.Max(pre.StepS, s)
 	r.DecodeRequestsPerS = dec.TokensPerS / float64(d.OutputLen)
 	r.PrefillPerDecode = r.DecodeRequestsPerS / r.PrefillRequestsPerS
+	r.PrefillInstances, r.DecodeInstances, r.PrefillUse = WholeInstances(r.PrefillPerDecode)
+	r.WholeAccelerators = r.PrefillInstances*pre.Accelerators + r.DecodeInstances*dec.Accelerators
 	r.Accelerators = r.PrefillPerDecode*float64(pre.Accelerators) + float64(dec.Accelerators)
 	r.TokensPerS = dec.TokensPerS
 	r.TokensPerSPerAccel = r.TokensPerS / r.Accelerators
@@ -278,4 +288,22 @@ func (e *Engine) BestDisaggUnderSLO(d Disagg, ttftSLO, tpotSLO float64) (DisaggR
 		lo, best = mid, r
 	}
 	return best, nil
+}
+
+// WholeInstances is the smallest deployment of whole instances that keeps
+// up when ratio prefill instances feed one decode instance: ceil(ratio)
+// prefill instances for one decode instance when ratio is 1 or more, else
+// one prefill instance for floor(1/ratio) decode instances. use is the
+// share of the prefill instances' capacity the decode side needs (at most
+// 1). A ratio that is not positive and finite gives 0, 0, 0.
+func WholeInstances(ratio float64) (prefill, decode int, use float64) {
+	if !(ratio > 0) || math.IsInf(ratio, 0) {
+		return 0, 0, 0
+	}
+	if ratio >= 1 {
+		prefill, decode = int(math.Ceil(ratio-1e-12)), 1
+	} else {
+		prefill, decode = 1, int(math.Floor(1/ratio+1e-12))
+	}
+	return prefill, decode, ratio * float64(decode) / float64(prefill)
 }

@@ -149,3 +149,25 @@ func TestDisaggSLO(t *testing.T) {
 		t.Errorf("prefill batch %d also meets 1 s (%.0f ms)", d.Prefill.Batch, next.TTFTS*1e3)
 	}
 }
+
+// TestWholeInstances: the smallest whole deployment that keeps up, and
+// the share of its prefill capacity it uses.
+func TestWholeInstances(t *testing.T) {
+	for _, tc := range []struct {
+		ratio   float64
+		p, d    int
+		use     float64
+		comment string
+	}{
+		{10.051, 11, 1, 10.051 / 11, "CM384's R1 example: eleven prefill instances feed one decode"},
+		{2, 2, 1, 1, "an exact ratio runs full"},
+		{0.3, 1, 3, 0.9, "one prefill feeds three decode instances"},
+		{0.25, 1, 4, 1, "exact below one"},
+		{0, 0, 0, 0, "no decode demand"},
+	} {
+		p, d, use := WholeInstances(tc.ratio)
+		if p != tc.p || d != tc.d || math.Abs(use-tc.use) > 1e-12 {
+			t.Errorf("%s: WholeInstances(%g) = %d, %d, %g; want %d, %d, %g", tc.comment, tc.ratio, p, d, use, tc.p, tc.d, tc.use)
+		}
+	}
+}

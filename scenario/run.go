@@ -109,6 +109,10 @@ var ResultColumns = append([]report.Column{
 	{Key: "kv_bytes_per_request", Header: "KV cache per request (MB)", Scale: 1e6, Digits: 1},
 	{Key: "kv_transfer_s", Header: "KV transfer per prefill batch (ms)", Scale: 1e-3, Digits: 2},
 	{Key: "prefill_per_decode_instances", Header: "Prefill instances per decode instance", Digits: 3},
+	{Key: "prefill_instances", Header: "Whole deployment: prefill instances"},
+	{Key: "decode_instances", Header: "Whole deployment: decode instances"},
+	{Key: "prefill_use", Header: "Whole deployment: prefill capacity used (%)", Scale: 0.01, Digits: 0},
+	{Key: "whole_accelerators", Header: "Whole deployment: accelerators"},
 	{Key: "groups", Header: "Groups at once"},
 	{Key: "time_alone_s", Header: "Slowest group alone (us)", Scale: 1e-6, Digits: 1},
 	{Key: "slowdown", Header: "Slowdown together/alone", Digits: 3},
@@ -127,7 +131,7 @@ var FeasibilityColumns = []report.Column{
 // disaggregation and concurrent-groups fields of a row of another kind.
 var (
 	trainingBlank = []any{nil, nil, nil, nil, nil, nil, nil, nil}
-	disaggBlank   = []any{nil, nil, nil, nil, nil, nil}
+	disaggBlank   = []any{nil, nil, nil, nil, nil, nil, nil, nil, nil, nil}
 	groupsBlank   = []any{nil, nil, nil}
 )
 
@@ -268,7 +272,8 @@ func DisaggRow(topo, workload string, r infer.DisaggResult, cost power.Cost) []a
 		nil}
 	row = append(row, CostCells(cost, e, k)...)
 	row = append(row, trainingBlank...)
-	row = append(row, r.PrefillAccelerators, r.DecodeAccelerators, r.OutputLen, r.KVBytesPerRequest, r.KVTransferS, r.PrefillPerDecode)
+	row = append(row, r.PrefillAccelerators, r.DecodeAccelerators, r.OutputLen, r.KVBytesPerRequest, r.KVTransferS, r.PrefillPerDecode,
+		r.PrefillInstances, r.DecodeInstances, r.PrefillUse, r.WholeAccelerators)
 	row = append(row, groupsBlank...)
 	return append(row, make([]any, len(EnergyBreakdownColumns))...)
 }
