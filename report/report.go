@@ -269,11 +269,18 @@ func (s *Sheet) writeTable(w io.Writer, f Format) error {
 		// JSON carry every column.
 		keep := s.shown()
 		var hdr []string
+		var align []tw.Align
 		for i, c := range s.Columns {
 			if keep[i] {
 				hdr = append(hdr, c.Header)
+				a := tw.AlignLeft
+				if s.numeric(i) {
+					a = tw.AlignRight // numbers line up on their last digit
+				}
+				align = append(align, a)
 			}
 		}
+		t.Configure(func(cfg *tablewriter.Config) { cfg.Row.Alignment.PerColumn = align })
 		t.Header(hdr)
 		for _, r := range s.Rows {
 			cells := make([]string, 0, len(hdr))
@@ -331,6 +338,22 @@ func (s *Sheet) shown() []bool {
 		}
 	}
 	return keep
+}
+
+// numeric says whether column i holds numbers: some record has a value
+// there and every value is an int or a float64.
+func (s *Sheet) numeric(i int) bool {
+	seen := false
+	for _, r := range s.Rows {
+		switch r[i].(type) {
+		case nil:
+		case int, int64, float64:
+			seen = true
+		default:
+			return false
+		}
+	}
+	return seen
 }
 
 func csvKey(k string) string { return strings.ReplaceAll(k, ".", "_") }
