@@ -147,7 +147,7 @@ func (c Column) human(v any) string {
 		if c.Digits < 0 {
 			return strconv.FormatFloat(x, 'g', -1, 64)
 		}
-		s := strconv.FormatFloat(x, 'f', c.Digits, 64)
+		s := strconv.FormatFloat(x, 'f', smallDigits(x, c.Digits), 64)
 		if s == "-0" || strings.HasPrefix(s, "-0.") && strings.Trim(s[3:], "0") == "" {
 			s = s[1:]
 		}
@@ -158,6 +158,18 @@ func (c Column) human(v any) string {
 		return thousands(int)
 	}
 	return fmt.Sprint(v)
+}
+
+// smallDigits is the decimals a table shows for x: the column's, or more
+// for a small figure so it keeps two significant digits (0.0094 and
+// 0.0043 differ by 2x, which 0.009 and 0.004 hide), down to 1e-6 below
+// which a figure reads as zero.
+func smallDigits(x float64, digits int) int {
+	a := math.Abs(x)
+	if a == 0 || a >= 1 || a < 1e-6 {
+		return digits
+	}
+	return max(digits, int(math.Ceil(-math.Log10(a)))+1)
 }
 
 // thousands inserts commas into the integer digits of s.

@@ -311,11 +311,13 @@ func TestHuman(t *testing.T) {
 		{Column{Digits: 2}, 1234567.891, "1,234,567.89"},
 		{Column{Digits: 2}, -1234567.891, "-1,234,567.89"},
 		{Column{Digits: 3}, 0.5, "0.500"},
-		{Column{Digits: 2}, -0.001, "0.00"},
-		{Column{Digits: 0}, -0.4, "0"},
+		{Column{Digits: 2}, -0.001, "-0.0010"}, // two significant digits
+		{Column{Digits: 2}, -1e-9, "0.00"},     // below 1e-6 a figure reads as zero, never "-0.00"
+		{Column{Digits: 3}, 0.0094, "0.0094"},  // not 0.009 beside 0.004
+		{Column{Digits: 0}, -0.4, "-0.40"},
 		{Column{Digits: 1}, -1.25e6, "-1,250,000.0"},
 		{Column{Digits: -1}, add(0.1, 0.2), "0.30000000000000004"},
-		{Column{Scale: 1e12, Digits: 1}, 141e9, "0.1"},
+		{Column{Scale: 1e12, Digits: 1}, 141e9, "0.14"},
 		{Column{Scale: 1e12, Digits: 2}, 13.5e12, "13.50"},
 		{Column{Scale: 1e9, Digits: 0}, 1800e12, "1,800,000"},
 		{Column{Scale: 1e3, Digits: 1}, 1234567, "1,234.6"},
