@@ -477,7 +477,7 @@ func runMerge(args []string, stdout, stderr io.Writer) error {
 		}
 		seen := map[int]bool{}
 		for i, line := range lines[start:] {
-			p, n, err := pointOf(line, jsonl)
+			p, n, err := pointOfRow(header, line, jsonl)
 			if err != nil {
 				return fmt.Errorf("%s:%d: %v", path, i+start+1, err)
 			}
