@@ -164,7 +164,7 @@ func runCollective(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&c.chunk, "chunk-bytes", "4MiB", "pipelining chunk size for ring, tree and nvls")
 	fs.StringVar(&c.powerMode, "power-mode", "activity", "energy accounting: activity or provisioned")
 	fs.BoolVar(&c.links, "links", false, "also print per-link statistics (table, markdown or json)")
-	fs.IntVarP(&c.jobs, "jobs", "j", runtime.NumCPU(), "sizes simulated in parallel (output order does not depend on it)")
+	fs.IntVarP(&c.jobs, "jobs", "j", runtime.GOMAXPROCS(0), "sizes simulated in parallel (output order does not depend on it)")
 	fs.StringVar(&c.format, "format", "table", "output format: table, markdown, json or csv")
 	fs.StringVar(&c.trace, "trace", "", "write a Chrome/Perfetto trace (JSON) of the last size of the sweep only to this file")
 	fs.BoolVar(&c.wide, "wide", false, "tables show every field (wire bytes, link use, facility energy, peak power); JSON and CSV always do")

@@ -82,7 +82,7 @@ func runCompare(args []string, stdout, stderr io.Writer) error {
 	fs.BoolVar(&c.perServer, "per-server", false, "one rank per server")
 	fs.IntVarP(&c.ranks, "ranks", "r", 0, "number of ranks (default: all)")
 	fs.StringVarP(&c.workload, "workload", "w", "", "scenario file whose workloads (and power settings) to run")
-	fs.IntVarP(&c.jobs, "jobs", "j", runtime.NumCPU(), "simulations run in parallel (the output does not depend on it)")
+	fs.IntVarP(&c.jobs, "jobs", "j", runtime.GOMAXPROCS(0), "simulations run in parallel (the output does not depend on it)")
 	fs.StringVarP(&c.format, "format", "f", "table", "output format: table, markdown, json or csv")
 	if err := parseFlags(fs, args); err != nil {
 		return err

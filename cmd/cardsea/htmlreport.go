@@ -38,7 +38,7 @@ Examples:
 func runReport(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("report", reportUsage, stderr)
 	out := fs.StringP("out", "o", "", "write the page to this .html file (atomically) instead of stdout")
-	jobs := fs.IntP("jobs", "j", runtime.NumCPU(), "simulations run in parallel (the output does not depend on it)")
+	jobs := fs.IntP("jobs", "j", runtime.GOMAXPROCS(0), "simulations run in parallel (the output does not depend on it)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
