@@ -116,7 +116,7 @@ var ResultColumns = append([]report.Column{
 	{Key: "groups", Header: "Groups at once"},
 	{Key: "time_alone_s", Header: "Slowest group alone (us)", Scale: 1e-6, Digits: 1},
 	{Key: "slowdown", Header: "Slowdown together/alone", Digits: 3},
-}, append(EnergyBreakdownColumns, FeasibilityColumns...)...)
+}, slices.Concat(EnergyBreakdownColumns, FeasibilityColumns)...)
 
 // FeasibilityColumns close every record: whether the configuration could
 // run as asked and, where it could not, why (it does not fit in HBM, or
@@ -131,7 +131,7 @@ var FeasibilityColumns = []report.Column{
 // disaggregation and concurrent-groups fields of a row of another kind.
 var (
 	trainingBlank = []any{nil, nil, nil, nil, nil, nil, nil, nil}
-	disaggBlank   = []any{nil, nil, nil, nil, nil, nil, nil, nil, nil, nil}
+	disaggBlank   = make([]any, 10)
 	groupsBlank   = []any{nil, nil, nil}
 )
 
@@ -475,15 +475,14 @@ func (w *worker) run(u unit) ([]any, error) {
 		return append(row, true, nil), nil
 	}
 	var inf *infer.InfeasibleError
-	if !errors.As(err, &inf) {
+	wl := w.s.Points[u.point].File.Workloads[u.work]
+	if !errors.As(err, &inf) || wl.Inference == nil {
 		if len(w.s.Params) > 0 {
 			err = fmt.Errorf("sweep point %d (%s): %w", u.point, describePoint(w.s.Params, w.s.Points[u.point].Values), err)
 		}
 		return nil, err
 	}
-	p := &w.s.Points[u.point]
-	ref := p.File.Topologies[u.topo]
-	wl := p.File.Workloads[u.work]
+	ref := w.s.Points[u.point].File.Topologies[u.topo]
 	row = w.lead(u)
 	phase := or(wl.Inference.Phase, string(infer.Decode))
 	name := wl.Name
