@@ -23,3 +23,21 @@ func TestCheckPlacements(t *testing.T) {
 		}
 	}
 }
+
+// TestReportColumnsOfTheWorkloads: report.columns may name only fields
+// that the scenario's workloads report, and the error says which kinds
+// do.
+func TestReportColumnsOfTheWorkloads(t *testing.T) {
+	for _, tc := range []struct{ wl, cols, want string }{
+		{"{training: {model: llama-3.1-8b, global_batch: 8}}", "[topology, step_s, mfu]", ""},
+		{"{training: {model: llama-3.1-8b, global_batch: 8}}", "[topology, time_s]", `c.yaml:3:30: field ` + "`report.columns[1]`" + `: no workload of this scenario reports "time_s" (collective records do)`},
+		{"{inference: {model: llama-3.1-8b}}", "[tpot_s, busbw_bytes_per_s]", `reports "busbw_bytes_per_s" (collective records do)`},
+		{"{collective: {op: allreduce, sizes: 1MiB}}", "[busbw_bytes_per_s, feasible]", ""},
+		{"{inference: {model: llama-3.1-8b, phase: disagg, prefill_accelerators: 4, decode_accelerators: 4, output_len: 8}}", "[ttft_s, tokens_per_j]", ""},
+	} {
+		_, err := Parse("c.yaml", []byte("topologies: [{preset: hgx-h100}]\nworkloads: ["+tc.wl+"]\nreport: {columns: "+tc.cols+"}\n"))
+		if (tc.want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tc.want)) {
+			t.Errorf("%s %s: %v; want %q", tc.wl, tc.cols, err, tc.want)
+		}
+	}
+}

@@ -68,7 +68,7 @@ workloads:
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := sh.Rows[0][col["ranks"]]; got != 7 {
+	if got := sh.Rows[0][col["dies"]]; got != 7 {
 		t.Errorf("inference on %v dies with one of 8 GPUs out, want 7", got)
 	}
 }

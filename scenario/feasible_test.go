@@ -57,8 +57,8 @@ sweep:
 	}
 	bad := sh.Rows[1]
 	why, _ := bad[col["why"]].(string)
-	if !strings.Contains(why, "does not fit") || bad[col["topology"]] != "hgx-h100" || bad[col["op"]] != "decode" || bad[col["tokens_per_s"]] != nil {
-		t.Errorf("infeasible record: why %q, topology %v, op %v, tokens/s %v", why, bad[col["topology"]], bad[col["op"]], bad[col["tokens_per_s"]])
+	if !strings.Contains(why, "does not fit") || bad[col["topology"]] != "hgx-h100" || bad[col["phase"]] != "decode" || bad[col["tokens_per_s"]] != nil {
+		t.Errorf("infeasible record: why %q, topology %v, phase %v, tokens/s %v", why, bad[col["topology"]], bad[col["phase"]], bad[col["tokens_per_s"]])
 	}
 	if sh.Rows[0][col["why"]] != nil || sh.Rows[0][col["tokens_per_s"]] == nil {
 		t.Errorf("feasible record: why %v, tokens/s %v", sh.Rows[0][col["why"]], sh.Rows[0][col["tokens_per_s"]])

@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -16,6 +17,7 @@ import (
 	"github.com/cardsea/cardsea/llm"
 	"github.com/cardsea/cardsea/power"
 	"github.com/cardsea/cardsea/report"
+	"github.com/cardsea/cardsea/study"
 	"github.com/cardsea/cardsea/topology"
 	"github.com/cardsea/cardsea/train"
 	"github.com/cardsea/cardsea/units"
@@ -283,17 +285,38 @@ func check(file string, root *yaml.Node, f *File) error {
 	}
 	known := map[string]bool{}
 	var names []string
-	for _, c := range ResultColumns {
+	for _, c := range study.All().Columns() {
 		known[c.Key] = true
 		names = append(names, c.Key)
 	}
+	reported := map[string]bool{}
+	for _, k := range study.Of(f.kinds()...).Keys() {
+		reported[k] = true
+	}
 	for i, c := range f.Report.Columns {
+		field := fmt.Sprintf("report.columns[%d]", i)
+		n := strictyaml.Find(root, field)
+		if n == nil {
+			n = strictyaml.Find(root, "report")
+		}
 		if !known[c] {
 			msg := fmt.Sprintf("unknown result field %q", c)
 			if n := strictyaml.Nearest(c, names); n != "" {
 				msg += fmt.Sprintf(", did you mean %q?", n)
 			}
-			return at(file, strictyaml.Find(root, "report"), fmt.Sprintf("report.columns[%d]", i), "%s", msg)
+			return at(file, n, field, "%s", msg)
+		}
+		if !reported[c] {
+			var near []string
+			for k := range reported {
+				near = append(near, k)
+			}
+			slices.Sort(near)
+			msg := fmt.Sprintf("no workload of this scenario reports %q (%s records do)", c, readers(c))
+			if n := strictyaml.Nearest(c, near); n != "" {
+				msg += fmt.Sprintf("; did you mean %q?", n)
+			}
+			return at(file, n, field, "%s", msg)
 		}
 	}
 	if err := f.Power.cost().Validate(); err != nil {
@@ -605,4 +628,37 @@ func (p PowerSettings) cost() power.Cost {
 		c.AmortizationYears = 4
 	}
 	return c
+}
+
+// kinds are the kinds of record the file's workloads produce.
+func (f *File) kinds() []study.Record {
+	out := []study.Record{&study.InfeasibleRecord{}}
+	for _, w := range f.Workloads {
+		switch {
+		case w.Collective != nil:
+			out = append(out, &study.CollectiveRecord{})
+		case w.Training != nil:
+			out = append(out, &study.TrainingRecord{})
+		case w.Inference != nil && infer.Phase(w.Inference.Phase) == disaggPhase:
+			out = append(out, &study.DisaggRecord{})
+		case w.Inference != nil:
+			out = append(out, &study.InferenceRecord{})
+		}
+	}
+	return out
+}
+
+// readers names the kinds of record that report field key.
+func readers(key string) string {
+	f, _ := study.Lookup(key)
+	var out []string
+	for _, k := range []struct {
+		name string
+		has  bool
+	}{{"collective", f.Collective != nil}, {"inference", f.Inference != nil}, {"disaggregation", f.Disagg != nil}, {"training", f.Training != nil}} {
+		if k.has {
+			out = append(out, k.name)
+		}
+	}
+	return strings.Join(out, " and ")
 }

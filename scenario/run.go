@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
-	"slices"
 	"strings"
 	"sync"
 
@@ -13,6 +12,7 @@ import (
 	"github.com/cardsea/cardsea/network"
 	"github.com/cardsea/cardsea/power"
 	"github.com/cardsea/cardsea/report"
+	"github.com/cardsea/cardsea/study"
 	"github.com/cardsea/cardsea/topology"
 	"github.com/cardsea/cardsea/train"
 )
@@ -43,7 +43,7 @@ type Options struct {
 var ErrStopped = fmt.Errorf("run stopped")
 
 // Columns are the fields of every record a scenario produces: the point,
-// each swept parameter, then the result.
+// each swept parameter, then the record schema (study.Fields).
 func (s *Scenario) Columns() []report.Column {
 	cols := []report.Column{
 		{Key: "scenario", Header: "Scenario"},
@@ -53,258 +53,12 @@ func (s *Scenario) Columns() []report.Column {
 	for _, p := range s.Params {
 		cols = append(cols, report.Column{Key: strings.ReplaceAll(p, ".", "_"), Header: p})
 	}
-	return append(cols, ResultColumns...)
+	return append(cols, study.All().Columns()...)
 }
 
-// ResultColumns are the result fields of every workload: collective and
-// inference records share them, each leaving the other's fields empty.
-var ResultColumns = append([]report.Column{
-	{Key: "topology", Header: "Topology"},
-	{Key: "workload", Header: "Workload"},
-	{Key: "op", Header: "Op / phase"},
-	{Key: "algorithm", Header: "Algorithm"},
-	{Key: "protocol", Header: "Protocol"},
-	{Key: "ranks", Header: "Ranks (dies)"},
-	{Key: "size_bytes", Header: "Size (B)"},
-	{Key: "time_s", Header: "Time / step (us)", Scale: 1e-6, Digits: 1},
-	{Key: "algbw_bytes_per_s", Header: "algbw (GB/s)", Scale: 1e9, Digits: 2},
-	{Key: "busbw_bytes_per_s", Header: "busbw (GB/s)", Scale: 1e9, Digits: 2},
-	{Key: "wire_bytes", Header: "On the wire (GB)", Scale: 1e9, Digits: 3},
-	{Key: "peak_link_util", Header: "Peak link use (%)", Scale: 0.01, Digits: 0},
-	{Key: "mean_link_busy", Header: "Links busy (% of time)", Scale: 0.01, Digits: 0},
-	{Key: "model", Header: "Model"},
-	{Key: "batch_per_accel", Header: "Batch (seq/accel)"},
-	{Key: "context_tokens", Header: "Context / input (tokens)"},
-	{Key: "tp", Header: "TP"},
-	{Key: "ep", Header: "EP"},
-	{Key: "ttft_s", Header: "TTFT (ms)", Scale: 1e-3, Digits: 1},
-	{Key: "tpot_s", Header: "TPOT (ms)", Scale: 1e-3, Digits: 2},
-	{Key: "tokens_per_s", Header: "Tokens/s", Digits: 0},
-	{Key: "tokens_per_s_per_accel", Header: "Tokens/s per accelerator", Digits: 1},
-	{Key: "tokens_per_s_per_user", Header: "Tokens/s per user", Digits: 1},
-	{Key: "memory_bytes_per_die", Header: "Memory per die (GB)", Scale: 1e9, Digits: 1},
-	{Key: "power_mode", Header: "Power mode"},
-	{Key: "energy_j", Header: "Energy, IT (J)", Digits: 3},
-	{Key: "facility_energy_j", Header: "Energy, facility (J)", Digits: 3},
-	{Key: "avg_power_w", Header: "Avg IT power (kW)", Scale: 1e3, Digits: 1},
-	{Key: "peak_power_w", Header: "Peak IT power (kW)", Scale: 1e3, Digits: 1},
-	{Key: "busbw_per_kw", Header: "busbw per IT kW (GB/s per kW)", Scale: 1e9, Digits: 3},
-	{Key: "tokens_per_s_per_kw", Header: "Tokens/s per IT kW", Digits: 1},
-	{Key: "j_per_token", Header: "J per token (IT)", Digits: 3},
-	{Key: "energy_cost_usd", Header: "Energy cost (micro-USD)", Scale: 1e-6, Digits: 3},
-	{Key: "energy_cost_per_mtok_usd", Header: "Energy cost per million tokens (USD)", Digits: 3},
-	{Key: "capex_per_mtok_usd", Header: "Capital cost per million tokens (USD)", Digits: 3},
-	{Key: "total_cost_per_mtok_usd", Header: "Total cost per million tokens (USD)", Digits: 3},
-	{Key: "cp", Header: "CP"},
-	{Key: "dp", Header: "DP"},
-	{Key: "global_batch", Header: "Global batch (sequences)"},
-	{Key: "lora_rank", Header: "LoRA rank"},
-	{Key: "mfu", Header: "MFU", Digits: 3},
-	{Key: "accel_load", Header: "Accelerator load (share of dynamic power)", Digits: 3},
-	{Key: "node_power_w", Header: "Avg power per server (kW)", Scale: 1e3, Digits: 2},
-	{Key: "network_power_w_per_node", Header: "Scale-out switches and all optics per server (kW)", Scale: 1e3, Digits: 2},
-	{Key: "prefill_accelerators", Header: "Prefill accelerators"},
-	{Key: "decode_accelerators", Header: "Decode accelerators"},
-	{Key: "output_tokens", Header: "Output (tokens per request)"},
-	{Key: "kv_bytes_per_request", Header: "KV cache per request (MB)", Scale: 1e6, Digits: 1},
-	{Key: "kv_transfer_s", Header: "KV transfer per prefill batch (ms)", Scale: 1e-3, Digits: 2},
-	{Key: "prefill_per_decode_instances", Header: "Prefill instances per decode instance", Digits: 3},
-	{Key: "prefill_instances", Header: "Whole deployment: prefill instances"},
-	{Key: "decode_instances", Header: "Whole deployment: decode instances"},
-	{Key: "prefill_use", Header: "Whole deployment: prefill capacity used (%)", Scale: 0.01, Digits: 0},
-	{Key: "whole_accelerators", Header: "Whole deployment: accelerators"},
-	{Key: "groups", Header: "Groups at once"},
-	{Key: "time_alone_s", Header: "Slowest group alone (us)", Scale: 1e-6, Digits: 1},
-	{Key: "slowdown", Header: "Slowdown together/alone", Digits: 3},
-}, slices.Concat(EnergyBreakdownColumns, FeasibilityColumns)...)
-
-// FeasibilityColumns close every record: whether the configuration could
-// run as asked and, where it could not, why (it does not fit in HBM, or
-// no batch meets the latency limit). A sweep records an infeasible point
-// and goes on.
-var FeasibilityColumns = []report.Column{
-	{Key: "feasible", Header: "Feasible", Varies: true},
-	{Key: "why", Header: "Why not"},
-}
-
-// trainingBlank, disaggBlank and groupsBlank are the training,
-// disaggregation and concurrent-groups fields of a row of another kind.
-var (
-	trainingBlank = []any{nil, nil, nil, nil, nil, nil, nil, nil}
-	disaggBlank   = make([]any, 10)
-	groupsBlank   = []any{nil, nil, nil}
-)
-
-// groupCells renders a collective's concurrent groups (empty when it ran
-// alone).
-func groupCells(r collective.Result) []any {
-	if r.Groups < 2 {
-		return groupsBlank
-	}
-	slow := 0.0
-	if r.AloneS > 0 {
-		slow = r.TimeS / r.AloneS
-	}
-	return []any{r.Groups, r.AloneS, slow}
-}
-
-// ResultColumnsOf returns the result columns with these keys, in the order
-// given; it panics on a key ResultColumns lacks (a programming error).
-func ResultColumnsOf(keys ...string) []report.Column {
-	var out []report.Column
-	for _, k := range keys {
-		i := slices.IndexFunc(ResultColumns, func(c report.Column) bool { return c.Key == k })
-		if i < 0 {
-			panic("scenario: no result column " + k)
-		}
-		out = append(out, ResultColumns[i])
-	}
-	return out
-}
-
-// EnergyBreakdownColumns are a run's IT energy by power component and the
-// facility overhead above it (cooling and power distribution, from each
-// rack's PUE), in joules: they sum to facility_energy_j.
-var EnergyBreakdownColumns = func() []report.Column {
-	label := map[power.Component]string{power.CPUs: "CPUs", power.NICs: "NICs"}
-	var cols []report.Column
-	for _, c := range power.Components {
-		name, ok := label[c]
-		if !ok {
-			name = strings.ReplaceAll(string(c), "_", " ")
-		}
-		cols = append(cols, report.Column{Key: "energy_by_component_j." + string(c),
-			Header: "Energy: " + name + " (J)", Digits: 3})
-	}
-	return append(cols, report.Column{Key: "energy_by_component_j.cooling", Header: "Energy: cooling and distribution (J)", Digits: 3})
-}()
-
-// CostCells renders the energy, capital and total cost per million tokens.
-// Without a capex price (cost.CapexPerAccel 0) the capital and total
-// cells stay empty: a 0 would read as free hardware.
-func CostCells(cost power.Cost, energy, capital float64) []any {
-	if cost.CapexPerAccel == 0 {
-		return []any{energy, nil, nil}
-	}
-	return []any{energy, capital, energy + capital}
-}
-
-// EnergyBreakdown renders e by component (EnergyBreakdownColumns), each
-// scaled by share: the serving accelerators' share for inference, 1 for
-// a collective.
-func EnergyBreakdown(e power.Energy, share float64) []any {
-	var out []any
-	for _, j := range e.IT {
-		out = append(out, j*share)
-	}
-	return append(out, (e.FacilityJ-e.ITJ)*share)
-}
-
-// ResultRow renders one collective result with its energy.
-func ResultRow(topo, workload string, r collective.Result, e power.Energy, pricePerKWh float64) []any {
-	perKW := 0.0
-	if e.AvgITW > 0 {
-		perKW = r.BusBW / (e.AvgITW / 1e3)
-	}
-	row := []any{topo, workload, string(r.Op), string(r.Algorithm), r.Protocol.String(), r.Ranks, int(r.SizeBytes),
-		r.TimeS, r.AlgBW, r.BusBW, r.WireBytes, r.PeakLinkUtil, r.MeanLinkBusy,
-		nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil,
-		string(e.Mode), e.ITJ, e.FacilityJ, e.AvgITW, e.PeakITW, perKW, nil, nil, e.FacilityJ / 3.6e6 * pricePerKWh, nil, nil, nil}
-	row = append(append(row, trainingBlank...), disaggBlank...)
-	row = append(row, groupCells(r)...)
-	return append(row, EnergyBreakdown(e, 1)...)
-}
-
-// LatencyCells renders what a step's phase reports: the context (or
-// prompt) length, and TTFT, TPOT and tokens/s per user where they apply.
-func LatencyCells(r infer.Result) (ctx int, ttft, tpot, perUser any) {
-	c := r.Config
-	switch c.Phase {
-	case infer.Prefill:
-		return c.InputLen, r.TTFTS, nil, nil
-	case infer.Serve:
-		return infer.ServeContext(c), r.TTFTS, r.TPOTS, r.TokensPerSPerUser
-	}
-	return c.Context, nil, r.TPOTS, r.TokensPerSPerUser
-}
-
-// InferenceRow renders one inference result: energy and power are the
-// serving accelerators' share of the topology's, per step.
-func InferenceRow(topo, workload string, r infer.Result, cost power.Cost) []any {
-	pricePerKWh := cost.PricePerKWh
-	c := r.Config
-	ctx, ttft, tpot, perUser := LatencyCells(r)
-	itJ := r.Energy.ITJ * r.ServingShare
-	facJ := r.Energy.FacilityJ * r.ServingShare
-	// J per token is infer's own figure (the inverse of TokensPerJ), so
-	// infer and run publish the same number; this row once divided the
-	// step's tokens by PP and read PP times too high.
-	var jPerTok float64
-	if r.TokensPerJ > 0 {
-		jPerTok = 1 / r.TokensPerJ
-	}
-	perM, capM := cost.PerMillion(r.TokensPerS, r.FacilityPowerW, r.Accelerators)
-	row := []any{topo, workload, string(c.Phase), nil, nil, r.Dies, nil,
-		r.StepS, nil, nil, nil, nil, nil,
-		c.Model.Name, c.Batch, ctx, c.TP, c.EP, ttft, tpot, r.TokensPerS, r.TokensPerSPerAccel, perUser, r.MemoryBytesPerDie,
-		string(r.Energy.Mode), itJ, facJ, r.PowerW, r.Energy.PeakITW * r.ServingShare, nil, r.TokensPerKW, jPerTok,
-		facJ / 3.6e6 * pricePerKWh}
-	row = append(row, CostCells(cost, perM, capM)...)
-	row = append(append(append(row, trainingBlank...), disaggBlank...), groupsBlank...)
-	return append(row, EnergyBreakdown(r.Energy, r.ServingShare)...)
-}
-
-// DisaggRow renders one disaggregated configuration: the balanced system
-// of prefill and decode instances (ranks are its accelerators, possibly
-// fractional; tokens are output tokens; power is IT power at each
-// instance's average). Per-step energies and their breakdown stay empty:
-// the two instances run different steps.
-func DisaggRow(topo, workload string, r infer.DisaggResult, cost power.Cost) []any {
-	p, d := r.Prefill, r.Decode
-	dc := d.Config
-	facility := r.PrefillPerDecode*p.FacilityPowerW + d.FacilityPowerW
-	e, k := cost.PerMillion(r.TokensPerS, facility, 1)
-	k *= r.Accelerators // capital is per accelerator, and the balanced system's may be fractional
-	row := []any{topo, workload, "disagg", nil, nil, r.Accelerators, nil,
-		r.TPOTS, nil, nil, nil, nil, nil,
-		dc.Model.Name, dc.Batch, dc.Context, dc.TP, dc.EP, r.TTFTS, r.TPOTS, r.TokensPerS, r.TokensPerSPerAccel, d.TokensPerSPerUser, d.MemoryBytesPerDie,
-		string(d.Energy.Mode), nil, nil, r.PowerW, nil, nil, r.TokensPerKW, r.JPerToken,
-		nil}
-	row = append(row, CostCells(cost, e, k)...)
-	row = append(row, trainingBlank...)
-	row = append(row, r.PrefillAccelerators, r.DecodeAccelerators, r.OutputLen, r.KVBytesPerRequest, r.KVTransferS, r.PrefillPerDecode,
-		r.PrefillInstances, r.DecodeInstances, r.PrefillUse, r.WholeAccelerators)
-	row = append(row, groupsBlank...)
-	return append(row, make([]any, len(EnergyBreakdownColumns))...)
-}
-
-// TrainingRow renders one training step: energy and power are the whole
-// topology's over the step; tokens are trained tokens.
-func TrainingRow(topo, workload string, r train.Result, cost power.Cost, accels int) []any {
-	c := r.Config
-	e := r.Energy
-	tokens := float64(c.GlobalBatch * c.SeqLen)
-	var perKW, jPerTok float64
-	if e.AvgITW > 0 {
-		perKW = r.TokensPerS / (e.AvgITW / 1e3)
-	}
-	if tokens > 0 {
-		jPerTok = e.ITJ / tokens
-	}
-	facW := 0.0
-	if r.StepS > 0 {
-		facW = e.FacilityJ / r.StepS
-	}
-	perM, capM := cost.PerMillion(r.TokensPerS, facW, accels)
-	row := []any{topo, workload, "train", nil, nil, r.Ranks, nil,
-		r.StepS, nil, nil, nil, nil, nil,
-		c.Model.Name, nil, c.SeqLen, c.TP, nil, nil, nil, r.TokensPerS, r.TokensPerS / float64(accels), nil, r.MemoryBytesPerDie,
-		string(e.Mode), e.ITJ, e.FacilityJ, e.AvgITW, e.PeakITW, nil, perKW, jPerTok,
-		e.FacilityJ / 3.6e6 * cost.PricePerKWh}
-	row = append(row, CostCells(cost, perM, capM)...)
-	row = append(row, c.CP, r.DP, c.GlobalBatch, c.LoRARank, r.MFU, r.Load, r.NodeW, r.NetworkWPerNode)
-	row = append(append(row, disaggBlank...), groupsBlank...)
-	return append(row, EnergyBreakdown(e, 1)...)
+// record is a record's cells in the scenario's columns after lead.
+func record(lead []any, r study.Record) []any {
+	return append(lead, study.All().Row(r)...)
 }
 
 // unit is one simulation: a point, a topology, a workload, a size.
@@ -472,7 +226,7 @@ func (c *simCache) get(key string, run func() (collective.Result, error)) (colle
 func (w *worker) run(u unit) ([]any, error) {
 	row, err := w.simulate(u)
 	if err == nil {
-		return append(row, true, nil), nil
+		return row, nil
 	}
 	var inf *infer.InfeasibleError
 	wl := w.s.Points[u.point].File.Workloads[u.work]
@@ -483,15 +237,12 @@ func (w *worker) run(u unit) ([]any, error) {
 		return nil, err
 	}
 	ref := w.s.Points[u.point].File.Topologies[u.topo]
-	row = w.lead(u)
 	phase := or(wl.Inference.Phase, string(infer.Decode))
 	name := wl.Name
 	if name == "" {
 		name = wl.Inference.Model + " " + phase
 	}
-	row = append(row, ref.label(), name, phase)
-	row = append(row, make([]any, len(ResultColumns)-3-len(FeasibilityColumns))...)
-	return append(row, false, inf.Reason), nil
+	return record(w.lead(u), &study.InfeasibleRecord{Topology: ref.label(), Workload: name, Phase: phase, Why: inf.Reason}), nil
 }
 
 // lead renders a record's point fields: the scenario, the point, the
@@ -574,7 +325,9 @@ func (w *worker) simulate(u unit) ([]any, error) {
 	if wname == "" {
 		wname = "collective " + c.Op
 	}
-	return append(lead, ResultRow(ref.label(), wname, r, e, price)...), nil
+	cost := f.Power.cost()
+	cost.PricePerKWh = price
+	return record(lead, &study.CollectiveRecord{Topology: ref.label(), Workload: wname, Result: r, Energy: e, Cost: cost}), nil
 }
 
 // groups places the workload's ranks on fab and splits them into its
@@ -630,7 +383,7 @@ func (w *worker) runInference(u unit, key string, fab *network.Fabric, ref Topol
 		if wname == "" {
 			wname = cfg.Model.Name + " disagg"
 		}
-		return append(lead, DisaggRow(ref.label(), wname, r, cost)...), nil
+		return record(lead, &study.DisaggRecord{Topology: ref.label(), Workload: wname, Result: r, Cost: cost}), nil
 	}
 	var r infer.Result
 	slo := wl.Inference.slo()
@@ -652,7 +405,7 @@ func (w *worker) runInference(u unit, key string, fab *network.Fabric, ref Topol
 	if wname == "" {
 		wname = cfg.Model.Name + " " + string(cfg.Phase)
 	}
-	return append(lead, InferenceRow(ref.label(), wname, r, cost)...), nil
+	return record(lead, &study.InferenceRecord{Topology: ref.label(), Workload: wname, Result: r, Cost: cost}), nil
 }
 
 // runTraining runs one training workload unit; engines are kept per
@@ -682,7 +435,7 @@ func (w *worker) runTraining(u unit, key string, fab *network.Fabric, ref Topolo
 	}
 	cost := w.s.Points[u.point].File.Power.cost()
 	cost.PricePerKWh = price
-	return append(lead, TrainingRow(ref.label(), wname, r, cost, accels)...), nil
+	return record(lead, &study.TrainingRecord{Topology: ref.label(), Workload: wname, Result: r, Cost: cost, Accelerators: accels}), nil
 }
 
 // Units is how many simulations point p holds.

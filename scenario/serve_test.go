@@ -26,8 +26,8 @@ func TestServeWorkload(t *testing.T) {
 	ttft, _ := row[col["ttft_s"]].(float64)
 	tpot, _ := row[col["tpot_s"]].(float64)
 	// The tighter limit binds: TTFT (1.5 steps) within 30 ms.
-	if row[col["op"]] != "serve" || row[col["context_tokens"]] != 350 || ttft <= 0 || ttft > 0.03 || tpot > 0.02 {
-		t.Errorf("serve record: op %v, context %v, TTFT %v, TPOT %v", row[col["op"]], row[col["context_tokens"]], ttft, tpot)
+	if row[col["phase"]] != "serve" || row[col["context_tokens"]] != 350 || ttft <= 0 || ttft > 0.03 || tpot > 0.02 {
+		t.Errorf("serve record: phase %v, context %v, TTFT %v, TPOT %v", row[col["phase"]], row[col["context_tokens"]], ttft, tpot)
 	}
 	for _, tc := range []struct{ src, want string }{
 		{"name: t\ntopologies: [{preset: hgx-h100}]\nworkloads: [{inference: {model: llama-3.1-8b, phase: serve}}]\n", "phase serve needs output_len"},

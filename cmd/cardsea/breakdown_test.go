@@ -39,7 +39,7 @@ func TestEnergyByComponent(t *testing.T) {
 			if args[0] == "infer" {
 				// Per step: the IT components are the step's IT energy.
 				it := sum - by["cooling"].(float64)
-				want := r["power_w"].(float64) * r["step_s"].(float64)
+				want := r["avg_power_w"].(float64) * r["step_s"].(float64)
 				if math.Abs(it-want) > 1e-6*want {
 					t.Errorf("%v: IT components sum to %g J, power x step %g J", args, it, want)
 				}

@@ -12,7 +12,7 @@ import (
 	"github.com/cardsea/cardsea/network"
 	"github.com/cardsea/cardsea/power"
 	"github.com/cardsea/cardsea/report"
-	"github.com/cardsea/cardsea/scenario"
+	"github.com/cardsea/cardsea/study"
 	"github.com/cardsea/cardsea/topology"
 	"github.com/cardsea/cardsea/trace"
 	"github.com/cardsea/cardsea/units"
@@ -397,12 +397,12 @@ func sweep(top *topology.Topology, place collective.Placement, sp split, op coll
 func writeCollective(w io.Writer, f report.Format, top *topology.Topology, op collective.Op, dt topology.Dtype, mode power.Mode, res []collective.Result, links, wide bool, healthy []collective.Result, sp split, conc []collective.Concurrent) error {
 	// The scenario records' columns (same keys, units and digits), with
 	// headers that need not also name inference fields.
-	cols := scenario.ResultColumnsOf("topology", "op", "algorithm", "protocol", "ranks", "size_bytes")
+	cols := study.Only("topology", "op", "algorithm", "protocol", "ranks", "size_bytes").Columns()
 	cols = append(cols, report.Column{Key: "count", Header: "Count (elements)"}, report.Column{Key: "dtype", Header: "Type"})
-	cols = append(cols, scenario.ResultColumnsOf("time_s", "algbw_bytes_per_s", "busbw_bytes_per_s", "wire_bytes",
+	cols = append(cols, study.Only("time_s", "algbw_bytes_per_s", "busbw_bytes_per_s", "wire_bytes",
 		"peak_link_util", "mean_link_busy", "power_mode", "energy_j", "facility_energy_j",
-		"avg_power_w", "peak_power_w", "busbw_per_kw")...)
-	cols[1].Header, cols[4].Header, cols[8].Header = "Op", "Ranks", "Time (us)"
+		"avg_power_w", "peak_power_w", "busbw_per_kw").Columns()...)
+	cols[4].Header = "Ranks"
 	// The default table reads like nccl-tests (size, count, type, the
 	// algorithm, time, algbw, busbw) with the energy beside it. Topology,
 	// op and ranks are in the title; they, the protocol, the peak link use
@@ -440,7 +440,7 @@ func writeCollective(w io.Writer, f report.Format, top *topology.Topology, op co
 		if e.AvgITW > 0 {
 			perKW = r.BusBW / (e.AvgITW / 1e3)
 		}
-		byComponent = append(byComponent, scenario.EnergyBreakdown(e, 1))
+		byComponent = append(byComponent, study.EnergyBreakdown().Row(&study.CollectiveRecord{Energy: e}))
 		sheet.Rows = append(sheet.Rows, []any{top.Name, string(r.Op), string(r.Algorithm), r.Protocol.String(), r.Ranks, int(r.SizeBytes),
 			int(r.SizeBytes / dt.Bytes()), dt.String(), r.TimeS, r.AlgBW, r.BusBW, r.WireBytes, r.PeakLinkUtil, r.MeanLinkBusy,
 			string(mode), e.ITJ, e.FacilityJ, e.AvgITW, e.PeakITW, perKW})
@@ -492,14 +492,14 @@ func writeCollective(w io.Writer, f report.Format, top *topology.Topology, op co
 	// table of its own under the results in table and Markdown.
 	bd := &report.Sheet{
 		Title:   "Energy by component (" + string(mode) + " accounting, joules; they sum to the facility energy)",
-		Columns: append([]report.Column{{Key: "size_bytes", Header: "Size (B)"}}, scenario.EnergyBreakdownColumns...),
+		Columns: append([]report.Column{{Key: "size_bytes", Header: "Size (B)"}}, study.EnergyBreakdown().Columns()...),
 	}
 	for i, r := range res {
 		bd.Rows = append(bd.Rows, append([]any{int(r.SizeBytes)}, byComponent[i]...))
 	}
 	tabular := f == report.FormatTable || f == report.FormatMarkdown
 	if !tabular {
-		sheet.Columns = append(sheet.Columns, scenario.EnergyBreakdownColumns...)
+		sheet.Columns = append(sheet.Columns, study.EnergyBreakdown().Columns()...)
 		for i := range sheet.Rows {
 			sheet.Rows[i] = append(sheet.Rows[i], byComponent[i]...)
 		}

@@ -9,7 +9,7 @@ import (
 	"github.com/cardsea/cardsea/llm"
 	"github.com/cardsea/cardsea/power"
 	"github.com/cardsea/cardsea/report"
-	"github.com/cardsea/cardsea/scenario"
+	"github.com/cardsea/cardsea/study"
 	"github.com/cardsea/cardsea/topology"
 )
 
@@ -52,22 +52,21 @@ func demoInference(tops []*topology.Topology) (*report.Sheet, error) {
 	}
 	wg.Wait()
 	cost := power.Cost{PricePerKWh: 0.08}
-	sheet := inferSheet(nil, nil, cost)
-	sheet.Title = "DeepSeek-R1 decode, most tokens/s per accelerator under a 50 ms TPOT (context 4K, MTP 1 draft at 70%)"
-	for i, r := range res {
+	for i := range res {
 		if errs[i] != nil {
 			return nil, fmt.Errorf("%s: %w", tops[i].Name, errs[i])
 		}
-		sheet.Rows = append(sheet.Rows, inferRow(tops[i], r, cost))
 	}
 	// One line per quantity, one column per system, as the system table
 	// above: 30 columns side by side do not fit a terminal. The energy
 	// breakdown is in 'cardsea infer' and the scenario records.
-	sheet.Vertical = true
-	keep := len(sheet.Columns) - len(scenario.EnergyBreakdownColumns)
-	sheet.Columns = sheet.Columns[:keep]
-	for i := range sheet.Rows {
-		sheet.Rows[i] = sheet.Rows[i][:keep]
+	schema := study.Command(&study.InferenceRecord{}).Without(study.EnergyBreakdown().Keys()...).
+		Without("tokens_per_s_per_accel_healthy", "tokens_per_s_per_accel_ratio", "accelerators_healthy",
+			"power_mode", "energy_j", "facility_energy_j", "peak_power_w", "energy_cost_usd")
+	sheet := &report.Sheet{Columns: schema.Columns(), Vertical: true}
+	sheet.Title = "DeepSeek-R1 decode, most tokens/s per accelerator under a 50 ms TPOT (context 4K, MTP 1 draft at 70%)"
+	for i, r := range res {
+		sheet.Rows = append(sheet.Rows, schema.Row(&study.InferenceRecord{Topology: tops[i].Name, Result: r, Cost: cost}))
 	}
 	sheet.Notes = []string{
 		"cm384 serves on 160 NPUs (320 dies, INT8, EP320) as CloudMatrix-Infer does; power is their share of the system's. KV cache BF16 on all three.",

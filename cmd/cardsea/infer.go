@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"slices"
 	"strings"
 
 	"github.com/cardsea/cardsea/compute"
@@ -11,7 +10,7 @@ import (
 	"github.com/cardsea/cardsea/llm"
 	"github.com/cardsea/cardsea/power"
 	"github.com/cardsea/cardsea/report"
-	"github.com/cardsea/cardsea/scenario"
+	"github.com/cardsea/cardsea/study"
 	"github.com/cardsea/cardsea/topology"
 	"github.com/cardsea/cardsea/trace"
 	"github.com/cardsea/cardsea/units"
@@ -379,10 +378,7 @@ func runInfer(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	sheet := inferSheet(t, results, cost)
-	if before != nil {
-		addHealthyTokens(sheet, results, before)
-	}
+	sheet := inferSheet(t, results, cost, before)
 	if f == report.FormatTable || f == report.FormatMarkdown {
 		sheet.Title = fmt.Sprintf("%s %s on %s", m.Title, cfg.Phase, t.Title)
 		if before != nil {
@@ -407,94 +403,28 @@ func runInfer(args []string, stdout, stderr io.Writer) error {
 	return sheet.Write(stdout, f)
 }
 
-// addHealthyTokens puts the healthy run's tokens/s per accelerator, the
-// ratio and the healthy accelerator count after the faulty run's tokens/s
-// per accelerator, row by row (an SLO search or a curve may differ in
+// inferSheet lays out inference records in the record schema's inference
+// fields (study.Fields); healthy, when given, is the same configuration
+// without the faults, row by row (an SLO search or a curve may differ in
 // length: unmatched rows stay empty).
-func addHealthyTokens(sheet *report.Sheet, faulty, healthy []infer.Result) {
-	at := slices.IndexFunc(sheet.Columns, func(c report.Column) bool { return c.Key == "tokens_per_s_per_accel" }) + 1
-	sheet.Columns = slices.Insert(sheet.Columns, at,
-		report.Column{Key: "tokens_per_s_per_accel_healthy", Header: "Tokens/s per accelerator, healthy", Digits: 1},
-		report.Column{Key: "tokens_per_s_per_accel_ratio", Header: "Tokens/s per accelerator, faulty/healthy", Digits: 3},
-		report.Column{Key: "accelerators_healthy", Header: "Accelerators, healthy"})
-	for i := range sheet.Rows {
-		var h, ratio, acc any
-		if i < len(healthy) {
-			hr := healthy[i]
-			h, acc = hr.TokensPerSPerAccel, hr.Accelerators
-			if hr.TokensPerSPerAccel > 0 {
-				ratio = faulty[i].TokensPerSPerAccel / hr.TokensPerSPerAccel
-			}
-		}
-		sheet.Rows[i] = slices.Insert(sheet.Rows[i], at, h, ratio, acc)
+func inferSheet(t *topology.Topology, rs []infer.Result, cost power.Cost, healthy []infer.Result) *report.Sheet {
+	schema := study.Command(&study.InferenceRecord{})
+	if healthy == nil {
+		schema = schema.Without("tokens_per_s_per_accel_healthy", "tokens_per_s_per_accel_ratio", "accelerators_healthy")
 	}
-}
-
-func inferSheet(t *topology.Topology, rs []infer.Result, cost power.Cost) *report.Sheet {
-	sheet := &report.Sheet{Columns: []report.Column{
-		{Key: "topology", Header: "Topology"},
-		{Key: "model", Header: "Model"},
-		{Key: "phase", Header: "Phase"},
-		{Key: "accelerators", Header: "Accelerators"},
-		{Key: "dies", Header: "Dies"},
-		{Key: "tp", Header: "TP"}, {Key: "pp", Header: "PP"}, {Key: "ep", Header: "EP"}, {Key: "dp", Header: "DP"},
-		{Key: "batch_per_accel", Header: "Batch (sequences per accelerator)"},
-		{Key: "context_tokens", Header: "Context / input (tokens)"},
-		{Key: "weights_dtype", Header: "Weights dtype"},
-		{Key: "step_s", Header: "Step (ms)", Scale: 1e-3, Digits: 2},
-		{Key: "compute_s", Header: "Compute (ms)", Scale: 1e-3, Digits: 2},
-		{Key: "exposed_comm_s", Header: "Exposed communication (ms)", Scale: 1e-3, Digits: 2},
-		{Key: "comm_s", Header: "All communication (ms)", Scale: 1e-3, Digits: 2},
-		{Key: "ttft_s", Header: "TTFT (ms)", Scale: 1e-3, Digits: 1},
-		{Key: "tpot_s", Header: "TPOT (ms)", Scale: 1e-3, Digits: 2},
-		{Key: "tokens_per_s", Header: "Tokens/s (system)", Digits: 0},
-		{Key: "tokens_per_s_per_accel", Header: "Tokens/s per accelerator", Digits: 1},
-		{Key: "tokens_per_s_per_user", Header: "Tokens/s per user", Digits: 1},
-		{Key: "memory_bytes_per_die", Header: "Memory per die (GB)", Scale: 1e9, Digits: 1},
-		{Key: "hbm_bytes_per_die", Header: "HBM per die (GB)", Scale: 1e9, Digits: 1},
-		{Key: "max_batch_per_accel", Header: "Largest batch that fits"},
-		{Key: "power_w", Header: "Avg IT power (kW)", Scale: 1e3, Digits: 1},
-		{Key: "tokens_per_s_per_kw", Header: "Tokens/s per IT kW", Digits: 1},
-		{Key: "tokens_per_j", Header: "Tokens per J (IT)", Digits: 3},
-		{Key: "j_per_token", Header: "J per token (IT)", Digits: 3},
-		{Key: "tokens_per_s_per_mw", Header: "Tokens/s per facility MW", Digits: 0},
-		{Key: "energy_cost_per_mtok_usd", Header: "Energy cost per million tokens (USD)", Digits: 3},
-		{Key: "capex_per_mtok_usd", Header: "Capital cost per million tokens (USD)", Digits: 3},
-		{Key: "total_cost_per_mtok_usd", Header: "Total cost per million tokens (USD)", Digits: 3},
-	}}
-	sheet.Columns = append(sheet.Columns, scenario.EnergyBreakdownColumns...)
-	serve := len(rs) > 0 && rs[0].Config.Phase == infer.Serve
-	if serve {
-		sheet.Columns = append(sheet.Columns, report.Column{Key: "input_tokens", Header: "Input (tokens, mean)"},
-			report.Column{Key: "output_tokens", Header: "Output (tokens, mean)"})
-	}
-	for _, r := range rs {
-		row := inferRow(t, r, cost)
-		if serve {
-			row = append(row, r.Config.InputLen, r.Config.OutputLen)
-		}
-		sheet.Rows = append(sheet.Rows, row)
+	sheet := &report.Sheet{Columns: schema.Columns()}
+	for i, r := range rs {
+		sheet.Rows = append(sheet.Rows, schema.Row(inferRecord(t, r, cost, healthy, i)))
 	}
 	return sheet
 }
 
-// inferRow is one result in inferSheet's columns.
-func inferRow(t *topology.Topology, r infer.Result, cost power.Cost) []any {
-	c := r.Config
-	ctx, ttft, tpot, perUser := scenario.LatencyCells(r)
-	jPerTok, perMW := 0.0, 0.0
-	if r.TokensPerJ > 0 {
-		jPerTok = 1 / r.TokensPerJ
+// inferRecord is result r of a command's run on t, with the i-th healthy
+// result where there is one.
+func inferRecord(t *topology.Topology, r infer.Result, cost power.Cost, healthy []infer.Result, i int) *study.InferenceRecord {
+	rec := &study.InferenceRecord{Topology: t.Name, Result: r, Cost: cost}
+	if i < len(healthy) {
+		rec.Healthy = &healthy[i]
 	}
-	if r.FacilityPowerW > 0 {
-		perMW = r.TokensPerS / (r.FacilityPowerW / 1e6)
-	}
-	e, k := cost.PerMillion(r.TokensPerS, r.FacilityPowerW, r.Accelerators)
-	row := []any{t.Name, c.Model.Name, string(c.Phase), r.Accelerators, r.Dies,
-		c.TP, c.PP, c.EP, r.DP, c.Batch, ctx, c.Precision.Weights.String(),
-		r.StepS, r.ComputeS, r.ExposedCommS, r.CommS, ttft, tpot,
-		r.TokensPerS, r.TokensPerSPerAccel, perUser, r.MemoryBytesPerDie, r.HBMBytesPerDie, r.MaxBatch,
-		r.PowerW, r.TokensPerKW, r.TokensPerJ, jPerTok, perMW}
-	row = append(row, scenario.CostCells(cost, e, k)...)
-	return append(row, scenario.EnergyBreakdown(r.Energy, r.ServingShare)...)
+	return rec
 }

@@ -8,7 +8,7 @@ import (
 
 	"github.com/cardsea/cardsea/chart"
 	"github.com/cardsea/cardsea/report"
-	"github.com/cardsea/cardsea/scenario"
+	"github.com/cardsea/cardsea/study"
 )
 
 const plotUsage = `
@@ -83,7 +83,7 @@ func runPlot(args []string, stdout, stderr io.Writer) error {
 // suffix (peak_link_util, busbw_per_kw): their headers and scales.
 func knownColumns() map[string]report.Column {
 	m := map[string]report.Column{}
-	for _, c := range scenario.ResultColumns {
+	for _, c := range study.All().Columns() {
 		m[strings.ReplaceAll(c.Key, ".", "_")] = c
 	}
 	return m

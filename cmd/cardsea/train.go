@@ -8,7 +8,7 @@ import (
 	"github.com/cardsea/cardsea/llm"
 	"github.com/cardsea/cardsea/power"
 	"github.com/cardsea/cardsea/report"
-	"github.com/cardsea/cardsea/scenario"
+	"github.com/cardsea/cardsea/study"
 	"github.com/cardsea/cardsea/topology"
 	"github.com/cardsea/cardsea/train"
 	"github.com/cardsea/cardsea/units"
@@ -19,7 +19,7 @@ Usage:
   cardsea train --topo NAME [--domains N] [--ranks R] --model M --seq-len L
                 --global-batch B [--micro-batch 1] [--tp N] [--cp N]
                 [--dtype bf16|fp8] [--dtype-map fp8=int8] [--lora-rank R]
-                [--tp-overlap] [--power-mode activity|provisioned]
+                [--tp-overlap] [--power-mode activity|provisioned] [--price-per-kwh USD]
                 [--format table|markdown|json|csv]
 
 Simulates one optimizer step of training a dense model (see 'cardsea models
@@ -70,9 +70,16 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	lora := fs.Int("lora-rank", 0, "train LoRA adapters of this rank on frozen weights (0: full training)")
 	overlap := fs.Bool("tp-overlap", false, "hide TP communication behind the GEMMs (only the excess is exposed)")
 	pmode := fs.String("power-mode", "activity", "activity or provisioned")
+	price := fs.Float64("price-per-kwh", 0.08, "electricity price, USD per kWh (energy cost per million tokens)")
+	capex := fs.Float64("capex-per-accel", 0, "all-in system price per accelerator, USD (capital cost per million tokens)")
+	years := fs.Float64("amortization-years", 4, "years over which capex is written off")
 	format := fs.StringP("format", "f", "table", "output format: table, markdown, json or csv")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	cost := power.Cost{PricePerKWh: *price, CapexPerAccel: *capex, AmortizationYears: *years}
+	if err := cost.Validate(); err != nil {
+		return usagef("cost: %v", err)
 	}
 	if fs.NArg() > 0 {
 		return usagef("train takes flags only, got %q", fs.Args())
@@ -118,7 +125,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	sheet := trainSheet(t, r)
+	sheet := trainSheet(t, r, cost)
 	if f == report.FormatTable || f == report.FormatMarkdown {
 		sheet.Title = fmt.Sprintf("%s training step on %s", m.Title, t.Title)
 		sheet.Vertical = true
@@ -131,45 +138,12 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	return sheet.Write(stdout, f)
 }
 
-func trainSheet(t *topology.Topology, r train.Result) *report.Sheet {
-	c := r.Config
-	acc := c.Accelerators
+// trainSheet is one training step in the record schema's training
+// fields (study.Fields).
+func trainSheet(t *topology.Topology, r train.Result, cost power.Cost) *report.Sheet {
+	acc := r.Config.Accelerators
 	if acc == 0 {
 		acc = len(t.Accels)
 	}
-	sheet := &report.Sheet{Columns: []report.Column{
-		{Key: "topology", Header: "Topology"},
-		{Key: "model", Header: "Model"},
-		{Key: "accelerators", Header: "Accelerators"},
-		{Key: "ranks", Header: "Ranks (dies)"},
-		{Key: "tp", Header: "TP"}, {Key: "cp", Header: "CP"}, {Key: "dp", Header: "DP"},
-		{Key: "global_batch", Header: "Global batch (sequences)"},
-		{Key: "micro_batches", Header: "Micro-batches per replica"},
-		{Key: "seq_len_tokens", Header: "Sequence (tokens)"},
-		{Key: "dtype", Header: "GEMM dtype"},
-		{Key: "lora_rank", Header: "LoRA rank (0: full)"},
-		{Key: "trainable_params", Header: "Trainable parameters (M)", Scale: 1e6, Digits: 1},
-		{Key: "step_s", Header: "Step (ms)", Scale: 1e-3, Digits: 1},
-		{Key: "compute_s", Header: "Compute (ms)", Scale: 1e-3, Digits: 1},
-		{Key: "exposed_comm_s", Header: "Exposed communication (ms)", Scale: 1e-3, Digits: 2},
-		{Key: "tokens_per_s", Header: "Tokens/s (system)", Digits: 0},
-		{Key: "tokens_per_s_per_accel", Header: "Tokens/s per accelerator", Digits: 1},
-		{Key: "mfu", Header: "MFU", Digits: 3},
-		{Key: "accel_load", Header: "Accelerator load (share of dynamic power range)", Digits: 3},
-		{Key: "memory_bytes_per_die", Header: "Memory per die (GB)", Scale: 1e9, Digits: 1},
-		{Key: "node_power_w", Header: "Avg power per server (kW)", Scale: 1e3, Digits: 2},
-		{Key: "network_power_w_per_node", Header: "Scale-out switches and all optics per server (kW)", Scale: 1e3, Digits: 2},
-		{Key: "avg_power_w", Header: "Avg IT power (kW)", Scale: 1e3, Digits: 1},
-		{Key: "tokens_per_j", Header: "Tokens per J (IT)", Digits: 3},
-	}}
-	sheet.Columns = append(sheet.Columns, scenario.EnergyBreakdownColumns...)
-	perJ := 0.0
-	if r.Energy.ITJ > 0 {
-		perJ = float64(c.GlobalBatch*c.SeqLen) / r.Energy.ITJ
-	}
-	row := []any{t.Name, c.Model.Name, acc, r.Ranks, c.TP, c.CP, r.DP, c.GlobalBatch, r.MicroBatches, c.SeqLen, c.Dtype.String(), c.LoRARank,
-		r.TrainableParams, r.StepS, r.ComputeS, r.ExposedCommS, r.TokensPerS, r.TokensPerS / float64(acc), r.MFU, r.Load,
-		r.MemoryBytesPerDie, r.NodeW, r.NetworkWPerNode, r.Energy.AvgITW, perJ}
-	sheet.Rows = [][]any{append(row, scenario.EnergyBreakdown(r.Energy, 1)...)}
-	return sheet
+	return study.Command(&study.TrainingRecord{}).Sheet(&study.TrainingRecord{Topology: t.Name, Result: r, Cost: cost, Accelerators: acc})
 }

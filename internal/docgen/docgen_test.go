@@ -22,3 +22,14 @@ func TestPresetsDocIsCurrent(t *testing.T) {
 		t.Fatalf("%s is stale: run 'make docs' and commit the result", PresetsPath)
 	}
 }
+
+// TestRecordsDocIsCurrent: docs/records.md is the record schema.
+func TestRecordsDocIsCurrent(t *testing.T) {
+	got, err := os.ReadFile(filepath.Join("..", "..", RecordsPath))
+	if err != nil {
+		t.Fatalf("%v: run 'make docs'", err)
+	}
+	if !bytes.Equal(got, Records()) {
+		t.Fatalf("%s is stale: run 'make docs' and commit the result", RecordsPath)
+	}
+}

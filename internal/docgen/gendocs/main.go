@@ -1,4 +1,4 @@
-// Command gendocs rewrites the generated documents (docs/presets.md). Run it
+// Command gendocs rewrites the generated documents (docs/presets.md, docs/records.md). Run it
 // from the module root: `make docs`.
 package main
 
@@ -15,8 +15,10 @@ func main() {
 		fmt.Fprintln(os.Stderr, "gendocs:", err)
 		os.Exit(1)
 	}
-	if err := os.WriteFile(docgen.PresetsPath, data, 0o644); err != nil {
-		fmt.Fprintln(os.Stderr, "gendocs:", err)
-		os.Exit(1)
+	for path, data := range map[string][]byte{docgen.PresetsPath: data, docgen.RecordsPath: docgen.Records()} {
+		if err := os.WriteFile(path, data, 0o644); err != nil {
+			fmt.Fprintln(os.Stderr, "gendocs:", err)
+			os.Exit(1)
+		}
 	}
 }
