@@ -2,6 +2,7 @@ package infer
 
 import (
 	"fmt"
+	"github.com/cardsea/cardsea/internal/field"
 	"math"
 	"strings"
 
@@ -175,6 +176,60 @@ func runKey(c Config) string {
 	return fmt.Sprintf("%p|%+v", c.Model, cc)
 }
 
+// Check applies the rules of a configuration that need no topology (the
+// phase, the lengths, MTP, the shares), with the defaults Run applies;
+// its errors are field.Errors named by the scenario keys (input_len,
+// mtp_draft). A front door calls it to refuse a configuration before it
+// builds a topology.
+func (c Config) Check() error {
+	if c.HBMFraction == 0 {
+		c.HBMFraction = 1
+	}
+	if c.ExpertImbalance == 0 {
+		c.ExpertImbalance = 1
+	}
+	if c.MicroBatches == 0 {
+		c.MicroBatches = 1 // Run tries 1 and 2
+	}
+	return c.check()
+}
+
+// check is Check without the defaults.
+func (c *Config) check() error {
+	m := c.Model
+	switch {
+	case c.Phase != Prefill && c.Phase != Decode && c.Phase != Serve:
+		return field.Errorf("phase", "%q: want prefill or decode (one step), serve (continuous batching) or disagg", c.Phase)
+	case c.Batch < 1:
+		return field.Errorf("batch", "%d: want at least 1 sequence per accelerator", c.Batch)
+	case c.Phase == Prefill && c.InputLen < 1:
+		return field.Errorf("input_len", "%d: prefill needs at least 1 prompt token", c.InputLen)
+	case c.Phase == Decode && c.Context < 1:
+		return field.Errorf("context", "%d: decode needs a KV length of at least 1 token", c.Context)
+	case c.Phase == Serve && (c.InputLen < 1 || c.OutputLen < 1):
+		return field.Errorf("input_len", "%d with {output_len} %d: serve needs at least 1 token of each per request", c.InputLen, c.OutputLen)
+	case c.Model.MaxContext > 0 && c.Phase == Prefill && c.InputLen > c.Model.MaxContext:
+		return fmt.Errorf("input of %d tokens is past %s's %d-token context window", c.InputLen, c.Model.Name, c.Model.MaxContext)
+	case c.Model.MaxContext > 0 && c.Phase == Decode && c.Context > c.Model.MaxContext:
+		return fmt.Errorf("context of %d tokens is past %s's %d-token context window", c.Context, c.Model.Name, c.Model.MaxContext)
+	case c.Model.MaxContext > 0 && c.Phase == Serve && c.InputLen+c.OutputLen > c.Model.MaxContext:
+		return fmt.Errorf("requests of %d + %d tokens are past %s's %d-token context window", c.InputLen, c.OutputLen, c.Model.Name, c.Model.MaxContext)
+	case c.Phase == Serve && c.MTPDraft > 0:
+		return field.Errorf("mtp_draft", "%d: serve does not model MTP draft tokens yet; drop it", c.MTPDraft)
+	case c.MicroBatches != 1 && c.MicroBatches != 2:
+		return field.Errorf("microbatches", "%d: want 1 or 2", c.MicroBatches)
+	case c.HBMFraction < 0 || c.HBMFraction > 1:
+		return field.Errorf("hbm_fraction", "%g: want a share of the HBM above 0, at most 1 (e.g. 0.9)", c.HBMFraction)
+	case c.ExpertImbalance < 1:
+		return field.Errorf("expert_imbalance", "%g: want 1 (balanced) or more", c.ExpertImbalance)
+	case c.MTPDraft < 0 || c.MTPAccept < 0 || c.MTPAccept > 1:
+		return field.Errorf("mtp_accept", "%g with {mtp_draft} %d: want draft >= 0 and acceptance in [0, 1]", c.MTPAccept, c.MTPDraft)
+	case c.MTPDraft > 0 && m.MTPLayers == 0:
+		return field.Errorf("mtp_draft", "%d: %s has no MTP module; drop it", c.MTPDraft, m.Name)
+	}
+	return nil
+}
+
 func (c *Config) defaults(dies int) error {
 	m := c.Model
 	if c.TP == 0 {
@@ -198,35 +253,8 @@ func (c *Config) defaults(dies int) error {
 			c.EP = dies / c.PP
 		}
 	}
-	switch {
-	case c.Phase != Prefill && c.Phase != Decode && c.Phase != Serve:
-		return fmt.Errorf("phase %q: want prefill or decode (one step), serve (continuous batching) or, in 'cardsea infer', disagg", c.Phase)
-	case c.Batch < 1:
-		return fmt.Errorf("batch %d: want at least 1 sequence per accelerator", c.Batch)
-	case c.Phase == Prefill && c.InputLen < 1:
-		return fmt.Errorf("prefill needs --input-len of at least 1 token")
-	case c.Phase == Decode && c.Context < 1:
-		return fmt.Errorf("decode needs --context (the KV length) of at least 1 token")
-	case c.Phase == Serve && (c.InputLen < 1 || c.OutputLen < 1):
-		return fmt.Errorf("serve needs --input-len and --output-len (mean tokens per request) of at least 1, got %d and %d", c.InputLen, c.OutputLen)
-	case c.Model.MaxContext > 0 && c.Phase == Prefill && c.InputLen > c.Model.MaxContext:
-		return fmt.Errorf("input of %d tokens is past %s's %d-token context window", c.InputLen, c.Model.Name, c.Model.MaxContext)
-	case c.Model.MaxContext > 0 && c.Phase == Decode && c.Context > c.Model.MaxContext:
-		return fmt.Errorf("context of %d tokens is past %s's %d-token context window", c.Context, c.Model.Name, c.Model.MaxContext)
-	case c.Model.MaxContext > 0 && c.Phase == Serve && c.InputLen+c.OutputLen > c.Model.MaxContext:
-		return fmt.Errorf("requests of %d + %d tokens are past %s's %d-token context window", c.InputLen, c.OutputLen, c.Model.Name, c.Model.MaxContext)
-	case c.Phase == Serve && c.MTPDraft > 0:
-		return fmt.Errorf("serve does not model MTP draft tokens yet; drop --mtp-draft")
-	case c.MicroBatches != 1 && c.MicroBatches != 2:
-		return fmt.Errorf("micro-batches %d: want 1 or 2", c.MicroBatches)
-	case c.HBMFraction < 0 || c.HBMFraction > 1:
-		return fmt.Errorf("HBM fraction %g: want a share of the HBM above 0, at most 1", c.HBMFraction)
-	case c.ExpertImbalance < 1:
-		return fmt.Errorf("expert imbalance %g: want 1 (balanced) or more", c.ExpertImbalance)
-	case c.MTPDraft < 0 || c.MTPAccept < 0 || c.MTPAccept > 1:
-		return fmt.Errorf("MTP: draft %d tokens at acceptance %g: want draft >= 0 and acceptance in [0, 1]", c.MTPDraft, c.MTPAccept)
-	case c.MTPDraft > 0 && m.MTPLayers == 0:
-		return fmt.Errorf("%s has no MTP module; drop --mtp-draft", m.Name)
+	if err := c.check(); err != nil {
+		return err
 	}
 	if dies%(c.TP*c.PP) != 0 {
 		return fmt.Errorf("TP %d x PP %d does not divide the %d dies", c.TP, c.PP, dies)

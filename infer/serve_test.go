@@ -127,8 +127,8 @@ func TestServeErrors(t *testing.T) {
 		edit func(*Config)
 		want string
 	}{
-		{func(c *Config) { c.OutputLen = 0 }, "serve needs --input-len and --output-len"},
-		{func(c *Config) { c.InputLen = 0 }, "serve needs --input-len and --output-len"},
+		{func(c *Config) { c.OutputLen = 0 }, "serve needs at least 1 token of each per request"},
+		{func(c *Config) { c.InputLen = 0 }, "serve needs at least 1 token of each per request"},
 		{func(c *Config) { c.Model = model(t, "deepseek-v3"); c.MTPDraft = 1 }, "MTP"},
 		{func(c *Config) { c.Phase = "mixed" }, "serve (continuous batching)"},
 	} {

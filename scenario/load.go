@@ -1,7 +1,9 @@
 package scenario
 
 import (
+	"errors"
 	"fmt"
+	"github.com/cardsea/cardsea/internal/field"
 	"math"
 	"os"
 	"path/filepath"
@@ -39,6 +41,9 @@ type Point struct {
 	Values []string // one per Scenario.Params
 	File   *File
 	root   *yaml.Node
+	// jobs are the compiled inference workloads, by workload index (nil
+	// for other kinds): compiled once, when the point is checked.
+	jobs []*study.InferenceJob
 }
 
 // MaxPoints bounds a sweep's size; larger sweeps are refused up front.
@@ -84,10 +89,11 @@ func Parse(path string, data []byte) (*Scenario, error) {
 		if err := strictyaml.DecodeNode(label, "", pr, &pf); err != nil {
 			return nil, err
 		}
-		if err := check(label, pr, &pf); err != nil {
+		jobs, err := check(label, filepath.Dir(path), pr, &pf)
+		if err != nil {
 			return nil, err
 		}
-		s.Points = append(s.Points, Point{Index: i, Values: values, File: &pf, root: pr})
+		s.Points = append(s.Points, Point{Index: i, Values: values, File: &pf, root: pr, jobs: jobs})
 	}
 	return s, nil
 }
@@ -197,8 +203,15 @@ func expand(file string, root *yaml.Node, sw *Sweep) ([][]string, []string, erro
 	return out, params, nil
 }
 
-// check validates a decoded point beyond what the schema types catch.
-func check(file string, root *yaml.Node, f *File) error {
+// check validates a decoded point beyond what the schema types catch and
+// compiles its inference workloads; dir anchors relative model files.
+func check(file, dir string, root *yaml.Node, f *File) ([]*study.InferenceJob, error) {
+	jobs := make([]*study.InferenceJob, len(f.Workloads))
+	err := checkInto(file, dir, root, f, jobs)
+	return jobs, err
+}
+
+func checkInto(file, dir string, root *yaml.Node, f *File, jobs []*study.InferenceJob) error {
 	if len(f.Topologies) == 0 {
 		return at(file, root, "topologies", "no topologies; add e.g. `topologies: [{preset: cm384}]`")
 	}
@@ -240,9 +253,11 @@ func check(file string, root *yaml.Node, f *File) error {
 			continue
 		}
 		if w.Inference != nil {
-			if _, err := w.Inference.config(file); err != nil {
-				return at(file, strictyaml.Find(root, field+".inference"), field+".inference", "%v", err)
+			j, err := w.Inference.Compile(dir)
+			if err != nil {
+				return fieldError(file, root, field+".inference", err)
 			}
+			jobs[i] = j
 			continue
 		}
 		c := w.Collective
@@ -410,99 +425,6 @@ func (t TopologyRef) label() string {
 	return name
 }
 
-// config turns an inference workload into an infer.Config (without the
-// topology); file anchors a relative model file.
-func (w *InferenceWorkload) config(file string) (infer.Config, error) {
-	var c infer.Config
-	name := w.Model
-	if name == "" {
-		return c, fmt.Errorf("`model` is missing; e.g. model: deepseek-r1 (see cardsea models list)")
-	}
-	if strings.HasSuffix(name, ".yaml") && !filepath.IsAbs(name) {
-		name = filepath.Join(filepath.Dir(file), name)
-	}
-	m, err := llm.Load(name)
-	if err != nil {
-		return c, err
-	}
-	var p compute.Precision
-	for _, d := range []struct {
-		s, field string
-		out      *topology.Dtype
-	}{{w.WeightsDtype, "weights_dtype", &p.Weights}, {w.KVDtype, "kv_dtype", &p.KVCache}, {w.ActDtype, "act_dtype", &p.Activations}} {
-		if *d.out, err = topology.ParseDtype(or(d.s, "bf16")); err != nil {
-			return c, fmt.Errorf("%s: %w", d.field, err)
-		}
-	}
-	mapping, err := compute.ParseDtypeMap(w.DtypeMap)
-	if err != nil {
-		return c, fmt.Errorf("dtype_map: %w", err)
-	}
-	phase := infer.Phase(or(w.Phase, "decode"))
-	if phase != infer.Prefill && phase != infer.Decode && phase != infer.Serve && phase != disaggPhase {
-		return c, fmt.Errorf("phase %q: want prefill, decode, serve or disagg", w.Phase)
-	}
-	disaggFields := w.PrefillAccelerators != 0 || w.DecodeAccelerators != 0 || (w.OutputLen != 0 && phase != infer.Serve) || w.PrefillBatch != 0 ||
-		w.PrefillTP != 0 || w.PrefillPP != 0 || w.PrefillEP != 0
-	switch {
-	case phase == infer.Serve && w.OutputLen < 1:
-		return c, fmt.Errorf("phase serve needs output_len, the mean tokens each request generates, e.g. output_len: 294")
-	case phase == infer.Serve && w.Context != 0:
-		return c, fmt.Errorf("phase serve attends to the mean KV length, input_len + output_len/2; drop context")
-	case phase != disaggPhase && disaggFields:
-		return c, fmt.Errorf("prefill_accelerators, decode_accelerators, output_len, prefill_batch and prefill_tp/pp/ep belong to phase: disagg")
-	case phase == disaggPhase && (w.PrefillAccelerators < 1 || w.DecodeAccelerators < 1):
-		return c, fmt.Errorf("phase disagg needs prefill_accelerators and decode_accelerators of at least 1 each, e.g. 16 and 160")
-	case phase == disaggPhase && w.OutputLen < 1:
-		return c, fmt.Errorf("phase disagg needs output_len, the tokens each request generates, e.g. output_len: 1024")
-	case phase == disaggPhase && w.Accelerators != 0:
-		return c, fmt.Errorf("phase disagg places its instances with prefill_accelerators and decode_accelerators, not accelerators")
-	case w.DP < 0:
-		return c, fmt.Errorf("dp %d: want a positive data-parallel degree", w.DP)
-	case w.DP > 0 && phase == disaggPhase:
-		return c, fmt.Errorf("dp sets one instance's parallelism; with phase disagg give tp and prefill_tp")
-	case w.AttnDP && w.TP > 1:
-		return c, fmt.Errorf("attn_dp runs attention with TP 1; it contradicts tp %d", w.TP)
-	case phase != disaggPhase && phase != infer.Serve && w.TPOTSLO != "" && w.TTFTSLO != "":
-		return c, fmt.Errorf("give tpot_slo or ttft_slo, not both (both together only with phase: disagg or serve)")
-	}
-	for _, v := range []struct {
-		name string
-		n    int
-	}{{"batch", w.Batch}, {"input_len", w.InputLen}, {"context", w.Context}, {"accelerators", w.Accelerators},
-		{"tp", w.TP}, {"pp", w.PP}, {"ep", w.EP}, {"mtp_draft", w.MTPDraft}, {"microbatches", w.MicroBatches},
-		{"prefill_accelerators", w.PrefillAccelerators}, {"decode_accelerators", w.DecodeAccelerators}, {"output_len", w.OutputLen},
-		{"prefill_batch", w.PrefillBatch}, {"prefill_tp", w.PrefillTP}, {"prefill_pp", w.PrefillPP}, {"prefill_ep", w.PrefillEP}} {
-		if v.n < 0 {
-			return c, fmt.Errorf("%s %d must be 0 or more", v.name, v.n)
-		}
-	}
-	for _, s := range []string{w.TPOTSLO, w.TTFTSLO} {
-		if s == "" {
-			continue
-		}
-		if v, err := units.ParseDuration(s); err != nil || v <= 0 {
-			return c, fmt.Errorf("SLO %q: want a duration such as 50ms", s)
-		}
-	}
-	c = infer.Config{Model: m, Accelerators: w.Accelerators, Phase: phase, Batch: max(w.Batch, 1),
-		InputLen: w.InputLen, Context: w.Context, OutputLen: w.OutputLen, TP: w.TP, PP: w.PP, EP: w.EP, Precision: p, DtypeMap: mapping,
-		MTPDraft: w.MTPDraft, MTPAccept: w.MTPAccept, MicroBatches: w.MicroBatches, ExpertImbalance: w.ExpertImbalance, HBMFraction: w.HBMFraction}
-	if w.AttnDP {
-		c.TP = 1
-	}
-	if c.InputLen == 0 {
-		c.InputLen = 4096
-	}
-	if c.Context == 0 {
-		c.Context = 4096
-	}
-	if c.MTPDraft > 0 && w.MTPAccept == 0 {
-		c.MTPAccept = 0.7
-	}
-	return c, nil
-}
-
 // config turns a training workload into a train.Config (without the
 // topology); file anchors a relative model file.
 func (w *TrainingWorkload) config(file string) (train.Config, error) {
@@ -548,75 +470,8 @@ func (w *TrainingWorkload) config(file string) (train.Config, error) {
 	return c, nil
 }
 
-// resolveDP sets c.TP from the workload's dp over the serving dies of t.
-func (w *InferenceWorkload) resolveDP(c *infer.Config, t *topology.Topology) error {
-	if w.DP == 0 {
-		return nil
-	}
-	acc := c.Accelerators
-	if acc == 0 {
-		acc = t.LiveAccels()
-	}
-	dies := acc * t.Accels[0].Spec.Dies
-	stages := max(c.PP, 1)
-	if dies%(stages*w.DP) != 0 {
-		return fmt.Errorf("dp %d x pp %d does not divide the %d serving dies", w.DP, stages, dies)
-	}
-	want := dies / (stages * w.DP)
-	if w.TP != 0 && w.TP != want {
-		return fmt.Errorf("tp %d x pp %d x dp %d = %d dies, but %d serve; drop tp (it would be %d) or change dp", w.TP, stages, w.DP, w.TP*stages*w.DP, dies, want)
-	}
-	c.TP = want
-	return nil
-}
-
 // disaggPhase is the phase of a disaggregated workload.
-const disaggPhase infer.Phase = "disagg"
-
-// disagg turns a disaggregated workload into an infer.Disagg: the decode
-// instance is config's (with its batch, parallelism and context), the
-// prefill instance takes the first accelerators with its own batch and
-// parallelism and no MTP.
-func (w *InferenceWorkload) disagg(file string) (infer.Disagg, error) {
-	c, err := w.config(file)
-	if err != nil {
-		return infer.Disagg{}, err
-	}
-	pre := c
-	pre.Accelerators, pre.Batch = w.PrefillAccelerators, max(w.PrefillBatch, 1)
-	pre.TP, pre.PP, pre.EP = w.PrefillTP, w.PrefillPP, w.PrefillEP
-	if w.AttnDP && pre.TP == 0 {
-		pre.TP = 1
-	}
-	pre.MTPDraft, pre.MTPAccept = 0, 0
-	dec := c
-	dec.Accelerators, dec.FirstAccelerator = w.DecodeAccelerators, w.PrefillAccelerators
-	if w.Context == 0 {
-		dec.Context = 0 // the mean over a request: input + output/2
-	}
-	return infer.Disagg{Prefill: pre, Decode: dec, OutputLen: w.OutputLen}, nil
-}
-
-// slos returns the TTFT and TPOT limits in seconds (0 for none).
-func (w *InferenceWorkload) slos() (ttft, tpot float64) {
-	if w.TTFTSLO != "" {
-		ttft, _ = units.ParseDuration(w.TTFTSLO)
-	}
-	if w.TPOTSLO != "" {
-		tpot, _ = units.ParseDuration(w.TPOTSLO)
-	}
-	return ttft, tpot
-}
-
-// slo is the workload's latency limit in seconds (0 for none).
-func (w *InferenceWorkload) slo() float64 {
-	s := w.TPOTSLO + w.TTFTSLO
-	if s == "" {
-		return 0
-	}
-	v, _ := units.ParseDuration(s)
-	return v
-}
+const disaggPhase = study.DisaggPhase
 
 // cost is the scenario's prices.
 func (p PowerSettings) cost() power.Cost {
@@ -661,4 +516,18 @@ func readers(key string) string {
 		}
 	}
 	return strings.Join(out, " and ")
+}
+
+// fieldError places err at the field it names (a field.Error from the
+// study layer or a library) under prefix, e.g.
+// workloads[0].inference.input_len, or at prefix itself.
+func fieldError(file string, root *yaml.Node, prefix string, err error) error {
+	var fe *field.Error
+	if errors.As(err, &fe) && fe == err {
+		path := prefix + "." + fe.Field
+		if n := strictyaml.Find(root, path); n != nil {
+			return at(file, n, path, "%s", fe.Message())
+		}
+	}
+	return at(file, strictyaml.Find(root, prefix), prefix, "%v", err)
 }

@@ -340,72 +340,38 @@ func (c *CollectiveWorkload) groups(fab *network.Fabric) ([]*collective.Group, e
 	return g.Split(c.Groups, c.Strided)
 }
 
-// runInference runs one inference workload unit; engines (and their
-// collective-time caches) are kept per topology.
+// runInference runs one inference workload unit: the point's compiled
+// job, resolved on the topology and run by the study layer; engines (and
+// their collective-time caches) are kept per topology.
 func (w *worker) runInference(u unit, key string, fab *network.Fabric, ref TopologyRef, wl Workload, mode power.Mode, price float64, lead []any) ([]any, error) {
-	cfg, err := wl.Inference.config(w.s.Path)
+	where := func(err error) error {
+		return fmt.Errorf("%s: workloads[%d] on %s: %w", w.s.Path, u.work, ref.label(), err)
+	}
+	job, err := w.s.Points[u.point].jobs[u.work].For(fab.Topo)
 	if err != nil {
-		return nil, err
+		return nil, where(err)
 	}
-	cfg.PowerMode = mode
-	if live := fab.Topo.LiveAccels(); cfg.Accelerators == 0 && live < len(fab.Topo.Accels) {
-		cfg.Accelerators = live // failed accelerators serve nothing
+	if job.Disagg != nil && len(ref.Faults) > 0 {
+		return nil, where(fmt.Errorf("faults do not combine with phase disagg yet; run the prefill or decode phase alone with faults"))
 	}
-	if err := wl.Inference.resolveDP(&cfg, fab.Topo); err != nil {
-		return nil, fmt.Errorf("%s: workloads[%d] on %s: %w", w.s.Path, u.work, ref.label(), err)
-	}
+	job.SetPowerMode(mode)
 	eng, ok := w.engines[key]
 	if !ok {
 		eng = infer.NewEngine(fab.Topo)
 		w.engines[key] = eng
 	}
+	rec, err := job.Run(eng, nil)
+	if err != nil {
+		return nil, where(err)
+	}
 	cost := w.s.Points[u.point].File.Power.cost()
 	cost.PricePerKWh = price
-	if cfg.Phase == disaggPhase {
-		if len(ref.Faults) > 0 {
-			return nil, fmt.Errorf("%s: workloads[%d] on %s: faults do not combine with phase disagg yet; run the prefill or decode phase alone with faults", w.s.Path, u.work, ref.label())
-		}
-		d, err := wl.Inference.disagg(w.s.Path)
-		if err != nil {
-			return nil, err
-		}
-		d.Prefill.PowerMode, d.Decode.PowerMode = mode, mode
-		var r infer.DisaggResult
-		if ttft, tpot := wl.Inference.slos(); ttft > 0 || tpot > 0 {
-			r, err = eng.BestDisaggUnderSLO(d, ttft, tpot)
-		} else {
-			r, err = eng.RunDisagg(d)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("%s: workloads[%d] on %s: %w", w.s.Path, u.work, ref.label(), err)
-		}
-		wname := wl.Name
-		if wname == "" {
-			wname = cfg.Model.Name + " disagg"
-		}
-		return record(lead, &study.DisaggRecord{Topology: ref.label(), Workload: wname, Result: r, Cost: cost}), nil
+	name := wl.Name
+	if name == "" {
+		name = job.String()
 	}
-	var r infer.Result
-	slo := wl.Inference.slo()
-	if cfg.Phase == infer.Serve {
-		slo = infer.ServeStepLimit(wl.Inference.slos()) // both limits may be given
-	}
-	if slo > 0 {
-		if cfg.Phase != infer.Serve && wl.Inference.TTFTSLO != "" {
-			cfg.Phase = infer.Prefill
-		}
-		r, err = eng.BestUnderSLO(cfg, slo)
-	} else {
-		r, err = eng.Run(cfg)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("%s: workloads[%d] on %s: %w", w.s.Path, u.work, ref.label(), err)
-	}
-	wname := wl.Name
-	if wname == "" {
-		wname = cfg.Model.Name + " " + string(cfg.Phase)
-	}
-	return record(lead, &study.InferenceRecord{Topology: ref.label(), Workload: wname, Result: r, Cost: cost}), nil
+	rec.Label(ref.label(), name, cost)
+	return record(lead, rec), nil
 }
 
 // runTraining runs one training workload unit; engines are kept per

@@ -1,5 +1,7 @@
 package scenario
 
+import "github.com/cardsea/cardsea/study"
+
 // File is the schema of a scenario file.
 type File struct {
 	// Name labels the scenario in results.
@@ -75,67 +77,10 @@ type TrainingWorkload struct {
 	TPOverlap bool `yaml:"tp_overlap"`
 }
 
-// InferenceWorkload is one LLM serving configuration (cardsea infer).
-type InferenceWorkload struct {
-	// Model: a zoo name (cardsea models list) or a model file.
-	Model string `yaml:"model"`
-	// Phase: prefill, decode (default), serve (continuous batching of a
-	// request mix: input_len and output_len are its means) or disagg (a
-	// prefill instance and a decode instance with the KV transfer between
-	// them).
-	Phase string `yaml:"phase"`
-	// Batch: sequences per accelerator (default 1, or searched with an SLO).
-	Batch int `yaml:"batch"`
-	// InputLen: prompt tokens for prefill (default 4096).
-	InputLen int `yaml:"input_len"`
-	// Context: KV length per sequence for decode (default 4096).
-	Context int `yaml:"context"`
-	// Accelerators: how many serve, the first of the topology (default all).
-	Accelerators int `yaml:"accelerators"`
-	// TP, PP, EP: parallel degrees over dies (default TP 1, PP 1, EP all).
-	TP int `yaml:"tp"`
-	PP int `yaml:"pp"`
-	EP int `yaml:"ep"`
-	// DP sets the data-parallel degree (TP becomes the serving dies over PP
-	// x DP unless tp is given, which must agree); AttnDP runs attention
-	// data parallel (TP 1, experts over the stage), as DeepSeek serves.
-	DP     int  `yaml:"dp"`
-	AttnDP bool `yaml:"attn_dp"`
-	// Dtypes of weights, KV cache and activations (default bf16), and a
-	// mapping for dtypes the chip lacks, e.g. fp8=int8.
-	WeightsDtype string `yaml:"weights_dtype"`
-	KVDtype      string `yaml:"kv_dtype"`
-	ActDtype     string `yaml:"act_dtype"`
-	DtypeMap     string `yaml:"dtype_map"`
-	// MTPDraft tokens per step, accepted with probability MTPAccept.
-	MTPDraft  int     `yaml:"mtp_draft"`
-	MTPAccept float64 `yaml:"mtp_accept"`
-	// MicroBatches: 1, 2 or 0 (the faster).
-	MicroBatches int `yaml:"microbatches"`
-	// ExpertImbalance: the busiest expert rank's load over the mean.
-	ExpertImbalance float64 `yaml:"expert_imbalance"`
-	// HBMFraction: the share of each die's HBM the engine may fill
-	// (default 0.9, vLLM's gpu_memory_utilization).
-	HBMFraction float64 `yaml:"hbm_fraction"`
-	// TPOTSLO or TTFTSLO searches the batch for the most tokens/s per
-	// accelerator within the limit, e.g. 50ms.
-	TPOTSLO string `yaml:"tpot_slo"`
-	TTFTSLO string `yaml:"ttft_slo"`
-	// Disaggregation (phase disagg): the prefill instance takes the first
-	// PrefillAccelerators, the decode instance the next
-	// DecodeAccelerators; each request has InputLen prompt tokens and
-	// OutputLen generated ones. PrefillBatch is prompts per prefill
-	// accelerator (default 1, or searched with ttft_slo); PrefillTP,
-	// PrefillPP and PrefillEP the prefill instance's parallelism (tp, pp
-	// and ep are the decode instance's). Both SLOs may be given.
-	PrefillAccelerators int `yaml:"prefill_accelerators"`
-	DecodeAccelerators  int `yaml:"decode_accelerators"`
-	OutputLen           int `yaml:"output_len"`
-	PrefillBatch        int `yaml:"prefill_batch"`
-	PrefillTP           int `yaml:"prefill_tp"`
-	PrefillPP           int `yaml:"prefill_pp"`
-	PrefillEP           int `yaml:"prefill_ep"`
-}
+// InferenceWorkload is one LLM serving configuration: the study layer's
+// spec, which 'cardsea infer' fills from its flags (one set of fields,
+// defaults and rules for both).
+type InferenceWorkload = study.InferenceSpec
 
 // CollectiveWorkload is a collective operation, nccl-tests style.
 type CollectiveWorkload struct {

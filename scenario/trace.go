@@ -6,6 +6,7 @@ import (
 	"github.com/cardsea/cardsea/collective"
 	"github.com/cardsea/cardsea/infer"
 	"github.com/cardsea/cardsea/network"
+	"github.com/cardsea/cardsea/study"
 	"github.com/cardsea/cardsea/topology"
 	"github.com/cardsea/cardsea/trace"
 )
@@ -24,27 +25,18 @@ func (s *Scenario) TraceLast(tr *trace.Trace) error {
 		return err
 	}
 	if wl.Inference != nil {
-		cfg, err := wl.Inference.config(s.Path)
+		job, err := s.Points[len(s.Points)-1].jobs[len(f.Workloads)-1].For(t)
 		if err != nil {
-			return err
-		}
-		if cfg.Phase == disaggPhase {
-			return fmt.Errorf("%s: traces of phase disagg are not written yet; trace the prefill or decode phase alone", ref.label())
-		}
-		if err := wl.Inference.resolveDP(&cfg, t); err != nil {
 			return fmt.Errorf("%s: %w", ref.label(), err)
 		}
-		e := infer.NewEngine(t)
-		var r infer.Result
-		if slo := wl.Inference.slo(); slo > 0 {
-			r, err = e.BestUnderSLO(cfg, slo)
-		} else {
-			r, err = e.Run(cfg)
+		if job.Disagg != nil {
+			return fmt.Errorf("%s: traces of phase disagg are not written yet; trace the prefill or decode phase alone", ref.label())
 		}
+		rec, err := job.Run(infer.NewEngine(t), nil)
 		if err != nil {
 			return err
 		}
-		infer.AddTrace(tr, t, r)
+		infer.AddTrace(tr, t, rec.(*study.InferenceRecord).Result)
 		return nil
 	}
 	if wl.Training != nil {

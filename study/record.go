@@ -19,6 +19,9 @@ type Record interface {
 	cell(f *Field) (any, bool)
 	// reads says whether this kind has field f.
 	reads(f *Field) bool
+	// Label names the record's topology and workload and sets the prices
+	// its cost fields use.
+	Label(topology, workload string, cost power.Cost)
 }
 
 // CollectiveRecord is one collective operation at one size, with the
@@ -91,6 +94,31 @@ func (*InferenceRecord) reads(f *Field) bool  { return f.Inference != nil }
 func (*DisaggRecord) reads(f *Field) bool     { return f.Disagg != nil }
 func (*TrainingRecord) reads(f *Field) bool   { return f.Training != nil }
 func (*InfeasibleRecord) reads(f *Field) bool { return f.Infeasible != nil }
+
+// Label names the record's topology and workload and sets its prices.
+func (r *CollectiveRecord) Label(topology, workload string, cost power.Cost) {
+	r.Topology, r.Workload, r.Cost = topology, workload, cost
+}
+
+// Label names the record's topology and workload and sets its prices.
+func (r *InferenceRecord) Label(topology, workload string, cost power.Cost) {
+	r.Topology, r.Workload, r.Cost = topology, workload, cost
+}
+
+// Label names the record's topology and workload and sets its prices.
+func (r *DisaggRecord) Label(topology, workload string, cost power.Cost) {
+	r.Topology, r.Workload, r.Cost = topology, workload, cost
+}
+
+// Label names the record's topology and workload and sets its prices.
+func (r *TrainingRecord) Label(topology, workload string, cost power.Cost) {
+	r.Topology, r.Workload, r.Cost = topology, workload, cost
+}
+
+// Label names the record's topology and workload; it has no cost.
+func (r *InfeasibleRecord) Label(topology, workload string, _ power.Cost) {
+	r.Topology, r.Workload = topology, workload
+}
 
 func read[T any](get func(*T) any, r *T) (any, bool) {
 	if get == nil {

@@ -3,6 +3,7 @@ package train
 import (
 	"errors"
 	"fmt"
+	"github.com/cardsea/cardsea/internal/field"
 	"math"
 
 	"github.com/cardsea/cardsea/collective"
@@ -130,7 +131,7 @@ func (c *Config) defaults(ranks int) (dp int, err error) {
 	}
 	dp = ranks / (c.TP * c.CP)
 	if c.GlobalBatch%(dp*c.MicroBatch) != 0 {
-		return 0, fmt.Errorf("train: global batch %d is not a multiple of dp %d x micro-batch %d = %d; try --global-batch %d",
+		return 0, field.Errorf("global_batch", "%d is not a multiple of dp %d x {micro_batch} %d = %d; try {global_batch} %d",
 			c.GlobalBatch, dp, c.MicroBatch, dp*c.MicroBatch, max(1, c.GlobalBatch/(dp*c.MicroBatch))*dp*c.MicroBatch)
 	}
 	return dp, nil

@@ -45,7 +45,7 @@ func TestErrors(t *testing.T) {
 		{"tp divides ranks", func(c *Config) { c.TP = 3 }, "does not divide the 8 ranks"},
 		{"tp 8 fits", func(c *Config) { c.TP = 8 }, ""},
 		{"cp divides sequence", func(c *Config) { c.CP = 2; c.SeqLen = 4095 }, "does not divide the sequence length"},
-		{"batch multiple", func(c *Config) { c.GlobalBatch = 12 }, "try --global-batch 8"},
+		{"batch multiple", func(c *Config) { c.GlobalBatch = 12 }, "try global_batch 8"},
 		{"zero batch", func(c *Config) { c.GlobalBatch = 0 }, "at least 1 sequence"},
 		{"too many ranks", func(c *Config) { c.Accelerators = 9 }, "9 accelerators asked"},
 		{"does not fit", func(c *Config) { c.Model = big }, "does not fit"},

@@ -29,10 +29,10 @@ func TestDisaggErrors(t *testing.T) {
 		want string
 	}{
 		{[]string{"--prefill-ranks", "8", "--decode-ranks", "9"}, 2, "--prefill-ranks 8 + --decode-ranks 9 = 17 accelerators, but hgx-h100 has 16"},
-		{[]string{"--decode-ranks", "8"}, 2, "needs --prefill-ranks and --decode-ranks of at least 1"},
+		{[]string{"--decode-ranks", "8"}, 2, "--prefill-ranks is missing: --phase disagg needs at least 1 accelerator in each instance"},
 		{[]string{"--prefill-ranks", "8", "--decode-ranks", "8", "--output-len", "0"}, 2, "--output-len 0: want at least 1"},
-		{[]string{"--prefill-ranks", "8", "--decode-ranks", "8", "--ranks", "4"}, 2, "not --ranks"},
-		{[]string{"--prefill-ranks", "8", "--decode-ranks", "8", "--curve"}, 2, "neither --curve"},
+		{[]string{"--prefill-ranks", "8", "--decode-ranks", "8", "--ranks", "4"}, 2, "--ranks is not for --phase disagg"},
+		{[]string{"--prefill-ranks", "8", "--decode-ranks", "8", "--curve"}, 2, "takes no --curve"},
 		{[]string{"--prefill-ranks", "8", "--decode-ranks", "8", "--prefill-tp", "3"}, 1, "prefill: TP 3 x PP 1 does not divide the 8 dies"},
 		{[]string{"--prefill-ranks", "8", "--decode-ranks", "8", "--batch", "5000"}, 1, "decode: does not fit"},
 		{[]string{"--prefill-ranks", "8", "--decode-ranks", "8", "--ttft-slo", "1us"}, 1, "over the 0.0 ms limit"},

@@ -3,11 +3,8 @@ package main
 import (
 	"fmt"
 	"io"
-	"strings"
 
-	"github.com/cardsea/cardsea/compute"
 	"github.com/cardsea/cardsea/infer"
-	"github.com/cardsea/cardsea/llm"
 	"github.com/cardsea/cardsea/power"
 	"github.com/cardsea/cardsea/report"
 	"github.com/cardsea/cardsea/study"
@@ -135,36 +132,8 @@ func runInfer(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("infer", inferUsage, stderr)
 	topo := fs.StringP("topo", "t", "", "topology: preset or file (required)")
 	domains := fs.IntP("domains", "n", 0, "scale-up domains (default: the preset's)")
-	ranks := fs.IntP("ranks", "r", 0, "accelerators serving: the first R (default all)")
-	model := fs.StringP("model", "m", "", "model: zoo name or model file (required)")
-	phase := fs.String("phase", "decode", "prefill, decode, serve (continuous batching of a request mix) or disagg (prefill and decode instances with KV transfer)")
-	batch := fs.IntP("batch", "b", 0, "sequences per accelerator (default 1, or searched with an SLO)")
-	inputLen := fs.Int("input-len", 4096, "prompt tokens (prefill, disagg; serve: the mean per request)")
-	context := fs.Int("context", 4096, "KV length per sequence (decode; disagg: input + output/2)")
-	outputLen := fs.Int("output-len", 1024, "disagg: tokens generated per request; serve: the mean per request")
-	prefillRanks := fs.Int("prefill-ranks", 0, "disagg: accelerators of the prefill instance (the first ones)")
-	decodeRanks := fs.Int("decode-ranks", 0, "disagg: accelerators of the decode instance (after the prefill's)")
-	prefillBatch := fs.Int("prefill-batch", 0, "disagg: prompts per prefill accelerator (default 1, or searched with --ttft-slo)")
-	prefillTP := fs.Int("prefill-tp", 0, "disagg: prefill tensor parallel degree (default 1)")
-	prefillPP := fs.Int("prefill-pp", 0, "disagg: prefill pipeline parallel degree (default 1)")
-	prefillEP := fs.Int("prefill-ep", 0, "disagg: prefill expert parallel degree (default: every die of a stage)")
-	tp := fs.Int("tp", 0, "tensor parallel degree (default 1)")
-	pp := fs.Int("pp", 0, "pipeline parallel degree (default 1)")
-	ep := fs.Int("ep", 0, "expert parallel degree (default: every die of a stage)")
-	dp := fs.Int("dp", 0, "data parallel degree: TP becomes the serving dies / (PP x DP) unless --tp is given, which must agree")
-	attnDP := fs.Bool("attn-dp", false, "attention data parallelism (DeepSeek style): TP 1, each die attends to its own sequences, experts spread over the stage")
-	wd := fs.String("weights-dtype", "bf16", "weights dtype: bf16, fp8, int8, fp4")
-	kd := fs.String("kv-dtype", "bf16", "KV cache dtype")
-	ad := fs.String("act-dtype", "bf16", "activation dtype")
-	dmap := fs.String("dtype-map", "", "map dtypes the chip lacks, e.g. fp8=int8")
-	mtpDraft := fs.Int("mtp-draft", 0, "multi-token prediction: draft tokens per step")
-	mtpAccept := fs.Float64("mtp-accept", 0.7, "acceptance rate of a draft token")
-	micro := fs.Int("microbatches", 0, "1, 2 (overlap communication with computation) or 0 for the faster")
-	imb := fs.Float64("expert-imbalance", 1, "busiest expert rank's load over the mean")
-	hbmFrac := fs.Float64("hbm-fraction", 1, "share of each die's HBM the engine may fill (weights, KV cache, activations); vLLM reserves 10% (0.9)")
-	tpotSLO := fs.String("tpot-slo", "", "decode latency limit per token, e.g. 50ms: search the batch")
-	ttftSLO := fs.String("ttft-slo", "", "prefill latency limit, e.g. 2s: search the batch")
-	searchPar := fs.Bool("search-parallelism", false, "with an SLO: also search PP and TP (1, 2, 4, 8) and, for MoE models, EP (the stage, half, a quarter)")
+	var spec study.InferenceSpec
+	bindSpec(fs, &spec, study.InferenceDefaults)
 	curve := fs.Bool("curve", false, "print tokens/s per accelerator against tokens/s per user for doubling batches")
 	pmode := fs.String("power-mode", "activity", "activity or provisioned")
 	price := fs.Float64("price-per-kwh", 0.08, "electricity price, USD per kWh (energy cost per million tokens)")
@@ -179,30 +148,15 @@ func runInfer(args []string, stdout, stderr io.Writer) error {
 	if fs.NArg() > 0 {
 		return usagef("infer takes flags only, got %q", fs.Args())
 	}
-	if *topo == "" || *model == "" {
+	if *topo == "" || spec.Model == "" {
 		return usagef("infer needs --topo and --model, e.g. --topo cm384 --model deepseek-r1 (see 'cardsea models list')")
+	}
+	if err := givenZero(fs, &spec); err != nil {
+		return err
 	}
 	f, err := report.ParseFormat(*format, report.DataFormats...)
 	if err != nil {
 		return usagef("infer: %v", err)
-	}
-	m, err := llm.Load(*model)
-	if err != nil {
-		return err
-	}
-	var prec compute.Precision
-	for _, d := range []struct {
-		s   string
-		out *topology.Dtype
-		fl  string
-	}{{*wd, &prec.Weights, "--weights-dtype"}, {*kd, &prec.KVCache, "--kv-dtype"}, {*ad, &prec.Activations, "--act-dtype"}} {
-		if *d.out, err = topology.ParseDtype(d.s); err != nil {
-			return usagef("%s: %v", d.fl, err)
-		}
-	}
-	mapping, err := compute.ParseDtypeMap(*dmap)
-	if err != nil {
-		return usagef("--dtype-map: %v", err)
 	}
 	mode, err := power.ParseMode(*pmode)
 	if err != nil {
@@ -212,158 +166,58 @@ func runInfer(args []string, stdout, stderr io.Writer) error {
 	if err := cost.Validate(); err != nil {
 		return usagef("cost: %v", err)
 	}
-	disagg := strings.EqualFold(*phase, "disagg")
+	job, err := spec.Compile("")
+	if err != nil {
+		return flagError(err, &spec)
+	}
+	job.SetPowerMode(mode)
 	switch {
-	case *hbmFrac <= 0 || *hbmFrac > 1:
-		return usagef("--hbm-fraction %g: want a share of the HBM above 0, at most 1 (e.g. 0.9)", *hbmFrac)
-	case fs.Changed("batch") && *batch < 1:
-		return usagef("--batch %d: want at least 1 sequence per accelerator", *batch)
-	case fs.Changed("prefill-batch") && *prefillBatch < 1:
-		return usagef("--prefill-batch %d: want at least 1 prompt per accelerator", *prefillBatch)
-	case *dp < 0:
-		return usagef("--dp %d: want a positive data-parallel degree", *dp)
-	case (*dp > 0 || *attnDP) && *searchPar:
-		return usagef("--search-parallelism chooses TP and EP itself; drop --dp and --attn-dp, or drop the search")
-	case *dp > 0 && disagg:
-		return usagef("--dp sets one instance's parallelism; with --phase disagg give --tp/--prefill-tp (DP fills the rest)")
-	case *attnDP && fs.Changed("tp") && *tp != 1:
-		return usagef("--attn-dp runs attention with TP 1 (each die its own sequences); it contradicts --tp %d", *tp)
-	}
-	if *attnDP {
-		*tp = 1
-		if disagg && !fs.Changed("prefill-tp") {
-			*prefillTP = 1
-		}
-	}
-	serve := strings.EqualFold(*phase, string(infer.Serve))
-	if *tpotSLO != "" && *ttftSLO != "" && !disagg && !serve {
-		return usagef("give --tpot-slo or --ttft-slo, not both (both only with --phase disagg or serve)")
-	}
-	if disagg {
-		o := disaggOpts{prefillRanks: *prefillRanks, decodeRanks: *decodeRanks, outputLen: *outputLen, prefillBatch: *prefillBatch,
-			prefillTP: *prefillTP, prefillPP: *prefillPP, prefillEP: *prefillEP, format: f, cost: cost, curve: *curve,
-			searchPar: *searchPar, trace: *traceFile, fail: *fail, contextSet: fs.Changed("context")}
-		for _, s := range []struct {
-			flag, val string
-			out       *float64
-		}{{"--ttft-slo", *ttftSLO, &o.ttftSLO}, {"--tpot-slo", *tpotSLO, &o.tpotSLO}} {
-			if s.val == "" {
-				continue
-			}
-			if *s.out, err = units.ParseDuration(s.val); err != nil || *s.out <= 0 {
-				return usagef("%s %q: want a duration such as 50ms", s.flag, s.val)
-			}
-		}
-		base := infer.Config{Model: m, Batch: max(*batch, 1), InputLen: *inputLen, Context: *context, TP: *tp, PP: *pp, EP: *ep,
-			Precision: prec, DtypeMap: mapping, MTPDraft: *mtpDraft, MTPAccept: *mtpAccept, MicroBatches: *micro,
-			ExpertImbalance: *imb, PowerMode: mode, HBMFraction: *hbmFrac}
-		if *mtpDraft == 0 {
-			base.MTPAccept = 0
-		}
-		return runDisagg(*topo, *domains, *ranks, base, o, stdout)
-	}
-	for _, fl := range []string{"output-len", "prefill-ranks", "decode-ranks", "prefill-batch", "prefill-tp", "prefill-pp", "prefill-ep"} {
-		if fl == "output-len" && fs.Changed(fl) && !serve {
-			return usagef("--output-len is for --phase disagg or serve; --phase is %q", *phase)
-		}
-		if fl != "output-len" && fs.Changed(fl) {
-			return usagef("--%s is for --phase disagg; --phase is %q", fl, *phase)
-		}
-	}
-	if serve && fs.Changed("context") {
-		return usagef("--phase serve attends to the mean KV length, --input-len + --output-len/2; drop --context")
-	}
-	switch ph := strings.ToLower(*phase); {
-	case ph == "decode" && *ttftSLO != "":
-		return usagef("--ttft-slo limits a prefill step; decode is limited per token: use --tpot-slo")
-	case ph == "prefill" && *tpotSLO != "":
-		return usagef("--tpot-slo limits a decode step; a prefill step is limited by --ttft-slo")
-	}
-	if fs.Changed("batch") && (*tpotSLO != "" || *ttftSLO != "") {
-		return usagef("--batch %d and a latency limit: the limit searches the batch; drop one of them", *batch)
-	}
-
-	var slo, ttft, tpot float64
-	for _, s := range []struct {
-		val string
-		out *float64
-	}{{*tpotSLO, &tpot}, {*ttftSLO, &ttft}} {
-		if s.val == "" {
-			continue
-		}
-		if *s.out, err = units.ParseDuration(s.val); err != nil || *s.out <= 0 {
-			return usagef("SLO %q: want a duration such as 50ms", s.val)
-		}
-		slo = *s.out
-	}
-	if serve {
-		slo = infer.ServeStepLimit(ttft, tpot)
-	}
-	if *searchPar && (slo == 0 || *curve) {
-		return usagef("--search-parallelism searches under a limit: give --tpot-slo or --ttft-slo (and not --curve)")
+	case job.Disagg != nil && *curve:
+		return usagef("--phase disagg takes no --curve; give the instances' parallelism, and --ttft-slo or --tpot-slo to search batches")
+	case job.Disagg != nil && *traceFile != "":
+		return usagef("--trace does not draw --phase disagg yet; trace the prefill or decode phase alone")
+	case job.Disagg != nil && len(*fail) > 0:
+		return usagef("--fail does not combine with --phase disagg yet; run the prefill or decode phase alone with faults")
+	case *curve && job.Search:
+		return usagef("--search-parallelism searches under a limit, not along --curve; drop one of them")
 	}
 	t, err := topology.Load(*topo, *domains)
 	if err != nil {
 		return err
 	}
+	if job.Disagg != nil {
+		return runDisagg(t, job, &spec, cost, f, stdout)
+	}
 	healthy, t, err := applyFaults(t, *fail)
 	if err != nil {
 		return err
 	}
-	if live := t.LiveAccels(); live < len(t.Accels) && *ranks > live {
-		return usagef("--ranks %d, but %d of %s's %d accelerators survive the faults", *ranks, live, t.Name, len(t.Accels))
-	}
-	if *dp > 0 {
-		acc := *ranks
-		if acc == 0 {
-			acc = t.LiveAccels()
+	runAll := func(t *topology.Topology) ([]infer.Result, error) {
+		j, err := job.For(t)
+		if err != nil {
+			return nil, flagError(err, &spec)
 		}
-		dies := acc * t.Accels[0].Spec.Dies
-		stages := max(*pp, 1)
-		if dies%(stages**dp) != 0 {
-			return usagef("--dp %d x --pp %d does not divide the %d serving dies", *dp, stages, dies)
-		}
-		want := dies / (stages * *dp)
-		if fs.Changed("tp") && *tp != want {
-			return usagef("--tp %d x --pp %d x --dp %d = %d dies, but %d serve; drop --tp (it would be %d) or change --dp", *tp, stages, *dp, *tp*stages**dp, dies, want)
-		}
-		*tp = want
-	}
-	cfg := infer.Config{Model: m, Accelerators: *ranks, Phase: infer.Phase(strings.ToLower(*phase)), Batch: max(*batch, 1),
-		InputLen: *inputLen, Context: *context, OutputLen: *outputLen, TP: *tp, PP: *pp, EP: *ep, Precision: prec, DtypeMap: mapping,
-		MTPDraft: *mtpDraft, MTPAccept: *mtpAccept, MicroBatches: *micro, ExpertImbalance: *imb, PowerMode: mode, HBMFraction: *hbmFrac}
-	if *mtpDraft == 0 {
-		cfg.MTPAccept = 0
-	}
-	runAll := func(t *topology.Topology, cfg infer.Config) ([]infer.Result, error) {
 		e := infer.NewEngine(t)
-		switch {
-		case *curve:
+		if *curve {
 			maxB := 4096
-			if *batch > 0 {
-				maxB = *batch
+			if spec.Batch > 0 {
+				maxB = spec.Batch
 			}
-			return e.Curve(cfg, infer.Batches(maxB))
-		case slo > 0 && *searchPar:
-			r, err := e.BestParallelUnderSLO(cfg, slo, progress(stderr, "parallelism configurations searched"))
-			return []infer.Result{r}, err
-		case slo > 0:
-			r, err := e.BestUnderSLO(cfg, slo)
-			return []infer.Result{r}, err
+			return e.Curve(j.Config, infer.Batches(maxB))
 		}
-		r, err := e.Run(cfg)
-		return []infer.Result{r}, err
+		rec, err := j.Run(e, progress(stderr, "parallelism configurations searched"))
+		if err != nil {
+			return nil, flagError(err, &spec)
+		}
+		return []infer.Result{rec.(*study.InferenceRecord).Result}, nil
 	}
 	var before []infer.Result
 	if healthy != t {
-		if before, err = runAll(healthy, cfg); err != nil {
+		if before, err = runAll(healthy); err != nil {
 			return fmt.Errorf("without the faults: %w", err)
 		}
-		if cfg.Accelerators == 0 {
-			cfg.Accelerators = t.LiveAccels() // the survivors serve
-		}
 	}
-	results, err := runAll(t, cfg)
+	results, err := runAll(t)
 	if err != nil {
 		return err
 	}
@@ -380,15 +234,16 @@ func runInfer(args []string, stdout, stderr io.Writer) error {
 	}
 	sheet := inferSheet(t, results, cost, before)
 	if f == report.FormatTable || f == report.FormatMarkdown {
-		sheet.Title = fmt.Sprintf("%s %s on %s", m.Title, cfg.Phase, t.Title)
+		cfg := results[0].Config
+		sheet.Title = fmt.Sprintf("%s %s on %s", cfg.Model.Title, cfg.Phase, t.Title)
 		if before != nil {
 			sheet.Title += fmt.Sprintf(", with faults %s", topology.FaultList(t.Faults))
 			sheet.Notes = append(sheet.Notes, "Faults hold for the whole step; 'healthy' is the same configuration without them (failed accelerators serve nothing, so the accelerator counts may differ).")
 		}
 		sheet.Vertical = len(results) == 1
-		if serve {
+		if cfg.Phase == infer.Serve {
 			sheet.Notes = append(sheet.Notes, fmt.Sprintf("Serve: continuous batching in steady state; each step decodes every running sequence (KV %d tokens, input + output/2) and prefills batch/%d new prompts of %d tokens per accelerator; TPOT is the step, TTFT half a step plus the step (no queueing); tokens/s count output tokens.",
-				*inputLen+*outputLen/2, *outputLen, *inputLen))
+				infer.ServeContext(cfg), cfg.OutputLen, cfg.InputLen))
 		}
 		sheet.Notes = append([]string{
 			"Per-operator roofline with the preset's efficiencies; collectives simulated on the fabric (docs/architecture.md).",

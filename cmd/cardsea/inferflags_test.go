@@ -20,7 +20,7 @@ func TestInferDPFlags(t *testing.T) {
 		{[]string{"--dp", "2", "--tp", "2"}, 2, "drop --tp (it would be 4)"},
 		{[]string{"--dp", "3"}, 2, "does not divide the 8 serving dies"},
 		{[]string{"--attn-dp", "--tp", "8"}, 2, "contradicts --tp 8"},
-		{[]string{"--dp", "-1"}, 2, "positive data-parallel degree"},
+		{[]string{"--dp", "-1"}, 2, "--dp -1: want 0 (the default) or more"},
 		{[]string{"--dp", "2", "--search-parallelism", "--tpot-slo", "50ms"}, 2, "drop --dp and --attn-dp"},
 	} {
 		out, errOut, code := run(append(append([]string{}, base...), tc.args...)...)

@@ -24,7 +24,7 @@ func TestMistakes(t *testing.T) {
 		{append(infer, "--context", "1024", "--batch", "0"), 2, "--batch 0"},
 		{append(infer, "--context", "1024", "--batch", "-5"), 2, "--batch -5"},
 		{append(infer, "--context", "200000"), 1, "past llama-3.1-8b's"},
-		{append(infer, "--phase", "decod", "--context", "1024"), 1, "disagg"},
+		{append(infer, "--phase", "decod", "--context", "1024"), 2, "disagg"},
 		{append(infer, "--context", "1024", "--hbm-fraction", "1.5"), 2, "--hbm-fraction 1.5"},
 		{append(train, "--micro-batch", "0"), 2, "--micro-batch 0"},
 		{append(train, "--dtype", "int8"), 2, "bf16 or fp8"},

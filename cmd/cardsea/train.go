@@ -123,7 +123,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		GlobalBatch: *gbs, MicroBatch: *mbs, SeqLen: *seq, Dtype: d, DtypeMap: mapping,
 		LoRARank: *lora, TPOverlap: *overlap, PowerMode: mode})
 	if err != nil {
-		return err
+		return flagError(err, nil)
 	}
 	sheet := trainSheet(t, r, cost)
 	if f == report.FormatTable || f == report.FormatMarkdown {

@@ -1,0 +1,105 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"reflect"
+	"strings"
+
+	"github.com/cardsea/cardsea/internal/field"
+	"github.com/spf13/pflag"
+)
+
+// bindSpec registers one flag per field of the spec *struct that spec
+// points to, from the field's tags: yaml (the key: input_len becomes
+// --input-len), flag (another flag name), short, help; defaults names the
+// values zero fields take, for the help text. A flag the user does not
+// give leaves its field zero, so the spec's own defaults and rules apply
+// as they do to a scenario file: a new spec field is a new flag.
+func bindSpec(fs *pflag.FlagSet, spec any, defaults map[string]string) {
+	v := reflect.ValueOf(spec).Elem()
+	t := v.Type()
+	for i := range t.NumField() {
+		sf := t.Field(i)
+		key := sf.Tag.Get("yaml")
+		if key == "" || key == "-" {
+			continue
+		}
+		name := flagOf(sf)
+		help, short := sf.Tag.Get("help"), sf.Tag.Get("short")
+		switch p := v.Field(i).Addr().Interface().(type) {
+		case *int:
+			fs.IntVarP(p, name, short, 0, help)
+		case *string:
+			fs.StringVarP(p, name, short, "", help)
+		case *bool:
+			fs.BoolVarP(p, name, short, false, help)
+		case *float64:
+			fs.Float64VarP(p, name, short, 0, help)
+		default:
+			panic(fmt.Sprintf("bindSpec: field %s has type %s", sf.Name, sf.Type))
+		}
+		if d, ok := defaults[key]; ok {
+			fs.Lookup(name).DefValue = d
+		}
+	}
+}
+
+// flagOf is a spec field's flag name.
+func flagOf(sf reflect.StructField) string {
+	if f := sf.Tag.Get("flag"); f != "" {
+		return f
+	}
+	return strings.ReplaceAll(sf.Tag.Get("yaml"), "_", "-")
+}
+
+// flagNamer renders a spec key (input_len) as its flag (--input-len); a
+// nil spec renders every key by its spelling.
+func flagNamer(spec any) func(string) string {
+	names := map[string]string{}
+	if spec != nil {
+		t := reflect.TypeOf(spec)
+		for t.Kind() == reflect.Pointer {
+			t = t.Elem()
+		}
+		for i := range t.NumField() {
+			sf := t.Field(i)
+			names[sf.Tag.Get("yaml")] = "--" + flagOf(sf)
+		}
+	}
+	return func(key string) string {
+		if n, ok := names[key]; ok {
+			return n
+		}
+		return "--" + strings.ReplaceAll(key, "_", "-")
+	}
+}
+
+// givenZero refuses a spec flag given as 0 whose field has a min tag: a
+// zero field takes its default, so a 0 the user typed would be silently
+// replaced.
+func givenZero(fs *pflag.FlagSet, spec any) error {
+	t := reflect.TypeOf(spec).Elem()
+	v := reflect.ValueOf(spec).Elem()
+	for i := range t.NumField() {
+		sf := t.Field(i)
+		min := sf.Tag.Get("min")
+		if min == "" || !fs.Changed(flagOf(sf)) || v.Field(i).Kind() != reflect.Int {
+			continue
+		}
+		if n := v.Field(i).Int(); n == 0 {
+			return usagef("--%s 0: want at least %s (leave the flag out for the default)", flagOf(sf), min)
+		}
+	}
+	return nil
+}
+
+// flagError names the fields of a field.Error in err by their flags; an
+// error about a field of the input is a usage error (exit 2).
+func flagError(err error, spec any) error {
+	var fe *field.Error
+	if err == nil || !errors.As(err, &fe) {
+		return err
+	}
+	return &usageError{msg: field.Rename(err, flagNamer(spec)).Error()}
+}
