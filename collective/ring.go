@@ -3,16 +3,18 @@ package collective
 // Ring: the ranks form a ring in rank order and every rank sends its
 // successor one block per step; a step's block moves in c chunks
 // (Options.chunks), chunk c of step k waiting for the predecessor's chunk c
-// of step k-1 and for the rank's previous chunk to leave, so chunks
-// stream through the ring.
+// of step k-1 to arrive and for the rank's previous chunk to leave, so
+// chunks stream through the ring: they add transfers, not steps. (A step
+// here is one link of the longest chain of transfers each waiting for
+// another to arrive.)
 //
 //	allreduce      reduce-scatter then allgather: 2(n-1) steps of S/n,
 //	               2(n-1)·n·c transfers, c = chunks(S/n)
 //	allgather      n-1 steps of S/n: (n-1)·n·c transfers, c = chunks(S/n)
 //	reducescatter  as allgather
 //	broadcast      a chain rank 0 -> 1 -> ... -> n-1 of S in c chunks:
-//	               n-1 hops, (n-1)·c transfers, n-1+c-1 steps on the
-//	               critical path, c = chunks(S)
+//	               n-1 steps, (n-1)·c transfers, c = chunks(S); the
+//	               chunks pipeline, so it takes about n-1+c-1 chunk times
 //	reduce         the chain reversed, n-1 -> ... -> 0: as broadcast
 //
 // A ring over the whole group large enough (minRingForm transfers) is kept
