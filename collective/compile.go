@@ -9,8 +9,11 @@ package collective
 // reduction) and hier.go (hierarchical). Each file's comment gives the
 // algorithm's transfer and step counts for n ranks and c chunks; a count
 // of transfers is what Plan.Transfers reports, synchronisation points
-// (joins) included. plan.go holds the plan and its executor, ringplan.go
-// the compact form of one ring over the whole group.
+// (joins) included; a step is one link of the longest chain of transfers
+// each waiting for another to arrive, so chunks that stream behind each
+// other add transfers, not steps. The scripts in testdata print both
+// for every algorithm. plan.go holds the plan and its executor,
+// ringplan.go the compact form of one ring over the whole group.
 
 import (
 	"fmt"

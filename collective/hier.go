@@ -18,7 +18,9 @@ package collective
 // hierTransferBudget), pipelined so the levels work at once; a level's
 // ring of slice k moves each block in c = chunks(block/s) chunks. A slice
 // costs, per level of t steps, n·t·c transfers plus up to two joins:
-// about s·Σ n·t·c transfers.
+// about s·Σ n·t·c transfers. The step counts above are one slice's; a
+// slice waits for the one before it to leave each level, so with several
+// slices the plan's longest chain is longer.
 
 import (
 	"fmt"

@@ -7,7 +7,8 @@ package collective
 //
 //	allreduce      S in c chunks (c = chunks(S/n)): per chunk n sends up,
 //	               one join, n sends down of S/c: c·(2n+1) transfers
-//	               (joins included), c+1 steps
+//	               (joins included), 2 steps (up, down); the chunks
+//	               pipeline, so it takes about c+1 chunk times
 //	reducescatter  as allreduce, each rank receiving S/(c·n) per chunk
 //
 // Bytes up and down are scaled by the link efficiency over the switch's

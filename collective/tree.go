@@ -4,12 +4,12 @@ package collective
 // position i at (i-1)/2), its depth d = floor(log2 n). Up reduces chunks to
 // the root, children before parents; down broadcasts them from the root;
 // both pipeline chunk by chunk, so a tree of c chunks takes about d+c-1
-// steps each way.
+// chunk times each way.
 //
 //	allreduce  double binary tree, as NCCL's: two trees, one over the
 //	           ranks in order and one over them reversed, each reducing up
 //	           and broadcasting down half the buffer, S/2 in c chunks:
-//	           4(n-1)·c transfers, 2d steps (plus c-1 pipelining),
+//	           4(n-1)·c transfers, 2d steps,
 //	           c = chunks(S/2)
 //	broadcast  down only, S in c chunks: (n-1)·c transfers, d steps,
 //	           c = chunks(S)
