@@ -20,6 +20,12 @@
 // efficiency, no contention) ring allreduce therefore takes exactly
 // op_overhead + 2(n-1)·alpha + 2(n-1)/n · S/B.
 //
+// Execute is the one entry point that runs operations: one alone with its
+// fastest algorithm, several groups at once, a MoE layer's dispatch or
+// combine, given jobs or compiled plans together, traced or not (see
+// Request). Run, RunJobs, RunJobsTraced, RunGroups, RunMoE, RunMoEJobs
+// and RunPlans wrap it with their results unchanged.
+//
 // Sizes follow nccl-tests: S is the per-rank buffer for allreduce,
 // broadcast and reduce; the total (all ranks') buffer for allgather,
 // reducescatter and alltoall. algbw = S/time and busbw = algbw times the

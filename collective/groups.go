@@ -56,38 +56,22 @@ type Concurrent struct {
 // algorithm and protocol that is fastest for it alone (as NCCL's tuner
 // chooses, without knowing what else runs); the groups then run together
 // on one network. withLinks adds per-channel statistics of the joint run.
+//
+// Deprecated: use Execute with a job per group and Tune set.
 func RunGroups(groups []*Group, op Op, algo Algorithm, bytes float64, o Options, withLinks bool) (Concurrent, error) {
 	if len(groups) == 0 {
 		return Concurrent{}, fmt.Errorf("no groups to run")
 	}
-	f := groups[0].Fabric
-	c := Concurrent{Alone: make([]Result, len(groups))}
 	jobs := make([]Job, len(groups))
 	for i, g := range groups {
-		if g.Fabric != f {
-			return Concurrent{}, fmt.Errorf("group %d is on another fabric", i)
-		}
-		r, err := Run(g, op, algo, bytes, o, false)
-		if err != nil {
-			return Concurrent{}, fmt.Errorf("group %d: %w", i, err)
-		}
-		c.Alone[i] = r
-		oo := o
-		oo.Protocol = r.Protocol
-		jobs[i] = Job{Group: g, Op: op, Algorithm: r.Algorithm, Bytes: bytes, Options: oo}
+		jobs[i] = Job{Group: g, Op: op, Algorithm: algo, Bytes: bytes, Options: o}
 	}
-	together, err := RunJobs(f, jobs, withLinks)
+	out, err := Execute(groups[0].Fabric, Request{Jobs: jobs, Tune: true, Links: withLinks, opOverhead: true})
 	if err != nil {
+		if len(groups) == 1 {
+			err = fmt.Errorf("group 0: %w", err)
+		}
 		return Concurrent{}, err
 	}
-	for i := range together {
-		together[i].Groups, together[i].AloneS = len(groups), c.Alone[i].TimeS
-	}
-	c.Together = together
-	for i, r := range together {
-		if r.TimeS > together[c.Slowest].TimeS {
-			c.Slowest = i
-		}
-	}
-	return c, nil
+	return Concurrent{Together: out.Results, Alone: out.Alone, Slowest: out.Slowest}, nil
 }

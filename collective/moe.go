@@ -243,7 +243,24 @@ func (g *Group) domainLayout() (dom []int, local, domains int) {
 // default protocol it keeps the faster of the bulk and low-latency
 // protocols, as Run does for every other operation. Result.SizeBytes is the
 // bytes one rank sends (the mean row sum), so AlgBW is a rank's send rate.
+//
+// Deprecated: use Execute with one job with MoE set and Tune.
 func RunMoE(g *Group, m MoE, combine bool, withLinks bool) (Result, error) {
+	op := MoEDispatch
+	if combine {
+		op = MoECombine
+	}
+	out, err := Execute(g.Fabric, Request{Jobs: []Job{{Group: g, Op: op, Algorithm: Direct, MoE: &m}}, Tune: true, Links: withLinks})
+	if err != nil {
+		return Result{}, err
+	}
+	r := out.Results[0]
+	r.Groups, r.AloneS = 0, 0
+	return r, nil
+}
+
+// runMoE is RunMoE: one MoE layer's dispatch (or combine) alone.
+func runMoE(g *Group, m MoE, combine bool, withLinks bool) (Result, error) {
 	if err := m.Check(g.Size()); err != nil {
 		return Result{}, err
 	}
@@ -288,7 +305,7 @@ func RunMoE(g *Group, m MoE, combine bool, withLinks bool) (Result, error) {
 		if found && c.bound >= best.TimeS {
 			continue
 		}
-		rs, err := RunPlans(g.Fabric, job, []*Plan{c.plan}, withLinks)
+		rs, err := runPlans(g.Fabric, job, []*Plan{c.plan}, withLinks, nil)
 		if err != nil {
 			return Result{}, err
 		}
@@ -310,7 +327,7 @@ func runStages(g *Group, op Op, stages [][][]float64, withLinks bool) (Result, e
 		jobs[i] = Job{Group: g, Op: op, Algorithm: Direct, Bytes: RowBytes(mat), Options: Options{Matrix: mat, Protocol: Simple}}
 		bytes += RowBytes(mat)
 	}
-	rs, err := RunMoEJobs(g.Fabric, jobs, withLinks)
+	rs, err := runJobs(g.Fabric, jobs, withLinks, nil, true)
 	if err != nil {
 		return Result{}, err
 	}
@@ -348,22 +365,11 @@ func (g *Group) MoEOverhead() sim.Time {
 // MoEDispatch or MoECombine job pays its group's MoEOverhead instead of
 // op_overhead; any other job runs as under RunJobs. Each job runs with the
 // protocol its options name (the default compiles as bulk), as in RunJobs.
+//
+// Deprecated: use Execute with Request{Jobs: jobs, Links: withLinks}.
 func RunMoEJobs(f *network.Fabric, jobs []Job, withLinks bool) ([]Result, error) {
-	plans := make([]*Plan, len(jobs))
-	for i, j := range jobs {
-		if j.Group.Fabric != f {
-			return nil, errors.New("collective: a job's group is on another fabric")
-		}
-		p, err := Compile(j.Group, j.Op, j.Algorithm, j.Bytes, j.Options)
-		if err != nil {
-			return nil, err
-		}
-		if j.Op == MoEDispatch || j.Op == MoECombine {
-			p.Overhead = j.Group.MoEOverhead()
-		}
-		plans[i] = p
-	}
-	return RunPlans(f, jobs, plans, withLinks)
+	out, err := Execute(f, Request{Jobs: jobs, Links: withLinks})
+	return out.Results, err
 }
 
 // RunPlans runs already compiled plans together on one fresh network, plan
@@ -371,8 +377,15 @@ func RunMoEJobs(f *network.Fabric, jobs []Job, withLinks bool) ([]Result, error)
 // it; its Options are not used), and returns a result per job as RunJobs
 // does, Activity included. It lets a caller change a compiled plan (its
 // Overhead) before running it.
+//
+// Deprecated: use Execute with Request{Jobs: jobs, Plans: plans,
+// Links: withLinks}.
 func RunPlans(f *network.Fabric, jobs []Job, plans []*Plan, withLinks bool) ([]Result, error) {
-	return runPlans(f, jobs, plans, withLinks, nil)
+	if plans == nil {
+		plans = []*Plan{} // Execute reads nil as "compile the jobs"
+	}
+	out, err := Execute(f, Request{Jobs: jobs, Plans: plans, Links: withLinks})
+	return out.Results, err
 }
 
 // RowBytes is the mean bytes a rank sends under a traffic matrix.

@@ -54,41 +54,38 @@ type LinkStat struct {
 type Job struct {
 	Group     *Group
 	Op        Op
-	Algorithm Algorithm // not Auto
+	Algorithm Algorithm // Auto only with Request.Tune
 	Bytes     float64
 	Options   Options
 	// Start is when the job begins (simulated seconds from 0).
 	Start float64
+	// MoE, for a MoE dispatch or combine, is the layer whose traffic the
+	// job carries; Bytes and Options.Matrix are then derived from it (see
+	// Execute). RunPlans, and Execute with Plans, ignore it.
+	MoE *MoE
 }
 
 // RunJobs runs jobs together on one network, so that they contend, and
 // returns a result per job. withLinks adds per-channel statistics (of the
-// whole run) to every result.
+// whole run) to every result. A MoE dispatch or combine job pays
+// op_overhead (RunMoEJobs and Execute charge MoEOverhead).
+//
+// Deprecated: use Execute with Request{Jobs: jobs, Links: withLinks}
+// (which charges MoE jobs MoEOverhead).
 func RunJobs(f *network.Fabric, jobs []Job, withLinks bool) ([]Result, error) {
-	return runJobs(f, jobs, withLinks, nil)
+	out, err := Execute(f, Request{Jobs: jobs, Links: withLinks, opOverhead: true})
+	return out.Results, err
 }
 
 // RunJobsTraced is RunJobs that also records the run into rec (replacing
 // what it held) for a timeline: every transfer, every change of a
 // channel's load, and each job's span. The results are RunJobs's.
+//
+// Deprecated: use Execute with Request{Jobs: jobs, Links: withLinks,
+// Trace: rec}.
 func RunJobsTraced(f *network.Fabric, jobs []Job, withLinks bool, rec *Recording) ([]Result, error) {
-	rec.reset(f)
-	return runJobs(f, jobs, withLinks, rec)
-}
-
-func runJobs(f *network.Fabric, jobs []Job, withLinks bool, rec *Recording) ([]Result, error) {
-	plans := make([]*Plan, len(jobs))
-	for i, j := range jobs {
-		if j.Group.Fabric != f {
-			return nil, errors.New("collective: a job's group is on another fabric")
-		}
-		p, err := Compile(j.Group, j.Op, j.Algorithm, j.Bytes, j.Options)
-		if err != nil {
-			return nil, err
-		}
-		plans[i] = p
-	}
-	return runPlans(f, jobs, plans, withLinks, rec)
+	out, err := Execute(f, Request{Jobs: jobs, Links: withLinks, Trace: rec, opOverhead: true})
+	return out.Results, err
 }
 
 // runPlans runs compiled plans together on one fresh network, recording
@@ -177,8 +174,25 @@ func runPlans(f *network.Fabric, jobs []Job, plans []*Plan, withLinks bool, rec 
 // Run simulates one operation alone. With Auto it simulates every
 // algorithm the operation has that the topology can run (and, with
 // ProtoAuto, both protocols) and returns the fastest; Result.Algorithm and
-// Result.Protocol say which.
+// Result.Protocol say which. A MoE dispatch or combine pays op_overhead
+// (RunMoE and Execute charge MoEOverhead).
+//
+// Deprecated: use Execute with one job and Tune set.
 func Run(g *Group, op Op, algo Algorithm, bytes float64, o Options, withLinks bool) (Result, error) {
+	out, err := Execute(g.Fabric, Request{Jobs: []Job{{Group: g, Op: op, Algorithm: algo, Bytes: bytes, Options: o}}, Tune: true, Links: withLinks, opOverhead: true})
+	if err != nil {
+		return Result{}, err
+	}
+	r := out.Results[0]
+	r.Groups, r.AloneS = 0, 0
+	return r, nil
+}
+
+// tune simulates one operation alone with its fastest algorithm (of
+// every one it has, with Auto) and protocol (both, with ProtoAuto), as
+// Run; a MoE dispatch or combine pays MoEOverhead when moeOverhead is
+// set.
+func tune(g *Group, op Op, algo Algorithm, bytes float64, o Options, withLinks, moeOverhead bool) (Result, error) {
 	algos := []Algorithm{algo}
 	if algo == Auto {
 		algos = AlgorithmsFor(op)
@@ -188,7 +202,7 @@ func Run(g *Group, op Op, algo Algorithm, bytes float64, o Options, withLinks bo
 		protos = []Protocol{Simple, LL}
 	}
 	if len(algos) == 1 && len(protos) == 1 {
-		r, err := RunJobs(g.Fabric, []Job{{Group: g, Op: op, Algorithm: algo, Bytes: bytes, Options: o}}, withLinks)
+		r, err := runJobs(g.Fabric, []Job{{Group: g, Op: op, Algorithm: algo, Bytes: bytes, Options: o}}, withLinks, nil, moeOverhead)
 		if err != nil {
 			return Result{}, err
 		}
@@ -218,7 +232,7 @@ func Run(g *Group, op Op, algo Algorithm, bytes float64, o Options, withLinks bo
 		for _, pr := range protos {
 			oo := o
 			oo.Protocol = pr
-			p, err := Compile(g, op, a, bytes, oo)
+			p, err := compileJob(Job{Group: g, Op: op, Algorithm: a, Bytes: bytes, Options: oo}, moeOverhead)
 			var big *TooLargeError
 			if errors.As(err, &big) {
 				// Choosing among the plans that fit could pick a slower
@@ -256,7 +270,7 @@ func Run(g *Group, op Op, algo Algorithm, bytes float64, o Options, withLinks bo
 		var p *Plan
 		if !c.exact && !(found && c.bound >= best.TimeS) {
 			var err error
-			if p, err = Compile(g, op, c.algo, bytes, oo); err != nil {
+			if p, err = compileJob(Job{Group: g, Op: op, Algorithm: c.algo, Bytes: bytes, Options: oo}, moeOverhead); err != nil {
 				return Result{}, err
 			}
 			cands[k].bound, cands[k].exact = p.lowerBound(g.Fabric), true
@@ -278,7 +292,7 @@ func Run(g *Group, op Op, algo Algorithm, bytes float64, o Options, withLinks bo
 				r = rs[0]
 			}
 		} else {
-			r, err = Run(g, op, c.algo, bytes, oo, withLinks)
+			r, err = tune(g, op, c.algo, bytes, oo, withLinks, moeOverhead)
 		}
 		if err != nil {
 			return Result{}, err

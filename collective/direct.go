@@ -1,0 +1,49 @@
+package collective
+
+// Direct (one-shot): every rank sends its data straight to every other
+// rank at once, in one step with no dependencies, each transfer paying its
+// rank's step latency.
+//
+//	allreduce                  S to every peer: n(n-1) transfers of S
+//	allgather, reducescatter   n(n-1) transfers of S/n
+//	alltoall                   n(n-1) transfers of S/n, or of Matrix[i][j]
+//	moe_dispatch, moe_combine  as alltoall, by the MoE traffic matrix
+//	                           (moe.go; the plan's overhead is the fused
+//	                           kernel's, see RunMoE)
+//	sendrecv                   rank i to rank i+1 mod n: n transfers of S
+//
+// Every kind takes 1 step. Zero-byte matrix entries are still transfers.
+
+// direct sends every rank's data straight to every other rank at once.
+func (p *Plan) direct(g *Group, op Op, bytes float64, m [][]float64) {
+	n := g.Size()
+	if op != SendRecv && p.tooMany(int64(n)*int64(n-1)) {
+		return
+	}
+	p.reserve(n*(n-1), 0)
+	for i := range n {
+		for j := range n {
+			if i == j {
+				continue
+			}
+			var b float64
+			switch op {
+			case AllReduce:
+				b = bytes
+			case AllGather, ReduceScatter:
+				b = bytes / float64(n)
+			case AllToAll, MoEDispatch, MoECombine:
+				b = bytes / float64(n)
+				if m != nil {
+					b = m[i][j]
+				}
+			case SendRecv:
+				if j != (i+1)%n {
+					continue
+				}
+				b = bytes
+			}
+			p.add(g.verts[i], g.verts[j], b, g.alpha[i])
+		}
+	}
+}

@@ -1,0 +1,136 @@
+package collective
+
+// Hierarchical (hier): the ranks split into d scale-up domains of l ranks
+// each (n = d·l); an operation runs as rings in levels: within every
+// domain (d rings of l ranks), across domains between the ranks of one
+// local index (l rings of d ranks), and within domains again.
+//
+//	allreduce      intra reduce-scatter, l-1 steps of S/l; inter
+//	               allreduce, 2(d-1) steps of S/(l·d); intra allgather,
+//	               l-1 steps of S/l: 2(l-1)+2(d-1) steps
+//	reducescatter  intra l-1 steps of S/l, inter d-1 of S/(l·d):
+//	               (l-1)+(d-1) steps
+//	allgather      inter d-1 steps of S/n, intra l-1 of S/l:
+//	               (d-1)+(l-1) steps
+//
+// The buffer goes through the levels in s slices (s = chunks(S/l), at
+// most 16, at most 64 over the longest level's steps, and within
+// hierTransferBudget), pipelined so the levels work at once; a level's
+// ring of slice k moves each block in c = chunks(block/s) chunks. A slice
+// costs, per level of t steps, n·t·c transfers plus up to two joins:
+// about s·Σ n·t·c transfers. The step counts above are one slice's; a
+// slice waits for the one before it to leave each level, so with several
+// slices the plan's longest chain is longer.
+
+import (
+	"fmt"
+)
+
+// hierTransferBudget bounds the transfers of a pipelined hier plan (its
+// slices are its pipeline depth).
+const hierTransferBudget = 2 << 20
+
+// hierSliceSteps bounds the slices of a hier plan by its longest level:
+// slices x steps of that level stays within it.
+const hierSliceSteps = 64
+
+// hier runs an operation in levels: within each scale-up domain, across
+// domains between ranks of the same local index, and within domains again.
+func (p *Plan) hier(g *Group, op Op, bytes float64, o Options) error {
+	var domains [][]int
+	index := map[int32]int{}
+	for r, d := range g.domain {
+		k, ok := index[d]
+		if !ok {
+			k = len(domains)
+			index[d] = k
+			domains = append(domains, nil)
+		}
+		domains[k] = append(domains[k], r)
+	}
+	if len(domains) < 2 {
+		return fmt.Errorf("hier needs ranks in at least 2 scale-up domains; all %d ranks are in one (use ring, tree or nvls, or --domains)", g.Size())
+	}
+	local := len(domains[0])
+	for _, d := range domains {
+		if len(d) != local {
+			return fmt.Errorf("hier needs the same number of ranks in every domain; got %d and %d", local, len(d))
+		}
+	}
+	nd := len(domains)
+	across := func(j int) []int {
+		r := make([]int, nd)
+		for k, d := range domains {
+			r[k] = d[j]
+		}
+		return r
+	}
+	// The buffer goes through the levels in slices, pipelined as NCCL's
+	// channels pipeline a multi-node ring: slice k enters a level once it
+	// has left the previous one and slice k-1 has left this one, so the
+	// scale-up and scale-out levels work at once. Each level's rings move a
+	// slice in one chunk. The slice count follows the chunk size, bounded
+	// by a budget of transfers.
+	l := float64(local)
+	type level struct {
+		across bool
+		steps  int
+		block  float64 // bytes per rank per step, whole buffer
+	}
+	var levels []level
+	switch op {
+	case AllReduce:
+		levels = []level{{false, local - 1, bytes / l}, {true, 2 * (nd - 1), bytes / l / float64(nd)}, {false, local - 1, bytes / l}}
+	case ReduceScatter:
+		levels = []level{{false, local - 1, bytes / l}, {true, nd - 1, bytes / l / float64(nd)}}
+	case AllGather:
+		levels = []level{{true, nd - 1, bytes / float64(g.Size())}, {false, local - 1, bytes / l}}
+	}
+	perSlice := 0
+	for _, lv := range levels {
+		perSlice += g.Size() * lv.steps
+	}
+	// Each slice pays every level's per-step latency again, so a level of
+	// many steps (a ring over many domains) takes fewer slices: at most
+	// hierSliceSteps steps of the longest level over all slices.
+	maxSteps := 1
+	for _, lv := range levels {
+		maxSteps = max(maxSteps, lv.steps)
+	}
+	slices := o.chunks(bytes / l)
+	slices = max(1, min(slices, 16, hierSliceSteps/maxSteps, hierTransferBudget/max(perSlice, 1)))
+	prev := make([]int32, len(levels)) // each level's previous slice, joined
+	for i := range prev {
+		prev[i] = -1
+	}
+	for range slices {
+		entered := int32(-1) // this slice left the previous level
+		for li, lv := range levels {
+			var gates []int32
+			for _, d := range []int32{entered, prev[li]} {
+				if d >= 0 {
+					gates = append(gates, d)
+				}
+			}
+			gate := int32(-1)
+			if len(gates) > 0 {
+				gate = p.join(gates)
+			}
+			var ends []int32
+			block := lv.block / float64(slices)
+			chunks := o.chunks(block)
+			if lv.across {
+				for j := range local {
+					ends = append(ends, p.ring(g, across(j), lv.steps, block, chunks, gate)...)
+				}
+			} else {
+				for _, d := range domains {
+					ends = append(ends, p.ring(g, d, lv.steps, block, chunks, gate)...)
+				}
+			}
+			done := p.join(ends)
+			prev[li], entered = done, done
+		}
+	}
+	return nil
+}

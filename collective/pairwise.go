@@ -1,0 +1,27 @@
+package collective
+
+// Pairwise alltoall: n-1 steps; in step k (1 <= k < n) rank i sends rank
+// i+k mod n its S/n (or Matrix[i][j]) after its previous send arrived:
+// n(n-1) transfers, n-1 steps.
+
+// pairwise runs alltoall in n-1 steps: in step k rank i sends to i+k.
+func (p *Plan) pairwise(g *Group, bytes float64, m [][]float64) {
+	n := g.Size()
+	if p.tooMany(int64(n) * int64(n-1)) {
+		return
+	}
+	prev := make([]int32, n)
+	for i := range prev {
+		prev[i] = -1
+	}
+	for k := 1; k < n; k++ {
+		for i := range n {
+			j := (i + k) % n
+			b := bytes / float64(n)
+			if m != nil {
+				b = m[i][j]
+			}
+			prev[i] = p.add(g.verts[i], g.verts[j], b, g.alpha[i], prev[i])
+		}
+	}
+}

@@ -1,0 +1,110 @@
+package collective
+
+// Ring: the ranks form a ring in rank order and every rank sends its
+// successor one block per step; a step's block moves in c chunks
+// (Options.chunks), chunk c of step k waiting for the predecessor's chunk c
+// of step k-1 to arrive and for the rank's previous chunk to leave, so
+// chunks stream through the ring: they add transfers, not steps. (A step
+// here is one link of the longest chain of transfers each waiting for
+// another to arrive.)
+//
+//	allreduce      reduce-scatter then allgather: 2(n-1) steps of S/n,
+//	               2(n-1)·n·c transfers, c = chunks(S/n)
+//	allgather      n-1 steps of S/n: (n-1)·n·c transfers, c = chunks(S/n)
+//	reducescatter  as allgather
+//	broadcast      a chain rank 0 -> 1 -> ... -> n-1 of S in c chunks:
+//	               n-1 steps, (n-1)·c transfers, c = chunks(S); the
+//	               chunks pipeline, so it takes about n-1+c-1 chunk times
+//	reduce         the chain reversed, n-1 -> ... -> 0: as broadcast
+//
+// A ring over the whole group large enough (minRingForm transfers) is kept
+// in ring form (ringplan.go): the same transfers, computed from their
+// index instead of stored.
+
+// ringOp compiles op (allreduce, allgather, reducescatter, broadcast or
+// reduce) as a ring over the whole group.
+func (p *Plan) ringOp(g *Group, op Op, bytes float64, o Options) {
+	all := inOrder(g.Size())
+	n := float64(g.Size())
+	switch op {
+	case AllReduce:
+		p.wholeRing(g, all, 2*(g.Size()-1), bytes/n, o.chunks(bytes/n))
+	case AllGather, ReduceScatter:
+		p.wholeRing(g, all, g.Size()-1, bytes/n, o.chunks(bytes/n))
+	case Broadcast:
+		p.chain(g, all, bytes, o.chunks(bytes))
+	case Reduce:
+		p.chain(g, reversedOrder(all), bytes, o.chunks(bytes))
+	}
+}
+
+// ring adds a ring of steps steps over ranks, each rank sending block
+// bytes to its successor per step in chunks, step k's chunk c waiting for
+// the predecessor's step k-1 chunk c and for the rank's previous send.
+// start, if >= 0, gates the first sends. It returns each rank's last transfer.
+func (p *Plan) ring(g *Group, ranks []int, steps int, block float64, chunks int, start int32) []int32 {
+	n := len(ranks)
+	if n < 2 || steps < 1 {
+		return nil
+	}
+	if p.tooMany(int64(steps) * int64(n) * int64(chunks)) {
+		return nil
+	}
+	p.reserve(steps*n*chunks, steps*n*chunks)
+	base := int32(len(p.xfers))
+	id := func(k, i, c int) int32 { return base + int32((k*n+i)*chunks+c) }
+	chunk := block / float64(chunks)
+	for k := range steps {
+		for i := range n {
+			// The ring's neighbours, without a division per transfer.
+			prev, next := i-1, i+1
+			if i == 0 {
+				prev = n - 1
+			}
+			if next == n {
+				next = 0
+			}
+			from, to := ranks[i], ranks[next]
+			for c := range chunks {
+				deps := [3]int32{-1, -1, -1}
+				if k > 0 {
+					deps[0] = id(k-1, prev, c)
+				}
+				switch {
+				case c > 0:
+					deps[1] = afterSent(id(k, i, c-1))
+				case k > 0:
+					deps[1] = afterSent(id(k-1, i, chunks-1))
+				}
+				if k == 0 && c == 0 {
+					deps[2] = start
+				}
+				p.add(g.verts[from], g.verts[to], chunk, firstChunk(c, g.alpha[from]), deps[:]...)
+			}
+		}
+	}
+	last := make([]int32, n)
+	for i := range n {
+		last[i] = id(steps-1, i, chunks-1)
+	}
+	return last
+}
+
+// chain pipelines bytes down order[0] -> order[1] -> ... in chunks.
+func (p *Plan) chain(g *Group, order []int, bytes float64, chunks int) {
+	n := len(order)
+	base := int32(len(p.xfers))
+	id := func(i, c int) int32 { return base + int32(i*chunks+c) }
+	for i := range n - 1 {
+		for c := range chunks {
+			deps := [2]int32{-1, -1}
+			if i > 0 {
+				deps[0] = id(i-1, c)
+			}
+			if c > 0 {
+				deps[1] = afterSent(id(i, c-1))
+			}
+			p.add(g.verts[order[i]], g.verts[order[i+1]], bytes/float64(chunks), firstChunk(c, g.alpha[order[i]]), deps[:]...)
+		}
+	}
+}

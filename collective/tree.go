@@ -1,0 +1,87 @@
+package collective
+
+// Tree: a binary tree over the ranks (position 0 the root, the parent of
+// position i at (i-1)/2), its depth d = floor(log2 n). Up reduces chunks to
+// the root, children before parents; down broadcasts them from the root;
+// both pipeline chunk by chunk, so a tree of c chunks takes about d+c-1
+// chunk times each way.
+//
+//	allreduce  double binary tree, as NCCL's: two trees, one over the
+//	           ranks in order and one over them reversed, each reducing up
+//	           and broadcasting down half the buffer, S/2 in c chunks:
+//	           4(n-1)·c transfers, 2d steps,
+//	           c = chunks(S/2)
+//	broadcast  down only, S in c chunks: (n-1)·c transfers, d steps,
+//	           c = chunks(S)
+//	reduce     up only: as broadcast
+
+// treeOp compiles op (allreduce, broadcast or reduce) as binary trees.
+func (p *Plan) treeOp(g *Group, op Op, bytes float64, o Options) {
+	all := inOrder(g.Size())
+	switch op {
+	case AllReduce:
+		rev := reversedOrder(all)
+		p.tree(g, all, bytes/2, o.chunks(bytes/2), true, true)
+		p.tree(g, rev, bytes/2, o.chunks(bytes/2), true, true)
+	case Broadcast:
+		p.tree(g, all, bytes, o.chunks(bytes), false, true)
+	case Reduce:
+		p.tree(g, all, bytes, o.chunks(bytes), true, false)
+	}
+}
+
+// tree runs a binary tree over order (position 0 is the root, the parent
+// of position i is (i-1)/2): up reduces chunks to the root, down
+// broadcasts them from it, pipelined chunk by chunk.
+func (p *Plan) tree(g *Group, order []int, bytes float64, chunks int, up, down bool) {
+	n := len(order)
+	chunk := bytes / float64(chunks)
+	upID := make([]int32, n*chunks)   // position i's send to its parent, chunk c
+	downID := make([]int32, n*chunks) // parent's send to position i, chunk c
+	for i := range upID {
+		upID[i], downID[i] = -1, -1
+	}
+	children := func(i int) []int {
+		var cs []int
+		for _, c := range []int{2*i + 1, 2*i + 2} {
+			if c < n {
+				cs = append(cs, c)
+			}
+		}
+		return cs
+	}
+	for c := range chunks {
+		if up {
+			// Children before parents: positions from the last to 1.
+			for i := n - 1; i >= 1; i-- {
+				var deps []int32
+				for _, ch := range children(i) {
+					deps = append(deps, upID[ch*chunks+c])
+				}
+				if c > 0 {
+					deps = append(deps, afterSent(upID[i*chunks+c-1]))
+				}
+				upID[i*chunks+c] = p.add(g.verts[order[i]], g.verts[order[(i-1)/2]], chunk, firstChunk(c, g.alpha[order[i]]), deps...)
+			}
+		}
+		if down {
+			for i := 1; i < n; i++ {
+				par := (i - 1) / 2
+				var deps []int32
+				if par == 0 {
+					if up {
+						for _, ch := range children(0) {
+							deps = append(deps, upID[ch*chunks+c])
+						}
+					}
+				} else {
+					deps = append(deps, downID[par*chunks+c])
+				}
+				if c > 0 {
+					deps = append(deps, afterSent(downID[i*chunks+c-1]))
+				}
+				downID[i*chunks+c] = p.add(g.verts[order[par]], g.verts[order[i]], chunk, firstChunk(c, g.alpha[order[par]]), deps...)
+			}
+		}
+	}
+}
