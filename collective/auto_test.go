@@ -86,6 +86,8 @@ func TestAutoSameAsAll(t *testing.T) {
 		{"h100x4 allgather 64MiB", h100, Placement{}, AllGather, 64 << 20, ProtoAuto},
 		{"h100x4 reducescatter 64MiB", h100, Placement{}, ReduceScatter, 64 << 20, Simple},
 		{"h100x4 alltoall 16MiB", h100, Placement{}, AllToAll, 16 << 20, Simple},
+		{"h100x4 allreduce 1GiB", h100, Placement{}, AllReduce, 1 << 30, Simple},
+		{"h100x4 two a domain allgather 256MiB", h100, Placement{List: []int{0, 4, 8, 12, 16, 20, 24, 28}}, AllGather, 256 << 20, ProtoAuto},
 		{"nvl72 allreduce 64MiB", nvl72, Placement{}, AllReduce, 64 << 20, ProtoAuto},
 		{"nvl72 broadcast 8MiB", nvl72, Placement{Ranks: 16}, Broadcast, 8 << 20, ProtoAuto},
 		{"nvl72 plane out allreduce 64MiB", plane, Placement{}, AllReduce, 64 << 20, Simple},

@@ -6,7 +6,8 @@
 //
 // Operations: allreduce, allgather, reducescatter, alltoall (uniform or by a
 // per-pair byte matrix), broadcast, reduce, sendrecv, and MoE dispatch and
-// combine. Algorithms: ring (with chunked pipelining), double binary tree,
+// combine. Algorithms: ring (with chunked pipelining, and across scale-up
+// domains one ring per NIC, as NCCL's channels), double binary tree,
 // recursive halving-doubling, direct (one-shot), pairwise alltoall, NVLS
 // (in-network reduction on switches that support it) and hierarchical
 // (intra-domain, inter-domain, intra-domain). Auto simulates every

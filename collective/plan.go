@@ -40,10 +40,13 @@ type Plan struct {
 	// past MaxTransfers a plan stops storing them but keeps counting, so
 	// the error can say how large the plan would have been.
 	wanted int64
-	// rf, when not nil, is the whole plan as one ring (see ringForm):
-	// xfers and the dependency indexes are then empty, and routes holds
-	// rank i's route to its successor.
-	rf *ringForm
+	// rings, when not nil, is the whole plan as rings (see ringForm), one
+	// per channel: xfers and the dependency indexes are then empty, and
+	// each ring holds its positions' routes to their successors.
+	rings []*ringForm
+	// ringRefused marks a plan refused for passing maxRingForm in ring
+	// form (wanted counts its transfers).
+	ringRefused bool
 }
 
 // MaxTransfers bounds the transfers of one compiled plan. A transfer costs
@@ -63,6 +66,10 @@ type TooLargeError struct {
 	Algorithm Algorithm
 	Ranks     int
 	Transfers int64
+	// RingForm is set for a plan that would have been kept in ring form
+	// (ringplan.go), whose limit is maxRingForm and whose transfers cost
+	// bytesPerRingTransfer each.
+	RingForm bool
 }
 
 func (e *TooLargeError) Error() string {
@@ -76,9 +83,13 @@ func (e *TooLargeError) Error() string {
 	if len(others) > 0 {
 		hint += ", or another algorithm (" + strings.Join(others, ", ") + ")"
 	}
-	return fmt.Sprintf("%s %s over %d ranks needs %d transfers (about %.1f GB of memory), over the limit of %d (%.0f GB); %s",
-		e.Op, e.Algorithm, e.Ranks, e.Transfers, float64(e.Transfers)*bytesPerTransfer/1e9,
-		MaxTransfers, float64(MaxTransfers)*bytesPerTransfer/1e9, hint)
+	limit, per, format := int64(MaxTransfers), float64(bytesPerTransfer), "%.0f"
+	if e.RingForm {
+		limit, per, format = maxRingForm(), bytesPerRingTransfer, "%.1f"
+	}
+	return fmt.Sprintf("%s %s over %d ranks needs %d transfers (about %.1f GB of memory), over the limit of %d ("+format+" GB); %s",
+		e.Op, e.Algorithm, e.Ranks, e.Transfers, float64(e.Transfers)*per/1e9,
+		limit, float64(limit)*per/1e9, hint)
 }
 
 // afterSent marks a dependency on transfer d having left its source rather
@@ -98,13 +109,32 @@ type transfer struct {
 	src, dst network.Vertex
 	bytes    float64
 	alpha    sim.Time // software latency before the bytes enter the network
-	join     bool     // a synchronisation point: no bytes, no latency
+	// fwd, when not 0, forwards the transfer through vertex fwd-1 (NCCL's
+	// PXN; see Fabric.RouteVia).
+	fwd  network.Vertex
+	join bool // a synchronisation point: no bytes, no latency
+}
+
+// via is the vertex t is forwarded through, or -1.
+func (t *transfer) via() network.Vertex { return t.fwd - 1 }
+
+// routeOf returns the route from src to dst, forwarded through via when
+// via >= 0.
+func routeOf(f *network.Fabric, src, via, dst network.Vertex) (*network.Route, error) {
+	if via >= 0 {
+		return f.RouteVia(src, via, dst)
+	}
+	return f.Route(src, dst)
 }
 
 // Transfers is the number of transfers in the plan.
 func (p *Plan) Transfers() int {
-	if p.rf != nil {
-		return p.rf.total()
+	if p.rings != nil {
+		n := 0
+		for _, r := range p.rings {
+			n += r.total()
+		}
+		return n
 	}
 	return len(p.xfers)
 }
@@ -112,9 +142,11 @@ func (p *Plan) Transfers() int {
 // WireBytes sums the bytes the plan's transfers move.
 func (p *Plan) WireBytes() float64 {
 	var s float64
-	if p.rf != nil {
-		for range p.rf.total() {
-			s += p.rf.chunk
+	if p.rings != nil {
+		for _, r := range p.rings {
+			for range r.total() {
+				s += r.chunk
+			}
 		}
 		return s
 	}
@@ -164,12 +196,17 @@ func (p *Plan) tooMany(n int64) bool {
 // add appends a transfer that waits for deps; it returns its index, or -1
 // once the plan holds MaxTransfers (Compile then reports it too large).
 func (p *Plan) add(src, dst network.Vertex, bytes float64, alpha sim.Time, deps ...int32) int32 {
+	return p.addVia(src, -1, dst, bytes, alpha, deps...)
+}
+
+// addVia is add for a transfer forwarded through via (none when via < 0).
+func (p *Plan) addVia(src, via, dst network.Vertex, bytes float64, alpha sim.Time, deps ...int32) int32 {
 	p.wanted++
 	if len(p.xfers) >= MaxTransfers {
 		return -1
 	}
 	id := int32(len(p.xfers))
-	p.xfers = append(p.xfers, transfer{src: src, dst: dst, bytes: bytes, alpha: alpha})
+	p.xfers = append(p.xfers, transfer{src: src, dst: dst, bytes: bytes, alpha: alpha, fwd: via + 1})
 	n := int32(0)
 	for _, d := range deps {
 		if d != -1 {
@@ -266,8 +303,8 @@ func (p *Plan) start(net *network.Network, s *sim.Simulator, done func(now sim.T
 	if err := p.resolveRoutes(net.Fabric); err != nil {
 		return err
 	}
-	if p.rf != nil {
-		p.startRing(net, s, done, rec, job)
+	if p.rings != nil {
+		p.startRings(net, s, done, rec, job)
 		return nil
 	}
 	x := &execution{p: p, net: net, sim: s, done: done, left: len(p.xfers), deps: append([]int32(nil), p.ndeps...)}
@@ -305,30 +342,30 @@ func (p *Plan) resolveRoutes(f *network.Fabric) error {
 	if p.routesOf == f {
 		return nil
 	}
-	if p.rf != nil {
+	if p.rings != nil {
 		return p.resolveRingRoutes(f)
 	}
 	p.routes, p.route = nil, make([]int32, len(p.xfers))
 	type lastRoute struct {
-		dst network.Vertex
-		r   int32 // index in p.routes plus one; 0 for none
+		dst, fwd network.Vertex
+		r        int32 // index in p.routes plus one; 0 for none
 	}
 	last := make([]lastRoute, f.Vertices())
 	for i, t := range p.xfers {
 		if t.join {
 			continue
 		}
-		if l := last[t.src]; l.r != 0 && l.dst == t.dst {
+		if l := last[t.src]; l.r != 0 && l.dst == t.dst && l.fwd == t.fwd {
 			p.route[i] = l.r - 1
 			continue
 		}
-		r, err := f.Route(t.src, t.dst)
+		r, err := routeOf(f, t.src, t.via(), t.dst)
 		if err != nil {
 			return p.routeError(f, err)
 		}
 		p.route[i] = int32(len(p.routes))
 		p.routes = append(p.routes, r)
-		last[t.src] = lastRoute{t.dst, int32(len(p.routes))}
+		last[t.src] = lastRoute{t.dst, t.fwd, int32(len(p.routes))}
 	}
 	p.routesOf = f
 	return nil

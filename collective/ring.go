@@ -1,5 +1,7 @@
 package collective
 
+import "github.com/cardsea/cardsea/network"
+
 // Ring: the ranks form a ring in rank order and every rank sends its
 // successor one block per step; a step's block moves in c chunks
 // (Options.chunks), chunk c of step k waiting for the predecessor's chunk c
@@ -17,20 +19,29 @@ package collective
 //	               chunks pipeline, so it takes about n-1+c-1 chunk times
 //	reduce         the chain reversed, n-1 -> ... -> 0: as broadcast
 //
+// Across scale-up domains the ring runs as NCCL's channels (channels.go):
+// one ring per NIC of a domain (up to 32), ring c entering each domain at
+// the rank beside NIC c and visiting the domain's ranks from there, its
+// last rank's send forwarded through the entry rank to its NIC (PXN),
+// each ring carrying its share of the buffer: per ring the counts above
+// with S its share, and c = chunks of its block.
+//
 // A ring over the whole group large enough (minRingForm transfers) is kept
 // in ring form (ringplan.go): the same transfers, computed from their
 // index instead of stored.
 
 // ringOp compiles op (allreduce, allgather, reducescatter, broadcast or
-// reduce) as a ring over the whole group.
+// reduce) as a ring over the whole group: across scale-up domains, as
+// NCCL's channels, one ring per NIC each carrying its share of the
+// buffer (channels.go).
 func (p *Plan) ringOp(g *Group, op Op, bytes float64, o Options) {
 	all := inOrder(g.Size())
 	n := float64(g.Size())
 	switch op {
 	case AllReduce:
-		p.wholeRing(g, all, 2*(g.Size()-1), bytes/n, o.chunks(bytes/n))
+		p.wholeRings(g, crossRings(g), 2*(g.Size()-1), bytes/n, o)
 	case AllGather, ReduceScatter:
-		p.wholeRing(g, all, g.Size()-1, bytes/n, o.chunks(bytes/n))
+		p.wholeRings(g, crossRings(g), g.Size()-1, bytes/n, o)
 	case Broadcast:
 		p.chain(g, all, bytes, o.chunks(bytes))
 	case Reduce:
@@ -43,6 +54,12 @@ func (p *Plan) ringOp(g *Group, op Op, bytes float64, o Options) {
 // the predecessor's step k-1 chunk c and for the rank's previous send.
 // start, if >= 0, gates the first sends. It returns each rank's last transfer.
 func (p *Plan) ring(g *Group, ranks []int, steps int, block float64, chunks int, start int32) []int32 {
+	return p.ringVia(g, ranks, nil, steps, block, chunks, start)
+}
+
+// ringVia is ring with position i's sends forwarded through via[i] when
+// via is not nil and via[i] >= 0.
+func (p *Plan) ringVia(g *Group, ranks []int, via []network.Vertex, steps int, block float64, chunks int, start int32) []int32 {
 	n := len(ranks)
 	if n < 2 || steps < 1 {
 		return nil
@@ -65,6 +82,10 @@ func (p *Plan) ring(g *Group, ranks []int, steps int, block float64, chunks int,
 				next = 0
 			}
 			from, to := ranks[i], ranks[next]
+			fwd := network.Vertex(-1)
+			if via != nil {
+				fwd = via[i]
+			}
 			for c := range chunks {
 				deps := [3]int32{-1, -1, -1}
 				if k > 0 {
@@ -79,7 +100,7 @@ func (p *Plan) ring(g *Group, ranks []int, steps int, block float64, chunks int,
 				if k == 0 && c == 0 {
 					deps[2] = start
 				}
-				p.add(g.verts[from], g.verts[to], chunk, firstChunk(c, g.alpha[from]), deps[:]...)
+				p.addVia(g.verts[from], fwd, g.verts[to], chunk, firstChunk(c, g.alpha[from]), deps[:]...)
 			}
 		}
 	}

@@ -20,21 +20,35 @@ import (
 // way). A variable so that tests can run any ring in either form.
 var minRingForm = 4096
 
-// ringForm is a ring of steps steps over all n ranks of a group in order,
-// each rank sending block bytes to its successor per step in chunks chunks:
-// transfer t = (k*n+i)*chunks + c is step k's chunk c from rank i to rank
-// i+1 (mod n). It waits for step k-1's chunk c from rank i-1 to arrive and
-// for rank i's previous transfer to be sent, as Plan.ring builds it with no
-// start gate.
+// ringForm is a ring of steps steps over n ranks, each rank sending block
+// bytes to its successor per step in chunks chunks: transfer t =
+// (k*n+i)*chunks + c is step k's chunk c from position i to position i+1
+// (mod n). It waits for step k-1's chunk c from position i-1 to arrive and
+// for position i's previous transfer to be sent, as Plan.ring builds it
+// with no start gate. A plan in ring form is one such ring per channel,
+// one after another in transfer order.
 type ringForm struct {
 	n, steps, chunks int
 	chunk            float64          // bytes per transfer
-	verts            []network.Vertex // rank i's vertex
-	alpha            []sim.Time       // rank i's step latency
+	verts            []network.Vertex // position i's vertex
+	alpha            []sim.Time       // position i's step latency
+	// via, when not nil, is the vertex position i's sends are forwarded
+	// through (-1 for none).
+	via []network.Vertex
+	// routes holds position i's route to its successor, once resolved.
+	routes []*network.Route
 }
 
 // total is the number of transfers of the ring.
 func (r *ringForm) total() int { return r.n * r.steps * r.chunks }
+
+// viaOf is the vertex position i's sends are forwarded through, or -1.
+func (r *ringForm) viaOf(i int) network.Vertex {
+	if r.via == nil {
+		return -1
+	}
+	return r.via[i]
+}
 
 // The executor names a transfer by its step, rank and chunk packed into
 // one tag, rather than by its index, which would take two divisions to
@@ -65,49 +79,108 @@ func ndeps(k, c int) uint8 {
 	return d
 }
 
-// wholeRing adds a ring of steps steps over all, every rank of g in order,
-// in ring form when it is large enough and within MaxTransfers, else as
+// maxRingForm bounds the transfers of a plan in ring form. A ring-form
+// transfer costs a byte or two while it runs (its dependency count), not
+// a stored transfer's 1.5 KB, so a ring form may hold many times
+// MaxTransfers: a 1,024-rank ring allreduce over 8 rails is 16.8 million
 // transfers.
-func (p *Plan) wholeRing(g *Group, all []int, steps int, block float64, chunks int) {
+func maxRingForm() int64 { return ringFormFactor * int64(MaxTransfers) }
+
+// ringFormFactor is how many times MaxTransfers a ring form may hold: at
+// 8 million, about 256 MB of counts.
+const ringFormFactor = 32
+
+// bytesPerRingTransfer is the memory per transfer of a running plan in
+// ring form (its dependency count), for the size refusal.
+const bytesPerRingTransfer = 1
+
+// wholeRings adds the rings of chs (one ring over every rank of g in
+// order when chs is nil), steps steps each, every rank sending its
+// channel's share of block per step in chunks of o.chunks(share·block):
+// in ring form when the rings are large enough and within maxRingForm,
+// else as transfers.
+func (p *Plan) wholeRings(g *Group, chs []ringChannel, steps int, block float64, o Options) {
 	n := g.Size()
-	total := int64(steps) * int64(n) * int64(chunks)
-	if n >= 2 && steps >= 1 && len(p.xfers) == 0 && total >= int64(minRingForm) && total <= int64(MaxTransfers) &&
-		steps <= tagMask && n <= tagMask && chunks <= tagMask {
-		p.rf = &ringForm{n: n, steps: steps, chunks: chunks, chunk: block / float64(chunks), verts: g.verts, alpha: g.alpha}
+	if chs == nil {
+		chs = []ringChannel{{order: inOrder(n), share: 1}}
+	}
+	total := int64(0)
+	fits := n >= 2 && steps >= 1 && len(p.xfers) == 0 && n <= tagMask && steps <= tagMask
+	for _, ch := range chs {
+		c := o.chunks(ch.share * block)
+		total += int64(steps) * int64(n) * int64(c)
+		fits = fits && c <= tagMask
+	}
+	if fits && total >= int64(minRingForm) && total <= maxRingForm() {
+		for _, ch := range chs {
+			c := o.chunks(ch.share * block)
+			r := &ringForm{n: n, steps: steps, chunks: c, chunk: ch.share * block / float64(c), verts: g.verts, alpha: g.alpha}
+			if !isInOrder(ch.order) {
+				r.verts, r.alpha = make([]network.Vertex, n), make([]sim.Time, n)
+				for i, rank := range ch.order {
+					r.verts[i], r.alpha[i] = g.verts[rank], g.alpha[rank]
+				}
+			}
+			if ch.via != nil {
+				r.via = ch.via
+			}
+			p.rings = append(p.rings, r)
+		}
 		return
 	}
-	p.ring(g, all, steps, block, chunks, -1)
+	if fits && total > maxRingForm() {
+		// Past what even the ring form may hold: count it, build nothing;
+		// Compile refuses it.
+		p.wanted += total
+		p.ringRefused = true
+		return
+	}
+	for _, ch := range chs {
+		p.ringVia(g, ch.order, ch.via, steps, ch.share*block, o.chunks(ch.share*block), -1)
+	}
 }
 
-// resolveRingRoutes sets p.routes[i] to rank i's route to its successor.
-// The first unroutable rank gives the error, as the first unroutable
+// isInOrder reports whether order is 0, 1, ..., n-1.
+func isInOrder(order []int) bool {
+	for i, r := range order {
+		if r != i {
+			return false
+		}
+	}
+	return true
+}
+
+// resolveRingRoutes sets every ring position's route to its successor.
+// The first unroutable position gives the error, as the first unroutable
 // transfer would.
 func (p *Plan) resolveRingRoutes(f *network.Fabric) error {
-	r := p.rf
-	routes := make([]*network.Route, r.n)
-	for i := range r.n {
-		next := i + 1
-		if next == r.n {
-			next = 0
+	for _, r := range p.rings {
+		routes := make([]*network.Route, r.n)
+		for i := range r.n {
+			next := i + 1
+			if next == r.n {
+				next = 0
+			}
+			rt, err := routeOf(f, r.verts[i], r.viaOf(i), r.verts[next])
+			if err != nil {
+				return p.routeError(f, err)
+			}
+			routes[i] = rt
 		}
-		rt, err := f.Route(r.verts[i], r.verts[next])
-		if err != nil {
-			return p.routeError(f, err)
-		}
-		routes[i] = rt
+		r.routes = routes
 	}
-	p.routes, p.route, p.routesOf = routes, nil, f
+	p.routes, p.route, p.routesOf = nil, nil, f
 	return nil
 }
 
-// ringExec is an execution of a plan in ring form; see execution.
+// ringExec is an execution of one ring of a plan in ring form; see
+// execution. The rings of a plan count their transfers off one left.
 type ringExec struct {
-	p    *Plan
 	r    *ringForm
 	net  *network.Network
 	sim  *sim.Simulator
 	done func(now sim.Time)
-	left int
+	left *int
 	got  []uint8 // per transfer, how many of its dependencies are met
 
 	rec    *Recording
@@ -115,18 +188,26 @@ type ringExec struct {
 	recIdx []int32
 }
 
-// startRing is Plan.start for a plan in ring form.
-func (p *Plan) startRing(net *network.Network, s *sim.Simulator, done func(now sim.Time), rec *Recording, job int) {
-	r := p.rf
-	x := &ringExec{p: p, r: r, net: net, sim: s, done: done, left: r.total(), got: make([]uint8, r.total())}
-	if rec != nil {
-		x.rec, x.job, x.recIdx = rec, job, make([]int32, r.total())
+// startRings is Plan.start for a plan in ring form.
+func (p *Plan) startRings(net *network.Network, s *sim.Simulator, done func(now sim.Time), rec *Recording, job int) {
+	left := p.Transfers()
+	xs := make([]*ringExec, len(p.rings))
+	roots := 0
+	for k, r := range p.rings {
+		x := &ringExec{r: r, net: net, sim: s, done: done, left: &left, got: make([]uint8, r.total())}
+		if rec != nil {
+			x.rec, x.job, x.recIdx = rec, job, make([]int32, r.total())
+		}
+		xs[k] = x
+		roots += r.n
 	}
 	s.Schedule(s.Now()+p.Overhead, func(now sim.Time) {
-		// The roots are every rank's first chunk of step 0.
-		net.Reserve(r.n)
-		for i := range r.n {
-			x.ready(0, i, 0, now)
+		// The roots are every rank's first chunk of step 0, ring by ring.
+		net.Reserve(roots)
+		for _, x := range xs {
+			for i := range x.r.n {
+				x.ready(0, i, 0, now)
+			}
 		}
 	})
 }
@@ -154,7 +235,7 @@ func (x *ringExec) Handle(now sim.Time, arg int64) {
 		x.recIdx[t] = int32(len(x.rec.Transfers))
 		x.rec.Transfers = append(x.rec.Transfers, TransferRecord{Job: x.job, Src: r.verts[i], Dst: r.verts[next], Bytes: r.chunk, Start: now, Sent: -1, Arrived: -1})
 	}
-	x.net.StartFlow(x.p.routes[i], r.chunk, x, arg)
+	x.net.StartFlow(r.routes[i], r.chunk, x, arg)
 }
 
 // FlowSent implements network.FlowHandler: the rank's next transfer, the
@@ -181,7 +262,7 @@ func (x *ringExec) FlowArrived(tag int64, now sim.Time) {
 	if x.rec != nil {
 		x.rec.Transfers[x.recIdx[r.index(k, i, c)]].Arrived = now
 	}
-	x.left--
+	*x.left--
 	if k+1 < r.steps {
 		next := i + 1
 		if next == r.n {
@@ -189,7 +270,7 @@ func (x *ringExec) FlowArrived(tag int64, now sim.Time) {
 		}
 		x.release(k+1, next, c, now)
 	}
-	if x.left == 0 && x.done != nil {
+	if *x.left == 0 && x.done != nil {
 		x.done(now)
 	}
 }

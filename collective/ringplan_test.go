@@ -31,6 +31,11 @@ func TestRingFormIdentical(t *testing.T) {
 		pl      Placement
 	}{
 		{"hgx-h100", 4, nil, Placement{}},
+		// Channels across domains: two ranks a domain, a degraded NIC
+		// (the channels no longer alike), unequal domains (one ring).
+		{"hgx-h100", 2, nil, Placement{List: []int{0, 4, 8, 12}}},
+		{"hgx-h100", 3, []string{"degrade:d1.acc11.nic0-leaf.r3.3=0.5"}, Placement{}},
+		{"hgx-h100", 2, nil, Placement{Ranks: 12}},
 		{"gb200-nvl72", 0, nil, Placement{}},
 		{"gb200-nvl72", 0, []string{"plane:3"}, Placement{Ranks: 24}},
 		{"cm384", 0, nil, Placement{Ranks: 24, PerAccel: true}},
@@ -136,23 +141,36 @@ func TestRingFormPlan(t *testing.T) {
 		return p
 	}
 	p, q := compile(math.MaxInt), compile(0)
-	if p.rf != nil || q.rf == nil {
-		t.Fatalf("forms: stored %v, ring %v", p.rf != nil, q.rf != nil)
+	if p.rings != nil || q.rings == nil {
+		t.Fatalf("forms: stored %v, ring %v", p.rings != nil, q.rings != nil)
 	}
 	if p.Transfers() != q.Transfers() || p.WireBytes() != q.WireBytes() || p.lowerBound(f) != q.lowerBound(f) {
 		t.Errorf("ring form: %d transfers, %v bytes, bound %v; stored: %d, %v, %v",
 			q.Transfers(), q.WireBytes(), q.lowerBound(f), p.Transfers(), p.WireBytes(), p.lowerBound(f))
 	}
+	// Past MaxTransfers the stored form is refused and the ring form,
+	// at a byte a transfer, still runs; past maxRingForm it is refused
+	// too, and says so.
 	old := MaxTransfers
-	MaxTransfers = p.Transfers() - 1
 	defer func() { MaxTransfers = old }()
-	for _, min := range []int{0, math.MaxInt} {
-		withRingForm(min, func() {
+	for _, tc := range []struct {
+		min, limit int
+		refused    bool
+	}{
+		{math.MaxInt, p.Transfers() - 1, true},
+		{0, p.Transfers() - 1, false},
+		{0, (p.Transfers() - 1) / ringFormFactor, true},
+	} {
+		MaxTransfers = tc.limit
+		withRingForm(tc.min, func() {
 			_, err = Compile(g, AllReduce, Ring, 1<<30, Options{Protocol: LL})
 		})
 		var big *TooLargeError
-		if !errors.As(err, &big) || big.Transfers != int64(p.Transfers()) {
-			t.Errorf("min %d: past MaxTransfers: %v", min, err)
+		switch {
+		case !tc.refused && err != nil:
+			t.Errorf("min %d, limit %d: %v", tc.min, tc.limit, err)
+		case tc.refused && (!errors.As(err, &big) || big.Transfers != int64(p.Transfers()) || big.RingForm != (tc.min == 0)):
+			t.Errorf("min %d, limit %d: past the limit: %v", tc.min, tc.limit, err)
 		}
 	}
 }

@@ -313,7 +313,10 @@ func (p *Plan) egressBound(f *network.Fabric) float64 {
 		}
 	}
 	sent := make([]float64, f.Vertices())
-	if r := p.rf; r != nil && r.chunk > 0 {
+	for _, r := range p.rings {
+		if r.chunk <= 0 {
+			continue
+		}
 		for i := range r.n {
 			next := i + 1
 			if next == r.n {
@@ -342,27 +345,39 @@ func (p *Plan) egressBound(f *network.Fabric) float64 {
 // the most loaded channel's bytes over its capacity.
 func (p *Plan) lowerBound(f *network.Fabric) float64 {
 	load := make([]float64, len(f.Channels()))
-	if r := p.rf; r != nil && r.chunk > 0 {
-		// In transfer order, as below, so that every sum is the same.
+	for _, r := range p.rings {
+		if r.chunk <= 0 {
+			continue
+		}
+		// Each position's route once, then every transfer in transfer
+		// order, as below, so that every sum is the same.
+		routes := make([]*network.Route, r.n)
+		for i := range r.n {
+			next := i + 1
+			if next == r.n {
+				next = 0
+			}
+			rt, err := routeOf(f, r.verts[i], r.viaOf(i), r.verts[next])
+			if err != nil {
+				return math.Inf(1)
+			}
+			routes[i] = rt
+		}
 		for k := 0; k < r.steps; k++ {
-			for i := range r.n {
-				next := i + 1
-				if next == r.n {
-					next = 0
-				}
+			for _, rt := range routes {
 				for range r.chunks {
-					if err := f.AddLoad(load, r.verts[i], r.verts[next], r.chunk); err != nil {
-						return math.Inf(1)
-					}
+					rt.AddLoad(load, r.chunk)
 				}
 			}
 		}
 	}
 	for _, x := range p.xfers {
 		if !x.join && x.bytes > 0 {
-			if err := f.AddLoad(load, x.src, x.dst, x.bytes); err != nil {
+			rt, err := routeOf(f, x.src, x.via(), x.dst)
+			if err != nil {
 				return math.Inf(1) // unroutable: let the run report it
 			}
+			rt.AddLoad(load, x.bytes)
 		}
 	}
 	worst := 0.0

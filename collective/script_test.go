@@ -118,8 +118,10 @@ func (s *collScript) do(c *script.Command) (string, error) {
 			}
 		}
 		form := ""
-		if p.rf != nil {
+		if len(p.rings) == 1 {
 			form = ", ring form"
+		} else if len(p.rings) > 1 {
+			form = fmt.Sprintf(", ring form, %d rings", len(p.rings))
 		}
 		fmt.Fprintf(&b, "%s %s %s, %d ranks%s\n", p.Op, p.Algorithm, p.Protocol, p.Ranks, form)
 		fmt.Fprintf(&b, "transfers %d (joins %d), steps %d\n", p.Transfers(), joins, steps(p))
@@ -202,9 +204,9 @@ func writeResult(b *strings.Builder, r Result) {
 // Builders add a transfer after everything it waits for, so one pass in
 // index order settles every depth.
 func steps(p *Plan) int {
-	if r := p.rf; r != nil {
+	if p.rings != nil {
 		// Step k's chunk c waits for step k-1's chunk c to arrive.
-		return r.steps
+		return p.rings[0].steps
 	}
 	depth := make([]int, len(p.xfers))
 	best := 0

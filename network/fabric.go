@@ -25,6 +25,7 @@ type Fabric struct {
 	chans     []Channel             // directed quotient edges
 	routes    map[[2]Vertex]*route  // cached flow routes
 	bfs       map[Vertex]*bfsResult // cached shortest-path counts
+	vias      map[[3]Vertex]*route  // cached forwarded routes (RouteVia)
 
 	// fromOnce and toOnce mark the vertices that a route has counted
 	// paths from, as its source or destination, in fromPart and toPart

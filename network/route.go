@@ -202,8 +202,55 @@ func (f *Fabric) AddLoad(load []float64, src, dst Vertex, bytes float64) error {
 	if err != nil {
 		return err
 	}
+	r.AddLoad(load, bytes)
+	return nil
+}
+
+// RouteVia returns the route of a flow from src to dst forwarded through
+// via: the route from src to via followed by the one from via to dst, as
+// one flow crossing both (NCCL's PXN, which moves a rank's data over
+// NVLink to the GPU beside the NIC that sends it on). A channel both
+// parts cross carries the sum of their shares; the latency is the sum of
+// theirs. Routes are cached like Route's.
+func (f *Fabric) RouteVia(src, via, dst Vertex) (*Route, error) {
+	key := [3]Vertex{src, via, dst}
+	if r, ok := f.vias[key]; ok {
+		return r, nil
+	}
+	a, err := f.route(src, via)
+	if err != nil {
+		return nil, err
+	}
+	b, err := f.route(via, dst)
+	if err != nil {
+		return nil, err
+	}
+	r := &route{shares: make([]share, 0, len(a.shares)+len(b.shares)), latency: a.latency + b.latency, hops: a.hops + b.hops}
+	for _, part := range [2]*route{a, b} {
+	next:
+		for _, s := range part.shares {
+			for k := range r.shares {
+				if r.shares[k].ch == s.ch {
+					r.shares[k].frac += s.frac
+					continue next
+				}
+			}
+			r.shares = append(r.shares, s)
+		}
+	}
+	r.delay = sim.FromSeconds(r.latency)
+	if f.vias == nil {
+		f.vias = map[[3]Vertex]*route{}
+	}
+	f.vias[key] = r
+	return r, nil
+}
+
+// AddLoad adds to load (indexed by channel) the bytes a flow along r puts
+// on every channel it crosses, as Fabric.AddLoad does for a route it
+// looks up.
+func (r *Route) AddLoad(load []float64, bytes float64) {
 	for _, s := range r.shares {
 		load[s.ch] += bytes * s.frac
 	}
-	return nil
 }

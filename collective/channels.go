@@ -1,0 +1,163 @@
+package collective
+
+import "github.com/cardsea/cardsea/network"
+
+// Channels across scale-up domains, as NCCL builds them. NCCL runs a ring
+// (or tree) collective as several channels at once, each carrying its own
+// part of the buffer; across nodes each channel leaves and enters a node
+// through its own NIC, so a ring uses every rail. The facts below are
+// from NCCL 2.30.7 (github.com/NVIDIA/nccl, src/graph/search.cc,
+// connect.cc and init.cc):
+//
+//   - A node's inter-node ring channel is NET n -> GPU a -> GPU b -> ... ->
+//     GPU x -> NET n (search.cc, "Search Patterns"): it enters through NIC
+//     n at the GPU local to that NIC, visits every GPU of the node, and
+//     the last GPU sends out through the same NIC n. The search tries
+//     crossNic 0 (the exit NIC on the entry's rail) before it allows other
+//     NICs, and widens the last GPU's path to the NIC up to PXN (NVLink to
+//     the GPU beside the NIC, then that GPU's PCIe) before it does so
+//     (ncclTopoCompute's loop: typeInter before crossNic). The last GPU's
+//     send is therefore forwarded through the entry GPU.
+//   - Channel c starts at NIC c of the node's NIC list (ncclTopoSearchRecNet:
+//     nets[(nChannels + i) % netCount]), the list ordering the NICs GPU by
+//     GPU (ncclTopoSelectNets); on NVSwitch systems the next GPU tried is
+//     the next index, then the previous (ncclTopoSearchNextGpuSort): the
+//     order within a node is the ring rotated to start at the entry GPU.
+//   - connectRings joins node k's last GPU of channel c to node k+1's
+//     first (connect.cc), so the channel's ring runs node after node.
+//   - The ring search allows at most MAXCHANNELS/2 = 32 channels (init.cc)
+//     and, with one channel per NIC at the NIC's full speed, stops when
+//     every NIC carries one. ncclTopoDupChannels (search.cc) and
+//     ncclTopoPostset (connect.cc) then copy the channels (16 on 8 NICs):
+//     a copy follows its original's ranks and routes exactly, so under
+//     max-min fairness it and its original are one ring carrying both
+//     parts; channels here are the distinct rings.
+//
+// Within one domain, or where domains differ in size or have no NICs,
+// the ring is the single ring over the ranks in order, as before: on a
+// switched scale-up fabric every rotation loads the same ports.
+
+// maxRingChannels is NCCL's bound on ring channels from the graph search
+// (init.cc: ringGraph->maxChannels = MAXCHANNELS/2).
+const maxRingChannels = 32
+
+// ringChannel is one channel's ring: order lists the group's ranks in
+// ring order, via[i] (when via is not nil and via[i] >= 0) is the vertex
+// that position i's send to position i+1 is forwarded through (PXN), and
+// share is the fraction of the buffer the channel carries.
+type ringChannel struct {
+	order []int
+	via   []network.Vertex
+	share float64
+}
+
+// domainsOf lists the group's ranks by scale-up domain, domains in order
+// of their first rank; ok is false unless there are at least two domains
+// of the same size.
+func domainsOf(g *Group) (domains [][]int, ok bool) {
+	index := map[int32]int{}
+	for r, d := range g.domain {
+		k, seen := index[d]
+		if !seen {
+			k = len(domains)
+			index[d] = k
+			domains = append(domains, nil)
+		}
+		domains[k] = append(domains[k], r)
+	}
+	if len(domains) < 2 {
+		return domains, false
+	}
+	for _, d := range domains {
+		if len(d) != len(domains[0]) {
+			return domains, false
+		}
+	}
+	return domains, true
+}
+
+// nicsOf is how many scale-out NICs rank r's die has.
+func (g *Group) nicsOf(r int) int {
+	t := g.Fabric.Topo
+	node := t.Nodes[g.Dies[r]]
+	acc := &t.Accels[node.Index]
+	die := int32(-1)
+	for k, d := range acc.Dies {
+		if d == g.Dies[r] {
+			die = int32(k)
+		}
+	}
+	n := 0
+	for _, ni := range acc.NICs {
+		if t.NICs[ni].Die == die {
+			n++
+		}
+	}
+	return n
+}
+
+// crossEntries lists, for the channels across domains, the local index of
+// each channel's entry rank (the rank beside its NIC) in channel order,
+// and how many NICs (of the channels' count) each entry stands for: NCCL's
+// NIC list, GPU by GPU, cut at maxRingChannels, with the channels
+// that enter at one GPU (a GPU with several NICs) merged. Nil when the
+// domains do not all have the same NICs at the same local indices, or
+// have none.
+func crossEntries(g *Group, domains [][]int) (entry []int, weight []int) {
+	l := len(domains[0])
+	per := make([]int, l)
+	for a := range l {
+		per[a] = g.nicsOf(domains[0][a])
+		for _, d := range domains[1:] {
+			if g.nicsOf(d[a]) != per[a] {
+				return nil, nil
+			}
+		}
+	}
+	total := 0
+	for a := range l {
+		take := min(per[a], maxRingChannels-total)
+		if take > 0 {
+			entry, weight = append(entry, a), append(weight, take)
+			total += take
+		}
+	}
+	return entry, weight
+}
+
+// crossRings returns the ring channels of g across its scale-up domains
+// (see above), or nil for one ring over the ranks in order.
+func crossRings(g *Group) []ringChannel {
+	domains, ok := domainsOf(g)
+	if !ok || len(domains[0]) < 2 {
+		// One rank per domain: every channel would join the same ranks
+		// over the same routes.
+		return nil
+	}
+	entry, weight := crossEntries(g, domains)
+	if len(entry) == 0 {
+		return nil
+	}
+	total := 0
+	for _, w := range weight {
+		total += w
+	}
+	l := len(domains[0])
+	chs := make([]ringChannel, len(entry))
+	for c, a := range entry {
+		ch := ringChannel{order: make([]int, 0, g.Size()), via: make([]network.Vertex, 0, g.Size()), share: float64(weight[c]) / float64(total)}
+		for _, d := range domains {
+			for j := range l {
+				ch.order = append(ch.order, d[(a+j)%l])
+				v := network.Vertex(-1)
+				if j == l-1 {
+					// The last rank's send leaves by the entry rank's NIC.
+					v = g.verts[d[a]]
+				}
+				ch.via = append(ch.via, v)
+			}
+		}
+		chs[c] = ch
+	}
+	return chs
+}
