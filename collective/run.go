@@ -342,7 +342,8 @@ func (p *Plan) egressBound(f *network.Fabric) float64 {
 }
 
 // lowerBound is a time the plan cannot beat: the operation overhead plus
-// the most loaded channel's bytes over its capacity.
+// the larger of the most loaded channel's bytes over its capacity and the
+// plan's longest chain of software latencies (latencyChain).
 func (p *Plan) lowerBound(f *network.Fabric) float64 {
 	load := make([]float64, len(f.Channels()))
 	for _, r := range p.rings {
@@ -386,7 +387,57 @@ func (p *Plan) lowerBound(f *network.Fabric) float64 {
 			worst = math.Max(worst, load[c]/ch.BytesPerS)
 		}
 	}
-	return p.Overhead.Seconds() + worst
+	return p.Overhead.Seconds() + math.Max(worst, p.latencyChain().Seconds())
+}
+
+// latencyChain is the longest chain of software latencies in the plan: a
+// transfer starts its latency once everything it waits for has been sent
+// or has arrived, each no sooner than it started, so the last transfer
+// cannot start before the largest sum of latencies along a chain of
+// dependencies. Stored plans are in dependency order (a transfer after
+// everything it waits for). A ring (ringForm) waits, for step k's first
+// chunk from position i, on step k-1's from i-1 and from i (its previous
+// send, the last chunk, which starts with the first: later chunks pay no
+// latency), so its chain is computed step by step; the sums are of whole
+// picoseconds and equal the stored ring's exactly.
+func (p *Plan) latencyChain() sim.Time {
+	best := sim.Time(0)
+	for _, r := range p.rings {
+		e := make([]sim.Time, r.n) // step k's chain ending at position i
+		copy(e, r.alpha)
+		prev := make([]sim.Time, r.n)
+		for k := 1; k < r.steps; k++ {
+			e, prev = prev, e
+			for i := range r.n {
+				left := i - 1
+				if i == 0 {
+					left = r.n - 1
+				}
+				e[i] = max(prev[left], prev[i]) + r.alpha[i]
+			}
+		}
+		for _, t := range e {
+			best = max(best, t)
+		}
+	}
+	if len(p.xfers) == 0 {
+		return best
+	}
+	if p.deps == nil {
+		p.seal()
+	}
+	e := make([]sim.Time, len(p.xfers))
+	for i := range p.xfers {
+		e[i] += p.xfers[i].alpha
+		best = max(best, e[i])
+		for _, j := range p.arrivalDeps(int32(i)) {
+			e[j] = max(e[j], e[i])
+		}
+		for _, j := range p.sentDeps(int32(i)) {
+			e[j] = max(e[j], e[i])
+		}
+	}
+	return best
 }
 
 // activity summarises a run for the power model: each accelerator
