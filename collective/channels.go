@@ -161,3 +161,129 @@ func crossRings(g *Group) []ringChannel {
 	}
 	return chs
 }
+
+// Trees across domains, as NCCL's (NCCL 2.30.7: src/graph/search.cc,
+// connect.cc, trees.cc). NCCL's tree channels are as many as its ring
+// channels (init.cc: the tree search's channel bounds are the ring's) and
+// use the same NICs; within a node a channel is a chain NET n -> GPU a ->
+// GPU b -> ... -> GPU x (search.cc, "Search Patterns"; ncclTopoPreset in
+// connect.cc links each GPU to the one before and after it), and across
+// nodes the chain heads form a double binary tree of the nodes
+// (connectTrees, ncclGetDtree in trees.cc), each search channel running
+// as two channels, one on each tree. The first tree of d nodes is
+// NCCL's binary tree over node indices: node 0 is the root, and node r
+// hangs under r with its lowest set bit cleared and the next bit up set,
+// or, when that passes the last node, with the bit only cleared. The
+// second tree mirrors the first (node r as d-1-r) when d is even and
+// shifts it by one node (r as r-1) when d is odd. The balanced-tree search
+// NCCL tries first on Hopper and later puts a head's children on the
+// chain's second GPU, which reaches the same NIC through PXN; here every
+// tree link across nodes is at the chain head, on its own NIC: the NIC
+// carries the same bytes, the head does its children's work.
+
+// treeChannel is one tree over every rank of a group: position 0 is the
+// root, position i holds rank order[i], its parent is at parent[i] (-1
+// for the root) and its children at children[i], parents before
+// children; share is the fraction of the buffer the tree carries.
+type treeChannel struct {
+	order, parent []int
+	children      [][]int
+	share         float64
+}
+
+// btreeParent is node r's parent in NCCL's binary tree over d nodes, or
+// -1 for the root (node 0).
+func btreeParent(r, d int) int {
+	if r == 0 {
+		return -1
+	}
+	bit := r & -r
+	up := (r ^ bit) | bit<<1
+	if up >= d {
+		up = r ^ bit
+	}
+	return up
+}
+
+// dtreeParent is node r's parent in tree t (0 or 1) of NCCL's double
+// binary tree over d nodes, or -1 for that tree's root.
+func dtreeParent(t, r, d int) int {
+	if t == 0 {
+		return btreeParent(r, d)
+	}
+	if d%2 == 1 {
+		u := btreeParent((r-1+d)%d, d)
+		if u < 0 {
+			return -1
+		}
+		return (u + 1) % d
+	}
+	u := btreeParent(d-1-r, d)
+	if u < 0 {
+		return -1
+	}
+	return d - 1 - u
+}
+
+// crossTrees returns the tree channels of g across its scale-up domains
+// (see above): for each ring channel's entry rank, the two trees of the
+// double binary tree, each carrying half the channel's share; nil where
+// the ring is one ring in rank order (crossRings).
+func crossTrees(g *Group) []treeChannel {
+	domains, ok := domainsOf(g)
+	if !ok || len(domains[0]) < 2 {
+		return nil
+	}
+	entry, weight := crossEntries(g, domains)
+	if len(entry) == 0 {
+		return nil
+	}
+	total := 0
+	for _, w := range weight {
+		total += w
+	}
+	d, l := len(domains), len(domains[0])
+	var out []treeChannel
+	for c, a := range entry {
+		for t := range 2 {
+			// Node k's chain is (k, 0), (k, 1), ..., (k, l-1), its head
+			// (k, 0) the rank beside the channel's NIC; walk the tree
+			// from the root's head, parents before children.
+			kids := make([][]int, d)
+			root := -1
+			for k := range d {
+				if u := dtreeParent(t, k, d); u >= 0 {
+					kids[u] = append(kids[u], k)
+				} else {
+					root = k
+				}
+			}
+			tc := treeChannel{share: float64(weight[c]) / float64(total) / 2}
+			pos := make([]int, d*l) // position of (k, j) at k*l+j
+			type member struct{ k, j, parent int }
+			queue := []member{{root, 0, -1}}
+			for len(queue) > 0 {
+				m := queue[0]
+				queue = queue[1:]
+				i := len(tc.order)
+				pos[m.k*l+m.j] = i
+				tc.order = append(tc.order, domains[m.k][(a+m.j)%l])
+				tc.parent = append(tc.parent, m.parent)
+				tc.children = append(tc.children, nil)
+				if m.parent >= 0 {
+					tc.children[m.parent] = append(tc.children[m.parent], i)
+				}
+				if m.j+1 < l {
+					queue = append(queue, member{m.k, m.j + 1, i})
+				}
+				if m.j == 0 {
+					for _, k := range kids[m.k] {
+						queue = append(queue, member{k, 0, i})
+					}
+				}
+			}
+			out = append(out, tc)
+		}
+	}
+	return out
+}

@@ -103,3 +103,79 @@ func TestRingChannelShape(t *testing.T) {
 		}
 	}
 }
+
+// TestDoubleBinaryTree: the trees of domains are NCCL's: the first is
+// the binary tree of trees.cc's illustration (14 nodes), the second its
+// mirror (even counts) or its shift by one (odd), and both span every
+// node from one root.
+func TestDoubleBinaryTree(t *testing.T) {
+	want := []int{-1, 2, 4, 2, 8, 6, 4, 6, 0, 10, 12, 10, 8, 12}
+	for r, w := range want {
+		if got := dtreeParent(0, r, 14); got != w {
+			t.Errorf("14 nodes: node %d's parent %d, want %d", r, got, w)
+		}
+		if got, m := dtreeParent(1, 13-r, 14), w; (m < 0 && got != -1) || (m >= 0 && got != 13-m) {
+			t.Errorf("14 nodes, second tree: node %d's parent %d, want the mirror of %d", 13-r, got, m)
+		}
+	}
+	for d := 1; d <= 40; d++ {
+		for tr := range 2 {
+			roots := 0
+			for r := range d {
+				u, hops := r, 0
+				for dtreeParent(tr, u, d) >= 0 && hops <= d {
+					u, hops = dtreeParent(tr, u, d), hops+1
+				}
+				if hops > d {
+					t.Fatalf("%d nodes, tree %d: node %d never reaches a root", d, tr, r)
+				}
+				if dtreeParent(tr, r, d) < 0 {
+					roots++
+				}
+			}
+			if roots != 1 {
+				t.Errorf("%d nodes, tree %d: %d roots", d, tr, roots)
+			}
+		}
+	}
+	if got := dtreeParent(1, 1, 5); got != -1 {
+		t.Errorf("5 nodes: the shifted tree's root is node %d's, want node 1", got)
+	}
+}
+
+// TestTreeRails: a tree allreduce across 2 to 16 HGX H100 nodes runs one
+// pair of trees per NIC, parents before children, and its bus bandwidth
+// is far above one NIC's rate.
+func TestTreeRails(t *testing.T) {
+	for _, nodes := range []int{2, 4, 8, 16} {
+		top, err := topology.Load("hgx-h100", nodes)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := network.NewFabric(top)
+		g, err := NewGroup(f, Placement{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		trees := crossTrees(g)
+		if len(trees) != 16 {
+			t.Fatalf("%d nodes: %d trees, want two per NIC (16)", nodes, len(trees))
+		}
+		for _, tc := range trees {
+			for i := 1; i < len(tc.order); i++ {
+				if tc.parent[i] >= i {
+					t.Fatalf("%d nodes: position %d's parent %d comes after it", nodes, i, tc.parent[i])
+				}
+			}
+		}
+		r, err := Run(g, AllReduce, Tree, 1<<30, Options{Protocol: Simple}, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		nic := nicRate(t, f)
+		t.Logf("%d nodes: tree busbw %.1f GB/s, one NIC %.1f GB/s", nodes, r.BusBW/1e9, nic/1e9)
+		if r.BusBW < 4*nic {
+			t.Errorf("%d nodes: tree busbw %.1f GB/s; want far above one NIC's %.1f GB/s", nodes, r.BusBW/1e9, nic/1e9)
+		}
+	}
+}

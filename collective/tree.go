@@ -11,6 +11,13 @@ package collective
 //	           and broadcasting down half the buffer, S/2 in c chunks:
 //	           4(n-1)·c transfers, 2d steps,
 //	           c = chunks(S/2)
+//	           across scale-up domains, as NCCL's channels (channels.go):
+//	           per NIC of a domain, a chain within each domain from the
+//	           rank beside the NIC, the chain heads joined as NCCL's
+//	           double binary tree of domains, each of the two trees
+//	           carrying S/(2·NICs): 2(n-1)·c transfers a tree,
+//	           c = chunks(S/(2·NICs)), 2(l-1+depth) steps for l ranks a
+//	           domain and a tree of domains depth deep
 //	broadcast  down only, S in c chunks: (n-1)·c transfers, d steps,
 //	           c = chunks(S)
 //	reduce     up only: as broadcast
@@ -20,6 +27,13 @@ func (p *Plan) treeOp(g *Group, op Op, bytes float64, o Options) {
 	all := inOrder(g.Size())
 	switch op {
 	case AllReduce:
+		if trees := crossTrees(g); trees != nil {
+			for _, t := range trees {
+				b := bytes * t.share
+				p.treeShaped(g, t.order, t.parent, t.children, b, o.chunks(b), true, true)
+			}
+			return
+		}
 		rev := reversedOrder(all)
 		p.tree(g, all, bytes/2, o.chunks(bytes/2), true, true)
 		p.tree(g, rev, bytes/2, o.chunks(bytes/2), true, true)
@@ -35,42 +49,53 @@ func (p *Plan) treeOp(g *Group, op Op, bytes float64, o Options) {
 // broadcasts them from it, pipelined chunk by chunk.
 func (p *Plan) tree(g *Group, order []int, bytes float64, chunks int, up, down bool) {
 	n := len(order)
+	parent := make([]int, n)
+	children := make([][]int, n)
+	for i := range n {
+		parent[i] = (i - 1) / 2
+		for _, c := range []int{2*i + 1, 2*i + 2} {
+			if c < n {
+				children[i] = append(children[i], c)
+			}
+		}
+	}
+	parent[0] = -1
+	p.treeShaped(g, order, parent, children, bytes, chunks, up, down)
+}
+
+// treeShaped runs a tree over order, position i's parent at position
+// parent[i] (-1 for the root, position 0) and its children at
+// children[i], every parent before its children: up reduces chunks to the
+// root, down broadcasts them from it, pipelined chunk by chunk.
+func (p *Plan) treeShaped(g *Group, order, parent []int, children [][]int, bytes float64, chunks int, up, down bool) {
+	n := len(order)
 	chunk := bytes / float64(chunks)
 	upID := make([]int32, n*chunks)   // position i's send to its parent, chunk c
 	downID := make([]int32, n*chunks) // parent's send to position i, chunk c
 	for i := range upID {
 		upID[i], downID[i] = -1, -1
 	}
-	children := func(i int) []int {
-		var cs []int
-		for _, c := range []int{2*i + 1, 2*i + 2} {
-			if c < n {
-				cs = append(cs, c)
-			}
-		}
-		return cs
-	}
 	for c := range chunks {
 		if up {
 			// Children before parents: positions from the last to 1.
 			for i := n - 1; i >= 1; i-- {
 				var deps []int32
-				for _, ch := range children(i) {
+				for _, ch := range children[i] {
 					deps = append(deps, upID[ch*chunks+c])
 				}
 				if c > 0 {
 					deps = append(deps, afterSent(upID[i*chunks+c-1]))
 				}
-				upID[i*chunks+c] = p.add(g.verts[order[i]], g.verts[order[(i-1)/2]], chunk, firstChunk(c, g.alpha[order[i]]), deps...)
+				upID[i*chunks+c] = p.add(g.verts[order[i]], g.verts[order[parent[i]]], chunk, firstChunk(c, g.alpha[order[i]]), deps...)
 			}
 		}
 		if down {
 			for i := 1; i < n; i++ {
-				par := (i - 1) / 2
+				par := parent[i]
 				var deps []int32
 				if par == 0 {
 					if up {
-						for _, ch := range children(0) {
+						for _, ch := range children[0] {
 							deps = append(deps, upID[ch*chunks+c])
 						}
 					}
