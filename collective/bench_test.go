@@ -56,3 +56,26 @@ func BenchmarkHierAllReduceH100x128_1GiB(b *testing.B) {
 func BenchmarkAutoAllReduceH100x128_1GiB(b *testing.B) {
 	benchRun(b, "hgx-h100", 128, Placement{}, AllReduce, Auto, 1<<30)
 }
+
+// One MoE dispatch of a 4,096-token prefill (DeepSeek-V3 shape: 256
+// experts, top 8, FP8 tokens) over 256 GPUs, 32 HGX H100 nodes: RunMoE
+// prices both protocols before it simulates the faster.
+func BenchmarkMoEDispatchH100x32(b *testing.B) {
+	top, err := topology.Load("hgx-h100", 32)
+	if err != nil {
+		b.Fatal(err)
+	}
+	m := MoE{TokensPerRank: 4096, Hidden: 7168, TopK: 8, Experts: 256, DispatchBytesPerToken: 7392, CombineBytesPerToken: 14336}
+	b.ReportAllocs()
+	var r Result
+	for b.Loop() {
+		g, err := NewGroup(network.NewFabric(top), Placement{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if r, err = RunMoE(g, m, false, false); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(r.Transfers), "transfers")
+}

@@ -3,6 +3,7 @@ package collective
 import (
 	"math"
 	"reflect"
+	"sort"
 	"testing"
 
 	"github.com/cardsea/cardsea/network"
@@ -355,5 +356,85 @@ func TestStagesDomainDedup(t *testing.T) {
 	}
 	if !(dd.TimeS < fl.TimeS) {
 		t.Errorf("dedup %g s, flat %g s", dd.TimeS, fl.TimeS)
+	}
+}
+
+// TestMoEPricingSameAsAll: RunMoE, which routes a protocol's plan for its
+// lowerBound only once its cheap egressBound could still win, returns
+// exactly the result of routing and simulating both protocols and taking
+// the fastest, ties to the least lowerBound and then to the order tried.
+func TestMoEPricingSameAsAll(t *testing.T) {
+	load := func(name string, domains int) *topology.Topology {
+		top, err := topology.Load(name, domains)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return top
+	}
+	h100, cm384 := load("hgx-h100", 4), load("cm384", 0)
+	for _, tc := range []struct {
+		name   string
+		top    *topology.Topology
+		pl     Placement
+		tokens int
+	}{
+		{"h100x4 decode", h100, Placement{}, 8},
+		{"h100x4 prefill", h100, Placement{}, 4096},
+		{"cm384 64 decode", cm384, Placement{Ranks: 64, PerAccel: true}, 16},
+		{"cm384 64 prefill", cm384, Placement{Ranks: 64, PerAccel: true}, 2048},
+	} {
+		for _, combine := range []bool{false, true} {
+			m := MoE{TokensPerRank: tc.tokens, Hidden: 7168, TopK: 8, Experts: 256, DispatchBytesPerToken: 7392, CombineBytesPerToken: 14336}
+			g, err := NewGroup(network.NewFabric(tc.top), tc.pl)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := RunMoE(g, m, combine, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Every protocol routed, bounded and simulated.
+			g, err = NewGroup(network.NewFabric(tc.top), tc.pl)
+			if err != nil {
+				t.Fatal(err)
+			}
+			op := MoEDispatch
+			if combine {
+				op = MoECombine
+			}
+			mat := m.Matrix(g.Size(), combine)
+			bytes := RowBytes(mat)
+			type cand struct {
+				r     Result
+				bound float64
+			}
+			var cands []cand
+			for _, pr := range []Protocol{Simple, LL} {
+				p, err := Compile(g, op, Direct, bytes, Options{Protocol: pr, Matrix: mat})
+				if err != nil {
+					t.Fatal(err)
+				}
+				p.Overhead = g.MoEOverhead()
+				lb, eb := p.lowerBound(g.Fabric), p.egressBound(g.Fabric)
+				if eb > lb {
+					t.Errorf("%s %s: egressBound %v passes lowerBound %v", tc.name, pr, eb, lb)
+				}
+				rs, err := runPlans(g.Fabric, []Job{{Group: g, Op: op, Algorithm: Direct, Bytes: bytes, Options: Options{Matrix: mat}}}, []*Plan{p}, false, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				cands = append(cands, cand{rs[0], lb})
+			}
+			sort.SliceStable(cands, func(i, j int) bool { return cands[i].bound < cands[j].bound })
+			want := cands[0].r
+			for _, c := range cands[1:] {
+				if c.r.TimeS < want.TimeS {
+					want = c.r
+				}
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("%s combine=%v: RunMoE took %s, %v s; routing all takes %s, %v s", tc.name, combine, got.Protocol, got.TimeS, want.Protocol, want.TimeS)
+			}
+		}
 	}
 }

@@ -243,15 +243,7 @@ func tune(g *Group, op Op, algo Algorithm, bytes float64, o Options, withLinks, 
 	}
 	// Visit the candidates by least bound, ties in the order tried (the
 	// order of a stable sort), taking each out of cands when visited.
-	first := func() int {
-		k := 0
-		for i := 1; i < len(cands); i++ {
-			if cands[i].bound < cands[k].bound {
-				k = i
-			}
-		}
-		return k
-	}
+	first := func() int { return leastBound(len(cands), func(i int) float64 { return cands[i].bound }) }
 	var best Result
 	found := false
 	for len(cands) > 0 {
