@@ -79,3 +79,26 @@ func BenchmarkMoEDispatchH100x32(b *testing.B) {
 	}
 	b.ReportMetric(float64(r.Transfers), "transfers")
 }
+
+// Uniform alltoall of 1 GiB over every die of CloudMatrix 384 (768 ranks,
+// 589,056 flows) with auto algorithm and protocol, as the CLI runs it by
+// default.
+func BenchmarkAllToAllCM384Dies_1GiB(b *testing.B) {
+	top, err := topology.Load("cm384", 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	var r Result
+	for b.Loop() {
+		g, err := NewGroup(network.NewFabric(top), Placement{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if r, err = Run(g, AllToAll, Auto, 1<<30, Options{}, false); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(r.Transfers), "transfers")
+	b.ReportMetric(r.BusBW/1e9, "busbw_GB/s")
+}

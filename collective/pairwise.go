@@ -10,6 +10,7 @@ func (p *Plan) pairwise(g *Group, bytes float64, m [][]float64) {
 	if p.tooMany(int64(n) * int64(n-1)) {
 		return
 	}
+	p.reserve(n*(n-1), n*(n-2))
 	prev := make([]int32, n)
 	for i := range prev {
 		prev[i] = -1

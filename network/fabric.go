@@ -23,7 +23,7 @@ type Fabric struct {
 	switchLat []float64             // port-to-port latency of a switch class
 	adj       [][]edge              // sorted by peer
 	chans     []Channel             // directed quotient edges
-	routes    map[[2]Vertex]*route  // cached flow routes
+	routes    []routeTable          // cached flow routes, by source
 	bfs       map[Vertex]*bfsResult // cached shortest-path counts
 	vias      map[[3]Vertex]*route  // cached forwarded routes (RouteVia)
 
@@ -58,7 +58,7 @@ type Channel struct {
 
 // NewFabric builds the quotient of t.
 func NewFabric(t *topology.Topology) *Fabric {
-	f := &Fabric{Topo: t, routes: map[[2]Vertex]*route{}, bfs: map[Vertex]*bfsResult{}}
+	f := &Fabric{Topo: t, bfs: map[Vertex]*bfsResult{}}
 	class := switchClasses(t)
 	f.vertexOf = make([]Vertex, len(t.Nodes))
 	classVertex := map[int32]Vertex{}

@@ -118,7 +118,7 @@ func TestMaxMinStaggered(t *testing.T) {
 	for i := range f.switchLat {
 		f.switchLat[i] = 0
 	}
-	f.routes = map[[2]Vertex]*route{}
+	f.routes = nil
 	d := func(i int) topology.NodeID { return f.Topo.Accels[i].Dies[0] }
 	got := run(t, f, [][2]topology.NodeID{{d(1), d(0)}, {d(2), d(0)}}, 0)
 	_ = got
