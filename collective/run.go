@@ -289,12 +289,13 @@ func tune(g *Group, op Op, algo Algorithm, bytes float64, o Options, withLinks, 
 }
 
 // egressBound is a lower bound of lowerBound that needs no routes: the
-// overhead plus the most bytes any vertex sends over the capacity of all
-// its channels out. Every route leaves its source in shares that sum to
-// one over those channels, so the busiest of them carries at least that
-// much per capacity. A vertex with a channel out of no capacity (which
-// lowerBound leaves out) does not count, and a relative 1e-6 taken off
-// covers the rounding of lowerBound's sums.
+// overhead plus the larger of the plan's chain of software latencies (as
+// lowerBound's) and the most bytes any vertex sends over the capacity of
+// all its channels out. Every route leaves its source in shares that sum
+// to one over those channels, so the busiest of them carries at least
+// that much per capacity. A vertex with a channel out of no capacity
+// (which lowerBound leaves out) does not count, and a relative 1e-6 taken
+// off covers the rounding of lowerBound's sums.
 func (p *Plan) egressBound(f *network.Fabric) float64 {
 	out := make([]float64, f.Vertices())
 	for _, ch := range f.Channels() {
@@ -330,7 +331,7 @@ func (p *Plan) egressBound(f *network.Fabric) float64 {
 			worst = math.Max(worst, b/out[v])
 		}
 	}
-	return p.Overhead.Seconds() + worst*(1-1e-6)
+	return p.Overhead.Seconds() + math.Max(worst*(1-1e-6), p.latencyChain().Seconds())
 }
 
 // lowerBound is a time the plan cannot beat: the operation overhead plus
@@ -395,6 +396,11 @@ func (p *Plan) lowerBound(f *network.Fabric) float64 {
 func (p *Plan) latencyChain() sim.Time {
 	best := sim.Time(0)
 	for _, r := range p.rings {
+		if uniform(r.alpha) {
+			// Every step adds the one latency: (k+1)·alpha at step k.
+			best = max(best, sim.Time(r.steps)*r.alpha[0])
+			continue
+		}
 		e := make([]sim.Time, r.n) // step k's chain ending at position i
 		copy(e, r.alpha)
 		prev := make([]sim.Time, r.n)
@@ -430,6 +436,16 @@ func (p *Plan) latencyChain() sim.Time {
 		}
 	}
 	return best
+}
+
+// uniform reports whether every latency of alpha is the same.
+func uniform(alpha []sim.Time) bool {
+	for _, a := range alpha {
+		if a != alpha[0] {
+			return false
+		}
+	}
+	return true
 }
 
 // activity summarises a run for the power model: each accelerator

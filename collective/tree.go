@@ -75,11 +75,19 @@ func (p *Plan) treeShaped(g *Group, order, parent []int, children [][]int, bytes
 	for i := range upID {
 		upID[i], downID[i] = -1, -1
 	}
+	count := 0
+	for _, on := range []bool{up, down} {
+		if on {
+			count += (n - 1) * chunks
+		}
+	}
+	p.reserve(count, 2*count)
+	var buf [8]int32 // a transfer's dependencies, without an allocation each
 	for c := range chunks {
 		if up {
 			// Children before parents: positions from the last to 1.
 			for i := n - 1; i >= 1; i-- {
-				var deps []int32
+				deps := buf[:0]
 				for _, ch := range children[i] {
 					deps = append(deps, upID[ch*chunks+c])
 				}
@@ -92,7 +100,7 @@ func (p *Plan) treeShaped(g *Group, order, parent []int, children [][]int, bytes
 		if down {
 			for i := 1; i < n; i++ {
 				par := parent[i]
-				var deps []int32
+				deps := buf[:0]
 				if par == 0 {
 					if up {
 						for _, ch := range children[0] {
