@@ -1,6 +1,9 @@
 package collective
 
-import "github.com/cardsea/cardsea/network"
+import (
+	"github.com/cardsea/cardsea/network"
+	"github.com/cardsea/cardsea/topology"
+)
 
 // Channels across scale-up domains, as NCCL builds them. NCCL runs a ring
 // (or tree) collective as several channels at once, each carrying its own
@@ -35,7 +38,10 @@ import "github.com/cardsea/cardsea/network"
 //
 // Within one domain, or where domains differ in size or have no NICs,
 // the ring is the single ring over the ranks in order, as before: on a
-// switched scale-up fabric every rotation loads the same ports.
+// switched scale-up fabric every rotation loads the same ports. A NIC a
+// fault has cut off (its link to the die or to the network, or its
+// switch) carries no channel, in any domain, as NCCL's search would not
+// find a path through it.
 
 // maxRingChannels is NCCL's bound on ring channels from the graph search
 // (init.cc: ringGraph->maxChannels = MAXCHANNELS/2).
@@ -76,20 +82,22 @@ func domainsOf(g *Group) (domains [][]int, ok bool) {
 	return domains, true
 }
 
-// nicsOf is how many scale-out NICs rank r's die has.
+// nicsOf is how many working scale-out NICs rank r's die has: NICs
+// linked to the die and to a switch (a fault can take out either link, or
+// the switch).
 func (g *Group) nicsOf(r int) int {
 	t := g.Fabric.Topo
-	node := t.Nodes[g.Dies[r]]
-	acc := &t.Accels[node.Index]
-	die := int32(-1)
-	for k, d := range acc.Dies {
-		if d == g.Dies[r] {
-			die = int32(k)
-		}
-	}
+	die := g.Dies[r]
+	acc := &t.Accels[t.Nodes[die].Index]
 	n := 0
 	for _, ni := range acc.NICs {
-		if t.NICs[ni].Die == die {
+		node := t.NICs[ni].Node
+		toDie, toSwitch := false, false
+		for _, a := range t.Adjacent(node) {
+			toDie = toDie || a.Peer == die
+			toSwitch = toSwitch || t.Nodes[a.Peer].Kind == topology.KindSwitch
+		}
+		if toDie && toSwitch {
 			n++
 		}
 	}
@@ -99,24 +107,19 @@ func (g *Group) nicsOf(r int) int {
 // crossEntries lists, for the channels across domains, the local index of
 // each channel's entry rank (the rank beside its NIC) in channel order,
 // and how many NICs (of the channels' count) each entry stands for: NCCL's
-// NIC list, GPU by GPU, cut at maxRingChannels, with the channels
-// that enter at one GPU (a GPU with several NICs) merged. Nil when the
-// domains do not all have the same NICs at the same local indices, or
-// have none.
+// NIC list, GPU by GPU, cut at maxRingChannels, with the channels that
+// enter at one GPU (a GPU with several NICs) merged. A local index enters
+// as many channels as the fewest working NICs it has in any domain, so
+// that every channel has its NIC in every domain; nil when none has.
 func crossEntries(g *Group, domains [][]int) (entry []int, weight []int) {
 	l := len(domains[0])
-	per := make([]int, l)
-	for a := range l {
-		per[a] = g.nicsOf(domains[0][a])
-		for _, d := range domains[1:] {
-			if g.nicsOf(d[a]) != per[a] {
-				return nil, nil
-			}
-		}
-	}
 	total := 0
 	for a := range l {
-		take := min(per[a], maxRingChannels-total)
+		per := g.nicsOf(domains[0][a])
+		for _, d := range domains[1:] {
+			per = min(per, g.nicsOf(d[a]))
+		}
+		take := min(per, maxRingChannels-total)
 		if take > 0 {
 			entry, weight = append(entry, a), append(weight, take)
 			total += take

@@ -179,3 +179,37 @@ func TestTreeRails(t *testing.T) {
 		}
 	}
 }
+
+// TestRingChannelsFault: a NIC a fault cuts off carries no channel in any
+// domain; the other NICs' channels still run.
+func TestRingChannelsFault(t *testing.T) {
+	top, err := topology.Load("hgx-h100", 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs, err := topology.ParseFaults([]string{"link:d1.acc11.nic0-leaf.r3.3"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if top, err = top.WithFaults(fs); err != nil {
+		t.Fatal(err)
+	}
+	g, err := NewGroup(network.NewFabric(top), Placement{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	chs := crossRings(g)
+	if len(chs) != 7 {
+		t.Fatalf("%d channels, want 7 (rail 3 cut)", len(chs))
+	}
+	for _, ch := range chs {
+		if ch.order[0] == 3 {
+			t.Errorf("a channel enters at rank 3, whose rail is cut in domain 1")
+		}
+	}
+	for _, a := range []Algorithm{Ring, Tree} {
+		if _, err := Run(g, AllReduce, a, 64<<20, Options{Protocol: Simple}, false); err != nil {
+			t.Errorf("%s: %v", a, err)
+		}
+	}
+}

@@ -36,6 +36,7 @@ func TestRingFormIdentical(t *testing.T) {
 		{"hgx-h100", 2, nil, Placement{List: []int{0, 4, 8, 12}}},
 		{"hgx-h100", 3, []string{"degrade:d1.acc11.nic0-leaf.r3.3=0.5"}, Placement{}},
 		{"hgx-h100", 2, nil, Placement{Ranks: 12}},
+		{"hgx-h100", 2, []string{"link:d1.acc11.nic0-leaf.r3.3"}, Placement{}},
 		{"gb200-nvl72", 0, nil, Placement{}},
 		{"gb200-nvl72", 0, []string{"plane:3"}, Placement{Ranks: 24}},
 		{"cm384", 0, nil, Placement{Ranks: 24, PerAccel: true}},
