@@ -213,3 +213,45 @@ func TestRingChannelsFault(t *testing.T) {
 		}
 	}
 }
+
+// TestChainRails: across HGX H100 nodes a ring broadcast and reduce run
+// a chain per channel, so they too leave each node by every NIC: their
+// bus bandwidth is far above one NIC's rate and within the 8 NICs'.
+func TestChainRails(t *testing.T) {
+	top, err := topology.Load("hgx-h100", 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := network.NewFabric(top)
+	g, err := NewGroup(f, Placement{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch := crossRings(g)[2]
+	for _, toRoot := range []bool{false, true} {
+		order, via := ch.chainFrom(0, toRoot)
+		end := order[len(order)-1]
+		if (!toRoot && order[0] != 0) || (toRoot && end != 0) {
+			t.Errorf("toRoot %v: chain %v does not start (or end) at the root", toRoot, order[:3])
+		}
+		for i := range len(order) - 1 {
+			// Hop i is the ring's hop from order[i].
+			for p, r := range ch.order {
+				if r == order[i] && (ch.order[(p+1)%len(ch.order)] != order[i+1] || ch.via[p] != via[i]) {
+					t.Fatalf("toRoot %v: hop %d (%d -> %d) is not the ring's", toRoot, i, order[i], order[i+1])
+				}
+			}
+		}
+	}
+	nic := nicRate(t, f)
+	for _, op := range []Op{Broadcast, Reduce} {
+		r, err := Run(g, op, Ring, 1<<30, Options{Protocol: Simple}, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%s: busbw %.1f GB/s", op, r.BusBW/1e9)
+		if r.BusBW < 4*nic || r.BusBW > 8*nic*(1+1e-9) {
+			t.Errorf("%s: busbw %.1f GB/s; want far above one NIC's %.1f GB/s and within 8", op, r.BusBW/1e9, nic/1e9)
+		}
+	}
+}

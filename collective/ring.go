@@ -24,7 +24,9 @@ import "github.com/cardsea/cardsea/network"
 // the rank beside NIC c and visiting the domain's ranks from there, its
 // last rank's send forwarded through the entry rank to its NIC (PXN),
 // each ring carrying its share of the buffer: per ring the counts above
-// with S its share, and c = chunks of its block.
+// with S its share, and c = chunks of its block. Broadcast and reduce
+// run a chain per channel likewise, along its ring from rank 0 (reduce:
+// from rank 0's successor round to rank 0), over the ring's own hops.
 //
 // A ring over the whole group large enough (minRingForm transfers) is kept
 // in ring form (ringplan.go): the same transfers, computed from their
@@ -42,11 +44,43 @@ func (p *Plan) ringOp(g *Group, op Op, bytes float64, o Options) {
 		p.wholeRings(g, crossRings(g), 2*(g.Size()-1), bytes/n, o)
 	case AllGather, ReduceScatter:
 		p.wholeRings(g, crossRings(g), g.Size()-1, bytes/n, o)
-	case Broadcast:
-		p.chain(g, all, bytes, o.chunks(bytes))
-	case Reduce:
-		p.chain(g, reversedOrder(all), bytes, o.chunks(bytes))
+	case Broadcast, Reduce:
+		if chs := crossRings(g); chs != nil {
+			for _, ch := range chs {
+				order, via := ch.chainFrom(0, op == Reduce)
+				b := bytes * ch.share
+				p.chainVia(g, order, via, b, o.chunks(b))
+			}
+			return
+		}
+		if op == Broadcast {
+			p.chain(g, all, bytes, o.chunks(bytes))
+		} else {
+			p.chain(g, reversedOrder(all), bytes, o.chunks(bytes))
+		}
 	}
+}
+
+// chainFrom is the chain of ring channel ch for a broadcast from root (or
+// a reduce to it, toRoot): the ring's ranks from the root on (from the
+// root's successor, ending at the root), so every hop is one of the
+// ring's, forwarded as the ring's is; via[i] is hop i's.
+func (ch ringChannel) chainFrom(root int, toRoot bool) (order []int, via []network.Vertex) {
+	n := len(ch.order)
+	start := 0
+	for i, r := range ch.order {
+		if r == root {
+			start = i
+		}
+	}
+	if toRoot {
+		start = (start + 1) % n
+	}
+	for j := range n {
+		order = append(order, ch.order[(start+j)%n])
+		via = append(via, ch.via[(start+j)%n])
+	}
+	return order, via
 }
 
 // ring adds a ring of steps steps over ranks, each rank sending block
@@ -113,6 +147,12 @@ func (p *Plan) ringVia(g *Group, ranks []int, via []network.Vertex, steps int, b
 
 // chain pipelines bytes down order[0] -> order[1] -> ... in chunks.
 func (p *Plan) chain(g *Group, order []int, bytes float64, chunks int) {
+	p.chainVia(g, order, nil, bytes, chunks)
+}
+
+// chainVia is chain with hop i forwarded through via[i] when via is not
+// nil and via[i] >= 0.
+func (p *Plan) chainVia(g *Group, order []int, via []network.Vertex, bytes float64, chunks int) {
 	n := len(order)
 	base := int32(len(p.xfers))
 	id := func(i, c int) int32 { return base + int32(i*chunks+c) }
@@ -125,7 +165,11 @@ func (p *Plan) chain(g *Group, order []int, bytes float64, chunks int) {
 			if c > 0 {
 				deps[1] = afterSent(id(i, c-1))
 			}
-			p.add(g.verts[order[i]], g.verts[order[i+1]], bytes/float64(chunks), firstChunk(c, g.alpha[order[i]]), deps[:]...)
+			fwd := network.Vertex(-1)
+			if via != nil {
+				fwd = via[i]
+			}
+			p.addVia(g.verts[order[i]], fwd, g.verts[order[i+1]], bytes/float64(chunks), firstChunk(c, g.alpha[order[i]]), deps[:]...)
 		}
 	}
 }
