@@ -143,7 +143,7 @@ func (sp split) groups(f *network.Fabric, place collective.Placement) ([]*collec
 }
 
 func runCollective(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("collective", collectiveUsage, stderr)
+	fs := newFlags("collective", collectiveUsage)
 	var c collectiveFlags
 	fs.StringVarP(&c.topo, "topo", "t", "", "topology: a preset name or a topology file (required)")
 	fs.IntVar(&c.domains, "domains", 0, "scale-up domains joined by the scale-out network (default: the preset's)")

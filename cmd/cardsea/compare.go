@@ -70,7 +70,7 @@ type compareTopo struct {
 }
 
 func runCompare(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("compare", compareUsage, stderr)
+	fs := newFlags("compare", compareUsage)
 	var c compareFlags
 	fs.StringVar(&c.baseline, "baseline", "", "the topology the ratio columns divide by (default: the first)")
 	fs.IntVarP(&c.domains, "domains", "n", 0, "scale-up domains of every topology, joined by its scale-out network (default: the preset's)")

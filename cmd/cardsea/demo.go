@@ -30,7 +30,7 @@ tokens/s per kW and joules per token. CSV output holds the inference table.
 var demoTopologies = []string{"cm384", "gb200-nvl72", "hgx-h20"}
 
 func runDemo(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("demo", demoUsage, stderr)
+	fs := newFlags("demo", demoUsage)
 	format := fs.StringP("format", "f", "table", "output format: table, markdown, json or csv")
 	if err := parseFlags(fs, args); err != nil {
 		return err

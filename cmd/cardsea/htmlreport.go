@@ -36,7 +36,7 @@ Examples:
 `
 
 func runReport(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("report", reportUsage, stderr)
+	fs := newFlags("report", reportUsage)
 	out := fs.StringP("out", "o", "", "write the page to this .html file (atomically) instead of stdout")
 	jobs := fs.IntP("jobs", "j", runtime.GOMAXPROCS(0), "simulations run in parallel (the output does not depend on it)")
 	if err := parseFlags(fs, args); err != nil {

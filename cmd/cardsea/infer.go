@@ -129,7 +129,7 @@ Examples:
 `
 
 func runInfer(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("infer", inferUsage, stderr)
+	fs := newFlags("infer", inferUsage)
 	topo := fs.StringP("topo", "t", "", "topology: preset or file (required)")
 	domains := fs.IntP("domains", "n", 0, "scale-up domains (default: the preset's)")
 	var spec study.InferenceSpec

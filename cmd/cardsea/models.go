@@ -43,7 +43,11 @@ Examples:
 
 func runModels(args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
-		fmt.Fprint(stderr, strings.TrimLeft(modelsUsage, "\n"))
+		if len(args) == 0 {
+			fmt.Fprint(stderr, strings.TrimLeft(modelsUsage, "\n"))
+		} else {
+			fmt.Fprint(stdout, strings.TrimLeft(modelsUsage, "\n"))
+		}
 		if len(args) == 0 {
 			return usagef("models needs a subcommand: list or show")
 		}
@@ -59,7 +63,7 @@ func runModels(args []string, stdout, stderr io.Writer) error {
 }
 
 func runModelsList(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("models list", modelsUsage, stderr)
+	fs := newFlags("models list", modelsUsage)
 	format := fs.StringP("format", "f", "table", "output format: table, markdown, json or csv")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -101,7 +105,7 @@ func runModelsList(args []string, stdout, stderr io.Writer) error {
 }
 
 func runModelsShow(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("models show", modelsUsage, stderr)
+	fs := newFlags("models show", modelsUsage)
 	context := fs.IntP("context", "c", 4096, "context length in tokens for the FLOPs per token")
 	format := fs.StringP("format", "f", "table", "output format: table, markdown, json or csv")
 	if err := parseFlags(fs, args); err != nil {

@@ -36,7 +36,7 @@ Examples:
 `
 
 func runPlot(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("plot", plotUsage, stderr)
+	fs := newFlags("plot", plotUsage)
 	x := fs.String("x", "", "column for the horizontal axis (required)")
 	y := fs.String("y", "", "column for the vertical axis (required)")
 	series := fs.StringSlice("series", nil, "column(s) whose values name the lines (comma-separated for several)")

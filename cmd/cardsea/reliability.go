@@ -65,7 +65,7 @@ func parseDurationFlag(name, s string) (float64, error) {
 }
 
 func runReliability(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("reliability", reliabilityUsage, stderr)
+	fs := newFlags("reliability", reliabilityUsage)
 	domains := fs.IntP("domains", "n", 0, "number of scale-up domains joined by the scale-out network (default: the preset's, usually 1)")
 	ckpt := fs.String("checkpoint-cost", "60s", "time to write one checkpoint (the job pauses)")
 	restart := fs.String("restart-cost", "300s", "time from an interruption to computing again")

@@ -127,7 +127,7 @@ func writeAtomic(path string, data []byte) error {
 }
 
 func runCheck(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("check", runUsage, stderr)
+	fs := newFlags("check", runUsage)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -154,7 +154,7 @@ func runCheck(args []string, stdout, stderr io.Writer) error {
 }
 
 func runRun(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("run", runUsage, stderr)
+	fs := newFlags("run", runUsage)
 	format := fs.String("format", "", "output format: table, markdown, json, csv or jsonl (default: from --out, else table)")
 	out := fs.StringP("out", "o", "", "write the result to this file (atomically) instead of stdout")
 	jobs := fs.IntP("jobs", "j", runtime.GOMAXPROCS(0), "simulations run in parallel (default: the CPUs this process may use; the output does not depend on it)")
@@ -247,7 +247,7 @@ func progress(stderr io.Writer, what string) func(done, total int) {
 }
 
 func runSweep(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("sweep", sweepUsage, stderr)
+	fs := newFlags("sweep", sweepUsage)
 	out := fs.StringP("out", "o", "", "results file: .csv or .jsonl (required)")
 	jobs := fs.IntP("jobs", "j", runtime.GOMAXPROCS(0), "simulations run in parallel (default: the CPUs this process may use; the output does not depend on it)")
 	shard := fs.String("shard", "", "I/N: run points I, I+N, ... only (I from 0 to N-1)")
@@ -438,7 +438,7 @@ func sortRowsByPoint(rows [][]any) {
 }
 
 func runMerge(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("merge", sweepUsage, stderr)
+	fs := newFlags("merge", sweepUsage)
 	out := fs.StringP("out", "o", "", "merged results file (required)")
 	if err := parseFlags(fs, args); err != nil {
 		return err

@@ -39,7 +39,11 @@ Examples:
 
 func runTopo(args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
-		fmt.Fprint(stderr, strings.TrimLeft(topoUsage, "\n"))
+		if len(args) == 0 {
+			fmt.Fprint(stderr, strings.TrimLeft(topoUsage, "\n"))
+		} else {
+			fmt.Fprint(stdout, strings.TrimLeft(topoUsage, "\n"))
+		}
 		if len(args) == 0 {
 			return usagef("topo needs a subcommand: list or show")
 		}
@@ -55,7 +59,7 @@ func runTopo(args []string, stdout, stderr io.Writer) error {
 }
 
 func runTopoList(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("topo list", topoUsage, stderr)
+	fs := newFlags("topo list", topoUsage)
 	format := fs.StringP("format", "f", "table", "output format: table, markdown, json or csv")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -92,7 +96,7 @@ func runTopoList(args []string, stdout, stderr io.Writer) error {
 }
 
 func runTopoShow(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("topo show", topoUsage, stderr)
+	fs := newFlags("topo show", topoUsage)
 	domains := fs.IntP("domains", "n", 0, "number of scale-up domains joined by the scale-out network (default: the preset's, usually 1)")
 	format := fs.StringP("format", "f", "table", "output format: table, markdown, json, csv or dot")
 	if err := parseFlags(fs, args); err != nil {

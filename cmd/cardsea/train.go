@@ -55,7 +55,7 @@ Examples:
 `
 
 func runTrain(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("train", trainUsage, stderr)
+	fs := newFlags("train", trainUsage)
 	topo := fs.StringP("topo", "t", "", "topology: preset or file (required)")
 	domains := fs.IntP("domains", "n", 0, "scale-up domains (default: the preset's)")
 	ranks := fs.IntP("ranks", "r", 0, "accelerators training: the first R (default all)")

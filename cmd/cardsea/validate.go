@@ -27,7 +27,7 @@ table (fail [N] points to note N), or in the "why" field of JSON and CSV.
 `
 
 func runValidate(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("validate", validateUsage, stderr)
+	fs := newFlags("validate", validateUsage)
 	format := fs.String("format", "table", "output format: table, markdown, json or csv")
 	strict := fs.Bool("strict", false, "exit 1 when a point is outside its tolerance")
 	if err := parseFlags(fs, args); err != nil {
