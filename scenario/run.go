@@ -3,7 +3,6 @@ package scenario
 import (
 	"errors"
 	"fmt"
-	"runtime"
 	"strings"
 	"sync"
 
@@ -87,18 +86,10 @@ func (s *Scenario) Run(o Options) (*report.Sheet, error) {
 			}
 		}
 	}
-	rows := make([][]any, len(units))
-	errs := make([]error, len(units))
-	jobs := o.Jobs
-	if jobs <= 0 {
-		jobs = runtime.GOMAXPROCS(0) // cgroup-aware, unlike NumCPU
-	}
 	var (
-		mu       sync.Mutex
-		finished int
-		left     = map[int]int{}
-		cbErr    error
-		stopped  bool
+		left   = map[int]int{}
+		cbErr  error
+		failed = map[int]bool{}
 	)
 	for k, v := range pointUnits {
 		left[k] = v
@@ -109,54 +100,33 @@ func (s *Scenario) Run(o Options) (*report.Sheet, error) {
 			first[u.point] = i
 		}
 	}
-	// emit hands point p to PointDone once all its units have finished
+	shared := &simCache{m: map[string]*simEntry{}}
+	// Finished hands point p to PointDone once all its units have finished
 	// without error, whichever order points finish in, so a journal loses
-	// only what was running; called under mu.
-	failed := map[int]bool{}
-	emit := func(p int) {
+	// only what was running; the runner calls it under its lock, and a
+	// point's rows are all written before its last unit reports.
+	pending := make([][]any, len(units)) // rows by unit, filled by the workers
+	r := study.Runner{Jobs: o.Jobs, Stop: o.Stop, Progress: o.Progress, Finished: func(i int, err error) {
+		p := units[i].point
+		left[p]--
+		if err != nil {
+			failed[p] = true
+		}
 		if left[p] == 0 && !failed[p] && o.PointDone != nil && cbErr == nil {
 			start := first[p]
-			cbErr = o.PointDone(p, rows[start:start+pointUnits[p]])
+			cbErr = o.PointDone(p, pending[start:start+pointUnits[p]])
 		}
-	}
-	next := make(chan int)
-	var wg sync.WaitGroup
-	shared := &simCache{m: map[string]*simEntry{}}
-	for range min(jobs, max(len(units), 1)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			w := newWorker(s, shared)
-			for i := range next {
-				rows[i], errs[i] = w.run(units[i])
-				mu.Lock()
-				finished++
-				left[units[i].point]--
-				if errs[i] != nil {
-					failed[units[i].point] = true
-				}
-				emit(units[i].point)
-				if o.Progress != nil {
-					o.Progress(finished, len(units))
-				}
-				mu.Unlock()
-			}
-		}()
-	}
-	for i := range units {
-		if o.Stop != nil && o.Stop() {
-			stopped = true
-			break
-		}
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-	for i, err := range errs {
+	}}
+	_, errs, stopped := study.Map(r, len(units), func() *worker { return newWorker(s, shared) }, func(w *worker, i int) (struct{}, error) {
+		row, err := w.run(units[i])
+		pending[i] = row
+		return struct{}{}, err
+	})
+	rows := pending
+	for _, err := range errs {
 		if err != nil {
 			return nil, err
 		}
-		_ = i
 	}
 	if cbErr != nil {
 		return nil, cbErr

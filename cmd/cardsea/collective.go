@@ -6,7 +6,6 @@ import (
 	"runtime"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/cardsea/cardsea/collective"
 	"github.com/cardsea/cardsea/network"
@@ -351,39 +350,42 @@ func (c *collectiveFlags) sizeList() ([]int64, error) {
 // slowest group's, and conc holds every group's, together and alone.
 func sweep(top *topology.Topology, place collective.Placement, sp split, op collective.Op, algo collective.Algorithm,
 	sizes []int64, opts collective.Options, links bool, jobs int) (results []collective.Result, conc []collective.Concurrent, err error) {
+	type worker struct {
+		gs  []*collective.Group
+		err error
+	}
+	newWorker := func() *worker {
+		gs, err := sp.groups(network.NewFabric(top), place)
+		return &worker{gs, err}
+	}
+	type out struct {
+		r collective.Result
+		c collective.Concurrent
+	}
+	outs, errs, _ := study.Map(study.Runner{Jobs: jobs}, len(sizes), newWorker, func(w *worker, i int) (out, error) {
+		if w.err != nil {
+			return out{}, w.err
+		}
+		if sp.n <= 1 {
+			r, err := collective.Run(w.gs[0], op, algo, float64(sizes[i]), opts, links)
+			return out{r: r}, err
+		}
+		c, err := collective.RunGroups(w.gs, op, algo, float64(sizes[i]), opts, links)
+		if err != nil {
+			return out{}, err
+		}
+		return out{r: c.Together[c.Slowest], c: c}, nil
+	})
 	results = make([]collective.Result, len(sizes))
 	if sp.n > 1 {
 		conc = make([]collective.Concurrent, len(sizes))
 	}
-	errs := make([]error, len(sizes))
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for range min(jobs, len(sizes)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			gs, err := sp.groups(network.NewFabric(top), place)
-			for i := range next {
-				if err != nil {
-					errs[i] = err
-					continue
-				}
-				if conc == nil {
-					results[i], errs[i] = collective.Run(gs[0], op, algo, float64(sizes[i]), opts, links)
-					continue
-				}
-				conc[i], errs[i] = collective.RunGroups(gs, op, algo, float64(sizes[i]), opts, links)
-				if errs[i] == nil {
-					results[i] = conc[i].Together[conc[i].Slowest]
-				}
-			}
-		}()
+	for i, o := range outs {
+		results[i] = o.r
+		if conc != nil {
+			conc[i] = o.c
+		}
 	}
-	for i := range sizes {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
 	for i, err := range errs {
 		if err != nil {
 			return nil, nil, fmt.Errorf("size %s: %w", units.FormatBytesBinary(float64(sizes[i])), err)

@@ -2,11 +2,8 @@ package main
 
 import (
 	"fmt"
-	"sync"
 
-	"github.com/cardsea/cardsea/compute"
 	"github.com/cardsea/cardsea/infer"
-	"github.com/cardsea/cardsea/llm"
 	"github.com/cardsea/cardsea/power"
 	"github.com/cardsea/cardsea/report"
 	"github.com/cardsea/cardsea/study"
@@ -17,41 +14,38 @@ import (
 // CloudMatrix-Infer deployment (160 NPUs, INT8, EP320, MTP), a whole NVL72
 // in FP8 with EP72, and one HGX H20 box in FP8 with TP8 attention and EP8
 // experts (the weights do not fit with attention replicated per GPU).
-var demoServing = map[string]infer.Config{
-	"cm384": {Accelerators: 160, Phase: infer.Decode, Context: 4096, MicroBatches: 2, MTPDraft: 1, MTPAccept: 0.7,
-		Precision: compute.Precision{Weights: topology.INT8, Activations: topology.BF16, KVCache: topology.BF16}},
-	"gb200-nvl72": {Phase: infer.Decode, Context: 4096, MicroBatches: 2, MTPDraft: 1, MTPAccept: 0.7,
-		Precision: compute.Precision{Weights: topology.FP8, Activations: topology.BF16, KVCache: topology.BF16}},
-	"hgx-h20": {Phase: infer.Decode, Context: 4096, TP: 8, MicroBatches: 2, MTPDraft: 1, MTPAccept: 0.7,
-		Precision: compute.Precision{Weights: topology.FP8, Activations: topology.BF16, KVCache: topology.BF16}},
+var demoServing = map[string]study.InferenceSpec{
+	"cm384":       {Accelerators: 160, WeightsDtype: "int8", MicroBatches: 2, MTPDraft: 1},
+	"gb200-nvl72": {WeightsDtype: "fp8", MicroBatches: 2, MTPDraft: 1},
+	"hgx-h20":     {TP: 8, WeightsDtype: "fp8", MicroBatches: 2, MTPDraft: 1},
 }
 
-const demoTPOT = 0.050
+// demoTPOT is the demo's latency limit per output token.
+const demoTPOT = "50ms"
 
 // demoInference finds, for each system, the batch with the most tokens/s
-// per accelerator under a 50 ms TPOT, in parallel.
+// per accelerator under a 50 ms TPOT (DeepSeek-R1 decode at a 4K context,
+// one MTP draft token at 70%), in parallel.
 func demoInference(tops []*topology.Topology) (*report.Sheet, error) {
-	m, err := llm.Load("deepseek-r1")
-	if err != nil {
-		return nil, err
-	}
-	res := make([]infer.Result, len(tops))
-	errs := make([]error, len(tops))
-	var wg sync.WaitGroup
+	jobs := make([]*study.InferenceJob, len(tops))
 	for i, t := range tops {
-		cfg, ok := demoServing[t.Name]
+		spec, ok := demoServing[t.Name]
 		if !ok {
 			return nil, fmt.Errorf("no demo serving setup for %s", t.Name)
 		}
-		cfg.Model = m
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			res[i], errs[i] = infer.NewEngine(t).BestUnderSLO(cfg, demoTPOT)
-		}()
+		spec.Model, spec.Phase, spec.Context, spec.TPOTSLO = "deepseek-r1", "decode", 4096, demoTPOT
+		j, err := spec.Compile("")
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", t.Name, err)
+		}
+		if jobs[i], err = j.For(t); err != nil {
+			return nil, fmt.Errorf("%s: %w", t.Name, err)
+		}
 	}
-	wg.Wait()
 	cost := power.Cost{PricePerKWh: 0.08}
+	res, errs, _ := study.Map(study.Runner{}, len(tops), func() struct{} { return struct{}{} }, func(_ struct{}, i int) (study.Record, error) {
+		return jobs[i].Run(infer.NewEngine(tops[i]), nil)
+	})
 	for i := range res {
 		if errs[i] != nil {
 			return nil, fmt.Errorf("%s: %w", tops[i].Name, errs[i])
@@ -66,7 +60,8 @@ func demoInference(tops []*topology.Topology) (*report.Sheet, error) {
 	sheet := &report.Sheet{Columns: schema.Columns(), Vertical: true}
 	sheet.Title = "DeepSeek-R1 decode, most tokens/s per accelerator under a 50 ms TPOT (context 4K, MTP 1 draft at 70%)"
 	for i, r := range res {
-		sheet.Rows = append(sheet.Rows, schema.Row(&study.InferenceRecord{Topology: tops[i].Name, Result: r, Cost: cost}))
+		r.Label(tops[i].Name, "", cost)
+		sheet.Rows = append(sheet.Rows, schema.Row(r))
 	}
 	sheet.Notes = []string{
 		"cm384 serves on 160 NPUs (320 dies, INT8, EP320) as CloudMatrix-Infer does; power is their share of the system's. KV cache BF16 on all three.",
