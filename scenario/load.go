@@ -98,6 +98,22 @@ func Parse(path string, data []byte) (*Scenario, error) {
 	return s, nil
 }
 
+// FromFile checks a scenario a front door built in memory (compare's
+// topologies with a file's workloads, say) as strictly as a file on disk,
+// without writing YAML and parsing it back. It has one point and no sweep;
+// errors name fields without positions. label names it in messages; dir
+// anchors relative topology and model files.
+func FromFile(label, dir string, f *File) (*Scenario, error) {
+	if f.Sweep != nil {
+		return nil, fmt.Errorf("%s: a scenario built in memory cannot sweep", label)
+	}
+	jobs, err := check(label, dir, nil, f)
+	if err != nil {
+		return nil, err
+	}
+	return &Scenario{Path: filepath.Join(dir, "scenario"), File: f, Points: []Point{{Index: 0, File: f, jobs: jobs}}}, nil
+}
+
 func describePoint(params, values []string) string {
 	var parts []string
 	for i, p := range params {
