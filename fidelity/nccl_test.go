@@ -1,0 +1,127 @@
+package fidelity
+
+import (
+	"flag"
+	"fmt"
+	"math"
+	"testing"
+	"time"
+
+	"github.com/cardsea/cardsea/validation"
+)
+
+var ncclPoints = flag.Bool("nccl.points", false, "TestNCCLValidation logs every nccl-tests point")
+
+// ncclBound is, per system, op and size band, the median |error| of
+// NCCL() (any algorithm) when the test was written, in per cent: the
+// regression bound is this plus ncclSlack. They are not targets (the
+// issue's are 5% at >= 64 MiB and 15% below): a change that lowers a
+// median should lower its entry here in the same commit.
+var ncclBound = map[string]float64{
+	"h100_sxm all_reduce < 64 MiB": 17.4, "h100_sxm all_reduce >= 64 MiB": 10.1,
+	"h100_sxm all_gather < 64 MiB": 24.1, "h100_sxm all_gather >= 64 MiB": 17.0,
+	"h100_sxm reduce_scatter < 64 MiB": 20.3, "h100_sxm reduce_scatter >= 64 MiB": 19.6,
+	"h100_sxm alltoall < 64 MiB": 22.7, "h100_sxm alltoall >= 64 MiB": 21.1,
+	"h200_sxm all_reduce < 64 MiB": 18.7, "h200_sxm all_reduce >= 64 MiB": 9.7,
+	"h200_sxm all_gather < 64 MiB": 24.8, "h200_sxm all_gather >= 64 MiB": 16.0,
+	"h200_sxm reduce_scatter < 64 MiB": 21.3, "h200_sxm reduce_scatter >= 64 MiB": 18.3,
+	"h200_sxm alltoall < 64 MiB": 20.2, "h200_sxm alltoall >= 64 MiB": 17.6,
+	"b200_sxm all_reduce < 64 MiB": 32.0, "b200_sxm all_reduce >= 64 MiB": 11.6,
+	"b200_sxm all_gather < 64 MiB": 30.8, "b200_sxm all_gather >= 64 MiB": 19.6,
+	"b200_sxm reduce_scatter < 64 MiB": 29.8, "b200_sxm reduce_scatter >= 64 MiB": 25.3,
+	"b200_sxm alltoall < 64 MiB": 31.0, "b200_sxm alltoall >= 64 MiB": 29.8,
+	"gb200 all_reduce < 64 MiB": 24.3, "gb200 all_reduce >= 64 MiB": 16.9,
+	"gb200 all_gather < 64 MiB": 25.9, "gb200 all_gather >= 64 MiB": 27.1,
+	"gb200 reduce_scatter < 64 MiB": 25.2, "gb200 reduce_scatter >= 64 MiB": 32.2,
+	"gb200 alltoall < 64 MiB": 30.1, "gb200 alltoall >= 64 MiB": 40.3,
+}
+
+// ncclTotalBound is the same for every point of a band together, for
+// both NCCLAlgorithms: {any, NCCL's}.
+var ncclTotalBound = map[bool][2]float64{false: {24.1, 22.4}, true: {19.7, 16.8}}
+
+// ncclSlack is how many percentage points a median may rise before the
+// test fails.
+const ncclSlack = 3
+
+// TestNCCLValidation runs every embedded nccl-tests point (AIConfigurator,
+// validation/README.md) through the collective simulation on its preset,
+// with any algorithm (NCCL) and with NCCL's own (SimulateNCCL), logs the
+// error distribution by system, op and size band, and by GPU count, and
+// fails when a point does not run, an error is not finite, or a median
+// |error| rises more than ncclSlack points above ncclBound. Run with -v to
+// see the tables, with -nccl.points to see every point.
+func TestNCCLValidation(t *testing.T) {
+	ms, err := validation.NCCL()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, algos := range []NCCLAlgorithms{AnyAlgorithm, NCCLsAlgorithms} {
+		start := time.Now()
+		ps, err := SimulateNCCL(ms, algos)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ps) != len(ms) {
+			t.Fatalf("%s: %d of %d points ran", algos, len(ps), len(ms))
+		}
+		for _, p := range ps {
+			if e := p.Error(); math.IsNaN(e) || math.IsInf(e, 0) || !(p.SimUS > 0) {
+				t.Errorf("%s:%d: simulated %g us, error %g", p.File, p.Line, p.SimUS, e)
+			}
+		}
+		t.Logf("%s: %d points in %v; error = (simulated - measured) / measured time", algos, len(ps), time.Since(start).Round(time.Millisecond))
+		if *ncclPoints {
+			for _, p := range ps {
+				mb, sb := p.BusBW()
+				t.Logf("  %-9s %-14s %-4s %d GPUs %10.0f B  measured %9.2f us  simulated %9.2f us  %+6.1f%%  busbw %6.1f / %6.1f GB/s  %s/%s",
+					p.System, p.Op, p.DType, p.GPUs, p.Bytes, p.TimeUS, p.SimUS, 100*p.Error(), mb, sb, p.Algorithm, p.Protocol)
+			}
+		}
+		t.Logf("  %-9s %-15s %-9s %4s %12s %9s %7s", "system", "op", "band", "n", "median|err|", "p90|err|", "bias")
+		for _, b := range NCCLSummary(ps) {
+			t.Logf("  %s", bandLine(b))
+			if algos != AnyAlgorithm {
+				continue
+			}
+			key := b.System + " " + b.Op + " " + b.Band()
+			bound, ok := ncclBound[key]
+			if !ok {
+				t.Errorf("%s: no bound in ncclBound; add it", key)
+			} else if 100*b.MedianAbs > bound+ncclSlack {
+				t.Errorf("%s: median |error| %.1f%%, was %.1f%% (worst: %s)", key, 100*b.MedianAbs, bound, pointLine(b.Worst))
+			}
+		}
+		for _, large := range []bool{false, true} {
+			b := NCCLTotal(ps, large)
+			t.Logf("  %s", bandLine(b))
+			if bound := ncclTotalBound[large]; 100*b.MedianAbs > bound[k]+ncclSlack {
+				t.Errorf("%s, all points %s: median |error| %.1f%%, was %.1f%%", algos, b.Band(), 100*b.MedianAbs, bound[k])
+			}
+		}
+		t.Logf("  by GPU count:")
+		for _, sys := range validation.NCCLSystems {
+			for _, n := range []int{2, 4, 8} {
+				for _, large := range []bool{false, true} {
+					var g []NCCLPoint
+					for _, p := range ps {
+						if p.System == sys && p.GPUs == n && (p.Bytes >= NCCLLargeBytes) == large {
+							g = append(g, p)
+						}
+					}
+					if len(g) > 0 {
+						t.Logf("  %s", bandLine(band(sys, fmt.Sprintf("%d GPUs", n), large, g)))
+					}
+				}
+			}
+		}
+	}
+}
+
+func bandLine(b NCCLBand) string {
+	return fmt.Sprintf("%-9s %-15s %-9s %4d %11.1f%% %8.1f%% %+6.1f%%", b.System, b.Op, b.Band(), b.N, 100*b.MedianAbs, 100*b.P90Abs, 100*b.Bias)
+}
+
+func pointLine(p NCCLPoint) string {
+	return fmt.Sprintf("%s %s %d GPUs %g B: measured %.2f us, simulated %.2f us (%s/%s)", p.Op, p.DType, p.GPUs, p.Bytes, p.TimeUS, p.SimUS, p.Algorithm, p.Protocol)
+}
