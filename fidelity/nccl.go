@@ -207,11 +207,15 @@ func runNCCL(g *collective.Group, op collective.Op, dtype string, bytes float64,
 // median |error| of 5% at 64 MiB and above and 15% below.
 const NCCLLargeBytes = 64 << 20
 
-// NCCLBand is the error distribution of one system, op and size band.
+// NCCLBand is the error distribution of a group of points: one system,
+// op and size band (NCCLSummary), one system, GPU count and band
+// (NCCLByGPUs), or a whole band (NCCLTotal).
 type NCCLBand struct {
-	System, Op string
-	Large      bool // sizes of NCCLLargeBytes and above
-	N          int
+	System string // "all" in NCCLTotal
+	Op     string // "all" when the group holds every op
+	GPUs   int    // 0 when the group holds every GPU count
+	Large  bool   // sizes of NCCLLargeBytes and above
+	N      int
 	// MedianAbs and P90Abs are the median and 90th percentile of
 	// |error|; Bias is the median signed error (negative: cardsea too
 	// fast).
@@ -228,47 +232,75 @@ func (b NCCLBand) Band() string {
 	return "< 64 MiB"
 }
 
+// ncclOpOrder is the order ops are reported in.
+var ncclOpOrder = []string{"all_reduce", "all_gather", "reduce_scatter", "alltoall"}
+
 // NCCLSummary groups points by system (validation.NCCLSystems order), op
-// (nccl-tests order) and size band, small first, and gives each group's
-// error distribution. Both data types count in one group.
+// (all_reduce, all_gather, reduce_scatter, alltoall) and size band, small
+// first, and gives each group's error distribution. Both data types and
+// every GPU count count in one group.
 func NCCLSummary(ps []NCCLPoint) []NCCLBand {
-	type key struct {
-		sys, op string
-		large   bool
-	}
-	groups := map[key][]NCCLPoint{}
-	for _, p := range ps {
-		k := key{p.System, p.Op, p.Bytes >= NCCLLargeBytes}
-		groups[k] = append(groups[k], p)
-	}
 	var bands []NCCLBand
 	for _, sys := range validation.NCCLSystems {
-		for _, op := range []string{"all_reduce", "all_gather", "reduce_scatter", "alltoall"} {
-			for _, large := range []bool{false, true} {
-				g := groups[key{sys, op, large}]
-				if len(g) == 0 {
-					continue
-				}
-				bands = append(bands, band(sys, op, large, g))
-			}
+		for _, op := range ncclOpOrder {
+			bands = appendBands(bands, ps, NCCLBand{System: sys, Op: op}, func(p NCCLPoint) bool { return p.System == sys && p.Op == op })
 		}
 	}
 	return bands
 }
 
-// NCCLTotal is the distribution of all points of a size band together.
+// NCCLByGPUs groups points by system, GPU count and size band, every op
+// together: where the rank count, not the op, is what the errors follow.
+func NCCLByGPUs(ps []NCCLPoint) []NCCLBand {
+	counts := map[int]bool{}
+	for _, p := range ps {
+		counts[p.GPUs] = true
+	}
+	ns := make([]int, 0, len(counts))
+	for n := range counts {
+		ns = append(ns, n)
+	}
+	sort.Ints(ns)
+	var bands []NCCLBand
+	for _, sys := range validation.NCCLSystems {
+		for _, n := range ns {
+			bands = appendBands(bands, ps, NCCLBand{System: sys, Op: "all", GPUs: n}, func(p NCCLPoint) bool { return p.System == sys && p.GPUs == n })
+		}
+	}
+	return bands
+}
+
+// NCCLTotal is the distribution of every point of a size band.
 func NCCLTotal(ps []NCCLPoint, large bool) NCCLBand {
+	return band(NCCLBand{System: "all", Op: "all", Large: large}, filter(ps, func(p NCCLPoint) bool { return true }, large))
+}
+
+// appendBands appends head's small and large bands over the points in
+// keeps, leaving out an empty band.
+func appendBands(bands []NCCLBand, ps []NCCLPoint, head NCCLBand, keep func(NCCLPoint) bool) []NCCLBand {
+	for _, large := range []bool{false, true} {
+		if g := filter(ps, keep, large); len(g) > 0 {
+			head.Large = large
+			bands = append(bands, band(head, g))
+		}
+	}
+	return bands
+}
+
+func filter(ps []NCCLPoint, keep func(NCCLPoint) bool, large bool) []NCCLPoint {
 	var g []NCCLPoint
 	for _, p := range ps {
-		if (p.Bytes >= NCCLLargeBytes) == large {
+		if keep(p) && (p.Bytes >= NCCLLargeBytes) == large {
 			g = append(g, p)
 		}
 	}
-	return band("all", "all", large, g)
+	return g
 }
 
-func band(sys, op string, large bool, g []NCCLPoint) NCCLBand {
-	b := NCCLBand{System: sys, Op: op, Large: large, N: len(g)}
+// band fills head's distribution over g.
+func band(head NCCLBand, g []NCCLPoint) NCCLBand {
+	b := head
+	b.N = len(g)
 	if len(g) == 0 {
 		return b
 	}

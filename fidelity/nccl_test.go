@@ -99,29 +99,59 @@ func TestNCCLValidation(t *testing.T) {
 				t.Errorf("%s, all points %s: median |error| %.1f%%, was %.1f%%", algos, b.Band(), 100*b.MedianAbs, bound[k])
 			}
 		}
-		t.Logf("  by GPU count:")
-		for _, sys := range validation.NCCLSystems {
-			for _, n := range []int{2, 4, 8} {
-				for _, large := range []bool{false, true} {
-					var g []NCCLPoint
-					for _, p := range ps {
-						if p.System == sys && p.GPUs == n && (p.Bytes >= NCCLLargeBytes) == large {
-							g = append(g, p)
-						}
-					}
-					if len(g) > 0 {
-						t.Logf("  %s", bandLine(band(sys, fmt.Sprintf("%d GPUs", n), large, g)))
-					}
-				}
-			}
+		t.Logf("  by GPU count, every op:")
+		for _, b := range NCCLByGPUs(ps) {
+			t.Logf("  %s", bandLine(b))
 		}
 	}
 }
 
 func bandLine(b NCCLBand) string {
-	return fmt.Sprintf("%-9s %-15s %-9s %4d %11.1f%% %8.1f%% %+6.1f%%", b.System, b.Op, b.Band(), b.N, 100*b.MedianAbs, 100*b.P90Abs, 100*b.Bias)
+	what := b.Op
+	if b.GPUs > 0 {
+		what = fmt.Sprintf("%d GPUs", b.GPUs)
+	}
+	return fmt.Sprintf("%-9s %-15s %-9s %4d %11.1f%% %8.1f%% %+6.1f%%", b.System, what, b.Band(), b.N, 100*b.MedianAbs, 100*b.P90Abs, 100*b.Bias)
 }
 
 func pointLine(p NCCLPoint) string {
 	return fmt.Sprintf("%s %s %d GPUs %g B: measured %.2f us, simulated %.2f us (%s/%s)", p.Op, p.DType, p.GPUs, p.Bytes, p.TimeUS, p.SimUS, p.Algorithm, p.Protocol)
+}
+
+// TestNCCLSummary checks the distribution helpers on made-up points.
+func TestNCCLSummary(t *testing.T) {
+	if q := quantile([]float64{4, 1, 3, 2}, 0.5); q != 2.5 {
+		t.Errorf("median of 1..4 = %g, want 2.5", q)
+	}
+	if q := quantile([]float64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}, 0.9); q != 10 {
+		t.Errorf("p90 of 1..11 = %g, want 10", q)
+	}
+	pt := func(op string, gpus int, bytes, meas, sim float64) NCCLPoint {
+		return NCCLPoint{NCCLPoint: validation.NCCLPoint{System: "h100_sxm", Op: op, DType: "half", GPUs: gpus, Bytes: bytes, TimeUS: meas}, SimUS: sim}
+	}
+	ps := []NCCLPoint{
+		pt("all_reduce", 8, 1024, 10, 9), pt("all_reduce", 8, 2048, 10, 12), pt("all_reduce", 2, 4096, 10, 10.5),
+		pt("all_reduce", 8, 64<<20, 100, 80), pt("alltoall", 2, 1024, 10, 15),
+	}
+	bs := NCCLSummary(ps)
+	if len(bs) != 3 {
+		t.Fatalf("%d bands, want 3: %+v", len(bs), bs)
+	}
+	small := bs[0]
+	if small.Op != "all_reduce" || small.Large || small.N != 3 || math.Abs(small.MedianAbs-0.1) > 1e-12 ||
+		math.Abs(small.Bias-0.05) > 1e-12 || small.Worst.Bytes != 2048 {
+		t.Errorf("small all_reduce band %+v", small)
+	}
+	if bs[1].Op != "all_reduce" || !bs[1].Large || bs[1].N != 1 || math.Abs(bs[1].Bias+0.2) > 1e-12 {
+		t.Errorf("large all_reduce band %+v", bs[1])
+	}
+	if g := NCCLByGPUs(ps); len(g) != 3 || g[0].GPUs != 2 || g[0].N != 2 || g[1].GPUs != 8 || g[1].N != 2 {
+		t.Errorf("by GPUs %+v", g)
+	}
+	if tot := NCCLTotal(ps, false); tot.N != 4 || math.Abs(tot.MedianAbs-0.15) > 1e-12 {
+		t.Errorf("total %+v", tot)
+	}
+	if m, s := ps[3].BusBW(); math.Abs(m-2*7.0/8*float64(64<<20)/100/1e3) > 1e-9 || s <= m {
+		t.Errorf("busbw %g %g", m, s)
+	}
 }
