@@ -12,32 +12,48 @@ import (
 
 var ncclPoints = flag.Bool("nccl.points", false, "TestNCCLValidation logs every nccl-tests point")
 
-// ncclBound is, per system, op and size band, the median |error| of
-// NCCL() (any algorithm) when the test was written, in per cent: the
-// regression bound is this plus ncclSlack. They are not targets (the
-// issue's are 5% at >= 64 MiB and 15% below): a change that lowers a
-// median should lower its entry here in the same commit.
-var ncclBound = map[string]float64{
-	"h100_sxm all_reduce < 64 MiB": 17.4, "h100_sxm all_reduce >= 64 MiB": 10.1,
-	"h100_sxm all_gather < 64 MiB": 24.1, "h100_sxm all_gather >= 64 MiB": 17.0,
-	"h100_sxm reduce_scatter < 64 MiB": 20.3, "h100_sxm reduce_scatter >= 64 MiB": 19.6,
-	"h100_sxm alltoall < 64 MiB": 22.7, "h100_sxm alltoall >= 64 MiB": 21.1,
-	"h200_sxm all_reduce < 64 MiB": 18.7, "h200_sxm all_reduce >= 64 MiB": 9.7,
-	"h200_sxm all_gather < 64 MiB": 24.8, "h200_sxm all_gather >= 64 MiB": 16.0,
-	"h200_sxm reduce_scatter < 64 MiB": 21.3, "h200_sxm reduce_scatter >= 64 MiB": 18.3,
-	"h200_sxm alltoall < 64 MiB": 20.2, "h200_sxm alltoall >= 64 MiB": 17.6,
-	"b200_sxm all_reduce < 64 MiB": 32.0, "b200_sxm all_reduce >= 64 MiB": 11.6,
-	"b200_sxm all_gather < 64 MiB": 30.8, "b200_sxm all_gather >= 64 MiB": 19.6,
-	"b200_sxm reduce_scatter < 64 MiB": 29.8, "b200_sxm reduce_scatter >= 64 MiB": 25.3,
-	"b200_sxm alltoall < 64 MiB": 31.0, "b200_sxm alltoall >= 64 MiB": 29.8,
-	"gb200 all_reduce < 64 MiB": 24.3, "gb200 all_reduce >= 64 MiB": 16.9,
-	"gb200 all_gather < 64 MiB": 25.9, "gb200 all_gather >= 64 MiB": 27.1,
-	"gb200 reduce_scatter < 64 MiB": 25.2, "gb200 reduce_scatter >= 64 MiB": 32.2,
-	"gb200 alltoall < 64 MiB": 30.1, "gb200 alltoall >= 64 MiB": 40.3,
+// ncclBound is, per system, op and size band, the median |error| in per
+// cent of SimulateNCCL with {AnyAlgorithm, NCCLsAlgorithms} when the test
+// was written: the regression bound is this plus ncclSlack. They are not
+// targets (the are 5% at >= 64 MiB and 15% below): a change that
+// lowers a median should lower its entry here in the same commit.
+var ncclBound = map[string][2]float64{
+	"h100_sxm all_reduce < 64 MiB":      {17.4, 23.7},
+	"h100_sxm all_reduce >= 64 MiB":     {10.1, 11.0},
+	"h100_sxm all_gather < 64 MiB":      {24.1, 32.8},
+	"h100_sxm all_gather >= 64 MiB":     {17.0, 13.4},
+	"h100_sxm reduce_scatter < 64 MiB":  {20.3, 43.2},
+	"h100_sxm reduce_scatter >= 64 MiB": {19.6, 16.0},
+	"h100_sxm alltoall < 64 MiB":        {22.7, 22.7},
+	"h100_sxm alltoall >= 64 MiB":       {21.1, 21.1},
+	"h200_sxm all_reduce < 64 MiB":      {18.7, 24.7},
+	"h200_sxm all_reduce >= 64 MiB":     {9.7, 10.8},
+	"h200_sxm all_gather < 64 MiB":      {24.8, 32.0},
+	"h200_sxm all_gather >= 64 MiB":     {16.0, 12.3},
+	"h200_sxm reduce_scatter < 64 MiB":  {21.3, 38.6},
+	"h200_sxm reduce_scatter >= 64 MiB": {18.3, 15.0},
+	"h200_sxm alltoall < 64 MiB":        {20.2, 20.2},
+	"h200_sxm alltoall >= 64 MiB":       {17.6, 17.6},
+	"b200_sxm all_reduce < 64 MiB":      {32.0, 17.1},
+	"b200_sxm all_reduce >= 64 MiB":     {11.6, 10.5},
+	"b200_sxm all_gather < 64 MiB":      {30.8, 9.1},
+	"b200_sxm all_gather >= 64 MiB":     {19.6, 13.7},
+	"b200_sxm reduce_scatter < 64 MiB":  {29.8, 6.8},
+	"b200_sxm reduce_scatter >= 64 MiB": {25.3, 16.6},
+	"b200_sxm alltoall < 64 MiB":        {31.0, 31.0},
+	"b200_sxm alltoall >= 64 MiB":       {29.8, 29.8},
+	"gb200 all_reduce < 64 MiB":         {24.3, 16.6},
+	"gb200 all_reduce >= 64 MiB":        {16.9, 16.9},
+	"gb200 all_gather < 64 MiB":         {25.9, 12.3},
+	"gb200 all_gather >= 64 MiB":        {27.1, 24.2},
+	"gb200 reduce_scatter < 64 MiB":     {25.2, 10.9},
+	"gb200 reduce_scatter >= 64 MiB":    {32.2, 31.0},
+	"gb200 alltoall < 64 MiB":           {30.1, 30.1},
+	"gb200 alltoall >= 64 MiB":          {40.3, 40.3},
 }
 
-// ncclTotalBound is the same for every point of a band together, for
-// both NCCLAlgorithms: {any, NCCL's}.
+// ncclTotalBound is the same for every point of a band together, by
+// whether the band is large.
 var ncclTotalBound = map[bool][2]float64{false: {24.1, 22.4}, true: {19.7, 16.8}}
 
 // ncclSlack is how many percentage points a median may rise before the
@@ -81,15 +97,12 @@ func TestNCCLValidation(t *testing.T) {
 		t.Logf("  %-9s %-15s %-9s %4s %12s %9s %7s", "system", "op", "band", "n", "median|err|", "p90|err|", "bias")
 		for _, b := range NCCLSummary(ps) {
 			t.Logf("  %s", bandLine(b))
-			if algos != AnyAlgorithm {
-				continue
-			}
 			key := b.System + " " + b.Op + " " + b.Band()
 			bound, ok := ncclBound[key]
 			if !ok {
 				t.Errorf("%s: no bound in ncclBound; add it", key)
-			} else if 100*b.MedianAbs > bound+ncclSlack {
-				t.Errorf("%s: median |error| %.1f%%, was %.1f%% (worst: %s)", key, 100*b.MedianAbs, bound, pointLine(b.Worst))
+			} else if 100*b.MedianAbs > bound[k]+ncclSlack {
+				t.Errorf("%s, %s: median |error| %.1f%%, was %.1f%% (worst: %s)", algos, key, 100*b.MedianAbs, bound[k], pointLine(b.Worst))
 			}
 		}
 		for _, large := range []bool{false, true} {
