@@ -65,12 +65,14 @@ const (
 	AnyAlgorithm NCCLAlgorithms = iota
 	// NCCLsAlgorithms takes the fastest of those NCCL 2.29 runs inside one
 	// node without registered buffers, as nccl-tests here: ring, tree
-	// and NVLS for all_reduce, ring and NVLS for reduce_scatter, ring for
-	// all_gather (NCCL's NVLS all_gather is not modelled), and for
-	// alltoall, NCCL's grouped sends to every peer, cardsea's direct and
-	// pairwise. Not NCCL's: cardsea's one-shot direct and recursive
-	// halving-doubling reductions and gathers (NCCL's one-shot kernels
-	// need symmetric memory, which nccl-tests registers only with -R).
+	// and NVLS for all_reduce (NCCL's tree is a chain inside one node;
+	// cardsea's double binary tree stands for it), ring and NVLS for
+	// reduce_scatter, ring for all_gather (NCCL's NVLS all_gather is not
+	// modelled), and for alltoall, NCCL's grouped sends to every peer,
+	// cardsea's direct and pairwise. Not NCCL's: cardsea's one-shot direct
+	// and recursive halving-doubling reductions and gathers (NCCL's
+	// one-shot kernels need symmetric memory, which nccl-tests registers
+	// only with -R).
 	NCCLsAlgorithms
 )
 
@@ -97,8 +99,9 @@ var ncclAlgorithms = map[collective.Op][]collective.Algorithm{
 // and 8 GPUs of one H100, H200 or B200 HGX node and 2 and 4 GPUs of one
 // GB200 tray; all_reduce, all_gather, reduce_scatter and alltoall; half
 // and int8; 512 B to 512 MiB; NCCL 2.29.2. No preset figure was fitted
-// to them (the presets' latencies and efficiencies come from the cases
-// in cases.yaml), so every point is out of sample.
+// to them (the presets' NVLink latencies and efficiencies come from other
+// measurements: cases C04, C06, C08, C11 and C17 of cases.yaml, of NCCL
+// 2.18 to 2.26 where they say), so every point is out of sample.
 //
 // Method: each point runs on its system's preset (NCCLPresets) with as
 // many ranks as it had GPUs, the first ones, at the nccl-tests size
@@ -120,8 +123,8 @@ func NCCL() ([]NCCLPoint, error) {
 	return SimulateNCCL(ms, AnyAlgorithm)
 }
 
-// SimulateNCCL runs the given measured points as NCCL describes, with
-// the algorithms algos allows.
+// SimulateNCCL runs the given measured points by NCCL's method, with the
+// algorithms algos allows.
 func SimulateNCCL(ms []validation.NCCLPoint, algos NCCLAlgorithms) ([]NCCLPoint, error) {
 	fabrics := map[string]*network.Fabric{}
 	groups := map[string]*collective.Group{}
