@@ -8,6 +8,7 @@ import (
 	"github.com/cardsea/cardsea/collective"
 	"github.com/cardsea/cardsea/network"
 	"github.com/cardsea/cardsea/power"
+	"github.com/cardsea/cardsea/present"
 	"github.com/cardsea/cardsea/report"
 	"github.com/cardsea/cardsea/topology"
 )
@@ -50,7 +51,7 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 		}
 		tops = append(tops, t)
 	}
-	sheet, err := topoSheet(tops)
+	sheet, err := present.Topologies(tops)
 	if err != nil {
 		return err
 	}
