@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"embed"
 	"errors"
 	"fmt"
 	"io"
@@ -191,4 +192,19 @@ func parseFlags(fs *pflag.FlagSet, args []string) error {
 func runVersion(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "cardsea %s\n", version)
 	return nil
+}
+
+// usageFiles are the commands' usage texts, one file per command (the
+// manual, edited as text; TestUsageExamples runs their examples).
+//
+//go:embed usage/*.txt
+var usageFiles embed.FS
+
+// usageText is the usage text of the command whose file is name.txt.
+func usageText(name string) string {
+	data, err := usageFiles.ReadFile("usage/" + name + ".txt")
+	if err != nil {
+		panic("cardsea: no usage text " + name) // a build without the file is broken
+	}
+	return "\n" + string(data)
 }

@@ -18,39 +18,7 @@ import (
 	"github.com/cardsea/cardsea/units"
 )
 
-const compareUsage = `
-Usage:
-  cardsea compare NAME|FILE.yaml... [--baseline NAME] [--domains N]
-                  [--op OP] [--size 1GiB] [--algo auto] [--proto auto]
-                  [--per-accel[=false] | --per-server] [--ranks N]
-                  [--workload SCENARIO.yaml] [--format table|markdown|json|csv]
-
-Puts topologies side by side in one table: one column per topology, then one
-ratio column per topology against the baseline (the first topology, or
---baseline). Rows are the system (accelerators, provisioned IT power, BF16
-compute, HBM bandwidth, scale-up bandwidth per accelerator) and, for every
-workload and size, the simulated collective: algorithm, time, bus bandwidth
-per rank and summed over the ranks, energy and average power of the whole
-topology during the operation, and bus bandwidth per kW: throughput and power
-side by side.
-
-NAME is a preset (see 'cardsea topo list'); a path ending in .yaml is a
-topology file in the presets' form. The workload comes from the flags (by
-default a 1 GiB allreduce, one rank per die: a 910C package is two) or from
---workload, a scenario file whose workloads and power settings are used and
-whose topologies are ignored (see docs/scenarios.md).
-
-Ratios divide each topology's value by the baseline's: 2.00x is twice the
-baseline. For time and energy lower is better, for the rest higher. JSON and
-CSV hold one record per topology, then one per ratio (topology "A / BASE",
-ratio_to BASE), with SI base units in the field names.
-
-Examples:
-  cardsea compare cm384 gb200-nvl72 hgx-h20
-  cardsea compare cm384 gb200-nvl72 --op alltoall --size 256MiB
-  cardsea compare hgx-h100 hgx-h800 hgx-h20 --baseline hgx-h20 --format csv
-  cardsea compare scenarios/topologies/npu1024-clos.yaml cm384 --workload scenarios/custom-supernode.yaml
-`
+var compareUsage = usageText("compare")
 
 type compareFlags struct {
 	domains, ranks, jobs                      int

@@ -13,19 +13,7 @@ import (
 	"github.com/cardsea/cardsea/topology"
 )
 
-const demoUsage = `
-Usage:
-  cardsea demo [--format table|markdown|json|csv]
-
-Runs the built-in default comparison: Huawei CloudMatrix 384, NVIDIA GB200
-NVL72 and an NVIDIA HGX H20 box side by side, each as a whole system: devices,
-compute, memory, fabric bandwidth and provisioned power, with compute and
-memory bandwidth per kW; then the collectives that decide training and MoE
-serving, simulated on each whole system (one rank per die): 1 GiB
-allreduce and 256 MiB alltoall, with bus bandwidth per kW of IT power; and
-DeepSeek-R1 decode on each under a 50 ms TPOT: tokens/s per accelerator,
-tokens/s per kW and joules per token. CSV output holds the inference table.
-`
+var demoUsage = usageText("demo")
 
 // demoTopologies is the embedded default comparison.
 var demoTopologies = []string{"cm384", "gb200-nvl72", "hgx-h20"}

@@ -10,26 +10,7 @@ import (
 	"github.com/cardsea/cardsea/scenario"
 )
 
-const reportUsage = `
-Usage:
-  cardsea report FILE.yaml [-o report.html] [--jobs N]
-
-'report' runs a scenario file, as 'cardsea run' does, and writes one
-self-contained HTML page: the scenario's name and description, charts and a
-table of every record in human units. The page needs no network: styles and
-charts (SVG) are inline, with no scripts and no web fonts.
-
-Charts: for each collective workload measured at two sizes or more, bus
-bandwidth and energy per operation against message size, a line per
-topology; for a scenario with a sweep, bus bandwidth against each swept
-field. The same scenario always gives the same bytes.
-
-Without -o the page goes to stdout; with it, the file is written atomically.
-
-Examples:
-  cardsea report scenarios/cm384-vs-nvl72-collectives.yaml -o report.html
-  cardsea report scenarios/electricity-price-sweep.yaml -o price.html
-`
+var reportUsage = usageText("report")
 
 func runReport(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("report", reportUsage)

@@ -10,37 +10,7 @@ import (
 	"github.com/cardsea/cardsea/report"
 )
 
-const modelsUsage = `
-Usage:
-  cardsea models list [--format table|markdown|json|csv]
-  cardsea models show NAME|FILE.yaml... [--context N] [--format table|markdown|json|csv]
-
-'list' prints the model zoo: total and active parameters, layers, attention
-and experts. 'show' prints every figure of one or more models' published
-configuration, side by side, and what follows from it for serving: parameters
-by kind, KV-cache bytes per token (BF16, FP8), weight bytes (BF16, FP8, INT8,
-FP4) and FLOPs per token at a context length, split into dense GEMMs, routed
-expert GEMMs and attention.
-
-NAME is a zoo model (see 'cardsea models list'); a path ending in .yaml is a
-model file in the same form as the zoo's (llm/models/*.yaml), where every
-figure's line comment names its source.
-
-Active parameters are those one token multiplies by: all but the input
-embedding table and the routed experts it is not sent to. Total parameters
-leave out multi-token-prediction modules, shown separately. FLOPs count a
-multiply-add as 2 for one token attending to --context tokens (decode); MLA
-attention is shown expanded and, on its own line, absorbed into the latent.
-
-JSON and CSV carry SI units in the field names (params, bytes, flops);
-tables use human units with the unit in every header.
-
-Examples:
-  cardsea models list
-  cardsea models show deepseek-r1
-  cardsea models show llama-3.1-70b qwen3-32b --context 32768
-  cardsea models show my-model.yaml --format json
-`
+var modelsUsage = usageText("models")
 
 func runModels(args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {

@@ -14,41 +14,7 @@ import (
 	"github.com/cardsea/cardsea/units"
 )
 
-const reliabilityUsage = `
-Usage:
-  cardsea reliability NAME|FILE.yaml [--domains N] [--checkpoint-cost 60s]
-      [--restart-cost 300s] [--interval auto|30m]
-      [--monte-carlo [--days 30] [--runs 1000] [--seed 1]]
-      [--format table|markdown|json|csv]
-
-Prints each kind of part the topology holds (accelerators, HBM, switch chips,
-optical modules, NICs, CPUs, copper cables, servers, and software per
-accelerator) with its count, its failure rate per part (annualised and in FIT,
-from the preset's reliability section, every rate with its source in
-docs/presets.md) and the failures per day it adds; then the whole system's
-failures per day, the mean time between interruptions (MTBI), Young's optimal
-checkpoint interval sqrt(2 x checkpoint cost x MTBI) and the goodput a job
-keeps (Young/Daly first order: loss = C/tau + (tau/2 + R)/MTBI).
-
-Assumptions: one synchronous job spans the whole topology and every failure
-interrupts it (as in Llama 3 pre-training); parts fail independently at
-constant rates (Poisson).
-
---monte-carlo replays the job over --days (a month by default) --runs times:
-failure times per part kind drawn from exponential distributions with a PCG
-generator seeded from --seed, the work since the last checkpoint and the
-restart cost lost per failure. It prints mean and percentile goodput and
-interruptions; the same seed gives the same output on any machine.
-
-JSON holds the parts and the summary; CSV the summary record. Durations take
-units ("60s", "5min", "1h") or Go's form ("30m", "1h30m").
-
-Examples:
-  cardsea reliability cm384
-  cardsea reliability gb200-nvl72 --checkpoint-cost 30s --restart-cost 10min
-  cardsea reliability hgx-h100 --domains 2048        # the Llama 3 cluster
-  cardsea reliability cm384 --monte-carlo --runs 1000 --seed 1
-`
+var reliabilityUsage = usageText("reliability")
 
 func parseDurationFlag(name, s string) (float64, error) {
 	v, err := units.ParseDuration(s)

@@ -11,32 +11,7 @@ import (
 	"github.com/cardsea/cardsea/topology"
 )
 
-const topoUsage = `
-Usage:
-  cardsea topo list [--format table|markdown|json|csv]
-  cardsea topo show NAME|FILE.yaml... [--domains N] [--format table|markdown|json|csv|dot]
-
-'list' prints the built-in topologies (presets). 'show' builds one or more and
-prints the aggregates architects compare, side by side: accelerators, CPUs,
-switch chips, links and optical modules; peak dense FLOP/s per data type; HBM
-capacity and bandwidth; scale-up bandwidth per accelerator and bisection
-bandwidth (both per direction); the provisioned power budget by component, IT
-total and facility total; and compute and memory bandwidth per kW.
-
-NAME is a preset (see 'cardsea topo list'); a path ending in .yaml is a topology
-file in the same form as the presets (docs/presets.md lists their figures).
---domains multiplies each topology into a cluster of N scale-up domains joined
-by its scale-out network (e.g. 20 NVL72 racks over InfiniBand).
-
-JSON and CSV carry SI base units in the field names (hbm_bytes, it_power_w);
-tables use human units with the unit in every header.
-
-Examples:
-  cardsea topo show cm384
-  cardsea topo show cm384 gb200-nvl72 hgx-h20
-  cardsea topo show gb200-nvl72 --domains 20 --format json
-  cardsea topo show hgx-h20 --format dot > h20.dot
-`
+var topoUsage = usageText("topo")
 
 func runTopo(args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {

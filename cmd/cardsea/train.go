@@ -14,45 +14,7 @@ import (
 	"github.com/cardsea/cardsea/units"
 )
 
-const trainUsage = `
-Usage:
-  cardsea train --topo NAME [--domains N] [--ranks R] --model M --seq-len L
-                --global-batch B [--micro-batch 1] [--tp N] [--cp N]
-                [--dtype bf16|fp8] [--dtype-map fp8=int8] [--lora-rank R]
-                [--tp-overlap] [--power-mode activity|provisioned] [--price-per-kwh USD]
-                [--format table|markdown|json|csv]
-
-Simulates one optimizer step of training a dense model (see 'cardsea models
-list') on the first R accelerators of a topology, and what it draws: every
-layer's GEMMs, attention and vector operators on the roofline with the
-preset's efficiencies, forward and backward; TP all-reduces, CP exchanges of
-K and V and the DP gradient all-reduce simulated on the fabric. Reports the
-step time, exposed communication, tokens/s, MFU, memory per die, the
-accelerators' mean load (share of their dynamic power range), and average
-power per server and of the scale-out network per server, with the energy
-by component. The model and its limits: 'go doc github.com/cardsea/cardsea/train'.
-Framework overheads, data loading, evaluation and stragglers are not
-charged, so step time is a lower bound and MFU an upper one.
-
-Ranks are dies (Ascend 910C has two per package) and fill the first R
-accelerators in order: a replica is TP x CP consecutive dies; DP = dies /
-(TP x CP) replicas, each running global-batch / DP / micro-batch
-micro-batches per step. --lora-rank trains adapters of that rank
-on the attention projections of frozen weights (backward computes input
-gradients only; the optimizer updates the adapters).
-
-Examples:
-  # MLPerf Training v4.0 Llama 2 70B LoRA as NVIDIA ran it on one DGX H100
-  cardsea train --topo hgx-h100 --model llama-2-70b --seq-len 8192 --global-batch 8 \
-      --tp 4 --dtype fp8 --lora-rank 16 --tp-overlap
-  # the same on 8 nodes, TP4 CP2, one sequence per replica
-  cardsea train --topo hgx-h100 --domains 8 --model llama-2-70b --seq-len 8192 \
-      --global-batch 8 --tp 4 --cp 2 --dtype fp8 --lora-rank 16 --tp-overlap
-  # full training of Llama 3.1 8B on an NVL72 rack
-  cardsea train --topo gb200-nvl72 --model llama-3.1-8b --seq-len 8192 --global-batch 72 --dtype bf16
-  # Llama 3.1 70B on one CloudMatrix 384 (768 dies), TP8, BF16
-  cardsea train --topo cm384 --model llama-3.1-70b --seq-len 8192 --global-batch 96 --tp 8
-`
+var trainUsage = usageText("train")
 
 func runTrain(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("train", trainUsage)

@@ -9,22 +9,7 @@ import (
 	"github.com/cardsea/cardsea/report"
 )
 
-const validateUsage = `
-Usage:
-  cardsea validate [--format table|markdown|json|csv] [--strict]
-
-Runs every published measurement cardsea holds (nccl-tests bus bandwidth,
-MoE all-to-all, inference throughput, node power; validation/README.md lists
-them with their sources) against the matching preset and prints, point by
-point: measured, simulated, relative error, tolerance and pass or fail.
-Cases the simulator cannot run yet are listed as pending. Nothing is tuned
-per case: every run uses the same preset figures as any other command.
-
-A failing point the model is known to miss says why: in a note under the
-table (fail [N] points to note N), or in the "why" field of JSON and CSV.
-
---strict exits with status 1 when any point fails.
-`
+var validateUsage = usageText("validate")
 
 func runValidate(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("validate", validateUsage)
