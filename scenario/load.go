@@ -3,7 +3,6 @@ package scenario
 import (
 	"errors"
 	"fmt"
-	"github.com/cardsea/cardsea/internal/field"
 	"math"
 	"os"
 	"path/filepath"
@@ -12,7 +11,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/cardsea/cardsea/collective"
+	"github.com/cardsea/cardsea/internal/field"
+
 	"github.com/cardsea/cardsea/compute"
 	"github.com/cardsea/cardsea/infer"
 	"github.com/cardsea/cardsea/internal/strictyaml"
@@ -22,7 +22,6 @@ import (
 	"github.com/cardsea/cardsea/study"
 	"github.com/cardsea/cardsea/topology"
 	"github.com/cardsea/cardsea/train"
-	"github.com/cardsea/cardsea/units"
 	"go.yaml.in/yaml/v4"
 )
 
@@ -41,9 +40,9 @@ type Point struct {
 	Values []string // one per Scenario.Params
 	File   *File
 	root   *yaml.Node
-	// jobs are the compiled inference workloads, by workload index (nil
-	// for other kinds): compiled once, when the point is checked.
-	jobs []*study.InferenceJob
+	// jobs are the compiled workloads: compiled once, when the point is
+	// checked.
+	jobs compiled
 }
 
 // MaxPoints bounds a sweep's size; larger sweeps are refused up front.
@@ -221,13 +220,29 @@ func expand(file string, root *yaml.Node, sw *Sweep) ([][]string, []string, erro
 
 // check validates a decoded point beyond what the schema types catch and
 // compiles its inference workloads; dir anchors relative model files.
-func check(file, dir string, root *yaml.Node, f *File) ([]*study.InferenceJob, error) {
-	jobs := make([]*study.InferenceJob, len(f.Workloads))
-	err := checkInto(file, dir, root, f, jobs)
-	return jobs, err
+func check(file, dir string, root *yaml.Node, f *File) (compiled, error) {
+	c := compiled{infer: make([]*study.InferenceJob, len(f.Workloads)), coll: make([]*study.CollectiveJob, len(f.Workloads))}
+	err := checkInto(file, dir, root, f, c.infer, c.coll)
+	return c, err
 }
 
-func checkInto(file, dir string, root *yaml.Node, f *File, jobs []*study.InferenceJob) error {
+// compiled are a point's workloads compiled by the study layer, by
+// workload index (nil where the workload is of another kind).
+type compiled struct {
+	infer []*study.InferenceJob
+	coll  []*study.CollectiveJob
+}
+
+// sizes lists workload wi's simulations: a collective's message sizes,
+// or one entry for any other workload.
+func (c compiled) sizes(wi int) []int64 {
+	if j := c.coll[wi]; j != nil {
+		return j.Sizes
+	}
+	return []int64{0}
+}
+
+func checkInto(file, dir string, root *yaml.Node, f *File, jobs []*study.InferenceJob, colls []*study.CollectiveJob) error {
 	if len(f.Topologies) == 0 {
 		return at(file, root, "topologies", "no topologies; add e.g. `topologies: [{preset: cm384}]`")
 	}
@@ -276,35 +291,11 @@ func checkInto(file, dir string, root *yaml.Node, f *File, jobs []*study.Inferen
 			jobs[i] = j
 			continue
 		}
-		c := w.Collective
-		cn := strictyaml.Find(root, field+".collective")
-		if _, err := collective.ParseOp(c.Op); err != nil {
-			return at(file, cn, field+".collective.op", "%v", err)
+		j, err := w.Collective.Compile()
+		if err != nil {
+			return fieldError(file, root, field+".collective", err)
 		}
-		if _, err := c.sizes(); err != nil {
-			return at(file, cn, field+".collective.sizes", "%v", err)
-		}
-		if _, err := collective.ParseAlgorithm(or(c.Algorithm, "auto")); err != nil {
-			return at(file, cn, field+".collective.algorithm", "%v", err)
-		}
-		if _, err := collective.ParseProtocol(c.Protocol); err != nil {
-			return at(file, cn, field+".collective.protocol", "%v", err)
-		}
-		if c.Ranks < 0 {
-			return at(file, cn, field+".collective.ranks", "must be 0 (every die) or more")
-		}
-		if c.PerAccel && c.PerServer {
-			return at(file, cn, field+".collective", "per_accel and per_server exclude each other")
-		}
-		if c.Groups < 0 {
-			return at(file, cn, field+".collective.groups", "must be 0 or 1 (one group) or more: groups: 8")
-		}
-		if c.Strided && c.Groups < 2 {
-			return at(file, cn, field+".collective.strided", "says how groups splits the ranks; add groups: 2 or more")
-		}
-		if _, err := c.chunk(); err != nil {
-			return at(file, cn, field+".collective.chunk_bytes", "%v", err)
-		}
+		colls[i] = j
 	}
 	if _, err := power.ParseMode(or(f.Power.Mode, string(power.Activity))); err != nil {
 		return at(file, strictyaml.Find(root, "power"), "power.mode", "%v", err)
@@ -364,18 +355,6 @@ func or(s, def string) string {
 		return def
 	}
 	return s
-}
-
-func (c *CollectiveWorkload) sizes() ([]int64, error) {
-	return units.ParseSizes(or(c.Sizes, "1KiB:8GiB"))
-}
-
-func (c *CollectiveWorkload) chunk() (int64, error) {
-	v, err := units.ParseSize(or(c.ChunkBytes, "4MiB"))
-	if err == nil && v <= 0 {
-		err = fmt.Errorf("chunk size must be above 0")
-	}
-	return v, err
 }
 
 // flatten turns nested override maps into field paths and values.

@@ -78,8 +78,8 @@ func (s *Scenario) Run(o Options) (*report.Sheet, error) {
 		}
 		points = append(points, p.Index)
 		for ti := range p.File.Topologies {
-			for wi, w := range p.File.Workloads {
-				for _, sz := range w.sizes() {
+			for wi := range p.File.Workloads {
+				for _, sz := range p.jobs.sizes(wi) {
 					units = append(units, unit{p.Index, ti, wi, sz})
 					pointUnits[p.Index]++
 				}
@@ -264,25 +264,15 @@ func (w *worker) simulate(u unit) ([]any, error) {
 	if wl.Training != nil {
 		return w.runTraining(u, key, fab, ref, wl, mode, price, lead)
 	}
-	gs, err := c.groups(fab)
+	job := p.jobs.coll[u.work]
+	gs, err := job.Place(fab)
 	if err != nil {
 		return nil, fmt.Errorf("%s: workloads[%d] on %s: %w", w.s.Path, u.work, ref.label(), err)
 	}
-	op, _ := collective.ParseOp(c.Op)
-	algo, _ := collective.ParseAlgorithm(or(c.Algorithm, "auto"))
-	proto, _ := collective.ParseProtocol(c.Protocol)
-	chunk, _ := c.chunk()
 	simKey := fmt.Sprintf("%s|%+v|%d", key, *c, u.size)
 	r, err := w.cache.get(simKey, func() (collective.Result, error) {
-		o := collective.Options{Protocol: proto, ChunkBytes: float64(chunk)}
-		if len(gs) == 1 {
-			return collective.Run(gs[0], op, algo, float64(u.size), o, false)
-		}
-		cc, err := collective.RunGroups(gs, op, algo, float64(u.size), o, false)
-		if err != nil {
-			return collective.Result{}, err
-		}
-		return cc.Together[cc.Slowest], nil
+		r, _, err := job.Run(gs, u.size, false)
+		return r, err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("%s: workloads[%d] on %s: %w", w.s.Path, u.work, ref.label(), err)
@@ -300,16 +290,6 @@ func (w *worker) simulate(u unit) ([]any, error) {
 	return record(lead, &study.CollectiveRecord{Topology: ref.label(), Workload: wname, Result: r, Energy: e, Cost: cost}), nil
 }
 
-// groups places the workload's ranks on fab and splits them into its
-// groups (one group unless groups is 2 or more).
-func (c *CollectiveWorkload) groups(fab *network.Fabric) ([]*collective.Group, error) {
-	g, err := collective.NewGroup(fab, collective.Placement{Ranks: c.Ranks, PerAccel: c.PerAccel, PerServer: c.PerServer, List: c.RankList})
-	if err != nil || c.Groups < 2 {
-		return []*collective.Group{g}, err
-	}
-	return g.Split(c.Groups, c.Strided)
-}
-
 // runInference runs one inference workload unit: the point's compiled
 // job, resolved on the topology and run by the study layer; engines (and
 // their collective-time caches) are kept per topology.
@@ -317,7 +297,7 @@ func (w *worker) runInference(u unit, key string, fab *network.Fabric, ref Topol
 	where := func(err error) error {
 		return fmt.Errorf("%s: workloads[%d] on %s: %w", w.s.Path, u.work, ref.label(), err)
 	}
-	job, err := w.s.Points[u.point].jobs[u.work].For(fab.Topo)
+	job, err := w.s.Points[u.point].jobs.infer[u.work].For(fab.Topo)
 	if err != nil {
 		return nil, where(err)
 	}
@@ -379,21 +359,11 @@ func (s *Scenario) Units(p int) int {
 	n := 0
 	f := s.Points[p].File
 	for range f.Topologies {
-		for _, w := range f.Workloads {
-			n += len(w.sizes())
+		for wi := range f.Workloads {
+			n += len(s.Points[p].jobs.sizes(wi))
 		}
 	}
 	return n
-}
-
-// sizes lists a workload's simulations: a collective's message sizes, or
-// one entry for an inference configuration.
-func (w Workload) sizes() []int64 {
-	if w.Collective == nil {
-		return []int64{0}
-	}
-	sz, _ := w.Collective.sizes()
-	return sz
 }
 
 // Select keeps the point, the swept fields and the scenario's report

@@ -82,34 +82,9 @@ type TrainingWorkload struct {
 // defaults and rules for both).
 type InferenceWorkload = study.InferenceSpec
 
-// CollectiveWorkload is a collective operation, nccl-tests style.
-type CollectiveWorkload struct {
-	// Op: allreduce, allgather, reducescatter, alltoall, broadcast, reduce, sendrecv.
-	Op string `yaml:"op"`
-	// Sizes: MIN:MAX[:xF|:+STEP] or a comma list, e.g. 1MiB:1GiB:x4.
-	Sizes string `yaml:"sizes"`
-	// Algorithm: auto, ring, tree, hd, direct, pairwise, nvls, hier.
-	Algorithm string `yaml:"algorithm"`
-	// Protocol: auto, ll, simple.
-	Protocol string `yaml:"protocol"`
-	// Ranks: how many ranks (default every die; with per_accel or
-	// per_server, the first that many).
-	Ranks int `yaml:"ranks"`
-	// PerAccel places one rank per accelerator package.
-	PerAccel bool `yaml:"per_accel"`
-	// PerServer places one rank per server.
-	PerServer bool `yaml:"per_server"`
-	// RankList names ranks by die index.
-	RankList []int `yaml:"rank_list"`
-	// Groups splits the ranks into that many equal groups that run the
-	// operation at once and contend; the record is the slowest group's.
-	Groups int `yaml:"groups"`
-	// Strided makes every Groups-th rank a group (data-parallel style)
-	// instead of consecutive ranks (tensor-parallel style).
-	Strided bool `yaml:"strided"`
-	// ChunkBytes is the pipelining chunk (default 4MiB).
-	ChunkBytes string `yaml:"chunk_bytes"`
-}
+// CollectiveWorkload is a collective operation over a size sweep: the
+// study layer's spec, which 'cardsea collective' fills from its flags.
+type CollectiveWorkload = study.CollectiveSpec
 
 // PowerSettings sets the energy accounting.
 type PowerSettings struct {

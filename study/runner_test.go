@@ -44,6 +44,6 @@ func TestMapStops(t *testing.T) {
 	res, _, stopped := Map(Runner{Jobs: 1, Stop: func() bool { return started.Load() >= 3 }}, 10, func() struct{} { return struct{}{} },
 		func(_ struct{}, i int) (int, error) { started.Add(1); return i + 1, nil })
 	if !stopped || res[9] != 0 || started.Load() > 4 {
-		t.Errorf("stopped %v, started %d, res %v", stopped, started, res)
+		t.Errorf("stopped %v, started %d, res %v", stopped, started.Load(), res)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"strconv"
 	"strings"
 
 	"github.com/cardsea/cardsea/collective"
@@ -19,56 +20,27 @@ import (
 
 var collectiveUsage = usageText("collective")
 
+// collectiveFlags are collective's flags beyond the spec's.
 type collectiveFlags struct {
-	topo, op, algo, proto, sizes, dtype, format, chunk, powerMode string
-	trace                                                         string
-	rankList                                                      []int
-	fail                                                          []string
-	minBytes, maxBytes                                            string
-	factor                                                        float64
-	domains, ranks, jobs, groups                                  int
-	perServer, perAccel, links, strided                           bool
-	wide                                                          bool
-}
-
-// split is how --groups divides the placed ranks (n 0 or 1: one group).
-type split struct {
-	n       int
-	strided bool
-}
-
-// groups places the ranks and splits them.
-func (sp split) groups(f *network.Fabric, place collective.Placement) ([]*collective.Group, error) {
-	g, err := collective.NewGroup(f, place)
-	if err != nil {
-		return nil, err
-	}
-	if sp.n <= 1 {
-		return []*collective.Group{g}, nil
-	}
-	return g.Split(sp.n, sp.strided)
+	topo, dtype, format, powerMode, trace string
+	fail                                  []string
+	minBytes, maxBytes                    string
+	factor                                float64
+	domains, jobs                         int
+	links, wide                           bool
 }
 
 func runCollective(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("collective", collectiveUsage)
 	var c collectiveFlags
+	var spec study.CollectiveSpec
 	fs.StringVarP(&c.topo, "topo", "t", "", "topology: a preset name or a topology file (required)")
 	fs.IntVar(&c.domains, "domains", 0, "scale-up domains joined by the scale-out network (default: the preset's)")
-	fs.StringVarP(&c.op, "op", "o", "allreduce", "operation")
-	fs.StringVarP(&c.algo, "algo", "a", "auto", "algorithm, or auto")
-	fs.StringVar(&c.proto, "proto", "auto", "protocol: ll, simple or auto")
-	fs.StringVarP(&c.sizes, "sizes", "s", "", "sizes: MIN:MAX[:xF|:+STEP] or a comma list (default 1KiB:8GiB)")
+	bindSpec(fs, &spec, study.CollectiveDefaults)
 	fs.StringVarP(&c.minBytes, "minbytes", "b", "", "nccl-tests style smallest size (with -e and -f)")
 	fs.StringVarP(&c.maxBytes, "maxbytes", "e", "", "nccl-tests style largest size")
 	fs.Float64VarP(&c.factor, "stepfactor", "f", 2, "nccl-tests style size multiplier")
-	fs.IntVar(&c.ranks, "ranks", 0, "number of ranks (default: every die)")
-	fs.IntSliceVar(&c.rankList, "rank-list", nil, "ranks by die index, e.g. 0,8,16,24")
-	fs.BoolVar(&c.perServer, "per-server", false, "one rank per server")
-	fs.BoolVar(&c.perAccel, "per-accel", false, "one rank per accelerator package")
-	fs.IntVar(&c.groups, "groups", 1, "split the ranks into this many groups that run at once and contend")
-	fs.BoolVar(&c.strided, "strided", false, "with --groups: every G-th rank forms a group (data-parallel style) instead of consecutive ranks")
 	fs.StringVarP(&c.dtype, "dtype", "d", "bf16", "element type, for the count column (nccl-tests names too: float, half, bfloat16, int8, uint8, f8e4m3, f8e5m2)")
-	fs.StringVar(&c.chunk, "chunk-bytes", "4MiB", "pipelining chunk size for ring, tree and nvls")
 	fs.StringVar(&c.powerMode, "power-mode", "activity", "energy accounting: activity or provisioned")
 	fs.BoolVar(&c.links, "links", false, "also print per-link statistics (table, markdown or json)")
 	fs.IntVarP(&c.jobs, "jobs", "j", runtime.GOMAXPROCS(0), "sizes simulated in parallel (output order does not depend on it)")
@@ -80,6 +52,9 @@ func runCollective(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := givenZero(fs, &spec); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
@@ -95,21 +70,6 @@ func runCollective(args []string, stdout, stderr io.Writer) error {
 	if c.links && f == report.FormatCSV {
 		return usagef("--links needs --format table, markdown or json (CSV holds one kind of record)")
 	}
-	op, err := collective.ParseOp(c.op)
-	if err != nil {
-		return usagef("--op: %v", err)
-	}
-	if op == collective.MoEDispatch || op == collective.MoECombine {
-		return usagef("--op %s needs a token workload; it runs through 'cardsea infer' (coming with inference)", op)
-	}
-	algo, err := collective.ParseAlgorithm(c.algo)
-	if err != nil {
-		return usagef("--algo: %v", err)
-	}
-	proto, err := collective.ParseProtocol(c.proto)
-	if err != nil {
-		return usagef("--proto: %v", err)
-	}
 	mode, err := power.ParseMode(c.powerMode)
 	if err != nil {
 		return usagef("--power-mode: %v", err)
@@ -118,22 +78,15 @@ func runCollective(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return usagef("--dtype: %v", err)
 	}
-	sizes, err := c.sizeList()
-	if err != nil {
+	if c.domains < 0 || c.jobs < 1 {
+		return usagef("--domains must be 0 or more, --jobs 1 or more")
+	}
+	if spec.Sizes, err = c.sizeSpec(spec.Sizes); err != nil {
 		return usagef("%v", err)
 	}
-	chunk, err := units.ParseSize(c.chunk)
-	if err != nil || chunk <= 0 {
-		return usagef("--chunk-bytes %q: want a size above 0 such as 4MiB", c.chunk)
-	}
-	if c.domains < 0 || c.ranks < 0 || c.jobs < 1 || c.groups < 1 {
-		return usagef("--domains and --ranks must be 0 or more, --jobs and --groups 1 or more")
-	}
-	if c.strided && c.groups < 2 {
-		return usagef("--strided says how --groups splits the ranks; give --groups 2 or more")
-	}
-	if c.perServer && c.perAccel {
-		return usagef("--per-server and --per-accel exclude each other")
+	job, err := spec.Compile()
+	if err != nil {
+		return flagError(err, &spec)
 	}
 	top, err := topology.Load(c.topo, c.domains)
 	if err != nil {
@@ -143,27 +96,23 @@ func runCollective(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	place := collective.Placement{Ranks: c.ranks, PerServer: c.perServer, PerAccel: c.perAccel, List: c.rankList}
-	sp := split{n: c.groups, strided: c.strided}
 	// Check the groups and the algorithm once, up front, for a clear error.
-	gs, err := sp.groups(network.NewFabric(top), place)
+	gs, err := job.Place(network.NewFabric(top))
 	if err != nil {
 		return usagef("%v", err)
 	}
-	g := gs[0]
-	if algo != collective.Auto {
-		if _, err := collective.Compile(g, op, algo, float64(sizes[0]), collective.Options{Chunks: 1, Protocol: proto}); err != nil {
+	if job.Algorithm != collective.Auto {
+		if _, err := collective.Compile(gs[0], job.Op, job.Algorithm, float64(job.Sizes[0]), collective.Options{Chunks: 1, Protocol: job.Options.Protocol}); err != nil {
 			return usagef("%v", err)
 		}
 	}
-	opts := collective.Options{ChunkBytes: float64(chunk), Protocol: proto}
-	results, conc, err := sweep(top, place, sp, op, algo, sizes, opts, c.links, c.jobs)
+	results, conc, err := sweep(top, job, c.links, c.jobs)
 	if err != nil {
 		return err
 	}
 	var before []collective.Result
 	if healthy != top {
-		if before, _, err = sweep(healthy, place, sp, op, algo, sizes, opts, false, c.jobs); err != nil {
+		if before, _, err = sweep(healthy, job, false, c.jobs); err != nil {
 			return fmt.Errorf("without the faults: %w", err)
 		}
 	}
@@ -172,12 +121,12 @@ func runCollective(args []string, stdout, stderr io.Writer) error {
 		if conc != nil {
 			last = conc[len(conc)-1].Together
 		}
-		if err := writeCollectiveTrace(c.trace, top, place, sp, op, last, opts); err != nil {
+		if err := writeCollectiveTrace(c.trace, top, job, last); err != nil {
 			return err
 		}
 	}
-	return present.WriteCollective(stdout, f, present.CollectiveRun{Top: top, Op: op, Dtype: dt, Mode: mode, Results: results,
-		Healthy: before, Concurrent: conc, Groups: sp.n, Strided: sp.strided, Links: c.links, Wide: c.wide})
+	return present.WriteCollective(stdout, f, present.CollectiveRun{Top: top, Op: job.Op, Dtype: dt, Mode: mode, Results: results,
+		Healthy: before, Concurrent: conc, Groups: job.Groups, Strided: job.Strided, Links: c.links, Wide: c.wide})
 }
 
 // applyFaults parses --fail specs and returns the topology without and
@@ -200,11 +149,12 @@ func applyFaults(top *topology.Topology, specs []string) (healthy, faulty *topol
 // writeCollectiveTrace runs the operation of res (one result per group)
 // again, each group with the algorithm and protocol its result reports,
 // recording it, and writes its trace to path atomically.
-func writeCollectiveTrace(path string, top *topology.Topology, place collective.Placement, sp split, op collective.Op, res []collective.Result, opts collective.Options) error {
-	gs, err := sp.groups(network.NewFabric(top), place)
+func writeCollectiveTrace(path string, top *topology.Topology, job *study.CollectiveJob, res []collective.Result) error {
+	gs, err := job.Place(network.NewFabric(top))
 	if err != nil {
 		return err
 	}
+	op, opts := job.Op, job.Options
 	var jobs []collective.Job
 	for i, g := range gs {
 		o := opts
@@ -224,75 +174,63 @@ func writeCollectiveTrace(path string, top *topology.Topology, place collective.
 	return writeAtomic(path, data)
 }
 
-func (c *collectiveFlags) sizeList() ([]int64, error) {
-	if c.sizes != "" && (c.minBytes != "" || c.maxBytes != "") {
-		return nil, fmt.Errorf("give --sizes or -b/-e, not both")
+// sizeSpec is the sizes to run: --sizes, or nccl-tests' -b/-e/-f as one
+// MIN:MAX:xF sweep.
+func (c *collectiveFlags) sizeSpec(sizes string) (string, error) {
+	if c.minBytes == "" && c.maxBytes == "" {
+		return sizes, nil
 	}
-	if c.minBytes != "" || c.maxBytes != "" {
-		lo, hi := c.minBytes, c.maxBytes
-		if lo == "" {
-			lo = hi
-		}
-		if hi == "" {
-			hi = lo
-		}
-		min, err := units.ParseSize(lo)
-		if err != nil {
-			return nil, fmt.Errorf("-b: %v", err)
-		}
-		max, err := units.ParseSize(hi)
-		if err != nil {
-			return nil, fmt.Errorf("-e: %v", err)
-		}
-		return units.SizeSteps(min, max, c.factor, 0)
+	if sizes != "" {
+		return "", fmt.Errorf("give --sizes or -b/-e, not both")
 	}
-	s := c.sizes
-	if s == "" {
-		s = "1KiB:8GiB"
+	lo, hi := c.minBytes, c.maxBytes
+	if lo == "" {
+		lo = hi
 	}
-	return units.ParseSizes(s)
+	if hi == "" {
+		hi = lo
+	}
+	for _, v := range []struct{ flag, s string }{{"-b", lo}, {"-e", hi}} {
+		if _, err := units.ParseSize(v.s); err != nil {
+			return "", fmt.Errorf("%s: %v", v.flag, err)
+		}
+	}
+	return fmt.Sprintf("%s:%s:x%s", lo, hi, strconv.FormatFloat(c.factor, 'g', -1, 64)), nil
 }
 
-// sweep simulates every size on jobs workers, each with its own fabric;
-// results come back in size order whatever the number of workers. With
-// groups (sp.n > 1) each size runs them all at once: the result is the
+// sweep simulates every size of job on jobs workers, each with its own
+// fabric; results come back in size order whatever the number of
+// workers. With groups each size runs them all at once: the result is the
 // slowest group's, and conc holds every group's, together and alone.
-func sweep(top *topology.Topology, place collective.Placement, sp split, op collective.Op, algo collective.Algorithm,
-	sizes []int64, opts collective.Options, links bool, jobs int) (results []collective.Result, conc []collective.Concurrent, err error) {
+func sweep(top *topology.Topology, job *study.CollectiveJob, links bool, jobs int) (results []collective.Result, conc []collective.Concurrent, err error) {
+	sizes := job.Sizes
 	type worker struct {
 		gs  []*collective.Group
 		err error
 	}
 	newWorker := func() *worker {
-		gs, err := sp.groups(network.NewFabric(top), place)
+		gs, err := job.Place(network.NewFabric(top))
 		return &worker{gs, err}
 	}
 	type out struct {
 		r collective.Result
-		c collective.Concurrent
+		c *collective.Concurrent
 	}
 	outs, errs, _ := study.Map(study.Runner{Jobs: jobs}, len(sizes), newWorker, func(w *worker, i int) (out, error) {
 		if w.err != nil {
 			return out{}, w.err
 		}
-		if sp.n <= 1 {
-			r, err := collective.Run(w.gs[0], op, algo, float64(sizes[i]), opts, links)
-			return out{r: r}, err
-		}
-		c, err := collective.RunGroups(w.gs, op, algo, float64(sizes[i]), opts, links)
-		if err != nil {
-			return out{}, err
-		}
-		return out{r: c.Together[c.Slowest], c: c}, nil
+		r, c, err := job.Run(w.gs, sizes[i], links)
+		return out{r, c}, err
 	})
 	results = make([]collective.Result, len(sizes))
-	if sp.n > 1 {
+	if job.Groups > 1 {
 		conc = make([]collective.Concurrent, len(sizes))
 	}
 	for i, o := range outs {
 		results[i] = o.r
-		if conc != nil {
-			conc[i] = o.c
+		if conc != nil && o.c != nil {
+			conc[i] = *o.c
 		}
 	}
 	for i, err := range errs {

@@ -8,14 +8,14 @@ import (
 	"runtime"
 	"strings"
 
-	"github.com/cardsea/cardsea/collective"
+	"github.com/cardsea/cardsea/internal/field"
 	"github.com/cardsea/cardsea/internal/strictyaml"
 	"github.com/cardsea/cardsea/power"
 	"github.com/cardsea/cardsea/present"
 	"github.com/cardsea/cardsea/report"
 	"github.com/cardsea/cardsea/scenario"
+	"github.com/cardsea/cardsea/study"
 	"github.com/cardsea/cardsea/topology"
-	"github.com/cardsea/cardsea/units"
 )
 
 var compareUsage = usageText("compare")
@@ -162,22 +162,6 @@ func (c *compareFlags) workloads() ([]scenario.Workload, scenario.PowerSettings,
 		}
 		return wf.Workloads, wf.Power, c.workload, nil
 	}
-	op, err := collective.ParseOp(c.op)
-	if err != nil {
-		return nil, scenario.PowerSettings{}, "", usagef("--op: %v", err)
-	}
-	if op == collective.MoEDispatch || op == collective.MoECombine {
-		return nil, scenario.PowerSettings{}, "", usagef("--op %s needs a token workload; compare runs collectives", op)
-	}
-	if _, err := units.ParseSizes(c.size); err != nil {
-		return nil, scenario.PowerSettings{}, "", usagef("--size: %v", err)
-	}
-	if _, err := collective.ParseAlgorithm(c.algo); err != nil {
-		return nil, scenario.PowerSettings{}, "", usagef("--algo: %v", err)
-	}
-	if _, err := collective.ParseProtocol(c.proto); err != nil {
-		return nil, scenario.PowerSettings{}, "", usagef("--proto: %v", err)
-	}
 	perAccel := c.perAccel
 	if c.perServer {
 		if perAccel && c.perAccelSet {
@@ -185,10 +169,20 @@ func (c *compareFlags) workloads() ([]scenario.Workload, scenario.PowerSettings,
 		}
 		perAccel = false
 	}
-	w := scenario.Workload{Name: string(op), Collective: &scenario.CollectiveWorkload{
-		Op: string(op), Sizes: c.size, Algorithm: c.algo, Protocol: c.proto,
-		Ranks: c.ranks, PerAccel: perAccel, PerServer: c.perServer,
-	}}
+	spec := study.CollectiveSpec{Op: c.op, Sizes: c.size, Algorithm: c.algo, Protocol: c.proto,
+		Ranks: c.ranks, PerAccel: perAccel, PerServer: c.perServer}
+	job, err := spec.Compile()
+	if err != nil {
+		// compare's flags: --size for sizes; the rest as collective's.
+		name := flagNamer(&spec)
+		return nil, scenario.PowerSettings{}, "", &usageError{msg: field.Rename(err, func(k string) string {
+			if k == "sizes" {
+				return "--size"
+			}
+			return name(k)
+		}).Error()}
+	}
+	w := scenario.Workload{Name: string(job.Op), Collective: &spec}
 	return []scenario.Workload{w}, scenario.PowerSettings{}, "compare", nil
 }
 
