@@ -3,7 +3,6 @@ package scenario
 import (
 	"errors"
 	"fmt"
-	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -13,10 +12,8 @@ import (
 
 	"github.com/cardsea/cardsea/internal/field"
 
-	"github.com/cardsea/cardsea/compute"
 	"github.com/cardsea/cardsea/infer"
 	"github.com/cardsea/cardsea/internal/strictyaml"
-	"github.com/cardsea/cardsea/llm"
 	"github.com/cardsea/cardsea/power"
 	"github.com/cardsea/cardsea/report"
 	"github.com/cardsea/cardsea/study"
@@ -221,8 +218,15 @@ func expand(file string, root *yaml.Node, sw *Sweep) ([][]string, []string, erro
 // check validates a decoded point beyond what the schema types catch and
 // compiles its inference workloads; dir anchors relative model files.
 func check(file, dir string, root *yaml.Node, f *File) (compiled, error) {
-	c := compiled{infer: make([]*study.InferenceJob, len(f.Workloads)), coll: make([]*study.CollectiveJob, len(f.Workloads))}
-	err := checkInto(file, dir, root, f, c.infer, c.coll)
+	c := compiled{infer: make([]*study.InferenceJob, len(f.Workloads)), coll: make([]*study.CollectiveJob, len(f.Workloads)),
+		train: make([]*train.Config, len(f.Workloads))}
+	err := checkInto(file, dir, root, f, c.infer, c.coll, c.train)
+	if err == nil {
+		c.mode, c.cost, err = f.Power.Compile()
+		if err != nil {
+			err = fieldError(file, root, "power", err)
+		}
+	}
 	return c, err
 }
 
@@ -231,6 +235,10 @@ func check(file, dir string, root *yaml.Node, f *File) (compiled, error) {
 type compiled struct {
 	infer []*study.InferenceJob
 	coll  []*study.CollectiveJob
+	train []*train.Config
+	// mode and cost are the point's power settings.
+	mode power.Mode
+	cost power.Cost
 }
 
 // sizes lists workload wi's simulations: a collective's message sizes,
@@ -242,7 +250,7 @@ func (c compiled) sizes(wi int) []int64 {
 	return []int64{0}
 }
 
-func checkInto(file, dir string, root *yaml.Node, f *File, jobs []*study.InferenceJob, colls []*study.CollectiveJob) error {
+func checkInto(file, dir string, root *yaml.Node, f *File, jobs []*study.InferenceJob, colls []*study.CollectiveJob, trains []*train.Config) error {
 	if len(f.Topologies) == 0 {
 		return at(file, root, "topologies", "no topologies; add e.g. `topologies: [{preset: cm384}]`")
 	}
@@ -278,9 +286,11 @@ func checkInto(file, dir string, root *yaml.Node, f *File, jobs []*study.Inferen
 			return at(file, n, field, "give exactly one workload kind: `collective:`, `inference:` or `training:`")
 		}
 		if w.Training != nil {
-			if _, err := w.Training.config(file); err != nil {
-				return at(file, strictyaml.Find(root, field+".training"), field+".training", "%v", err)
+			c, err := w.Training.Compile(dir)
+			if err != nil {
+				return fieldError(file, root, field+".training", err)
 			}
+			trains[i] = &c
 			continue
 		}
 		if w.Inference != nil {
@@ -296,9 +306,6 @@ func checkInto(file, dir string, root *yaml.Node, f *File, jobs []*study.Inferen
 			return fieldError(file, root, field+".collective", err)
 		}
 		colls[i] = j
-	}
-	if _, err := power.ParseMode(or(f.Power.Mode, string(power.Activity))); err != nil {
-		return at(file, strictyaml.Find(root, "power"), "power.mode", "%v", err)
 	}
 	if r := f.Report.Format; r != "" {
 		if _, err := report.ParseFormat(r, append(report.DataFormats, report.FormatJSONL)...); err != nil {
@@ -340,12 +347,6 @@ func checkInto(file, dir string, root *yaml.Node, f *File, jobs []*study.Inferen
 			}
 			return at(file, n, field, "%s", msg)
 		}
-	}
-	if err := f.Power.cost().Validate(); err != nil {
-		return at(file, strictyaml.Find(root, "power"), "power", "%v", err)
-	}
-	if p := f.Power.PricePerKWh; p != nil && (*p < 0 || math.IsNaN(*p) || math.IsInf(*p, 0)) {
-		return at(file, strictyaml.Find(root, "power"), "power.price_per_kwh", "%g is not a price; want 0 or more (USD per kWh)", *p)
 	}
 	return nil
 }
@@ -420,65 +421,8 @@ func (t TopologyRef) label() string {
 	return name
 }
 
-// config turns a training workload into a train.Config (without the
-// topology); file anchors a relative model file.
-func (w *TrainingWorkload) config(file string) (train.Config, error) {
-	var c train.Config
-	name := w.Model
-	if name == "" {
-		return c, fmt.Errorf("`model` is missing; e.g. model: llama-3.1-8b (see cardsea models list)")
-	}
-	if strings.HasSuffix(name, ".yaml") && !filepath.IsAbs(name) {
-		name = filepath.Join(filepath.Dir(file), name)
-	}
-	m, err := llm.Load(name)
-	if err != nil {
-		return c, err
-	}
-	if m.MoE != nil {
-		return c, fmt.Errorf("model %s is a mixture-of-experts model; training models dense models only", m.Name)
-	}
-	d, err := topology.ParseDtype(or(w.Dtype, "bf16"))
-	if err != nil {
-		return c, fmt.Errorf("dtype: %w", err)
-	}
-	mapping, err := compute.ParseDtypeMap(w.DtypeMap)
-	if err != nil {
-		return c, fmt.Errorf("dtype_map: %w", err)
-	}
-	for _, v := range []struct {
-		name string
-		n    int
-	}{{"accelerators", w.Accelerators}, {"tp", w.TP}, {"cp", w.CP}, {"micro_batch", w.MicroBatch}, {"seq_len", w.SeqLen}, {"lora_rank", w.LoRARank}} {
-		if v.n < 0 {
-			return c, fmt.Errorf("%s %d must be 0 or more", v.name, v.n)
-		}
-	}
-	if w.GlobalBatch < 1 {
-		return c, fmt.Errorf("global_batch %d: give the sequences per optimizer step, e.g. global_batch: 64", w.GlobalBatch)
-	}
-	c = train.Config{Model: m, Accelerators: w.Accelerators, TP: w.TP, CP: w.CP, GlobalBatch: w.GlobalBatch,
-		MicroBatch: w.MicroBatch, SeqLen: w.SeqLen, Dtype: d, DtypeMap: mapping, LoRARank: w.LoRARank, TPOverlap: w.TPOverlap}
-	if c.SeqLen == 0 {
-		c.SeqLen = 4096
-	}
-	return c, nil
-}
-
 // disaggPhase is the phase of a disaggregated workload.
 const disaggPhase = study.DisaggPhase
-
-// cost is the scenario's prices.
-func (p PowerSettings) cost() power.Cost {
-	c := power.Cost{PricePerKWh: DefaultPricePerKWh, CapexPerAccel: p.CapexPerAccel, AmortizationYears: p.AmortizationYears}
-	if p.PricePerKWh != nil {
-		c.PricePerKWh = *p.PricePerKWh
-	}
-	if c.AmortizationYears == 0 {
-		c.AmortizationYears = 4
-	}
-	return c
-}
 
 // kinds are the kinds of record the file's workloads produce.
 func (f *File) kinds() []study.Record {

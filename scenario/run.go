@@ -17,7 +17,7 @@ import (
 )
 
 // DefaultPricePerKWh is the electricity price when a scenario gives none (USD).
-const DefaultPricePerKWh = 0.08
+const DefaultPricePerKWh = study.DefaultPricePerKWh
 
 // Options control a run.
 type Options struct {
@@ -232,11 +232,7 @@ func (w *worker) simulate(u unit) ([]any, error) {
 	wl := f.Workloads[u.work]
 	c := wl.Collective
 	ovr, _ := flatten(ref.Overrides, "")
-	price := DefaultPricePerKWh
-	if f.Power.PricePerKWh != nil {
-		price = *f.Power.PricePerKWh
-	}
-	mode, _ := power.ParseMode(or(f.Power.Mode, string(power.Activity)))
+	mode, cost := p.jobs.mode, p.jobs.cost
 	lead := w.lead(u)
 	name := ref.topologyName(w.s.Path)
 	key := fmt.Sprintf("%s|%d|%v", name, ref.Domains, ovr)
@@ -259,10 +255,10 @@ func (w *worker) simulate(u unit) ([]any, error) {
 		w.fabric[key] = fab
 	}
 	if wl.Inference != nil {
-		return w.runInference(u, key, fab, ref, wl, mode, price, lead)
+		return w.runInference(u, key, fab, ref, wl, mode, cost, lead)
 	}
 	if wl.Training != nil {
-		return w.runTraining(u, key, fab, ref, wl, mode, price, lead)
+		return w.runTraining(u, key, fab, ref, wl, mode, cost, lead)
 	}
 	job := p.jobs.coll[u.work]
 	gs, err := job.Place(fab)
@@ -285,15 +281,13 @@ func (w *worker) simulate(u unit) ([]any, error) {
 	if wname == "" {
 		wname = "collective " + c.Op
 	}
-	cost := f.Power.cost()
-	cost.PricePerKWh = price
 	return record(lead, &study.CollectiveRecord{Topology: ref.label(), Workload: wname, Result: r, Energy: e, Cost: cost}), nil
 }
 
 // runInference runs one inference workload unit: the point's compiled
 // job, resolved on the topology and run by the study layer; engines (and
 // their collective-time caches) are kept per topology.
-func (w *worker) runInference(u unit, key string, fab *network.Fabric, ref TopologyRef, wl Workload, mode power.Mode, price float64, lead []any) ([]any, error) {
+func (w *worker) runInference(u unit, key string, fab *network.Fabric, ref TopologyRef, wl Workload, mode power.Mode, cost power.Cost, lead []any) ([]any, error) {
 	where := func(err error) error {
 		return fmt.Errorf("%s: workloads[%d] on %s: %w", w.s.Path, u.work, ref.label(), err)
 	}
@@ -314,8 +308,6 @@ func (w *worker) runInference(u unit, key string, fab *network.Fabric, ref Topol
 	if err != nil {
 		return nil, where(err)
 	}
-	cost := w.s.Points[u.point].File.Power.cost()
-	cost.PricePerKWh = price
 	name := wl.Name
 	if name == "" {
 		name = job.String()
@@ -326,11 +318,8 @@ func (w *worker) runInference(u unit, key string, fab *network.Fabric, ref Topol
 
 // runTraining runs one training workload unit; engines are kept per
 // topology.
-func (w *worker) runTraining(u unit, key string, fab *network.Fabric, ref TopologyRef, wl Workload, mode power.Mode, price float64, lead []any) ([]any, error) {
-	cfg, err := wl.Training.config(w.s.Path)
-	if err != nil {
-		return nil, err
-	}
+func (w *worker) runTraining(u unit, key string, fab *network.Fabric, ref TopologyRef, wl Workload, mode power.Mode, cost power.Cost, lead []any) ([]any, error) {
+	cfg := *w.s.Points[u.point].jobs.train[u.work]
 	cfg.PowerMode = mode
 	eng, ok := w.trainers[key]
 	if !ok {
@@ -349,8 +338,6 @@ func (w *worker) runTraining(u unit, key string, fab *network.Fabric, ref Topolo
 	if accels == 0 {
 		accels = len(fab.Topo.Accels)
 	}
-	cost := w.s.Points[u.point].File.Power.cost()
-	cost.PricePerKWh = price
 	return record(lead, &study.TrainingRecord{Topology: ref.label(), Workload: wname, Result: r, Cost: cost, Accelerators: accels}), nil
 }
 

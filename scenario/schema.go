@@ -52,30 +52,9 @@ type Workload struct {
 	Training *TrainingWorkload `yaml:"training"`
 }
 
-// TrainingWorkload is one training configuration (cardsea train).
-type TrainingWorkload struct {
-	// Model: a dense zoo model (cardsea models list) or a model file.
-	Model string `yaml:"model"`
-	// Accelerators: how many train, the first of the topology (default all).
-	Accelerators int `yaml:"accelerators"`
-	// TP and CP: tensor- and context-parallel degrees (default 1).
-	TP int `yaml:"tp"`
-	CP int `yaml:"cp"`
-	// GlobalBatch: sequences per optimizer step (required).
-	GlobalBatch int `yaml:"global_batch"`
-	// MicroBatch: sequences per micro-batch of a replica (default 1).
-	MicroBatch int `yaml:"micro_batch"`
-	// SeqLen: tokens per sequence (default 4096).
-	SeqLen int `yaml:"seq_len"`
-	// Dtype of the GEMMs, bf16 (default) or fp8, and a mapping for dtypes
-	// the chip lacks, e.g. fp8=int8.
-	Dtype    string `yaml:"dtype"`
-	DtypeMap string `yaml:"dtype_map"`
-	// LoRARank > 0 trains LoRA adapters of that rank on frozen weights.
-	LoRARank int `yaml:"lora_rank"`
-	// TPOverlap hides TP communication behind the GEMMs.
-	TPOverlap bool `yaml:"tp_overlap"`
-}
+// TrainingWorkload is one training configuration: the study layer's
+// spec, which 'cardsea train' fills from its flags.
+type TrainingWorkload = study.TrainingSpec
 
 // InferenceWorkload is one LLM serving configuration: the study layer's
 // spec, which 'cardsea infer' fills from its flags (one set of fields,
@@ -86,18 +65,9 @@ type InferenceWorkload = study.InferenceSpec
 // study layer's spec, which 'cardsea collective' fills from its flags.
 type CollectiveWorkload = study.CollectiveSpec
 
-// PowerSettings sets the energy accounting.
-type PowerSettings struct {
-	// Mode: activity (default) or provisioned.
-	Mode string `yaml:"mode"`
-	// PricePerKWh is the electricity price in USD (default 0.08).
-	PricePerKWh *float64 `yaml:"price_per_kwh"`
-	// CapexPerAccel is the all-in system price per accelerator in USD
-	// (default 0: energy cost only).
-	CapexPerAccel float64 `yaml:"capex_per_accel"`
-	// AmortizationYears writes capex off straight-line (default 4).
-	AmortizationYears float64 `yaml:"amortization_years"`
-}
+// PowerSettings sets the energy accounting and the prices: the study
+// layer's, which the commands' power flags fill too.
+type PowerSettings = study.PowerSpec
 
 // Sweep varies fields of the scenario. Keys are field paths in this file
 // ("power.price_per_kwh", "topologies[0].preset",

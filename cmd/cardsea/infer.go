@@ -22,10 +22,7 @@ func runInfer(args []string, stdout, stderr io.Writer) error {
 	var spec study.InferenceSpec
 	bindSpec(fs, &spec, study.InferenceDefaults)
 	curve := fs.Bool("curve", false, "print tokens/s per accelerator against tokens/s per user for doubling batches")
-	pmode := fs.String("power-mode", "activity", "activity or provisioned")
-	price := fs.Float64("price-per-kwh", 0.08, "electricity price, USD per kWh (energy cost per million tokens)")
-	capex := fs.Float64("capex-per-accel", 0, "all-in system price per accelerator, USD (capital cost per million tokens)")
-	years := fs.Float64("amortization-years", 4, "years over which capex is written off")
+	pw := bindPower(fs)
 	format := fs.StringP("format", "f", "table", "output format: table, markdown, json or csv")
 	traceFile := fs.String("trace", "", "write a Chrome/Perfetto trace (JSON) of the step (the last one with --curve)")
 	fail := fs.StringArray("fail", nil, "fail an element (repeatable): switch:NAME, plane:N, link:A-B, accel:N, degrade:A-B=F; runs with and without")
@@ -45,13 +42,9 @@ func runInfer(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return usagef("infer: %v", err)
 	}
-	mode, err := power.ParseMode(*pmode)
+	mode, cost, err := powerFlags(pw)
 	if err != nil {
-		return usagef("--power-mode: %v", err)
-	}
-	cost := power.Cost{PricePerKWh: *price, CapexPerAccel: *capex, AmortizationYears: *years}
-	if err := cost.Validate(); err != nil {
-		return usagef("cost: %v", err)
+		return err
 	}
 	job, err := spec.Compile("")
 	if err != nil {
