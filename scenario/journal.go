@@ -1,11 +1,14 @@
 package scenario
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
+
+	"github.com/cardsea/cardsea/report"
 )
 
 // journalEntry is one finished point of a sweep, as a line of its journal
@@ -113,4 +116,56 @@ func SortRowsByPoint(rows [][]any) {
 			rows[j-1], rows[j] = rows[j], rows[j-1]
 		}
 	}
+}
+
+// RunJournalled runs s as Run does and journals each finished point to
+// the file journal, a line per point (JournalLine), whatever order points
+// finish in, so a killed sweep loses only what was running. With resume,
+// the points the journal holds are not run again and their records come
+// back in place; without, an existing journal is an error (it is an
+// interrupted sweep's). The journal stays for the caller to remove once
+// it has written the results; a run that fails before journalling
+// anything leaves no journal.
+func (s *Scenario) RunJournalled(o Options, journal string, resume bool) (*report.Sheet, error) {
+	done := map[int][][]any{}
+	if resume {
+		var err error
+		if done, err = ReadJournal(journal, len(s.Columns())); err != nil {
+			return nil, err
+		}
+	} else if _, err := os.Stat(journal); err == nil {
+		return nil, fmt.Errorf("%s exists from an interrupted sweep: add --resume to continue it, or delete it", journal)
+	}
+	jf, err := os.OpenFile(journal, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("cannot write the journal: %w", err)
+	}
+	defer jf.Close()
+	jw := bufio.NewWriter(jf)
+	o.Done = func(p int) bool { _, ok := done[p]; return ok }
+	o.PointDone = func(p int, rows [][]any) error {
+		line, err := JournalLine(p, rows)
+		if err != nil {
+			return err
+		}
+		jw.Write(append(line, '\n'))
+		return jw.Flush()
+	}
+	sheet, err := s.Run(o)
+	if err != nil {
+		if !errors.Is(err, ErrStopped) {
+			// A journal that holds nothing resumes nothing: leave no file.
+			if st, serr := jf.Stat(); serr == nil && st.Size() == 0 {
+				jf.Close()
+				os.Remove(journal)
+			}
+		}
+		return nil, err
+	}
+	// Put the journalled points back in order with the new ones.
+	for _, rows := range done {
+		sheet.Rows = append(sheet.Rows, rows...)
+	}
+	SortRowsByPoint(sheet.Rows)
+	return sheet, nil
 }

@@ -94,6 +94,30 @@ func Parse(path string, data []byte) (*Scenario, error) {
 	return s, nil
 }
 
+// LoadWorkloads reads the workloads and power settings of a scenario
+// file for a front door that brings its own topologies (compare): the
+// file must have workloads and no sweep; its topologies are ignored.
+func LoadWorkloads(path string) (*File, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read workload file: %w", err)
+	}
+	var wf File
+	root, err := strictyaml.Decode(path, data, &wf)
+	if err != nil {
+		return nil, err
+	}
+	if wf.Sweep != nil {
+		return nil, strictyaml.At(path, strictyaml.Find(root, "sweep"), "sweep",
+			"compare runs one point and cannot sweep; remove the sweep or run the file with 'cardsea sweep'")
+	}
+	if len(wf.Workloads) == 0 {
+		return nil, strictyaml.At(path, root, "workloads",
+			"no workloads; add e.g. `workloads: [{collective: {op: allreduce, sizes: 1GiB, per_accel: true}}]`")
+	}
+	return &wf, nil
+}
+
 // FromFile checks a scenario a front door built in memory (compare's
 // topologies with a file's workloads, say) as strictly as a file on disk,
 // without writing YAML and parsing it back. It has one point and no sweep;

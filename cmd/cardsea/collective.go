@@ -14,7 +14,6 @@ import (
 	"github.com/cardsea/cardsea/report"
 	"github.com/cardsea/cardsea/study"
 	"github.com/cardsea/cardsea/topology"
-	"github.com/cardsea/cardsea/trace"
 	"github.com/cardsea/cardsea/units"
 )
 
@@ -106,13 +105,13 @@ func runCollective(args []string, stdout, stderr io.Writer) error {
 			return usagef("%v", err)
 		}
 	}
-	results, conc, err := sweep(top, job, c.links, c.jobs)
+	results, conc, err := job.Sweep(top, c.links, c.jobs)
 	if err != nil {
 		return err
 	}
 	var before []collective.Result
 	if healthy != top {
-		if before, _, err = sweep(healthy, job, false, c.jobs); err != nil {
+		if before, _, err = job.Sweep(healthy, false, c.jobs); err != nil {
 			return fmt.Errorf("without the faults: %w", err)
 		}
 	}
@@ -121,7 +120,15 @@ func runCollective(args []string, stdout, stderr io.Writer) error {
 		if conc != nil {
 			last = conc[len(conc)-1].Together
 		}
-		if err := writeCollectiveTrace(c.trace, top, job, last); err != nil {
+		t, err := job.Trace(top, last)
+		if err != nil {
+			return err
+		}
+		data, err := t.Marshal()
+		if err != nil {
+			return err
+		}
+		if err := writeAtomic(c.trace, data); err != nil {
 			return err
 		}
 	}
@@ -129,49 +136,13 @@ func runCollective(args []string, stdout, stderr io.Writer) error {
 		Healthy: before, Concurrent: conc, Groups: job.Groups, Strided: job.Strided, Links: c.links, Wide: c.wide})
 }
 
-// applyFaults parses --fail specs and returns the topology without and
-// with them (the same topology twice when there are none).
+// applyFaults is study.WithFaults with --fail named.
 func applyFaults(top *topology.Topology, specs []string) (healthy, faulty *topology.Topology, err error) {
-	if len(specs) == 0 {
-		return top, top, nil
-	}
-	fs, err := topology.ParseFaults(specs)
+	healthy, faulty, err = study.WithFaults(top, specs)
 	if err != nil {
-		return nil, nil, usagef("--fail: %v", err)
+		err = usagef("--fail: %v", err)
 	}
-	ft, err := top.WithFaults(fs)
-	if err != nil {
-		return nil, nil, usagef("--fail on %s: %v", top.Name, err)
-	}
-	return top, ft, nil
-}
-
-// writeCollectiveTrace runs the operation of res (one result per group)
-// again, each group with the algorithm and protocol its result reports,
-// recording it, and writes its trace to path atomically.
-func writeCollectiveTrace(path string, top *topology.Topology, job *study.CollectiveJob, res []collective.Result) error {
-	gs, err := job.Place(network.NewFabric(top))
-	if err != nil {
-		return err
-	}
-	op, opts := job.Op, job.Options
-	var jobs []collective.Job
-	for i, g := range gs {
-		o := opts
-		o.Protocol = res[i].Protocol
-		jobs = append(jobs, collective.Job{Group: g, Op: op, Algorithm: res[i].Algorithm, Bytes: res[i].SizeBytes, Options: o})
-	}
-	var rec collective.Recording
-	if _, err := collective.RunJobsTraced(gs[0].Fabric, jobs, false, &rec); err != nil {
-		return err
-	}
-	t := trace.New()
-	rec.AddTo(t)
-	data, err := t.Marshal()
-	if err != nil {
-		return err
-	}
-	return writeAtomic(path, data)
+	return healthy, faulty, err
 }
 
 // sizeSpec is the sizes to run: --sizes, or nccl-tests' -b/-e/-f as one
@@ -196,49 +167,6 @@ func (c *collectiveFlags) sizeSpec(sizes string) (string, error) {
 		}
 	}
 	return fmt.Sprintf("%s:%s:x%s", lo, hi, strconv.FormatFloat(c.factor, 'g', -1, 64)), nil
-}
-
-// sweep simulates every size of job on jobs workers, each with its own
-// fabric; results come back in size order whatever the number of
-// workers. With groups each size runs them all at once: the result is the
-// slowest group's, and conc holds every group's, together and alone.
-func sweep(top *topology.Topology, job *study.CollectiveJob, links bool, jobs int) (results []collective.Result, conc []collective.Concurrent, err error) {
-	sizes := job.Sizes
-	type worker struct {
-		gs  []*collective.Group
-		err error
-	}
-	newWorker := func() *worker {
-		gs, err := job.Place(network.NewFabric(top))
-		return &worker{gs, err}
-	}
-	type out struct {
-		r collective.Result
-		c *collective.Concurrent
-	}
-	outs, errs, _ := study.Map(study.Runner{Jobs: jobs}, len(sizes), newWorker, func(w *worker, i int) (out, error) {
-		if w.err != nil {
-			return out{}, w.err
-		}
-		r, c, err := job.Run(w.gs, sizes[i], links)
-		return out{r, c}, err
-	})
-	results = make([]collective.Result, len(sizes))
-	if job.Groups > 1 {
-		conc = make([]collective.Concurrent, len(sizes))
-	}
-	for i, o := range outs {
-		results[i] = o.r
-		if conc != nil && o.c != nil {
-			conc[i] = *o.c
-		}
-	}
-	for i, err := range errs {
-		if err != nil {
-			return nil, nil, fmt.Errorf("size %s: %w", units.FormatBytesBinary(float64(sizes[i])), err)
-		}
-	}
-	return results, conc, nil
 }
 
 // ncclTestsShorthands are nccl-tests' one-letter flags that cardsea's

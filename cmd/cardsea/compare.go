@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -143,22 +142,9 @@ func compareLabel(name string) string {
 // from the flags.
 func (c *compareFlags) workloads() ([]scenario.Workload, scenario.PowerSettings, string, error) {
 	if c.workload != "" {
-		data, err := os.ReadFile(c.workload)
-		if err != nil {
-			return nil, scenario.PowerSettings{}, "", fmt.Errorf("cannot read workload file: %w", err)
-		}
-		var wf scenario.File
-		root, err := strictyaml.Decode(c.workload, data, &wf)
+		wf, err := scenario.LoadWorkloads(c.workload)
 		if err != nil {
 			return nil, scenario.PowerSettings{}, "", err
-		}
-		if wf.Sweep != nil {
-			return nil, scenario.PowerSettings{}, "", strictyaml.At(c.workload, strictyaml.Find(root, "sweep"), "sweep",
-				"compare runs one point and cannot sweep; remove the sweep or run the file with 'cardsea sweep'")
-		}
-		if len(wf.Workloads) == 0 {
-			return nil, scenario.PowerSettings{}, "", strictyaml.At(c.workload, root, "workloads",
-				"no workloads; add e.g. `workloads: [{collective: {op: allreduce, sizes: 1GiB, per_accel: true}}]`")
 		}
 		return wf.Workloads, wf.Power, c.workload, nil
 	}

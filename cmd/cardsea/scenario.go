@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -228,54 +227,20 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	journal := *out + ".partial"
-	done := map[int][][]any{}
-	if *resume {
-		if done, err = scenario.ReadJournal(journal, len(s.Columns())); err != nil {
-			return err
-		}
-	} else if _, err := os.Stat(journal); err == nil {
-		return fmt.Errorf("%s exists from an interrupted sweep: add --resume to continue it, or delete it", journal)
-	}
-	jf, err := os.OpenFile(journal, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-	if err != nil {
-		return fmt.Errorf("cannot write the journal: %w", err)
-	}
-	defer jf.Close()
-	jw := bufio.NewWriter(jf)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	sheet, err := s.Run(scenario.Options{
+	journal := *out + ".partial"
+	sheet, err := s.RunJournalled(scenario.Options{
 		Jobs: *jobs, Shard: si, Shards: sn,
-		Done:     func(p int) bool { _, ok := done[p]; return ok },
 		Progress: progress(stderr, "simulations"),
 		Stop:     func() bool { return ctx.Err() != nil },
-		PointDone: func(p int, rows [][]any) error {
-			line, err := scenario.JournalLine(p, rows)
-			if err != nil {
-				return err
-			}
-			jw.Write(append(line, '\n'))
-			return jw.Flush()
-		},
-	})
+	}, journal, *resume)
+	if errors.Is(err, scenario.ErrStopped) {
+		return fmt.Errorf("interrupted: finished points are in %s; run again with --resume", journal)
+	}
 	if err != nil {
-		if errors.Is(err, scenario.ErrStopped) {
-			return fmt.Errorf("interrupted: finished points are in %s; run again with --resume", journal)
-		}
-		// A journal that holds nothing resumes nothing: leave no file.
-		if st, serr := jf.Stat(); serr == nil && st.Size() == 0 {
-			jf.Close()
-			os.Remove(journal)
-		}
 		return err
 	}
-	// Put the journalled points back in order with the new ones.
-	for p, rows := range done {
-		_ = p
-		sheet.Rows = append(sheet.Rows, rows...)
-	}
-	scenario.SortRowsByPoint(sheet.Rows)
 	var buf bytes.Buffer
 	if err := sheet.Write(&buf, f); err != nil {
 		return err
@@ -283,9 +248,7 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 	if err := writeAtomic(*out, buf.Bytes()); err != nil {
 		return err
 	}
-	jf.Close()
-	os.Remove(journal)
-	return nil
+	return os.Remove(journal)
 }
 
 func runMerge(args []string, stdout, stderr io.Writer) error {
