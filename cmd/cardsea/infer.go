@@ -5,12 +5,11 @@ import (
 	"io"
 
 	"github.com/cardsea/cardsea/infer"
-	"github.com/cardsea/cardsea/power"
+	"github.com/cardsea/cardsea/present"
 	"github.com/cardsea/cardsea/report"
 	"github.com/cardsea/cardsea/study"
 	"github.com/cardsea/cardsea/topology"
 	"github.com/cardsea/cardsea/trace"
-	"github.com/cardsea/cardsea/units"
 )
 
 var inferUsage = usageText("infer")
@@ -112,54 +111,6 @@ func runInfer(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	sheet := inferSheet(t, results, cost, before)
-	if f == report.FormatTable || f == report.FormatMarkdown {
-		cfg := results[0].Config
-		sheet.Title = fmt.Sprintf("%s %s on %s", cfg.Model.Title, cfg.Phase, t.Title)
-		if before != nil {
-			sheet.Title += fmt.Sprintf(", with faults %s", topology.FaultList(t.Faults))
-			sheet.Notes = append(sheet.Notes, "Faults hold for the whole step; 'healthy' is the same configuration without them (failed accelerators serve nothing, so the accelerator counts may differ).")
-		}
-		sheet.Vertical = len(results) == 1
-		if cfg.Phase == infer.Serve {
-			sheet.Notes = append(sheet.Notes, fmt.Sprintf("Serve: continuous batching in steady state; each step decodes every running sequence (KV %d tokens, input + output/2) and prefills batch/%d new prompts of %d tokens per accelerator; TPOT is the step, TTFT half a step plus the step (no queueing); tokens/s count output tokens.",
-				infer.ServeContext(cfg), cfg.OutputLen, cfg.InputLen))
-		}
-		sheet.Notes = append([]string{
-			"Per-operator roofline with the preset's efficiencies; collectives simulated on the fabric (docs/architecture.md).",
-			fmt.Sprintf("Power: %s accounting; the serving accelerators' share of the topology's power (pro rata by accelerators); per-kW and per-J figures use IT power, per-MW facility power; energy by component is per step.", mode),
-		}, sheet.Notes...)
-		for _, r := range results[:1] {
-			for _, c := range r.Comm {
-				sheet.Notes = append(sheet.Notes, fmt.Sprintf("%s: %s each, %d per step", c.Name, units.FormatDuration(c.PerLayer), c.Count))
-			}
-		}
-	}
+	sheet := present.Inference(t, results, cost, before, mode, f == report.FormatTable || f == report.FormatMarkdown)
 	return sheet.Write(stdout, f)
-}
-
-// inferSheet lays out inference records in the record schema's inference
-// fields (study.Fields); healthy, when given, is the same configuration
-// without the faults, row by row (an SLO search or a curve may differ in
-// length: unmatched rows stay empty).
-func inferSheet(t *topology.Topology, rs []infer.Result, cost power.Cost, healthy []infer.Result) *report.Sheet {
-	schema := study.Command(&study.InferenceRecord{})
-	if healthy == nil {
-		schema = schema.Without("tokens_per_s_per_accel_healthy", "tokens_per_s_per_accel_ratio", "accelerators_healthy")
-	}
-	sheet := &report.Sheet{Columns: schema.Columns()}
-	for i, r := range rs {
-		sheet.Rows = append(sheet.Rows, schema.Row(inferRecord(t, r, cost, healthy, i)))
-	}
-	return sheet
-}
-
-// inferRecord is result r of a command's run on t, with the i-th healthy
-// result where there is one.
-func inferRecord(t *topology.Topology, r infer.Result, cost power.Cost, healthy []infer.Result, i int) *study.InferenceRecord {
-	rec := &study.InferenceRecord{Topology: t.Name, Result: r, Cost: cost}
-	if i < len(healthy) {
-		rec.Healthy = &healthy[i]
-	}
-	return rec
 }
