@@ -35,101 +35,11 @@ type CollectiveRun struct {
 // by component, and with Links the per-link statistics; with Healthy it
 // adds the healthy busbw and the ratio after busbw.
 func WriteCollective(w io.Writer, f report.Format, run CollectiveRun) error {
-	top, op, dt, mode, res, healthy, conc := run.Top, run.Op, run.Dtype, run.Mode, run.Results, run.Healthy, run.Concurrent
-	links, wide := run.Links, run.Wide
-	// The scenario records' columns (same keys, units and digits), with
-	// headers that need not also name inference fields.
-	cols := study.Only("topology", "op", "algorithm", "protocol", "ranks", "size_bytes").Columns()
-	cols = append(cols, report.Column{Key: "count", Header: "Count (elements)"}, report.Column{Key: "dtype", Header: "Type"})
-	cols = append(cols, study.Only("time_s", "algbw_bytes_per_s", "busbw_bytes_per_s", "wire_bytes",
-		"peak_link_util", "mean_link_busy", "power_mode", "energy_j", "facility_energy_j",
-		"avg_power_w", "peak_power_w", "busbw_per_kw").Columns()...)
-	cols[4].Header = "Ranks"
-	// The default table reads like nccl-tests (size, count, type, the
-	// algorithm, time, algbw, busbw) with the energy beside it. Topology,
-	// op and ranks are in the title; they, the protocol, the peak link use
-	// and the power mode show only where they differ between rows; the
-	// rest waits for --wide.
-	for i := range cols {
-		switch cols[i].Key {
-		case "topology", "op", "ranks", "protocol", "peak_link_util", "power_mode":
-			cols[i].Varies = true
-		case "wire_bytes", "mean_link_busy", "facility_energy_j", "peak_power_w":
-			cols[i].Detail = true
-		}
+	sheet, byComponent, err := collectiveSheet(f, run)
+	if err != nil {
+		return err
 	}
-	sheet := &report.Sheet{Columns: cols, Wide: wide}
-	const busbwCol = 11 // busbw_bytes_per_s; the healthy columns follow it
-	if healthy != nil {
-		sheet.Columns = slices.Insert(sheet.Columns, busbwCol,
-			report.Column{Key: "busbw_bytes_per_s_healthy", Header: "busbw healthy (GB/s)", Scale: 1e9, Digits: 2},
-			report.Column{Key: "busbw_ratio", Header: "busbw faulty/healthy", Digits: 3},
-			report.Column{Key: "ranks_healthy", Header: "Ranks healthy"})
-	}
-	if conc != nil {
-		sheet.Columns = slices.Insert(sheet.Columns, busbwCol,
-			report.Column{Key: "groups", Header: "Groups at once"},
-			report.Column{Key: "time_alone_s", Header: "Time alone (us)", Scale: 1e-6, Digits: 3},
-			report.Column{Key: "slowdown", Header: "Slowdown together/alone", Digits: 3})
-	}
-	var byComponent [][]any
-	for i, r := range res {
-		e, err := power.Account(top, mode, r.TimeS, r.Activity)
-		if err != nil {
-			return err
-		}
-		perKW := 0.0
-		if e.AvgITW > 0 {
-			perKW = r.BusBW / (e.AvgITW / 1e3)
-		}
-		byComponent = append(byComponent, study.EnergyBreakdown().Row(&study.CollectiveRecord{Energy: e}))
-		sheet.Rows = append(sheet.Rows, []any{top.Name, string(r.Op), string(r.Algorithm), r.Protocol.String(), r.Ranks, int(r.SizeBytes),
-			int(r.SizeBytes / dt.Bytes()), dt.String(), r.TimeS, r.AlgBW, r.BusBW, r.WireBytes, r.PeakLinkUtil, r.MeanLinkBusy,
-			string(mode), e.ITJ, e.FacilityJ, e.AvgITW, e.PeakITW, perKW})
-		if healthy != nil {
-			h := healthy[i]
-			ratio := 0.0
-			if h.BusBW > 0 {
-				ratio = r.BusBW / h.BusBW
-			}
-			row := sheet.Rows[len(sheet.Rows)-1]
-			sheet.Rows[len(sheet.Rows)-1] = slices.Insert(row, busbwCol, any(h.BusBW), any(ratio), any(h.Ranks))
-		}
-		if conc != nil {
-			c := conc[i]
-			alone := c.Alone[c.Slowest].TimeS
-			slow := 0.0
-			if alone > 0 {
-				slow = r.TimeS / alone
-			}
-			row := sheet.Rows[len(sheet.Rows)-1]
-			sheet.Rows[len(sheet.Rows)-1] = slices.Insert(row, busbwCol, any(len(c.Together)), any(alone), any(slow))
-		}
-	}
-	if f == report.FormatTable || f == report.FormatMarkdown {
-		sheet.Title = fmt.Sprintf("%s on %s, %d ranks", op, top.Title, res[0].Ranks)
-		if conc != nil {
-			layout := "consecutive ranks"
-			if run.Strided {
-				layout = fmt.Sprintf("strided: ranks i, i+%d, i+%d, ...", run.Groups, 2*run.Groups)
-			}
-			sheet.Title = fmt.Sprintf("%s on %s, %d groups of %d ranks at once (%s)", op, top.Title, run.Groups, res[0].Ranks, layout)
-		}
-		if healthy != nil {
-			sheet.Title += fmt.Sprintf(", with faults %s", topology.FaultList(top.Faults))
-		}
-		sheet.Notes = []string{
-			"busbw = algbw x nccl-tests factor; bandwidths per direction; 'On the wire' counts every byte on every hop.",
-			"Energy and power are of the whole topology during the operation (" + string(mode) + " accounting; see 'cardsea help collective').",
-			"Link efficiencies and per-step latencies come from the preset (docs/presets.md); 'cardsea validate' shows how well they fit measurements.",
-		}
-		if conc != nil {
-			sheet.Notes = append(sheet.Notes, "Each record is the slowest group: its time, algbw and busbw with every group running, and alone on an idle fabric; wire bytes, link use and energy are of the whole run.")
-		}
-		if healthy != nil {
-			sheet.Notes = append(sheet.Notes, "Faults hold for the whole run; 'healthy' is the same sweep without them (failed accelerators hold no ranks, so the rank counts may differ). Energy and power are of the faulty run.")
-		}
-	}
+	res, mode, links := run.Results, run.Mode, run.Links
 	// Energy by component: extra fields of each record in JSON and CSV, a
 	// table of its own under the results in table and Markdown.
 	bd := &report.Sheet{
@@ -192,4 +102,105 @@ func WriteCollective(w io.Writer, f report.Format, run CollectiveRun) error {
 	fmt.Fprintln(w)
 	ls.Title = "Per-link statistics (parallel links merged into classes)"
 	return ls.Write(w, f)
+}
+
+// collectiveSheet is the sweep's main table and each record's energy by
+// component.
+func collectiveSheet(f report.Format, run CollectiveRun) (*report.Sheet, [][]any, error) {
+	top, op, dt, mode, res, healthy, conc := run.Top, run.Op, run.Dtype, run.Mode, run.Results, run.Healthy, run.Concurrent
+	wide := run.Wide
+	// The scenario records' columns (same keys, units and digits), with
+	// headers that need not also name inference fields.
+	cols := study.Only("topology", "op", "algorithm", "protocol", "ranks", "size_bytes").Columns()
+	cols = append(cols, report.Column{Key: "count", Header: "Count (elements)"}, report.Column{Key: "dtype", Header: "Type"})
+	cols = append(cols, study.Only("time_s", "algbw_bytes_per_s", "busbw_bytes_per_s", "wire_bytes",
+		"peak_link_util", "mean_link_busy", "power_mode", "energy_j", "facility_energy_j",
+		"avg_power_w", "peak_power_w", "busbw_per_kw").Columns()...)
+	cols[4].Header = "Ranks"
+	// The default table reads like nccl-tests (size, count, type, the
+	// algorithm, time, algbw, busbw) with the energy beside it. Topology,
+	// op and ranks are in the title; they, the protocol, the peak link use
+	// and the power mode show only where they differ between rows; the
+	// rest waits for --wide.
+	for i := range cols {
+		switch cols[i].Key {
+		case "topology", "op", "ranks", "protocol", "peak_link_util", "power_mode":
+			cols[i].Varies = true
+		case "wire_bytes", "mean_link_busy", "facility_energy_j", "peak_power_w":
+			cols[i].Detail = true
+		}
+	}
+	sheet := &report.Sheet{Columns: cols, Wide: wide}
+	const busbwCol = 11 // busbw_bytes_per_s; the healthy columns follow it
+	if healthy != nil {
+		sheet.Columns = slices.Insert(sheet.Columns, busbwCol,
+			report.Column{Key: "busbw_bytes_per_s_healthy", Header: "busbw healthy (GB/s)", Scale: 1e9, Digits: 2},
+			report.Column{Key: "busbw_ratio", Header: "busbw faulty/healthy", Digits: 3},
+			report.Column{Key: "ranks_healthy", Header: "Ranks healthy"})
+	}
+	if conc != nil {
+		sheet.Columns = slices.Insert(sheet.Columns, busbwCol,
+			report.Column{Key: "groups", Header: "Groups at once"},
+			report.Column{Key: "time_alone_s", Header: "Time alone (us)", Scale: 1e-6, Digits: 3},
+			report.Column{Key: "slowdown", Header: "Slowdown together/alone", Digits: 3})
+	}
+	var byComponent [][]any
+	for i, r := range res {
+		e, err := power.Account(top, mode, r.TimeS, r.Activity)
+		if err != nil {
+			return nil, nil, err
+		}
+		perKW := 0.0
+		if e.AvgITW > 0 {
+			perKW = r.BusBW / (e.AvgITW / 1e3)
+		}
+		byComponent = append(byComponent, study.EnergyBreakdown().Row(&study.CollectiveRecord{Energy: e}))
+		sheet.Rows = append(sheet.Rows, []any{top.Name, string(r.Op), string(r.Algorithm), r.Protocol.String(), r.Ranks, int(r.SizeBytes),
+			int(r.SizeBytes / dt.Bytes()), dt.String(), r.TimeS, r.AlgBW, r.BusBW, r.WireBytes, r.PeakLinkUtil, r.MeanLinkBusy,
+			string(mode), e.ITJ, e.FacilityJ, e.AvgITW, e.PeakITW, perKW})
+		if healthy != nil {
+			h := healthy[i]
+			ratio := 0.0
+			if h.BusBW > 0 {
+				ratio = r.BusBW / h.BusBW
+			}
+			row := sheet.Rows[len(sheet.Rows)-1]
+			sheet.Rows[len(sheet.Rows)-1] = slices.Insert(row, busbwCol, any(h.BusBW), any(ratio), any(h.Ranks))
+		}
+		if conc != nil {
+			c := conc[i]
+			alone := c.Alone[c.Slowest].TimeS
+			slow := 0.0
+			if alone > 0 {
+				slow = r.TimeS / alone
+			}
+			row := sheet.Rows[len(sheet.Rows)-1]
+			sheet.Rows[len(sheet.Rows)-1] = slices.Insert(row, busbwCol, any(len(c.Together)), any(alone), any(slow))
+		}
+	}
+	if f == report.FormatTable || f == report.FormatMarkdown {
+		sheet.Title = fmt.Sprintf("%s on %s, %d ranks", op, top.Title, res[0].Ranks)
+		if conc != nil {
+			layout := "consecutive ranks"
+			if run.Strided {
+				layout = fmt.Sprintf("strided: ranks i, i+%d, i+%d, ...", run.Groups, 2*run.Groups)
+			}
+			sheet.Title = fmt.Sprintf("%s on %s, %d groups of %d ranks at once (%s)", op, top.Title, run.Groups, res[0].Ranks, layout)
+		}
+		if healthy != nil {
+			sheet.Title += fmt.Sprintf(", with faults %s", topology.FaultList(top.Faults))
+		}
+		sheet.Notes = []string{
+			"busbw = algbw x nccl-tests factor; bandwidths per direction; 'On the wire' counts every byte on every hop.",
+			"Energy and power are of the whole topology during the operation (" + string(mode) + " accounting; see 'cardsea help collective').",
+			"Link efficiencies and per-step latencies come from the preset (docs/presets.md); 'cardsea validate' shows how well they fit measurements.",
+		}
+		if conc != nil {
+			sheet.Notes = append(sheet.Notes, "Each record is the slowest group: its time, algbw and busbw with every group running, and alone on an idle fabric; wire bytes, link use and energy are of the whole run.")
+		}
+		if healthy != nil {
+			sheet.Notes = append(sheet.Notes, "Faults hold for the whole run; 'healthy' is the same sweep without them (failed accelerators hold no ranks, so the rank counts may differ). Energy and power are of the faulty run.")
+		}
+	}
+	return sheet, byComponent, nil
 }

@@ -71,37 +71,9 @@ func Compare(topos []*System, base int, sc *scenario.Scenario, res *report.Sheet
 			return nil, nil, fmt.Errorf("compare: scenario records lack %q", k)
 		}
 	}
-	type step struct {
-		key, label string
-	}
-	var seq []step
-	used := map[string]int{}
-	for _, c := range cols {
-		used[strings.SplitN(c.Key, ".", 2)[0]] = 1 // a workload must not shadow a system field
-	}
-	for _, w := range sc.Points[0].File.Workloads {
-		wl := w.Name
-		if wl == "" {
-			wl = w.Collective.Op
-		}
-		wk := compareKey(wl)
-		used[wk]++
-		if n := used[wk]; n > 1 {
-			wk += "_" + strconv.Itoa(n)
-			wl += " (" + strconv.Itoa(n) + ")"
-		}
-		spec := w.Collective.Sizes
-		if spec == "" {
-			spec = "1KiB:8GiB" // the scenario default
-		}
-		sizes, err := units.ParseSizes(spec)
-		if err != nil {
-			return nil, nil, err
-		}
-		for _, sz := range sizes {
-			h := units.FormatBytesBinary(float64(sz))
-			seq = append(seq, step{key: wk + "." + compareKey(strings.ReplaceAll(h, " ", "")), label: wl + " " + h})
-		}
+	seq, err := compareSteps(sc, cols)
+	if err != nil {
+		return nil, nil, err
 	}
 	if len(res.Rows) != len(seq)*len(topos) {
 		return nil, nil, fmt.Errorf("compare: %d records for %d topologies x %d runs", len(res.Rows), len(topos), len(seq))
@@ -277,4 +249,45 @@ func formatRatio(x float64) string {
 		return strconv.FormatFloat(x, 'f', 2, 64) + "x"
 	}
 	return strconv.FormatFloat(x, 'g', 2, 64) + "x"
+}
+
+// step is one run of a comparison: a workload at one size, with its key
+// and label.
+type step struct {
+	key, label string
+}
+
+// compareSteps lists the runs of the scenario's workloads, size by size,
+// keyed so that no workload shadows a system field of cols.
+func compareSteps(sc *scenario.Scenario, cols []compareCol) ([]step, error) {
+	var seq []step
+	used := map[string]int{}
+	for _, c := range cols {
+		used[strings.SplitN(c.Key, ".", 2)[0]] = 1 // a workload must not shadow a system field
+	}
+	for _, w := range sc.Points[0].File.Workloads {
+		wl := w.Name
+		if wl == "" {
+			wl = w.Collective.Op
+		}
+		wk := compareKey(wl)
+		used[wk]++
+		if n := used[wk]; n > 1 {
+			wk += "_" + strconv.Itoa(n)
+			wl += " (" + strconv.Itoa(n) + ")"
+		}
+		spec := w.Collective.Sizes
+		if spec == "" {
+			spec = "1KiB:8GiB" // the scenario default
+		}
+		sizes, err := units.ParseSizes(spec)
+		if err != nil {
+			return nil, err
+		}
+		for _, sz := range sizes {
+			h := units.FormatBytesBinary(float64(sz))
+			seq = append(seq, step{key: wk + "." + compareKey(strings.ReplaceAll(h, " ", "")), label: wl + " " + h})
+		}
+	}
+	return seq, nil
 }

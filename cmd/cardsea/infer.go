@@ -50,15 +50,8 @@ func runInfer(args []string, stdout, stderr io.Writer) error {
 		return flagError(err, &spec)
 	}
 	job.SetPowerMode(mode)
-	switch {
-	case job.Disagg != nil && *curve:
-		return usagef("--phase disagg takes no --curve; give the instances' parallelism, and --ttft-slo or --tpot-slo to search batches")
-	case job.Disagg != nil && *traceFile != "":
-		return usagef("--trace does not draw --phase disagg yet; trace the prefill or decode phase alone")
-	case job.Disagg != nil && len(*fail) > 0:
-		return usagef("--fail does not combine with --phase disagg yet; run the prefill or decode phase alone with faults")
-	case *curve && job.Search:
-		return usagef("--search-parallelism searches under a limit, not along --curve; drop one of them")
+	if err := inferModes(job, *curve, *traceFile != "", len(*fail) > 0); err != nil {
+		return err
 	}
 	t, err := topology.Load(*topo, *domains)
 	if err != nil {
@@ -113,4 +106,20 @@ func runInfer(args []string, stdout, stderr io.Writer) error {
 	}
 	sheet := present.Inference(t, results, cost, before, mode, f == report.FormatTable || f == report.FormatMarkdown)
 	return sheet.Write(stdout, f)
+}
+
+// inferModes refuses the command line's modes (--curve, --trace, --fail)
+// where they do not apply to the job.
+func inferModes(job *study.InferenceJob, curve, trace, fail bool) error {
+	switch {
+	case job.Disagg != nil && curve:
+		return usagef("--phase disagg takes no --curve; give the instances' parallelism, and --ttft-slo or --tpot-slo to search batches")
+	case job.Disagg != nil && trace:
+		return usagef("--trace does not draw --phase disagg yet; trace the prefill or decode phase alone")
+	case job.Disagg != nil && fail:
+		return usagef("--fail does not combine with --phase disagg yet; run the prefill or decode phase alone with faults")
+	case curve && job.Search:
+		return usagef("--search-parallelism searches under a limit, not along --curve; drop one of them")
+	}
+	return nil
 }
