@@ -34,11 +34,11 @@ func (s *Scenario) CheckPlacements() error {
 				fab = network.NewFabric(t)
 				built[key] = fab
 			}
-			for wi, wl := range f.Workloads {
-				if wl.Collective == nil {
+			for wi, j := range s.Points[pi].jobs.coll {
+				if j == nil {
 					continue
 				}
-				if _, err := wl.Collective.groups(fab); err != nil {
+				if _, err := j.Place(fab); err != nil {
 					return fmt.Errorf("%s: workloads[%d] on %s: %w", s.Path, wi, ref.label(), err)
 				}
 			}

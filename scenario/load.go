@@ -3,8 +3,6 @@ package scenario
 import (
 	"errors"
 	"fmt"
-	"github.com/cardsea/cardsea/internal/field"
-	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -12,17 +10,15 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/cardsea/cardsea/collective"
-	"github.com/cardsea/cardsea/compute"
+	"github.com/cardsea/cardsea/internal/field"
+
 	"github.com/cardsea/cardsea/infer"
 	"github.com/cardsea/cardsea/internal/strictyaml"
-	"github.com/cardsea/cardsea/llm"
 	"github.com/cardsea/cardsea/power"
 	"github.com/cardsea/cardsea/report"
 	"github.com/cardsea/cardsea/study"
 	"github.com/cardsea/cardsea/topology"
 	"github.com/cardsea/cardsea/train"
-	"github.com/cardsea/cardsea/units"
 	"go.yaml.in/yaml/v4"
 )
 
@@ -41,9 +37,9 @@ type Point struct {
 	Values []string // one per Scenario.Params
 	File   *File
 	root   *yaml.Node
-	// jobs are the compiled inference workloads, by workload index (nil
-	// for other kinds): compiled once, when the point is checked.
-	jobs []*study.InferenceJob
+	// jobs are the compiled workloads: compiled once, when the point is
+	// checked.
+	jobs compiled
 }
 
 // MaxPoints bounds a sweep's size; larger sweeps are refused up front.
@@ -96,6 +92,46 @@ func Parse(path string, data []byte) (*Scenario, error) {
 		s.Points = append(s.Points, Point{Index: i, Values: values, File: &pf, root: pr, jobs: jobs})
 	}
 	return s, nil
+}
+
+// LoadWorkloads reads the workloads and power settings of a scenario
+// file for a front door that brings its own topologies (compare): the
+// file must have workloads and no sweep; its topologies are ignored.
+func LoadWorkloads(path string) (*File, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read workload file: %w", err)
+	}
+	var wf File
+	root, err := strictyaml.Decode(path, data, &wf)
+	if err != nil {
+		return nil, err
+	}
+	if wf.Sweep != nil {
+		return nil, strictyaml.At(path, strictyaml.Find(root, "sweep"), "sweep",
+			"compare runs one point and cannot sweep; remove the sweep or run the file with 'cardsea sweep'")
+	}
+	if len(wf.Workloads) == 0 {
+		return nil, strictyaml.At(path, root, "workloads",
+			"no workloads; add e.g. `workloads: [{collective: {op: allreduce, sizes: 1GiB, per_accel: true}}]`")
+	}
+	return &wf, nil
+}
+
+// FromFile checks a scenario a front door built in memory (compare's
+// topologies with a file's workloads, say) as strictly as a file on disk,
+// without writing YAML and parsing it back. It has one point and no sweep;
+// errors name fields without positions. label names it in messages; dir
+// anchors relative topology and model files.
+func FromFile(label, dir string, f *File) (*Scenario, error) {
+	if f.Sweep != nil {
+		return nil, fmt.Errorf("%s: a scenario built in memory cannot sweep", label)
+	}
+	jobs, err := check(label, dir, nil, f)
+	if err != nil {
+		return nil, err
+	}
+	return &Scenario{Path: filepath.Join(dir, "scenario"), File: f, Points: []Point{{Index: 0, File: f, jobs: jobs}}}, nil
 }
 
 func describePoint(params, values []string) string {
@@ -205,13 +241,40 @@ func expand(file string, root *yaml.Node, sw *Sweep) ([][]string, []string, erro
 
 // check validates a decoded point beyond what the schema types catch and
 // compiles its inference workloads; dir anchors relative model files.
-func check(file, dir string, root *yaml.Node, f *File) ([]*study.InferenceJob, error) {
-	jobs := make([]*study.InferenceJob, len(f.Workloads))
-	err := checkInto(file, dir, root, f, jobs)
-	return jobs, err
+func check(file, dir string, root *yaml.Node, f *File) (compiled, error) {
+	c := compiled{infer: make([]*study.InferenceJob, len(f.Workloads)), coll: make([]*study.CollectiveJob, len(f.Workloads)),
+		train: make([]*train.Config, len(f.Workloads))}
+	err := checkInto(file, dir, root, f, c.infer, c.coll, c.train)
+	if err == nil {
+		c.mode, c.cost, err = f.Power.Compile()
+		if err != nil {
+			err = fieldError(file, root, "power", err)
+		}
+	}
+	return c, err
 }
 
-func checkInto(file, dir string, root *yaml.Node, f *File, jobs []*study.InferenceJob) error {
+// compiled are a point's workloads compiled by the study layer, by
+// workload index (nil where the workload is of another kind).
+type compiled struct {
+	infer []*study.InferenceJob
+	coll  []*study.CollectiveJob
+	train []*train.Config
+	// mode and cost are the point's power settings.
+	mode power.Mode
+	cost power.Cost
+}
+
+// sizes lists workload wi's simulations: a collective's message sizes,
+// or one entry for any other workload.
+func (c compiled) sizes(wi int) []int64 {
+	if j := c.coll[wi]; j != nil {
+		return j.Sizes
+	}
+	return []int64{0}
+}
+
+func checkInto(file, dir string, root *yaml.Node, f *File, jobs []*study.InferenceJob, colls []*study.CollectiveJob, trains []*train.Config) error {
 	if len(f.Topologies) == 0 {
 		return at(file, root, "topologies", "no topologies; add e.g. `topologies: [{preset: cm384}]`")
 	}
@@ -247,9 +310,11 @@ func checkInto(file, dir string, root *yaml.Node, f *File, jobs []*study.Inferen
 			return at(file, n, field, "give exactly one workload kind: `collective:`, `inference:` or `training:`")
 		}
 		if w.Training != nil {
-			if _, err := w.Training.config(file); err != nil {
-				return at(file, strictyaml.Find(root, field+".training"), field+".training", "%v", err)
+			c, err := w.Training.Compile(dir)
+			if err != nil {
+				return fieldError(file, root, field+".training", err)
 			}
+			trains[i] = &c
 			continue
 		}
 		if w.Inference != nil {
@@ -260,38 +325,11 @@ func checkInto(file, dir string, root *yaml.Node, f *File, jobs []*study.Inferen
 			jobs[i] = j
 			continue
 		}
-		c := w.Collective
-		cn := strictyaml.Find(root, field+".collective")
-		if _, err := collective.ParseOp(c.Op); err != nil {
-			return at(file, cn, field+".collective.op", "%v", err)
+		j, err := w.Collective.Compile()
+		if err != nil {
+			return fieldError(file, root, field+".collective", err)
 		}
-		if _, err := c.sizes(); err != nil {
-			return at(file, cn, field+".collective.sizes", "%v", err)
-		}
-		if _, err := collective.ParseAlgorithm(or(c.Algorithm, "auto")); err != nil {
-			return at(file, cn, field+".collective.algorithm", "%v", err)
-		}
-		if _, err := collective.ParseProtocol(c.Protocol); err != nil {
-			return at(file, cn, field+".collective.protocol", "%v", err)
-		}
-		if c.Ranks < 0 {
-			return at(file, cn, field+".collective.ranks", "must be 0 (every die) or more")
-		}
-		if c.PerAccel && c.PerServer {
-			return at(file, cn, field+".collective", "per_accel and per_server exclude each other")
-		}
-		if c.Groups < 0 {
-			return at(file, cn, field+".collective.groups", "must be 0 or 1 (one group) or more: groups: 8")
-		}
-		if c.Strided && c.Groups < 2 {
-			return at(file, cn, field+".collective.strided", "says how groups splits the ranks; add groups: 2 or more")
-		}
-		if _, err := c.chunk(); err != nil {
-			return at(file, cn, field+".collective.chunk_bytes", "%v", err)
-		}
-	}
-	if _, err := power.ParseMode(or(f.Power.Mode, string(power.Activity))); err != nil {
-		return at(file, strictyaml.Find(root, "power"), "power.mode", "%v", err)
+		colls[i] = j
 	}
 	if r := f.Report.Format; r != "" {
 		if _, err := report.ParseFormat(r, append(report.DataFormats, report.FormatJSONL)...); err != nil {
@@ -334,12 +372,6 @@ func checkInto(file, dir string, root *yaml.Node, f *File, jobs []*study.Inferen
 			return at(file, n, field, "%s", msg)
 		}
 	}
-	if err := f.Power.cost().Validate(); err != nil {
-		return at(file, strictyaml.Find(root, "power"), "power", "%v", err)
-	}
-	if p := f.Power.PricePerKWh; p != nil && (*p < 0 || math.IsNaN(*p) || math.IsInf(*p, 0)) {
-		return at(file, strictyaml.Find(root, "power"), "power.price_per_kwh", "%g is not a price; want 0 or more (USD per kWh)", *p)
-	}
 	return nil
 }
 
@@ -348,18 +380,6 @@ func or(s, def string) string {
 		return def
 	}
 	return s
-}
-
-func (c *CollectiveWorkload) sizes() ([]int64, error) {
-	return units.ParseSizes(or(c.Sizes, "1KiB:8GiB"))
-}
-
-func (c *CollectiveWorkload) chunk() (int64, error) {
-	v, err := units.ParseSize(or(c.ChunkBytes, "4MiB"))
-	if err == nil && v <= 0 {
-		err = fmt.Errorf("chunk size must be above 0")
-	}
-	return v, err
 }
 
 // flatten turns nested override maps into field paths and values.
@@ -425,65 +445,8 @@ func (t TopologyRef) label() string {
 	return name
 }
 
-// config turns a training workload into a train.Config (without the
-// topology); file anchors a relative model file.
-func (w *TrainingWorkload) config(file string) (train.Config, error) {
-	var c train.Config
-	name := w.Model
-	if name == "" {
-		return c, fmt.Errorf("`model` is missing; e.g. model: llama-3.1-8b (see cardsea models list)")
-	}
-	if strings.HasSuffix(name, ".yaml") && !filepath.IsAbs(name) {
-		name = filepath.Join(filepath.Dir(file), name)
-	}
-	m, err := llm.Load(name)
-	if err != nil {
-		return c, err
-	}
-	if m.MoE != nil {
-		return c, fmt.Errorf("model %s is a mixture-of-experts model; training models dense models only", m.Name)
-	}
-	d, err := topology.ParseDtype(or(w.Dtype, "bf16"))
-	if err != nil {
-		return c, fmt.Errorf("dtype: %w", err)
-	}
-	mapping, err := compute.ParseDtypeMap(w.DtypeMap)
-	if err != nil {
-		return c, fmt.Errorf("dtype_map: %w", err)
-	}
-	for _, v := range []struct {
-		name string
-		n    int
-	}{{"accelerators", w.Accelerators}, {"tp", w.TP}, {"cp", w.CP}, {"micro_batch", w.MicroBatch}, {"seq_len", w.SeqLen}, {"lora_rank", w.LoRARank}} {
-		if v.n < 0 {
-			return c, fmt.Errorf("%s %d must be 0 or more", v.name, v.n)
-		}
-	}
-	if w.GlobalBatch < 1 {
-		return c, fmt.Errorf("global_batch %d: give the sequences per optimizer step, e.g. global_batch: 64", w.GlobalBatch)
-	}
-	c = train.Config{Model: m, Accelerators: w.Accelerators, TP: w.TP, CP: w.CP, GlobalBatch: w.GlobalBatch,
-		MicroBatch: w.MicroBatch, SeqLen: w.SeqLen, Dtype: d, DtypeMap: mapping, LoRARank: w.LoRARank, TPOverlap: w.TPOverlap}
-	if c.SeqLen == 0 {
-		c.SeqLen = 4096
-	}
-	return c, nil
-}
-
 // disaggPhase is the phase of a disaggregated workload.
 const disaggPhase = study.DisaggPhase
-
-// cost is the scenario's prices.
-func (p PowerSettings) cost() power.Cost {
-	c := power.Cost{PricePerKWh: DefaultPricePerKWh, CapexPerAccel: p.CapexPerAccel, AmortizationYears: p.AmortizationYears}
-	if p.PricePerKWh != nil {
-		c.PricePerKWh = *p.PricePerKWh
-	}
-	if c.AmortizationYears == 0 {
-		c.AmortizationYears = 4
-	}
-	return c
-}
 
 // kinds are the kinds of record the file's workloads produce.
 func (f *File) kinds() []study.Record {

@@ -3,7 +3,6 @@ package scenario
 import (
 	"errors"
 	"fmt"
-	"runtime"
 	"strings"
 	"sync"
 
@@ -18,7 +17,7 @@ import (
 )
 
 // DefaultPricePerKWh is the electricity price when a scenario gives none (USD).
-const DefaultPricePerKWh = 0.08
+const DefaultPricePerKWh = study.DefaultPricePerKWh
 
 // Options control a run.
 type Options struct {
@@ -79,26 +78,18 @@ func (s *Scenario) Run(o Options) (*report.Sheet, error) {
 		}
 		points = append(points, p.Index)
 		for ti := range p.File.Topologies {
-			for wi, w := range p.File.Workloads {
-				for _, sz := range w.sizes() {
+			for wi := range p.File.Workloads {
+				for _, sz := range p.jobs.sizes(wi) {
 					units = append(units, unit{p.Index, ti, wi, sz})
 					pointUnits[p.Index]++
 				}
 			}
 		}
 	}
-	rows := make([][]any, len(units))
-	errs := make([]error, len(units))
-	jobs := o.Jobs
-	if jobs <= 0 {
-		jobs = runtime.GOMAXPROCS(0) // cgroup-aware, unlike NumCPU
-	}
 	var (
-		mu       sync.Mutex
-		finished int
-		left     = map[int]int{}
-		cbErr    error
-		stopped  bool
+		left   = map[int]int{}
+		cbErr  error
+		failed = map[int]bool{}
 	)
 	for k, v := range pointUnits {
 		left[k] = v
@@ -109,54 +100,33 @@ func (s *Scenario) Run(o Options) (*report.Sheet, error) {
 			first[u.point] = i
 		}
 	}
-	// emit hands point p to PointDone once all its units have finished
+	shared := &simCache{m: map[string]*simEntry{}}
+	// Finished hands point p to PointDone once all its units have finished
 	// without error, whichever order points finish in, so a journal loses
-	// only what was running; called under mu.
-	failed := map[int]bool{}
-	emit := func(p int) {
+	// only what was running; the runner calls it under its lock, and a
+	// point's rows are all written before its last unit reports.
+	pending := make([][]any, len(units)) // rows by unit, filled by the workers
+	r := study.Runner{Jobs: o.Jobs, Stop: o.Stop, Progress: o.Progress, Finished: func(i int, err error) {
+		p := units[i].point
+		left[p]--
+		if err != nil {
+			failed[p] = true
+		}
 		if left[p] == 0 && !failed[p] && o.PointDone != nil && cbErr == nil {
 			start := first[p]
-			cbErr = o.PointDone(p, rows[start:start+pointUnits[p]])
+			cbErr = o.PointDone(p, pending[start:start+pointUnits[p]])
 		}
-	}
-	next := make(chan int)
-	var wg sync.WaitGroup
-	shared := &simCache{m: map[string]*simEntry{}}
-	for range min(jobs, max(len(units), 1)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			w := newWorker(s, shared)
-			for i := range next {
-				rows[i], errs[i] = w.run(units[i])
-				mu.Lock()
-				finished++
-				left[units[i].point]--
-				if errs[i] != nil {
-					failed[units[i].point] = true
-				}
-				emit(units[i].point)
-				if o.Progress != nil {
-					o.Progress(finished, len(units))
-				}
-				mu.Unlock()
-			}
-		}()
-	}
-	for i := range units {
-		if o.Stop != nil && o.Stop() {
-			stopped = true
-			break
-		}
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-	for i, err := range errs {
+	}}
+	_, errs, stopped := study.Map(r, len(units), func() *worker { return newWorker(s, shared) }, func(w *worker, i int) (struct{}, error) {
+		row, err := w.run(units[i])
+		pending[i] = row
+		return struct{}{}, err
+	})
+	rows := pending
+	for _, err := range errs {
 		if err != nil {
 			return nil, err
 		}
-		_ = i
 	}
 	if cbErr != nil {
 		return nil, cbErr
@@ -262,11 +232,7 @@ func (w *worker) simulate(u unit) ([]any, error) {
 	wl := f.Workloads[u.work]
 	c := wl.Collective
 	ovr, _ := flatten(ref.Overrides, "")
-	price := DefaultPricePerKWh
-	if f.Power.PricePerKWh != nil {
-		price = *f.Power.PricePerKWh
-	}
-	mode, _ := power.ParseMode(or(f.Power.Mode, string(power.Activity)))
+	mode, cost := p.jobs.mode, p.jobs.cost
 	lead := w.lead(u)
 	name := ref.topologyName(w.s.Path)
 	key := fmt.Sprintf("%s|%d|%v", name, ref.Domains, ovr)
@@ -289,30 +255,20 @@ func (w *worker) simulate(u unit) ([]any, error) {
 		w.fabric[key] = fab
 	}
 	if wl.Inference != nil {
-		return w.runInference(u, key, fab, ref, wl, mode, price, lead)
+		return w.runInference(u, key, fab, ref, wl, mode, cost, lead)
 	}
 	if wl.Training != nil {
-		return w.runTraining(u, key, fab, ref, wl, mode, price, lead)
+		return w.runTraining(u, key, fab, ref, wl, mode, cost, lead)
 	}
-	gs, err := c.groups(fab)
+	job := p.jobs.coll[u.work]
+	gs, err := job.Place(fab)
 	if err != nil {
 		return nil, fmt.Errorf("%s: workloads[%d] on %s: %w", w.s.Path, u.work, ref.label(), err)
 	}
-	op, _ := collective.ParseOp(c.Op)
-	algo, _ := collective.ParseAlgorithm(or(c.Algorithm, "auto"))
-	proto, _ := collective.ParseProtocol(c.Protocol)
-	chunk, _ := c.chunk()
 	simKey := fmt.Sprintf("%s|%+v|%d", key, *c, u.size)
 	r, err := w.cache.get(simKey, func() (collective.Result, error) {
-		o := collective.Options{Protocol: proto, ChunkBytes: float64(chunk)}
-		if len(gs) == 1 {
-			return collective.Run(gs[0], op, algo, float64(u.size), o, false)
-		}
-		cc, err := collective.RunGroups(gs, op, algo, float64(u.size), o, false)
-		if err != nil {
-			return collective.Result{}, err
-		}
-		return cc.Together[cc.Slowest], nil
+		r, _, err := job.Run(gs, u.size, false)
+		return r, err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("%s: workloads[%d] on %s: %w", w.s.Path, u.work, ref.label(), err)
@@ -325,29 +281,17 @@ func (w *worker) simulate(u unit) ([]any, error) {
 	if wname == "" {
 		wname = "collective " + c.Op
 	}
-	cost := f.Power.cost()
-	cost.PricePerKWh = price
 	return record(lead, &study.CollectiveRecord{Topology: ref.label(), Workload: wname, Result: r, Energy: e, Cost: cost}), nil
-}
-
-// groups places the workload's ranks on fab and splits them into its
-// groups (one group unless groups is 2 or more).
-func (c *CollectiveWorkload) groups(fab *network.Fabric) ([]*collective.Group, error) {
-	g, err := collective.NewGroup(fab, collective.Placement{Ranks: c.Ranks, PerAccel: c.PerAccel, PerServer: c.PerServer, List: c.RankList})
-	if err != nil || c.Groups < 2 {
-		return []*collective.Group{g}, err
-	}
-	return g.Split(c.Groups, c.Strided)
 }
 
 // runInference runs one inference workload unit: the point's compiled
 // job, resolved on the topology and run by the study layer; engines (and
 // their collective-time caches) are kept per topology.
-func (w *worker) runInference(u unit, key string, fab *network.Fabric, ref TopologyRef, wl Workload, mode power.Mode, price float64, lead []any) ([]any, error) {
+func (w *worker) runInference(u unit, key string, fab *network.Fabric, ref TopologyRef, wl Workload, mode power.Mode, cost power.Cost, lead []any) ([]any, error) {
 	where := func(err error) error {
 		return fmt.Errorf("%s: workloads[%d] on %s: %w", w.s.Path, u.work, ref.label(), err)
 	}
-	job, err := w.s.Points[u.point].jobs[u.work].For(fab.Topo)
+	job, err := w.s.Points[u.point].jobs.infer[u.work].For(fab.Topo)
 	if err != nil {
 		return nil, where(err)
 	}
@@ -364,8 +308,6 @@ func (w *worker) runInference(u unit, key string, fab *network.Fabric, ref Topol
 	if err != nil {
 		return nil, where(err)
 	}
-	cost := w.s.Points[u.point].File.Power.cost()
-	cost.PricePerKWh = price
 	name := wl.Name
 	if name == "" {
 		name = job.String()
@@ -376,11 +318,8 @@ func (w *worker) runInference(u unit, key string, fab *network.Fabric, ref Topol
 
 // runTraining runs one training workload unit; engines are kept per
 // topology.
-func (w *worker) runTraining(u unit, key string, fab *network.Fabric, ref TopologyRef, wl Workload, mode power.Mode, price float64, lead []any) ([]any, error) {
-	cfg, err := wl.Training.config(w.s.Path)
-	if err != nil {
-		return nil, err
-	}
+func (w *worker) runTraining(u unit, key string, fab *network.Fabric, ref TopologyRef, wl Workload, mode power.Mode, cost power.Cost, lead []any) ([]any, error) {
+	cfg := *w.s.Points[u.point].jobs.train[u.work]
 	cfg.PowerMode = mode
 	eng, ok := w.trainers[key]
 	if !ok {
@@ -399,8 +338,6 @@ func (w *worker) runTraining(u unit, key string, fab *network.Fabric, ref Topolo
 	if accels == 0 {
 		accels = len(fab.Topo.Accels)
 	}
-	cost := w.s.Points[u.point].File.Power.cost()
-	cost.PricePerKWh = price
 	return record(lead, &study.TrainingRecord{Topology: ref.label(), Workload: wname, Result: r, Cost: cost, Accelerators: accels}), nil
 }
 
@@ -409,21 +346,11 @@ func (s *Scenario) Units(p int) int {
 	n := 0
 	f := s.Points[p].File
 	for range f.Topologies {
-		for _, w := range f.Workloads {
-			n += len(w.sizes())
+		for wi := range f.Workloads {
+			n += len(s.Points[p].jobs.sizes(wi))
 		}
 	}
 	return n
-}
-
-// sizes lists a workload's simulations: a collective's message sizes, or
-// one entry for an inference configuration.
-func (w Workload) sizes() []int64 {
-	if w.Collective == nil {
-		return []int64{0}
-	}
-	sz, _ := w.Collective.sizes()
-	return sz
 }
 
 // Select keeps the point, the swept fields and the scenario's report

@@ -52,77 +52,22 @@ type Workload struct {
 	Training *TrainingWorkload `yaml:"training"`
 }
 
-// TrainingWorkload is one training configuration (cardsea train).
-type TrainingWorkload struct {
-	// Model: a dense zoo model (cardsea models list) or a model file.
-	Model string `yaml:"model"`
-	// Accelerators: how many train, the first of the topology (default all).
-	Accelerators int `yaml:"accelerators"`
-	// TP and CP: tensor- and context-parallel degrees (default 1).
-	TP int `yaml:"tp"`
-	CP int `yaml:"cp"`
-	// GlobalBatch: sequences per optimizer step (required).
-	GlobalBatch int `yaml:"global_batch"`
-	// MicroBatch: sequences per micro-batch of a replica (default 1).
-	MicroBatch int `yaml:"micro_batch"`
-	// SeqLen: tokens per sequence (default 4096).
-	SeqLen int `yaml:"seq_len"`
-	// Dtype of the GEMMs, bf16 (default) or fp8, and a mapping for dtypes
-	// the chip lacks, e.g. fp8=int8.
-	Dtype    string `yaml:"dtype"`
-	DtypeMap string `yaml:"dtype_map"`
-	// LoRARank > 0 trains LoRA adapters of that rank on frozen weights.
-	LoRARank int `yaml:"lora_rank"`
-	// TPOverlap hides TP communication behind the GEMMs.
-	TPOverlap bool `yaml:"tp_overlap"`
-}
+// TrainingWorkload is one training configuration: the study layer's
+// spec, which 'cardsea train' fills from its flags.
+type TrainingWorkload = study.TrainingSpec
 
 // InferenceWorkload is one LLM serving configuration: the study layer's
 // spec, which 'cardsea infer' fills from its flags (one set of fields,
 // defaults and rules for both).
 type InferenceWorkload = study.InferenceSpec
 
-// CollectiveWorkload is a collective operation, nccl-tests style.
-type CollectiveWorkload struct {
-	// Op: allreduce, allgather, reducescatter, alltoall, broadcast, reduce, sendrecv.
-	Op string `yaml:"op"`
-	// Sizes: MIN:MAX[:xF|:+STEP] or a comma list, e.g. 1MiB:1GiB:x4.
-	Sizes string `yaml:"sizes"`
-	// Algorithm: auto, ring, tree, hd, direct, pairwise, nvls, hier.
-	Algorithm string `yaml:"algorithm"`
-	// Protocol: auto, ll, simple.
-	Protocol string `yaml:"protocol"`
-	// Ranks: how many ranks (default every die; with per_accel or
-	// per_server, the first that many).
-	Ranks int `yaml:"ranks"`
-	// PerAccel places one rank per accelerator package.
-	PerAccel bool `yaml:"per_accel"`
-	// PerServer places one rank per server.
-	PerServer bool `yaml:"per_server"`
-	// RankList names ranks by die index.
-	RankList []int `yaml:"rank_list"`
-	// Groups splits the ranks into that many equal groups that run the
-	// operation at once and contend; the record is the slowest group's.
-	Groups int `yaml:"groups"`
-	// Strided makes every Groups-th rank a group (data-parallel style)
-	// instead of consecutive ranks (tensor-parallel style).
-	Strided bool `yaml:"strided"`
-	// ChunkBytes is the pipelining chunk (default 4MiB).
-	ChunkBytes string `yaml:"chunk_bytes"`
-}
+// CollectiveWorkload is a collective operation over a size sweep: the
+// study layer's spec, which 'cardsea collective' fills from its flags.
+type CollectiveWorkload = study.CollectiveSpec
 
-// PowerSettings sets the energy accounting.
-type PowerSettings struct {
-	// Mode: activity (default) or provisioned.
-	Mode string `yaml:"mode"`
-	// PricePerKWh is the electricity price in USD (default 0.08).
-	PricePerKWh *float64 `yaml:"price_per_kwh"`
-	// CapexPerAccel is the all-in system price per accelerator in USD
-	// (default 0: energy cost only).
-	CapexPerAccel float64 `yaml:"capex_per_accel"`
-	// AmortizationYears writes capex off straight-line (default 4).
-	AmortizationYears float64 `yaml:"amortization_years"`
-}
+// PowerSettings sets the energy accounting and the prices: the study
+// layer's, which the commands' power flags fill too.
+type PowerSettings = study.PowerSpec
 
 // Sweep varies fields of the scenario. Keys are field paths in this file
 // ("power.price_per_kwh", "topologies[0].preset",

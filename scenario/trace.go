@@ -25,7 +25,7 @@ func (s *Scenario) TraceLast(tr *trace.Trace) error {
 		return err
 	}
 	if wl.Inference != nil {
-		job, err := s.Points[len(s.Points)-1].jobs[len(f.Workloads)-1].For(t)
+		job, err := p.jobs.infer[len(f.Workloads)-1].For(t)
 		if err != nil {
 			return fmt.Errorf("%s: %w", ref.label(), err)
 		}
@@ -42,19 +42,14 @@ func (s *Scenario) TraceLast(tr *trace.Trace) error {
 	if wl.Training != nil {
 		return fmt.Errorf("%s: traces of training steps are not written yet; trace a collective or inference workload", ref.label())
 	}
-	c := wl.Collective
-	sizes := wl.sizes()
-	size := float64(sizes[len(sizes)-1])
+	job := p.jobs.coll[len(f.Workloads)-1]
+	size := float64(job.Sizes[len(job.Sizes)-1])
 	fab := network.NewFabric(t)
-	gs, err := c.groups(fab)
+	gs, err := job.Place(fab)
 	if err != nil {
 		return err
 	}
-	op, _ := collective.ParseOp(c.Op)
-	algo, _ := collective.ParseAlgorithm(or(c.Algorithm, "auto"))
-	proto, _ := collective.ParseProtocol(c.Protocol)
-	chunk, _ := c.chunk()
-	opts := collective.Options{Protocol: proto, ChunkBytes: float64(chunk)}
+	op, algo, opts := job.Op, job.Algorithm, job.Options
 	var jobs []collective.Job
 	for _, g := range gs {
 		// Each group with the algorithm and protocol fastest for it alone,

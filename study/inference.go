@@ -235,8 +235,20 @@ func (s InferenceSpec) Compile(dir string) (*InferenceJob, error) {
 	return j, nil
 }
 
-// check holds the rules between fields.
+// check holds the rules between fields: counts, the fields of a phase,
+// the limits and the parallelism, and disaggregation's.
 func (s InferenceSpec) check(phase infer.Phase, j *InferenceJob) error {
+	for _, rule := range []func(infer.Phase, *InferenceJob) error{s.checkCounts, s.checkLimits, s.checkDisagg} {
+		if err := rule(phase, j); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkCounts: no count is negative, and the prefill instance's fields
+// and output_len belong to the phases that have them.
+func (s InferenceSpec) checkCounts(phase infer.Phase, _ *InferenceJob) error {
 	disagg := phase == DisaggPhase
 	for _, v := range []struct {
 		name string
@@ -264,6 +276,13 @@ func (s InferenceSpec) check(phase infer.Phase, j *InferenceJob) error {
 			}
 		}
 	}
+	return nil
+}
+
+// checkLimits: the latency limits fit the phase and the batch, and the
+// parallelism flags fit each other and the search.
+func (s InferenceSpec) checkLimits(phase infer.Phase, j *InferenceJob) error {
+	disagg := phase == DisaggPhase
 	slo := j.TTFT > 0 || j.TPOT > 0
 	switch {
 	case (s.DP > 0 || s.AttnDP) && s.SearchParallelism:
@@ -284,6 +303,15 @@ func (s InferenceSpec) check(phase infer.Phase, j *InferenceJob) error {
 		return field.Errorf("search_parallelism", "searches under a limit: give {tpot_slo} or {ttft_slo}")
 	case phase == infer.Serve && s.Context != 0:
 		return field.Errorf("context", "is not for {phase} serve, which attends to the mean KV length, {input_len} + {output_len}/2; drop it")
+	}
+	return nil
+}
+
+// checkDisagg: a disaggregated deployment places two instances and no
+// search of parallelism.
+func (s InferenceSpec) checkDisagg(phase infer.Phase, _ *InferenceJob) error {
+	disagg := phase == DisaggPhase
+	switch {
 	case disagg && s.SearchParallelism:
 		return field.Errorf("search_parallelism", "is not for {phase} disagg; give the instances' parallelism, and {ttft_slo} or {tpot_slo} to search batches")
 	case disagg && s.Accelerators != 0:

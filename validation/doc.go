@@ -7,6 +7,11 @@
 // preset that models it, the source, and the relative tolerance a
 // simulation must meet.
 //
+// NCCL returns the nccl-tests sweeps of AIConfigurator (H100, H200, B200,
+// GB200; 2 to 8 GPUs; four operations; 512 B to 512 MiB), embedded as
+// nccl/nccl_perf_<system>.csv, each row its system, op, dtype, GPU count,
+// nccl-tests size in bytes and out-of-place time.
+//
 // Load decodes the embedded file strictly (unknown fields, duplicate keys
 // and wrong types are errors with file:line:col). Collective points keep
 // file order; a point's key is kept as written and, where it is a message

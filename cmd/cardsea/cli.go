@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"embed"
 	"errors"
 	"fmt"
 	"io"
@@ -70,7 +72,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	}
 	for _, c := range commands() {
 		if c.name == args[0] && c.run != nil {
-			return exitCode(c.run(args[1:], stdout, stderr), stderr)
+			return exitCode(c.run(args[1:], stdout, stderr), stdout, stderr)
 		}
 	}
 	var names []string
@@ -85,11 +87,13 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	return exitUsage
 }
 
-func exitCode(err error, stderr io.Writer) int {
-	if err == nil {
+func exitCode(err error, stdout, stderr io.Writer) int {
+	var help *helpError
+	switch {
+	case err == nil, errors.Is(err, errParsed):
 		return exitOK
-	}
-	if errors.Is(err, pflag.ErrHelp) {
+	case errors.As(err, &help):
+		fmt.Fprint(stdout, help.text)
 		return exitOK
 	}
 	fmt.Fprintf(stderr, "cardsea: %v\n", err)
@@ -129,23 +133,41 @@ Run 'cardsea help <command>' for a command's flags.
 
 // newFlags makes a FlagSet for a subcommand whose errors are returned, not
 // printed-and-exited, with a usage text that teaches.
-func newFlags(name, usage string, stderr io.Writer) *pflag.FlagSet {
+func newFlags(name, usage string) *pflag.FlagSet {
 	fs := pflag.NewFlagSet(name, pflag.ContinueOnError)
-	fs.SetOutput(stderr)
+	// pflag writes the usage (on --help) and its own error lines here;
+	// parseFlags hands the usage to stdout and the error, once, to stderr.
+	fs.SetOutput(new(bytes.Buffer))
 	fs.SortFlags = false
 	fs.Usage = func() {
-		fmt.Fprint(stderr, strings.TrimLeft(usage, "\n"))
-		fmt.Fprintln(stderr, "\nFlags:")
-		fmt.Fprint(stderr, fs.FlagUsages())
+		w := fs.Output()
+		fmt.Fprint(w, strings.TrimLeft(usage, "\n"))
+		fmt.Fprintln(w, "\nFlags:")
+		fmt.Fprint(w, fs.FlagUsages())
 	}
 	return fs
 }
+
+// helpError carries a command's usage, asked for with --help: Main prints
+// it to stdout and exits 0, so 'cardsea help infer | less' works.
+type helpError struct{ text string }
+
+func (e *helpError) Error() string { return "help requested" }
+
+// parseOnly, set by tests, stops every command once its flags parse
+// (errParsed, exit 0): the usage examples are checked without running.
+var parseOnly bool
+
+var errParsed = errors.New("flags parsed")
 
 // parseFlags parses args; flag errors become usage errors.
 func parseFlags(fs *pflag.FlagSet, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
-			return err
+			var b bytes.Buffer
+			fs.SetOutput(&b)
+			fs.Usage()
+			return &helpError{text: b.String()}
 		}
 		return usagef("%s: %v (see 'cardsea help %s')", fs.Name(), err, strings.Fields(fs.Name())[0])
 	}
@@ -161,10 +183,28 @@ func parseFlags(fs *pflag.FlagSet, args []string) error {
 			return usagef("--%s %s: directory %s does not exist; create it or write elsewhere", name, fl.Value.String(), dir)
 		}
 	}
+	if parseOnly {
+		return errParsed
+	}
 	return nil
 }
 
 func runVersion(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "cardsea %s\n", version)
 	return nil
+}
+
+// usageFiles are the commands' usage texts, one file per command (the
+// manual, edited as text; TestUsageExamples runs their examples).
+//
+//go:embed usage/*.txt
+var usageFiles embed.FS
+
+// usageText is the usage text of the command whose file is name.txt.
+func usageText(name string) string {
+	data, err := usageFiles.ReadFile("usage/" + name + ".txt")
+	if err != nil {
+		panic("cardsea: no usage text " + name) // a build without the file is broken
+	}
+	return "\n" + string(data)
 }

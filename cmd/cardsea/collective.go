@@ -4,164 +4,42 @@ import (
 	"fmt"
 	"io"
 	"runtime"
-	"slices"
+	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/cardsea/cardsea/collective"
 	"github.com/cardsea/cardsea/network"
 	"github.com/cardsea/cardsea/power"
+	"github.com/cardsea/cardsea/present"
 	"github.com/cardsea/cardsea/report"
 	"github.com/cardsea/cardsea/study"
 	"github.com/cardsea/cardsea/topology"
-	"github.com/cardsea/cardsea/trace"
 	"github.com/cardsea/cardsea/units"
 )
 
-const collectiveUsage = `
-Usage:
-  cardsea collective --topo NAME|FILE.yaml [--domains N] --op OP
-                     [--sizes 1KiB:8GiB[:x2] | -b MIN -e MAX -f FACTOR]
-                     [--ranks N | --rank-list 0,2,4 | --per-server | --per-accel]
-                     [--groups G [--strided]]
-                     [--algo auto|ring|tree|hd|direct|pairwise|nvls|hier] [--proto auto|ll|simple]
-                     [--dtype bf16] [--chunk-bytes 4MiB] [--power-mode activity|provisioned]
-                     [--links] [--wide] [--format table|markdown|json|csv] [--trace FILE.json]
-                     [--fail SPEC]...
+var collectiveUsage = usageText("collective")
 
-Simulates a collective operation across a topology, size by size, the way
-nccl-tests reports it: time, algorithm bandwidth (size/time) and bus
-bandwidth (algbw times the nccl-tests factor: 2(n-1)/n for allreduce,
-(n-1)/n for allgather, reducescatter and alltoall). Transfers move at max-min
-fair rates over the fabric, so contention and topology count.
-
-Sizes follow nccl-tests: the per-rank buffer for allreduce, broadcast, reduce
-and sendrecv; the whole buffer for allgather, reducescatter and alltoall.
-Ranks are accelerator dies (Ascend 910C has two per package); --per-accel puts
-one rank on each package, --per-server one on each server.
-
-The table reads like nccl-tests: size, count, type, the algorithm chosen,
-time, algbw and busbw, then energy and power. Fields that are the same on
-every row (protocol, peak link use) show only where they vary; --wide shows
-every field, as JSON and CSV always do.
-
-Operations:  allreduce allgather reducescatter alltoall broadcast reduce sendrecv;
-             moe_dispatch and moe_combine (MoE token routing) need a token
-             workload and run inside 'cardsea infer' and scenario files
-Algorithms:  auto (simulates every one that applies and reports the fastest),
-             ring (chunked pipeline), tree (double binary), hd (recursive
-             halving-doubling), direct (one-shot), pairwise (alltoall),
-             nvls (in-switch reduction, NVLink SHARP; pays the switch's
-             reduce_latency, NCCL's 25 us, so small sizes go elsewhere),
-             hier (intra-domain, inter-domain, intra-domain, pipelined in
-             slices as NCCL's channels pipeline a multi-node ring; ring is
-             one channel, so across nodes it runs at one NIC's rate)
-Protocols:   ll (low latency, half payload), simple (full payload, larger
-             per-step latency), auto (the faster, as NCCL's tuner chooses)
-
---groups G splits the ranks into G equal groups that run the operation at
-the same time and contend for the fabric, as the tensor-parallel groups of a
-training job do (block: consecutive ranks, the default) or its data-parallel
-groups (--strided: every G-th rank, e.g. one GPU of each node per group).
-Each group takes the algorithm fastest for it alone, as NCCL's tuner would.
-A record is the slowest group: its time, algbw and busbw together, its time
-alone on an idle fabric and the slowdown; wire bytes, link use and energy
-are of the whole run.
-
-Energy and power are of the whole topology during the operation: in activity
-mode (the default) accelerators draw their communication power while in the
-collective and idle power otherwise, switch chips their idle power plus a part
-that grows with the bytes they carry, CPUs idle, NICs, optics and servers their
-rating; provisioned mode counts everything at its rating. busbw per kW divides
-the bus bandwidth by the average IT power. The energy of each component
-(accelerators, CPUs, switches, optics, NICs, server overhead, and cooling
-and distribution from each rack's PUE) follows as a table of its own, or as
-energy_by_component_j fields of each JSON/CSV record; they sum to the
-facility energy.
-
---trace FILE.json writes a timeline of the LAST size of the sweep only (as
-run by the algorithm and protocol reported for it) in the Chrome trace-event
-format, for ui.perfetto.dev or chrome://tracing: a track per rank with its
-sends (the gaps are waiting), the utilisation of every link class that carried
-traffic, and the whole operation. The file is written atomically.
-
---fail SPEC (repeatable) fails part of the fabric and runs the sweep with and
-without the faults, side by side (busbw healthy and the ratio): switch:NAME
-(a switch chip, or a glob such as switch:l2.sp3.*), plane:N (every scale-up
-switch chip of plane N: an NVSwitch plane, or CloudMatrix's L1 chip N of
-every server and L2 sub-plane N), link:A-B (every link between two nodes,
-named as 'cardsea topo show NAME --format dot' names them, e.g. acc0-sw0 or
-acc0.die1-s0.l1.2), accel:N (an accelerator: its ranks drop out of the
-group), degrade:A-B=F (links keep fraction F of their bandwidth). Routes
-avoid failed elements and collectives re-form over the survivors; a rank
-the faults cut off is an error. Faults hold for the whole run.
-
-Memory: each transfer of a plan costs about 1.5 KB while it runs, and a plan
-past 8 million transfers (about 12 GB) is refused up front with its size: a
-ring allreduce over n ranks has 2n(n-1) steps' transfers, an alltoall n(n-1).
-Past that, name a lighter algorithm (tree, hd, hier) or use fewer ranks.
-
-Examples:
-  cardsea collective --topo gb200-nvl72 --op allreduce
-  cardsea collective --topo cm384 --op alltoall --per-accel --sizes 1MiB:1GiB:x4
-  cardsea collective --topo hgx-h100 --domains 16 --op allreduce --algo hier -b 64MiB -e 4GiB -f 4
-  cardsea collective --topo hgx-h100 --op allreduce --sizes 1GiB --links --format json
-  cardsea collective --topo hgx-h100 --op allreduce --sizes 64MiB --trace allreduce.json
-  cardsea collective --topo gb200-nvl72 --op allreduce --sizes 1GiB --fail plane:3 --fail accel:17
-  cardsea collective --topo hgx-h100 --domains 16 --op allreduce --sizes 1GiB --groups 8 --strided
-  cardsea collective --topo gb200-nvl72 --op allreduce --sizes 1GiB --wide   # every field in the table
-`
-
+// collectiveFlags are collective's flags beyond the spec's.
 type collectiveFlags struct {
-	topo, op, algo, proto, sizes, dtype, format, chunk, powerMode string
-	trace                                                         string
-	rankList                                                      []int
-	fail                                                          []string
-	minBytes, maxBytes                                            string
-	factor                                                        float64
-	domains, ranks, jobs, groups                                  int
-	perServer, perAccel, links, strided                           bool
-	wide                                                          bool
-}
-
-// split is how --groups divides the placed ranks (n 0 or 1: one group).
-type split struct {
-	n       int
-	strided bool
-}
-
-// groups places the ranks and splits them.
-func (sp split) groups(f *network.Fabric, place collective.Placement) ([]*collective.Group, error) {
-	g, err := collective.NewGroup(f, place)
-	if err != nil {
-		return nil, err
-	}
-	if sp.n <= 1 {
-		return []*collective.Group{g}, nil
-	}
-	return g.Split(sp.n, sp.strided)
+	topo, dtype, format, powerMode, trace string
+	fail                                  []string
+	minBytes, maxBytes                    string
+	factor                                float64
+	domains, jobs                         int
+	links, wide                           bool
 }
 
 func runCollective(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("collective", collectiveUsage, stderr)
+	fs := newFlags("collective", collectiveUsage)
 	var c collectiveFlags
+	var spec study.CollectiveSpec
 	fs.StringVarP(&c.topo, "topo", "t", "", "topology: a preset name or a topology file (required)")
 	fs.IntVar(&c.domains, "domains", 0, "scale-up domains joined by the scale-out network (default: the preset's)")
-	fs.StringVarP(&c.op, "op", "o", "allreduce", "operation")
-	fs.StringVarP(&c.algo, "algo", "a", "auto", "algorithm, or auto")
-	fs.StringVar(&c.proto, "proto", "auto", "protocol: ll, simple or auto")
-	fs.StringVarP(&c.sizes, "sizes", "s", "", "sizes: MIN:MAX[:xF|:+STEP] or a comma list (default 1KiB:8GiB)")
+	bindSpec(fs, &spec, study.CollectiveDefaults)
 	fs.StringVarP(&c.minBytes, "minbytes", "b", "", "nccl-tests style smallest size (with -e and -f)")
 	fs.StringVarP(&c.maxBytes, "maxbytes", "e", "", "nccl-tests style largest size")
 	fs.Float64VarP(&c.factor, "stepfactor", "f", 2, "nccl-tests style size multiplier")
-	fs.IntVar(&c.ranks, "ranks", 0, "number of ranks (default: every die)")
-	fs.IntSliceVar(&c.rankList, "rank-list", nil, "ranks by die index, e.g. 0,8,16,24")
-	fs.BoolVar(&c.perServer, "per-server", false, "one rank per server")
-	fs.BoolVar(&c.perAccel, "per-accel", false, "one rank per accelerator package")
-	fs.IntVar(&c.groups, "groups", 1, "split the ranks into this many groups that run at once and contend")
-	fs.BoolVar(&c.strided, "strided", false, "with --groups: every G-th rank forms a group (data-parallel style) instead of consecutive ranks")
 	fs.StringVarP(&c.dtype, "dtype", "d", "bf16", "element type, for the count column (nccl-tests names too: float, half, bfloat16, int8, uint8, f8e4m3, f8e5m2)")
-	fs.StringVar(&c.chunk, "chunk-bytes", "4MiB", "pipelining chunk size for ring, tree and nvls")
 	fs.StringVar(&c.powerMode, "power-mode", "activity", "energy accounting: activity or provisioned")
 	fs.BoolVar(&c.links, "links", false, "also print per-link statistics (table, markdown or json)")
 	fs.IntVarP(&c.jobs, "jobs", "j", runtime.GOMAXPROCS(0), "sizes simulated in parallel (output order does not depend on it)")
@@ -173,6 +51,9 @@ func runCollective(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := givenZero(fs, &spec); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
@@ -188,21 +69,6 @@ func runCollective(args []string, stdout, stderr io.Writer) error {
 	if c.links && f == report.FormatCSV {
 		return usagef("--links needs --format table, markdown or json (CSV holds one kind of record)")
 	}
-	op, err := collective.ParseOp(c.op)
-	if err != nil {
-		return usagef("--op: %v", err)
-	}
-	if op == collective.MoEDispatch || op == collective.MoECombine {
-		return usagef("--op %s needs a token workload; it runs through 'cardsea infer' (coming with inference)", op)
-	}
-	algo, err := collective.ParseAlgorithm(c.algo)
-	if err != nil {
-		return usagef("--algo: %v", err)
-	}
-	proto, err := collective.ParseProtocol(c.proto)
-	if err != nil {
-		return usagef("--proto: %v", err)
-	}
 	mode, err := power.ParseMode(c.powerMode)
 	if err != nil {
 		return usagef("--power-mode: %v", err)
@@ -211,22 +77,15 @@ func runCollective(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return usagef("--dtype: %v", err)
 	}
-	sizes, err := c.sizeList()
-	if err != nil {
+	if c.domains < 0 || c.jobs < 1 {
+		return usagef("--domains must be 0 or more, --jobs 1 or more")
+	}
+	if spec.Sizes, err = c.sizeSpec(spec.Sizes); err != nil {
 		return usagef("%v", err)
 	}
-	chunk, err := units.ParseSize(c.chunk)
-	if err != nil || chunk <= 0 {
-		return usagef("--chunk-bytes %q: want a size above 0 such as 4MiB", c.chunk)
-	}
-	if c.domains < 0 || c.ranks < 0 || c.jobs < 1 || c.groups < 1 {
-		return usagef("--domains and --ranks must be 0 or more, --jobs and --groups 1 or more")
-	}
-	if c.strided && c.groups < 2 {
-		return usagef("--strided says how --groups splits the ranks; give --groups 2 or more")
-	}
-	if c.perServer && c.perAccel {
-		return usagef("--per-server and --per-accel exclude each other")
+	job, err := spec.Compile()
+	if err != nil {
+		return flagError(err, &spec)
 	}
 	top, err := topology.Load(c.topo, c.domains)
 	if err != nil {
@@ -236,27 +95,23 @@ func runCollective(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	place := collective.Placement{Ranks: c.ranks, PerServer: c.perServer, PerAccel: c.perAccel, List: c.rankList}
-	sp := split{n: c.groups, strided: c.strided}
 	// Check the groups and the algorithm once, up front, for a clear error.
-	gs, err := sp.groups(network.NewFabric(top), place)
+	gs, err := job.Place(network.NewFabric(top))
 	if err != nil {
 		return usagef("%v", err)
 	}
-	g := gs[0]
-	if algo != collective.Auto {
-		if _, err := collective.Compile(g, op, algo, float64(sizes[0]), collective.Options{Chunks: 1, Protocol: proto}); err != nil {
+	if job.Algorithm != collective.Auto {
+		if _, err := collective.Compile(gs[0], job.Op, job.Algorithm, float64(job.Sizes[0]), collective.Options{Chunks: 1, Protocol: job.Options.Protocol}); err != nil {
 			return usagef("%v", err)
 		}
 	}
-	opts := collective.Options{ChunkBytes: float64(chunk), Protocol: proto}
-	results, conc, err := sweep(top, place, sp, op, algo, sizes, opts, c.links, c.jobs)
+	results, conc, err := job.Sweep(top, c.links, c.jobs)
 	if err != nil {
 		return err
 	}
 	var before []collective.Result
 	if healthy != top {
-		if before, _, err = sweep(healthy, place, sp, op, algo, sizes, opts, false, c.jobs); err != nil {
+		if before, _, err = job.Sweep(healthy, false, c.jobs); err != nil {
 			return fmt.Errorf("without the faults: %w", err)
 		}
 	}
@@ -265,291 +120,53 @@ func runCollective(args []string, stdout, stderr io.Writer) error {
 		if conc != nil {
 			last = conc[len(conc)-1].Together
 		}
-		if err := writeCollectiveTrace(c.trace, top, place, sp, op, last, opts); err != nil {
+		t, err := job.Trace(top, last)
+		if err != nil {
+			return err
+		}
+		data, err := t.Marshal()
+		if err != nil {
+			return err
+		}
+		if err := writeAtomic(c.trace, data); err != nil {
 			return err
 		}
 	}
-	return writeCollective(stdout, f, top, op, dt, mode, results, c.links, c.wide, before, sp, conc)
+	return present.WriteCollective(stdout, f, present.CollectiveRun{Top: top, Op: job.Op, Dtype: dt, Mode: mode, Results: results,
+		Healthy: before, Concurrent: conc, Groups: job.Groups, Strided: job.Strided, Links: c.links, Wide: c.wide})
 }
 
-// applyFaults parses --fail specs and returns the topology without and
-// with them (the same topology twice when there are none).
+// applyFaults is study.WithFaults with --fail named.
 func applyFaults(top *topology.Topology, specs []string) (healthy, faulty *topology.Topology, err error) {
-	if len(specs) == 0 {
-		return top, top, nil
-	}
-	fs, err := topology.ParseFaults(specs)
+	healthy, faulty, err = study.WithFaults(top, specs)
 	if err != nil {
-		return nil, nil, usagef("--fail: %v", err)
+		err = usagef("--fail: %v", err)
 	}
-	ft, err := top.WithFaults(fs)
-	if err != nil {
-		return nil, nil, usagef("--fail on %s: %v", top.Name, err)
-	}
-	return top, ft, nil
+	return healthy, faulty, err
 }
 
-// writeCollectiveTrace runs the operation of res (one result per group)
-// again, each group with the algorithm and protocol its result reports,
-// recording it, and writes its trace to path atomically.
-func writeCollectiveTrace(path string, top *topology.Topology, place collective.Placement, sp split, op collective.Op, res []collective.Result, opts collective.Options) error {
-	gs, err := sp.groups(network.NewFabric(top), place)
-	if err != nil {
-		return err
+// sizeSpec is the sizes to run: --sizes, or nccl-tests' -b/-e/-f as one
+// MIN:MAX:xF sweep.
+func (c *collectiveFlags) sizeSpec(sizes string) (string, error) {
+	if c.minBytes == "" && c.maxBytes == "" {
+		return sizes, nil
 	}
-	var jobs []collective.Job
-	for i, g := range gs {
-		o := opts
-		o.Protocol = res[i].Protocol
-		jobs = append(jobs, collective.Job{Group: g, Op: op, Algorithm: res[i].Algorithm, Bytes: res[i].SizeBytes, Options: o})
+	if sizes != "" {
+		return "", fmt.Errorf("give --sizes or -b/-e, not both")
 	}
-	var rec collective.Recording
-	if _, err := collective.RunJobsTraced(gs[0].Fabric, jobs, false, &rec); err != nil {
-		return err
+	lo, hi := c.minBytes, c.maxBytes
+	if lo == "" {
+		lo = hi
 	}
-	t := trace.New()
-	rec.AddTo(t)
-	data, err := t.Marshal()
-	if err != nil {
-		return err
+	if hi == "" {
+		hi = lo
 	}
-	return writeAtomic(path, data)
-}
-
-func (c *collectiveFlags) sizeList() ([]int64, error) {
-	if c.sizes != "" && (c.minBytes != "" || c.maxBytes != "") {
-		return nil, fmt.Errorf("give --sizes or -b/-e, not both")
-	}
-	if c.minBytes != "" || c.maxBytes != "" {
-		lo, hi := c.minBytes, c.maxBytes
-		if lo == "" {
-			lo = hi
-		}
-		if hi == "" {
-			hi = lo
-		}
-		min, err := units.ParseSize(lo)
-		if err != nil {
-			return nil, fmt.Errorf("-b: %v", err)
-		}
-		max, err := units.ParseSize(hi)
-		if err != nil {
-			return nil, fmt.Errorf("-e: %v", err)
-		}
-		return units.SizeSteps(min, max, c.factor, 0)
-	}
-	s := c.sizes
-	if s == "" {
-		s = "1KiB:8GiB"
-	}
-	return units.ParseSizes(s)
-}
-
-// sweep simulates every size on jobs workers, each with its own fabric;
-// results come back in size order whatever the number of workers. With
-// groups (sp.n > 1) each size runs them all at once: the result is the
-// slowest group's, and conc holds every group's, together and alone.
-func sweep(top *topology.Topology, place collective.Placement, sp split, op collective.Op, algo collective.Algorithm,
-	sizes []int64, opts collective.Options, links bool, jobs int) (results []collective.Result, conc []collective.Concurrent, err error) {
-	results = make([]collective.Result, len(sizes))
-	if sp.n > 1 {
-		conc = make([]collective.Concurrent, len(sizes))
-	}
-	errs := make([]error, len(sizes))
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for range min(jobs, len(sizes)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			gs, err := sp.groups(network.NewFabric(top), place)
-			for i := range next {
-				if err != nil {
-					errs[i] = err
-					continue
-				}
-				if conc == nil {
-					results[i], errs[i] = collective.Run(gs[0], op, algo, float64(sizes[i]), opts, links)
-					continue
-				}
-				conc[i], errs[i] = collective.RunGroups(gs, op, algo, float64(sizes[i]), opts, links)
-				if errs[i] == nil {
-					results[i] = conc[i].Together[conc[i].Slowest]
-				}
-			}
-		}()
-	}
-	for i := range sizes {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-	for i, err := range errs {
-		if err != nil {
-			return nil, nil, fmt.Errorf("size %s: %w", units.FormatBytesBinary(float64(sizes[i])), err)
+	for _, v := range []struct{ flag, s string }{{"-b", lo}, {"-e", hi}} {
+		if _, err := units.ParseSize(v.s); err != nil {
+			return "", fmt.Errorf("%s: %v", v.flag, err)
 		}
 	}
-	return results, conc, nil
-}
-
-// writeCollective prints res; with healthy (the same sweep without the
-// topology's faults) it adds the healthy busbw and the ratio after busbw.
-func writeCollective(w io.Writer, f report.Format, top *topology.Topology, op collective.Op, dt topology.Dtype, mode power.Mode, res []collective.Result, links, wide bool, healthy []collective.Result, sp split, conc []collective.Concurrent) error {
-	// The scenario records' columns (same keys, units and digits), with
-	// headers that need not also name inference fields.
-	cols := study.Only("topology", "op", "algorithm", "protocol", "ranks", "size_bytes").Columns()
-	cols = append(cols, report.Column{Key: "count", Header: "Count (elements)"}, report.Column{Key: "dtype", Header: "Type"})
-	cols = append(cols, study.Only("time_s", "algbw_bytes_per_s", "busbw_bytes_per_s", "wire_bytes",
-		"peak_link_util", "mean_link_busy", "power_mode", "energy_j", "facility_energy_j",
-		"avg_power_w", "peak_power_w", "busbw_per_kw").Columns()...)
-	cols[4].Header = "Ranks"
-	// The default table reads like nccl-tests (size, count, type, the
-	// algorithm, time, algbw, busbw) with the energy beside it. Topology,
-	// op and ranks are in the title; they, the protocol, the peak link use
-	// and the power mode show only where they differ between rows; the
-	// rest waits for --wide.
-	for i := range cols {
-		switch cols[i].Key {
-		case "topology", "op", "ranks", "protocol", "peak_link_util", "power_mode":
-			cols[i].Varies = true
-		case "wire_bytes", "mean_link_busy", "facility_energy_j", "peak_power_w":
-			cols[i].Detail = true
-		}
-	}
-	sheet := &report.Sheet{Columns: cols, Wide: wide}
-	const busbwCol = 11 // busbw_bytes_per_s; the healthy columns follow it
-	if healthy != nil {
-		sheet.Columns = slices.Insert(sheet.Columns, busbwCol,
-			report.Column{Key: "busbw_bytes_per_s_healthy", Header: "busbw healthy (GB/s)", Scale: 1e9, Digits: 2},
-			report.Column{Key: "busbw_ratio", Header: "busbw faulty/healthy", Digits: 3},
-			report.Column{Key: "ranks_healthy", Header: "Ranks healthy"})
-	}
-	if conc != nil {
-		sheet.Columns = slices.Insert(sheet.Columns, busbwCol,
-			report.Column{Key: "groups", Header: "Groups at once"},
-			report.Column{Key: "time_alone_s", Header: "Time alone (us)", Scale: 1e-6, Digits: 3},
-			report.Column{Key: "slowdown", Header: "Slowdown together/alone", Digits: 3})
-	}
-	var byComponent [][]any
-	for i, r := range res {
-		e, err := power.Account(top, mode, r.TimeS, r.Activity)
-		if err != nil {
-			return err
-		}
-		perKW := 0.0
-		if e.AvgITW > 0 {
-			perKW = r.BusBW / (e.AvgITW / 1e3)
-		}
-		byComponent = append(byComponent, study.EnergyBreakdown().Row(&study.CollectiveRecord{Energy: e}))
-		sheet.Rows = append(sheet.Rows, []any{top.Name, string(r.Op), string(r.Algorithm), r.Protocol.String(), r.Ranks, int(r.SizeBytes),
-			int(r.SizeBytes / dt.Bytes()), dt.String(), r.TimeS, r.AlgBW, r.BusBW, r.WireBytes, r.PeakLinkUtil, r.MeanLinkBusy,
-			string(mode), e.ITJ, e.FacilityJ, e.AvgITW, e.PeakITW, perKW})
-		if healthy != nil {
-			h := healthy[i]
-			ratio := 0.0
-			if h.BusBW > 0 {
-				ratio = r.BusBW / h.BusBW
-			}
-			row := sheet.Rows[len(sheet.Rows)-1]
-			sheet.Rows[len(sheet.Rows)-1] = slices.Insert(row, busbwCol, any(h.BusBW), any(ratio), any(h.Ranks))
-		}
-		if conc != nil {
-			c := conc[i]
-			alone := c.Alone[c.Slowest].TimeS
-			slow := 0.0
-			if alone > 0 {
-				slow = r.TimeS / alone
-			}
-			row := sheet.Rows[len(sheet.Rows)-1]
-			sheet.Rows[len(sheet.Rows)-1] = slices.Insert(row, busbwCol, any(len(c.Together)), any(alone), any(slow))
-		}
-	}
-	if f == report.FormatTable || f == report.FormatMarkdown {
-		sheet.Title = fmt.Sprintf("%s on %s, %d ranks", op, top.Title, res[0].Ranks)
-		if conc != nil {
-			layout := "consecutive ranks"
-			if sp.strided {
-				layout = fmt.Sprintf("strided: ranks i, i+%d, i+%d, ...", sp.n, 2*sp.n)
-			}
-			sheet.Title = fmt.Sprintf("%s on %s, %d groups of %d ranks at once (%s)", op, top.Title, sp.n, res[0].Ranks, layout)
-		}
-		if healthy != nil {
-			sheet.Title += fmt.Sprintf(", with faults %s", topology.FaultList(top.Faults))
-		}
-		sheet.Notes = []string{
-			"busbw = algbw x nccl-tests factor; bandwidths per direction; 'On the wire' counts every byte on every hop.",
-			"Energy and power are of the whole topology during the operation (" + string(mode) + " accounting; see 'cardsea help collective').",
-			"Link efficiencies and per-step latencies come from the preset (docs/presets.md); 'cardsea validate' shows how well they fit measurements.",
-		}
-		if conc != nil {
-			sheet.Notes = append(sheet.Notes, "Each record is the slowest group: its time, algbw and busbw with every group running, and alone on an idle fabric; wire bytes, link use and energy are of the whole run.")
-		}
-		if healthy != nil {
-			sheet.Notes = append(sheet.Notes, "Faults hold for the whole run; 'healthy' is the same sweep without them (failed accelerators hold no ranks, so the rank counts may differ). Energy and power are of the faulty run.")
-		}
-	}
-	// Energy by component: extra fields of each record in JSON and CSV, a
-	// table of its own under the results in table and Markdown.
-	bd := &report.Sheet{
-		Title:   "Energy by component (" + string(mode) + " accounting, joules; they sum to the facility energy)",
-		Columns: append([]report.Column{{Key: "size_bytes", Header: "Size (B)"}}, study.EnergyBreakdown().Columns()...),
-	}
-	for i, r := range res {
-		bd.Rows = append(bd.Rows, append([]any{int(r.SizeBytes)}, byComponent[i]...))
-	}
-	tabular := f == report.FormatTable || f == report.FormatMarkdown
-	if !tabular {
-		sheet.Columns = append(sheet.Columns, study.EnergyBreakdown().Columns()...)
-		for i := range sheet.Rows {
-			sheet.Rows[i] = append(sheet.Rows[i], byComponent[i]...)
-		}
-	}
-	if !links {
-		if !tabular {
-			return sheet.Write(w, f)
-		}
-		if err := sheet.Write(w, f); err != nil {
-			return err
-		}
-		fmt.Fprintln(w)
-		return bd.Write(w, f)
-	}
-	ls := &report.Sheet{Columns: []report.Column{
-		{Key: "size_bytes", Header: "Size (B)"},
-		{Key: "link", Header: "Link (class)"},
-		{Key: "capacity_bytes_per_s", Header: "Capacity (GB/s)", Scale: 1e9, Digits: 1},
-		{Key: "bytes", Header: "Carried (GB)", Scale: 1e9, Digits: 3},
-		{Key: "busy_s", Header: "Busy (us)", Scale: 1e-6, Digits: 1},
-		{Key: "peak_util", Header: "Peak use (%)", Scale: 0.01, Digits: 0},
-	}}
-	for _, r := range res {
-		for _, l := range r.Links {
-			ls.Rows = append(ls.Rows, []any{int(r.SizeBytes), l.Name, l.CapacityBytesPerS, l.Bytes, l.BusyS, l.PeakUtil})
-		}
-	}
-	if f == report.FormatJSON {
-		var a, b strings.Builder
-		if err := sheet.Write(&a, f); err != nil {
-			return err
-		}
-		if err := ls.Write(&b, f); err != nil {
-			return err
-		}
-		_, err := fmt.Fprintf(w, "{\n\"results\": %s,\n\"links\": %s}\n", strings.TrimSpace(a.String()), strings.TrimSpace(b.String()))
-		return err
-	}
-	if err := sheet.Write(w, f); err != nil {
-		return err
-	}
-	if tabular {
-		fmt.Fprintln(w)
-		if err := bd.Write(w, f); err != nil {
-			return err
-		}
-	}
-	fmt.Fprintln(w)
-	ls.Title = "Per-link statistics (parallel links merged into classes)"
-	return ls.Write(w, f)
+	return fmt.Sprintf("%s:%s:x%s", lo, hi, strconv.FormatFloat(c.factor, 'g', -1, 64)), nil
 }
 
 // ncclTestsShorthands are nccl-tests' one-letter flags that cardsea's

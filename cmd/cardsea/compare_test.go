@@ -180,7 +180,7 @@ func TestCompareErrors(t *testing.T) {
 
 func TestCompareHelp(t *testing.T) {
 	for _, args := range [][]string{{"help", "compare"}, {"compare", "--help"}} {
-		_, errs, code := run(args...)
+		errs, _, code := run(args...) // help goes to stdout
 		if code != 0 || !strings.Contains(errs, "Usage:") || !strings.Contains(errs, "--baseline") {
 			t.Errorf("%v: exit %d, help %q", args, code, errs)
 		}

@@ -1,37 +1,30 @@
 package main
 
 import (
+	_ "embed"
 	"fmt"
 	"io"
 	"strings"
 
-	"github.com/cardsea/cardsea/collective"
-	"github.com/cardsea/cardsea/network"
 	"github.com/cardsea/cardsea/power"
+	"github.com/cardsea/cardsea/present"
 	"github.com/cardsea/cardsea/report"
+	"github.com/cardsea/cardsea/scenario"
 	"github.com/cardsea/cardsea/topology"
 )
 
-const demoUsage = `
-Usage:
-  cardsea demo [--format table|markdown|json|csv]
+var demoUsage = usageText("demo")
 
-Runs the built-in default comparison: Huawei CloudMatrix 384, NVIDIA GB200
-NVL72 and an NVIDIA HGX H20 box side by side, each as a whole system: devices,
-compute, memory, fabric bandwidth and provisioned power, with compute and
-memory bandwidth per kW; then the collectives that decide training and MoE
-serving, simulated on each whole system (one rank per die): 1 GiB
-allreduce and 256 MiB alltoall, with bus bandwidth per kW of IT power; and
-DeepSeek-R1 decode on each under a 50 ms TPOT: tokens/s per accelerator,
-tokens/s per kW and joules per token. CSV output holds the inference table.
-`
-
-// demoTopologies is the embedded default comparison.
-var demoTopologies = []string{"cm384", "gb200-nvl72", "hgx-h20"}
+// demoScenario is the embedded default comparison: a scenario file like
+// any other ('cardsea demo --scenario' prints it).
+//
+//go:embed demo.yaml
+var demoScenario []byte
 
 func runDemo(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("demo", demoUsage, stderr)
+	fs := newFlags("demo", demoUsage)
 	format := fs.StringP("format", "f", "table", "output format: table, markdown, json or csv")
+	show := fs.Bool("scenario", false, "print the demo's scenario file (to copy, edit and 'cardsea run') instead of running it")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -42,36 +35,38 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return usagef("demo: %v", err)
 	}
+	if *show {
+		_, err := stdout.Write(demoScenario)
+		return err
+	}
+	sc, err := scenario.Parse("demo.yaml", demoScenario)
+	if err != nil {
+		return err
+	}
+	records, err := sc.Run(scenario.Options{})
+	if err != nil {
+		return err
+	}
 	var tops []*topology.Topology
-	for _, name := range demoTopologies {
-		t, err := topology.Load(name, 0)
+	var names []string
+	itW := map[string]float64{}
+	for _, p := range sc.Points {
+		t, err := topology.Load(p.File.Topologies[0].Preset, 0)
 		if err != nil {
 			return err
 		}
-		tops = append(tops, t)
+		b, err := power.ProvisionedBudget(t)
+		if err != nil {
+			return err
+		}
+		tops, names, itW[t.Name] = append(tops, t), append(names, t.Name), b.ITW
 	}
-	sheet, err := topoSheet(tops)
+	sheet, err := present.Topologies(tops)
 	if err != nil {
 		return err
 	}
-	sheet.Title = "Supernodes side by side: " + strings.Join(demoTopologies, " vs ")
-	// The collectives and the serving searches are independent: run them
-	// side by side (the output does not depend on the order).
-	var coll *report.Sheet
-	var collErr error
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		coll, collErr = demoCollectives(tops)
-	}()
-	inf, err := demoInference(tops)
-	<-done
-	if collErr != nil {
-		return collErr
-	}
-	if err != nil {
-		return err
-	}
+	sheet.Title = "Supernodes side by side: " + strings.Join(names, " vs ")
+	coll, inf := present.DemoCollectives(records, itW), present.DemoInference(records)
 	if f == report.FormatJSON {
 		var a, b strings.Builder
 		if err := sheet.Write(&a, f); err != nil {
@@ -102,49 +97,4 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintln(stdout)
 	return inf.Write(stdout, f)
-}
-
-// demoCollectives simulates the headline collectives on each whole system.
-func demoCollectives(tops []*topology.Topology) (*report.Sheet, error) {
-	type job struct {
-		op   collective.Op
-		size float64
-	}
-	jobs := []job{{collective.AllReduce, 1 << 30}, {collective.AllToAll, 256 << 20}}
-	sheet := &report.Sheet{
-		Title: "Collectives on each whole system (one rank per die: an Ascend 910C package is two; algorithm chosen by simulation)",
-		Columns: []report.Column{
-			{Key: "topology", Header: "Topology"},
-			{Key: "op", Header: "Op"},
-			{Key: "size_bytes", Header: "Size (B)"},
-			{Key: "ranks", Header: "Ranks"},
-			{Key: "algorithm", Header: "Algorithm"},
-			{Key: "time_s", Header: "Time (us)", Scale: 1e-6, Digits: 0},
-			{Key: "busbw_bytes_per_s", Header: "busbw (GB/s)", Scale: 1e9, Digits: 1},
-			{Key: "aggregate_busbw_bytes_per_s", Header: "busbw x ranks (TB/s)", Scale: 1e12, Digits: 1},
-			{Key: "aggregate_busbw_per_it_w", Header: "busbw x ranks per IT kW (GB/s per kW)", Scale: 1e6, Digits: 0},
-		},
-		Notes: []string{"busbw per rank, nccl-tests convention; aggregate = busbw x ranks, divided by the provisioned IT power of the whole system."},
-	}
-	for _, t := range tops {
-		b, err := power.ProvisionedBudget(t)
-		if err != nil {
-			return nil, err
-		}
-		// Every die is a rank, as CANN and CloudMatrix-Infer use a 910C's
-		// two dies (one rank per package would leave half its UB ports idle).
-		g, err := collective.NewGroup(network.NewFabric(t), collective.Placement{})
-		if err != nil {
-			return nil, err
-		}
-		for _, j := range jobs {
-			r, err := collective.Run(g, j.op, collective.Auto, j.size, collective.Options{}, false)
-			if err != nil {
-				return nil, fmt.Errorf("%s %s: %w", t.Name, j.op, err)
-			}
-			agg := r.BusBW * float64(r.Ranks)
-			sheet.Rows = append(sheet.Rows, []any{t.Name, string(j.op), int(j.size), r.Ranks, string(r.Algorithm), r.TimeS, r.BusBW, agg, agg / b.ITW})
-		}
-	}
-	return sheet, nil
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -53,7 +52,7 @@ func TestSweepSurvivesInfeasiblePoints(t *testing.T) {
 	var journal bytes.Buffer
 	if _, err := s.Run(scenario.Options{Done: func(p int) bool { return p%2 == 0 },
 		PointDone: func(p int, rows [][]any) error {
-			line, err := json.Marshal(newJournalEntry(p, rows))
+			line, err := scenario.JournalLine(p, rows)
 			journal.Write(append(line, '\n'))
 			return err
 		}}); err != nil {

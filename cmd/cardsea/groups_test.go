@@ -27,7 +27,7 @@ func TestGroupsErrors(t *testing.T) {
 		{[]string{"--groups", "3"}, "do not split into 3 equal groups"},
 		{[]string{"--groups", "8"}, "at least 2 ranks per group"},
 		{[]string{"--strided"}, "give --groups 2 or more"},
-		{[]string{"--groups", "0"}, "--groups 1 or more"},
+		{[]string{"--groups", "0"}, "--groups 0: want at least 1"},
 	} {
 		out, errs, code := run(append(append([]string{}, base...), tc.args...)...)
 		if code != 2 || !strings.Contains(errs, tc.want) || out != "" || strings.Count(strings.TrimSpace(errs), "\n") > 0 {

@@ -152,7 +152,7 @@ func TestErrors(t *testing.T) {
 
 func TestHelp(t *testing.T) {
 	for _, args := range [][]string{{"help", "topo"}, {"topo", "--help"}, {"topo", "show", "--help"}, {"demo", "--help"}} {
-		_, errs, code := run(args...)
+		errs, _, code := run(args...) // help goes to stdout
 		if code != 0 || !strings.Contains(errs, "Usage:") || !strings.Contains(errs, "cardsea") {
 			t.Errorf("%v: exit %d, help %q", args, code, errs)
 		}

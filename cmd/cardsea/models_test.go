@@ -130,7 +130,7 @@ func TestModelsErrors(t *testing.T) {
 
 func TestModelsHelp(t *testing.T) {
 	for _, args := range [][]string{{"help", "models"}, {"models", "--help"}, {"models", "show", "--help"}, {"models", "list", "-h"}} {
-		_, errs, code := run(args...)
+		errs, _, code := run(args...) // help goes to stdout
 		if code != 0 || !strings.Contains(errs, "Usage:") || !strings.Contains(errs, "cardsea models show") {
 			t.Errorf("%v: exit %d, help %q", args, code, errs)
 		}

@@ -11,32 +11,10 @@ import (
 	"github.com/cardsea/cardsea/study"
 )
 
-const plotUsage = `
-Usage:
-  cardsea plot RESULTS.csv|RESULTS.jsonl --x COL --y COL [--series COL] [--logx] [--logy] [--points] -o chart.svg|chart.png
-
-'plot' draws one column of a results file against another, one line per
-value of --series (in order of first appearance): the files 'cardsea run
---out' and 'cardsea sweep --out' write (CSV with a header, JSON Lines, or
-JSON). Columns are the machine names of the header (size_bytes,
-busbw_bytes_per_s, energy_j); the axes show human units read from the name's
-SI suffix: _bytes in KiB, MiB or GiB, _bytes_per_s in GB/s, _s in ms or us,
-_w in kW, _j in J, each with the unit in the axis label. Each series' points
-are joined in X order unless --points asks for a scatter plot (or a series
-repeats an X value).
-
-The image format follows the output's extension (.svg or .png). The image is
-drawn in memory and written atomically; the same input always gives the same
-bytes.
-
-Examples:
-  cardsea run scenarios/cm384-vs-nvl72-collectives.yaml --out results.csv
-  cardsea plot results.csv --x size_bytes --y busbw_bytes_per_s --series topology --logx -o busbw.svg
-  cardsea plot results.csv --x avg_power_w --y busbw_bytes_per_s --series topology --points -o power.png
-`
+var plotUsage = usageText("plot")
 
 func runPlot(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("plot", plotUsage, stderr)
+	fs := newFlags("plot", plotUsage)
 	x := fs.String("x", "", "column for the horizontal axis (required)")
 	y := fs.String("y", "", "column for the vertical axis (required)")
 	series := fs.StringSlice("series", nil, "column(s) whose values name the lines (comma-separated for several)")

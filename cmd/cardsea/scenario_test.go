@@ -95,7 +95,7 @@ func TestSweepShardMergeResume(t *testing.T) {
 	var journal bytes.Buffer
 	_, err = s.Run(scenario.Options{Done: func(p int) bool { return p > 1 },
 		PointDone: func(p int, rows [][]any) error {
-			line, err := json.Marshal(newJournalEntry(p, rows))
+			line, err := scenario.JournalLine(p, rows)
 			journal.Write(append(line, '\n'))
 			return err
 		}})

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/cardsea/cardsea/internal/field"
+	"github.com/cardsea/cardsea/power"
+	"github.com/cardsea/cardsea/study"
 	"github.com/spf13/pflag"
 )
 
@@ -36,6 +38,8 @@ func bindSpec(fs *pflag.FlagSet, spec any, defaults map[string]string) {
 			fs.BoolVarP(p, name, short, false, help)
 		case *float64:
 			fs.Float64VarP(p, name, short, 0, help)
+		case *[]int:
+			fs.IntSliceVarP(p, name, short, nil, help)
 		default:
 			panic(fmt.Sprintf("bindSpec: field %s has type %s", sf.Name, sf.Type))
 		}
@@ -102,4 +106,33 @@ func flagError(err error, spec any) error {
 		return err
 	}
 	return &usageError{msg: field.Rename(err, flagNamer(spec)).Error()}
+}
+
+// bindPower registers the power and cost flags; the returned function,
+// called after parsing, is the study.PowerSpec they state.
+func bindPower(fs *pflag.FlagSet) func() study.PowerSpec {
+	var p study.PowerSpec
+	fs.StringVar(&p.Mode, "power-mode", string(power.Activity), "activity or provisioned")
+	price := fs.Float64("price-per-kwh", study.DefaultPricePerKWh, "electricity price, USD per kWh (energy cost per million tokens)")
+	fs.Float64Var(&p.CapexPerAccel, "capex-per-accel", 0, "all-in system price per accelerator, USD (capital cost per million tokens)")
+	fs.Float64Var(&p.AmortizationYears, "amortization-years", study.DefaultAmortizationYears, "years over which capex is written off")
+	return func() study.PowerSpec {
+		p.PricePerKWh = price
+		return p
+	}
+}
+
+// powerFlags compiles the power flags.
+func powerFlags(spec func() study.PowerSpec) (power.Mode, power.Cost, error) {
+	mode, cost, err := spec().Compile()
+	if err != nil {
+		err = flagError(err, powerFlagNames{})
+	}
+	return mode, cost, err
+}
+
+// powerFlagNames names the power settings by their flags in errors.
+type powerFlagNames struct {
+	Mode  string `yaml:"mode" flag:"power-mode"`
+	Price string `yaml:"price_per_kwh" flag:"price-per-kwh"`
 }

@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/cardsea/cardsea/compute"
-	"github.com/cardsea/cardsea/llm"
 	"github.com/cardsea/cardsea/power"
 	"github.com/cardsea/cardsea/report"
 	"github.com/cardsea/cardsea/study"
@@ -14,117 +12,50 @@ import (
 	"github.com/cardsea/cardsea/units"
 )
 
-const trainUsage = `
-Usage:
-  cardsea train --topo NAME [--domains N] [--ranks R] --model M --seq-len L
-                --global-batch B [--micro-batch 1] [--tp N] [--cp N]
-                [--dtype bf16|fp8] [--dtype-map fp8=int8] [--lora-rank R]
-                [--tp-overlap] [--power-mode activity|provisioned] [--price-per-kwh USD]
-                [--format table|markdown|json|csv]
-
-Simulates one optimizer step of training a dense model (see 'cardsea models
-list') on the first R accelerators of a topology, and what it draws: every
-layer's GEMMs, attention and vector operators on the roofline with the
-preset's efficiencies, forward and backward; TP all-reduces, CP exchanges of
-K and V and the DP gradient all-reduce simulated on the fabric. Reports the
-step time, exposed communication, tokens/s, MFU, memory per die, the
-accelerators' mean load (share of their dynamic power range), and average
-power per server and of the scale-out network per server, with the energy
-by component. The model and its limits: 'go doc github.com/cardsea/cardsea/train'.
-Framework overheads, data loading, evaluation and stragglers are not
-charged, so step time is a lower bound and MFU an upper one.
-
-Ranks are dies (Ascend 910C has two per package) and fill the first R
-accelerators in order: a replica is TP x CP consecutive dies; DP = dies /
-(TP x CP) replicas, each running global-batch / DP / micro-batch
-micro-batches per step. --lora-rank trains adapters of that rank
-on the attention projections of frozen weights (backward computes input
-gradients only; the optimizer updates the adapters).
-
-Examples:
-  # MLPerf Training v4.0 Llama 2 70B LoRA as NVIDIA ran it on one DGX H100
-  cardsea train --topo hgx-h100 --model llama-2-70b --seq-len 8192 --global-batch 8 \
-      --tp 4 --dtype fp8 --lora-rank 16 --tp-overlap
-  # the same on 8 nodes, TP4 CP2, one sequence per replica
-  cardsea train --topo hgx-h100 --domains 8 --model llama-2-70b --seq-len 8192 \
-      --global-batch 8 --tp 4 --cp 2 --dtype fp8 --lora-rank 16 --tp-overlap
-  # full training of Llama 3.1 8B on an NVL72 rack
-  cardsea train --topo gb200-nvl72 --model llama-3.1-8b --seq-len 8192 --global-batch 72 --dtype bf16
-  # Llama 3.1 70B on one CloudMatrix 384 (768 dies), TP8, BF16
-  cardsea train --topo cm384 --model llama-3.1-70b --seq-len 8192 --global-batch 96 --tp 8
-`
+var trainUsage = usageText("train")
 
 func runTrain(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("train", trainUsage, stderr)
+	fs := newFlags("train", trainUsage)
 	topo := fs.StringP("topo", "t", "", "topology: preset or file (required)")
 	domains := fs.IntP("domains", "n", 0, "scale-up domains (default: the preset's)")
-	ranks := fs.IntP("ranks", "r", 0, "accelerators training: the first R (default all)")
-	model := fs.StringP("model", "m", "", "dense model: zoo name or model file (required)")
-	seq := fs.Int("seq-len", 4096, "tokens per sequence")
-	gbs := fs.Int("global-batch", 0, "sequences per optimizer step (required)")
-	mbs := fs.Int("micro-batch", 1, "sequences per micro-batch of a replica")
-	tp := fs.Int("tp", 1, "tensor parallel degree")
-	cp := fs.Int("cp", 1, "context parallel degree")
-	dt := fs.String("dtype", "bf16", "GEMM dtype: bf16 or fp8 (activations and gradients are bf16)")
-	dmap := fs.String("dtype-map", "", "map dtypes the chip lacks, e.g. fp8=int8")
-	lora := fs.Int("lora-rank", 0, "train LoRA adapters of this rank on frozen weights (0: full training)")
-	overlap := fs.Bool("tp-overlap", false, "hide TP communication behind the GEMMs (only the excess is exposed)")
-	pmode := fs.String("power-mode", "activity", "activity or provisioned")
-	price := fs.Float64("price-per-kwh", 0.08, "electricity price, USD per kWh (energy cost per million tokens)")
-	capex := fs.Float64("capex-per-accel", 0, "all-in system price per accelerator, USD (capital cost per million tokens)")
-	years := fs.Float64("amortization-years", 4, "years over which capex is written off")
+	var spec study.TrainingSpec
+	bindSpec(fs, &spec, study.TrainingDefaults)
+	pw := bindPower(fs)
 	format := fs.StringP("format", "f", "table", "output format: table, markdown, json or csv")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	cost := power.Cost{PricePerKWh: *price, CapexPerAccel: *capex, AmortizationYears: *years}
-	if err := cost.Validate(); err != nil {
-		return usagef("cost: %v", err)
+	if err := givenZero(fs, &spec); err != nil {
+		return err
 	}
 	if fs.NArg() > 0 {
 		return usagef("train takes flags only, got %q", fs.Args())
 	}
-	if *topo == "" || *model == "" || !fs.Changed("global-batch") {
+	if *topo == "" || spec.Model == "" || !fs.Changed("global-batch") {
 		return usagef("train needs --topo, --model and --global-batch, e.g. --topo hgx-h100 --model llama-3.1-8b --global-batch 8")
-	}
-	for _, v := range []struct {
-		flag string
-		n    int
-	}{{"global-batch", *gbs}, {"micro-batch", *mbs}, {"seq-len", *seq}, {"tp", *tp}, {"cp", *cp}} {
-		if v.n < 1 {
-			return usagef("--%s %d: want 1 or more", v.flag, v.n)
-		}
 	}
 	f, err := report.ParseFormat(*format, report.DataFormats...)
 	if err != nil {
 		return usagef("train: %v", err)
 	}
-	d, err := topology.ParseDtype(*dt)
-	if err != nil || (d != topology.BF16 && d != topology.FP8) {
-		return usagef("--dtype %q: train runs bf16 or fp8 GEMMs", *dt)
-	}
-	mapping, err := compute.ParseDtypeMap(*dmap)
-	if err != nil {
-		return usagef("--dtype-map: %v", err)
-	}
-	mode, err := power.ParseMode(*pmode)
-	if err != nil {
-		return usagef("--power-mode: %v", err)
-	}
-	m, err := llm.Load(*model)
+	mode, cost, err := powerFlags(pw)
 	if err != nil {
 		return err
 	}
+	cfg, err := spec.Compile("")
+	if err != nil {
+		return flagError(err, &spec)
+	}
+	cfg.PowerMode = mode
 	t, err := topology.Load(*topo, *domains)
 	if err != nil {
 		return err
 	}
-	r, err := train.NewEngine(t).Run(train.Config{Model: m, Accelerators: *ranks, TP: *tp, CP: *cp,
-		GlobalBatch: *gbs, MicroBatch: *mbs, SeqLen: *seq, Dtype: d, DtypeMap: mapping,
-		LoRARank: *lora, TPOverlap: *overlap, PowerMode: mode})
+	r, err := train.NewEngine(t).Run(cfg)
 	if err != nil {
-		return flagError(err, nil)
+		return flagError(err, &spec)
 	}
+	m := cfg.Model
 	sheet := trainSheet(t, r, cost)
 	if f == report.FormatTable || f == report.FormatMarkdown {
 		sheet.Title = fmt.Sprintf("%s training step on %s", m.Title, t.Title)

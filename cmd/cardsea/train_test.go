@@ -24,7 +24,7 @@ func TestTrainErrors(t *testing.T) {
 	}{
 		{[]string{"train", "--topo", "hgx-h100"}, 2, "train needs --topo, --model and --global-batch"},
 		{[]string{"train", "--topo", "hgx-h100", "--model", "llama-3.1-8b", "--global-batch", "8", "--dtype", "fp7"}, 2, "--dtype"},
-		{[]string{"train", "--topo", "hgx-h100", "--model", "deepseek-r1", "--global-batch", "8"}, 1, "mixture-of-experts"},
+		{[]string{"train", "--topo", "hgx-h100", "--model", "deepseek-r1", "--global-batch", "8"}, 2, "mixture-of-experts"},
 		{[]string{"train", "--topo", "hgx-h100", "--model", "llama-3.1-8b", "--global-batch", "12"}, 2, "try --global-batch 8"},
 		{[]string{"train", "--topo", "hgx-h100", "--model", "llama-3.1-8b", "--global-batch", "8", "--power-mode", "nameplate"}, 2, "unknown power mode"},
 		{[]string{"train", "--topo", "cm384", "--model", "llama-3.1-8b", "--global-batch", "8", "--cp", "5"}, 1, "does not divide the 768 ranks (dies)"},

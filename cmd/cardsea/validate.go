@@ -6,30 +6,19 @@ import (
 	"strings"
 
 	"github.com/cardsea/cardsea/fidelity"
+	"github.com/cardsea/cardsea/present"
 	"github.com/cardsea/cardsea/report"
+	"github.com/cardsea/cardsea/validation"
 )
 
-const validateUsage = `
-Usage:
-  cardsea validate [--format table|markdown|json|csv] [--strict]
-
-Runs every published measurement cardsea holds (nccl-tests bus bandwidth,
-MoE all-to-all, inference throughput, node power; validation/README.md lists
-them with their sources) against the matching preset and prints, point by
-point: measured, simulated, relative error, tolerance and pass or fail.
-Cases the simulator cannot run yet are listed as pending. Nothing is tuned
-per case: every run uses the same preset figures as any other command.
-
-A failing point the model is known to miss says why: in a note under the
-table (fail [N] points to note N), or in the "why" field of JSON and CSV.
-
---strict exits with status 1 when any point fails.
-`
+var validateUsage = usageText("validate")
 
 func runValidate(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("validate", validateUsage, stderr)
+	fs := newFlags("validate", validateUsage)
 	format := fs.String("format", "table", "output format: table, markdown, json or csv")
 	strict := fs.Bool("strict", false, "exit 1 when a point is outside its tolerance")
+	nccl := fs.Bool("nccl", false, "run the 1,848 measured nccl-tests points (H100, H200, B200, GB200; one node) instead: the error distribution by system, op and size")
+	ncclAlgos := fs.String("nccl-algorithms", "any", "with --nccl: any (the fastest cardsea has, as --algo auto) or nccl (only what NCCL 2.29 runs in one node)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -39,6 +28,25 @@ func runValidate(args []string, stdout, stderr io.Writer) error {
 	f, err := report.ParseFormat(*format, report.DataFormats...)
 	if err != nil {
 		return usagef("validate: %v", err)
+	}
+	if *nccl {
+		algos := fidelity.AnyAlgorithm
+		switch *ncclAlgos {
+		case "any":
+		case "nccl":
+			algos = fidelity.NCCLsAlgorithms
+		default:
+			return usagef("--nccl-algorithms %q: want any or nccl", *ncclAlgos)
+		}
+		ms, err := validation.NCCL()
+		if err != nil {
+			return err
+		}
+		ps, err := fidelity.SimulateNCCL(ms, algos)
+		if err != nil {
+			return err
+		}
+		return present.NCCLBands(ps, algos).Write(stdout, f)
 	}
 	rows, err := fidelity.Run()
 	if err != nil {

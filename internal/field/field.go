@@ -41,8 +41,12 @@ func Wrap(f string, err error) *Error {
 
 var ref = regexp.MustCompile(`\{([a-z][a-z0-9_]*)\}`)
 
-// Error renders "FIELD MSG" with every name through the namer.
+// Error renders "FIELD MSG" ("FIELD: MSG" for a wrapped error) with every
+// name through the namer.
 func (e *Error) Error() string {
+	if e.Err != nil {
+		return e.namer()(e.Field) + ": " + e.Message()
+	}
 	return e.namer()(e.Field) + " " + e.Message()
 }
 
@@ -87,7 +91,7 @@ type renamed struct {
 }
 
 func (r *renamed) Error() string {
-	orig := (&Error{Field: r.inner.Field, Msg: r.inner.Msg}).Error()
+	orig := (&Error{Field: r.inner.Field, Msg: r.inner.Msg, Err: r.inner.Err}).Error()
 	s := r.outer.Error()
 	if i := strings.Index(s, orig); i >= 0 {
 		return s[:i] + r.inner.Error() + s[i+len(orig):]

@@ -35,3 +35,13 @@ func TestRename(t *testing.T) {
 		t.Error("a plain error was changed")
 	}
 }
+
+// TestRenameWrapped: a wrapped cause reads "FIELD: cause", renamed too
+// inside a chain.
+func TestRenameWrapped(t *testing.T) {
+	e := Wrap("chunk_bytes", errors.New(`"4QB" is not a size`))
+	flag := func(k string) string { return "--" + strings.ReplaceAll(k, "_", "-") }
+	if got := Rename(fmt.Errorf("workload 2: %w", e), flag).Error(); got != `workload 2: --chunk-bytes: "4QB" is not a size` {
+		t.Errorf("got %q", got)
+	}
+}

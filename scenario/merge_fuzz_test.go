@@ -1,4 +1,4 @@
-package main
+package scenario
 
 import "testing"
 
@@ -10,7 +10,7 @@ func FuzzPointOf(f *testing.F) {
 	f.Add(`"a,b",1,2`, false)
 	f.Add(`{"point":null}`, true)
 	f.Fuzz(func(t *testing.T, line string, jsonl bool) {
-		p, n, err := pointOf(line, jsonl)
+		p, n, err := PointOf(line, jsonl)
 		if err == nil && (p < 0 || p >= n) {
 			t.Fatalf("accepted point %d of %d from %q", p, n, line)
 		}

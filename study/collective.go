@@ -1,0 +1,132 @@
+package study
+
+import (
+	"github.com/cardsea/cardsea/collective"
+	"github.com/cardsea/cardsea/internal/field"
+	"github.com/cardsea/cardsea/network"
+	"github.com/cardsea/cardsea/units"
+)
+
+// Defaults of a collective spec.
+const (
+	DefaultSizes      = "1KiB:8GiB"
+	DefaultChunkBytes = "4MiB"
+	DefaultOp         = "allreduce"
+)
+
+// CollectiveSpec is a collective operation over a size sweep, nccl-tests
+// style, as a scenario file's `collective:` workload, 'cardsea collective'
+// and 'cardsea compare' state it. A zero field takes its default; Compile
+// checks every rule once and names fields by these keys (field.Error).
+type CollectiveSpec struct {
+	// Op: allreduce, allgather, reducescatter, alltoall, broadcast, reduce, sendrecv.
+	Op string `yaml:"op" short:"o" help:"operation: allreduce, allgather, reducescatter, alltoall, broadcast, reduce, sendrecv"`
+	// Sizes: MIN:MAX[:xF|:+STEP] or a comma list, e.g. 1MiB:1GiB:x4.
+	Sizes string `yaml:"sizes" short:"s" help:"sizes: MIN:MAX[:xF|:+STEP] or a comma list"`
+	// Algorithm: auto, ring, tree, hd, direct, pairwise, nvls, hier.
+	Algorithm string `yaml:"algorithm" flag:"algo" short:"a" help:"algorithm: auto, ring, tree, hd, direct, pairwise, nvls, hier"`
+	// Protocol: auto, ll, simple.
+	Protocol string `yaml:"protocol" flag:"proto" help:"protocol: ll, simple or auto"`
+	// Ranks: how many ranks (default every die; with per_accel or
+	// per_server, the first that many).
+	Ranks int `yaml:"ranks" help:"number of ranks (default: every die)"`
+	// PerAccel places one rank per accelerator package.
+	PerAccel bool `yaml:"per_accel" help:"one rank per accelerator package (a 910C's two dies are one rank)"`
+	// PerServer places one rank per server.
+	PerServer bool `yaml:"per_server" help:"one rank per server"`
+	// RankList names ranks by die index.
+	RankList []int `yaml:"rank_list" help:"ranks by die index, e.g. 0,8,16,24"`
+	// Groups splits the ranks into that many equal groups that run the
+	// operation at once and contend; the record is the slowest group's.
+	Groups int `yaml:"groups" min:"1" help:"split the ranks into this many groups that run at once and contend"`
+	// Strided makes every Groups-th rank a group (data-parallel style)
+	// instead of consecutive ranks (tensor-parallel style).
+	Strided bool `yaml:"strided" help:"with --groups: every G-th rank forms a group (data-parallel style) instead of consecutive ranks"`
+	// ChunkBytes is the pipelining chunk (default 4MiB).
+	ChunkBytes string `yaml:"chunk_bytes" help:"pipelining chunk size for ring, tree and nvls"`
+}
+
+// CollectiveDefaults are the values zero fields of a CollectiveSpec take,
+// by key, for help texts (Compile applies them).
+var CollectiveDefaults = map[string]string{
+	"op": DefaultOp, "sizes": DefaultSizes, "algorithm": string(collective.Auto), "protocol": "auto", "chunk_bytes": DefaultChunkBytes,
+}
+
+// CollectiveJob is a compiled collective spec: typed and checked.
+type CollectiveJob struct {
+	Op        collective.Op
+	Algorithm collective.Algorithm
+	Options   collective.Options // protocol and chunk
+	Sizes     []int64            // bytes, in order
+	Placement collective.Placement
+	// Groups run at once when 2 or more, Strided or consecutive.
+	Groups  int
+	Strided bool
+}
+
+// Compile checks the spec and turns it into a job. Every rule of a
+// collective workload that needs no topology is here, once.
+func (s CollectiveSpec) Compile() (*CollectiveJob, error) {
+	op, err := collective.ParseOp(or(s.Op, DefaultOp))
+	if err != nil {
+		return nil, field.Wrap("op", err)
+	}
+	if op == collective.MoEDispatch || op == collective.MoECombine {
+		return nil, field.Errorf("op", "%s needs a token workload: an inference workload of a MoE model runs it", op)
+	}
+	sizes, err := units.ParseSizes(or(s.Sizes, DefaultSizes))
+	if err != nil {
+		return nil, field.Wrap("sizes", err)
+	}
+	algo, err := collective.ParseAlgorithm(or(s.Algorithm, string(collective.Auto)))
+	if err != nil {
+		return nil, field.Wrap("algorithm", err)
+	}
+	proto, err := collective.ParseProtocol(s.Protocol)
+	if err != nil {
+		return nil, field.Wrap("protocol", err)
+	}
+	chunk, err := units.ParseSize(or(s.ChunkBytes, DefaultChunkBytes))
+	if err != nil || chunk <= 0 {
+		return nil, field.Errorf("chunk_bytes", "%q: want a size above 0 such as 4MiB", s.ChunkBytes)
+	}
+	switch {
+	case s.Ranks < 0:
+		return nil, field.Errorf("ranks", "%d: want 0 (every die) or more", s.Ranks)
+	case s.PerAccel && s.PerServer:
+		return nil, field.Errorf("per_accel", "and {per_server} exclude each other")
+	case s.Groups < 0:
+		return nil, field.Errorf("groups", "%d: want 0 or 1 (one group) or more, e.g. 8", s.Groups)
+	case s.Strided && s.Groups < 2:
+		return nil, field.Errorf("strided", "says how {groups} splits the ranks; give {groups} 2 or more")
+	}
+	return &CollectiveJob{Op: op, Algorithm: algo, Options: collective.Options{Protocol: proto, ChunkBytes: float64(chunk)},
+		Sizes: sizes, Placement: collective.Placement{Ranks: s.Ranks, PerAccel: s.PerAccel, PerServer: s.PerServer, List: s.RankList},
+		Groups: s.Groups, Strided: s.Strided}, nil
+}
+
+// Place puts the job's ranks on f and splits them into its groups (one
+// group unless Groups is 2 or more).
+func (j *CollectiveJob) Place(f *network.Fabric) ([]*collective.Group, error) {
+	g, err := collective.NewGroup(f, j.Placement)
+	if err != nil || j.Groups < 2 {
+		return []*collective.Group{g}, err
+	}
+	return g.Split(j.Groups, j.Strided)
+}
+
+// Run simulates one size on the placed groups gs: alone, or every group
+// at once, where the result is the slowest group's and the second value
+// holds every group's, together and alone. links keeps per-link
+// statistics.
+func (j *CollectiveJob) Run(gs []*collective.Group, size int64, links bool) (collective.Result, *collective.Concurrent, error) {
+	if len(gs) == 1 {
+		r, err := collective.Run(gs[0], j.Op, j.Algorithm, float64(size), j.Options, links)
+		return r, nil, err
+	}
+	c, err := collective.RunGroups(gs, j.Op, j.Algorithm, float64(size), j.Options, links)
+	if err != nil {
+		return collective.Result{}, nil, err
+	}
+	return c.Together[c.Slowest], &c, nil
+}
