@@ -12,7 +12,7 @@ RACE_PKGS   := ./sim/... ./topology/... ./network/... ./scenario/...
 all: build
 
 build:
-	$(GO) build -o $(BIN) ./cmd/cardsea
+	$(GO) build -buildvcs=auto -o $(BIN) ./cmd/cardsea
 
 ## test: vet, staticcheck, all unit tests, and the race detector on the core.
 test: vet lint unit race

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 
 	"github.com/cardsea/cardsea/internal/strictyaml"
@@ -60,9 +61,35 @@ func commands() []command {
 
 const version = "0.1.0-dev"
 
+// versionString is the version with the commit the binary was built from
+// (the Go toolchain records it from git), "+dirty" for uncommitted
+// changes, and the Go version: what a bug report or a results file needs.
+func versionString() string {
+	v := version
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		var rev, dirty string
+		for _, s := range bi.Settings {
+			switch {
+			case s.Key == "vcs.revision" && len(s.Value) >= 12:
+				rev = s.Value[:12]
+			case s.Key == "vcs.modified" && s.Value == "true":
+				dirty = "+dirty"
+			}
+		}
+		if rev != "" {
+			v += " (commit " + rev + dirty + ")"
+		}
+		v += " " + bi.GoVersion
+	}
+	return v
+}
+
 // Main runs cardsea with the given arguments (without the program name) and
 // returns the process exit code. Tests drive it directly.
 func Main(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && (args[0] == "--version" || args[0] == "-V") {
+		args = []string{"version"}
+	}
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		if len(args) > 1 {
 			return Main([]string{args[1], "--help"}, stdout, stderr)
@@ -190,7 +217,7 @@ func parseFlags(fs *pflag.FlagSet, args []string) error {
 }
 
 func runVersion(args []string, stdout, stderr io.Writer) error {
-	fmt.Fprintf(stdout, "cardsea %s\n", version)
+	fmt.Fprintf(stdout, "cardsea %s\n", versionString())
 	return nil
 }
 

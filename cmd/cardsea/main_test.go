@@ -183,3 +183,13 @@ func TestCustomFile(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
 }
+
+// TestVersion: --version and version print the version on stdout.
+func TestVersion(t *testing.T) {
+	for _, args := range [][]string{{"version"}, {"--version"}} {
+		out, _, code := run(args...)
+		if code != 0 || !strings.HasPrefix(out, "cardsea "+version) {
+			t.Errorf("%v: exit %d, %q", args, code, out)
+		}
+	}
+}
