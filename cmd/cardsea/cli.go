@@ -8,9 +8,9 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"runtime/debug"
 	"strings"
 
+	"github.com/cardsea/cardsea/internal/buildinfo"
 	"github.com/cardsea/cardsea/internal/strictyaml"
 	"github.com/spf13/pflag"
 )
@@ -61,29 +61,6 @@ func commands() []command {
 
 const version = "0.1.0-dev"
 
-// versionString is the version with the commit the binary was built from
-// (the Go toolchain records it from git), "+dirty" for uncommitted
-// changes, and the Go version: what a bug report or a results file needs.
-func versionString() string {
-	v := version
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		var rev, dirty string
-		for _, s := range bi.Settings {
-			switch {
-			case s.Key == "vcs.revision" && len(s.Value) >= 12:
-				rev = s.Value[:12]
-			case s.Key == "vcs.modified" && s.Value == "true":
-				dirty = "+dirty"
-			}
-		}
-		if rev != "" {
-			v += " (commit " + rev + dirty + ")"
-		}
-		v += " " + bi.GoVersion
-	}
-	return v
-}
-
 // Main runs cardsea with the given arguments (without the program name) and
 // returns the process exit code. Tests drive it directly.
 func Main(args []string, stdout, stderr io.Writer) int {
@@ -131,31 +108,15 @@ func exitCode(err error, stdout, stderr io.Writer) int {
 	return exitFailure
 }
 
+// printUsage prints the top-level help (usage/cardsea.txt) with the
+// command list in place of its {{commands}} line.
 func printUsage(w io.Writer) {
-	fmt.Fprint(w, `cardsea simulates AI supernodes (scale-up domains of many accelerators on one
-fabric) and compares them: devices, bandwidth, collectives, inference, power.
-
-Usage:
-  cardsea <command> [arguments]
-
-Commands:
-`)
+	head, tail, _ := strings.Cut(strings.TrimPrefix(usageText("cardsea"), "\n"), "{{commands}}\n")
+	fmt.Fprint(w, head)
 	for _, c := range commands() {
 		fmt.Fprintf(w, "  %-12s %s\n", c.name, c.summary)
 	}
-	fmt.Fprint(w, `
-Examples:
-  cardsea demo                            the default comparison
-  cardsea topo list                       the built-in topologies
-  cardsea topo show cm384                 CloudMatrix 384: devices, bandwidth, power
-  cardsea topo show gb200-nvl72 --domains 20 --format json
-                                          20 NVL72 racks joined by InfiniBand, as JSON
-  cardsea collective --topo cm384 --op alltoall --per-accel --sizes 1MiB:1GiB:x4
-                                          all-to-all bus bandwidth over CloudMatrix's UB fabric
-  cardsea validate                        how far to trust each preset
-
-Run 'cardsea help <command>' for a command's flags.
-`)
+	fmt.Fprint(w, tail)
 }
 
 // newFlags makes a FlagSet for a subcommand whose errors are returned, not
@@ -217,7 +178,7 @@ func parseFlags(fs *pflag.FlagSet, args []string) error {
 }
 
 func runVersion(args []string, stdout, stderr io.Writer) error {
-	fmt.Fprintf(stdout, "cardsea %s\n", versionString())
+	fmt.Fprintf(stdout, "cardsea %s\n", buildinfo.String(version))
 	return nil
 }
 
