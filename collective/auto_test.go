@@ -36,7 +36,7 @@ func autoByAll(t *testing.T, g *Group, op Op, bytes float64, o Options) Result {
 			if eb > lb {
 				t.Errorf("%s %s %s: egressBound %v passes lowerBound %v", op, a, pr, eb, lb)
 			}
-			r, err := Run(g, op, a, bytes, oo, false)
+			r, err := runTuned(g, op, a, bytes, oo, false)
 			if err != nil {
 				t.Fatalf("%s %s %s: %v", op, a, pr, err)
 			}
@@ -100,7 +100,7 @@ func TestAutoSameAsAll(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, err := Run(g, tc.op, Auto, tc.bytes, o, false)
+			got, err := runTuned(g, tc.op, Auto, tc.bytes, o, false)
 			if err != nil {
 				t.Fatal(err)
 			}

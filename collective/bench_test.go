@@ -20,7 +20,7 @@ func benchRun(b *testing.B, name string, domains int, pl Placement, op Op, algo 
 		if err != nil {
 			b.Fatal(err)
 		}
-		r, err = Run(g, op, algo, bytes, Options{Protocol: Simple}, false)
+		r, err = runTuned(g, op, algo, bytes, Options{Protocol: Simple}, false)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -73,7 +73,7 @@ func BenchmarkMoEDispatchH100x32(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if r, err = RunMoE(g, m, false, false); err != nil {
+		if r, err = runMoEOne(g, m, false, false); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -95,7 +95,7 @@ func BenchmarkAllToAllCM384Dies_1GiB(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if r, err = Run(g, AllToAll, Auto, 1<<30, Options{}, false); err != nil {
+		if r, err = runTuned(g, AllToAll, Auto, 1<<30, Options{}, false); err != nil {
 			b.Fatal(err)
 		}
 	}

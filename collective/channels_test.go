@@ -43,7 +43,7 @@ func TestRingRails(t *testing.T) {
 		if chs := crossRings(g); len(chs) != 8 {
 			t.Fatalf("%d nodes: %d ring channels, want one per NIC (8)", nodes, len(chs))
 		}
-		r, err := Run(g, AllReduce, Ring, 1<<30, Options{Protocol: Simple}, false)
+		r, err := runTuned(g, AllReduce, Ring, 1<<30, Options{Protocol: Simple}, false)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -168,7 +168,7 @@ func TestTreeRails(t *testing.T) {
 				}
 			}
 		}
-		r, err := Run(g, AllReduce, Tree, 1<<30, Options{Protocol: Simple}, false)
+		r, err := runTuned(g, AllReduce, Tree, 1<<30, Options{Protocol: Simple}, false)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -208,7 +208,7 @@ func TestRingChannelsFault(t *testing.T) {
 		}
 	}
 	for _, a := range []Algorithm{Ring, Tree} {
-		if _, err := Run(g, AllReduce, a, 64<<20, Options{Protocol: Simple}, false); err != nil {
+		if _, err := runTuned(g, AllReduce, a, 64<<20, Options{Protocol: Simple}, false); err != nil {
 			t.Errorf("%s: %v", a, err)
 		}
 	}
@@ -245,7 +245,7 @@ func TestChainRails(t *testing.T) {
 	}
 	nic := nicRate(t, f)
 	for _, op := range []Op{Broadcast, Reduce} {
-		r, err := Run(g, op, Ring, 1<<30, Options{Protocol: Simple}, false)
+		r, err := runTuned(g, op, Ring, 1<<30, Options{Protocol: Simple}, false)
 		if err != nil {
 			t.Fatal(err)
 		}

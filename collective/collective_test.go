@@ -63,7 +63,7 @@ func TestClosedForms(t *testing.T) {
 			{AllToAll, Direct, over + alpha + (N-1)/N*S/bw},
 			{SendRecv, Direct, over + alpha + S/bw},
 		} {
-			r, err := Run(g, tc.op, tc.algo, S, Options{Chunks: 1}, false)
+			r, err := runTuned(g, tc.op, tc.algo, S, Options{Chunks: 1}, false)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -74,7 +74,7 @@ func TestClosedForms(t *testing.T) {
 		// NVLS: S up and S down, pipelined in many chunks: S/B plus one
 		// chunk of pipeline fill and one alpha.
 		const C = 1000
-		r, err := Run(g, AllReduce, NVLS, S, Options{Chunks: C}, false)
+		r, err := runTuned(g, AllReduce, NVLS, S, Options{Chunks: C}, false)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -97,14 +97,14 @@ func TestNVLSReduceLatency(t *testing.T) {
 	}
 	g := group(t, f, n)
 	const S, C = 64e6, 1000
-	r, err := Run(g, AllReduce, NVLS, S, Options{Chunks: C}, false)
+	r, err := runTuned(g, AllReduce, NVLS, S, Options{Chunks: C}, false)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if want := lat + alpha + S/bw + S/C/bw; !exact(r.TimeS, want, 2*C) {
 		t.Errorf("nvls with reduce_latency: %.12g s, want %.12g s", r.TimeS, want)
 	}
-	r, err = Run(g, AllReduce, Ring, S, Options{Chunks: 1}, false)
+	r, err = runTuned(g, AllReduce, Ring, S, Options{Chunks: 1}, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,7 +117,7 @@ func TestNVLSReduceLatency(t *testing.T) {
 		t.Fatal(err)
 	}
 	h := group(t, network.NewFabric(top), 8)
-	small, err := Run(h, AllReduce, NVLS, 1024, Options{}, false)
+	small, err := runTuned(h, AllReduce, NVLS, 1024, Options{}, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,7 +128,7 @@ func TestNVLSReduceLatency(t *testing.T) {
 		bytes float64
 		nvls  bool
 	}{{1024, false}, {1 << 30, true}} {
-		r, err := Run(h, AllReduce, Auto, tc.bytes, Options{}, false)
+		r, err := runTuned(h, AllReduce, Auto, tc.bytes, Options{}, false)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -143,7 +143,7 @@ func TestNVLSReduceLatency(t *testing.T) {
 func TestBusBW(t *testing.T) {
 	for _, n := range []int{4, 16} {
 		f := ideal(t, n, 50e9, 0, 0, false)
-		r, err := Run(group(t, f, n), AllReduce, Ring, 1<<30, Options{}, false)
+		r, err := runTuned(group(t, f, n), AllReduce, Ring, 1<<30, Options{}, false)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -158,13 +158,14 @@ func TestBusBW(t *testing.T) {
 func TestContention(t *testing.T) {
 	f := ideal(t, 8, 100e9, 0, 0, false)
 	all := group(t, f, 8)
-	one, err := RunJobs(f, []Job{{Group: all, Op: AllReduce, Algorithm: Ring, Bytes: 1e9}}, false)
+	one, err := runJobsTogether(f, []Job{{Group: all, Op: AllReduce, Algorithm: Ring, Bytes: 1e9}}, false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	two, err := RunJobs(f, []Job{
+	two, err := runJobsTogether(f, []Job{
 		{Group: all, Op: AllReduce, Algorithm: Ring, Bytes: 1e9},
 		{Group: all, Op: AllReduce, Algorithm: Ring, Bytes: 1e9}}, false)
+
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,10 +174,11 @@ func TestContention(t *testing.T) {
 	}
 	a, _ := NewGroup(f, Placement{List: []int{0, 1, 2, 3}})
 	b, _ := NewGroup(f, Placement{List: []int{4, 5, 6, 7}})
-	alone, _ := RunJobs(f, []Job{{Group: a, Op: AllReduce, Algorithm: Ring, Bytes: 1e9}}, false)
-	both, _ := RunJobs(f, []Job{
+	alone, _ := runJobsTogether(f, []Job{{Group: a, Op: AllReduce, Algorithm: Ring, Bytes: 1e9}}, false)
+	both, _ := runJobsTogether(f, []Job{
 		{Group: a, Op: AllReduce, Algorithm: Ring, Bytes: 1e9},
 		{Group: b, Op: AllReduce, Algorithm: Ring, Bytes: 1e9}}, false)
+
 	if !near(both[0].TimeS, alone[0].TimeS) {
 		t.Errorf("disjoint: %g s, alone %g s", both[0].TimeS, alone[0].TimeS)
 	}
@@ -216,7 +218,7 @@ func TestOversubscribedAllToAll(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		r, err := Run(g, AllToAll, Direct, 32e9, Options{}, false)
+		r, err := runTuned(g, AllToAll, Direct, 32e9, Options{}, false)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -288,7 +290,7 @@ func TestAllAlgorithmsRun(t *testing.T) {
 				if _, err := Compile(g, op, a, 1<<24, Options{}); err != nil {
 					continue
 				}
-				r, err := Run(g, op, a, 1<<24, Options{}, false)
+				r, err := runTuned(g, op, a, 1<<24, Options{}, false)
 				if err != nil {
 					t.Fatalf("%s %s %s: %v", name, op, a, err)
 				}
@@ -329,7 +331,7 @@ func TestTooLarge(t *testing.T) {
 		}
 	}
 	MaxTransfers = 20
-	if _, err := Run(g, AllReduce, Auto, 1e6, Options{}, false); err == nil || !contains(err.Error(), "name one with --algo") {
+	if _, err := runTuned(g, AllReduce, Auto, 1e6, Options{}, false); err == nil || !contains(err.Error(), "name one with --algo") {
 		t.Errorf("auto past the limit: %v", err)
 	}
 }

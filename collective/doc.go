@@ -24,8 +24,9 @@
 // Execute is the one entry point that runs operations: one alone with its
 // fastest algorithm, several groups at once, a MoE layer's dispatch or
 // combine, given jobs or compiled plans together, traced or not (see
-// Request). Run, RunJobs, RunJobsTraced, RunGroups, RunMoE, RunMoEJobs
-// and RunPlans wrap it with their results unchanged.
+// Request; One and MoEJob build the common requests). The package's old
+// runners survive unexported only for the tests that keep Execute equal
+// to their former bodies (legacy_test.go).
 //
 // Sizes follow nccl-tests: S is the per-rank buffer for allreduce,
 // broadcast and reduce; the total (all ranks') buffer for allgather,

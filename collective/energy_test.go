@@ -23,7 +23,7 @@ func TestEnergyDoublesWithSize(t *testing.T) {
 		t.Fatal(err)
 	}
 	above := func(bytes float64) float64 {
-		r, err := Run(g, SendRecv, Direct, bytes, Options{Protocol: Simple}, false)
+		r, err := runTuned(g, SendRecv, Direct, bytes, Options{Protocol: Simple}, false)
 		if err != nil {
 			t.Fatal(err)
 		}

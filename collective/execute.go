@@ -10,12 +10,12 @@ import (
 // Request is what Execute runs: jobs on one fabric, tuned or as given,
 // alone or together, compiled here or already compiled, traced or not.
 //
-//	one operation, fastest algorithm   Jobs: one job, Tune (was Run)
-//	groups at once, each tuned alone   Jobs: a job per group, Tune (RunGroups)
-//	one MoE dispatch or combine        Jobs: one job with MoE set, Tune (RunMoE)
-//	given jobs together                Jobs (RunJobs, RunMoEJobs)
-//	... and recorded for a timeline    Jobs, Trace (RunJobsTraced)
-//	compiled plans together            Jobs, Plans (RunPlans)
+//	one operation, fastest algorithm   One(g, op, algo, bytes, o)
+//	groups at once, each tuned alone   Jobs: a job per group, Tune
+//	one MoE dispatch or combine        Jobs: {MoEJob(g, m, combine)}, Tune
+//	given jobs together                Jobs
+//	... and recorded for a timeline    Jobs, Trace
+//	compiled plans together            Jobs, Plans
 type Request struct {
 	// Jobs run together on one fresh network, so that they contend; a
 	// job's group must be on Execute's fabric.
@@ -41,9 +41,9 @@ type Request struct {
 	Trace *Recording
 
 	// opOverhead keeps MoE dispatch and combine jobs at op_overhead, as
-	// Run, RunJobs, RunJobsTraced and RunGroups have always charged them;
-	// Execute charges the fused kernel's MoEOverhead, as RunMoE and
-	// RunMoEJobs do.
+	// the old runners Run, RunJobs, RunJobsTraced and RunGroups charged
+	// them (kept for the tests of legacy_test.go); Execute charges the
+	// fused kernel's MoEOverhead.
 	opOverhead bool
 }
 
@@ -271,4 +271,23 @@ func tuneJob(j Job, withLinks, moeOverhead bool) (Result, error) {
 		return runMoE(j.Group, *j.MoE, j.Op == MoECombine, withLinks)
 	}
 	return tune(j.Group, j.Op, j.Algorithm, j.Bytes, j.Options, withLinks, moeOverhead)
+}
+
+// One is the request for one operation on g at its fastest algorithm and
+// protocol (those algo and o.Protocol allow), as 'cardsea collective'
+// runs it: Execute(g.Fabric, One(...)).Results[0].
+func One(g *Group, op Op, algo Algorithm, bytes float64, o Options) Request {
+	return Request{Jobs: []Job{{Group: g, Op: op, Algorithm: algo, Bytes: bytes, Options: o}}, Tune: true}
+}
+
+// MoEJob is one MoE layer's dispatch (or, with combine, combine) on g:
+// Direct transfers of the layer's traffic, charged the fused kernel's
+// MoEOverhead. Execute(g.Fabric, Request{Jobs: []Job{MoEJob(g, m, c)},
+// Tune: true}) picks its protocol.
+func MoEJob(g *Group, m MoE, combine bool) Job {
+	op := MoEDispatch
+	if combine {
+		op = MoECombine
+	}
+	return Job{Group: g, Op: op, Algorithm: Direct, MoE: &m}
 }

@@ -60,7 +60,7 @@ func TestExecuteMatchesLegacyRun(t *testing.T) {
 						o := Options{Protocol: proto}
 						what := fmt.Sprintf("%s/%d %s %s %s %g", tc.name, tc.domains, op, algo, proto, size)
 						want, wantErr := legacyRun(g, op, algo, size, o, links)
-						got, err := Run(g, op, algo, size, o, links)
+						got, err := runTuned(g, op, algo, size, o, links)
 						same(t, what, got, want, err, wantErr)
 						out, err := Execute(f, Request{Jobs: []Job{{Group: g, Op: op, Algorithm: algo, Bytes: size, Options: o}}, Tune: true, Links: links, opOverhead: true})
 						var direct Result
@@ -103,14 +103,14 @@ func TestExecuteMatchesLegacyGroups(t *testing.T) {
 					o := Options{}
 					what := fmt.Sprintf("%d groups strided %v %s %s links %v", split.n, split.strided, op, algo, links)
 					want, wantErr := legacyRunGroups(gs, op, algo, 4<<20, o, links)
-					got, err := RunGroups(gs, op, algo, 4<<20, o, links)
+					got, err := runGroups(gs, op, algo, 4<<20, o, links)
 					same(t, what, got, want, err, wantErr)
 				}
 			}
 		}
 	}
 	_, wantErr := legacyRunGroups(nil, AllReduce, Ring, 1, Options{}, false)
-	_, err = RunGroups(nil, AllReduce, Ring, 1, Options{}, false)
+	_, err = runGroups(nil, AllReduce, Ring, 1, Options{}, false)
 	same(t, "no groups", nil, nil, err, wantErr)
 }
 
@@ -137,7 +137,7 @@ func TestExecuteMatchesLegacyMoE(t *testing.T) {
 				for _, links := range []bool{false, true} {
 					what := fmt.Sprintf("%s %+v combine %v links %v", f.Topo.Name, m, combine, links)
 					want, wantErr := legacyRunMoE(g, m, combine, links)
-					got, err := RunMoE(g, m, combine, links)
+					got, err := runMoEOne(g, m, combine, links)
 					same(t, what, got, want, err, wantErr)
 				}
 			}
@@ -151,11 +151,11 @@ func TestExecuteMatchesLegacyMoE(t *testing.T) {
 				{Group: g, Op: MoECombine, Algorithm: Direct, Bytes: RowBytes(mat), Options: Options{Matrix: mat, Protocol: LL}},
 			}
 			want, wantErr := legacyRunMoEJobs(f, jobs, true)
-			got, err := RunMoEJobs(f, jobs, true)
+			got, err := runMoEJobs(f, jobs, true)
 			same(t, "RunMoEJobs "+f.Topo.Name, got, want, err, wantErr)
 			// RunJobs charges the same jobs op_overhead, as before.
 			want, wantErr = legacyRunJobsAPI(f, jobs, false)
-			got, err = RunJobs(f, jobs, false)
+			got, err = runJobsTogether(f, jobs, false)
 			same(t, "RunJobs "+f.Topo.Name, got, want, err, wantErr)
 		}
 	}
@@ -188,13 +188,13 @@ func TestExecuteMatchesLegacyJobs(t *testing.T) {
 		for _, links := range []bool{false, true} {
 			what := fmt.Sprintf("jobs %d links %v", k, links)
 			want, wantErr := legacyRunJobsAPI(f, jobs, links)
-			got, err := RunJobs(f, jobs, links)
+			got, err := runJobsTogether(f, jobs, links)
 			same(t, what, got, want, err, wantErr)
 
 			var wantRec, gotRec Recording
 			wantRec.reset(f)
 			want, wantErr = legacyRunJobs(f, jobs, links, &wantRec)
-			got, err = RunJobsTraced(f, jobs, links, &gotRec)
+			got, err = runJobsTraced(f, jobs, links, &gotRec)
 			same(t, what+" traced", got, want, err, wantErr)
 			if wantErr == nil && !reflect.DeepEqual(gotRec, wantRec) {
 				t.Errorf("%s: recordings differ", what)
@@ -210,12 +210,12 @@ func TestExecuteMatchesLegacyJobs(t *testing.T) {
 				}
 			}
 			want, wantErr = legacyRunPlans(f, jobs, plans, links)
-			got, err = RunPlans(f, jobs, plans, links)
+			got, err = runGivenPlans(f, jobs, plans, links)
 			same(t, what+" plans", got, want, err, wantErr)
 		}
 	}
 	_, wantErr := legacyRunPlans(f, []Job{{Group: all}}, nil, false)
-	_, err = RunPlans(f, []Job{{Group: all}}, nil, false)
+	_, err = runGivenPlans(f, []Job{{Group: all}}, nil, false)
 	same(t, "no plans", nil, nil, err, wantErr)
 }
 
@@ -232,7 +232,7 @@ func TestExecuteMoEJob(t *testing.T) {
 		{TokensPerRank: 256, TopK: 8, Experts: 64, DispatchBytesPerToken: 7392, CombineBytesPerToken: 14336},
 		{TokensPerRank: 256, TopK: 8, Experts: 64, DispatchBytesPerToken: 7392, CombineBytesPerToken: 14336, DomainDedup: true},
 	} {
-		want, err := RunMoE(g, m, true, false)
+		want, err := runMoEOne(g, m, true, false)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -286,7 +286,7 @@ func TestExecuteMoEJob(t *testing.T) {
 		t.Fatal(err)
 	}
 	j := Job{Group: ig, Op: MoEDispatch, Algorithm: Direct, Bytes: 1 << 20, Options: Options{Protocol: Simple}}
-	old, err := Run(ig, j.Op, j.Algorithm, j.Bytes, j.Options, false)
+	old, err := runTuned(ig, j.Op, j.Algorithm, j.Bytes, j.Options, false)
 	if err != nil {
 		t.Fatal(err)
 	}

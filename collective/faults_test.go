@@ -38,7 +38,7 @@ func busbwRatio(t *testing.T, healthy, broken *topology.Topology, p Placement, o
 		if err != nil {
 			t.Fatal(err)
 		}
-		r, err := Run(g, op, algo, bytes, Options{ChunkBytes: 4 << 20}, false)
+		r, err := runTuned(g, op, algo, bytes, Options{ChunkBytes: 4 << 20}, false)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -95,7 +95,7 @@ func TestFaultAccelShrinksGroup(t *testing.T) {
 	if err != nil || g.Dies[17] != f.Accels[18].Dies[0] {
 		t.Errorf("--ranks 20 should skip accelerator 17: %v", err)
 	}
-	if _, err := Run(g, AllReduce, Auto, 1<<20, Options{}, false); err != nil {
+	if _, err := runTuned(g, AllReduce, Auto, 1<<20, Options{}, false); err != nil {
 		t.Error(err)
 	}
 	if _, err := NewGroup(fab, Placement{Ranks: 72}); err == nil || !strings.Contains(err.Error(), "71 surviving") {
@@ -120,12 +120,12 @@ func TestFaultCutGroup(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = Run(g, AllReduce, Ring, 1<<20, Options{}, false)
+	_, err = runTuned(g, AllReduce, Ring, 1<<20, Options{}, false)
 	if err == nil || !strings.Contains(err.Error(), "cut the group") || !strings.Contains(err.Error(), "no route") ||
 		!strings.Contains(err.Error(), "acc5") {
 		t.Errorf("cut-off rank: %v", err)
 	}
-	_, err = Run(g, AllReduce, Auto, 1<<20, Options{}, false)
+	_, err = runTuned(g, AllReduce, Auto, 1<<20, Options{}, false)
 	if err == nil || !strings.Contains(err.Error(), "cut the group") {
 		t.Errorf("cut-off rank, auto: %v", err)
 	}

@@ -56,7 +56,7 @@ type Concurrent struct {
 // algorithm and protocol that is fastest for it alone (as NCCL's tuner
 // chooses, without knowing what else runs); the groups then run together
 // on one network. withLinks adds per-channel statistics of the joint run.
-func RunGroups(groups []*Group, op Op, algo Algorithm, bytes float64, o Options, withLinks bool) (Concurrent, error) {
+func runGroups(groups []*Group, op Op, algo Algorithm, bytes float64, o Options, withLinks bool) (Concurrent, error) {
 	if len(groups) == 0 {
 		return Concurrent{}, fmt.Errorf("no groups to run")
 	}

@@ -54,7 +54,7 @@ func TestRunGroupsContend(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		c, err := RunGroups(gs, AllToAll, Direct, 8e9, Options{}, false)
+		c, err := runGroups(gs, AllToAll, Direct, 8e9, Options{}, false)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -17,7 +17,7 @@ func TestHierPipelined(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := Run(group(t, network.NewFabric(top), 16), AllReduce, Hier, 1<<30, Options{}, false)
+	r, err := runTuned(group(t, network.NewFabric(top), 16), AllReduce, Hier, 1<<30, Options{}, false)
 	if err != nil {
 		t.Fatal(err)
 	}

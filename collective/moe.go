@@ -243,7 +243,7 @@ func (g *Group) domainLayout() (dom []int, local, domains int) {
 // default protocol it keeps the faster of the bulk and low-latency
 // protocols, as Run does for every other operation. Result.SizeBytes is the
 // bytes one rank sends (the mean row sum), so AlgBW is a rank's send rate.
-func RunMoE(g *Group, m MoE, combine bool, withLinks bool) (Result, error) {
+func runMoEOne(g *Group, m MoE, combine bool, withLinks bool) (Result, error) {
 	op := MoEDispatch
 	if combine {
 		op = MoECombine
@@ -392,7 +392,7 @@ func (g *Group) MoEOverhead() sim.Time {
 // MoEDispatch or MoECombine job pays its group's MoEOverhead instead of
 // op_overhead; any other job runs as under RunJobs. Each job runs with the
 // protocol its options name (the default compiles as bulk), as in RunJobs.
-func RunMoEJobs(f *network.Fabric, jobs []Job, withLinks bool) ([]Result, error) {
+func runMoEJobs(f *network.Fabric, jobs []Job, withLinks bool) ([]Result, error) {
 	out, err := Execute(f, Request{Jobs: jobs, Links: withLinks})
 	return out.Results, err
 }
@@ -402,7 +402,7 @@ func RunMoEJobs(f *network.Fabric, jobs []Job, withLinks bool) ([]Result, error)
 // it; its Options are not used), and returns a result per job as RunJobs
 // does, Activity included. It lets a caller change a compiled plan (its
 // Overhead) before running it.
-func RunPlans(f *network.Fabric, jobs []Job, plans []*Plan, withLinks bool) ([]Result, error) {
+func runGivenPlans(f *network.Fabric, jobs []Job, plans []*Plan, withLinks bool) ([]Result, error) {
 	if plans == nil {
 		plans = []*Plan{} // Execute reads nil as "compile the jobs"
 	}

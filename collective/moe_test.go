@@ -110,7 +110,7 @@ func TestMoECheck(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := RunMoE(g, m, false, false); err == nil {
+	if _, err := runMoEOne(g, m, false, false); err == nil {
 		t.Error("RunMoE of an uneven spread: want an error")
 	}
 }
@@ -127,7 +127,7 @@ func TestMoEIdealTime(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, combine := range []bool{false, true} {
-			r, err := RunMoE(g, m, combine, true)
+			r, err := runMoEOne(g, m, combine, true)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -169,7 +169,7 @@ func TestMoEOverhead(t *testing.T) {
 	if got := g.MoEOverhead().Seconds(); math.Abs(got-over) > 1e-15 {
 		t.Errorf("no moe_overhead: %g s, want op_overhead %g s", got, over)
 	}
-	base, err := RunMoE(g, m, false, false)
+	base, err := runMoEOne(g, m, false, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,7 +184,7 @@ func TestMoEOverhead(t *testing.T) {
 		t.Errorf("moe_overhead 80 us on one rank: group pays %g s", got)
 	}
 	for _, combine := range []bool{false, true} {
-		r, err := RunMoE(g, m, combine, false)
+		r, err := runMoEOne(g, m, combine, false)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -198,7 +198,7 @@ func TestMoEOverhead(t *testing.T) {
 			t.Errorf("combine=%v: %.12g s, want %.12g s", combine, r.TimeS, want)
 		}
 	}
-	r, err := RunMoE(g, m, false, false)
+	r, err := runMoEOne(g, m, false, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -211,11 +211,11 @@ func TestMoEOverhead(t *testing.T) {
 		{Group: g, Op: MoEDispatch, Algorithm: Direct, Bytes: RowBytes(mat), Options: Options{Matrix: mat}},
 		{Group: g, Op: AllToAll, Algorithm: Direct, Bytes: 1 << 10, Start: 1},
 	}
-	rs, err := RunMoEJobs(f, jobs, false)
+	rs, err := runMoEJobs(f, jobs, false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	plain, err := RunJobs(f, jobs, false)
+	plain, err := runJobsTogether(f, jobs, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -239,7 +239,7 @@ func TestRunPlansMatchesRunJobs(t *testing.T) {
 		{Group: g, Op: AllReduce, Algorithm: Ring, Bytes: 1 << 20},
 		{Group: g, Op: AllToAll, Algorithm: Direct, Bytes: 1 << 18, Options: Options{Protocol: LL}, Start: 2e-6},
 	}
-	want, err := RunJobs(f, jobs, true)
+	want, err := runJobsTogether(f, jobs, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -249,7 +249,7 @@ func TestRunPlansMatchesRunJobs(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	got, err := RunPlans(f, jobs, plans, true)
+	got, err := runGivenPlans(f, jobs, plans, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -258,7 +258,7 @@ func TestRunPlansMatchesRunJobs(t *testing.T) {
 			t.Errorf("job %d: RunPlans %+v, RunJobs %+v", i, got[i], want[i])
 		}
 	}
-	if _, err := RunPlans(f, jobs, plans[:1], false); err == nil {
+	if _, err := runGivenPlans(f, jobs, plans[:1], false); err == nil {
 		t.Error("one plan for two jobs: want an error")
 	}
 }
@@ -346,11 +346,11 @@ func TestStagesDomainDedup(t *testing.T) {
 		t.Errorf("without dedup: %d stages, %v", len(st), err)
 	}
 	// De-duplication sends fewer bytes over InfiniBand, so it is faster.
-	dd, err := RunMoE(g, m, false, false)
+	dd, err := runMoEOne(g, m, false, false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	fl, err := RunMoE(g, flat, false, false)
+	fl, err := runMoEOne(g, flat, false, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -389,7 +389,7 @@ func TestMoEPricingSameAsAll(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, err := RunMoE(g, m, combine, false)
+			got, err := runMoEOne(g, m, combine, false)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -27,12 +27,12 @@ func TestRunJobsTraced(t *testing.T) {
 		}
 		jobs := []Job{{Group: g, Op: AllReduce, Algorithm: algo, Bytes: 8 << 20, Options: Options{ChunkBytes: 1 << 20}},
 			{Group: g, Op: AllReduce, Algorithm: algo, Bytes: 1 << 20, Start: 5e-6}}
-		want, err := RunJobs(f, jobs, true)
+		want, err := runJobsTogether(f, jobs, true)
 		if err != nil {
 			t.Fatal(err)
 		}
 		var rec Recording
-		got, err := RunJobsTraced(f, jobs, true, &rec)
+		got, err := runJobsTraced(f, jobs, true, &rec)
 		if err != nil {
 			t.Fatal(err)
 		}

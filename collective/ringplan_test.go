@@ -76,13 +76,13 @@ func ringFormCase(t *testing.T, top *topology.Topology, pl Placement, op Op, o O
 		if err != nil {
 			t.Fatal(err)
 		}
-		one, err := Run(g, op, Ring, 16<<20, o, true)
+		one, err := runTuned(g, op, Ring, 16<<20, o, true)
 		if err != nil {
 			t.Fatal(err)
 		}
 		res := []Result{one}
 		if auto {
-			r, err := Run(g, op, Auto, 16<<20, o, false)
+			r, err := runTuned(g, op, Auto, 16<<20, o, false)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -95,7 +95,7 @@ func ringFormCase(t *testing.T, top *topology.Topology, pl Placement, op Op, o O
 				{Group: g, Op: op, Algorithm: Ring, Bytes: 1 << 20, Options: o, Start: 3e-6},
 				{Group: g, Op: AllReduce, Algorithm: Tree, Bytes: 2 << 20, Options: o, Start: 1e-6},
 			}
-			many, err := RunJobsTraced(f, jobs, true, &rec)
+			many, err := runJobsTraced(f, jobs, true, &rec)
 			if err != nil {
 				t.Fatal(err)
 			}

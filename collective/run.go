@@ -69,7 +69,7 @@ type Job struct {
 // returns a result per job. withLinks adds per-channel statistics (of the
 // whole run) to every result. A MoE dispatch or combine job pays
 // op_overhead (RunMoEJobs and Execute charge MoEOverhead).
-func RunJobs(f *network.Fabric, jobs []Job, withLinks bool) ([]Result, error) {
+func runJobsTogether(f *network.Fabric, jobs []Job, withLinks bool) ([]Result, error) {
 	out, err := Execute(f, Request{Jobs: jobs, Links: withLinks, opOverhead: true})
 	return out.Results, err
 }
@@ -77,7 +77,7 @@ func RunJobs(f *network.Fabric, jobs []Job, withLinks bool) ([]Result, error) {
 // RunJobsTraced is RunJobs that also records the run into rec (replacing
 // what it held) for a timeline: every transfer, every change of a
 // channel's load, and each job's span. The results are RunJobs's.
-func RunJobsTraced(f *network.Fabric, jobs []Job, withLinks bool, rec *Recording) ([]Result, error) {
+func runJobsTraced(f *network.Fabric, jobs []Job, withLinks bool, rec *Recording) ([]Result, error) {
 	out, err := Execute(f, Request{Jobs: jobs, Links: withLinks, Trace: rec, opOverhead: true})
 	return out.Results, err
 }
@@ -170,7 +170,7 @@ func runPlans(f *network.Fabric, jobs []Job, plans []*Plan, withLinks bool, rec 
 // ProtoAuto, both protocols) and returns the fastest; Result.Algorithm and
 // Result.Protocol say which. A MoE dispatch or combine pays op_overhead
 // (RunMoE and Execute charge MoEOverhead).
-func Run(g *Group, op Op, algo Algorithm, bytes float64, o Options, withLinks bool) (Result, error) {
+func runTuned(g *Group, op Op, algo Algorithm, bytes float64, o Options, withLinks bool) (Result, error) {
 	out, err := Execute(g.Fabric, Request{Jobs: []Job{{Group: g, Op: op, Algorithm: algo, Bytes: bytes, Options: o}}, Tune: true, Links: withLinks, opOverhead: true})
 	if err != nil {
 		return Result{}, err

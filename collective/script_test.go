@@ -131,7 +131,7 @@ func (s *collScript) do(c *script.Command) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		r, err := Run(s.g, op, algo, size, o, c.Has("links"))
+		r, err := runTuned(s.g, op, algo, size, o, c.Has("links"))
 		if err != nil {
 			return "", err
 		}
@@ -149,7 +149,7 @@ func (s *collScript) do(c *script.Command) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		res, err := RunGroups(gs, op, algo, size, o, false)
+		res, err := runGroups(gs, op, algo, size, o, false)
 		if err != nil {
 			return "", err
 		}
@@ -180,7 +180,7 @@ func (s *collScript) do(c *script.Command) (string, error) {
 		for i, st := range stages {
 			fmt.Fprintf(&b, "stage %d: %.6g bytes per rank\n", i, RowBytes(st))
 		}
-		r, err := RunMoE(s.g, m, combine, false)
+		r, err := runMoEOne(s.g, m, combine, false)
 		if err != nil {
 			return "", err
 		}

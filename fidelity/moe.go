@@ -122,10 +122,11 @@ func moeLatency(c *validation.CollectiveCase, name string, workload func(validat
 		m := workload(p)
 		var sim [2]float64
 		for k, combine := range [2]bool{false, true} {
-			r, err := collective.RunMoE(g, m, combine, false)
+			out, err := collective.Execute(g.Fabric, collective.Request{Jobs: []collective.Job{collective.MoEJob(g, m, combine)}, Tune: true})
 			if err != nil {
 				return nil, err
 			}
+			r := out.Results[0]
 			sim[k] = r.TimeS * 1e6
 		}
 		rows = addPair(rows, c, name, p.Key, "us", [2]float64{d, cb}, sim)
@@ -157,10 +158,11 @@ func runMatrices(g *collective.Group, op collective.Op, mats ...[][]float64) (fl
 	for i, m := range mats {
 		jobs[i] = collective.Job{Group: g, Op: op, Algorithm: collective.Direct, Bytes: collective.RowBytes(m), Options: collective.Options{Matrix: m}}
 	}
-	rs, err := collective.RunMoEJobs(g.Fabric, jobs, false)
+	out, err := collective.Execute(g.Fabric, collective.Request{Jobs: jobs})
 	if err != nil {
 		return 0, err
 	}
+	rs := out.Results
 	t := 0.0
 	for _, r := range rs {
 		t = max(t, r.TimeS)
@@ -290,10 +292,11 @@ func deepEPAscend(c *validation.CollectiveCase, name string) ([]Row, error) {
 		pRank := collective.HitProbability(dsv3Experts, dsv3Experts/p.EP, dsv3TopK)
 		var sim [2]float64
 		for k, combine := range [2]bool{false, true} {
-			r, err := collective.RunMoE(g, m, combine, false)
+			out, err := collective.Execute(g.Fabric, collective.Request{Jobs: []collective.Job{collective.MoEJob(g, m, combine)}, Tune: true})
 			if err != nil {
 				return nil, err
 			}
+			r := out.Results[0]
 			b := [2]float64{m.DispatchBytesPerToken, m.CombineBytesPerToken}[k]
 			sim[k] = float64(p.EP) * tokens * pRank * b / r.TimeS / 1e9
 		}
@@ -331,8 +334,11 @@ func ubCase(c *validation.CollectiveCase, name string) ([]Row, error) {
 			return collective.Result{}, 0, err
 		}
 		if overhead {
-			r, err := collective.Run(g, collective.SendRecv, collective.Direct, bytes, collective.Options{}, false)
-			return r, r.TimeS, err
+			out, err := collective.Execute(g.Fabric, collective.One(g, collective.SendRecv, collective.Direct, bytes, collective.Options{}))
+			if err != nil {
+				return collective.Result{}, 0, err
+			}
+			return out.Results[0], out.Results[0].TimeS, nil
 		}
 		t, err := idleTime(e, g, bytes)
 		return collective.Result{}, t, err
@@ -379,10 +385,11 @@ func countServers(e *env) int {
 // low-latency one for a small message) less op_overhead, a pure delay
 // before the first transfer, so the difference is exact.
 func idleTime(e *env, g *collective.Group, bytes float64) (float64, error) {
-	r, err := collective.Run(g, collective.SendRecv, collective.Direct, bytes, collective.Options{}, false)
+	out, err := collective.Execute(g.Fabric, collective.One(g, collective.SendRecv, collective.Direct, bytes, collective.Options{}))
 	if err != nil {
 		return 0, err
 	}
+	r := out.Results[0]
 	over := 0.0
 	for _, d := range g.Dies {
 		over = max(over, e.top.Accels[e.top.Nodes[d].Index].Spec.OpOverheadS)

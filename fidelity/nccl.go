@@ -175,7 +175,11 @@ func runNCCL(g *collective.Group, op collective.Op, dtype string, bytes float64,
 	reduces := op == collective.AllReduce || op == collective.ReduceScatter
 	noNVLS := reduces && !nvlsTypes[dtype]
 	if algos == AnyAlgorithm && !noNVLS {
-		return collective.Run(g, op, collective.Auto, bytes, collective.Options{}, false)
+		out, err := collective.Execute(g.Fabric, collective.One(g, op, collective.Auto, bytes, collective.Options{}))
+		if err != nil {
+			return collective.Result{}, err
+		}
+		return out.Results[0], nil
 	}
 	list := collective.AlgorithmsFor(op)
 	if algos == NCCLsAlgorithms {
@@ -188,7 +192,11 @@ func runNCCL(g *collective.Group, op collective.Op, dtype string, bytes float64,
 		if a == collective.NVLS && noNVLS {
 			continue
 		}
-		r, err := collective.Run(g, op, a, bytes, collective.Options{}, false)
+		out, err := collective.Execute(g.Fabric, collective.One(g, op, a, bytes, collective.Options{}))
+		var r collective.Result
+		if err == nil {
+			r = out.Results[0]
+		}
 		if err != nil {
 			// One the topology cannot run, as Auto skips it.
 			if first == nil {

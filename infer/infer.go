@@ -763,16 +763,17 @@ func (e *Engine) tpAllreduce(c Config, base, dies int, bytes float64) (float64, 
 			return 0, err
 		}
 		best := collective.Ring
-		r, err := collective.Run(grp, collective.AllReduce, collective.Auto, bytes, collective.Options{}, false)
-		if err == nil {
-			best = r.Algorithm
+		var proto collective.Protocol
+		if out, err := collective.Execute(e.Fabric, collective.One(grp, collective.AllReduce, collective.Auto, bytes, collective.Options{})); err == nil {
+			best, proto = out.Results[0].Algorithm, out.Results[0].Protocol
 		}
-		jobs = append(jobs, collective.Job{Group: grp, Op: collective.AllReduce, Algorithm: best, Bytes: bytes, Options: collective.Options{Protocol: r.Protocol}})
+		jobs = append(jobs, collective.Job{Group: grp, Op: collective.AllReduce, Algorithm: best, Bytes: bytes, Options: collective.Options{Protocol: proto}})
 	}
-	res, err := collective.RunJobs(e.Fabric, jobs, false)
+	out, err := collective.Execute(e.Fabric, collective.Request{Jobs: jobs})
 	if err != nil {
 		return 0, err
 	}
+	res := out.Results
 	v := maxTime(res)
 	e.comm[key] = v
 	return v, nil
@@ -821,11 +822,11 @@ func (e *Engine) moe(c Config, base, dies int, m collective.MoE) (float64, float
 					Options: collective.Options{Matrix: mat, Protocol: collective.Simple}})
 			}
 		}
-		res, err := collective.RunMoEJobs(e.Fabric, jobs, false)
+		run, err := collective.Execute(e.Fabric, collective.Request{Jobs: jobs})
 		if err != nil {
 			return 0, 0, err
 		}
-		out[k] = maxTime(res)
+		out[k] = maxTime(run.Results)
 	}
 	e.comm[key], e.comm[key+"|c"] = out[0], out[1]
 	return out[0], out[1], nil
@@ -878,11 +879,11 @@ func (e *Engine) Sends(ss []Send) (float64, error) {
 	}
 	v := 0.0
 	if len(jobs) > 0 {
-		res, err := collective.RunJobs(e.Fabric, jobs, false)
+		out, err := collective.Execute(e.Fabric, collective.Request{Jobs: jobs})
 		if err != nil {
 			return 0, err
 		}
-		v = maxTime(res)
+		v = maxTime(out.Results)
 	}
 	e.comm[key.String()] = v
 	return v, nil

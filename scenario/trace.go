@@ -49,21 +49,18 @@ func (s *Scenario) TraceLast(tr *trace.Trace) error {
 	if err != nil {
 		return err
 	}
-	op, algo, opts := job.Op, job.Algorithm, job.Options
-	var jobs []collective.Job
-	for _, g := range gs {
-		// Each group with the algorithm and protocol fastest for it alone,
-		// as the run chose them.
-		r, err := collective.Run(g, op, algo, size, opts, false)
-		if err != nil {
-			return fmt.Errorf("%s: %w", ref.label(), err)
-		}
-		o := opts
-		o.Protocol = r.Protocol
-		jobs = append(jobs, collective.Job{Group: g, Op: op, Algorithm: r.Algorithm, Bytes: size, Options: o})
+	// Each group with the algorithm and protocol fastest for it alone,
+	// as the run chose them.
+	r, conc, err := job.Run(gs, int64(size), false)
+	if err != nil {
+		return fmt.Errorf("%s: %w", ref.label(), err)
 	}
-	var rec collective.Recording
-	if _, err := collective.RunJobsTraced(fab, jobs, false, &rec); err != nil {
+	last := []collective.Result{r}
+	if conc != nil {
+		last = conc.Together
+	}
+	rec, err := job.Record(t, last)
+	if err != nil {
 		return err
 	}
 	rec.AddTo(tr)

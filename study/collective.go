@@ -120,13 +120,18 @@ func (j *CollectiveJob) Place(f *network.Fabric) ([]*collective.Group, error) {
 // holds every group's, together and alone. links keeps per-link
 // statistics.
 func (j *CollectiveJob) Run(gs []*collective.Group, size int64, links bool) (collective.Result, *collective.Concurrent, error) {
-	if len(gs) == 1 {
-		r, err := collective.Run(gs[0], j.Op, j.Algorithm, float64(size), j.Options, links)
-		return r, nil, err
+	req := collective.Request{Tune: true, Links: links}
+	for _, g := range gs {
+		req.Jobs = append(req.Jobs, collective.Job{Group: g, Op: j.Op, Algorithm: j.Algorithm, Bytes: float64(size), Options: j.Options})
 	}
-	c, err := collective.RunGroups(gs, j.Op, j.Algorithm, float64(size), j.Options, links)
+	out, err := collective.Execute(gs[0].Fabric, req)
 	if err != nil {
 		return collective.Result{}, nil, err
 	}
-	return c.Together[c.Slowest], &c, nil
+	if len(gs) == 1 {
+		r := out.Results[0]
+		r.Groups, r.AloneS = 0, 0 // it ran alone
+		return r, nil, nil
+	}
+	return out.Results[out.Slowest], &collective.Concurrent{Together: out.Results, Alone: out.Alone, Slowest: out.Slowest}, nil
 }

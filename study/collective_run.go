@@ -6,7 +6,6 @@ import (
 	"github.com/cardsea/cardsea/collective"
 	"github.com/cardsea/cardsea/network"
 	"github.com/cardsea/cardsea/topology"
-	"github.com/cardsea/cardsea/trace"
 	"github.com/cardsea/cardsea/units"
 )
 
@@ -54,10 +53,11 @@ func (job *CollectiveJob) Sweep(top *topology.Topology, links bool, jobs int) (r
 	return results, conc, nil
 }
 
-// Trace runs the operation of res (one result per group, as Sweep gave
+// Record runs the operation of res (one result per group, as Sweep gave
 // them) again on top, each group with the algorithm and protocol its
-// result reports, and returns the timeline: transfers and link loads.
-func (job *CollectiveJob) Trace(top *topology.Topology, res []collective.Result) (*trace.Trace, error) {
+// result reports, and returns the recording of its timeline (transfers
+// and link loads; Recording.AddTo draws it into a trace).
+func (job *CollectiveJob) Record(top *topology.Topology, res []collective.Result) (*collective.Recording, error) {
 	gs, err := job.Place(network.NewFabric(top))
 	if err != nil {
 		return nil, err
@@ -70,12 +70,10 @@ func (job *CollectiveJob) Trace(top *topology.Topology, res []collective.Result)
 		jobs = append(jobs, collective.Job{Group: g, Op: op, Algorithm: res[i].Algorithm, Bytes: res[i].SizeBytes, Options: o})
 	}
 	var rec collective.Recording
-	if _, err := collective.RunJobsTraced(gs[0].Fabric, jobs, false, &rec); err != nil {
+	if _, err := collective.Execute(gs[0].Fabric, collective.Request{Jobs: jobs, Trace: &rec}); err != nil {
 		return nil, err
 	}
-	t := trace.New()
-	rec.AddTo(t)
-	return t, nil
+	return &rec, nil
 }
 
 // WithFaults parses fault specs (switch:NAME, plane:N, link:A-B, accel:N,

@@ -388,16 +388,17 @@ func (e *Engine) collective(kind string, n int, gs [][]int, op collective.Op, by
 		}
 		if i == 0 || len(gs) <= 64 {
 			algo = collective.Ring
-			if res, err := collective.Run(grp, op, collective.Auto, bytes, collective.Options{}, false); err == nil {
-				algo = res.Algorithm
+			if out, err := collective.Execute(e.Fabric, collective.One(grp, op, collective.Auto, bytes, collective.Options{})); err == nil {
+				algo = out.Results[0].Algorithm
 			}
 		}
 		jobs = append(jobs, collective.Job{Group: grp, Op: op, Algorithm: algo, Bytes: bytes})
 	}
-	res, err := collective.RunJobs(e.Fabric, jobs, false)
+	out, err := collective.Execute(e.Fabric, collective.Request{Jobs: jobs})
 	if err != nil {
 		return 0, err
 	}
+	res := out.Results
 	v := 0.0
 	for _, x := range res {
 		v = math.Max(v, x.TimeS)

@@ -14,6 +14,7 @@ import (
 	"github.com/cardsea/cardsea/report"
 	"github.com/cardsea/cardsea/study"
 	"github.com/cardsea/cardsea/topology"
+	"github.com/cardsea/cardsea/trace"
 	"github.com/cardsea/cardsea/units"
 )
 
@@ -120,10 +121,12 @@ func runCollective(args []string, stdout, stderr io.Writer) error {
 		if conc != nil {
 			last = conc[len(conc)-1].Together
 		}
-		t, err := job.Trace(top, last)
+		rec, err := job.Record(top, last)
 		if err != nil {
 			return err
 		}
+		t := trace.New()
+		rec.AddTo(t)
 		data, err := t.Marshal()
 		if err != nil {
 			return err
