@@ -1,0 +1,50 @@
+// Package kernels times GPU kernels with models fitted to measured kernel
+// latencies: NVIDIA's AIConfigurator tables (github.com/ai-dynamo/aiconfigurator,
+// commit 095f58a51c4c, Apache-2.0), collected on H100 SXM, H200 SXM, B200
+// SXM and GB200 under the serving engines' own kernels (TensorRT-LLM 1.3.0rc20,
+// SGLang 0.5.14).
+//
+// GEMM: one model per (system, engine, dtype) table, a roofline with wave
+// quantisation (see GEMMModel):
+//
+//	time = launch + activation quantisation
+//	     + softmax_P(waves x tile compute, bytes / bandwidth)
+//
+// The peak FLOP/s, HBM bandwidth and SM count are datasheet figures (Accels,
+// each with its source); the efficiencies, tile shape, split-K threshold,
+// per-wave and per-call costs are fitted. Lookup(system, dtype) returns the
+// TensorRT-LLM fit; LookupEngine names the engine.
+//
+// Guarantees:
+//
+//   - Deterministic. Time is pure arithmetic on the shape and the table:
+//     no state, no randomness, no allocation. The fit is deterministic too
+//     (Nelder-Mead from fixed starts over a fixed menu of tile shapes; see
+//     internal/fit), so rerunning it on the same sample rewrites
+//     gemm_fits.go byte for byte.
+//   - Every coefficient has a source. Datasheet figures name the NVIDIA page
+//     they came from (Accels); every fitted entry of gemm_fits.go carries
+//     the AIConfigurator table it was fitted to in its Source field and is
+//     written by the fitting program, never by hand.
+//   - Fit on part, check on the rest. A shape belongs to the held-out part
+//     when the FNV-1a hash of "MxNxK" says so (Held, about 30% of shapes, the
+//     same shapes on every system). The fit sees only the other 70%; the
+//     table records each entry's held-out median and p90 |error|, and
+//     TestGEMMHeldOut recomputes them from the embedded sample and holds
+//     them to issue #15's targets (median <= 8%, p90 <= 20%), logging the
+//     full table with -v.
+//   - Users need nothing outside the module: the sample the fit used is
+//     embedded (data/, about 2,200 to 2,800 GEMM rows per system; see
+//     data/README.md for how it was drawn) and GEMMSample returns it.
+//
+// Reproduce:
+//
+//	go run ./compute/kernels/internal/mksample -src ../shared/measurements/kernels
+//	go run ./compute/kernels/internal/fit -out compute/kernels/gemm_fits.go
+//	go test -v -run GEMMHeldOut ./compute/kernels
+//
+// and, with the full tables at hand, the held-out error on every check
+// shape of them (not only the sampled ones):
+//
+//	go run ./compute/kernels/internal/fit -check ../shared/measurements/kernels
+package kernels
