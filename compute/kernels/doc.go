@@ -15,6 +15,17 @@
 // per-wave and per-call costs are fitted. Lookup(system, dtype) returns the
 // TensorRT-LLM fit; LookupEngine names the engine.
 //
+// Attention: one model per (system, phase, dtype, KV dtype) TensorRT-LLM
+// table, full causal attention (see AttentionModel). Context attention is
+// tensor-core FLOPs plus one exponential per score at a fitted softmax rate
+// (2.6-3.3 x 10^12 scores/s on Hopper, 3.7-4.2 on Blackwell: the
+// special-function units; at head size 64 the exponentials cost about as
+// much as the matmuls) plus the causal tail of the last query tile;
+// generation is KV-cache bytes over a bandwidth capped by the CTAs a
+// split-KV kernel can launch, with a fixed cost per (sequence, head), or
+// per (sequence, KV head) for the grouped kernel.
+// LookupAttention returns them.
+//
 // Guarantees:
 //
 //   - Deterministic. Time is pure arithmetic on the shape and the table:
@@ -32,16 +43,18 @@
 //     table records each entry's held-out median and p90 |error|, and
 //     TestGEMMHeldOut recomputes them from the embedded sample and holds
 //     them to issue #15's targets (median <= 8%, p90 <= 20%), logging the
-//     full table with -v.
+//     full table with -v; TestAttentionHeldOut does the same for attention.
+//     Tables that miss are listed in the tests with their bound and reason.
 //   - Users need nothing outside the module: the sample the fit used is
-//     embedded (data/, about 2,200 to 2,800 GEMM rows per system; see
-//     data/README.md for how it was drawn) and GEMMSample returns it.
+//     embedded (data/, about 2,200 to 2,800 GEMM and 1,800 to 1,900
+//     attention rows per system, 150 KB; see data/README.md for how it was
+//     drawn); GEMMSample and AttentionSample return it.
 //
 // Reproduce:
 //
 //	go run ./compute/kernels/internal/mksample -src ../shared/measurements/kernels
-//	go run ./compute/kernels/internal/fit -out compute/kernels/gemm_fits.go
-//	go test -v -run GEMMHeldOut ./compute/kernels
+//	go run ./compute/kernels/internal/fit -out compute/kernels
+//	go test -v -run HeldOut ./compute/kernels
 //
 // and, with the full tables at hand, the held-out error on every check
 // shape of them (not only the sampled ones):

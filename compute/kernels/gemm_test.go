@@ -91,7 +91,7 @@ func TestGEMMHeldOut(t *testing.T) {
 		}
 		// The table's own record of its check error is this test's figure.
 		if s.N != g.CheckN || math.Abs(s.Median-g.CheckMedian) > 1e-12 || math.Abs(s.P90-g.CheckP90) > 1e-12 {
-			t.Errorf("%s: held-out %d rows median %.6f p90 %.6f, table records %d %.6f %.6f (refit: go run ./compute/kernels/internal/fit -out compute/kernels/gemm_fits.go)",
+			t.Errorf("%s: held-out %d rows median %.6f p90 %.6f, table records %d %.6f %.6f (refit: go run ./compute/kernels/internal/fit -out compute/kernels)",
 				key(g), s.N, s.Median, s.P90, g.CheckN, g.CheckMedian, g.CheckP90)
 		}
 		if miss, ok := knownMisses[key(g)]; ok {

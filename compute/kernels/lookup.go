@@ -48,3 +48,44 @@ func SystemName(s string) string {
 	}
 	return s
 }
+
+// LookupAttention returns the fitted attention model of a system, phase
+// (Context or Generation), compute dtype and KV-cache dtype ("bf16" or
+// "fp8") under TensorRT-LLM's kernels (the only engine fitted so far),
+// full attention (no sliding window). Generation tables are bf16 compute
+// only; context has bf16/bf16, bf16/fp8 and fp8/fp8. The second result is
+// false when no table was fitted.
+func LookupAttention(system, phase, dtype, kvDtype string) (AttentionModel, bool) {
+	system, dtype, kvDtype = SystemName(system), DtypeName(dtype), DtypeName(kvDtype)
+	for i := range attentionFits {
+		a := &attentionFits[i]
+		if a.System == system && a.Phase == phase && a.Dtype == dtype && a.KVDtype == kvDtype && strings.HasPrefix(a.Engine, DefaultEngine) {
+			return *a, true
+		}
+	}
+	return AttentionModel{}, false
+}
+
+// AttentionModels returns every fitted attention model (a copy).
+func AttentionModels() []AttentionModel { return append([]AttentionModel(nil), attentionFits...) }
+
+// LookupMoE returns the fitted fused-MoE model of a system, engine prefix
+// ("trtllm" or "sglang"), dtype (AIConfigurator's moe_dtype, e.g. "fp8_block",
+// "nvfp4", "w4a8_mxfp4_mxfp8") and token distribution ("balanced",
+// "power_law_1.01", "power_law_1.2"), with the kernel the table measured
+// when the engine has several (empty: the first fitted). The second result
+// is false when no table was fitted.
+func LookupMoE(system, engine, kernel, dtype, distribution string) (MoEModel, bool) {
+	system, dtype = SystemName(system), DtypeName(dtype)
+	for i := range moeFits {
+		m := &moeFits[i]
+		if m.System == system && strings.HasPrefix(m.Engine, engine) && (kernel == "" || m.Source == kernel) &&
+			m.Dtype == dtype && m.Distribution == distribution {
+			return *m, true
+		}
+	}
+	return MoEModel{}, false
+}
+
+// MoEModels returns every fitted fused-MoE model (a copy).
+func MoEModels() []MoEModel { return append([]MoEModel(nil), moeFits...) }

@@ -106,3 +106,94 @@ func DtypeName(s string) string {
 	}
 	return s
 }
+
+// AttentionRow is one measured attention call.
+type AttentionRow struct {
+	System, Engine, Phase, Source, Dtype, KVDtype string
+	Batch, Seq, Heads, KVHeads, HeadDim           int
+	Seconds                                       float64
+}
+
+// AttentionSample returns the embedded sample of one system's attention
+// tables (TensorRT-LLM, full attention; nil if there is none). Seq is the
+// prompt length for context rows and the KV length for generation rows.
+func AttentionSample(system string) ([]AttentionRow, error) {
+	b, err := dataFS.ReadFile("data/attention_" + system + ".csv.gz")
+	if err != nil {
+		return nil, nil
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(b))
+	if err != nil {
+		return nil, err
+	}
+	recs, err := csv.NewReader(zr).ReadAll()
+	if err != nil {
+		return nil, err
+	}
+	if len(recs) == 0 || len(recs[0]) != 11 {
+		return nil, fmt.Errorf("attention sample %s: bad header", system)
+	}
+	rows := make([]AttentionRow, 0, len(recs)-1)
+	for _, rec := range recs[1:] {
+		r := AttentionRow{System: system, Engine: rec[0], Phase: rec[1], Source: rec[2], Dtype: rec[3], KVDtype: rec[4]}
+		var v [5]int
+		for i := range v {
+			if v[i], err = strconv.Atoi(rec[5+i]); err != nil {
+				return nil, fmt.Errorf("attention sample %s: %w", system, err)
+			}
+		}
+		r.Batch, r.Seq, r.Heads, r.KVHeads, r.HeadDim = v[0], v[1], v[2], v[3], v[4]
+		ms, err := strconv.ParseFloat(rec[10], 64)
+		if err != nil {
+			return nil, fmt.Errorf("attention sample %s: %w", system, err)
+		}
+		r.Seconds = ms * 1e-3
+		rows = append(rows, r)
+	}
+	return rows, nil
+}
+
+// MoERow is one measured fused MoE layer.
+type MoERow struct {
+	System, Engine, Source, Dtype, Distribution  string
+	Tokens, Hidden, Inter, TopK, Experts, TP, EP int
+	Seconds                                      float64
+}
+
+// MoESample returns the embedded sample of one system's fused-MoE tables
+// (nil if there is none).
+func MoESample(system string) ([]MoERow, error) {
+	b, err := dataFS.ReadFile("data/moe_" + system + ".csv.gz")
+	if err != nil {
+		return nil, nil
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(b))
+	if err != nil {
+		return nil, err
+	}
+	recs, err := csv.NewReader(zr).ReadAll()
+	if err != nil {
+		return nil, err
+	}
+	if len(recs) == 0 || len(recs[0]) != 12 {
+		return nil, fmt.Errorf("moe sample %s: bad header", system)
+	}
+	rows := make([]MoERow, 0, len(recs)-1)
+	for _, rec := range recs[1:] {
+		r := MoERow{System: system, Engine: rec[0], Source: rec[1], Dtype: rec[2], Distribution: rec[3]}
+		var v [7]int
+		for i := range v {
+			if v[i], err = strconv.Atoi(rec[4+i]); err != nil {
+				return nil, fmt.Errorf("moe sample %s: %w", system, err)
+			}
+		}
+		r.Tokens, r.Hidden, r.Inter, r.TopK, r.Experts, r.TP, r.EP = v[0], v[1], v[2], v[3], v[4], v[5], v[6]
+		ms, err := strconv.ParseFloat(rec[11], 64)
+		if err != nil {
+			return nil, fmt.Errorf("moe sample %s: %w", system, err)
+		}
+		r.Seconds = ms * 1e-3
+		rows = append(rows, r)
+	}
+	return rows, nil
+}

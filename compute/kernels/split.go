@@ -1,6 +1,9 @@
 package kernels
 
-import "hash/fnv"
+import (
+	"hash/fnv"
+	"strconv"
+)
 
 // shapeHash is FNV-1a (64-bit) over the decimal shape key, e.g. "128x7168x2048"
 // for a GEMM. It is the one hash behind both the sample and the fit/check
@@ -23,3 +26,28 @@ func Held(key string) bool { return shapeHash("split:", key)%10 >= 7 }
 func Sampled(key string, perMille uint64) bool {
 	return shapeHash("sample:", key)%1000 < perMille
 }
+
+// AttentionKey is an attention shape's key for the sample and the split,
+// "BxSxHxKVHxD" (batch, sequence, heads, KV heads, head size).
+func AttentionKey(b, s, h, kvh, d int) string {
+	return strconv.Itoa(b) + "x" + strconv.Itoa(s) + "x" + strconv.Itoa(h) + "x" + strconv.Itoa(kvh) + "x" + strconv.Itoa(d)
+}
+
+// AttentionSamplePerMille is the rate at which attention shapes enter the
+// embedded sample (see internal/mksample).
+const AttentionSamplePerMille = 20
+
+// MoEKey is a fused-MoE shape's key for the sample and the split,
+// "TxHxIxKxExTPxEP" (tokens, hidden, intermediate size, top-k, experts,
+// MoE TP and EP sizes).
+func MoEKey(tokens, hidden, inter, topk, experts, tp, ep int) string {
+	k := strconv.Itoa(tokens)
+	for _, x := range []int{hidden, inter, topk, experts, tp, ep} {
+		k += "x" + strconv.Itoa(x)
+	}
+	return k
+}
+
+// MoESampleRows is about how many rows the embedded sample draws from each
+// fused-MoE table, at a per-table rate (see internal/mksample).
+const MoESampleRows = 1000

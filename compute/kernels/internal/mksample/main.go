@@ -35,12 +35,86 @@ func main() {
 	src := flag.String("src", "../shared/measurements/kernels", "AIConfigurator tables (one folder per system)")
 	out := flag.String("out", "compute/kernels/data", "output folder")
 	gemmRate := flag.Uint64("gemm-per-mille", kernels.GEMMSamplePerMille, "GEMM shapes kept per thousand")
+	attnRate := flag.Uint64("attention-per-mille", kernels.AttentionSamplePerMille, "attention shapes kept per thousand")
+	moeRows := flag.Uint64("moe-rows", kernels.MoESampleRows, "MoE rows to draw per table (about)")
 	flag.Parse()
 	for _, sys := range systems {
 		if err := gemm(*src, *out, sys, *gemmRate); err != nil {
 			log.Fatal(err)
 		}
+		if err := attention(*src, *out, sys, *attnRate); err != nil {
+			log.Fatal(err)
+		}
+		if err := moe(*src, *out, sys, *moeRows); err != nil {
+			log.Fatal(err)
+		}
 	}
+}
+
+// attention samples one system's TensorRT-LLM context and generation
+// attention tables, full attention only (window_size 0). The sequence
+// column is isl + step: the prompt for context, the KV length (cached
+// tokens and the new one) for generation, whose rows have isl 1.
+func attention(src, out, sys string, rate uint64) error {
+	paths, err := filepath.Glob(filepath.Join(src, sys, "attention", "trtllm-*", "*_attention_perf.csv.gz"))
+	if err != nil {
+		return err
+	}
+	sort.Strings(paths)
+	if len(paths) == 0 {
+		return fmt.Errorf("%s: no attention tables under %s", sys, src)
+	}
+	type arow struct {
+		engine, phase, source, dt, kv string
+		b, s, h, kvh, d               int
+		ms                            string
+	}
+	var rows []arow
+	for _, path := range paths {
+		engine := filepath.Base(filepath.Dir(path))
+		phase := strings.TrimSuffix(filepath.Base(path), "_attention_perf.csv.gz")
+		err := readCSV(path, func(col map[string]int, rec []string) error {
+			if rec[col["window_size"]] != "0" || rec[col["beam_width"]] != "1" {
+				return nil
+			}
+			var v [6]int
+			for i, c := range []string{"batch_size", "isl", "step", "num_heads", "num_key_value_heads", "head_dim"} {
+				x, err := strconv.Atoi(rec[col[c]])
+				if err != nil {
+					return err
+				}
+				v[i] = x
+			}
+			ms, err := strconv.ParseFloat(rec[col["latency"]], 64)
+			if err != nil {
+				return err
+			}
+			r := arow{engine, phase, rec[col["kernel_source"]], kernels.DtypeName(rec[col["attn_dtype"]]), kernels.DtypeName(rec[col["kv_cache_dtype"]]),
+				v[0], v[1] + v[2], v[3], v[4], v[5], strconv.FormatFloat(ms, 'g', 5, 64)}
+			if !kernels.Sampled(kernels.AttentionKey(r.b, r.s, r.h, r.kvh, r.d), rate) {
+				return nil
+			}
+			rows = append(rows, r)
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+	}
+	key := func(r arow) string {
+		return fmt.Sprintf("%s %s %s %s %08d %08d %08d %08d %08d", r.engine, r.phase, r.dt, r.kv, r.b, r.s, r.h, r.kvh, r.d)
+	}
+	sort.Slice(rows, func(i, j int) bool { return key(rows[i]) < key(rows[j]) })
+	lines := []string{"engine,phase,kernel_source,dtype,kv_dtype,batch,seq,heads,kv_heads,head_dim,latency_ms"}
+	for _, r := range rows {
+		lines = append(lines, fmt.Sprintf("%s,%s,%s,%s,%s,%d,%d,%d,%d,%d,%s", r.engine, r.phase, r.source, r.dt, r.kv, r.b, r.s, r.h, r.kvh, r.d, r.ms))
+	}
+	name := filepath.Join(out, "attention_"+sys+".csv.gz")
+	if err := writeGz(name, strings.Join(lines, "\n")+"\n"); err != nil {
+		return err
+	}
+	log.Printf("%s: %d rows", name, len(rows))
+	return nil
 }
 
 type row struct {
@@ -163,4 +237,81 @@ func writeGz(name, text string) error {
 		return err
 	}
 	return f.Close()
+}
+
+// moe samples one system's fused-MoE tables (moe_perf of every engine,
+// not the wide-EP tables), every dtype, kernel and token distribution. The
+// tables differ in size by 40x (TensorRT-LLM's Blackwell table holds only
+// mxfp4 rows), so each is kept at the rate that draws about target rows:
+// perMille = min(1000, ceil(target x 1000 / table rows)), written to the
+// log and to data/README.md.
+func moe(src, out, sys string, target uint64) error {
+	paths, err := filepath.Glob(filepath.Join(src, sys, "moe", "*", "moe_perf.csv.gz"))
+	if err != nil {
+		return err
+	}
+	sort.Strings(paths)
+	if len(paths) == 0 {
+		return fmt.Errorf("%s: no moe tables under %s", sys, src)
+	}
+	cols := []string{"num_tokens", "hidden_size", "inter_size", "topk", "num_experts", "moe_tp_size", "moe_ep_size"}
+	type mrow struct {
+		engine, source, dt, dist string
+		v                        [7]int
+		ms                       string
+	}
+	var rows []mrow
+	for _, path := range paths {
+		engine := filepath.Base(filepath.Dir(path))
+		var all []mrow
+		err := readCSV(path, func(col map[string]int, rec []string) error {
+			var r mrow
+			for i, c := range cols {
+				x, err := strconv.Atoi(rec[col[c]])
+				if err != nil {
+					return err
+				}
+				r.v[i] = x
+			}
+			ms, err := strconv.ParseFloat(rec[col["latency"]], 64)
+			if err != nil {
+				return err
+			}
+			r.engine, r.source, r.dt, r.dist = engine, rec[col["kernel_source"]], kernels.DtypeName(rec[col["moe_dtype"]]), rec[col["distribution"]]
+			r.ms = strconv.FormatFloat(ms, 'g', 5, 64)
+			all = append(all, r)
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		rate := min(uint64(1000), (target*1000+uint64(len(all))-1)/uint64(len(all)))
+		n := 0
+		for _, r := range all {
+			if kernels.Sampled(kernels.MoEKey(r.v[0], r.v[1], r.v[2], r.v[3], r.v[4], r.v[5], r.v[6]), rate) {
+				rows = append(rows, r)
+				n++
+			}
+		}
+		log.Printf("%s: %d of %d rows at %d per mille", path, n, len(all), rate)
+	}
+	key := func(r mrow) string {
+		k := r.engine + " " + r.source + " " + r.dt + " " + r.dist
+		for _, x := range r.v {
+			k += fmt.Sprintf(" %08d", x)
+		}
+		return k
+	}
+	sort.Slice(rows, func(i, j int) bool { return key(rows[i]) < key(rows[j]) })
+	lines := []string{"engine,kernel_source,dtype,distribution,tokens,hidden,inter,topk,experts,tp,ep,latency_ms"}
+	for _, r := range rows {
+		lines = append(lines, fmt.Sprintf("%s,%s,%s,%s,%d,%d,%d,%d,%d,%d,%d,%s", r.engine, r.source, r.dt, r.dist,
+			r.v[0], r.v[1], r.v[2], r.v[3], r.v[4], r.v[5], r.v[6], r.ms))
+	}
+	name := filepath.Join(out, "moe_"+sys+".csv.gz")
+	if err := writeGz(name, strings.Join(lines, "\n")+"\n"); err != nil {
+		return err
+	}
+	log.Printf("%s: %d rows", name, len(rows))
+	return nil
 }
