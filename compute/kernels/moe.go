@@ -15,9 +15,11 @@ import "math"
 //	FLOPs  = 2 R H I' x mats       (mats: 3 gated, 2 non-gated)
 //	bytes  = Ea H I' mats x wbytes + A H x 4 + T H x 4
 //	Tc = FLOPs / (peak x EffCompute),  Tm = bytes / (HBM x EffMemory)
-//	time = LaunchS + A x AssignS + (Tc^P + Tm^P)^(1/P)
+//	time = LaunchS + T x TokenS + A x AssignS + (Tc^P + Tm^P)^(1/P)
 //
-// AssignS is the per-assignment cost of routing, permute and combine.
+// TokenS is the per-token cost of routing every input token (the table's
+// tokens are the layer's, of which this GPU computes its experts' share);
+// AssignS the per-assignment cost of permute and combine.
 // Coefficients but the datasheet's are fitted to measured kernels.
 type MoEModel struct {
 	System, Engine, Source string // Source: the kernel the table measured
@@ -32,7 +34,8 @@ type MoEModel struct {
 	EffCompute float64 // fitted
 	EffMemory  float64 // fitted
 	LaunchS    float64 // fitted per-call fixed cost, s
-	AssignS    float64 // fitted cost per (token, expert) assignment, s
+	AssignS    float64 // fitted cost per local (token, expert) assignment, s
+	TokenS     float64 // fitted cost per input token (routing, top-k, permute of all T), s
 	P          float64 // fitted soft-max exponent
 	Spread     float64 // fitted: skewed routing's distinct experts per assignment, relative to uniform
 
@@ -70,7 +73,7 @@ func (m *MoEModel) Time(tokens, hidden, inter, topk, experts, tp, ep int) float6
 	bytes := ea*h*islice*mats*m.WBytes + a*h*4 + float64(tokens)*h*4
 	tc := flops / (m.Peak * m.EffCompute)
 	tm := bytes / (m.HBM * m.EffMemory)
-	return m.LaunchS + a*m.AssignS + softMax(tc, tm, m.P)
+	return m.LaunchS + float64(tokens)*m.TokenS + a*m.AssignS + softMax(tc, tm, m.P)
 }
 
 // moeDtype is the compute dtype (whose peak applies) and the weight bytes

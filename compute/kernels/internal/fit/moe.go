@@ -71,7 +71,7 @@ func fitMoE(out, dump string) {
 		fits = append(fits, m)
 		fmt.Printf("%-9s %-17s %-34s %-17s %-14s %4d %4d | %5.1f%% %5.1f%% | %4d %5.1f%% %5.1f%%\n", g.system, g.engine, g.source, g.dtype, g.dist,
 			m.TileM, fs.N, 100*fs.Median, 100*fs.P90, cs.N, 100*cs.Median, 100*cs.P90)
-		fmt.Printf("    eff_c %.3f eff_m %.3f launch %.2fus assign %.2fns p %.2f spread %.2f\n", m.EffCompute, m.EffMemory, m.LaunchS*1e6, m.AssignS*1e9, m.P, m.Spread)
+		fmt.Printf("    eff_c %.3f eff_m %.3f launch %.2fus assign %.2fns p %.2f spread %.2f token %.2fns\n", m.EffCompute, m.EffMemory, m.LaunchS*1e6, m.AssignS*1e9, m.P, m.Spread, m.TokenS*1e9)
 		if dump != "" {
 			f, err := os.OpenFile(dump, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
 			if err != nil {
@@ -103,9 +103,9 @@ func mstats(m *kernels.MoEModel, rows []kernels.MoERow) kernels.ErrStats {
 }
 
 var moeStarts = [][]float64{
-	{math.Log(0.5), math.Log(0.7), math.Log(20), math.Log(5), math.Log(2), 0},
-	{math.Log(0.2), math.Log(0.4), math.Log(50), math.Log(20), math.Log(0.5), -1},
-	{math.Log(0.8), math.Log(0.9), math.Log(8), math.Log(1), math.Log(8), 1},
+	{math.Log(0.5), math.Log(0.7), math.Log(20), math.Log(5), math.Log(2), 0, math.Log(5)},
+	{math.Log(0.2), math.Log(0.4), math.Log(50), math.Log(20), math.Log(0.5), -1, math.Log(0.5)},
+	{math.Log(0.8), math.Log(0.9), math.Log(8), math.Log(1), math.Log(8), 1, math.Log(20)},
 }
 
 func fitMoEGroup(g mgroup, rows []kernels.MoERow) (kernels.MoEModel, bool) {
@@ -132,6 +132,7 @@ func fitMoEGroup(g mgroup, rows []kernels.MoERow) (kernels.MoEModel, bool) {
 			m.AssignS = math.Max(math.Exp(x[3])*1e-9, 1e-15)
 			m.P = math.Min(1+math.Exp(x[4]), 64)
 			m.Spread = math.Min(math.Exp(x[5]), 100)
+			m.TokenS = math.Max(math.Exp(x[6])*1e-9, 1e-15)
 		}
 		loss := func(x []float64) float64 {
 			set(x)
@@ -143,7 +144,7 @@ func fitMoEGroup(g mgroup, rows []kernels.MoERow) (kernels.MoEModel, bool) {
 			return s / float64(len(rows))
 		}
 		for _, x0 := range moeStarts {
-			x, l := nm.Minimize(loss, x0, []float64{0.3, 0.3, 0.5, 1, 0.5, 0.5}, 2000, 2)
+			x, l := nm.Minimize(loss, x0, []float64{0.3, 0.3, 0.5, 1, 0.5, 0.5, 1}, 2000, 2)
 			set(x)
 			if l < bestLoss {
 				best, bestLoss = m, l
@@ -165,6 +166,7 @@ func renderMoE(fits []kernels.MoEModel) string {
 		fmt.Fprintf(&b, "\t{\n\t\tSystem: %q, Engine: %q, Source: %q,\n\t\tDtype: %q, Distribution: %q,\n", m.System, m.Engine, m.Source, m.Dtype, m.Distribution)
 		fmt.Fprintf(&b, "\t\tPeak: %s, HBM: %s, WBytes: %s, Gated: %v, TileM: %d,\n", f(m.Peak), f(m.HBM), f(m.WBytes), m.Gated, m.TileM)
 		fmt.Fprintf(&b, "\t\tEffCompute: %s, EffMemory: %s, LaunchS: %s, AssignS: %s, P: %s, Spread: %s,\n", f(m.EffCompute), f(m.EffMemory), f(m.LaunchS), f(m.AssignS), f(m.P), f(m.Spread))
+		fmt.Fprintf(&b, "\t\tTokenS: %s,\n", f(m.TokenS))
 		fmt.Fprintf(&b, "\t\tTable: %q,\n", m.Table)
 		fmt.Fprintf(&b, "\t\tCheckN: %d, CheckMedian: %s, CheckP90: %s,\n\t},\n", m.CheckN, f(m.CheckMedian), f(m.CheckP90))
 	}
