@@ -1,6 +1,8 @@
 package main
 
 import (
+	"compress/gzip"
+	"encoding/csv"
 	"fmt"
 	"go/format"
 	"log"
@@ -25,7 +27,7 @@ func attnKey(r kernels.AttentionRow) string {
 // fitAttention fits one AttentionModel per (system, engine, phase, dtype,
 // KV dtype) table of the embedded sample, on its fit part, and prints the
 // held-out error.
-func fitAttention(out, dump string) {
+func fitAttention(out, dump, check string) {
 	groups := map[agroup][]kernels.AttentionRow{}
 	var order []agroup
 	for _, s := range systems {
@@ -69,8 +71,12 @@ func fitAttention(out, dump string) {
 	}
 	close(next)
 	wg.Wait()
-	fmt.Printf("\n%-9s %-17s %-10s %-5s %-5s %4s %7s %4s | %6s %6s | %4s %6s %6s\n", "system", "engine", "phase", "dtype", "kv", "tile", "group", "nfit",
-		"fitMed", "fitP90", "nchk", "chkMed", "chkP90")
+	var full map[agroup][]kernels.AttentionRow
+	if check != "" {
+		full = loadFullAttention(check)
+	}
+	fmt.Printf("\n%-9s %-17s %-10s %-5s %-5s %4s %7s %4s | %6s %6s | %4s %6s %6s | %6s %6s %6s\n", "system", "engine", "phase", "dtype", "kv", "tile", "group", "nfit",
+		"fitMed", "fitP90", "nchk", "chkMed", "chkP90", "nfull", "fulMed", "fulP90")
 	for i, g := range order {
 		fitRows, chkRows := split(g)
 		m := &models[i]
@@ -89,8 +95,19 @@ func fitAttention(out, dump string) {
 		m.CheckN, m.CheckMedian, m.CheckP90 = cs.N, cs.Median, cs.P90
 		m.Source = fmt.Sprintf("AIConfigurator %s/attention/%s/%s_attention_perf.csv.gz (%s, window 0): fit part, %d of the %d shapes in data/attention_%s.csv.gz",
 			g.system, g.engine, g.phase, groups[g][0].Source, len(fitRows), len(groups[g]), g.system)
-		fmt.Printf("%-9s %-17s %-10s %-5s %-5s %4d %7d %4d | %5.1f%% %5.1f%% | %4d %5.1f%% %5.1f%%\n", g.system, g.engine, g.phase, g.dtype, g.kv,
+		line := fmt.Sprintf("%-9s %-17s %-10s %-5s %-5s %4d %7d %4d | %5.1f%% %5.1f%% | %4d %5.1f%% %5.1f%%", g.system, g.engine, g.phase, g.dtype, g.kv,
 			m.TileQ, m.GroupMax, fs.N, 100*fs.Median, 100*fs.P90, cs.N, 100*cs.Median, 100*cs.P90)
+		if full != nil {
+			var held []kernels.AttentionRow
+			for _, r := range full[g] {
+				if kernels.Held(attnKey(r)) {
+					held = append(held, r)
+				}
+			}
+			hs := astats(m, held)
+			line += fmt.Sprintf(" | %6d %5.1f%% %5.1f%%", hs.N, 100*hs.Median, 100*hs.P90)
+		}
+		fmt.Println(line)
 		fmt.Printf("    eff_c %.3f eff_m %.3f quant %.2f launch %.2fus p %.2f kmin %.0f ctabw %.0fGB/s tok %.3fB head %.2fns exp %.1fT/s\n",
 			m.EffCompute, m.EffMemory, m.Quant, m.LaunchS*1e6, m.P, m.KMin, m.CTABW/1e9, m.TokenBytes, m.HeadS*1e9, m.ExpRate/1e12)
 	}
@@ -199,4 +216,65 @@ func renderAttn(fits []kernels.AttentionModel) string {
 		log.Fatal(err)
 	}
 	return string(src)
+}
+
+// loadFullAttention reads AIConfigurator's TensorRT-LLM attention tables
+// whole (window 0, beam 1), as the sampler sees them.
+func loadFullAttention(src string) map[agroup][]kernels.AttentionRow {
+	out := map[agroup][]kernels.AttentionRow{}
+	for _, s := range systems {
+		paths, _ := filepath.Glob(filepath.Join(src, s, "attention", "trtllm-*", "*_attention_perf.csv.gz"))
+		for _, p := range paths {
+			engine := filepath.Base(filepath.Dir(p))
+			phase := strings.TrimSuffix(filepath.Base(p), "_attention_perf.csv.gz")
+			eachRow(p, func(col map[string]int, rec []string) {
+				if rec[col["window_size"]] != "0" || rec[col["beam_width"]] != "1" {
+					return
+				}
+				at := func(c string) int {
+					x, err := strconv.Atoi(rec[col[c]])
+					if err != nil {
+						log.Fatalf("%s: %v", p, err)
+					}
+					return x
+				}
+				ms, err := strconv.ParseFloat(rec[col["latency"]], 64)
+				if err != nil {
+					log.Fatalf("%s: %v", p, err)
+				}
+				r := kernels.AttentionRow{System: s, Engine: engine, Phase: phase, Source: rec[col["kernel_source"]],
+					Dtype: kernels.DtypeName(rec[col["attn_dtype"]]), KVDtype: kernels.DtypeName(rec[col["kv_cache_dtype"]]),
+					Batch: at("batch_size"), Seq: at("isl") + at("step"), Heads: at("num_heads"), KVHeads: at("num_key_value_heads"),
+					HeadDim: at("head_dim"), Seconds: ms * 1e-3}
+				g := agroup{s, engine, phase, r.Dtype, r.KVDtype}
+				out[g] = append(out[g], r)
+			})
+		}
+	}
+	return out
+}
+
+// eachRow calls fn for every record of a gzipped CSV with its header's
+// column indices.
+func eachRow(path string, fn func(col map[string]int, rec []string)) {
+	f, err := os.Open(path)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		log.Fatal(err)
+	}
+	recs, err := csv.NewReader(zr).ReadAll()
+	if err != nil {
+		log.Fatalf("%s: %v", path, err)
+	}
+	col := map[string]int{}
+	for i, h := range recs[0] {
+		col[h] = i
+	}
+	for _, rec := range recs[1:] {
+		fn(col, rec)
+	}
 }

@@ -5,8 +5,9 @@
 //	go run ./compute/kernels/internal/fit -check ../shared/measurements/kernels
 //
 // -only gemm, attention or moe fits one family. With -check it also
-// reports the GEMM held-out error on the full tables' check part (shapes
-// never fitted). Without -out it only prints the error table.
+// reports the held-out error on the full tables' check part (every shape
+// the split holds out, not only the sampled ones; none was fitted).
+// Without -out it only prints the error tables.
 package main
 
 import (
@@ -34,17 +35,17 @@ type group struct{ system, engine, dtype string }
 func main() {
 	out := flag.String("out", "", "write gemm_fits.go, attention_fits.go and moe_fits.go into this folder (compute/kernels)")
 	only := flag.String("only", "", "fit one family: gemm, attention or moe")
-	check := flag.String("check", "", "AIConfigurator tables: also report the GEMM held-out error on their full check part")
+	check := flag.String("check", "", "AIConfigurator tables: also report the held-out error on their full check part")
 	dump := flag.String("dump", "", "append rows with predictions to this file (GEMM: the full check part; attention: the sample)")
 	flag.Parse()
 	if *only == "" || *only == "gemm" {
 		fitGEMM(*out, *check, *dump)
 	}
 	if *only == "" || *only == "attention" {
-		fitAttention(*out, *dump)
+		fitAttention(*out, *dump, *check)
 	}
 	if *only == "" || *only == "moe" {
-		fitMoE(*out, *dump)
+		fitMoE(*out, *dump, *check)
 	}
 }
 

@@ -28,7 +28,7 @@ const minMoERows = 60
 // fitMoE fits one MoEModel per (system, engine, kernel, dtype,
 // distribution) table of the embedded sample with at least minMoERows
 // rows, on its fit part, and prints the held-out error.
-func fitMoE(out, dump string) {
+func fitMoE(out, dump, check string) {
 	groups := map[mgroup][]kernels.MoERow{}
 	var order []mgroup
 	for _, s := range systems {
@@ -44,8 +44,12 @@ func fitMoE(out, dump string) {
 			groups[g] = append(groups[g], r)
 		}
 	}
-	fmt.Printf("\n%-9s %-17s %-34s %-17s %-14s %4s %4s | %6s %6s | %4s %6s %6s\n", "system", "engine", "kernel", "dtype", "distribution",
-		"tile", "nfit", "fitMed", "fitP90", "nchk", "chkMed", "chkP90")
+	var full map[mgroup][]kernels.MoERow
+	if check != "" {
+		full = loadFullMoE(check)
+	}
+	fmt.Printf("\n%-9s %-17s %-34s %-17s %-14s %4s %4s | %6s %6s | %4s %6s %6s | %6s %6s %6s\n", "system", "engine", "kernel", "dtype", "distribution",
+		"tile", "nfit", "fitMed", "fitP90", "nchk", "chkMed", "chkP90", "nfull", "fulMed", "fulP90")
 	var fits []kernels.MoEModel
 	for _, g := range order {
 		var fitRows, chkRows []kernels.MoERow
@@ -69,8 +73,19 @@ func fitMoE(out, dump string) {
 		m.Table = fmt.Sprintf("AIConfigurator %s/moe/%s/moe_perf.csv.gz (%s, %s, %s): fit part, %d of the %d shapes in data/moe_%s.csv.gz",
 			g.system, g.engine, g.source, g.dtype, g.dist, len(fitRows), len(groups[g]), g.system)
 		fits = append(fits, m)
-		fmt.Printf("%-9s %-17s %-34s %-17s %-14s %4d %4d | %5.1f%% %5.1f%% | %4d %5.1f%% %5.1f%%\n", g.system, g.engine, g.source, g.dtype, g.dist,
+		line := fmt.Sprintf("%-9s %-17s %-34s %-17s %-14s %4d %4d | %5.1f%% %5.1f%% | %4d %5.1f%% %5.1f%%", g.system, g.engine, g.source, g.dtype, g.dist,
 			m.TileM, fs.N, 100*fs.Median, 100*fs.P90, cs.N, 100*cs.Median, 100*cs.P90)
+		if full != nil {
+			var held []kernels.MoERow
+			for _, r := range full[g] {
+				if kernels.Held(moeKey(r)) {
+					held = append(held, r)
+				}
+			}
+			hs := mstats(&m, held)
+			line += fmt.Sprintf(" | %6d %5.1f%% %5.1f%%", hs.N, 100*hs.Median, 100*hs.P90)
+		}
+		fmt.Println(line)
 		fmt.Printf("    eff_c %.3f eff_m %.3f launch %.2fus assign %.2fns p %.2f spread %.2f token %.2fns\n", m.EffCompute, m.EffMemory, m.LaunchS*1e6, m.AssignS*1e9, m.P, m.Spread, m.TokenS*1e9)
 		if dump != "" {
 			f, err := os.OpenFile(dump, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
@@ -176,4 +191,34 @@ func renderMoE(fits []kernels.MoEModel) string {
 		log.Fatal(err)
 	}
 	return string(src)
+}
+
+// loadFullMoE reads every engine's moe_perf table whole.
+func loadFullMoE(src string) map[mgroup][]kernels.MoERow {
+	out := map[mgroup][]kernels.MoERow{}
+	for _, s := range systems {
+		paths, _ := filepath.Glob(filepath.Join(src, s, "moe", "*", "moe_perf.csv.gz"))
+		for _, p := range paths {
+			engine := filepath.Base(filepath.Dir(p))
+			eachRow(p, func(col map[string]int, rec []string) {
+				at := func(c string) int {
+					x, err := strconv.Atoi(rec[col[c]])
+					if err != nil {
+						log.Fatalf("%s: %v", p, err)
+					}
+					return x
+				}
+				ms, err := strconv.ParseFloat(rec[col["latency"]], 64)
+				if err != nil {
+					log.Fatalf("%s: %v", p, err)
+				}
+				r := kernels.MoERow{System: s, Engine: engine, Source: rec[col["kernel_source"]], Dtype: kernels.DtypeName(rec[col["moe_dtype"]]),
+					Distribution: rec[col["distribution"]], Tokens: at("num_tokens"), Hidden: at("hidden_size"), Inter: at("inter_size"),
+					TopK: at("topk"), Experts: at("num_experts"), TP: at("moe_tp_size"), EP: at("moe_ep_size"), Seconds: ms * 1e-3}
+				g := mgroup{s, engine, r.Source, r.Dtype, r.Distribution}
+				out[g] = append(out[g], r)
+			})
+		}
+	}
+	return out
 }
