@@ -19,7 +19,7 @@ const (
 //	            CTAs  = b h ceil(s/TileQ)
 //	            bytes = b s d (4h + 2g x kvbytes)   (Q, O in bf16; K, V)
 //	generation: FLOPs = 4 b h d s
-//	            u     = g if h <= GroupMax x g (grouped kernel), else h
+//	            u     = g if 1 < h/g <= GroupMax (grouped kernel), else h (MHA, or the fallback)
 //	            CTAs  = b u x splits, splits = clamp(SMs/(b u), 1, s/KMin)
 //	            bytes = b s u d 2 x kvbytes + 4 b h d
 //	scores   = b h s (s+1)/2 (context), b h s (generation): one exp each
@@ -30,12 +30,16 @@ const (
 //	generation: waves = max(1, CTAs/SMs + Quant x (ceil(CTAs/SMs) - CTAs/SMs))
 //	            Tc = (FLOPs/rate + scores/ExpRate) x waves x SMs / CTAs
 //	rate     = peak x EffCompute
-//	Tm    = bytes / min(HBM x EffMemory, min(CTAs, SMs) x CTABW)
+//	Tm    = bytes / (HBM x EffMemory x CTAs / (CTAs + c0)),  c0 = HBM x EffMemory / CTABW
 //	Tt    = b s (h + 2g) d x TokenBytes / HBM   (per-token work outside the kernel: RoPE, KV-cache write)
-//	time  = LaunchS + units x HeadS + Tt + (Tc^P + Tm^P)^(1/P)
+//	time  = LaunchS + fixed + Tt + (Tc^P + Tm^P)^(1/P)
 //
-// where units is b h (context, and generation past GroupMax) or b g (the
-// grouped generation kernel): a fixed cost per CTA-sized unit of work.
+// where fixed is b h HeadS (context; generation's MHA kernel and the
+// per-head fallback) or b g GroupS (the grouped decode kernel): a fixed
+// cost per CTA-sized unit of work. On H200, 512 sequences of 8 tokens
+// take 10-11 ns per (sequence, head) on the MHA path and 30-55 ns per
+// (sequence, KV head) on the grouped one (AIConfigurator
+// h200_sxm/attention/trtllm-1.3.0rc20/generation_attention_perf).
 type AttentionModel struct {
 	System, Engine, Phase string
 	Dtype, KVDtype        string // compute dtype, KV-cache dtype
@@ -52,10 +56,11 @@ type AttentionModel struct {
 	LaunchS    float64 // fitted per-call fixed cost, s
 	P          float64 // fitted soft-max exponent
 	KMin       float64 // fitted least KV tokens per split (generation)
-	CTABW      float64 // fitted bandwidth one CTA can draw, B/s
+	CTABW      float64 // fitted bandwidth one CTA draws while few are in flight, B/s
 	TokenBytes float64 // fitted bytes of per-token work per head element
 	ExpRate    float64 // fitted softmax rate, attention scores per second (exp units, not tensor cores)
 	HeadS      float64 // fitted fixed cost per (sequence, query head): CTA setup, softmax epilogue, s
+	GroupS     float64 // fitted fixed cost per (sequence, KV head) of the grouped decode kernel, s
 
 	Source string // the table the coefficients came from
 
@@ -77,7 +82,8 @@ func (a *AttentionModel) Time(b, s, heads, kvHeads, headDim int) float64 {
 	sms := float64(a.SMs)
 	kvb := elemBytes(a.KVDtype)
 	var flops, ctas, bytes float64
-	units := fb * fh // work units with a fixed cost each: (sequence, query head)
+	units := fb * fh // work units with a fixed cost HeadS each: (sequence, query head)
+	fixed := 0.0     // or the grouped decode kernel's fixed cost
 	if a.Phase == Context {
 		flops = 4 * fb * fh * fd * fs * (fs + 1) / 2
 		ctas = fb * fh * float64(ceilDiv(s, a.TileQ))
@@ -88,10 +94,11 @@ func (a *AttentionModel) Time(b, s, heads, kvHeads, headDim int) float64 {
 		// query heads; past GroupMax the kernel falls back to one unit
 		// per query head, re-reading K and V for each.
 		kvUnits := fg
-		if heads > a.GroupMax*kvHeads {
-			kvUnits = fh
+		if heads == kvHeads || heads > a.GroupMax*kvHeads {
+			kvUnits = fh // MHA kernel, or the per-head fallback
 		} else {
-			units = fb * fg
+			units = 0
+			fixed = fb * fg * a.GroupS // grouped kernel
 		}
 		splits := math.Min(sms/(fb*kvUnits), fs/a.KMin)
 		if splits < 1 {
@@ -118,9 +125,14 @@ func (a *AttentionModel) Time(b, s, heads, kvHeads, headDim int) float64 {
 	} else {
 		tc = (flops/rate + fb*fh*fs/a.ExpRate) * waves * sms / ctas
 	}
-	tm := bytes / math.Min(a.HBM*a.EffMemory, math.Min(ctas, sms)*a.CTABW)
+	// Bandwidth ramps with the CTAs in flight (Little's law: bytes in
+	// flight over latency) and saturates at HBM x EffMemory: CTABW each
+	// while few, half the saturated rate at c0 = HBM x EffMemory / CTABW.
+	bw := a.HBM * a.EffMemory
+	c0 := bw / a.CTABW
+	tm := bytes / (bw * ctas / (ctas + c0))
 	tt := fb * fs * (fh + 2*fg) * fd * a.TokenBytes / a.HBM
-	return a.LaunchS + units*a.HeadS + tt + softMax(tc, tm, a.P)
+	return a.LaunchS + units*a.HeadS + fixed + tt + softMax(tc, tm, a.P)
 }
 
 // softMax is the P-norm of two non-negative terms: their sum at P = 1, the

@@ -108,8 +108,8 @@ func fitAttention(out, dump, check string) {
 			line += fmt.Sprintf(" | %6d %5.1f%% %5.1f%%", hs.N, 100*hs.Median, 100*hs.P90)
 		}
 		fmt.Println(line)
-		fmt.Printf("    eff_c %.3f eff_m %.3f quant %.2f launch %.2fus p %.2f kmin %.0f ctabw %.0fGB/s tok %.3fB head %.2fns exp %.1fT/s\n",
-			m.EffCompute, m.EffMemory, m.Quant, m.LaunchS*1e6, m.P, m.KMin, m.CTABW/1e9, m.TokenBytes, m.HeadS*1e9, m.ExpRate/1e12)
+		fmt.Printf("    eff_c %.3f eff_m %.3f quant %.2f launch %.2fus p %.2f kmin %.0f ctabw %.0fGB/s tok %.3fB head %.2fns group %.2fns exp %.1fT/s\n",
+			m.EffCompute, m.EffMemory, m.Quant, m.LaunchS*1e6, m.P, m.KMin, m.CTABW/1e9, m.TokenBytes, m.HeadS*1e9, m.GroupS*1e9, m.ExpRate/1e12)
 	}
 	if out != "" {
 		if err := os.WriteFile(filepath.Join(out, "attention_fits.go"), []byte(renderAttn(models)), 0o644); err != nil {
@@ -131,9 +131,9 @@ func astats(m *kernels.AttentionModel, rows []kernels.AttentionRow) kernels.ErrS
 // attnStarts are the Nelder-Mead starting points: efficiencies, quant,
 // launch, P, KMin, CTA bandwidth, token bytes.
 var attnStarts = [][]float64{
-	{math.Log(0.5), math.Log(0.8), 0, math.Log(10), math.Log(2), math.Log(256), math.Log(100), math.Log(0.1), math.Log(10), math.Log(10)},
-	{math.Log(0.3), math.Log(0.6), 2, math.Log(20), math.Log(0.5), math.Log(1024), math.Log(30), math.Log(1), math.Log(3), math.Log(3)},
-	{math.Log(0.7), math.Log(0.9), -2, math.Log(5), math.Log(8), math.Log(64), math.Log(300), math.Log(0.01), math.Log(30), math.Log(30)},
+	{math.Log(0.5), math.Log(0.8), 0, math.Log(10), math.Log(2), math.Log(256), math.Log(100), math.Log(0.1), math.Log(10), math.Log(10), math.Log(30)},
+	{math.Log(0.3), math.Log(0.6), 2, math.Log(20), math.Log(0.5), math.Log(1024), math.Log(30), math.Log(1), math.Log(3), math.Log(3), math.Log(10)},
+	{math.Log(0.7), math.Log(0.9), -2, math.Log(5), math.Log(8), math.Log(64), math.Log(300), math.Log(0.01), math.Log(30), math.Log(30), math.Log(60)},
 }
 
 func fitAttnGroup(g agroup, rows []kernels.AttentionRow) kernels.AttentionModel {
@@ -171,6 +171,7 @@ func fitAttnGroup(g agroup, rows []kernels.AttentionRow) kernels.AttentionModel 
 			m.TokenBytes = math.Max(math.Exp(x[7]), 1e-6)
 			m.HeadS = math.Max(math.Exp(x[8])*1e-9, 1e-15)
 			m.ExpRate = math.Min(math.Exp(x[9])*1e12, 1e15)
+			m.GroupS = math.Max(math.Exp(x[10])*1e-9, 1e-15)
 		}
 		loss := func(x []float64) float64 {
 			set(x)
@@ -181,7 +182,7 @@ func fitAttnGroup(g agroup, rows []kernels.AttentionRow) kernels.AttentionModel 
 			}
 			return s / float64(len(rows))
 		}
-		step := []float64{0.3, 0.3, 1, 0.5, 0.5, 1, 1, 1, 1, 1}
+		step := []float64{0.3, 0.3, 1, 0.5, 0.5, 1, 1, 1, 1, 1, 1}
 		for _, x0 := range attnStarts {
 			x, l := nm.Minimize(loss, x0, step, 2000, 2)
 			set(x)
@@ -206,7 +207,7 @@ func renderAttn(fits []kernels.AttentionModel) string {
 		fmt.Fprintf(&b, "\t\tPeak: %s, HBM: %s, SMs: %d, TileQ: %d, GroupMax: %d,\n", f(m.Peak), f(m.HBM), m.SMs, m.TileQ, m.GroupMax)
 		fmt.Fprintf(&b, "\t\tEffCompute: %s, EffMemory: %s, Quant: %s,\n", f(m.EffCompute), f(m.EffMemory), f(m.Quant))
 		fmt.Fprintf(&b, "\t\tLaunchS: %s, P: %s, KMin: %s, CTABW: %s, TokenBytes: %s,\n", f(m.LaunchS), f(m.P), f(m.KMin), f(m.CTABW), f(m.TokenBytes))
-		fmt.Fprintf(&b, "\t\tHeadS: %s, ExpRate: %s,\n", f(m.HeadS), f(m.ExpRate))
+		fmt.Fprintf(&b, "\t\tHeadS: %s, GroupS: %s, ExpRate: %s,\n", f(m.HeadS), f(m.GroupS), f(m.ExpRate))
 		fmt.Fprintf(&b, "\t\tSource: %q,\n", m.Source)
 		fmt.Fprintf(&b, "\t\tCheckN: %d, CheckMedian: %s, CheckP90: %s,\n\t},\n", m.CheckN, f(m.CheckMedian), f(m.CheckP90))
 	}
