@@ -2,7 +2,7 @@
 // latencies: NVIDIA's AIConfigurator tables (github.com/ai-dynamo/aiconfigurator,
 // commit 095f58a51c4c, Apache-2.0), collected on H100 SXM, H200 SXM, B200
 // SXM and GB200 under the serving engines' own kernels (TensorRT-LLM 1.3.0rc20,
-// SGLang 0.5.14).
+// 1.3.0rc23 for Blackwell MoE, and SGLang 0.5.14).
 //
 // GEMM: one model per (system, engine, dtype) table, a roofline with wave
 // quantisation (see GEMMModel):
@@ -21,9 +21,10 @@
 // (2.6-3.3 x 10^12 scores/s on Hopper, 3.7-4.2 on Blackwell: the
 // special-function units; at head size 64 the exponentials cost about as
 // much as the matmuls) plus the causal tail of the last query tile;
-// generation is KV-cache bytes over a bandwidth capped by the CTAs a
-// split-KV kernel can launch, with a fixed cost per (sequence, head), or
-// per (sequence, KV head) for the grouped kernel.
+// generation is KV-cache bytes over a bandwidth that ramps with the CTAs a
+// split-KV kernel has in flight, with a fixed cost per (sequence, head) on
+// the MHA kernel and the per-head fallback, or per (sequence, KV head) on
+// the grouped kernel.
 // LookupAttention returns them.
 //
 // MoE: one model per (system, engine, kernel, dtype, distribution) fused-MoE
@@ -41,23 +42,26 @@
 //     no state, no randomness, no allocation. The fit is deterministic too
 //     (Nelder-Mead from fixed starts over a fixed menu of tile shapes; see
 //     internal/fit), so rerunning it on the same sample rewrites
-//     gemm_fits.go byte for byte.
+//     gemm_fits.go, attention_fits.go and moe_fits.go byte for byte (on
+//     amd64; another architecture may fuse floating-point operations
+//     differently and land on other last digits).
 //   - Every coefficient has a source. Datasheet figures name the NVIDIA page
-//     they came from (Accels); every fitted entry of gemm_fits.go carries
-//     the AIConfigurator table it was fitted to in its Source field and is
-//     written by the fitting program, never by hand.
+//     they came from (Accels); every fitted entry of the *_fits.go tables
+//     carries the AIConfigurator table it was fitted to (Source; Table for
+//     MoE) and is written by the fitting program, never by hand.
 //   - Fit on part, check on the rest. A shape belongs to the held-out part
-//     when the FNV-1a hash of "MxNxK" says so (Held, about 30% of shapes, the
-//     same shapes on every system). The fit sees only the other 70%; the
+//     when the FNV-1a hash of its key ("MxNxK" for a GEMM) says so (Held,
+//     about 30% of shapes, the same shapes on every system). The fit sees only the other 70%; the
 //     table records each entry's held-out median and p90 |error|, and
 //     TestGEMMHeldOut recomputes them from the embedded sample and holds
 //     them to issue #15's targets (median <= 8%, p90 <= 20%), logging the
-//     full table with -v; TestAttentionHeldOut does the same for attention.
-//     Tables that miss are listed in the tests with their bound and reason.
+//     full table with -v; TestAttentionHeldOut and TestMoEHeldOut do the
+//     same for attention and MoE. Tables that miss are listed in the tests
+//     with their bound and reason.
 //   - Users need nothing outside the module: the sample the fit used is
-//     embedded (data/, about 2,200 to 2,800 GEMM and 1,800 to 1,900
-//     attention rows per system, 150 KB; see data/README.md for how it was
-//     drawn); GEMMSample and AttentionSample return it.
+//     embedded (data/, per system about 2,200-2,800 GEMM, 1,800-1,900
+//     attention and 1,900 MoE rows, 220 KB in all; see data/README.md for
+//     how it was drawn); GEMMSample, AttentionSample and MoESample return it.
 //
 // Reproduce:
 //
