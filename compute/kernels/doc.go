@@ -27,6 +27,10 @@
 // the grouped kernel.
 // LookupAttention returns them.
 //
+// MLA (DeepSeek's latent attention): one model per TensorRT-LLM (system,
+// phase, KV dtype) table, an AttentionModel on the geometry that moves MLA's
+// bytes (see MLAModel); LookupMLA returns them.
+//
 // MoE: one model per (system, engine, kernel, dtype, distribution) fused-MoE
 // table with at least 60 sampled rows (see MoEModel): expert weights of the
 // experts the routing hits over HBM, the padded grouped-GEMM FLOPs, and
@@ -42,26 +46,28 @@
 //     no state, no randomness, no allocation. The fit is deterministic too
 //     (Nelder-Mead from fixed starts over a fixed menu of tile shapes; see
 //     internal/fit), so rerunning it on the same sample rewrites
-//     gemm_fits.go, attention_fits.go and moe_fits.go byte for byte (on
-//     amd64; another architecture may fuse floating-point operations
-//     differently and land on other last digits).
+//     gemm_fits.go, attention_fits.go, mla_fits.go and moe_fits.go byte
+//     for byte (on amd64; another architecture may fuse floating-point
+//     operations differently and land on other last digits).
 //   - Every coefficient has a source. Datasheet figures name the NVIDIA page
 //     they came from (Accels); every fitted entry of the *_fits.go tables
 //     carries the AIConfigurator table it was fitted to (Source; Table for
 //     MoE) and is written by the fitting program, never by hand.
 //   - Fit on part, check on the rest. A shape belongs to the held-out part
 //     when the FNV-1a hash of its key ("MxNxK" for a GEMM) says so (Held,
-//     about 30% of shapes, the same shapes on every system). The fit sees only the other 70%; the
-//     table records each entry's held-out median and p90 |error|, and
-//     TestGEMMHeldOut recomputes them from the embedded sample and holds
-//     them to issue #15's targets (median <= 8%, p90 <= 20%), logging the
-//     full table with -v; TestAttentionHeldOut and TestMoEHeldOut do the
-//     same for attention and MoE. Tables that miss are listed in the tests
-//     with their bound and reason.
+//     about 30% of shapes, the same shapes on every system). The fit sees
+//     only the other 70%; the table records each entry's held-out median
+//     and p90 |error|, and TestGEMMHeldOut recomputes them from the
+//     embedded sample and holds them to issue #15's targets (median <= 8%,
+//     p90 <= 20%), logging the full table with -v; TestAttentionHeldOut,
+//     TestMLAHeldOut and TestMoEHeldOut do the same for attention, MLA and
+//     MoE. Tables that miss are listed in the tests with their bound and
+//     reason.
 //   - Users need nothing outside the module: the sample the fit used is
 //     embedded (data/, per system about 2,200-2,800 GEMM, 1,800-1,900
-//     attention and 1,900 MoE rows, 220 KB in all; see data/README.md for
-//     how it was drawn); GEMMSample, AttentionSample and MoESample return it.
+//     attention, 1,500 MLA and 1,900 MoE rows, 250 KB in all; see
+//     data/README.md for how it was drawn); GEMMSample, AttentionSample,
+//     MLASample and MoESample return it.
 //
 // Reproduce:
 //

@@ -51,3 +51,13 @@ func MoEKey(tokens, hidden, inter, topk, experts, tp, ep int) string {
 // MoESampleRows is about how many rows the embedded sample draws from each
 // fused-MoE table, at a per-table rate (see internal/mksample).
 const MoESampleRows = 1000
+
+// MLAKey is an MLA shape's key for the sample and the split, "BxSxHxTP"
+// (batch, sequence, heads per rank, TP size).
+func MLAKey(b, s, h, tp int) string {
+	return strconv.Itoa(b) + "x" + strconv.Itoa(s) + "x" + strconv.Itoa(h) + "x" + strconv.Itoa(tp)
+}
+
+// MLASamplePerMille is the rate at which MLA shapes enter the embedded
+// sample; the MLA tables are small (1,700-2,900 rows), so it is high.
+const MLASamplePerMille = 300

@@ -4,7 +4,7 @@
 //	go run ./compute/kernels/internal/fit -out compute/kernels   # rewrite *_fits.go
 //	go run ./compute/kernels/internal/fit -check ../shared/measurements/kernels
 //
-// -only gemm, attention or moe fits one family. With -check it also
+// -only gemm, attention, moe or mla fits one family. With -check it also
 // reports the held-out error on the full tables' check part (every shape
 // the split holds out, not only the sampled ones; none was fitted).
 // Without -out it only prints the error tables.
@@ -33,8 +33,8 @@ var systems = []string{"h100_sxm", "h200_sxm", "b200_sxm", "gb200"}
 type group struct{ system, engine, dtype string }
 
 func main() {
-	out := flag.String("out", "", "write gemm_fits.go, attention_fits.go and moe_fits.go into this folder (compute/kernels)")
-	only := flag.String("only", "", "fit one family: gemm, attention or moe")
+	out := flag.String("out", "", "write gemm_fits.go, attention_fits.go, moe_fits.go and mla_fits.go into this folder (compute/kernels)")
+	only := flag.String("only", "", "fit one family: gemm, attention, moe or mla")
 	check := flag.String("check", "", "AIConfigurator tables: also report the held-out error on their full check part")
 	dump := flag.String("dump", "", "append rows with predictions to this file (GEMM: the full check part; attention: the sample)")
 	flag.Parse()
@@ -46,6 +46,9 @@ func main() {
 	}
 	if *only == "" || *only == "moe" {
 		fitMoE(*out, *dump, *check)
+	}
+	if *only == "" || *only == "mla" {
+		fitMLA(*out)
 	}
 }
 

@@ -37,6 +37,7 @@ func main() {
 	gemmRate := flag.Uint64("gemm-per-mille", kernels.GEMMSamplePerMille, "GEMM shapes kept per thousand")
 	attnRate := flag.Uint64("attention-per-mille", kernels.AttentionSamplePerMille, "attention shapes kept per thousand")
 	moeRows := flag.Uint64("moe-rows", kernels.MoESampleRows, "MoE rows to draw per table (about)")
+	mlaRate := flag.Uint64("mla-per-mille", kernels.MLASamplePerMille, "MLA shapes kept per thousand")
 	flag.Parse()
 	for _, sys := range systems {
 		if err := gemm(*src, *out, sys, *gemmRate); err != nil {
@@ -46,6 +47,9 @@ func main() {
 			log.Fatal(err)
 		}
 		if err := moe(*src, *out, sys, *moeRows); err != nil {
+			log.Fatal(err)
+		}
+		if err := mla(*src, *out, sys, *mlaRate); err != nil {
 			log.Fatal(err)
 		}
 	}
@@ -309,6 +313,71 @@ func moe(src, out, sys string, target uint64) error {
 			r.v[0], r.v[1], r.v[2], r.v[3], r.v[4], r.v[5], r.v[6], r.ms))
 	}
 	name := filepath.Join(out, "moe_"+sys+".csv.gz")
+	if err := writeGz(name, strings.Join(lines, "\n")+"\n"); err != nil {
+		return err
+	}
+	log.Printf("%s: %d rows", name, len(rows))
+	return nil
+}
+
+// mla samples one system's TensorRT-LLM context and generation MLA tables
+// (not the wide-EP or module tables). seq is isl + step as for attention.
+func mla(src, out, sys string, rate uint64) error {
+	paths, err := filepath.Glob(filepath.Join(src, sys, "mla", "trtllm-*", "*_mla_perf.csv.gz"))
+	if err != nil {
+		return err
+	}
+	sort.Strings(paths)
+	type lrow struct {
+		engine, phase, dt, kv string
+		b, s, h, tp           int
+		ms                    string
+	}
+	var rows []lrow
+	for _, path := range paths {
+		base := filepath.Base(path)
+		if base != "context_mla_perf.csv.gz" && base != "generation_mla_perf.csv.gz" {
+			continue
+		}
+		engine := filepath.Base(filepath.Dir(path))
+		phase := strings.TrimSuffix(base, "_mla_perf.csv.gz")
+		err := readCSV(path, func(col map[string]int, rec []string) error {
+			var v [5]int
+			for i, c := range []string{"batch_size", "isl", "step", "num_heads", "tp_size"} {
+				x, err := strconv.Atoi(rec[col[c]])
+				if err != nil {
+					return err
+				}
+				v[i] = x
+			}
+			r := lrow{engine, phase, kernels.DtypeName(rec[col["mla_dtype"]]), kernels.DtypeName(rec[col["kv_cache_dtype"]]), v[0], v[1] + v[2], v[3], v[4], ""}
+			if !kernels.Sampled(kernels.MLAKey(r.b, r.s, r.h, r.tp), rate) {
+				return nil
+			}
+			ms, err := strconv.ParseFloat(rec[col["latency"]], 64)
+			if err != nil {
+				return err
+			}
+			r.ms = strconv.FormatFloat(ms, 'g', 5, 64)
+			rows = append(rows, r)
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+	}
+	if len(rows) == 0 {
+		return fmt.Errorf("%s: no mla tables under %s", sys, src)
+	}
+	key := func(r lrow) string {
+		return fmt.Sprintf("%s %s %s %s %08d %08d %08d %08d", r.engine, r.phase, r.dt, r.kv, r.b, r.s, r.h, r.tp)
+	}
+	sort.Slice(rows, func(i, j int) bool { return key(rows[i]) < key(rows[j]) })
+	lines := []string{"engine,phase,dtype,kv_dtype,batch,seq,heads,tp,latency_ms"}
+	for _, r := range rows {
+		lines = append(lines, fmt.Sprintf("%s,%s,%s,%s,%d,%d,%d,%d,%s", r.engine, r.phase, r.dt, r.kv, r.b, r.s, r.h, r.tp, r.ms))
+	}
+	name := filepath.Join(out, "mla_"+sys+".csv.gz")
 	if err := writeGz(name, strings.Join(lines, "\n")+"\n"); err != nil {
 		return err
 	}
