@@ -1,0 +1,152 @@
+package kernels
+
+import "math"
+
+// Attention phases.
+const (
+	Context    = "context"    // prefill: a whole prompt attends to itself, causally
+	Generation = "generation" // decode: one new token per sequence attends to its KV cache
+)
+
+// AttentionModel times one fused attention kernel (GQA/MHA, full causal
+// attention, no sliding window) on one GPU under one engine's kernels, for
+// one phase and one pair of dtypes. Like GEMMModel it is a roofline with
+// wave quantisation and fixed costs, every coefficient but the datasheet's
+// fitted to measured kernels. With b sequences of length s (context: the
+// prompt; generation: the KV length), h query heads, g KV heads of size d:
+//
+//	context:    FLOPs = 4 b h d s (s+1)/2 (causal QK^T and PV)
+//	            CTAs  = b h ceil(s/TileQ)
+//	            bytes = b s d (4h + 2g x kvbytes)   (Q, O in bf16; K, V)
+//	generation: FLOPs = 4 b h d s
+//	            u     = g if 1 < h/g <= GroupMax (grouped kernel), else h (MHA, or the fallback)
+//	            CTAs  = b u x splits, splits = clamp(SMs/(b u), 1, s/KMin)
+//	            bytes = b s u d 2 x kvbytes + 4 b h d
+//	scores   = b h s (s+1)/2 (context), b h s (generation): one exp each
+//	context:    Tc = FLOPs/rate + scores/ExpRate
+//	               + Quant x SMs x min(TileQ, s) s (4d/rate + 1/ExpRate)
+//	            (the causal mask makes the last query tile the longest;
+//	            Quant is how much of one such tile the schedule exposes)
+//	generation: waves = max(1, CTAs/SMs + Quant x (ceil(CTAs/SMs) - CTAs/SMs))
+//	            Tc = (FLOPs/rate + scores/ExpRate) x waves x SMs / CTAs
+//	rate     = peak x EffCompute
+//	Tm    = bytes / (HBM x EffMemory x CTAs / (CTAs + c0)),  c0 = HBM x EffMemory / CTABW
+//	Tt    = b s (h + 2g) d x TokenBytes / HBM   (per-token work outside the kernel: RoPE, KV-cache write)
+//	time  = LaunchS + fixed + Tt + (Tc^P + Tm^P)^(1/P)
+//
+// where fixed is b h HeadS (context; generation's MHA kernel and the
+// per-head fallback) or b g GroupS (the grouped decode kernel): a fixed
+// cost per CTA-sized unit of work. On H200, 512 sequences of 8 tokens
+// take 10-11 ns per (sequence, head) on the MHA path and 30-55 ns per
+// (sequence, KV head) on the grouped one (AIConfigurator
+// h200_sxm/attention/trtllm-1.3.0rc20/generation_attention_perf).
+type AttentionModel struct {
+	System, Engine, Phase string
+	Dtype, KVDtype        string // compute dtype, KV-cache dtype
+
+	Peak float64 // dense peak of Dtype, FLOP/s (datasheet)
+	HBM  float64 // B/s (datasheet)
+	SMs  int     // datasheet
+
+	TileQ      int     // fitted query tile (context; from a fixed menu)
+	GroupMax   int     // fitted largest heads/KV-heads ratio the grouped decode kernel takes (generation; menu)
+	EffCompute float64 // fitted fraction of Peak
+	EffMemory  float64 // fitted fraction of HBM
+	Quant      float64 // fitted weight of the partial last wave, 0..1
+	LaunchS    float64 // fitted per-call fixed cost, s
+	P          float64 // fitted soft-max exponent
+	KMin       float64 // fitted least KV tokens per split (generation)
+	CTABW      float64 // fitted bandwidth one CTA draws while few are in flight, B/s
+	TokenBytes float64 // fitted bytes of per-token work per head element
+	ExpRate    float64 // fitted softmax rate, attention scores per second (exp units, not tensor cores)
+	HeadS      float64 // fitted fixed cost per (sequence, query head): CTA setup, softmax epilogue, s
+	GroupS     float64 // fitted fixed cost per (sequence, KV head) of the grouped decode kernel, s
+
+	Source string // the table the coefficients came from
+
+	// The fit's report on the held-out part of the embedded sample.
+	CheckN                int
+	CheckMedian, CheckP90 float64
+}
+
+// Time is the predicted time of one attention call, seconds: batch b
+// sequences of length s (context: prompt tokens; generation: KV length
+// including the new token), heads query heads and kvHeads KV heads of size
+// headDim. It costs a few dozen floating-point operations and allocates
+// nothing; a zero or negative size takes the launch cost alone.
+func (a *AttentionModel) Time(b, s, heads, kvHeads, headDim int) float64 {
+	if b <= 0 || s <= 0 || heads <= 0 || kvHeads <= 0 || headDim <= 0 {
+		return a.LaunchS
+	}
+	fb, fs, fh, fg, fd := float64(b), float64(s), float64(heads), float64(kvHeads), float64(headDim)
+	sms := float64(a.SMs)
+	kvb := elemBytes(a.KVDtype)
+	var flops, ctas, bytes float64
+	units := fb * fh // work units with a fixed cost HeadS each: (sequence, query head)
+	fixed := 0.0     // or the grouped decode kernel's fixed cost
+	if a.Phase == Context {
+		flops = 4 * fb * fh * fd * fs * (fs + 1) / 2
+		ctas = fb * fh * float64(ceilDiv(s, a.TileQ))
+		bytes = fb * fs * fd * (2*fh*2 + 2*fg*kvb)
+	} else {
+		flops = 4 * fb * fh * fd * fs
+		// A grouped kernel reads each KV head once for its group of
+		// query heads; past GroupMax the kernel falls back to one unit
+		// per query head, re-reading K and V for each.
+		kvUnits := fg
+		if heads == kvHeads || heads > a.GroupMax*kvHeads {
+			kvUnits = fh // MHA kernel, or the per-head fallback
+		} else {
+			units = 0
+			fixed = fb * fg * a.GroupS // grouped kernel
+		}
+		splits := math.Min(sms/(fb*kvUnits), fs/a.KMin)
+		if splits < 1 {
+			splits = 1
+		}
+		ctas = fb * kvUnits * splits
+		bytes = fb*fs*kvUnits*fd*2*kvb + 4*fb*fh*fd
+	}
+	soft := ctas / sms
+	waves := soft + a.Quant*(math.Ceil(soft)-soft)
+	if waves < 1 {
+		waves = 1
+	}
+	rate := a.Peak * a.EffCompute
+	var tc float64
+	if a.Phase == Context {
+		// Causal work grows along the prompt: the last query tile
+		// attends to all s keys, twice the mean. List scheduling of the
+		// CTAs takes the total over the SMs plus up to one longest tile;
+		// Quant is how much of that tile shows.
+		tq := math.Min(float64(a.TileQ), fs)
+		scores := fb * fh * fs * (fs + 1) / 2
+		tc = flops/rate + scores/a.ExpRate + a.Quant*sms*tq*fs*(4*fd/rate+1/a.ExpRate)
+	} else {
+		tc = (flops/rate + fb*fh*fs/a.ExpRate) * waves * sms / ctas
+	}
+	// Bandwidth ramps with the CTAs in flight (Little's law: bytes in
+	// flight over latency) and saturates at HBM x EffMemory: CTABW each
+	// while few, half the saturated rate at c0 = HBM x EffMemory / CTABW.
+	bw := a.HBM * a.EffMemory
+	c0 := bw / a.CTABW
+	tm := bytes / (bw * ctas / (ctas + c0))
+	tt := fb * fs * (fh + 2*fg) * fd * a.TokenBytes / a.HBM
+	return a.LaunchS + units*a.HeadS + fixed + tt + softMax(tc, tm, a.P)
+}
+
+// softMax is the P-norm of two non-negative terms: their sum at P = 1, the
+// larger as P grows (P >= 64 is the hard maximum).
+func softMax(x, y, p float64) float64 {
+	switch {
+	case p <= 1:
+		return x + y
+	case p >= 64:
+		return math.Max(x, y)
+	}
+	big := math.Max(x, y)
+	if big == 0 {
+		return 0
+	}
+	return big * math.Pow(math.Pow(x/big, p)+math.Pow(y/big, p), 1/p)
+}
