@@ -339,54 +339,110 @@ func (e *Engine) units(c Config) (acc, dies int, err error) {
 func (e *Engine) base(c Config) int { return c.FirstAccelerator * e.Topo.Accels[0].Spec.Dies }
 
 func (e *Engine) run(c Config) (Result, error) {
-	t := e.Topo
-	acc, dies, err := e.units(c)
+	s, err := e.newStep(c)
 	if err != nil {
 		return Result{}, err
 	}
-	spec := t.Accels[0].Spec
-	if err := c.defaults(dies); err != nil {
-		return Result{}, err
+	for _, phase := range []func() error{s.fitMemory, s.computeLayers, s.communicate, s.assemble, s.power} {
+		if err := phase(); err != nil {
+			return s.r, err
+		}
 	}
-	prec, err := c.Precision.Resolve(spec, c.DtypeMap)
-	if err != nil {
-		return Result{}, err
-	}
-	die := compute.PerDie(spec)
-	m := c.Model
-	r := Result{Config: c, Accelerators: acc, Dies: dies, DP: dies / (c.TP * c.PP)}
-	base := e.base(c)
-	r.Config.Precision = prec
+	return s.r, nil
+}
 
-	// Tokens.
-	seqs := float64(c.Batch * acc) // sequences in the system
-	perSeq := tokensPerSeq(c)      // tokens per sequence per step
-	ctx := c.Context
-	switch c.Phase {
-	case Prefill:
-		ctx = c.InputLen
-	case Serve:
-		ctx = ServeContext(c)
-	}
-	// With PP, a replica's sequences split into groups that follow one
-	// another through the stages, so that every stage has work: as many
-	// groups as stages where there are enough sequences, fewer otherwise
-	// (the pipeline then has bubbles).
-	groupsN := 1
-	if c.PP > 1 {
-		groupsN = max(1, min(c.PP, int(seqs)/r.DP))
-	}
-	r.Groups = groupsN
-	gN := float64(groupsN)
-	// Every die of a stage processes its data-parallel share of a group;
-	// tensor parallel peers share one replica's tokens.
-	unitTokens := seqs * perSeq / float64(r.DP) / gN // tokens a TP group handles at a time
-	stageDies := float64(dies / c.PP)
-	mb := float64(c.MicroBatches)
+// step is one inference step being simulated, phase by phase: newStep
+// sizes it (dies, precision, tokens, pipeline groups); fitMemory checks
+// it fits in HBM; computeLayers prices every layer's operators and the
+// head on the roofline; communicate simulates its collectives on the
+// fabric; assemble lays the layers over the pipeline into the step and
+// its throughput; power accounts its energy. Each fills its part of r.
+type step struct {
+	e    *Engine
+	c    Config
+	r    Result
+	acc  int // serving accelerators
+	dies int // their dies
+	base int // the first die's index
+	prec compute.Precision
+	die  topology.AcceleratorSpec // one die's roofline figures
+	// seqs are the sequences in the system, perSeq the tokens each
+	// processes per step, ctx their KV length.
+	seqs, perSeq float64
+	ctx          int
+	// gN is the pipeline groups in flight, unitTokens the tokens a TP
+	// group handles at a time, stageDies the dies of a stage, mb the
+	// micro-batches, tokMB the tokens of a micro-batch on a TP group.
+	gN, unitTokens, stageDies, mb, tokMB float64
+	// compLayer is each layer's compute per micro-batch, extra the head
+	// and MTP after the layers; commLayer each layer's communication per
+	// micro-batch; comms every simulated collective.
+	compLayer, commLayer []float64
+	extra                float64
+	comms                []CommTime
+}
 
+// newStep checks c on e's topology and sizes its step.
+func (e *Engine) newStep(c Config) (*step, error) {
+	s := &step{e: e}
+	err := func() error {
+		t := e.Topo
+		acc, dies, err := e.units(c)
+		if err != nil {
+			return err
+		}
+		spec := t.Accels[0].Spec
+		if err := c.defaults(dies); err != nil {
+			return err
+		}
+		prec, err := c.Precision.Resolve(spec, c.DtypeMap)
+		if err != nil {
+			return err
+		}
+		die := compute.PerDie(spec)
+		r := Result{Config: c, Accelerators: acc, Dies: dies, DP: dies / (c.TP * c.PP)}
+		base := e.base(c)
+		r.Config.Precision = prec
+
+		// Tokens.
+		seqs := float64(c.Batch * acc) // sequences in the system
+		perSeq := tokensPerSeq(c)      // tokens per sequence per step
+		ctx := c.Context
+		switch c.Phase {
+		case Prefill:
+			ctx = c.InputLen
+		case Serve:
+			ctx = ServeContext(c)
+		}
+		// With PP, a replica's sequences split into groups that follow one
+		// another through the stages, so that every stage has work: as many
+		// groups as stages where there are enough sequences, fewer otherwise
+		// (the pipeline then has bubbles).
+		groupsN := 1
+		if c.PP > 1 {
+			groupsN = max(1, min(c.PP, int(seqs)/r.DP))
+		}
+		r.Groups = groupsN
+		gN := float64(groupsN)
+		// Every die of a stage processes its data-parallel share of a group;
+		// tensor parallel peers share one replica's tokens.
+		unitTokens := seqs * perSeq / float64(r.DP) / gN // tokens a TP group handles at a time
+		stageDies := float64(dies / c.PP)
+		mb := float64(c.MicroBatches)
+
+		s.c, s.r, s.acc, s.dies, s.base, s.prec, s.die = c, r, acc, dies, base, prec, die
+		s.seqs, s.perSeq, s.ctx, s.gN, s.unitTokens, s.stageDies, s.mb = seqs, perSeq, ctx, gN, unitTokens, stageDies, mb
+		s.tokMB = unitTokens / mb
+		return nil
+	}()
+	return s, err
+}
+
+// fitMemory fills the memory per die and the largest batch that fits,
+// and refuses a step that does not fit (infeasible).
+func (s *step) fitMemory() error {
+	c, r, e, acc, dies, prec, die, seqs, ctx := s.c, &s.r, s.e, s.acc, s.dies, s.prec, s.die, s.seqs, s.ctx
 	// Memory per die.
-	wb, kb, ab := prec.Weights.Bytes(), prec.KVCache.Bytes(), prec.Activations.Bytes()
-	_ = kb
 	mem := e.memory(c, prec, dies, seqs, ctx)
 	r.Memory = mem
 	r.MemoryBytesPerDie = mem.Weights + mem.KVCache + mem.Activations
@@ -400,12 +456,21 @@ func (e *Engine) run(c Config) (Result, error) {
 		}
 	}
 	if r.MemoryBytesPerDie > usable {
-		return r, infeasible("does not fit: each die needs %.1f GB (weights %.1f, KV cache %.1f, activations %.1f) but may fill %.1f GB (%.0f%% of its %.1f GB of HBM); the largest batch that fits is %d per accelerator",
+		return infeasible("does not fit: each die needs %.1f GB (weights %.1f, KV cache %.1f, activations %.1f) but may fill %.1f GB (%.0f%% of its %.1f GB of HBM); the largest batch that fits is %d per accelerator",
 			r.MemoryBytesPerDie/1e9, mem.Weights/1e9, mem.KVCache/1e9, mem.Activations/1e9, usable/1e9, 100*c.HBMFraction, die.HBMBytes/1e9, r.MaxBatch)
 	}
 
+	return nil
+}
+
+// computeLayers prices every layer's operators on one die of a TP group,
+// per micro-batch, and the head and MTP after them; it fills the load.
+func (s *step) computeLayers() error {
+	c, r, prec, die, seqs, perSeq, ctx := s.c, &s.r, s.prec, s.die, s.seqs, s.perSeq, s.ctx
+	m, gN, mb, stageDies := c.Model, s.gN, s.mb, s.stageDies
+	wb, kb, ab := prec.Weights.Bytes(), prec.KVCache.Bytes(), prec.Activations.Bytes()
 	// Compute per layer kind, per micro-batch, on one die of a TP group.
-	tokMB := unitTokens / mb
+	tokMB := s.tokMB
 	tp := float64(c.TP)
 	// vectorOp is a layer's memory-bound element-wise work (norms,
 	// residual adds, rotary embedding, activations, MoE permutation), as
@@ -480,7 +545,7 @@ func (e *Engine) run(c Config) (Result, error) {
 	for l := 0; l < m.Layers; l++ {
 		ops, err := attnOps(l)
 		if err != nil {
-			return r, err
+			return err
 		}
 		ops = append(ops, ffnOps(l)...)
 		var sum float64
@@ -491,7 +556,7 @@ func (e *Engine) run(c Config) (Result, error) {
 			}
 			tm, err := compute.Roofline(spec, op)
 			if err != nil {
-				return r, err
+				return err
 			}
 			meter.Add(&die, tm.ComputeS, tm.MemoryS, tm.LaunchS, 1)
 			sum += tm.TotalS()
@@ -514,7 +579,7 @@ func (e *Engine) run(c Config) (Result, error) {
 		Bytes: float64(m.Vocab*m.Hidden)*wb/tp + headTok*float64(m.Vocab)*ab/tp, Dtype: prec.Weights}
 	headT, err := compute.Roofline(&die, head)
 	if err != nil {
-		return r, err
+		return err
 	}
 	meter.Add(&die, headT.ComputeS, headT.MemoryS, headT.LaunchS, 1)
 	headS := headT.TotalS()
@@ -525,6 +590,16 @@ func (e *Engine) run(c Config) (Result, error) {
 		extra += float64(c.MTPDraft) * (compLayer[m.Layers-1]/perSeq + headS/perSeq)
 	}
 
+	s.compLayer, s.extra = compLayer, extra
+	return nil
+}
+
+// communicate simulates the step's collectives on the fabric, once per
+// layer kind: the TP allreduces and the MoE dispatch and combine.
+func (s *step) communicate() error {
+	c, e, prec, base, dies, seqs, perSeq := s.c, s.e, s.prec, s.base, s.dies, s.seqs, s.perSeq
+	m, gN, mb, stageDies, tokMB := c.Model, s.gN, s.mb, s.stageDies, s.tokMB
+	ab := prec.Activations.Bytes()
 	// Communication per layer kind, simulated once each.
 	var comms []CommTime
 	commLayer := make([]float64, m.Layers)
@@ -532,7 +607,7 @@ func (e *Engine) run(c Config) (Result, error) {
 		bytes := tokMB * float64(m.Hidden) * ab
 		s, err := e.tpAllreduce(c, base, dies, bytes)
 		if err != nil {
-			return r, err
+			return err
 		}
 		comms = append(comms, CommTime{Name: fmt.Sprintf("TP%d allreduce", c.TP), PerLayer: s, Count: 2 * m.Layers * c.MicroBatches})
 		for l := range commLayer {
@@ -552,7 +627,7 @@ func (e *Engine) run(c Config) (Result, error) {
 			Experts: roundUp(m.MoE.RoutedExperts, c.EP), DispatchBytesPerToken: dispatchB, CombineBytesPerToken: combineB}
 		d, cb, err := e.moe(c, base, dies, moe)
 		if err != nil {
-			return r, err
+			return err
 		}
 		comms = append(comms, CommTime{Name: fmt.Sprintf("EP%d dispatch", c.EP), PerLayer: d, Count: m.MoELayers() * c.MicroBatches},
 			CommTime{Name: fmt.Sprintf("EP%d combine", c.EP), PerLayer: cb, Count: m.MoELayers() * c.MicroBatches})
@@ -563,6 +638,17 @@ func (e *Engine) run(c Config) (Result, error) {
 		}
 	}
 
+	s.comms, s.commLayer = comms, commLayer
+	return nil
+}
+
+// assemble lays the layers over the pipeline into the step (with the
+// stages' sends) and derives its throughput.
+func (s *step) assemble() error {
+	c, r, e, base, dies, seqs := s.c, &s.r, s.e, s.base, s.dies, s.seqs
+	m, gN, mb, tokMB, acc := c.Model, s.gN, s.mb, s.tokMB, s.acc
+	ab := s.prec.Activations.Bytes()
+	compLayer, commLayer, extra, comms := s.compLayer, s.commLayer, s.extra, s.comms
 	// Assemble the step. A group of sequences runs every layer in turn,
 	// stage after stage, with a hand-off between stages; a stage works on
 	// one group at a time, so with G groups in flight the step (between
@@ -596,7 +682,7 @@ func (e *Engine) run(c Config) (Result, error) {
 		// boundaries at once (in steady state they coincide).
 		s, err := e.ppSend(c, base, dies, tokMB*float64(m.Hidden)*ab)
 		if err != nil {
-			return r, err
+			return err
 		}
 		send := s * float64(c.PP-1) * mb
 		comms = append(comms, CommTime{Name: fmt.Sprintf("PP%d send", c.PP), PerLayer: s, Count: (c.PP - 1) * c.MicroBatches})
@@ -641,6 +727,14 @@ func (e *Engine) run(c Config) (Result, error) {
 	r.TokensPerS = r.TokensPerStep / step
 	r.TokensPerSPerAccel = r.TokensPerS / float64(acc)
 
+	return nil
+}
+
+// power accounts the step's energy (power.Account) and the serving
+// accelerators' share of it.
+func (s *step) power() error {
+	c, r, acc, t, step := s.c, &s.r, s.acc, s.e.Topo, s.r.StepS
+	var err error
 	// Power over a step: serving dies compute for ComputeS and wait on
 	// communication for the rest.
 	run := power.Run{DurationS: step, AccelCommS: make([]float64, len(t.Accels)), AccelComputeS: make([]float64, len(t.Accels)),
@@ -653,7 +747,7 @@ func (e *Engine) run(c Config) (Result, error) {
 	}
 	r.Energy, err = power.Account(t, c.PowerMode, step, run)
 	if err != nil {
-		return r, err
+		return err
 	}
 	// The serving accelerators' share of the system's power: the
 	// topology's energy pro rata by accelerators (the rest of the system
@@ -668,7 +762,7 @@ func (e *Engine) run(c Config) (Result, error) {
 	if r.PowerW > 0 {
 		r.TokensPerKW = r.TokensPerS / (r.PowerW / 1e3)
 	}
-	return r, nil
+	return nil
 }
 
 // layerVectorPasses is the hidden-sized activation traffic per token of
