@@ -362,16 +362,72 @@ func (c *conv) flag(f Figure, field string) bool {
 	return b
 }
 
-// Spec converts the file into a ClusterSpec. domains > 0 overrides the
-// file's domain count.
+// Spec converts the file into a ClusterSpec, section by section (each a
+// method of specBuilder, tested alone); domains > 0 overrides the file's
+// domain count. Errors name the first bad field with its file position.
 func (f *File) Spec(file string, domains int) (ClusterSpec, error) {
-	c := &conv{file: file}
+	b := &specBuilder{c: &conv{file: file}, f: f, optics: map[string]int{}, switches: map[string]*SwitchSpec{}}
 	cs := ClusterSpec{Name: f.Name, Title: f.Title, Assumptions: f.Assumptions}
 	if f.Name == "" {
-		c.missing("name", "name: my-supernode")
+		b.c.missing("name", "name: my-supernode")
 	}
+	b.opticsSection(&cs)
+	d := DomainSpec{Accel: b.accelerator()}
+	b.hosts(&d)
+	b.switchSection()
+	b.server(&cs, &d)
+	b.fabric(&d)
+	cs.Domain = d
+	b.scaleOut(&cs, domains)
+	b.reliability(&cs)
+	b.power(&cs)
+	return cs, b.c.err
+}
 
-	optics := map[string]int{}
+// specBuilder converts a File's sections; c holds the first error, and
+// optics and switches index the named parts that later sections refer to.
+type specBuilder struct {
+	c        *conv
+	f        *File
+	optics   map[string]int
+	switches map[string]*SwitchSpec
+}
+
+// opticsRef is the index of the optical module a field names (-1 for
+// none), or records the error of an unknown name.
+func (b *specBuilder) opticsRef(name, field string) int {
+	c, file := b.c, b.c.file
+	if name == "" {
+		return -1
+	}
+	i, ok := b.optics[name]
+	if !ok && c.err == nil {
+		c.err = &strictyaml.Error{File: file, Field: field, Msg: fmt.Sprintf("no optics named %q; %s", name, known(keys(b.optics)))}
+	}
+	if !ok {
+		return -1
+	}
+	return i
+}
+
+// switchRef is the switch chip a field names, or records the error of a
+// missing or unknown name.
+func (b *specBuilder) switchRef(name, field string) *SwitchSpec {
+	c, file := b.c, b.c.file
+	s, ok := b.switches[name]
+	if !ok && c.err == nil {
+		if name == "" {
+			c.missing(field, field+": "+firstKey(b.switches))
+		} else {
+			c.err = &strictyaml.Error{File: file, Field: field, Msg: fmt.Sprintf("no switch named %q; %s", name, known(keys(b.switches)))}
+		}
+	}
+	return s
+}
+
+// opticsSection converts the optical modules.
+func (b *specBuilder) opticsSection(cs *ClusterSpec) {
+	c, f, optics := b.c, b.f, b.optics
 	for i, o := range f.Optics {
 		field := fmt.Sprintf("optics[%d]", i)
 		if o.Name == "" {
@@ -380,20 +436,11 @@ func (f *File) Spec(file string, domains int) (ClusterSpec, error) {
 		optics[o.Name] = i
 		cs.Optics = append(cs.Optics, OpticsSpec{Name: o.Name, PowerW: c.power(o.Power, field+".power", true)})
 	}
-	opticsRef := func(name, field string) int {
-		if name == "" {
-			return -1
-		}
-		i, ok := optics[name]
-		if !ok && c.err == nil {
-			c.err = &strictyaml.Error{File: file, Field: field, Msg: fmt.Sprintf("no optics named %q; %s", name, known(keys(optics)))}
-		}
-		if !ok {
-			return -1
-		}
-		return i
-	}
+}
 
+// accelerator converts the accelerator.
+func (b *specBuilder) accelerator() *AcceleratorSpec {
+	c, f := b.c, b.f
 	a := f.Accelerator
 	acc := &AcceleratorSpec{Name: a.Name}
 	if a.Name == "" {
@@ -429,8 +476,12 @@ func (f *File) Spec(file string, domains int) (ClusterSpec, error) {
 	if c.err == nil && acc.MaxW < acc.IdleW {
 		c.fail(a.MaxPower, "accelerator.max_power", "max power %s is below idle power %s", a.MaxPower.Text, a.IdlePower.Text)
 	}
-	d := DomainSpec{Accel: acc}
+	return acc
+}
 
+// hosts converts the CPU and the NIC of a server.
+func (b *specBuilder) hosts(d *DomainSpec) {
+	c, f, opticsRef := b.c, b.f, b.opticsRef
 	if f.CPU != nil {
 		d.CPU = &CPUSpec{Name: f.CPU.Name,
 			IdleW: c.power(f.CPU.IdlePower, "cpu.idle_power", true),
@@ -450,8 +501,11 @@ func (f *File) Spec(file string, domains int) (ClusterSpec, error) {
 			d.NICLink = &l
 		}
 	}
+}
 
-	switches := map[string]*SwitchSpec{}
+// switchSection converts the switch chips, by name.
+func (b *specBuilder) switchSection() {
+	c, f, file, switches := b.c, b.f, b.c.file, b.switches
 	for i, s := range f.Switches {
 		field := fmt.Sprintf("switches[%d]", i)
 		if s.Name == "" {
@@ -479,18 +533,11 @@ func (f *File) Spec(file string, domains int) (ClusterSpec, error) {
 		}
 		switches[s.Name] = spec
 	}
-	switchRef := func(name, field string) *SwitchSpec {
-		s, ok := switches[name]
-		if !ok && c.err == nil {
-			if name == "" {
-				c.missing(field, field+": "+firstKey(switches))
-			} else {
-				c.err = &strictyaml.Error{File: file, Field: field, Msg: fmt.Sprintf("no switch named %q; %s", name, known(keys(switches)))}
-			}
-		}
-		return s
-	}
+}
 
+// server converts the server: its counts and its overhead power.
+func (b *specBuilder) server(cs *ClusterSpec, d *DomainSpec) {
+	c, f := b.c, b.f
 	sv := f.Server
 	d.Servers = c.positive(sv.Count, "server.count", 1)
 	d.AccelsPerServer = c.positive(sv.Accelerators, "server.accelerators", 1)
@@ -513,7 +560,11 @@ func (f *File) Spec(file string, domains int) (ClusterSpec, error) {
 	} else if sv.OverheadLoadPower.IsSet() && cs.ServerOverheadLoadW > cs.ServerOverheadW {
 		c.fail(sv.OverheadLoadPower, "server.overhead_load_power", "at-load overhead %g W is more than the rated overhead_power %g W", cs.ServerOverheadLoadW, cs.ServerOverheadW)
 	}
+}
 
+// fabric converts the scale-up fabric.
+func (b *specBuilder) fabric(d *DomainSpec) {
+	c, f, file, opticsRef, switchRef := b.c, b.f, b.c.file, b.opticsRef, b.switchRef
 	fb := f.Fabric
 	switch fb.Kind {
 	case "switched":
@@ -579,8 +630,12 @@ func (f *File) Spec(file string, domains int) (ClusterSpec, error) {
 				Msg: fmt.Sprintf("unknown fabric kind %q (want switched, clos2, mesh, ring or torus)", fb.Kind)}
 		}
 	}
-	cs.Domain = d
+}
 
+// scaleOut converts the domain count (domains > 0 overrides it) and the
+// scale-out network.
+func (b *specBuilder) scaleOut(cs *ClusterSpec, domains int) {
+	c, f, opticsRef, switchRef := b.c, b.f, b.opticsRef, b.switchRef
 	cs.Domains = c.positive(f.Domains, "domains", 1)
 	if domains > 0 {
 		cs.Domains = domains
@@ -594,7 +649,11 @@ func (f *File) Spec(file string, domains int) (ClusterSpec, error) {
 			Uplink:           c.link(so.Uplink, "scale_out.uplink", "leaf-spine", opticsRef),
 		}
 	}
+}
 
+// reliability converts the failure rates.
+func (b *specBuilder) reliability(cs *ClusterSpec) {
+	c, f := b.c, b.f
 	if r := f.Reliability; r != nil {
 		rate := func(fig Figure, field string) float64 {
 			return c.parse(fig, "reliability."+field, field+": 6.1%/yr", false, ParseFailureRate)
@@ -611,7 +670,11 @@ func (f *File) Spec(file string, domains int) (ClusterSpec, error) {
 			ServerPerH:        rate(r.Server, "server"),
 		}
 	}
+}
 
+// power converts the cooling and the PUE of each kind of rack.
+func (b *specBuilder) power(cs *ClusterSpec) {
+	c, f, file := b.c, b.f, b.c.file
 	cs.Cooling = Cooling(f.Power.Cooling)
 	if cs.Cooling == "" {
 		cs.Cooling = Air
@@ -633,7 +696,6 @@ func (f *File) Spec(file string, domains int) (ClusterSpec, error) {
 	if _, ok := cs.PUE[cs.Cooling]; !ok && c.err == nil {
 		c.err = &strictyaml.Error{File: file, Field: "power.pue", Msg: fmt.Sprintf("no PUE for the compute racks' cooling %q; add `pue: {%s: 1.2}`", cs.Cooling, cs.Cooling)}
 	}
-	return cs, c.err
 }
 
 func (c *conv) link(l LinkFile, field, class string, opticsRef func(string, string) int) LinkSpec {
