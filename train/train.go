@@ -139,11 +139,47 @@ func (c *Config) defaults(ranks int) (dp int, err error) {
 
 // Run simulates one optimizer step of c.
 func (e *Engine) Run(c Config) (Result, error) {
+	s := &trainStep{e: e}
+	for _, phase := range []func() error{func() error { return s.size(c) }, s.compute, s.communicate, s.finish} {
+		if err := phase(); err != nil {
+			return s.r, err
+		}
+	}
+	return s.r, nil
+}
+
+// trainStep is one optimizer step being simulated, phase by phase: size
+// places the ranks, resolves the dtype and checks memory; compute prices
+// every layer forward and backward, the head and the optimizer; the
+// collectives (TP, CP, DP) are simulated and overlapped; finish derives
+// throughput, MFU and power. Each fills its part of r.
+type trainStep struct {
+	e      *Engine
+	c      Config
+	r      Result
+	acc    int
+	ranks  int
+	dp     int
+	spec   *topology.AcceleratorSpec
+	tokens float64 // per accelerator per micro-batch
+	// trainable are the parameters the optimizer updates; bwdGEMM the
+	// backward GEMMs per forward one (1 with LoRA's frozen weights).
+	trainable, bwdGEMM float64
+	// computeS is the step's compute; gemm and attention time forward
+	// and backward, against which communication overlaps.
+	computeS, gemmFwd, gemmBwd, attnFwd, attnBwd float64
+	meter                                        power.LoadMeter
+}
+
+// size places c's ranks, resolves the GEMM dtype and checks that weights,
+// gradients, optimizer state and activations fit.
+func (s *trainStep) size(c Config) error {
+	e := s.e
 	t := e.Topo
 	acc := len(t.Accels)
 	if c.Accelerators > 0 {
 		if c.Accelerators > acc {
-			return Result{}, fmt.Errorf("train: %d accelerators asked, %s has %d", c.Accelerators, t.Name, acc)
+			return fmt.Errorf("train: %d accelerators asked, %s has %d", c.Accelerators, t.Name, acc)
 		}
 		acc = c.Accelerators
 	}
@@ -155,11 +191,11 @@ func (e *Engine) Run(c Config) (Result, error) {
 	ranks := acc * pkg.Dies
 	dp, err := c.defaults(ranks)
 	if err != nil {
-		return Result{}, err
+		return err
 	}
 	dt, err := compute.Resolve(spec, c.Dtype, c.DtypeMap)
 	if err != nil {
-		return Result{}, err
+		return err
 	}
 	c.Dtype = dt
 	m := c.Model
@@ -167,7 +203,6 @@ func (e *Engine) Run(c Config) (Result, error) {
 	tp, cp := float64(c.TP), float64(c.CP)
 	h := float64(m.Hidden)
 	tokens := float64(c.MicroBatch*c.SeqLen) / cp // per accelerator per micro-batch
-	ffnInt := float64(m.FFN.Intermediate)
 
 	// Trainable parameters and memory.
 	total := m.TotalParams()
@@ -190,13 +225,29 @@ func (e *Engine) Run(c Config) (Result, error) {
 	mem := total*weightBytes/tp + trainable*bf16/tp + trainable*12/tp/float64(dp) + act
 	r.MemoryBytesPerDie = mem
 	if mem > spec.HBMBytes {
-		return r, fmt.Errorf("train: does not fit: each die needs %.1f GB (weights %.1f, gradients and optimizer %.1f, activations %.1f) but has %.1f GB; raise tp or cp, or lower the micro-batch",
+		s.r = r
+		return fmt.Errorf("train: does not fit: each die needs %.1f GB (weights %.1f, gradients and optimizer %.1f, activations %.1f) but has %.1f GB; raise tp or cp, or lower the micro-batch",
 			mem/1e9, total*weightBytes/tp/1e9, (trainable*bf16/tp+trainable*12/tp/float64(dp))/1e9, act/1e9, spec.HBMBytes/1e9)
 	}
 
+	s.c, s.r, s.acc, s.ranks, s.dp, s.tokens, s.trainable = c, r, acc, ranks, dp, tokens, trainable
+	s.spec = &die
+	s.bwdGEMM = 2
+	if lora {
+		s.bwdGEMM = 1
+	}
+	return nil
+}
+
+// compute prices every layer forward and backward, the head and the
+// optimizer, per micro-batch, on the roofline.
+func (s *trainStep) compute() error {
+	c, r, spec, dt, m := s.c, &s.r, s.spec, s.c.Dtype, s.c.Model
+	tp, h, tokens, ffnInt := float64(c.TP), float64(m.Hidden), s.tokens, float64(m.FFN.Intermediate)
+	trainable, dp := s.trainable, s.dp
+	meter := &s.meter
+	computeS, gemmFwd, gemmBwd, attnFwd, attnBwd := &s.computeS, &s.gemmFwd, &s.gemmBwd, &s.attnFwd, &s.attnBwd
 	// Compute per layer and micro-batch.
-	var meter power.LoadMeter
-	var computeS, gemmFwd, gemmBwd, attnFwd, attnBwd float64
 	// Element-wise passes (no FLOPs) ride on their neighbours' launches,
 	// as in package infer: they pay no launch overhead of their own.
 	vspec := *spec
@@ -211,13 +262,10 @@ func (e *Engine) Run(c Config) (Result, error) {
 			return 0, err
 		}
 		meter.Add(on, tm.ComputeS, tm.MemoryS, tm.LaunchS, count)
-		computeS += tm.TotalS() * count
+		*computeS += tm.TotalS() * count
 		return tm.TotalS() * count, nil
 	}
-	bwdGEMM := 2.0
-	if lora {
-		bwdGEMM = 1
-	}
+	bwdGEMM := s.bwdGEMM
 	mbs := float64(r.MicroBatches)
 	perLayer := func(l int) error {
 		lp := m.Layer(l)
@@ -238,8 +286,8 @@ func (e *Engine) Run(c Config) (Result, error) {
 			count float64
 			sum   *float64
 		}{
-			{gemm, mbs, &gemmFwd}, {gemm, mbs * bwdGEMM, &gemmBwd},
-			{core, mbs, &attnFwd}, {core, mbs * 2.5, &attnBwd},
+			{gemm, mbs, gemmFwd}, {gemm, mbs * bwdGEMM, gemmBwd},
+			{core, mbs, attnFwd}, {core, mbs * 2.5, attnBwd},
 			{vec, mbs * 3, nil},
 		} {
 			d, err := add(s.op, s.count)
@@ -254,26 +302,35 @@ func (e *Engine) Run(c Config) (Result, error) {
 	}
 	for l := 0; l < m.Layers; l++ {
 		if err := perLayer(l); err != nil {
-			return r, err
+			return err
 		}
 	}
 	head := compute.Op{Class: compute.GEMM, FLOPs: 2 * tokens * float64(m.Vocab) * h / tp,
 		Bytes: float64(m.Vocab)*h*dt.Bytes()/tp + tokens*float64(m.Vocab)/tp*bf16, Dtype: dt}
 	if _, err := add(head, mbs*(1+bwdGEMM)); err != nil {
-		return r, err
+		return err
 	}
 	// Optimizer: 16 bytes per trainable parameter, sharded over DP.
 	if _, err := add(compute.Op{Class: compute.GEMM, Bytes: 16 * trainable / tp / float64(dp)}, 1); err != nil {
-		return r, err
+		return err
 	}
 
+	return nil
+}
+
+// communicate simulates the TP, CP and DP collectives and what of them
+// the compute does not hide.
+func (s *trainStep) communicate() error {
+	c, r, e, m, ranks, dp := s.c, &s.r, s.e, s.c.Model, s.ranks, s.dp
+	tp, cp, h, tokens, mbs := float64(c.TP), float64(c.CP), float64(m.Hidden), s.tokens, float64(s.r.MicroBatches)
+	trainable, computeS, gemmFwd, gemmBwd, attnFwd, attnBwd := s.trainable, s.computeS, s.gemmFwd, s.gemmBwd, s.attnFwd, s.attnBwd
 	// Communication, simulated.
 	layers := float64(m.Layers)
 	var exposed float64
 	if c.TP > 1 {
 		s, err := e.collective("tp", ranks, groups(ranks, c.TP, 1), collective.AllReduce, tokens*h*bf16)
 		if err != nil {
-			return r, err
+			return err
 		}
 		r.TPCommS = 4 * layers * mbs * s
 		if c.TPOverlap {
@@ -287,11 +344,11 @@ func (e *Engine) Run(c Config) (Result, error) {
 		kvBytes := 2 * float64(a.KVHeads*a.HeadDim) / tp * tokens * bf16 * cp
 		ag, err := e.collective("cp-ag", ranks, groups(ranks, c.CP, c.TP), collective.AllGather, kvBytes)
 		if err != nil {
-			return r, err
+			return err
 		}
 		rs, err := e.collective("cp-rs", ranks, groups(ranks, c.CP, c.TP), collective.ReduceScatter, kvBytes)
 		if err != nil {
-			return r, err
+			return err
 		}
 		r.CPCommS = layers * mbs * (ag + rs)
 		exposed += math.Max(0, layers*mbs*ag-attnFwd) + math.Max(0, layers*mbs*rs-attnBwd)
@@ -299,7 +356,7 @@ func (e *Engine) Run(c Config) (Result, error) {
 	if dp > 1 {
 		s, err := e.collective("dp", ranks, groups(ranks, dp, c.TP*c.CP), collective.AllReduce, trainable/tp*bf16)
 		if err != nil {
-			return r, err
+			return err
 		}
 		r.DPCommS = s
 		// Buckets reduce while the last micro-batch runs backward.
@@ -309,8 +366,15 @@ func (e *Engine) Run(c Config) (Result, error) {
 	r.ComputeS = computeS
 	r.ExposedCommS = exposed
 	r.StepS = computeS + exposed
-	r.Load = meter.Load()
+	r.Load = s.meter.Load()
 
+	return nil
+}
+
+// finish derives throughput and MFU and accounts the step's power.
+func (s *trainStep) finish() error {
+	c, r, m, t, acc, ranks, spec, dt, bwdGEMM := s.c, &s.r, s.c.Model, s.e.Topo, s.acc, s.ranks, s.spec, s.c.Dtype, s.bwdGEMM
+	var err error
 	// Throughput.
 	stepTokens := float64(c.GlobalBatch * c.SeqLen)
 	r.TokensPerS = stepTokens / r.StepS
@@ -328,7 +392,7 @@ func (e *Engine) Run(c Config) (Result, error) {
 	}
 	r.Energy, err = power.Account(t, c.PowerMode, r.StepS, run)
 	if err != nil {
-		return r, err
+		return err
 	}
 	r.Servers = int(t.Accels[acc-1].Server) + 1
 	network := r.Energy.ScaleOutSwitchJ + r.Energy.Of(power.Optics)
@@ -337,7 +401,7 @@ func (e *Engine) Run(c Config) (Result, error) {
 		r.NodeW = (r.Energy.ITJ - network) / r.StepS / servers
 		r.NetworkWPerNode = network / r.StepS / servers
 	}
-	return r, nil
+	return nil
 }
 
 // matmulParams is the parameters every token multiplies: the layers'
