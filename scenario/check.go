@@ -16,20 +16,12 @@ func (s *Scenario) CheckPlacements() error {
 	for pi := range s.Points {
 		f := s.Points[pi].File
 		for ti, ref := range f.Topologies {
-			ovr, _ := flatten(ref.Overrides, "")
-			name := ref.topologyName(s.Path)
-			key := fmt.Sprintf("%s|%d|%v|%q", name, ref.Domains, ovr, ref.Faults)
+			key := s.topologyKey(pi, ti)
 			fab, ok := built[key]
 			if !ok {
-				t, err := topology.LoadWith(name, ref.Domains, ovr)
+				t, err := s.build(pi, ti)
 				if err != nil {
-					return fmt.Errorf("%s: topologies[%d] (%s): %w", s.Path, ti, ref.label(), err)
-				}
-				if len(ref.Faults) > 0 {
-					fs, _ := topology.ParseFaults(ref.Faults) // checked on load
-					if t, err = t.WithFaults(fs); err != nil {
-						return fmt.Errorf("%s: topologies[%d].faults (%s): %w", s.Path, ti, ref.label(), err)
-					}
+					return err
 				}
 				fab = network.NewFabric(t)
 				built[key] = fab
@@ -45,4 +37,33 @@ func (s *Scenario) CheckPlacements() error {
 		}
 	}
 	return nil
+}
+
+// topologyKey names topology ti of point pi by what builds it: the file,
+// the domain count, the overrides and the faults. Points that build the
+// same topology share a key.
+func (s *Scenario) topologyKey(pi, ti int) string {
+	ref, ct := s.Points[pi].File.Topologies[ti], s.Points[pi].jobs.topos[ti]
+	key := fmt.Sprintf("%s|%d|%v", ref.topologyName(s.Path), ref.Domains, ct.overrides)
+	if len(ct.faults) > 0 {
+		key += fmt.Sprintf("|faults%q", ref.Faults)
+	}
+	return key
+}
+
+// build builds topology ti of point pi: its preset or file with the
+// domains and overrides, and its faults, parsed when the point was
+// checked.
+func (s *Scenario) build(pi, ti int) (*topology.Topology, error) {
+	ref, ct := s.Points[pi].File.Topologies[ti], s.Points[pi].jobs.topos[ti]
+	t, err := topology.LoadWith(ref.topologyName(s.Path), ref.Domains, ct.overrides)
+	if err != nil {
+		return nil, fmt.Errorf("%s: topologies[%d] (%s): %w", s.Path, ti, ref.label(), err)
+	}
+	if len(ct.faults) > 0 {
+		if t, err = t.WithFaults(ct.faults); err != nil {
+			return nil, fmt.Errorf("%s: topologies[%d].faults (%s): %w", s.Path, ti, ref.label(), err)
+		}
+	}
+	return t, nil
 }

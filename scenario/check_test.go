@@ -41,3 +41,16 @@ func TestReportColumnsOfTheWorkloads(t *testing.T) {
 		}
 	}
 }
+
+// TestRunErrorsAtTheField: a rule that needs the topology (dp must divide
+// the serving dies) fails at run time at the field's line and column.
+func TestRunErrorsAtTheField(t *testing.T) {
+	s, err := Parse("s.yaml", []byte("topologies: [{preset: hgx-h100}]\nworkloads:\n  - inference: {model: llama-3.1-8b, dp: 3}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.Run(Options{})
+	if want := "s.yaml:3:42: field `workloads[0].inference.dp`: 3 x pp 1 does not divide the 8 serving dies (on hgx-h100)"; err == nil || err.Error() != want {
+		t.Errorf("got %v\nwant %s", err, want)
+	}
+}

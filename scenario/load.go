@@ -243,8 +243,8 @@ func expand(file string, root *yaml.Node, sw *Sweep) ([][]string, []string, erro
 // compiles its inference workloads; dir anchors relative model files.
 func check(file, dir string, root *yaml.Node, f *File) (compiled, error) {
 	c := compiled{infer: make([]*study.InferenceJob, len(f.Workloads)), coll: make([]*study.CollectiveJob, len(f.Workloads)),
-		train: make([]*train.Config, len(f.Workloads))}
-	err := checkInto(file, dir, root, f, c.infer, c.coll, c.train)
+		train: make([]*train.Config, len(f.Workloads)), topos: make([]compiledTopo, len(f.Topologies))}
+	err := checkInto(file, dir, root, f, &c)
 	if err == nil {
 		c.mode, c.cost, err = f.Power.Compile()
 		if err != nil {
@@ -257,6 +257,7 @@ func check(file, dir string, root *yaml.Node, f *File) (compiled, error) {
 // compiled are a point's workloads compiled by the study layer, by
 // workload index (nil where the workload is of another kind).
 type compiled struct {
+	topos []compiledTopo
 	infer []*study.InferenceJob
 	coll  []*study.CollectiveJob
 	train []*train.Config
@@ -274,7 +275,14 @@ func (c compiled) sizes(wi int) []int64 {
 	return []int64{0}
 }
 
-func checkInto(file, dir string, root *yaml.Node, f *File, jobs []*study.InferenceJob, colls []*study.CollectiveJob, trains []*train.Config) error {
+// compiledTopo is a topology reference's overrides and faults, parsed.
+type compiledTopo struct {
+	overrides []topology.Override
+	faults    []topology.Fault
+}
+
+func checkInto(file, dir string, root *yaml.Node, f *File, comp *compiled) error {
+	jobs, colls, trains := comp.infer, comp.coll, comp.train
 	if len(f.Topologies) == 0 {
 		return at(file, root, "topologies", "no topologies; add e.g. `topologies: [{preset: cm384}]`")
 	}
@@ -290,12 +298,15 @@ func checkInto(file, dir string, root *yaml.Node, f *File, jobs []*study.Inferen
 		if t.Domains < 0 {
 			return at(file, n, field+".domains", "must be 1 or more")
 		}
-		if _, err := flatten(t.Overrides, ""); err != nil {
+		ovr, err := flatten(t.Overrides, "")
+		if err != nil {
 			return at(file, n, field+".overrides", "%v", err)
 		}
-		if _, err := topology.ParseFaults(t.Faults); err != nil {
+		fs, err := topology.ParseFaults(t.Faults)
+		if err != nil {
 			return at(file, n, field+".faults", "%v", err)
 		}
+		comp.topos[i] = compiledTopo{overrides: ovr, faults: fs}
 	}
 	for i, w := range f.Workloads {
 		field := fmt.Sprintf("workloads[%d]", i)

@@ -8,11 +8,12 @@ import (
 
 	"github.com/cardsea/cardsea/collective"
 	"github.com/cardsea/cardsea/infer"
+	"github.com/cardsea/cardsea/internal/field"
+	"github.com/cardsea/cardsea/internal/strictyaml"
 	"github.com/cardsea/cardsea/network"
 	"github.com/cardsea/cardsea/power"
 	"github.com/cardsea/cardsea/report"
 	"github.com/cardsea/cardsea/study"
-	"github.com/cardsea/cardsea/topology"
 	"github.com/cardsea/cardsea/train"
 )
 
@@ -231,25 +232,14 @@ func (w *worker) simulate(u unit) ([]any, error) {
 	ref := f.Topologies[u.topo]
 	wl := f.Workloads[u.work]
 	c := wl.Collective
-	ovr, _ := flatten(ref.Overrides, "")
 	mode, cost := p.jobs.mode, p.jobs.cost
 	lead := w.lead(u)
-	name := ref.topologyName(w.s.Path)
-	key := fmt.Sprintf("%s|%d|%v", name, ref.Domains, ovr)
-	if len(ref.Faults) > 0 {
-		key += fmt.Sprintf("|faults%q", ref.Faults)
-	}
+	key := w.s.topologyKey(u.point, u.topo)
 	fab, ok := w.fabric[key]
 	if !ok {
-		t, err := topology.LoadWith(name, ref.Domains, ovr)
+		t, err := w.s.build(u.point, u.topo)
 		if err != nil {
-			return nil, fmt.Errorf("%s: topologies[%d] (%s): %w", w.s.Path, u.topo, ref.label(), err)
-		}
-		if len(ref.Faults) > 0 {
-			fs, _ := topology.ParseFaults(ref.Faults) // checked on load
-			if t, err = t.WithFaults(fs); err != nil {
-				return nil, fmt.Errorf("%s: topologies[%d].faults (%s): %w", w.s.Path, u.topo, ref.label(), err)
-			}
+			return nil, err
 		}
 		fab = network.NewFabric(t)
 		w.fabric[key] = fab
@@ -263,7 +253,7 @@ func (w *worker) simulate(u unit) ([]any, error) {
 	job := p.jobs.coll[u.work]
 	gs, err := job.Place(fab)
 	if err != nil {
-		return nil, fmt.Errorf("%s: workloads[%d] on %s: %w", w.s.Path, u.work, ref.label(), err)
+		return nil, w.s.workloadError(u, "collective", ref, err)
 	}
 	simKey := fmt.Sprintf("%s|%+v|%d", key, *c, u.size)
 	r, err := w.cache.get(simKey, func() (collective.Result, error) {
@@ -288,9 +278,7 @@ func (w *worker) simulate(u unit) ([]any, error) {
 // job, resolved on the topology and run by the study layer; engines (and
 // their collective-time caches) are kept per topology.
 func (w *worker) runInference(u unit, key string, fab *network.Fabric, ref TopologyRef, wl Workload, mode power.Mode, cost power.Cost, lead []any) ([]any, error) {
-	where := func(err error) error {
-		return fmt.Errorf("%s: workloads[%d] on %s: %w", w.s.Path, u.work, ref.label(), err)
-	}
+	where := func(err error) error { return w.s.workloadError(u, "inference", ref, err) }
 	job, err := w.s.Points[u.point].jobs.infer[u.work].For(fab.Topo)
 	if err != nil {
 		return nil, where(err)
@@ -384,4 +372,20 @@ func (s *Scenario) Select(sheet *report.Sheet) *report.Sheet {
 		out.Rows = append(out.Rows, row)
 	}
 	return out
+}
+
+// workloadError says where a workload failed on a topology: at the field
+// the error names (a field.Error from the study layer or a library) with
+// its line and column in the file, e.g. "s.yaml:7:21: field
+// `workloads[0].inference.dp`: 3 x pp 1 does not divide the 8 serving
+// dies (on hgx-h100)", or at the workload.
+func (s *Scenario) workloadError(u unit, kind string, ref TopologyRef, err error) error {
+	var fe *field.Error
+	if errors.As(err, &fe) && fe == err {
+		path := fmt.Sprintf("workloads[%d].%s.%s", u.work, kind, fe.Field)
+		if n := strictyaml.Find(s.Points[u.point].root, path); n != nil {
+			return at(s.Path, n, path, "%s (on %s)", fe.Message(), ref.label())
+		}
+	}
+	return fmt.Errorf("%s: workloads[%d] on %s: %w", s.Path, u.work, ref.label(), err)
 }

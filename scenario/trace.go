@@ -7,7 +7,6 @@ import (
 	"github.com/cardsea/cardsea/infer"
 	"github.com/cardsea/cardsea/network"
 	"github.com/cardsea/cardsea/study"
-	"github.com/cardsea/cardsea/topology"
 	"github.com/cardsea/cardsea/trace"
 )
 
@@ -19,8 +18,7 @@ func (s *Scenario) TraceLast(tr *trace.Trace) error {
 	f := p.File
 	ref := f.Topologies[len(f.Topologies)-1]
 	wl := f.Workloads[len(f.Workloads)-1]
-	ovr, _ := flatten(ref.Overrides, "")
-	t, err := topology.LoadWith(ref.topologyName(s.Path), ref.Domains, ovr)
+	t, err := s.build(len(s.Points)-1, len(f.Topologies)-1)
 	if err != nil {
 		return err
 	}

@@ -70,6 +70,62 @@ func TestInferAndRunAgree(t *testing.T) {
 	}
 }
 
+// TestCommandsAndRunAgree: cardsea train and cardsea collective on a
+// configuration publish, under every field name they share with the
+// scenario record of the same workload in cardsea run, the same value.
+func TestCommandsAndRunAgree(t *testing.T) {
+	for _, tc := range []struct {
+		args     string // the command and its flags
+		topo     string // the scenario's topology entry
+		workload string // the same workload in the scenario
+	}{
+		{"train --topo hgx-h100 --model llama-3.1-8b --global-batch 8", "{preset: hgx-h100}", "training: {model: llama-3.1-8b, global_batch: 8}"},
+		{"train --topo hgx-h100 --domains 2 --model llama-3.1-8b --global-batch 16 --tp 2 --seq-len 2048", "{preset: hgx-h100, domains: 2}",
+			"training: {model: llama-3.1-8b, global_batch: 16, tp: 2, seq_len: 2048}"},
+		{"train --topo hgx-h100 --model llama-2-70b --global-batch 8 --tp 4 --dtype fp8 --lora-rank 16 --tp-overlap", "{preset: hgx-h100}",
+			"training: {model: llama-2-70b, global_batch: 8, tp: 4, dtype: fp8, lora_rank: 16, tp_overlap: true}"},
+		{"collective --topo hgx-h100 --op allreduce --sizes 64MiB", "{preset: hgx-h100}", "collective: {op: allreduce, sizes: 64MiB}"},
+		{"collective --topo gb200-nvl72 --op alltoall --sizes 16MiB --ranks 16", "{preset: gb200-nvl72}", "collective: {op: alltoall, sizes: 16MiB, ranks: 16}"},
+		{"collective --topo hgx-h100 --domains 2 --op allgather --sizes 1MiB --algo ring --power-mode provisioned", "{preset: hgx-h100, domains: 2}",
+			"collective: {op: allgather, sizes: 1MiB, algorithm: ring}\npower: {mode: provisioned}"},
+		{"collective --topo hgx-h100 --domains 2 --op allreduce --sizes 4MiB --groups 2 --strided", "{preset: hgx-h100, domains: 2}",
+			"collective: {op: allreduce, sizes: 4MiB, groups: 2, strided: true}"},
+	} {
+		t.Run(tc.args, func(t *testing.T) {
+			out, errs, code := run(append(strings.Fields(tc.args), "--format", "json")...)
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, errs)
+			}
+			cmd := firstRecord(t, out)
+			wl, rest, _ := strings.Cut(tc.workload, "\n")
+			path := filepath.Join(t.TempDir(), "s.yaml")
+			src := fmt.Sprintf("name: agree\ntopologies: [%s]\nworkloads:\n  - %s\n%s\n", tc.topo, wl, rest)
+			if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			out, errs, code = run("run", path, "--format", "json")
+			if code != 0 {
+				t.Fatalf("run exit %d: %s", code, errs)
+			}
+			sc := firstRecord(t, out)
+			shared := 0
+			for k, cv := range cmd {
+				sv, ok := sc[k]
+				if !ok || cv == nil || sv == nil {
+					continue
+				}
+				shared++
+				if !same(cv, sv) {
+					t.Errorf("%s: %s %v, run %v", k, strings.Fields(tc.args)[0], cv, sv)
+				}
+			}
+			if shared < 10 {
+				t.Errorf("only %d shared fields compared", shared)
+			}
+		})
+	}
+}
+
 func firstRecord(t *testing.T, out string) map[string]any {
 	t.Helper()
 	var recs []map[string]any
