@@ -113,6 +113,8 @@ type chart struct {
 	categories []string // X categories, if the X column is not numeric
 	bytesTicks bool     // X is a log byte axis labelled tick by tick
 	lines      bool     // join each series' points
+	// categorical says the X column is categories, not numbers.
+	categorical bool
 }
 
 // Render draws the chart in format f. It checks the columns and values
@@ -126,23 +128,40 @@ func Render(d *Data, s Spec, f Format) ([]byte, error) {
 }
 
 func prepare(d *Data, s Spec) (*chart, error) {
-	xi, err := d.Column(s.X)
+	xi, yi, si, err := d.columns(s)
 	if err != nil {
 		return nil, err
 	}
-	yi, err := d.Column(s.Y)
+	c, xs, ys, err := collect(d, s, xi, yi, si)
 	if err != nil {
 		return nil, err
 	}
-	var si []int
+	c.axes(d, s, xs, ys)
+	return c, nil
+}
+
+// columns finds the spec's X, Y and series columns in d.
+func (d *Data) columns(s Spec) (xi, yi int, si []int, err error) {
+	if xi, err = d.Column(s.X); err != nil {
+		return 0, 0, nil, err
+	}
+	if yi, err = d.Column(s.Y); err != nil {
+		return 0, 0, nil, err
+	}
 	for _, name := range s.Series {
 		i, err := d.Column(name)
 		if err != nil {
-			return nil, err
+			return 0, 0, nil, err
 		}
 		si = append(si, i)
 	}
-	c := &chart{spec: s}
+	return xi, yi, si, nil
+}
+
+// collect reads every record's point into its series (categories for a
+// non-numeric X with CategoricalX), and all X and Y values.
+func collect(d *Data, s Spec, xi, yi int, si []int) (c *chart, xs, ys []float64, err error) {
+	c = &chart{spec: s}
 	// Is X numeric? With CategoricalX a non-numeric column is categories.
 	categorical := false
 	if s.CategoricalX {
@@ -155,7 +174,6 @@ func prepare(d *Data, s Spec) (*chart, error) {
 	}
 	catIndex := map[string]int{}
 	index := map[string]int{}
-	var xs, ys []float64
 	for r, row := range d.Rows {
 		var x float64
 		if categorical {
@@ -173,25 +191,25 @@ func prepare(d *Data, s Spec) (*chart, error) {
 		} else {
 			v, ok, err := number(row[xi])
 			if err != nil {
-				return nil, fmt.Errorf("%s: column %s (x): %v", d.where(r), s.X, err)
+				return nil, nil, nil, fmt.Errorf("%s: column %s (x): %v", d.where(r), s.X, err)
 			}
 			if !ok {
 				continue
 			}
 			if err := checkValue(v, s.LogX, "X"); err != nil {
-				return nil, fmt.Errorf("%s: column %s (x): %v", d.where(r), s.X, err)
+				return nil, nil, nil, fmt.Errorf("%s: column %s (x): %v", d.where(r), s.X, err)
 			}
 			x = v
 		}
 		y, ok, err := number(row[yi])
 		if err != nil {
-			return nil, fmt.Errorf("%s: column %s (y): %v", d.where(r), s.Y, err)
+			return nil, nil, nil, fmt.Errorf("%s: column %s (y): %v", d.where(r), s.Y, err)
 		}
 		if !ok {
 			continue
 		}
 		if err := checkValue(y, s.LogY, "Y"); err != nil {
-			return nil, fmt.Errorf("%s: column %s (y): %v", d.where(r), s.Y, err)
+			return nil, nil, nil, fmt.Errorf("%s: column %s (y): %v", d.where(r), s.Y, err)
 		}
 		var parts []string
 		for k, i := range si {
@@ -209,8 +227,16 @@ func prepare(d *Data, s Spec) (*chart, error) {
 		ys = append(ys, y)
 	}
 	if len(xs) == 0 {
-		return nil, fmt.Errorf("%s: no record has both %s and %s", d.source(), s.X, s.Y)
+		return nil, nil, nil, fmt.Errorf("%s: no record has both %s and %s", d.source(), s.X, s.Y)
 	}
+	c.categorical = categorical
+	return c, xs, ys, nil
+}
+
+// axes chooses both axes from the values and the column hints, and scales
+// and orders every series' points for them.
+func (c *chart) axes(d *Data, s Spec, xs, ys []float64) {
+	categorical := c.categorical
 	hint := func(col string) *report.Column {
 		if h, ok := d.Hints[col]; ok {
 			return &h
@@ -253,7 +279,6 @@ func prepare(d *Data, s Spec) (*chart, error) {
 			sort.SliceStable(pts, func(a, b int) bool { return pts[a].X < pts[b].X })
 		}
 	}
-	return c, nil
 }
 
 func checkValue(v float64, log bool, axis string) error {

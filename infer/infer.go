@@ -194,9 +194,9 @@ func (c Config) Check() error {
 	return c.check()
 }
 
-// check is Check without the defaults.
+// check is Check without the defaults: the phase and the lengths, then
+// the engine's options.
 func (c *Config) check() error {
-	m := c.Model
 	switch {
 	case c.Phase != Prefill && c.Phase != Decode && c.Phase != Serve:
 		return field.Errorf("phase", "%q: want prefill or decode (one step), serve (continuous batching) or disagg", c.Phase)
@@ -214,6 +214,15 @@ func (c *Config) check() error {
 		return fmt.Errorf("context of %d tokens is past %s's %d-token context window", c.Context, c.Model.Name, c.Model.MaxContext)
 	case c.Model.MaxContext > 0 && c.Phase == Serve && c.InputLen+c.OutputLen > c.Model.MaxContext:
 		return fmt.Errorf("requests of %d + %d tokens are past %s's %d-token context window", c.InputLen, c.OutputLen, c.Model.Name, c.Model.MaxContext)
+	}
+	return c.checkEngine()
+}
+
+// checkEngine holds the rules of the engine's options: MTP, micro-batches,
+// the HBM share and the expert imbalance.
+func (c *Config) checkEngine() error {
+	m := c.Model
+	switch {
 	case c.Phase == Serve && c.MTPDraft > 0:
 		return field.Errorf("mtp_draft", "%d: serve does not model MTP draft tokens yet; drop it", c.MTPDraft)
 	case c.MicroBatches != 1 && c.MicroBatches != 2:

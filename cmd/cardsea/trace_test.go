@@ -33,7 +33,21 @@ func TestCollectiveTrace(t *testing.T) {
 	if !bytes.Equal(files[0], files[1]) {
 		t.Error("two runs wrote different traces")
 	}
-	b := files[0]
+	unit, rankThreads, counters, sends, ops := traceCounts(t, files[0])
+	doc := struct{ DisplayTimeUnit string }{unit}
+	if doc.DisplayTimeUnit != "ns" || rankThreads != 4 || len(counters) == 0 || sends == 0 || ops != 1 {
+		t.Errorf("unit %q, %d rank threads, %d link counters, %d sends, %d op spans; want ns, 4, >0, >0, 1",
+			doc.DisplayTimeUnit, rankThreads, len(counters), sends, ops)
+	}
+}
+
+// TestCollectiveTraceLastSize: only the last size of a sweep is traced, and
+// its operation span lasts as long as the reported time.
+// traceCounts reads a collective's Chrome trace: its time unit, the rank
+// threads, the link counters (each a use in 0-100%), the sends and the op
+// spans (each an allreduce that lasts).
+func traceCounts(t *testing.T, b []byte) (unit string, rankThreads int, counters map[string]bool, sends, ops int) {
+	t.Helper()
 	if !json.Valid(b) {
 		t.Fatal("trace is not valid JSON")
 	}
@@ -58,7 +72,7 @@ func TestCollectiveTrace(t *testing.T) {
 			procs[e.Pid] = e.Args["name"].(string)
 		}
 	}
-	rankThreads, counters, sends, ops := 0, map[string]bool{}, 0, 0
+	counters = map[string]bool{}
 	for _, e := range doc.TraceEvents {
 		switch {
 		case e.Ph == "M" && e.Name == "thread_name" && procs[e.Pid] == "ranks":
@@ -77,14 +91,9 @@ func TestCollectiveTrace(t *testing.T) {
 			}
 		}
 	}
-	if doc.DisplayTimeUnit != "ns" || rankThreads != 4 || len(counters) == 0 || sends == 0 || ops != 1 {
-		t.Errorf("unit %q, %d rank threads, %d link counters, %d sends, %d op spans; want ns, 4, >0, >0, 1",
-			doc.DisplayTimeUnit, rankThreads, len(counters), sends, ops)
-	}
+	return doc.DisplayTimeUnit, rankThreads, counters, sends, ops
 }
 
-// TestCollectiveTraceLastSize: only the last size of a sweep is traced, and
-// its operation span lasts as long as the reported time.
 func TestCollectiveTraceLastSize(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "t.json")
 	out, errs, code := run("collective", "--topo", "hgx-h100", "--op", "allgather", "--sizes", "1MiB,4MiB", "--ranks", "8",
