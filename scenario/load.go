@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/cardsea/cardsea/internal/field"
 
@@ -29,6 +30,9 @@ type Scenario struct {
 	File   *File
 	Params []string // swept field paths, in column order
 	Points []Point
+	// study is the scenario compiled for the study layer, built once.
+	once  sync.Once
+	study *study.Study
 }
 
 // Point is one combination of swept values.
@@ -264,15 +268,6 @@ type compiled struct {
 	// mode and cost are the point's power settings.
 	mode power.Mode
 	cost power.Cost
-}
-
-// sizes lists workload wi's simulations: a collective's message sizes,
-// or one entry for any other workload.
-func (c compiled) sizes(wi int) []int64 {
-	if j := c.coll[wi]; j != nil {
-		return j.Sizes
-	}
-	return []int64{0}
 }
 
 // compiledTopo is a topology reference's overrides and faults, parsed.

@@ -18,7 +18,7 @@ func (s *Scenario) TraceLast(tr *trace.Trace) error {
 	f := p.File
 	ref := f.Topologies[len(f.Topologies)-1]
 	wl := f.Workloads[len(f.Workloads)-1]
-	t, err := s.build(len(s.Points)-1, len(f.Topologies)-1)
+	t, err := s.Study().Points[len(s.Points)-1].Topologies[len(f.Topologies)-1].Build(s.Path, len(f.Topologies)-1)
 	if err != nil {
 		return err
 	}
