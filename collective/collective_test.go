@@ -331,7 +331,7 @@ func TestTooLarge(t *testing.T) {
 		}
 	}
 	MaxTransfers = 20
-	if _, err := runTuned(g, AllReduce, Auto, 1e6, Options{}, false); err == nil || !contains(err.Error(), "name one with --algo") {
+	if _, err := runTuned(g, AllReduce, Auto, 1e6, Options{}, false); err == nil || !contains(err.Error(), "algorithm: auto cannot compare every algorithm") {
 		t.Errorf("auto past the limit: %v", err)
 	}
 }

@@ -2,6 +2,7 @@ package collective
 
 import (
 	"fmt"
+	"github.com/cardsea/cardsea/internal/field"
 
 	"github.com/cardsea/cardsea/network"
 	"github.com/cardsea/cardsea/sim"
@@ -87,7 +88,7 @@ func NewGroup(f *network.Fabric, p Placement) (*Group, error) {
 			n = len(all)
 		}
 		if n > len(all) {
-			return nil, fmt.Errorf("%d ranks, but %s has %d%s accelerator dies; use --ranks %d or fewer, or --domains to add domains", n, t.Name, len(all), survivors, len(all))
+			return nil, field.Errorf("ranks", "%d, but %s has %d%s accelerator dies; use {ranks} %d or fewer, or more scale-up domains ({domains})", n, t.Name, len(all), survivors, len(all))
 		}
 		dies = all[:n]
 	}

@@ -24,6 +24,7 @@ package collective
 
 import (
 	"fmt"
+	"github.com/cardsea/cardsea/internal/field"
 )
 
 // hierTransferBudget bounds the transfers of a pipelined hier plan (its
@@ -49,7 +50,7 @@ func (p *Plan) hier(g *Group, op Op, bytes float64, o Options) error {
 		domains[k] = append(domains[k], r)
 	}
 	if len(domains) < 2 {
-		return fmt.Errorf("hier needs ranks in at least 2 scale-up domains; all %d ranks are in one (use ring, tree or nvls, or --domains)", g.Size())
+		return field.Errorf("algorithm", "hier needs ranks in at least 2 scale-up domains; all %d ranks are in one (use ring, tree or nvls, or more scale-up domains: {domains})", g.Size())
 	}
 	local := len(domains[0])
 	for _, d := range domains {

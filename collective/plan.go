@@ -374,7 +374,7 @@ func (p *Plan) resolveRoutes(f *network.Fabric) error {
 // routeError is the error of a transfer that f cannot route.
 func (p *Plan) routeError(f *network.Fabric, err error) error {
 	if len(f.Topo.Faults) > 0 {
-		return fmt.Errorf("%s %s: the faults (%s) cut the group: %w; fail fewer elements or leave the cut-off ranks out (--ranks, --rank-list)",
+		return fmt.Errorf("%s %s: the faults (%s) cut the group: %w; fail fewer elements or leave the cut-off ranks out of the group (fewer ranks, or a rank list)",
 			p.Op, p.Algorithm, topology.FaultList(f.Topo.Faults), err)
 	}
 	return fmt.Errorf("%s %s: %w", p.Op, p.Algorithm, err)

@@ -3,6 +3,7 @@ package collective
 import (
 	"errors"
 	"fmt"
+	"github.com/cardsea/cardsea/internal/field"
 	"math"
 	"slices"
 	"sort"
@@ -229,7 +230,7 @@ func tune(g *Group, op Op, algo Algorithm, bytes float64, o Options, withLinks, 
 			if errors.As(err, &big) {
 				// Choosing among the plans that fit could pick a slower
 				// algorithm and call it the fastest: refuse instead.
-				return Result{}, fmt.Errorf("auto cannot compare every algorithm: %w; name one with --algo", err)
+				return Result{}, &field.Error{Field: "algorithm", Err: err, Msg: fmt.Sprintf("auto cannot compare every algorithm: %v; name one", err)}
 			}
 			if err != nil {
 				errs = append(errs, err)

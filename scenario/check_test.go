@@ -10,7 +10,7 @@ import (
 func TestCheckPlacements(t *testing.T) {
 	for _, tc := range []struct{ wl, want string }{
 		{"{op: allreduce, sizes: 1MiB}", ""},
-		{"{op: allreduce, sizes: 1MiB, ranks: 64}", "workloads[0] on hgx-h100: 64 ranks"},
+		{"{op: allreduce, sizes: 1MiB, ranks: 64}", "c.yaml:2:62: field `workloads[0].collective.ranks`: 64, but hgx-h100 has 8 accelerator dies; use ranks 8 or fewer, or more scale-up domains (domains) (on hgx-h100)"},
 		{"{op: allreduce, sizes: 1MiB, groups: 3}", "3 equal groups"},
 	} {
 		s, err := Parse("c.yaml", []byte("topologies: [{preset: hgx-h100}]\nworkloads: [{collective: "+tc.wl+"}]\n"))

@@ -99,16 +99,16 @@ func runCollective(args []string, stdout, stderr io.Writer) error {
 	// Check the groups and the algorithm once, up front, for a clear error.
 	gs, err := job.Place(network.NewFabric(top))
 	if err != nil {
-		return usagef("%v", err)
+		return usageOf(err, &spec)
 	}
 	if job.Algorithm != collective.Auto {
 		if _, err := collective.Compile(gs[0], job.Op, job.Algorithm, float64(job.Sizes[0]), collective.Options{Chunks: 1, Protocol: job.Options.Protocol}); err != nil {
-			return usagef("%v", err)
+			return usageOf(err, &spec)
 		}
 	}
 	results, conc, err := job.Sweep(top, c.links, c.jobs)
 	if err != nil {
-		return err
+		return flagError(err, &spec)
 	}
 	var before []collective.Result
 	if healthy != top {

@@ -43,7 +43,7 @@ func TestMistakes(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, args := range [][]string{{"check", bad}, {"sweep", bad, "--out", filepath.Join(dir, "s.csv")}} {
-		if out, errs, code := run(args...); code != 1 || !strings.Contains(errs, "64 ranks") || out != "" {
+		if out, errs, code := run(args...); code != 1 || !strings.Contains(errs, "field `workloads[0].collective.ranks`: 64, but hgx-h100 has 8 accelerator dies") || out != "" {
 			t.Errorf("%v: exit %d, stderr %q", args, code, errs)
 		}
 	}

@@ -79,6 +79,15 @@ func flagNamer(spec any) func(string) string {
 	}
 }
 
+// usageOf is err as a usage error (exit 2), its fields named by their
+// flags.
+func usageOf(err error, spec any) error {
+	if fe := flagError(err, spec); fe != err {
+		return fe
+	}
+	return usagef("%v", err)
+}
+
 // givenZero refuses a spec flag given as 0 whose field has a min tag: a
 // zero field takes its default, so a 0 the user typed would be silently
 // replaced.
