@@ -51,7 +51,7 @@ fmt:
 
 ## docs: regenerate docs/presets.md from the preset data.
 docs:
-	$(GO) run ./internal/docgen/gendocs
+	$(GO) run ./docgen/gendocs
 
 clean:
 	rm -rf bin

@@ -16,7 +16,7 @@ import (
 // imports point one way.
 func TestArchitectureImports(t *testing.T) {
 	const module = "github.com/cardsea/cardsea/"
-	root := filepath.Join("..", "..")
+	root := filepath.Join("..")
 	doc, err := os.ReadFile(filepath.Join(root, "docs", "architecture.md"))
 	if err != nil {
 		t.Fatal(err)

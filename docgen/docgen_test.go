@@ -14,7 +14,7 @@ func TestPresetsDocIsCurrent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := os.ReadFile(filepath.Join("..", "..", PresetsPath))
+	got, err := os.ReadFile(filepath.Join("..", PresetsPath))
 	if err != nil {
 		t.Fatalf("%v: run 'make docs'", err)
 	}
@@ -25,7 +25,7 @@ func TestPresetsDocIsCurrent(t *testing.T) {
 
 // TestRecordsDocIsCurrent: docs/records.md is the record schema.
 func TestRecordsDocIsCurrent(t *testing.T) {
-	got, err := os.ReadFile(filepath.Join("..", "..", RecordsPath))
+	got, err := os.ReadFile(filepath.Join("..", RecordsPath))
 	if err != nil {
 		t.Fatalf("%v: run 'make docs'", err)
 	}

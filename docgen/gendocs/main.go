@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/cardsea/cardsea/internal/docgen"
+	"github.com/cardsea/cardsea/docgen"
 )
 
 func main() {
