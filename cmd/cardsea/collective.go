@@ -131,7 +131,7 @@ func runCollective(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		if err := writeAtomic(c.trace, data); err != nil {
+		if err := report.WriteFile(c.trace, data); err != nil {
 			return err
 		}
 	}

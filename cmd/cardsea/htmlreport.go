@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/cardsea/cardsea/present"
+	"github.com/cardsea/cardsea/report"
 	"github.com/cardsea/cardsea/scenario"
 )
 
@@ -46,5 +47,5 @@ func runReport(args []string, stdout, stderr io.Writer) error {
 		_, err := stdout.Write(page)
 		return err
 	}
-	return writeAtomic(*out, page)
+	return report.WriteFile(*out, page)
 }

@@ -100,7 +100,7 @@ func runInfer(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		if err := writeAtomic(*traceFile, data); err != nil {
+		if err := report.WriteFile(*traceFile, data); err != nil {
 			return err
 		}
 	}

@@ -54,7 +54,7 @@ func runPlot(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	return writeAtomic(*out, img)
+	return report.WriteFile(*out, img)
 }
 
 // knownColumns describes the result columns whose names carry no unit

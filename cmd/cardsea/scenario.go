@@ -44,33 +44,6 @@ func outputFormat(flag, out string, allowed ...report.Format) (report.Format, er
 	return report.ParseFormat(flag, allowed...)
 }
 
-// writeAtomic writes data to path through a temporary file and a rename.
-func writeAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("cannot write %s: %w", path, err)
-	}
-	name := tmp.Name()
-	// CreateTemp makes the file owner-only; results are ordinary files.
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		os.Remove(name)
-		return fmt.Errorf("cannot write %s: %w", path, err)
-	}
-	_, werr := tmp.Write(data)
-	cerr := tmp.Close()
-	if werr != nil || cerr != nil {
-		os.Remove(name)
-		return fmt.Errorf("cannot write %s: %w", path, errors.Join(werr, cerr))
-	}
-	if err := os.Rename(name, path); err != nil {
-		os.Remove(name)
-		return fmt.Errorf("cannot write %s: %w", path, err)
-	}
-	return nil
-}
-
 func runCheck(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("check", runUsage)
 	if err := parseFlags(fs, args); err != nil {
@@ -151,7 +124,7 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		if err := writeAtomic(*traceFile, data); err != nil {
+		if err := report.WriteFile(*traceFile, data); err != nil {
 			return err
 		}
 	}
@@ -163,7 +136,7 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 		_, err := stdout.Write(buf.Bytes())
 		return err
 	}
-	return writeAtomic(*out, buf.Bytes())
+	return report.WriteFile(*out, buf.Bytes())
 }
 
 // progress reports finished work on stderr when it is a terminal.
@@ -245,7 +218,7 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 	if err := sheet.Write(&buf, f); err != nil {
 		return err
 	}
-	if err := writeAtomic(*out, buf.Bytes()); err != nil {
+	if err := report.WriteFile(*out, buf.Bytes()); err != nil {
 		return err
 	}
 	return os.Remove(journal)
@@ -270,7 +243,7 @@ func runMerge(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	return writeAtomic(*out, data)
+	return report.WriteFile(*out, data)
 }
 
 // runInterruptible runs every point of s with progress on stderr; Ctrl-C
