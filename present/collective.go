@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"slices"
-	"strings"
 
 	"github.com/cardsea/cardsea/collective"
 	"github.com/cardsea/cardsea/power"
@@ -80,15 +79,7 @@ func WriteCollective(w io.Writer, f report.Format, run CollectiveRun) error {
 		}
 	}
 	if f == report.FormatJSON {
-		var a, b strings.Builder
-		if err := sheet.Write(&a, f); err != nil {
-			return err
-		}
-		if err := ls.Write(&b, f); err != nil {
-			return err
-		}
-		_, err := fmt.Fprintf(w, "{\n\"results\": %s,\n\"links\": %s}\n", strings.TrimSpace(a.String()), strings.TrimSpace(b.String()))
-		return err
+		return report.WriteJSONSections(w, report.Section{Name: "results", Sheet: sheet}, report.Section{Name: "links", Sheet: ls})
 	}
 	if err := sheet.Write(w, f); err != nil {
 		return err

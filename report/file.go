@@ -1,8 +1,10 @@
 package report
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 )
@@ -34,4 +36,32 @@ func WriteFile(path string, data []byte) error {
 		return fmt.Errorf("cannot write %s: %w", path, err)
 	}
 	return nil
+}
+
+// Section is one named sheet of a JSON document of several.
+type Section struct {
+	Name  string
+	Sheet *Sheet
+}
+
+// WriteJSONSections writes sections as one JSON object, a key per
+// section holding that sheet as JSON ({"systems": [...], "links": [...]}),
+// in the order given; nothing is written if a sheet fails to render.
+func WriteJSONSections(w io.Writer, sections ...Section) error {
+	var b bytes.Buffer
+	b.WriteString("{\n")
+	for i, s := range sections {
+		var one bytes.Buffer
+		if err := s.Sheet.Write(&one, FormatJSON); err != nil {
+			return err
+		}
+		sep := ",\n"
+		if i == len(sections)-1 {
+			sep = ""
+		}
+		fmt.Fprintf(&b, "%q: %s%s", s.Name, bytes.TrimSpace(one.Bytes()), sep)
+	}
+	b.WriteString("}\n")
+	_, err := w.Write(b.Bytes())
+	return err
 }

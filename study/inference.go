@@ -145,16 +145,9 @@ func (j *InferenceJob) Limit() float64 {
 // configuration that needs no topology is here, once; errors are
 // field.Errors in the spec's keys.
 func (s InferenceSpec) Compile(dir string) (*InferenceJob, error) {
-	if s.Model == "" {
-		return nil, field.Errorf("model", "is missing; e.g. deepseek-r1 (see 'cardsea models list')")
-	}
-	name := s.Model
-	if strings.HasSuffix(name, ".yaml") && dir != "" && !filepath.IsAbs(name) {
-		name = filepath.Join(dir, name)
-	}
-	m, err := llm.Load(name)
+	m, err := loadModel(s.Model, dir, "deepseek-r1")
 	if err != nil {
-		return nil, field.Wrap("model", err)
+		return nil, err
 	}
 	var prec compute.Precision
 	for _, d := range []struct {
@@ -403,6 +396,23 @@ func (j *InferenceJob) Run(e *infer.Engine, progress func(done, total int)) (Rec
 		r, err = e.Run(j.Config)
 	}
 	return &InferenceRecord{Result: r}, err
+}
+
+// loadModel loads a spec's model: a zoo name, or a model file relative to
+// dir ("" for the working directory); example names one in the error
+// for a spec without a model.
+func loadModel(name, dir, example string) (*llm.Model, error) {
+	if name == "" {
+		return nil, field.Errorf("model", "is missing; e.g. %s (see 'cardsea models list')", example)
+	}
+	if strings.HasSuffix(name, ".yaml") && dir != "" && !filepath.IsAbs(name) {
+		name = filepath.Join(dir, name)
+	}
+	m, err := llm.Load(name)
+	if err != nil {
+		return nil, field.Wrap("model", err)
+	}
+	return m, nil
 }
 
 // or is v, or def when v is the zero value.

@@ -1,13 +1,10 @@
 package study
 
 import (
-	"path/filepath"
 	"strconv"
-	"strings"
 
 	"github.com/cardsea/cardsea/compute"
 	"github.com/cardsea/cardsea/internal/field"
-	"github.com/cardsea/cardsea/llm"
 	"github.com/cardsea/cardsea/topology"
 	"github.com/cardsea/cardsea/train"
 )
@@ -52,16 +49,9 @@ var TrainingDefaults = map[string]string{
 // topology and the power mode); dir anchors a relative model file.
 func (s TrainingSpec) Compile(dir string) (train.Config, error) {
 	var c train.Config
-	if s.Model == "" {
-		return c, field.Errorf("model", "is missing; e.g. llama-3.1-8b (see 'cardsea models list')")
-	}
-	name := s.Model
-	if strings.HasSuffix(name, ".yaml") && dir != "" && !filepath.IsAbs(name) {
-		name = filepath.Join(dir, name)
-	}
-	m, err := llm.Load(name)
+	m, err := loadModel(s.Model, dir, "llama-3.1-8b")
 	if err != nil {
-		return c, field.Wrap("model", err)
+		return c, err
 	}
 	if m.MoE != nil {
 		return c, field.Errorf("model", "%s is a mixture-of-experts model; training models dense models only", m.Name)

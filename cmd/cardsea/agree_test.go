@@ -47,17 +47,7 @@ func TestInferAndRunAgree(t *testing.T) {
 				t.Fatalf("run exit %d: %s", code, errs)
 			}
 			sc := firstRecord(t, out)
-			shared := 0
-			for k, iv := range inf {
-				sv, ok := sc[k]
-				if !ok || iv == nil || sv == nil {
-					continue
-				}
-				shared++
-				if !same(iv, sv) {
-					t.Errorf("%s: infer %v, run %v", k, iv, sv)
-				}
-			}
+			shared := agreeShared(t, "infer", inf, sc)
 			for _, k := range []string{"tokens_per_s", "j_per_token", "tokens_per_s_per_kw"} {
 				if inf[k] == nil || sc[k] == nil {
 					t.Errorf("%s missing: infer %v, run %v", k, inf[k], sc[k])
@@ -108,22 +98,30 @@ func TestCommandsAndRunAgree(t *testing.T) {
 				t.Fatalf("run exit %d: %s", code, errs)
 			}
 			sc := firstRecord(t, out)
-			shared := 0
-			for k, cv := range cmd {
-				sv, ok := sc[k]
-				if !ok || cv == nil || sv == nil {
-					continue
-				}
-				shared++
-				if !same(cv, sv) {
-					t.Errorf("%s: %s %v, run %v", k, strings.Fields(tc.args)[0], cv, sv)
-				}
-			}
+			shared := agreeShared(t, strings.Fields(tc.args)[0], cmd, sc)
 			if shared < 10 {
 				t.Errorf("only %d shared fields compared", shared)
 			}
 		})
 	}
+}
+
+// agreeShared compares every field a command's record and the scenario's
+// both carry, and returns how many it compared.
+func agreeShared(t *testing.T, command string, cmd, sc map[string]any) int {
+	t.Helper()
+	shared := 0
+	for k, cv := range cmd {
+		sv, ok := sc[k]
+		if !ok || cv == nil || sv == nil {
+			continue
+		}
+		shared++
+		if !same(cv, sv) {
+			t.Errorf("%s: %s %v, run %v", k, command, cv, sv)
+		}
+	}
+	return shared
 }
 
 func firstRecord(t *testing.T, out string) map[string]any {

@@ -68,20 +68,8 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 	sheet.Title = "Supernodes side by side: " + strings.Join(names, " vs ")
 	coll, inf := present.DemoCollectives(records, itW), present.DemoInference(records)
 	if f == report.FormatJSON {
-		var a, b strings.Builder
-		if err := sheet.Write(&a, f); err != nil {
-			return err
-		}
-		if err := coll.Write(&b, f); err != nil {
-			return err
-		}
-		var c strings.Builder
-		if err := inf.Write(&c, f); err != nil {
-			return err
-		}
-		_, err := fmt.Fprintf(stdout, "{\n\"systems\": %s,\n\"collectives\": %s,\n\"inference\": %s}\n",
-			strings.TrimSpace(a.String()), strings.TrimSpace(b.String()), strings.TrimSpace(c.String()))
-		return err
+		return report.WriteJSONSections(stdout, report.Section{Name: "systems", Sheet: sheet},
+			report.Section{Name: "collectives", Sheet: coll}, report.Section{Name: "inference", Sheet: inf})
 	}
 	if f == report.FormatCSV {
 		return inf.Write(stdout, f)

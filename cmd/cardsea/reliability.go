@@ -103,15 +103,7 @@ func runReliability(args []string, stdout, stderr io.Writer) error {
 	summary := present.ReliabilitySummary(t, rates, mtbi, optimal, tau, c, r, res)
 	switch f {
 	case report.FormatJSON:
-		var a, b strings.Builder
-		if err := parts.Write(&a, f); err != nil {
-			return err
-		}
-		if err := summary.Write(&b, f); err != nil {
-			return err
-		}
-		_, err := fmt.Fprintf(stdout, "{\n\"parts\": %s,\n\"summary\": %s}\n", strings.TrimSpace(a.String()), strings.TrimSpace(b.String()))
-		return err
+		return report.WriteJSONSections(stdout, report.Section{Name: "parts", Sheet: parts}, report.Section{Name: "summary", Sheet: summary})
 	case report.FormatCSV:
 		return summary.Write(stdout, f)
 	}
