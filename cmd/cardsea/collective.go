@@ -131,7 +131,7 @@ func runCollective(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		if err := report.WriteFile(c.trace, data); err != nil {
+		if err := writeFile(stderr, c.trace, data, "trace of the last size; open it at ui.perfetto.dev"); err != nil {
 			return err
 		}
 	}

@@ -1,13 +1,13 @@
 package main
 
 import (
+	"fmt"
 	"io"
 	"path/filepath"
 	"runtime"
 	"strings"
 
 	"github.com/cardsea/cardsea/present"
-	"github.com/cardsea/cardsea/report"
 	"github.com/cardsea/cardsea/scenario"
 )
 
@@ -47,5 +47,5 @@ func runReport(args []string, stdout, stderr io.Writer) error {
 		_, err := stdout.Write(page)
 		return err
 	}
-	return report.WriteFile(*out, page)
+	return writeFile(stderr, *out, page, fmt.Sprintf("HTML report of %d records", len(sheet.Rows)))
 }

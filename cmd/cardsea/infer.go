@@ -100,7 +100,7 @@ func runInfer(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		if err := report.WriteFile(*traceFile, data); err != nil {
+		if err := writeFile(stderr, *traceFile, data, "trace of the step; open it at ui.perfetto.dev"); err != nil {
 			return err
 		}
 	}

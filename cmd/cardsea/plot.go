@@ -54,7 +54,7 @@ func runPlot(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	return report.WriteFile(*out, img)
+	return writeFile(stderr, *out, img, "chart")
 }
 
 // knownColumns describes the result columns whose names carry no unit

@@ -124,7 +124,7 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		if err := report.WriteFile(*traceFile, data); err != nil {
+		if err := writeFile(stderr, *traceFile, data, "trace of the last simulation; open it at ui.perfetto.dev"); err != nil {
 			return err
 		}
 	}
@@ -136,7 +136,7 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 		_, err := stdout.Write(buf.Bytes())
 		return err
 	}
-	return report.WriteFile(*out, buf.Bytes())
+	return writeFile(stderr, *out, buf.Bytes(), fmt.Sprintf("%d records", len(sheet.Rows)))
 }
 
 // progress reports finished work on stderr when it is a terminal.
@@ -218,7 +218,7 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 	if err := sheet.Write(&buf, f); err != nil {
 		return err
 	}
-	if err := report.WriteFile(*out, buf.Bytes()); err != nil {
+	if err := writeFile(stderr, *out, buf.Bytes(), fmt.Sprintf("%d records", len(sheet.Rows))); err != nil {
 		return err
 	}
 	return os.Remove(journal)
@@ -243,7 +243,7 @@ func runMerge(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	return report.WriteFile(*out, data)
+	return writeFile(stderr, *out, data, fmt.Sprintf("%d shards merged", fs.NArg()))
 }
 
 // runInterruptible runs every point of s with progress on stderr; Ctrl-C

@@ -198,3 +198,13 @@ func TestReportInference(t *testing.T) {
 		t.Error("no tokens/s chart in the report")
 	}
 }
+
+// TestWroteLine: a command that writes a file says on stderr where, what
+// and how big, and prints nothing on stdout.
+func TestWroteLine(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "r.csv")
+	out, errs, code := run("run", filepath.Join("..", "..", "scenarios", "allreduce-all-presets.yaml"), "--out", path)
+	if code != 0 || out != "" || !strings.HasPrefix(errs, "cardsea: wrote "+path+" (") || !strings.Contains(errs, " records, ") {
+		t.Errorf("exit %d, stdout %q, stderr %q", code, out, errs)
+	}
+}

@@ -3,12 +3,15 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"reflect"
 	"strings"
 
 	"github.com/cardsea/cardsea/internal/field"
 	"github.com/cardsea/cardsea/power"
+	"github.com/cardsea/cardsea/report"
 	"github.com/cardsea/cardsea/study"
+	"github.com/cardsea/cardsea/units"
 	"github.com/spf13/pflag"
 )
 
@@ -144,4 +147,15 @@ func powerFlags(spec func() study.PowerSpec) (power.Mode, power.Cost, error) {
 type powerFlagNames struct {
 	Mode  string `yaml:"mode" flag:"power-mode"`
 	Price string `yaml:"price_per_kwh" flag:"price-per-kwh"`
+}
+
+// writeFile writes data to path whole (report.WriteFile) and says so on
+// stderr, with what the file holds, so a script's log shows where the
+// results went.
+func writeFile(stderr io.Writer, path string, data []byte, what string) error {
+	if err := report.WriteFile(path, data); err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "cardsea: wrote %s (%s, %s)\n", path, what, units.FormatBytesBinary(float64(len(data))))
+	return nil
 }
