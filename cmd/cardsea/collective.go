@@ -44,7 +44,7 @@ func runCollective(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&c.powerMode, "power-mode", "activity", "energy accounting: activity or provisioned")
 	fs.BoolVar(&c.links, "links", false, "also print per-link statistics (table, markdown or json)")
 	fs.IntVarP(&c.jobs, "jobs", "j", runtime.GOMAXPROCS(0), "sizes simulated in parallel (output order does not depend on it)")
-	fs.StringVar(&c.format, "format", "table", "output format: table, markdown, json or csv")
+	fs.StringVar(&c.format, "format", "table", "output format: table, markdown, json, csv, or nccl-tests (the *_perf binaries' text, to read or parse alike)")
 	fs.StringVar(&c.trace, "trace", "", "write a Chrome/Perfetto trace (JSON) of the last size of the sweep only to this file")
 	fs.BoolVar(&c.wide, "wide", false, "tables show every field (wire bytes, link use, facility energy, peak power); JSON and CSV always do")
 	fs.StringArrayVar(&c.fail, "fail", nil, "fail an element (repeatable): switch:NAME, plane:N, link:A-B, accel:N, degrade:A-B=F; runs with and without")
@@ -63,9 +63,13 @@ func runCollective(args []string, stdout, stderr io.Writer) error {
 	if c.topo == "" {
 		return usagef("collective needs --topo, e.g. --topo gb200-nvl72 (see 'cardsea topo list')")
 	}
+	ncclTests := c.format == "nccl-tests"
+	if ncclTests {
+		c.format = string(report.FormatTable)
+	}
 	f, err := report.ParseFormat(c.format, report.DataFormats...)
 	if err != nil {
-		return usagef("collective: %v", err)
+		return usagef("collective: %v (or nccl-tests)", err)
 	}
 	if c.links && f == report.FormatCSV {
 		return usagef("--links needs --format table, markdown or json (CSV holds one kind of record)")
@@ -135,8 +139,12 @@ func runCollective(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	return present.WriteCollective(stdout, f, present.CollectiveRun{Top: top, Op: job.Op, Dtype: dt, Mode: mode, Results: results,
-		Healthy: before, Concurrent: conc, Groups: job.Groups, Strided: job.Strided, Links: c.links, Wide: c.wide})
+	run := present.CollectiveRun{Top: top, Op: job.Op, Dtype: dt, Mode: mode, Results: results,
+		Healthy: before, Concurrent: conc, Groups: job.Groups, Strided: job.Strided, Links: c.links, Wide: c.wide}
+	if ncclTests {
+		return present.WriteNCCLTests(stdout, run)
+	}
+	return present.WriteCollective(stdout, f, run)
 }
 
 // applyFaults is study.WithFaults with --fail named.

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -48,5 +50,40 @@ func TestNCCLTestsShorthands(t *testing.T) {
 		if code != 2 || !strings.Contains(errs, "nccl-tests") || !strings.Contains(errs, want) {
 			t.Errorf("%s 20: exit %d, %s", flag, code, errs)
 		}
+	}
+}
+
+// TestNCCLTestsFormat: --format nccl-tests prints the *_perf binaries'
+// rows (13 fields: size, count, type, redop, root, then time, algbw,
+// busbw and #wrong out of place and in place) with the busbw the JSON
+// records carry, and counts per rank for allgather as nccl-tests does.
+func TestNCCLTestsFormat(t *testing.T) {
+	args := []string{"collective", "--topo", "hgx-h100", "--op", "allgather", "--sizes", "8MiB,64MiB", "-d", "float"}
+	out, errs, code := run(append(args, "--format", "nccl-tests")...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	js, _, _ := run(append(args, "--format", "json")...)
+	recs := []map[string]any{}
+	if err := json.Unmarshal([]byte(js), &recs); err != nil || len(recs) != 2 {
+		t.Fatalf("json: %v", err)
+	}
+	var rows [][]string
+	for _, line := range strings.Split(out, "\n") {
+		if line != "" && !strings.HasPrefix(line, "#") {
+			rows = append(rows, strings.Fields(line))
+		}
+	}
+	if len(rows) != 2 || !strings.Contains(out, "# Avg bus bandwidth") {
+		t.Fatalf("%d rows:\n%s", len(rows), out)
+	}
+	for i, f := range rows {
+		busbw := recs[i]["busbw_bytes_per_s"].(float64) / 1e9
+		if len(f) != 13 || f[2] != "float" || f[3] != "none" || f[7] != fmt.Sprintf("%.2f", busbw) || f[8] != "N/A" {
+			t.Errorf("row %d: %q (busbw %.2f)", i, f, busbw)
+		}
+	}
+	if rows[0][0] != "8388608" || rows[0][1] != "262144" { // 8 MiB of float over 8 ranks
+		t.Errorf("size and count %s %s, want 8388608 262144", rows[0][0], rows[0][1])
 	}
 }
