@@ -222,6 +222,24 @@ var throughput = []Field{
 		Inference: func(r *InferenceRecord) any { return r.Result.TokensPerSPerAccel },
 		Disagg:    func(r *DisaggRecord) any { return r.Result.TokensPerSPerAccel },
 		Training:  func(r *TrainingRecord) any { return r.Result.TokensPerS / float64(r.Accelerators) }},
+	// End to end, as InferenceX counts a request: its input and output
+	// tokens at the rate requests complete; tokens_per_s_per_accel counts
+	// output tokens only (decode-only throughput).
+	{Column: col("e2e_tokens_per_s_per_accel", "Tokens/s per accelerator, in + out", 0, 1),
+		Inference: func(r *InferenceRecord) any {
+			c := r.Result.Config
+			if c.Phase != infer.Serve || c.OutputLen < 1 {
+				return nil
+			}
+			return r.Result.TokensPerSPerAccel * float64(c.InputLen+c.OutputLen) / float64(c.OutputLen)
+		},
+		Disagg: func(r *DisaggRecord) any {
+			in, out := r.Result.Prefill.Config.InputLen, r.Result.OutputLen
+			if out < 1 {
+				return nil
+			}
+			return r.Result.TokensPerSPerAccel * float64(in+out) / float64(out)
+		}},
 	{Column: col("tokens_per_s_per_accel_healthy", "Tokens/s per accelerator, healthy", 0, 1),
 		Inference: func(r *InferenceRecord) any {
 			if r.Healthy == nil {

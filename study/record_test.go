@@ -127,3 +127,21 @@ func TestEnergyBreakdownSums(t *testing.T) {
 		}
 	}
 }
+
+// TestEndToEndTokens: a serve record's end-to-end rate counts each
+// request's input and output at the rate requests complete; a decode
+// record, which knows no request mix, has none.
+func TestEndToEndTokens(t *testing.T) {
+	f, ok := Lookup("e2e_tokens_per_s_per_accel")
+	if !ok {
+		t.Fatal("no e2e_tokens_per_s_per_accel field")
+	}
+	serve := &InferenceRecord{Result: infer.Result{Config: infer.Config{Phase: infer.Serve, InputLen: 300, OutputLen: 100}, TokensPerSPerAccel: 50}}
+	if got := f.Inference(serve); got != 200.0 {
+		t.Errorf("serve: %v, want 200 (50 output tokens/s, 3 input tokens per output token)", got)
+	}
+	decode := &InferenceRecord{Result: infer.Result{Config: infer.Config{Phase: infer.Decode}, TokensPerSPerAccel: 50}}
+	if got := f.Inference(decode); got != nil {
+		t.Errorf("decode: %v, want none", got)
+	}
+}
