@@ -1,0 +1,151 @@
+// Package deploy holds the files that run cardsea sweeps on clusters:
+// deploy/slurm (a job array, its merge and a submit script), deploy/k8s
+// (an Indexed Job and its merge) and deploy/Dockerfile. The test runs the
+// Slurm scripts as Slurm would, with its environment, and checks the
+// Kubernetes manifests.
+package deploy
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/cardsea/cardsea/scenario"
+	"go.yaml.in/yaml/v4"
+)
+
+// TestSlurmArrayResumes runs deploy/slurm/sweep.sbatch for each task of a
+// 3-shard array, one of them requeued after being killed with one point
+// journalled, then merge.sbatch: the merged file equals one straight
+// sweep, except that the journalled point is the journal's (the requeued
+// task resumed instead of starting over). A real Slurm is not needed:
+// the scripts read only Slurm's environment.
+func TestSlurmArrayResumes(t *testing.T) {
+	bash, err := exec.LookPath("bash")
+	if err != nil {
+		t.Skip("no bash to run the Slurm scripts with")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "cardsea")
+	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/cardsea").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	sc, err := filepath.Abs("../scenarios/allreduce-all-presets.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	straight := filepath.Join(dir, "straight.csv")
+	if out, err := exec.Command(bin, "sweep", sc, "--out", straight).CombinedOutput(); err != nil {
+		t.Fatalf("straight sweep: %v\n%s", err, out)
+	}
+	out := filepath.Join(dir, "results")
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// Shard 1 was killed after journalling its first point; the journal
+	// names the scenario "journalled" so the merged file shows where the
+	// point came from.
+	s, err := scenario.Load(sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var journal []byte
+	stop := false
+	if _, err := s.Run(scenario.Options{Jobs: 1, Shard: 1, Shards: 3, Stop: func() bool { return stop },
+		PointDone: func(p int, rows [][]any) error {
+			if journal == nil {
+				for _, r := range rows {
+					r[0] = "journalled"
+				}
+				line, err := scenario.JournalLine(p, rows)
+				journal = append(line, '\n')
+				stop = true
+				return err
+			}
+			return nil
+		}}); err != nil && err != scenario.ErrStopped {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(out, "shard-1.csv.partial"), journal, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	env := append(os.Environ(), "SCENARIO="+sc, "OUT="+out, "CARDSEA="+bin, "SLURM_ARRAY_TASK_COUNT=3", "SLURM_CPUS_PER_TASK=2")
+	for i := range 3 {
+		cmd := exec.Command(bash, "slurm/sweep.sbatch")
+		cmd.Env = append(env, "SLURM_ARRAY_TASK_ID="+strconv.Itoa(i))
+		if b, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("task %d: %v\n%s", i, err, b)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(out, "shard-1.csv.partial")); !os.IsNotExist(err) {
+		t.Errorf("the requeued task left its journal: %v", err)
+	}
+	cmd := exec.Command(bash, "slurm/merge.sbatch")
+	cmd.Env = env
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("merge: %v\n%s", err, b)
+	}
+	got, err := os.ReadFile(filepath.Join(out, "results.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := os.ReadFile(straight)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := bytes.Count(got, []byte("journalled,")); n == 0 {
+		t.Fatal("no record came from the journal: the requeued task did not resume")
+	}
+	if string(bytes.ReplaceAll(got, []byte("journalled,"), []byte("allreduce-all-presets,"))) != string(want) {
+		t.Errorf("the merged shards differ from the straight sweep:\n%s\n---\n%s", got, want)
+	}
+}
+
+// TestKubernetesJobResumes: the Indexed Job runs one shard per index with
+// as many shards as completions, always resuming, and the merge job names
+// every shard.
+func TestKubernetesJobResumes(t *testing.T) {
+	type container struct {
+		Args []string `yaml:"args"`
+	}
+	type job struct {
+		Kind string `yaml:"kind"`
+		Spec struct {
+			Completions    int    `yaml:"completions"`
+			CompletionMode string `yaml:"completionMode"`
+			Template       struct {
+				Spec struct {
+					Containers []container `yaml:"containers"`
+				} `yaml:"spec"`
+			} `yaml:"template"`
+		} `yaml:"spec"`
+	}
+	read := func(name string) job {
+		b, err := os.ReadFile(filepath.Join("k8s", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var j job
+		if err := yaml.Unmarshal(b, &j); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		return j
+	}
+	sweep, merge := read("sweep-job.yaml"), read("sweep-merge.yaml")
+	args := strings.Join(sweep.Spec.Template.Spec.Containers[0].Args, " ")
+	n := sweep.Spec.Completions
+	if sweep.Kind != "Job" || sweep.Spec.CompletionMode != "Indexed" || !strings.Contains(args, "--resume") ||
+		!strings.Contains(args, "--shard $(JOB_COMPLETION_INDEX)/"+strconv.Itoa(n)) {
+		t.Errorf("sweep job: kind %s, mode %s, %d completions, args %q", sweep.Kind, sweep.Spec.CompletionMode, n, args)
+	}
+	margs := strings.Join(merge.Spec.Template.Spec.Containers[0].Args, " ")
+	for i := range n {
+		if !strings.Contains(margs, "/data/shard-"+strconv.Itoa(i)+".csv") {
+			t.Errorf("the merge job does not name shard %d: %q", i, margs)
+		}
+	}
+}
