@@ -223,8 +223,6 @@ func (c *Config) check() error {
 func (c *Config) checkEngine() error {
 	m := c.Model
 	switch {
-	case c.Phase == Serve && c.MTPDraft > 0:
-		return field.Errorf("mtp_draft", "%d: serve does not model MTP draft tokens yet; drop it", c.MTPDraft)
 	case c.MicroBatches != 1 && c.MicroBatches != 2:
 		return field.Errorf("microbatches", "%d: want 1 or 2", c.MicroBatches)
 	case c.HBMFraction < 0 || c.HBMFraction > 1:
@@ -503,7 +501,9 @@ func (s *step) computeLayers() error {
 		seqMB := seqs / float64(r.DP) / gN / mb
 		decTok := tokMB
 		if c.Phase == Serve {
-			decTok = seqMB // one token per running sequence; the rest are prompts
+			// One token per running sequence, and its draft tokens with
+			// MTP; the rest are prompts.
+			decTok = seqMB * float64(1+c.MTPDraft)
 		}
 		ops := []compute.Op{
 			{Class: compute.GEMM, FLOPs: 2 * tokMB * proj / tp, Bytes: proj*wb/tp + 2*tokMB*float64(m.Hidden)*ab, Dtype: prec.Weights},
@@ -516,7 +516,7 @@ func (s *step) computeLayers() error {
 			// the prompt (InputLen/2 keys per token on average), each
 			// prompt's KV written once.
 			pre := m.FLOPsPerToken(c.InputLen/2).Attention() / float64(m.Layers)
-			preTok := tokMB - seqMB
+			preTok := tokMB - decTok
 			ops = append(ops, compute.Op{Class: compute.Attention, FLOPs: preTok * pre / tp,
 				Bytes: preTok * kv / kvSplit(m, c.TP), Dtype: prec.Activations})
 		}
@@ -581,8 +581,9 @@ func (s *step) computeLayers() error {
 	case Prefill:
 		headTok = seqs / float64(r.DP) / gN / mb
 	case Serve:
-		// Every running sequence and each new prompt's last token.
-		headTok = seqs * (1 + 1/float64(c.OutputLen)) / float64(r.DP) / gN / mb
+		// Every running sequence's tokens (and drafts), and each new
+		// prompt's last token.
+		headTok = seqs * (float64(1+c.MTPDraft) + mtpAccepted(c)/float64(c.OutputLen)) / float64(r.DP) / gN / mb
 	}
 	head := compute.Op{Class: compute.GEMM, FLOPs: 2 * headTok * float64(m.Vocab*m.Hidden) / tp,
 		Bytes: float64(m.Vocab*m.Hidden)*wb/tp + headTok*float64(m.Vocab)*ab/tp, Dtype: prec.Weights}
@@ -594,7 +595,7 @@ func (s *step) computeLayers() error {
 	headS := headT.TotalS()
 	r.Load = meter.Load()
 	extra := headS
-	if c.Phase == Decode && c.MTPDraft > 0 {
+	if (c.Phase == Decode || c.Phase == Serve) && c.MTPDraft > 0 {
 		// Each draft token runs the MTP block on the step's sequences.
 		extra += float64(c.MTPDraft) * (compLayer[m.Layers-1]/perSeq + headS/perSeq)
 	}
@@ -713,21 +714,19 @@ func (s *step) assemble() error {
 	r.BubbleS = step - gN*busiest
 
 	// Throughput: in a step every sequence in the system advances once.
-	accepted := 1.0
-	for i, p := 1, c.MTPAccept; i <= c.MTPDraft; i++ {
-		accepted += math.Pow(p, float64(i))
-	}
+	accepted := mtpAccepted(c)
 	switch c.Phase {
 	case Decode:
 		r.TokensPerStep = seqs * accepted
 		r.TPOTS = step / accepted
 		r.TokensPerSPerUser = accepted / step
 	case Serve:
-		// Every running sequence yields a token; a new prompt's first
-		// token replaces the last token of the sequence it follows.
-		r.TokensPerStep = seqs
-		r.TPOTS = step
-		r.TokensPerSPerUser = 1 / step
+		// Every running sequence yields its accepted tokens (one without
+		// MTP); a new prompt's first token replaces the last token of the
+		// sequence it follows.
+		r.TokensPerStep = seqs * accepted
+		r.TPOTS = step / accepted
+		r.TokensPerSPerUser = accepted / step
 		r.TTFTS = step/2 + walk
 	default:
 		r.TokensPerStep = seqs * float64(c.InputLen)
@@ -791,9 +790,23 @@ func tokensPerSeq(c Config) float64 {
 	case Prefill:
 		return float64(c.InputLen)
 	case Serve:
-		return 1 + float64(c.InputLen)/float64(c.OutputLen)
+		// The running sequence's token and drafts, and the prompts of the
+		// sequences that replace those finishing, which finish accepted /
+		// OutputLen of a request per step.
+		return float64(1+c.MTPDraft) + mtpAccepted(c)*float64(c.InputLen)/float64(c.OutputLen)
 	}
 	return float64(1 + c.MTPDraft)
+}
+
+// mtpAccepted is the tokens a sequence yields per step: 1, plus each draft
+// token accepted with its predecessors (MTPAccept to the power of its
+// position).
+func mtpAccepted(c Config) float64 {
+	accepted := 1.0
+	for i, p := 1, c.MTPAccept; i <= c.MTPDraft; i++ {
+		accepted += math.Pow(p, float64(i))
+	}
+	return accepted
 }
 
 // ServeContext is the mean KV length of a running sequence in serve: its

@@ -1,6 +1,7 @@
 package infer
 
 import (
+	"math"
 	"strings"
 	"testing"
 
@@ -129,7 +130,7 @@ func TestServeErrors(t *testing.T) {
 	}{
 		{func(c *Config) { c.OutputLen = 0 }, "serve needs at least 1 token of each per request"},
 		{func(c *Config) { c.InputLen = 0 }, "serve needs at least 1 token of each per request"},
-		{func(c *Config) { c.Model = model(t, "deepseek-v3"); c.MTPDraft = 1 }, "MTP"},
+		{func(c *Config) { c.MTPDraft = 1 }, "has no MTP module"},
 		{func(c *Config) { c.Phase = "mixed" }, "serve (continuous batching)"},
 	} {
 		c := serveCfg(t, 4)
@@ -137,5 +138,33 @@ func TestServeErrors(t *testing.T) {
 		if _, err := e.Run(c); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("got %v, want %q", err, tc.want)
 		}
+	}
+}
+
+// TestServeMTP: with MTP in the serve phase every running sequence
+// verifies its draft tokens in the step and yields the accepted ones: TPOT
+// is the step over the tokens accepted per step, output tokens/s per step
+// scale by them, requests finish (and prompts arrive) that much faster,
+// and without drafts the step is the plain serve step.
+func TestServeMTP(t *testing.T) {
+	e := engine(t, "gb200-nvl72")
+	c := Config{Model: model(t, "deepseek-r1"), Phase: Serve, Batch: 32, InputLen: 1024, OutputLen: 512,
+		Precision: fp8kv, MicroBatches: 1}
+	c.Precision.Weights = topology.FP8
+	plain, err := e.Run(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.MTPDraft, c.MTPAccept = 1, 0.7
+	mtp, err := e.Run(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if math.Abs(mtp.TPOTS-mtp.StepS/1.7) > 1e-12*mtp.StepS || math.Abs(mtp.TokensPerSPerUser-1.7/mtp.StepS) > 1e-9*mtp.TokensPerSPerUser {
+		t.Errorf("TPOT %g s over a %g s step, %g tokens/s per user: want step / 1.7 accepted", mtp.TPOTS, mtp.StepS, mtp.TokensPerSPerUser)
+	}
+	if mtp.StepS <= plain.StepS || mtp.TPOTS >= plain.TPOTS || mtp.TokensPerS <= plain.TokensPerS {
+		t.Errorf("MTP: step %g s (plain %g), TPOT %g (plain %g), %g tokens/s (plain %g): want a longer step, shorter TPOT, more tokens/s",
+			mtp.StepS, plain.StepS, mtp.TPOTS, plain.TPOTS, mtp.TokensPerS, plain.TokensPerS)
 	}
 }

@@ -30,7 +30,7 @@ func TestServeWorkload(t *testing.T) {
 		t.Errorf("serve record: phase %v, context %v, TTFT %v, TPOT %v", row[col["phase"]], row[col["context_tokens"]], ttft, tpot)
 	}
 	for _, tc := range []struct{ src, want string }{
-		{"name: t\ntopologies: [{preset: hgx-h100}]\nworkloads: [{inference: {model: llama-3.1-8b, phase: serve, mtp_draft: 1}}]\n", "field `workloads[0].inference.mtp_draft`: 1: serve does not model MTP"},
+		{"name: t\ntopologies: [{preset: hgx-h100}]\nworkloads: [{inference: {model: llama-3.1-8b, phase: serve, mtp_draft: 1}}]\n", "field `workloads[0].inference.mtp_draft`: 1: llama-3.1-8b has no MTP module"},
 		{"name: t\ntopologies: [{preset: hgx-h100}]\nworkloads: [{inference: {model: llama-3.1-8b, phase: serve, output_len: 9, context: 9}}]\n", "is not for phase serve"},
 	} {
 		if _, err := Parse("s.yaml", []byte(tc.src)); err == nil || !strings.Contains(err.Error(), tc.want) {

@@ -28,7 +28,7 @@ func TestServeErrors(t *testing.T) {
 	}{
 		{[]string{"--phase", "serve", "--context", "1024"}, 2, "--context is not for --phase serve"},
 		{[]string{"--phase", "serve", "--output-len", "0"}, 2, "--output-len 0: want at least 1"},
-		{[]string{"--phase", "serve", "--mtp-draft", "1"}, 2, "serve does not model MTP"},
+		{[]string{"--phase", "serve", "--mtp-draft", "1"}, 2, "--mtp-draft 1: llama-3.1-8b has no MTP module"},
 		{[]string{"--phase", "decode", "--output-len", "100"}, 2, "--output-len is for --phase disagg or serve"},
 		{[]string{"--phase", "decode", "--tpot-slo", "50ms", "--ttft-slo", "1s"}, 2, "both only with --phase disagg or serve"},
 	} {
