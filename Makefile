@@ -25,6 +25,8 @@ lint:
 
 unit:
 	$(GO) test ./...
+	@command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || \
+	  echo "make test: NOTE TestReportInChromium was SKIPPED: no chromium here (apt-get install chromium runs it)"
 
 race:
 	$(GO) test -race $(RACE_PKGS)
