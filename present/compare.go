@@ -9,6 +9,7 @@ import (
 	"github.com/cardsea/cardsea/power"
 	"github.com/cardsea/cardsea/report"
 	"github.com/cardsea/cardsea/scenario"
+	"github.com/cardsea/cardsea/study"
 	"github.com/cardsea/cardsea/topology"
 	"github.com/cardsea/cardsea/units"
 )
@@ -30,10 +31,12 @@ type compareCol struct {
 	hidden bool // JSON and CSV only (too wide for the table)
 }
 
-// Compare turns the systems and the scenario's records into one record
-// per topology and one ratio record per topology but the baseline (topos
-// [base]). hidden marks the columns the table leaves out.
-func Compare(topos []*System, base int, sc *scenario.Scenario, res *report.Sheet) (out *report.Sheet, hidden []bool, err error) {
+// Compare turns the systems and the scenario's records (typed, in the
+// scenario's order: topology by topology, then workload by workload and
+// size by size) into one record per topology and one ratio record per
+// topology but the baseline (topos[base]). hidden marks the columns the
+// table leaves out.
+func Compare(topos []*System, base int, sc *scenario.Scenario, recs []study.Record) (out *report.Sheet, hidden []bool, err error) {
 	cols := []compareCol{
 		{Column: report.Column{Key: "topology", Header: "Topology"}},
 		{Column: report.Column{Key: "ratio_to", Header: "Ratio to"}, hidden: true},
@@ -62,21 +65,12 @@ func Compare(topos []*System, base int, sc *scenario.Scenario, res *report.Sheet
 
 	// The scenario's records come topology by topology, then workload by
 	// workload and size by size, the same sequence for every topology.
-	idx := map[string]int{}
-	for i, c := range res.Columns {
-		idx[c.Key] = i
-	}
-	for _, k := range []string{"topology", "algorithm", "protocol", "ranks", "time_s", "busbw_bytes_per_s", "energy_j", "avg_power_w", "power_mode"} {
-		if _, ok := idx[k]; !ok {
-			return nil, nil, fmt.Errorf("compare: scenario records lack %q", k)
-		}
-	}
 	seq, err := compareSteps(sc, cols)
 	if err != nil {
 		return nil, nil, err
 	}
-	if len(res.Rows) != len(seq)*len(topos) {
-		return nil, nil, fmt.Errorf("compare: %d records for %d topologies x %d runs", len(res.Rows), len(topos), len(seq))
+	if len(recs) != len(seq)*len(topos) {
+		return nil, nil, fmt.Errorf("compare: %d records for %d topologies x %d runs", len(recs), len(topos), len(seq))
 	}
 	modes := map[string]bool{}
 	for k, st := range seq {
@@ -93,23 +87,19 @@ func Compare(topos []*System, base int, sc *scenario.Scenario, res *report.Sheet
 			compareCol{Column: report.Column{Key: st.key + ".aggregate_busbw_bytes_per_s_per_w", Header: st.label + ": busbw x ranks per avg IT kW (GB/s per kW)", Scale: 1e6, Digits: 1}, ratio: true},
 		)
 		for ti, t := range topos {
-			r := res.Rows[ti*len(seq)+k]
-			if r[idx["topology"]] != t.Label {
-				return nil, nil, fmt.Errorf("compare: record %d is of %v, want %s", ti*len(seq)+k, r[idx["topology"]], t.Label)
+			rec, ok := recs[ti*len(seq)+k].(*study.CollectiveRecord)
+			if !ok || rec.Topology != t.Label {
+				return nil, nil, fmt.Errorf("compare: record %d is not a collective on %s", ti*len(seq)+k, t.Label)
 			}
-			ranks, _ := r[idx["ranks"]].(int)
-			busbw, _ := r[idx["busbw_bytes_per_s"]].(float64)
-			avgW, _ := r[idx["avg_power_w"]].(float64)
-			if m, ok := r[idx["power_mode"]].(string); ok {
-				modes[m] = true
-			}
-			agg := busbw * float64(ranks)
+			r, e := rec.Result, rec.Energy
+			modes[string(e.Mode)] = true
+			agg := r.BusBW * float64(r.Ranks)
 			var perW, aggPerW any
-			if avgW > 0 {
-				perW, aggPerW = busbw/avgW, agg/avgW
+			if e.AvgITW > 0 {
+				perW, aggPerW = r.BusBW/e.AvgITW, agg/e.AvgITW
 			}
-			rows[ti] = append(rows[ti], r[idx["algorithm"]], r[idx["protocol"]], ranks, r[idx["time_s"]], busbw, agg,
-				r[idx["energy_j"]], avgW, perW, aggPerW)
+			rows[ti] = append(rows[ti], string(r.Algorithm), r.Protocol.String(), r.Ranks, r.TimeS, r.BusBW, agg,
+				e.ITJ, e.AvgITW, perW, aggPerW)
 		}
 	}
 

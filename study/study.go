@@ -149,6 +149,20 @@ type unit struct {
 // record schema, study.All) in point order: the finished points before
 // the first unfinished one when stopped.
 func (s *Study) Run(o Options) ([][]any, error) {
+	rows, _, err := s.run(o)
+	return rows, err
+}
+
+// Records runs the study as Run does and returns the typed records
+// instead of their rows, in the same order: for a front door that reads
+// results (compare) rather than writes them.
+func (s *Study) Records(o Options) ([]Record, error) {
+	_, recs, err := s.run(o)
+	return recs, err
+}
+
+// run is Run, keeping each unit's typed record beside its row.
+func (s *Study) run(o Options) ([][]any, []Record, error) {
 	shards := max(o.Shards, 1)
 	var units []unit
 	pointUnits := map[int]int{}
@@ -184,6 +198,7 @@ func (s *Study) Run(o Options) ([][]any, error) {
 	// reports.
 	var cbErr error
 	rows := make([][]any, len(units)) // by unit, filled by the workers
+	recs := make([]Record, len(units))
 	r := Runner{Jobs: o.Jobs, Stop: o.Stop, Progress: o.Progress, Finished: func(i int, err error) {
 		p := units[i].point
 		left[p]--
@@ -197,30 +212,35 @@ func (s *Study) Run(o Options) ([][]any, error) {
 	}}
 	shared := &simCache{m: map[string]*simEntry{}}
 	_, errs, stopped := Map(r, len(units), func() *worker { return newWorker(s, shared) }, func(w *worker, i int) (struct{}, error) {
-		row, err := w.run(units[i])
-		rows[i] = row
+		rec, err := w.run(units[i])
+		if err == nil {
+			recs[i] = rec
+			rows[i] = append(append([]any{}, s.Points[units[i].point].Lead...), All().Row(rec)...)
+		}
 		return struct{}{}, err
 	})
 	for _, err := range errs {
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	if cbErr != nil {
-		return nil, cbErr
+		return nil, nil, cbErr
 	}
 	var out [][]any
+	var outRecs []Record
 	for _, p := range points {
 		if left[p] != 0 {
 			break
 		}
 		start := first[p]
 		out = append(out, rows[start:start+pointUnits[p]]...)
+		outRecs = append(outRecs, recs[start:start+pointUnits[p]]...)
 	}
 	if stopped {
-		return out, ErrStopped
+		return out, outRecs, ErrStopped
 	}
-	return out, nil
+	return out, outRecs, nil
 }
 
 // CheckPlacements builds every topology of every point and places each
@@ -297,7 +317,7 @@ func (c *simCache) get(key string, run func() (collective.Result, error)) (colle
 // run as asked (infer.InfeasibleError) is a record too: its point,
 // topology, workload and phase, feasible false and the reason; every other
 // field is empty. Any other error names the sweep point and its values.
-func (w *worker) run(u unit) ([]any, error) {
+func (w *worker) run(u unit) (Record, error) {
 	p := &w.s.Points[u.point]
 	rec, err := w.simulate(u)
 	var inf *infer.InfeasibleError
@@ -315,7 +335,7 @@ func (w *worker) run(u unit) ([]any, error) {
 		return nil, err
 	}
 	rec.Label(p.Topologies[u.topo].Label, p.Workloads[u.work].Name, p.Cost)
-	return append(append([]any{}, p.Lead...), All().Row(rec)...), nil
+	return rec, nil
 }
 
 // simulate runs unit u on its topology's fabric (built once per worker).

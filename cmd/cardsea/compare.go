@@ -114,11 +114,11 @@ func runCompare(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	res, err := sc.Run(scenario.Options{Jobs: c.jobs})
+	recs, err := sc.Study().Records(study.Options{Jobs: c.jobs})
 	if err != nil {
 		return err
 	}
-	sheet, hidden, err := present.Compare(topos, base, sc, res)
+	sheet, hidden, err := present.Compare(topos, base, sc, recs)
 	if err != nil {
 		return err
 	}
