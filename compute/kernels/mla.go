@@ -1,13 +1,5 @@
 package kernels
 
-import (
-	"bytes"
-	"compress/gzip"
-	"encoding/csv"
-	"fmt"
-	"strconv"
-)
-
 // DeepSeek-V3/R1 MLA dimensions, the ones AIConfigurator's MLA tables
 // measure: a compressed KV latent of 512 plus a 64-wide RoPE key per token
 // (shared by all heads), 128 + 64 query/key dimensions and 128 value
@@ -74,36 +66,18 @@ type MLARow struct {
 // MLASample returns the embedded sample of one system's TensorRT-LLM MLA
 // tables (nil if there is none).
 func MLASample(system string) ([]MLARow, error) {
-	b, err := dataFS.ReadFile("data/mla_" + system + ".csv.gz")
-	if err != nil {
-		return nil, nil
-	}
-	zr, err := gzip.NewReader(bytes.NewReader(b))
-	if err != nil {
+	recs, err := sampleRecords("mla", system, 9)
+	if err != nil || recs == nil {
 		return nil, err
 	}
-	recs, err := csv.NewReader(zr).ReadAll()
-	if err != nil {
-		return nil, err
-	}
-	if len(recs) == 0 || len(recs[0]) != 9 {
-		return nil, fmt.Errorf("mla sample %s: bad header", system)
-	}
-	rows := make([]MLARow, 0, len(recs)-1)
-	for _, rec := range recs[1:] {
+	rows := make([]MLARow, 0, len(recs))
+	for _, rec := range recs {
 		r := MLARow{System: system, Engine: rec[0], Phase: rec[1], Dtype: rec[2], KVDtype: rec[3]}
-		var v [4]int
-		for i := range v {
-			if v[i], err = strconv.Atoi(rec[4+i]); err != nil {
-				return nil, fmt.Errorf("mla sample %s: %w", system, err)
-			}
-		}
-		r.Batch, r.Seq, r.Heads, r.TP = v[0], v[1], v[2], v[3]
-		ms, err := strconv.ParseFloat(rec[8], 64)
+		v, sec, err := sampleNumbers(rec, 4, 4, "mla", system)
 		if err != nil {
-			return nil, fmt.Errorf("mla sample %s: %w", system, err)
+			return nil, err
 		}
-		r.Seconds = ms * 1e-3
+		r.Batch, r.Seq, r.Heads, r.TP, r.Seconds = v[0], v[1], v[2], v[3], sec
 		rows = append(rows, r)
 	}
 	return rows, nil

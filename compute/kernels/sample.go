@@ -118,36 +118,18 @@ type AttentionRow struct {
 // tables (TensorRT-LLM, full attention; nil if there is none). Seq is the
 // prompt length for context rows and the KV length for generation rows.
 func AttentionSample(system string) ([]AttentionRow, error) {
-	b, err := dataFS.ReadFile("data/attention_" + system + ".csv.gz")
-	if err != nil {
-		return nil, nil
-	}
-	zr, err := gzip.NewReader(bytes.NewReader(b))
-	if err != nil {
+	recs, err := sampleRecords("attention", system, 11)
+	if err != nil || recs == nil {
 		return nil, err
 	}
-	recs, err := csv.NewReader(zr).ReadAll()
-	if err != nil {
-		return nil, err
-	}
-	if len(recs) == 0 || len(recs[0]) != 11 {
-		return nil, fmt.Errorf("attention sample %s: bad header", system)
-	}
-	rows := make([]AttentionRow, 0, len(recs)-1)
-	for _, rec := range recs[1:] {
+	rows := make([]AttentionRow, 0, len(recs))
+	for _, rec := range recs {
 		r := AttentionRow{System: system, Engine: rec[0], Phase: rec[1], Source: rec[2], Dtype: rec[3], KVDtype: rec[4]}
-		var v [5]int
-		for i := range v {
-			if v[i], err = strconv.Atoi(rec[5+i]); err != nil {
-				return nil, fmt.Errorf("attention sample %s: %w", system, err)
-			}
-		}
-		r.Batch, r.Seq, r.Heads, r.KVHeads, r.HeadDim = v[0], v[1], v[2], v[3], v[4]
-		ms, err := strconv.ParseFloat(rec[10], 64)
+		v, sec, err := sampleNumbers(rec, 5, 5, "attention", system)
 		if err != nil {
-			return nil, fmt.Errorf("attention sample %s: %w", system, err)
+			return nil, err
 		}
-		r.Seconds = ms * 1e-3
+		r.Batch, r.Seq, r.Heads, r.KVHeads, r.HeadDim, r.Seconds = v[0], v[1], v[2], v[3], v[4], sec
 		rows = append(rows, r)
 	}
 	return rows, nil
@@ -163,7 +145,28 @@ type MoERow struct {
 // MoESample returns the embedded sample of one system's fused-MoE tables
 // (nil if there is none).
 func MoESample(system string) ([]MoERow, error) {
-	b, err := dataFS.ReadFile("data/moe_" + system + ".csv.gz")
+	recs, err := sampleRecords("moe", system, 12)
+	if err != nil || recs == nil {
+		return nil, err
+	}
+	rows := make([]MoERow, 0, len(recs))
+	for _, rec := range recs {
+		r := MoERow{System: system, Engine: rec[0], Source: rec[1], Dtype: rec[2], Distribution: rec[3]}
+		v, sec, err := sampleNumbers(rec, 4, 7, "moe", system)
+		if err != nil {
+			return nil, err
+		}
+		r.Tokens, r.Hidden, r.Inter, r.TopK, r.Experts, r.TP, r.EP, r.Seconds = v[0], v[1], v[2], v[3], v[4], v[5], v[6], sec
+		rows = append(rows, r)
+	}
+	return rows, nil
+}
+
+// sampleRecords reads the embedded sample data/FAMILY_SYSTEM.csv.gz of
+// width columns and returns its records without the header (nil when the
+// system has none).
+func sampleRecords(family, system string, width int) ([][]string, error) {
+	b, err := dataFS.ReadFile("data/" + family + "_" + system + ".csv.gz")
 	if err != nil {
 		return nil, nil
 	}
@@ -175,25 +178,25 @@ func MoESample(system string) ([]MoERow, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(recs) == 0 || len(recs[0]) != 12 {
-		return nil, fmt.Errorf("moe sample %s: bad header", system)
+	if len(recs) == 0 || len(recs[0]) != width {
+		return nil, fmt.Errorf("%s sample %s: bad header", family, system)
 	}
-	rows := make([]MoERow, 0, len(recs)-1)
-	for _, rec := range recs[1:] {
-		r := MoERow{System: system, Engine: rec[0], Source: rec[1], Dtype: rec[2], Distribution: rec[3]}
-		var v [7]int
-		for i := range v {
-			if v[i], err = strconv.Atoi(rec[4+i]); err != nil {
-				return nil, fmt.Errorf("moe sample %s: %w", system, err)
-			}
+	return recs[1:], nil
+}
+
+// sampleNumbers parses a sample record's n integer columns from index
+// from, and the latency in milliseconds right after them, as seconds.
+func sampleNumbers(rec []string, from, n int, family, system string) ([]int, float64, error) {
+	v := make([]int, n)
+	for i := range v {
+		var err error
+		if v[i], err = strconv.Atoi(rec[from+i]); err != nil {
+			return nil, 0, fmt.Errorf("%s sample %s: %w", family, system, err)
 		}
-		r.Tokens, r.Hidden, r.Inter, r.TopK, r.Experts, r.TP, r.EP = v[0], v[1], v[2], v[3], v[4], v[5], v[6]
-		ms, err := strconv.ParseFloat(rec[11], 64)
-		if err != nil {
-			return nil, fmt.Errorf("moe sample %s: %w", system, err)
-		}
-		r.Seconds = ms * 1e-3
-		rows = append(rows, r)
 	}
-	return rows, nil
+	ms, err := strconv.ParseFloat(rec[from+n], 64)
+	if err != nil {
+		return nil, 0, fmt.Errorf("%s sample %s: %w", family, system, err)
+	}
+	return v, ms * 1e-3, nil
 }

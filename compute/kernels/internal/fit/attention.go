@@ -9,10 +9,8 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/cardsea/cardsea/compute/kernels"
 	"github.com/cardsea/cardsea/compute/kernels/internal/nm"
@@ -44,33 +42,13 @@ func fitAttention(out, dump, check string) {
 		}
 	}
 	split := func(g agroup) (fit, chk []kernels.AttentionRow) {
-		for _, r := range groups[g] {
-			if kernels.Held(attnKey(r)) {
-				chk = append(chk, r)
-			} else {
-				fit = append(fit, r)
-			}
-		}
-		return
+		return splitRows(groups[g], attnKey)
 	}
 	models := make([]kernels.AttentionModel, len(order))
-	var wg sync.WaitGroup
-	next := make(chan int)
-	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				f, _ := split(order[i])
-				models[i] = fitAttnGroup(order[i], f)
-			}
-		}()
-	}
-	for i := range order {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
+	parallel(len(order), func(i int) {
+		f, _ := split(order[i])
+		models[i] = fitAttnGroup(order[i], f)
+	})
 	var full map[agroup][]kernels.AttentionRow
 	if check != "" {
 		full = loadFullAttention(check)

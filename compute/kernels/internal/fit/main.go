@@ -76,35 +76,15 @@ func fitGEMM(out, check, dump string) {
 	fmt.Printf("%-9s %-18s %-9s %7s %5s | %6s %6s | %6s %6s %6s | %6s %6s %6s\n", "system", "engine", "dtype", "tile", "nfit",
 		"fitMed", "fitP90", "nchk", "chkMed", "chkP90", "nfull", "fulMed", "fulP90")
 	split := func(g group) (fitRows, chkRows []kernels.GEMMRow) {
-		for _, r := range groups[g] {
-			if kernels.Held(kernels.GEMMKey(r.M, r.N, r.K)) {
-				chkRows = append(chkRows, r)
-			} else {
-				fitRows = append(fitRows, r)
-			}
-		}
-		return
+		return splitRows(groups[g], func(r kernels.GEMMRow) string { return kernels.GEMMKey(r.M, r.N, r.K) })
 	}
 	// Groups are independent: fit them on GOMAXPROCS workers, each result
 	// in its own slot, so the output does not depend on scheduling.
 	models := make([]kernels.GEMMModel, len(order))
-	var wg sync.WaitGroup
-	next := make(chan int)
-	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				f, _ := split(order[i])
-				models[i] = fitGroup(order[i], f)
-			}
-		}()
-	}
-	for i := range order {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
+	parallel(len(order), func(i int) {
+		f, _ := split(order[i])
+		models[i] = fitGroup(order[i], f)
+	})
 	for i, g := range order {
 		fitRows, chkRows := split(g)
 		mdl := models[i]
@@ -282,4 +262,38 @@ func writeDump(name string, g group, m kernels.GEMMModel, rows []kernels.GEMMRow
 		t := m.Terms(r.M, r.N, r.K)
 		fmt.Fprintf(f, "%s %s %s %d %d %d %g %g %g %g %g\n", g.system, g.engine, g.dtype, r.M, r.N, r.K, r.Seconds*1e6, t.Time*1e6, t.Compute*1e6, t.Memory*1e6, t.Time/r.Seconds-1)
 	}
+}
+
+// splitRows splits rows into the fit part and the held-out check part by
+// the hash of each row's shape key (kernels.Held).
+func splitRows[T any](rows []T, key func(T) string) (fit, check []T) {
+	for _, r := range rows {
+		if kernels.Held(key(r)) {
+			check = append(check, r)
+		} else {
+			fit = append(fit, r)
+		}
+	}
+	return fit, check
+}
+
+// parallel runs f(0) ... f(n-1) on GOMAXPROCS workers; each writes only
+// its own result slot, so the output does not depend on scheduling.
+func parallel(n int, f func(i int)) {
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				f(i)
+			}
+		}()
+	}
+	for i := range n {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
 }
