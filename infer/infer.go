@@ -2,9 +2,10 @@ package infer
 
 import (
 	"fmt"
-	"github.com/cardsea/cardsea/internal/field"
 	"math"
 	"strings"
+
+	"github.com/cardsea/cardsea/internal/field"
 
 	"github.com/cardsea/cardsea/collective"
 	"github.com/cardsea/cardsea/compute"
@@ -75,6 +76,11 @@ type Config struct {
 	// where the weights need it (DeepSeek-R1 in FP8 fills 91% of an HGX
 	// H20's 96 GB per GPU).
 	HBMFraction float64
+	// Mix, when set (with Phase serve), is the step's real composition as
+	// a request-level scheduler forms it (package serve); Batch, InputLen,
+	// Context and OutputLen are then not read, and the scheduler, not the
+	// step, owns the KV cache's capacity (see Engine.KVCapacity).
+	Mix Mix
 }
 
 // Result is one simulated step and what follows from it.
@@ -153,6 +159,9 @@ type CommTime struct {
 type Engine struct {
 	Topo   *topology.Topology
 	Fabric *network.Fabric
+	// ExactMix simulates a Mix's collectives at its own token counts
+	// rather than interpolating between octaves (see Mix).
+	ExactMix bool
 	comm   map[string]float64
 	// runs keeps every Run's outcome by configuration (less the batch)
 	// and batch, for searches to reuse.
@@ -197,6 +206,15 @@ func (c Config) Check() error {
 // check is Check without the defaults: the phase and the lengths, then
 // the engine's options.
 func (c *Config) check() error {
+	if c.Mix.active() {
+		if c.Phase != Serve {
+			return field.Errorf("phase", "%q: a step's composition (mix) is a serve step", c.Phase)
+		}
+		if err := c.Mix.check(c.Model); err != nil {
+			return err
+		}
+		return c.checkEngine()
+	}
 	switch {
 	case c.Phase != Prefill && c.Phase != Decode && c.Phase != Serve:
 		return field.Errorf("phase", "%q: want prefill or decode (one step), serve (continuous batching) or disagg", c.Phase)
@@ -374,9 +392,10 @@ type step struct {
 	prec compute.Precision
 	die  topology.AcceleratorSpec // one die's roofline figures
 	// seqs are the sequences in the system, perSeq the tokens each
-	// processes per step, ctx their KV length.
-	seqs, perSeq float64
-	ctx          int
+	// processes per step, ctx their KV length; decSeqs the decoding ones
+	// (all but a Mix's prompts).
+	seqs, perSeq, decSeqs float64
+	ctx                   int
 	// gN is the pipeline groups in flight, unitTokens the tokens a TP
 	// group handles at a time, stageDies the dies of a stage, mb the
 	// micro-batches, tokMB the tokens of a micro-batch on a TP group.
@@ -415,10 +434,15 @@ func (e *Engine) newStep(c Config) (*step, error) {
 		seqs := float64(c.Batch * acc) // sequences in the system
 		perSeq := tokensPerSeq(c)      // tokens per sequence per step
 		ctx := c.Context
-		switch c.Phase {
-		case Prefill:
+		decSeqs := seqs // sequences decoding
+		switch {
+		case c.Mix.active():
+			seqs = float64(c.Mix.Decode + c.Mix.PrefillSeqs)
+			decSeqs = float64(c.Mix.Decode)
+			ctx = c.Mix.DecodeContext
+		case c.Phase == Prefill:
 			ctx = c.InputLen
-		case Serve:
+		case c.Phase == Serve:
 			ctx = ServeContext(c)
 		}
 		// With PP, a replica's sequences split into groups that follow one
@@ -439,6 +463,7 @@ func (e *Engine) newStep(c Config) (*step, error) {
 
 		s.c, s.r, s.acc, s.dies, s.base, s.prec, s.die = c, r, acc, dies, base, prec, die
 		s.seqs, s.perSeq, s.ctx, s.gN, s.unitTokens, s.stageDies, s.mb = seqs, perSeq, ctx, gN, unitTokens, stageDies, mb
+		s.decSeqs = decSeqs
 		s.tokMB = unitTokens / mb
 		return nil
 	}()
@@ -461,6 +486,15 @@ func (s *step) fitMemory() error {
 		if perSeqDie > 0 && free > 0 {
 			r.MaxBatch = int(free / perSeqDie * float64(r.DP) * float64(c.PP) / float64(acc))
 		}
+	}
+	if c.Mix.active() {
+		// The scheduler sized the KV cache (KVCapacity); only the
+		// weights and activations must fit here.
+		r.MaxBatch = 0
+		if mem.Weights+mem.Activations > usable {
+			return infeasible("does not fit: each die needs %.1f GB of weights and %.1f GB of activations for this step but may fill %.1f GB", mem.Weights/1e9, mem.Activations/1e9, usable/1e9)
+		}
+		return nil
 	}
 	if r.MemoryBytesPerDie > usable {
 		return infeasible("does not fit: each die needs %.1f GB (weights %.1f, KV cache %.1f, activations %.1f) but may fill %.1f GB (%.0f%% of its %.1f GB of HBM); the largest batch that fits is %d per accelerator",
@@ -498,7 +532,7 @@ func (s *step) computeLayers() error {
 		}
 		attnPerLayer := f.Attention() / float64(m.Layers)
 		kv := m.KVBytesPerToken(kb) / float64(m.Layers)
-		seqMB := seqs / float64(r.DP) / gN / mb
+		seqMB := s.decSeqs / float64(r.DP) / gN / mb
 		decTok := tokMB
 		if c.Phase == Serve {
 			// One token per running sequence, and its draft tokens with
@@ -515,7 +549,11 @@ func (s *step) computeLayers() error {
 			// the same step by their own kernel: causal attention over
 			// the prompt (InputLen/2 keys per token on average), each
 			// prompt's KV written once.
-			pre := m.FLOPsPerToken(c.InputLen/2).Attention() / float64(m.Layers)
+			keys := c.InputLen / 2
+			if c.Mix.active() {
+				keys = c.Mix.PrefillContext
+			}
+			pre := m.FLOPsPerToken(keys).Attention() / float64(m.Layers)
 			preTok := tokMB - decTok
 			ops = append(ops, compute.Op{Class: compute.Attention, FLOPs: preTok * pre / tp,
 				Bytes: preTok * kv / kvSplit(m, c.TP), Dtype: prec.Activations})
@@ -583,6 +621,10 @@ func (s *step) computeLayers() error {
 	case Serve:
 		// Every running sequence's tokens (and drafts), and each new
 		// prompt's last token.
+		if c.Mix.active() {
+			headTok = (float64(c.Mix.Decode*(1+c.MTPDraft)) + float64(c.Mix.PrefillSeqs)) / float64(r.DP) / gN / mb
+			break
+		}
 		headTok = seqs * (float64(1+c.MTPDraft) + mtpAccepted(c)/float64(c.OutputLen)) / float64(r.DP) / gN / mb
 	}
 	head := compute.Op{Class: compute.GEMM, FLOPs: 2 * headTok * float64(m.Vocab*m.Hidden) / tp,
@@ -597,6 +639,10 @@ func (s *step) computeLayers() error {
 	extra := headS
 	if (c.Phase == Decode || c.Phase == Serve) && c.MTPDraft > 0 {
 		// Each draft token runs the MTP block on the step's sequences.
+		if c.Mix.active() {
+			// Only the decoding sequences' tokens run it.
+			perSeq = s.seqs * perSeq / s.decSeqs
+		}
 		extra += float64(c.MTPDraft) * (compLayer[m.Layers-1]/perSeq + headS/perSeq)
 	}
 
@@ -614,8 +660,10 @@ func (s *step) communicate() error {
 	var comms []CommTime
 	commLayer := make([]float64, m.Layers)
 	if c.TP > 1 {
-		bytes := tokMB * float64(m.Hidden) * ab
-		s, err := e.tpAllreduce(c, base, dies, bytes)
+		s, _, err := s.octaves(tokMB, func(tok float64) (float64, float64, error) {
+			v, err := e.tpAllreduce(c, base, dies, tok*float64(m.Hidden)*ab)
+			return v, 0, err
+		})
 		if err != nil {
 			return err
 		}
@@ -633,9 +681,11 @@ func (s *step) communicate() error {
 			dispatchB = float64(m.Hidden) + float64(m.Hidden)/128*4
 		}
 		combineB := float64(m.Hidden) * 2 // BF16 combine
-		moe := collective.MoE{TokensPerRank: int(math.Ceil(tokPerRank)), Hidden: m.Hidden, TopK: m.MoE.TopK,
-			Experts: roundUp(m.MoE.RoutedExperts, c.EP), DispatchBytesPerToken: dispatchB, CombineBytesPerToken: combineB}
-		d, cb, err := e.moe(c, base, dies, moe)
+		d, cb, err := s.octaves(math.Ceil(tokPerRank), func(tok float64) (float64, float64, error) {
+			moe := collective.MoE{TokensPerRank: int(tok), Hidden: m.Hidden, TopK: m.MoE.TopK,
+				Experts: roundUp(m.MoE.RoutedExperts, c.EP), DispatchBytesPerToken: dispatchB, CombineBytesPerToken: combineB}
+			return e.moe(c, base, dies, moe)
+		})
 		if err != nil {
 			return err
 		}
@@ -650,6 +700,33 @@ func (s *step) communicate() error {
 
 	s.comms, s.commLayer = comms, commLayer
 	return nil
+}
+
+// octaves is f(x), a collective's time (two of them for MoE's dispatch
+// and combine) at x tokens. For a Mix, unless the engine is ExactMix, it
+// simulates the collectives at the powers of two around x and interpolates
+// linearly: a collective's time is close to affine in its bytes between
+// them (a latency and a transfer), and a request-level run, whose steps
+// take every token count, then simulates one collective per octave
+// (TestMixOctaves bounds the error).
+func (s *step) octaves(x float64, f func(x float64) (float64, float64, error)) (float64, float64, error) {
+	if !s.c.Mix.active() || s.e.ExactMix || x <= 0 {
+		return f(x)
+	}
+	lo := math.Exp2(math.Floor(math.Log2(x)))
+	if lo == x {
+		return f(x)
+	}
+	a0, b0, err := f(lo)
+	if err != nil {
+		return 0, 0, err
+	}
+	a1, b1, err := f(2 * lo)
+	if err != nil {
+		return 0, 0, err
+	}
+	w := (x - lo) / lo
+	return a0 + w*(a1-a0), b0 + w*(b1-b0), nil
 }
 
 // assemble lays the layers over the pipeline into the step (with the
@@ -724,7 +801,7 @@ func (s *step) assemble() error {
 		// Every running sequence yields its accepted tokens (one without
 		// MTP); a new prompt's first token replaces the last token of the
 		// sequence it follows.
-		r.TokensPerStep = seqs * accepted
+		r.TokensPerStep = s.decSeqs * accepted
 		r.TPOTS = step / accepted
 		r.TokensPerSPerUser = accepted / step
 		r.TTFTS = step/2 + walk
@@ -786,6 +863,9 @@ func roundUp(a, b int) int { return (a + b - 1) / b * b }
 // tokens of the B/OutputLen sequences that start per step, spread over the
 // B running ones.
 func tokensPerSeq(c Config) float64 {
+	if mx := c.Mix; mx.active() {
+		return float64(mx.Decode*(1+c.MTPDraft)+mx.Prefill) / float64(mx.Decode+mx.PrefillSeqs)
+	}
 	switch c.Phase {
 	case Prefill:
 		return float64(c.InputLen)

@@ -1,0 +1,142 @@
+package infer
+
+import (
+	"math"
+	"testing"
+
+	"github.com/cardsea/cardsea/compute"
+	"github.com/cardsea/cardsea/topology"
+)
+
+// TestMixMatchesServe: the steady-state serve step is a composition
+// (every running sequence decoding over the mean context, and the prompts
+// of the ones that finish), so a Mix of exactly that composition is the
+// same step, bit for bit, where its counts are whole.
+func TestMixMatchesServe(t *testing.T) {
+	for _, tc := range []struct {
+		topo, model string
+		acc, batch  int
+		tp          int
+		mtp         int
+	}{
+		{"hgx-h100", "llama-2-70b", 2, 150, 2, 0},
+		{"hgx-h100", "llama-3.1-8b", 8, 75, 1, 0},
+		{"gb200-nvl72", "deepseek-r1", 72, 25, 1, 1},
+	} {
+		e := engine(t, tc.topo)
+		e.ExactMix = true // the serve step simulates its collectives at its own sizes
+		c := Config{Model: model(t, tc.model), Accelerators: tc.acc, Phase: Serve, Batch: tc.batch, InputLen: 200, OutputLen: 300,
+			TP: tc.tp, Precision: fp8kv, MicroBatches: 1, MTPDraft: tc.mtp}
+		if tc.mtp > 0 {
+			// Acceptance 0 makes every request's prompts whole: one token per step.
+			c.MTPAccept = 0
+		}
+		s, err := e.Run(c)
+		if err != nil {
+			t.Fatalf("%s %s: %v", tc.topo, tc.model, err)
+		}
+		seqs := tc.batch * tc.acc
+		m := c
+		m.Batch, m.InputLen, m.OutputLen = 0, 0, 0
+		m.Mix = Mix{Decode: seqs, DecodeContext: ServeContext(c), Prefill: seqs * 200 / 300, PrefillSeqs: seqs / 300, PrefillContext: 100}
+		r, err := e.Run(m)
+		if err != nil {
+			t.Fatalf("%s %s mix: %v", tc.topo, tc.model, err)
+		}
+		if r.StepS != s.StepS || r.ComputeS != s.ComputeS || r.Energy != s.Energy || r.TokensPerStep != s.TokensPerStep {
+			t.Errorf("%s %s: mix step %.6g s (compute %.6g, %g tokens), serve %.6g s (compute %.6g, %g tokens)", tc.topo, tc.model,
+				r.StepS, r.ComputeS, r.TokensPerStep, s.StepS, s.ComputeS, s.TokensPerStep)
+		}
+	}
+}
+
+// TestMixGrowsWithItsParts: more decoding sequences, longer contexts or
+// more prompt tokens never make a step shorter.
+func TestMixGrowsWithItsParts(t *testing.T) {
+	e := engine(t, "hgx-h100")
+	base := Config{Model: model(t, "llama-3.1-70b"), Accelerators: 8, Phase: Serve, TP: 8, Precision: fp8kv, MicroBatches: 1}
+	run := func(mx Mix) float64 {
+		c := base
+		c.Mix = mx
+		r, err := e.Run(c)
+		if err != nil {
+			t.Fatalf("%+v: %v", mx, err)
+		}
+		return r.StepS
+	}
+	ref := Mix{Decode: 32, DecodeContext: 2048, Prefill: 512, PrefillSeqs: 1, PrefillContext: 256}
+	t0 := run(ref)
+	for _, mx := range []Mix{
+		{Decode: 64, DecodeContext: 2048, Prefill: 512, PrefillSeqs: 1, PrefillContext: 256},
+		{Decode: 32, DecodeContext: 8192, Prefill: 512, PrefillSeqs: 1, PrefillContext: 256},
+		{Decode: 32, DecodeContext: 2048, Prefill: 4096, PrefillSeqs: 1, PrefillContext: 2048},
+	} {
+		if tm := run(mx); tm <= t0 {
+			t.Errorf("%+v: %.3f ms, not more than %+v's %.3f ms", mx, tm*1e3, ref, t0*1e3)
+		}
+	}
+}
+
+// TestKVCapacity: the cache is what the HBM leaves after weights and a
+// step's activations, in tokens; a plan whose weights do not fit is
+// infeasible, and capacity grows with the HBM share.
+func TestKVCapacity(t *testing.T) {
+	e := engine(t, "hgx-h100")
+	c := Config{Model: model(t, "llama-3.1-70b"), Accelerators: 8, TP: 8, Precision: compute.Precision{Weights: topology.FP8, Activations: topology.BF16, KVCache: topology.FP8}}
+	full, err := e.KVCapacity(c, 8192)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 8 x 80 GB less 70 GB of FP8 weights, at 160 kB per token (80 layers,
+	// 8 KV heads of 128, K and V, 1 byte): about 3.5 M tokens.
+	if full < 3.0e6 || full > 4.0e6 {
+		t.Errorf("capacity %.3g tokens, want about 3.5 M", full)
+	}
+	c.HBMFraction = 0.9
+	if part, _ := e.KVCapacity(c, 8192); part >= full {
+		t.Errorf("capacity at 90%% HBM %.3g, at all of it %.3g", part, full)
+	}
+	c.Accelerators, c.TP = 1, 1
+	c.Precision.Weights = topology.BF16
+	if _, err := e.KVCapacity(c, 8192); err == nil {
+		t.Error("70B in BF16 on one 80 GB H100 with room for KV: no error")
+	}
+}
+
+// TestMixOctaves bounds the error of pricing a Mix's collectives between
+// the powers of two around its token counts, against simulating them at
+// the counts themselves: within 3% of the step on the fabrics where
+// communication weighs most (EP over a whole NVL72, TP8 on HGX).
+func TestMixOctaves(t *testing.T) {
+	for _, tc := range []struct {
+		topo, model string
+		acc, tp     int
+	}{
+		{"gb200-nvl72", "deepseek-r1", 72, 1},
+		{"hgx-h100", "llama-3.1-70b", 8, 8},
+	} {
+		fast, exact := engine(t, tc.topo), engine(t, tc.topo)
+		exact.ExactMix = true
+		worst := 0.0
+		for _, d := range []int{3, 100, 777, 3000} {
+			for _, p := range []int{0, 300, 5000} {
+				c := Config{Model: model(t, tc.model), Accelerators: tc.acc, Phase: Serve, TP: tc.tp, Precision: fp8kv, MicroBatches: 1,
+					Mix: Mix{Decode: d, DecodeContext: 3000, Prefill: p, PrefillSeqs: min(p, 2), PrefillContext: 700}}
+				a, err := fast.Run(c)
+				if err != nil {
+					t.Fatal(err)
+				}
+				b, err := exact.Run(c)
+				if err != nil {
+					t.Fatal(err)
+				}
+				e := math.Abs(a.StepS/b.StepS - 1)
+				worst = math.Max(worst, e)
+				if e > 0.03 {
+					t.Errorf("%s %+v: interpolated %.4f ms, exact %.4f ms (%.1f%%)", tc.topo, c.Mix, a.StepS*1e3, b.StepS*1e3, 100*e)
+				}
+			}
+		}
+		t.Logf("%s: worst %.2f%%", tc.topo, 100*worst)
+	}
+}
