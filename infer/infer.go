@@ -162,7 +162,7 @@ type Engine struct {
 	// ExactMix simulates a Mix's collectives at its own token counts
 	// rather than interpolating between octaves (see Mix).
 	ExactMix bool
-	comm   map[string]float64
+	comm     map[string]float64
 	// runs keeps every Run's outcome by configuration (less the batch)
 	// and batch, for searches to reuse.
 	runs map[string]map[int]outcome
