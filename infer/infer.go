@@ -395,7 +395,9 @@ type step struct {
 	// processes per step, ctx their KV length; decSeqs the decoding ones
 	// (all but a Mix's prompts).
 	seqs, perSeq, decSeqs float64
-	ctx                   int
+	// rankDec is the decoding sequences of the busiest replica.
+	rankDec float64
+	ctx     int
 	// gN is the pipeline groups in flight, unitTokens the tokens a TP
 	// group handles at a time, stageDies the dies of a stage, mb the
 	// micro-batches, tokMB the tokens of a micro-batch on a TP group.
@@ -458,12 +460,20 @@ func (e *Engine) newStep(c Config) (*step, error) {
 		// Every die of a stage processes its data-parallel share of a group;
 		// tensor parallel peers share one replica's tokens.
 		unitTokens := seqs * perSeq / float64(r.DP) / gN // tokens a TP group handles at a time
+		rankDec := decSeqs / float64(r.DP)               // decoding sequences per replica
+		if mx := c.Mix; mx.active() && r.DP > 1 {
+			// The busiest replica sets the step: its decoding sequences
+			// and prompt tokens, at least an even share of each.
+			rankDec = math.Max(float64(mx.RankDecode), rankDec)
+			rankPre := math.Max(float64(mx.RankPrefill), float64(mx.Prefill)/float64(r.DP))
+			unitTokens = (rankDec*float64(1+c.MTPDraft) + rankPre) / gN
+		}
 		stageDies := float64(dies / c.PP)
 		mb := float64(c.MicroBatches)
 
 		s.c, s.r, s.acc, s.dies, s.base, s.prec, s.die = c, r, acc, dies, base, prec, die
 		s.seqs, s.perSeq, s.ctx, s.gN, s.unitTokens, s.stageDies, s.mb = seqs, perSeq, ctx, gN, unitTokens, stageDies, mb
-		s.decSeqs = decSeqs
+		s.decSeqs, s.rankDec = decSeqs, rankDec
 		s.tokMB = unitTokens / mb
 		return nil
 	}()
@@ -532,7 +542,7 @@ func (s *step) computeLayers() error {
 		}
 		attnPerLayer := f.Attention() / float64(m.Layers)
 		kv := m.KVBytesPerToken(kb) / float64(m.Layers)
-		seqMB := s.decSeqs / float64(r.DP) / gN / mb
+		seqMB := s.rankDec / gN / mb
 		decTok := tokMB
 		if c.Phase == Serve {
 			// One token per running sequence, and its draft tokens with
@@ -622,7 +632,11 @@ func (s *step) computeLayers() error {
 		// Every running sequence's tokens (and drafts), and each new
 		// prompt's last token.
 		if c.Mix.active() {
-			headTok = (float64(c.Mix.Decode*(1+c.MTPDraft)) + float64(c.Mix.PrefillSeqs)) / float64(r.DP) / gN / mb
+			pre := float64(c.Mix.PrefillSeqs) / float64(r.DP)
+			if c.Mix.RankPrefill > 0 {
+				pre = math.Max(pre, 1)
+			}
+			headTok = (s.rankDec*float64(1+c.MTPDraft) + pre) / gN / mb
 			break
 		}
 		headTok = seqs * (float64(1+c.MTPDraft) + mtpAccepted(c)/float64(c.OutputLen)) / float64(r.DP) / gN / mb

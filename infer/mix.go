@@ -13,11 +13,17 @@ import (
 // running sequences each decode one token (and their MTP drafts) over
 // DecodeContext tokens of KV on average, and Prefill prompt tokens, in
 // chunks of PrefillSeqs sequences, each token attending to PrefillContext
-// keys on average (causal: a chunk's offset plus half its length). The
-// step's sequences are spread evenly over the data-parallel ranks.
+// keys on average (causal: a chunk's offset plus half its length).
+//
+// With data parallelism the busiest replica sets the step (the others
+// wait for it at the MoE all-to-all): RankDecode and RankPrefill are its
+// decoding sequences and prompt tokens, 0 (or less than an even share)
+// for an even share; its attention and dense layers run them, while the
+// experts and their dispatch carry the whole step's tokens.
 type Mix struct {
 	Decode, DecodeContext                int
 	Prefill, PrefillSeqs, PrefillContext int
+	RankDecode, RankPrefill              int
 }
 
 // active is whether m describes a step.
@@ -32,6 +38,8 @@ func (m Mix) check(model *llm.Model) error {
 		return field.Errorf("mix", "decode context %d: want at least 1 token", m.DecodeContext)
 	case m.Prefill > 0 && (m.PrefillSeqs < 1 || m.PrefillSeqs > m.Prefill || m.PrefillContext < 1):
 		return field.Errorf("mix", "%d prompt tokens of %d sequences over %d keys: want 1 to %d sequences and at least 1 key", m.Prefill, m.PrefillSeqs, m.PrefillContext, m.Prefill)
+	case m.RankDecode < 0 || m.RankDecode > m.Decode || m.RankPrefill < 0 || m.RankPrefill > m.Prefill:
+		return field.Errorf("mix", "the busiest replica's %d sequences and %d prompt tokens: want at most the step's %d and %d", m.RankDecode, m.RankPrefill, m.Decode, m.Prefill)
 	case model.MaxContext > 0 && max(m.DecodeContext, m.PrefillContext) > model.MaxContext:
 		return fmt.Errorf("a context of %d tokens is past %s's %d-token context window", max(m.DecodeContext, m.PrefillContext), model.Name, model.MaxContext)
 	}

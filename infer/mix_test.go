@@ -140,3 +140,30 @@ func TestMixOctaves(t *testing.T) {
 		t.Logf("%s: worst %.2f%%", tc.topo, 100*worst)
 	}
 }
+
+// TestMixBusiestReplica: with attention data parallelism one prompt runs
+// on one replica, so a step whose busiest replica holds the whole prompt
+// is longer than one that spreads it evenly, and no shorter than the
+// same prompt's tokens on every replica would make it.
+func TestMixBusiestReplica(t *testing.T) {
+	e := engine(t, "gb200-nvl72")
+	c := Config{Model: model(t, "deepseek-r1"), Accelerators: 72, Phase: Serve, Precision: fp8kv, MicroBatches: 1}
+	run := func(mx Mix) float64 {
+		cc := c
+		cc.Mix = mx
+		r, err := e.Run(cc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r.StepS
+	}
+	even := run(Mix{Decode: 720, DecodeContext: 2000, Prefill: 4000, PrefillSeqs: 1, PrefillContext: 2000})
+	one := run(Mix{Decode: 720, DecodeContext: 2000, Prefill: 4000, PrefillSeqs: 1, PrefillContext: 2000, RankDecode: 10, RankPrefill: 4000})
+	if one <= 1.5*even {
+		t.Errorf("a 4000-token prompt on one replica: %.2f ms; spread over 72: %.2f ms", one*1e3, even*1e3)
+	}
+	if _, err := e.Run(Config{Model: c.Model, Accelerators: 72, Phase: Serve, Precision: fp8kv, MicroBatches: 1,
+		Mix: Mix{Decode: 10, DecodeContext: 10, RankDecode: 11}}); err == nil {
+		t.Error("a busiest replica with more sequences than the step: no error")
+	}
+}

@@ -1,0 +1,84 @@
+// Package serve simulates an inference service request by request:
+// requests arrive (a Poisson, Gamma or bursty stream, or a trace
+// replayed), serving instances schedule them as vLLM and SGLang do, and
+// every step the schedulers form is priced by the inference engine
+// (package infer) for its real composition, on the simulated fabric, with
+// its energy. It answers a capacity planner's question: at this traffic,
+// what are the TTFT and TPOT percentiles, the goodput under SLOs and the
+// tokens per joule, on this topology.
+//
+// # Scheduler
+//
+// An instance runs continuous batching with chunked prefill, one step
+// after another, on the discrete-event kernel (package sim). A step first
+// admits requests whose KV is already there (disaggregated decode), then
+// decodes every running sequence (1 + MTP draft tokens each, yielding the
+// accepted ones), then fills what is left of the token budget
+// (max_num_batched_tokens) with prompt chunks: running prefills first,
+// then waiting requests in arrival order, while there are slots
+// (max_num_seqs) and KV blocks. The KV cache is paged (block_size tokens)
+// and sized from what the HBM leaves after the weights and a full step's
+// activations (infer.Engine.KVCapacity). When decoding sequences need
+// more blocks than are free, the latest admitted is preempted and later
+// recomputed, prompt and generated tokens alike, as vLLM does. A prefix
+// cache keeps each session's context when its request ends, and the
+// session's next request prefills only what is new; entries are evicted
+// least recently used first when blocks are needed.
+//
+// Data-parallel ranks of one instance (attention data parallelism with
+// expert parallelism) step together, as they meet at every MoE
+// all-to-all: the instance schedules them as one pool with the limits of
+// all its ranks, spreads decoding sequences evenly over them, and prices
+// a step by its busiest rank (at least the largest prompt chunk, which
+// runs on one rank within that rank's budget), while the experts and
+// their dispatch carry the whole step's tokens. Replicas are independent
+// instances behind a router (round-robin, least-loaded, shortest-queue).
+//
+// Disaggregation puts prefill instances before the decode instances:
+// each request's KV leaves its prefill replica when the prompt is done,
+// one transfer after another on that replica's link at the rate the
+// fabric gives it when every replica sends at once (infer.RunDisagg on
+// the topology), and joins a decode instance when blocks are free there.
+// TTFT is the first token from the prefill instance.
+//
+// # Step time
+//
+// Steps are priced by infer on a grid of compositions (decoding
+// sequences, prompt tokens, their mean KV lengths, the busiest rank's
+// share) and interpolated multilinearly; each grid point is one engine
+// run, made once (TestPricerError bounds the error against direct runs:
+// under 2% worst, 0.1% median). A run of 10,000 requests costs a few
+// hundred engine runs and then microseconds a step.
+//
+// # Energy
+//
+// Every step adds its instance's share of the system's energy for that
+// step (power.Account through infer); idle gaps add the instance's share
+// of idle power. Energy per request, average power and tokens per joule
+// follow the load.
+//
+// # Guarantees
+//
+//   - Determinism: the same requests and configuration give the same
+//     result, bit for bit (TestDeterministic). Traffic is drawn from a
+//     seeded PCG stream; no wall clock, no map order reaches a result.
+//   - Queueing: with a fixed service time the simulated queue is M/D/1
+//     (TestMD1, against the Pollaczek-Khinchine mean).
+//   - Every request finishes or the run fails with an error: requests
+//     that no instance can hold (past the context window, larger than
+//     the KV cache) are refused before the run, and a scheduler that
+//     could not progress reports it rather than hanging.
+//   - Bounded: a run holds at most MaxRequests requests; traces and
+//     traffic that ask for more are refused.
+//
+// # Limits
+//
+// The decoding sequences' blocks are counted in expectation (each
+// sequence's tokens, its last block half full) rather than block by
+// block, so preemption starts within a block per sequence of where a
+// per-block count would start it. MTP yields its mean accepted tokens
+// every step. Prefill chunks' attention reads of earlier chunks' KV are
+// not priced (prefill attention is compute-bound). KV transfers contend
+// with one another on a replica's link, not with the decode instance's
+// own MoE traffic.
+package serve

@@ -1,0 +1,430 @@
+package serve
+
+import (
+	"container/heap"
+	"fmt"
+	"math"
+)
+
+// Settings are a serving engine's scheduler limits, per data-parallel
+// rank (as vLLM and SGLang run one scheduler per DP rank), with vLLM's
+// names. Zero picks the default (Defaults).
+type Settings struct {
+	// MaxSeqs is max_num_seqs: sequences running at once.
+	MaxSeqs int
+	// MaxBatchedTokens is max_num_batched_tokens: the tokens one step
+	// processes, decode tokens first, prompt chunks in what is left.
+	MaxBatchedTokens int
+	// BlockSize is the KV cache's page, in tokens.
+	BlockSize int
+	// NoPrefixCache turns the prefix cache off.
+	NoPrefixCache bool
+}
+
+// Defaults are vLLM V1's for its OpenAI server on GPUs of 70 GiB and more
+// (vllm/engine/arg_utils.py, EngineArgs.get_batch_defaults: 8192 batched
+// tokens and 1024 sequences; 2048 and 256 below 70 GiB, and on A100), a
+// block of 16 tokens (the CUDA default, vllm/config/cache.py), chunked
+// prefill and prefix caching on (V1 always chunks, and caches prefixes by
+// default).
+func Defaults(hbmBytes float64) Settings {
+	if hbmBytes >= 70*(1<<30) {
+		return Settings{MaxSeqs: 1024, MaxBatchedTokens: 8192, BlockSize: 16}
+	}
+	return Settings{MaxSeqs: 256, MaxBatchedTokens: 2048, BlockSize: 16}
+}
+
+// req is a request in flight.
+type req struct {
+	Request
+	id int
+	// prompt is the tokens to prefill: the input, and after a preemption
+	// by recompute, the tokens generated before it too.
+	prompt, prefilled int
+	// generated output tokens; while decoding, counted from step k0 on
+	// at accepted tokens a step (decodeGenerated).
+	generated float64
+	// Decoding: the step after which it joined, its KV length then, the
+	// step it finishes in, and its heap generation (stale entries skip).
+	k0, kf int
+	len0   float64
+	gen    int
+	state  int
+	// times, in seconds: first scheduled, first token, done.
+	startS, firstS, doneS float64
+	preemptions           int
+	prefixHit             int
+	inst                  *instance // where it runs now
+}
+
+const (
+	waiting = iota
+	prefilling
+	decoding
+	transferring
+	done
+)
+
+// finishHeap orders decoding requests by the step they finish in.
+type finishHeap []heapEntry
+
+type heapEntry struct {
+	kf, id, gen int
+	r           *req
+}
+
+func (h finishHeap) Len() int { return len(h) }
+func (h finishHeap) Less(i, j int) bool {
+	if h[i].kf != h[j].kf {
+		return h[i].kf < h[j].kf
+	}
+	return h[i].id < h[j].id
+}
+func (h finishHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *finishHeap) Push(x any)   { *h = append(*h, x.(heapEntry)) }
+func (h *finishHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}
+
+// instance is one serving instance: a scheduler over its data-parallel
+// ranks, stepping in lockstep (attention data parallelism with expert
+// parallelism steps together; see the package doc), on its share of the
+// topology's accelerators.
+type instance struct {
+	run      *runner
+	name     string
+	p        *pricer
+	settings Settings // per data-parallel rank
+	dp       int      // data-parallel ranks
+	// prefillOnly and decodeOnly mark disaggregated pools' instances.
+	prefillOnly bool
+	maxSeqs     int
+	budget      int
+	block       int
+	blocks      float64 // KV blocks in all
+	accepted    float64 // tokens a decoding sequence yields per step
+	draft       int
+	// idleW and idleFW are its share of the system's idle IT and
+	// facility power.
+	idleW, idleFW float64
+
+	waitQ []*req // FIFO; preempted requests go to its front
+	pre   []*req // prefilling, in admission order
+	// Decoding sequences: count, their KV lengths' sum less accepted x k
+	// per sequence (so the sum at step k is base + accepted k D), the
+	// finish heap, and the running order for preemption (last first).
+	d     int
+	base  float64
+	fin   finishHeap
+	order []*req
+	// held blocks by prefilling requests, and by the prefix cache.
+	preBlocks float64
+	cache     *prefixCache
+
+	k         int // steps taken
+	busy      bool
+	busyS     float64
+	j, fj     float64 // energy of its steps
+	steps     int
+	stepS     []float64 // each step's time and decoding sequences (ITL)
+	stepD     []int32
+	peakKV    float64 // highest share of blocks in use
+	kvTimeSum float64 // time-weighted blocks in use
+}
+
+// decodeBlocks is the blocks decoding sequences hold at step k: their
+// tokens in blocks, each last block half full on average.
+func (in *instance) decodeBlocks(k int) float64 {
+	if in.d == 0 {
+		return 0
+	}
+	return (in.base+in.accepted*float64(k)*float64(in.d))/float64(in.block) + 0.5*float64(in.d)
+}
+
+func (in *instance) used(k int) float64 {
+	return in.decodeBlocks(k) + in.preBlocks + in.cache.blocks
+}
+
+func blocksFor(tokens, block int) float64 {
+	return float64((tokens + block - 1) / block)
+}
+
+// running is how many sequences hold a slot.
+func (in *instance) running() int { return in.d + len(in.pre) }
+
+// load is what a router weighs: requests waiting or running.
+func (in *instance) load() int { return len(in.waitQ) + in.running() }
+
+// arrive queues r and starts a step if the instance is idle.
+func (in *instance) arrive(r *req, now float64) {
+	r.inst = in
+	r.state = waiting
+	in.waitQ = append(in.waitQ, r)
+	in.kick(now)
+}
+
+// kick starts a step at now if idle and there is work.
+func (in *instance) kick(now float64) {
+	if in.busy || in.run.stopped {
+		return
+	}
+	if in.d == 0 && len(in.pre) == 0 && len(in.waitQ) == 0 {
+		return
+	}
+	in.startStep(now)
+}
+
+// startStep forms and prices step k+1 and schedules its end.
+func (in *instance) startStep(now float64) {
+	k := in.k + 1
+	// Requests whose KV is here already (disaggregated decode) join the
+	// decoding sequences first, as blocks and slots allow.
+	for len(in.waitQ) > 0 {
+		r := in.waitQ[0]
+		if r.prefilled < r.prompt || in.running() >= in.maxSeqs {
+			break
+		}
+		need := blocksFor(r.prompt+1, in.block)
+		if in.used(k-1)+need > in.blocks {
+			in.cache.evictFor(in, k-1, need)
+			if in.used(k-1)+need > in.blocks {
+				break
+			}
+		}
+		in.waitQ = in.waitQ[1:]
+		in.startDecode(r, k-1)
+	}
+	// Decoding sequences each add accepted tokens; preempt the latest
+	// admitted (recompute) until the step's blocks fit.
+	if in.used(k) > in.blocks {
+		in.cache.evictFor(in, k, 0)
+	}
+	for in.d > 0 && in.used(k) > in.blocks {
+		in.preemptLast(k - 1)
+	}
+	tokens := in.d * (1 + in.draft)
+	budget := max(0, in.budget-tokens)
+	// Prompt chunks: running prefills first, then admissions in order.
+	var chunks []chunk
+	var pt int
+	var keys float64
+	maxChunk := 0
+	take := func(r *req) bool {
+		// A chunk runs on one replica, within its own token budget.
+		n := min(r.prompt-r.prefilled, budget, in.settings.MaxBatchedTokens)
+		if n <= 0 {
+			return false
+		}
+		need := blocksFor(r.prefilled+n, in.block) - blocksFor(r.prefilled, in.block)
+		if in.used(k)+need > in.blocks {
+			in.cache.evictFor(in, k, need)
+			if in.used(k)+need > in.blocks {
+				return false
+			}
+		}
+		in.preBlocks += need
+		budget -= n
+		pt += n
+		keys += float64(n) * (float64(r.prefilled) + float64(n)/2)
+		chunks = append(chunks, chunk{r, n})
+		maxChunk = max(maxChunk, n)
+		return true
+	}
+	for _, r := range in.pre {
+		if budget == 0 {
+			break
+		}
+		take(r)
+	}
+	for len(in.waitQ) > 0 && budget > 0 && in.running() < in.maxSeqs {
+		r := in.waitQ[0]
+		if r.prefilled >= r.prompt {
+			break // waits for blocks to decode
+		}
+		in.cache.lookup(r, in)
+		if !take(r) {
+			in.cache.unlookup(r, in)
+			break
+		}
+		in.waitQ = in.waitQ[1:]
+		r.state = prefilling
+		if r.startS < 0 {
+			r.startS = now
+		}
+		in.pre = append(in.pre, r)
+	}
+	if in.d == 0 && pt == 0 {
+		// Nothing fits: the prefix cache or half-prefilled prompts hold
+		// the blocks. Evict the cache, then preempt the latest prefill,
+		// and try again; a lone request larger than the cache was refused
+		// up front, so this never loops.
+		switch {
+		case in.cache.evictAll(in):
+		case len(in.pre) > 1:
+			in.preemptPrefill()
+		default:
+			r := in.waitQ
+			if len(in.pre) == 1 {
+				r = in.pre
+			}
+			in.run.fail(fmt.Errorf("%s: a request of %d tokens does not fit its KV cache of %.0f blocks of %d tokens", in.name, r[0].prompt+1, in.blocks, in.block))
+			return
+		}
+		in.startStep(now)
+		return
+	}
+	dctx := 0
+	if in.d > 0 {
+		dctx = int(math.Round((in.base + in.accepted*float64(k-1)*float64(in.d)) / float64(in.d)))
+	}
+	pctx := 0
+	if pt > 0 {
+		pctx = int(math.Round(keys / float64(pt)))
+	}
+	// The busiest replica's prompt tokens: at least the largest chunk
+	// and an even share.
+	rp := max(maxChunk, (pt+in.dp-1)/in.dp)
+	c, err := in.p.step(in.d, max(dctx, 1), pt, max(pctx, 1), rp)
+	if err != nil {
+		in.run.fail(err)
+		return
+	}
+	in.k = k
+	in.busy = true
+	in.steps++
+	in.busyS += c.s
+	in.j += c.j
+	in.fj += c.fj
+	in.stepS = append(in.stepS, c.s)
+	in.stepD = append(in.stepD, int32(in.d))
+	use := in.used(k) / in.blocks
+	in.peakKV = math.Max(in.peakKV, use)
+	in.kvTimeSum += use * c.s
+	end := now + c.s
+	in.run.at(end, func(now float64) { in.endStep(k, chunks, now) })
+}
+
+type chunk struct {
+	r *req
+	n int
+}
+
+// endStep ends step k at now: decoding sequences that finish leave,
+// prompt chunks advance, and the next step starts.
+func (in *instance) endStep(k int, chunks []chunk, now float64) {
+	in.busy = false
+	for len(in.fin) > 0 && in.fin[0].kf <= k {
+		e := heap.Pop(&in.fin).(heapEntry)
+		r := e.r
+		if e.gen != r.gen || r.state != decoding {
+			continue
+		}
+		in.leaveDecode(r, k)
+		r.generated = float64(r.Output)
+		in.finish(r, now)
+	}
+	for _, ch := range chunks {
+		r := ch.r
+		r.prefilled += ch.n
+		if r.prefilled < r.prompt {
+			continue
+		}
+		in.removePre(r)
+		in.preBlocks -= blocksFor(r.prompt, in.block)
+		if r.firstS < 0 {
+			r.firstS = now
+			r.generated = 1
+		}
+		switch {
+		case r.generated >= float64(r.Output):
+			in.finish(r, now)
+		case in.prefillOnly:
+			in.run.handOff(r, now)
+		default:
+			in.startDecode(r, k)
+		}
+	}
+	in.run.compact(in)
+	in.kick(now)
+}
+
+// startDecode makes r a decoding sequence from the step after k.
+func (in *instance) startDecode(r *req, k int) {
+	r.state = decoding
+	r.inst = in
+	r.k0 = k
+	r.len0 = float64(r.Input) + r.generated
+	left := float64(r.Output) - r.generated
+	r.kf = k + int(math.Ceil(left/in.accepted-1e-9))
+	r.gen++
+	in.d++
+	in.base += r.len0 - in.accepted*float64(k)
+	heap.Push(&in.fin, heapEntry{r.kf, r.id, r.gen, r})
+	in.order = append(in.order, r)
+}
+
+// leaveDecode takes r out of the decoding sequences at step k.
+func (in *instance) leaveDecode(r *req, k int) {
+	in.d--
+	in.base -= r.len0 - in.accepted*float64(r.k0)
+	r.generated = math.Min(float64(r.Output), r.generated+in.accepted*float64(k-r.k0))
+	r.gen++
+	if in.d == 0 {
+		in.base = 0 // no drift from float sums
+	}
+}
+
+// preemptLast preempts the latest admitted decoding sequence, as vLLM
+// does when blocks run out: its KV is dropped and it is recomputed (its
+// prompt and what it generated) when it is scheduled again.
+func (in *instance) preemptLast(k int) {
+	for len(in.order) > 0 {
+		r := in.order[len(in.order)-1]
+		in.order = in.order[:len(in.order)-1]
+		if r.state != decoding || r.inst != in {
+			continue
+		}
+		in.leaveDecode(r, k)
+		r.state = waiting
+		r.prompt = r.Input + int(r.generated)
+		r.prefilled = 0
+		r.prefixHit = 0
+		r.preemptions++
+		in.run.preemptions++
+		in.waitQ = append([]*req{r}, in.waitQ...)
+		return
+	}
+}
+
+// preemptPrefill sends the latest admitted prefill back to the front of
+// the queue, its blocks freed.
+func (in *instance) preemptPrefill() {
+	r := in.pre[len(in.pre)-1]
+	in.pre = in.pre[:len(in.pre)-1]
+	in.preBlocks -= blocksFor(r.prefilled, in.block)
+	r.prefilled, r.prefixHit = 0, 0
+	r.state = waiting
+	r.preemptions++
+	in.run.preemptions++
+	in.waitQ = append([]*req{r}, in.waitQ...)
+}
+
+func (in *instance) removePre(r *req) {
+	for i, x := range in.pre {
+		if x == r {
+			in.pre = append(in.pre[:i], in.pre[i+1:]...)
+			return
+		}
+	}
+}
+
+// finish records r as done; its session's KV stays in the prefix cache.
+func (in *instance) finish(r *req, now float64) {
+	r.state = done
+	r.doneS = now
+	in.cache.keep(r, in)
+	in.run.done(r)
+}

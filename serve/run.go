@@ -1,0 +1,391 @@
+package serve
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/cardsea/cardsea/compute"
+	"github.com/cardsea/cardsea/infer"
+	"github.com/cardsea/cardsea/internal/field"
+	"github.com/cardsea/cardsea/power"
+	"github.com/cardsea/cardsea/sim"
+)
+
+// Config is a service: its instances on one topology, the engine's
+// scheduler limits, the router and the SLOs.
+type Config struct {
+	// Engine simulates steps on the topology; runs sharing it share its
+	// caches (a rate sweep pays for each step composition once).
+	Engine *infer.Engine
+	// Instance is one instance's configuration (its model, accelerators,
+	// parallelism, precision, MTP, power mode; Phase, Batch and the
+	// lengths are not read). Replicas instances of it serve side by side,
+	// the i-th on accelerators from FirstAccelerator + i x Accelerators.
+	Instance infer.Config
+	Replicas int
+	// Prefill, when its Model is set, disaggregates: PrefillReplicas
+	// prefill instances of Prefill on the accelerators before the decode
+	// instances (Instance), each request's KV moving to a decode instance
+	// over the fabric when its prompt is done.
+	Prefill         infer.Config
+	PrefillReplicas int
+	// Settings are the scheduler's limits per data-parallel rank; zero
+	// fields take Defaults for the accelerator's HBM.
+	Settings Settings
+	// Router picks an instance for each request: round-robin (default),
+	// least-loaded (fewest requests waiting or running) or shortest-queue
+	// (fewest waiting).
+	Router string
+	// WarmupS: requests arriving before it are served but not counted.
+	WarmupS float64
+	// TTFTSLOS and TPOTSLOS (seconds; 0 for none) define goodput.
+	TTFTSLOS, TPOTSLOS float64
+	// Direct prices every step by an engine run rather than the grid.
+	Direct bool
+	// KeepRequests keeps each request's record in the result.
+	KeepRequests bool
+}
+
+// Routers lists the routers.
+var Routers = []string{"round-robin", "least-loaded", "shortest-queue"}
+
+// runner is one run: the event kernel, the instances, the requests.
+type runner struct {
+	cfg     Config
+	s       *sim.Simulator
+	stopped bool
+	err     error
+	decode  []*instance
+	prefill []*instance
+	rr      [2]int
+	// KV handed from prefill to decode: bytes per token, the fabric's
+	// rate for one replica's transfer, and when each prefill replica's
+	// link is next free.
+	kvPerToken, kvRate float64
+	linkFree           [][]float64
+	reqs               []*req
+	completed          int
+	preemptions        int
+	lastDoneS          float64
+	transferS          []float64
+}
+
+func (r *runner) at(t float64, f func(now float64)) {
+	r.s.Schedule(sim.FromSeconds(t), func(now sim.Time) { f(now.Seconds()) })
+}
+
+func (r *runner) fail(err error) {
+	if r.err == nil {
+		r.err = err
+	}
+	r.stopped = true
+	r.s.Stop()
+}
+
+func (r *runner) done(q *req) {
+	r.completed++
+	r.lastDoneS = math.Max(r.lastDoneS, q.doneS)
+}
+
+// compact drops finished and moved requests from an instance's running
+// order once they are most of it.
+func (r *runner) compact(in *instance) {
+	if len(in.order) < 64 || len(in.order) < 2*in.d {
+		return
+	}
+	in.order = slices.DeleteFunc(in.order, func(q *req) bool { return q.state != decoding || q.inst != in })
+}
+
+// pick routes to one of pool.
+func (r *runner) pick(pool []*instance, which int) *instance {
+	switch r.cfg.Router {
+	case "least-loaded", "shortest-queue":
+		best := pool[0]
+		for _, in := range pool[1:] {
+			a, b := in.load(), best.load()
+			if r.cfg.Router == "shortest-queue" {
+				a, b = len(in.waitQ), len(best.waitQ)
+			}
+			if a < b {
+				best = in
+			}
+		}
+		return best
+	}
+	in := pool[r.rr[which]%len(pool)]
+	r.rr[which]++
+	return in
+}
+
+// handOff moves a prefilled request's KV to a decode instance: it waits
+// for the link of the prefill replica that holds it (a replica's
+// transfers leave one after another, each at the rate the fabric gives
+// one replica's transfer when all send at once), then queues for decode.
+func (r *runner) handOff(q *req, now float64) {
+	from := q.inst
+	q.state = transferring
+	links := r.linkFree[slices.Index(r.prefill, from)]
+	i := q.id % len(links)
+	start := math.Max(now, links[i])
+	dur := 0.0
+	if r.kvRate > 0 {
+		dur = float64(q.prompt+1) * r.kvPerToken / r.kvRate
+	}
+	links[i] = start + dur
+	r.transferS = append(r.transferS, start+dur-now)
+	to := r.pick(r.decode, 1)
+	r.at(start+dur, func(t float64) {
+		q.prefilled = q.prompt
+		to.arrive(q, t)
+	})
+}
+
+// Run serves reqs (in arrival order) and reports the service.
+func Run(cfg Config, reqs []Request) (Result, error) {
+	if cfg.Engine == nil {
+		return Result{}, errors.New("serve: no engine")
+	}
+	if len(reqs) == 0 {
+		return Result{}, field.Errorf("requests", "no requests to serve")
+	}
+	if cfg.Router == "" {
+		cfg.Router = "round-robin"
+	}
+	if !slices.Contains(Routers, cfg.Router) {
+		return Result{}, field.Errorf("router", "%q: want round-robin, least-loaded or shortest-queue", cfg.Router)
+	}
+	if cfg.Replicas < 1 {
+		cfg.Replicas = 1
+	}
+	disagg := cfg.Prefill.Model != nil
+	if disagg && cfg.PrefillReplicas < 1 {
+		cfg.PrefillReplicas = 1
+	}
+	for _, x := range []struct {
+		k string
+		v float64
+	}{{"warmup", cfg.WarmupS}, {"ttft_slo", cfg.TTFTSLOS}, {"tpot_slo", cfg.TPOTSLOS}} {
+		if x.v < 0 || math.IsNaN(x.v) || math.IsInf(x.v, 0) {
+			return Result{}, field.Errorf(x.k, "%g s: want 0 or more seconds", x.v)
+		}
+	}
+	r := &runner{cfg: cfg, s: sim.New()}
+	t := cfg.Engine.Topo
+	// Lay the instances out: prefill first, then decode (or colocated).
+	if cfg.Instance.Accelerators == 0 && (cfg.Replicas > 1 || disagg) {
+		return Result{}, field.Errorf("accelerators", "say how many accelerators each instance has: with %d replicas (or prefill instances) they cannot all take the whole topology", cfg.Replicas)
+	}
+	if disagg && cfg.Prefill.Accelerators == 0 {
+		return Result{}, field.Errorf("prefill_accelerators", "say how many accelerators each prefill instance has")
+	}
+	need := cfg.Replicas * cfg.Instance.Accelerators
+	first := cfg.Instance.FirstAccelerator
+	if disagg {
+		need += cfg.PrefillReplicas * cfg.Prefill.Accelerators
+		first = cfg.Prefill.FirstAccelerator
+	}
+	if cfg.Instance.Accelerators > 0 && first+need > len(t.Accels) {
+		return Result{}, field.Errorf("replicas", "the instances need %d accelerators from accelerator %d, %s has %d; use fewer replicas or a larger topology (--domains)",
+			need, first, t.Name, len(t.Accels))
+	}
+	next := cfg.Instance.FirstAccelerator
+	if disagg {
+		next = cfg.Prefill.FirstAccelerator
+		for i := range cfg.PrefillReplicas {
+			c := cfg.Prefill
+			c.FirstAccelerator = next
+			in, err := r.newInstance(c, fmt.Sprintf("prefill %d", i))
+			if err != nil {
+				return Result{}, fmt.Errorf("prefill instance: %w", err)
+			}
+			in.prefillOnly = true
+			r.prefill = append(r.prefill, in)
+			next += in.acc()
+		}
+		r.linkFree = make([][]float64, len(r.prefill))
+		for i, in := range r.prefill {
+			r.linkFree[i] = make([]float64, in.dp)
+		}
+	}
+	for i := range cfg.Replicas {
+		c := cfg.Instance
+		c.FirstAccelerator = next
+		name := fmt.Sprintf("instance %d", i)
+		if disagg {
+			name = fmt.Sprintf("decode %d", i)
+		}
+		in, err := r.newInstance(c, name)
+		if err != nil {
+			if disagg {
+				return Result{}, fmt.Errorf("decode instance: %w", err)
+			}
+			return Result{}, err
+		}
+		r.decode = append(r.decode, in)
+		next += in.acc()
+	}
+	if err := r.check(reqs); err != nil {
+		return Result{}, err
+	}
+	if disagg {
+		if err := r.kvLink(reqs); err != nil {
+			return Result{}, err
+		}
+	}
+	// Requests arrive one after another (each arrival schedules the next).
+	r.reqs = make([]*req, len(reqs))
+	for i, q := range reqs {
+		r.reqs[i] = &req{Request: q, id: i, prompt: q.Input, startS: -1, firstS: -1}
+	}
+	var arrive func(i int)
+	arrive = func(i int) {
+		q := r.reqs[i]
+		r.at(q.ArrivalS, func(now float64) {
+			pool, which := r.decode, 0
+			if disagg {
+				pool, which = r.prefill, 0
+			}
+			r.pick(pool, which).arrive(q, now)
+			if i+1 < len(r.reqs) {
+				arrive(i + 1)
+			}
+		})
+	}
+	arrive(0)
+	r.s.Run()
+	if r.err != nil {
+		return Result{}, r.err
+	}
+	if r.completed != len(reqs) {
+		return Result{}, fmt.Errorf("serve: %d of %d requests finished: the scheduler stalled (a bug; please report it with the command)", r.completed, len(reqs))
+	}
+	return r.result(), nil
+}
+
+// acc is an instance's accelerators.
+func (in *instance) acc() int { return in.p.acc }
+
+// newInstance sizes one instance: its KV cache, limits and idle power.
+func (r *runner) newInstance(c infer.Config, name string) (*instance, error) {
+	e := r.cfg.Engine
+	t := e.Topo
+	spec := t.Accels[0].Spec
+	acc := c.Accelerators
+	if acc == 0 {
+		acc = len(t.Accels) - c.FirstAccelerator
+	}
+	tp, pp := max(c.TP, 1), max(c.PP, 1)
+	dies := acc * spec.Dies
+	if dies%(tp*pp) != 0 {
+		return nil, fmt.Errorf("TP %d x PP %d does not divide the %d dies of %d accelerators", tp, pp, dies, acc)
+	}
+	dp := dies / (tp * pp)
+	st := r.cfg.Settings
+	def := Defaults(compute.PerDie(spec).HBMBytes)
+	if st.MaxSeqs == 0 {
+		st.MaxSeqs = def.MaxSeqs
+	}
+	if st.MaxBatchedTokens == 0 {
+		st.MaxBatchedTokens = def.MaxBatchedTokens
+	}
+	if st.BlockSize == 0 {
+		st.BlockSize = def.BlockSize
+	}
+	switch {
+	case st.MaxSeqs < 1:
+		return nil, field.Errorf("max_seqs", "%d: want at least 1 sequence", st.MaxSeqs)
+	case st.MaxBatchedTokens < 1:
+		return nil, field.Errorf("max_batched_tokens", "%d: want at least 1 token per step", st.MaxBatchedTokens)
+	case st.BlockSize < 1:
+		return nil, field.Errorf("block_size", "%d: want at least 1 token per block", st.BlockSize)
+	}
+	c.Accelerators = acc
+	budget := st.MaxBatchedTokens * dp
+	capTokens, err := e.KVCapacity(c, budget)
+	if err != nil {
+		return nil, err
+	}
+	p := newPricer(e, c)
+	p.direct = r.cfg.Direct
+	p.acc, p.dp = acc, dp
+	// Idle power: the instance's share of the system idling.
+	run := power.Run{DurationS: 1, AccelCommS: make([]float64, len(t.Accels)), AccelComputeS: make([]float64, len(t.Accels)), SwitchBytes: make([]float64, len(t.Switches))}
+	mode := c.PowerMode
+	if mode == "" {
+		mode = power.Activity
+	}
+	idle, err := power.Account(t, mode, 1, run)
+	if err != nil {
+		return nil, err
+	}
+	share := float64(acc) / float64(len(t.Accels))
+	accepted := 1.0
+	for i := 1; i <= c.MTPDraft; i++ {
+		accepted += math.Pow(c.MTPAccept, float64(i))
+	}
+	in := &instance{run: r, name: name, p: p, maxSeqs: st.MaxSeqs * dp, budget: budget, block: st.BlockSize,
+		blocks: math.Floor(capTokens / float64(st.BlockSize)), accepted: accepted, draft: c.MTPDraft,
+		idleW: idle.ITJ * share, idleFW: idle.FacilityJ * share, cache: newPrefixCache(st.NoPrefixCache, st.BlockSize)}
+	in.settings = st
+	in.dp = dp
+	return in, nil
+}
+
+// check refuses requests that no instance can serve.
+func (r *runner) check(reqs []Request) error {
+	m := r.cfg.Instance.Model
+	small := r.decode[0]
+	for _, in := range append(slices.Clone(r.prefill), r.decode...) {
+		if in.blocks < small.blocks {
+			small = in
+		}
+	}
+	capTok := small.blocks * float64(small.block)
+	for i, q := range reqs {
+		switch {
+		case q.Input < 1 || q.Output < 1:
+			return fmt.Errorf("request %d: %d input and %d output tokens: want at least 1 of each", i, q.Input, q.Output)
+		case i > 0 && q.ArrivalS < reqs[i-1].ArrivalS:
+			return fmt.Errorf("request %d arrives at %.6f s, before request %d at %.6f s: want arrival order", i, q.ArrivalS, i-1, reqs[i-1].ArrivalS)
+		case q.ArrivalS < 0 || math.IsNaN(q.ArrivalS) || math.IsInf(q.ArrivalS, 0):
+			return fmt.Errorf("request %d arrives at %g s: want a time of 0 or more", i, q.ArrivalS)
+		case m.MaxContext > 0 && q.Input+q.Output > m.MaxContext:
+			return fmt.Errorf("request %d (arriving at %.3f s): %d + %d tokens are past %s's %d-token context window; cap the lengths or pick a longer-context model",
+				i, q.ArrivalS, q.Input, q.Output, m.Name, m.MaxContext)
+		case float64(q.Input+q.Output+small.block) > capTok:
+			return fmt.Errorf("request %d (arriving at %.3f s): %d + %d tokens do not fit %s's KV cache of %.0f tokens; use more accelerators, lower precision or shorter requests",
+				i, q.ArrivalS, q.Input, q.Output, small.name, capTok)
+		}
+	}
+	return nil
+}
+
+// kvLink measures the fabric's rate for KV moving from a prefill
+// instance to a decode instance: a prefill step's KV (one prompt per
+// prefill accelerator of the mean length) sent at once (infer.RunDisagg),
+// contending on the network; one replica's transfer gets its share.
+func (r *runner) kvLink(reqs []Request) error {
+	var in, out float64
+	for _, q := range reqs {
+		in += float64(q.Input)
+		out += float64(q.Output)
+	}
+	n := float64(len(reqs))
+	pre, dec := r.cfg.Prefill, r.cfg.Instance
+	pre.FirstAccelerator = r.prefill[0].p.base.FirstAccelerator
+	dec.FirstAccelerator = r.decode[0].p.base.FirstAccelerator
+	pre.Accelerators, dec.Accelerators = r.prefill[0].acc(), r.decode[0].acc()
+	pre.Batch, dec.Batch = 1, 1
+	pre.InputLen = max(1, int(in/n))
+	d, err := r.cfg.Engine.RunDisagg(infer.Disagg{Prefill: pre, Decode: dec, OutputLen: max(1, int(out/n))})
+	if err != nil {
+		return fmt.Errorf("KV transfer between the pools: %w", err)
+	}
+	m := pre.Model
+	prec := d.Prefill.Config.Precision
+	r.kvPerToken = m.KVBytesPerToken(prec.KVCache.Bytes())
+	r.kvRate = d.KVTransferBytesPerS / float64(min(pre.Accelerators, d.Prefill.DP))
+	return nil
+}

@@ -1,0 +1,181 @@
+package serve
+
+import (
+	"fmt"
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/cardsea/cardsea/infer"
+)
+
+// TestPreemption: a KV cache far too small for the load preempts
+// (recompute), every request still finishes, and each preempted one
+// regenerates nothing it had not already counted.
+func TestPreemption(t *testing.T) {
+	cfg := llama70(t)
+	// 12% of each 80 GB: the 8.8 GB of weights a GPU holds, and room for
+	// about 30,000 tokens of KV over the eight.
+	cfg.Instance.HBMFraction = 0.12
+	cfg.KeepRequests = true
+	reqs := traffic(50, 300, 2000, 400)
+	res, err := Run(cfg, reqs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Preemptions == 0 {
+		t.Fatalf("no preemptions at peak KV use %.0f%%", 100*res.KVUsePeak)
+	}
+	if res.Requests != 300 {
+		t.Errorf("%d of 300 requests counted", res.Requests)
+	}
+	if res.KVUsePeak > 1+1e-9 {
+		t.Errorf("peak KV use %.3f, above the cache", res.KVUsePeak)
+	}
+	t.Logf("%d preemptions, peak KV %.0f%%, TPOT p99 %.1f ms", res.Preemptions, 100*res.KVUsePeak, res.TPOT.P99*1e3)
+	more := cfg
+	more.Instance.HBMFraction = 1
+	roomy, err := Run(more, reqs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if roomy.Preemptions >= res.Preemptions || roomy.E2E.P99 >= res.E2E.P99 {
+		t.Errorf("with all the HBM: %d preemptions, E2E p99 %.2f s; at 93%%: %d, %.2f s", roomy.Preemptions, roomy.E2E.P99, res.Preemptions, res.E2E.P99)
+	}
+}
+
+// TestPrefixCache: a conversation's later turns reuse its history, so
+// with the cache on they prefill less and start sooner.
+func TestPrefixCache(t *testing.T) {
+	var reqs []Request
+	for i := range 400 {
+		// 40 sessions of 10 turns; each turn's prompt is the history (the
+		// previous turns' prompt and answer) and 200 new tokens.
+		turn, s := i/40, i%40
+		in := 200 + turn*(200+100)
+		reqs = append(reqs, Request{ArrivalS: float64(i) * 0.05, Input: in, Output: 100, Session: fmt.Sprint("s", s), PrefixLen: in - 200})
+	}
+	on := llama70(t)
+	off := llama70(t)
+	off.Settings.NoPrefixCache = true
+	a, err := Run(on, reqs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Run(off, reqs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.PrefixHitRate < 0.5 || b.PrefixHitRate != 0 {
+		t.Errorf("prefix hit rate %.2f with the cache, %.2f without", a.PrefixHitRate, b.PrefixHitRate)
+	}
+	if a.TTFT.Mean >= b.TTFT.Mean {
+		t.Errorf("TTFT %.1f ms with the cache, %.1f ms without", a.TTFT.Mean*1e3, b.TTFT.Mean*1e3)
+	}
+	t.Logf("hit rate %.0f%%: TTFT mean %.1f ms against %.1f ms", 100*a.PrefixHitRate, a.TTFT.Mean*1e3, b.TTFT.Mean*1e3)
+}
+
+// TestDisagg: prefill and decode on their own instances; TTFT includes
+// the prompt's prefill, the KV moves over the fabric, and decode steps
+// carry no prompts, so TPOT is steadier than colocated at the same load.
+func TestDisagg(t *testing.T) {
+	e := engine(t, "hgx-h100", 2)
+	m := model(t, "llama-3.1-70b")
+	inst := infer.Config{Model: m, Accelerators: 8, TP: 8, Precision: fp8, MicroBatches: 1}
+	dis := Config{Engine: e, Prefill: inst, Instance: inst}
+	col := Config{Engine: e, Instance: inst, Replicas: 2}
+	reqs := traffic(12, 800, 1500, 200)
+	d, err := Run(dis, reqs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := Run(col, reqs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.KVTransfer.P50 <= 0 || d.PrefillInstances != 1 || d.Accelerators != 16 {
+		t.Errorf("KV transfer p50 %.3f ms, %d prefill instances, %d accelerators", d.KVTransfer.P50*1e3, d.PrefillInstances, d.Accelerators)
+	}
+	if d.TPOT.P99 >= c.TPOT.P99 {
+		t.Errorf("TPOT p99 disaggregated %.1f ms, colocated %.1f ms: want steadier decode", d.TPOT.P99*1e3, c.TPOT.P99*1e3)
+	}
+	t.Logf("disagg: TTFT p50 %.0f ms, TPOT p99 %.1f ms, KV %.2f ms; colocated x2: TTFT p50 %.0f ms, TPOT p99 %.1f ms",
+		d.TTFT.P50*1e3, d.TPOT.P99*1e3, d.KVTransfer.P50*1e3, c.TTFT.P50*1e3, c.TPOT.P99*1e3)
+}
+
+// TestGoodput: goodput counts the requests meeting every SLO; a loose
+// SLO keeps them all, an impossible one none.
+func TestGoodput(t *testing.T) {
+	cfg := llama70(t)
+	reqs := traffic(8, 300, 1000, 100)
+	cfg.TTFTSLOS, cfg.TPOTSLOS = 10, 1
+	all, err := Run(cfg, reqs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.TTFTSLOS = 1e-6
+	none, err := Run(cfg, reqs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if all.SLOAttainment != 1 || math.Abs(all.GoodputRequestsPerS-all.RequestsPerS) > 1e-9 || none.GoodputRequestsPerS != 0 {
+		t.Errorf("goodput %.2f of %.2f req/s (attainment %.2f); impossible SLO: %.2f", all.GoodputRequestsPerS, all.RequestsPerS, all.SLOAttainment, none.GoodputRequestsPerS)
+	}
+}
+
+// TestWarmupAndRouters: warm-up requests are served, not counted; every
+// router serves everything; a bad router is refused by name.
+func TestWarmupAndRouters(t *testing.T) {
+	e := engine(t, "hgx-h100", 4)
+	inst := infer.Config{Model: model(t, "llama-3.1-8b"), Accelerators: 8, TP: 8, Precision: fp8, MicroBatches: 1}
+	reqs := traffic(40, 1000, 800, 120)
+	for _, router := range Routers {
+		res, err := Run(Config{Engine: e, Instance: inst, Replicas: 4, Router: router, WarmupS: 5}, reqs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		warm := 0
+		for _, q := range reqs {
+			if q.ArrivalS < 5 {
+				warm++
+			}
+		}
+		if res.Requests != 1000-warm || res.Arrived != 1000 || res.Accelerators != 32 {
+			t.Errorf("%s: %d counted of %d (%d in the warm-up), %d accelerators", router, res.Requests, res.Arrived, warm, res.Accelerators)
+		}
+		t.Logf("%s: TTFT p99 %.0f ms, E2E p99 %.2f s", router, res.TTFT.P99*1e3, res.E2E.P99)
+	}
+	if _, err := Run(Config{Engine: e, Instance: inst, Router: "random"}, reqs); err == nil || !strings.Contains(err.Error(), "router") {
+		t.Errorf("router random: %v", err)
+	}
+}
+
+// TestRefusals: requests that cannot be served are refused before the
+// run, naming the request and what to change.
+func TestRefusals(t *testing.T) {
+	cfg := llama70(t)
+	for _, tc := range []struct {
+		reqs []Request
+		want string
+	}{
+		{[]Request{{Input: 130000, Output: 2000}}, "past llama-3.1-70b's 131072-token context window"},
+		{[]Request{{Input: 10, Output: 0}}, "want at least 1 of each"},
+		{[]Request{{ArrivalS: 2, Input: 10, Output: 5}, {ArrivalS: 1, Input: 10, Output: 5}}, "want arrival order"},
+		{nil, "no requests"},
+	} {
+		_, err := Run(cfg, tc.reqs)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v, want %q", err, tc.want)
+		}
+	}
+	small := cfg
+	small.Instance.HBMFraction = 0.12
+	if _, err := Run(small, []Request{{Input: 100000, Output: 10}}); err == nil || !strings.Contains(err.Error(), "do not fit") {
+		t.Errorf("a request larger than the KV cache: %v", err)
+	}
+	over := cfg
+	over.Replicas = 2
+	if _, err := Run(over, traffic(1, 2, 10, 10)); err == nil || !strings.Contains(err.Error(), "--domains") {
+		t.Errorf("two replicas of 8 on one HGX: %v", err)
+	}
+}
