@@ -35,6 +35,9 @@ type pricer struct {
 	// runs counts engine runs. The grid prices a step's prompt tokens
 	// as one sequence's (the output head's one row each is a sliver).
 	runs int
+	// resolved is the instance's configuration as the engine resolved
+	// it (the defaults of TP, PP, EP filled in), from its first run.
+	resolved infer.Config
 }
 
 func newPricer(e *infer.Engine, base infer.Config) *pricer {
@@ -69,6 +72,10 @@ func (p *pricer) run(m infer.Mix) (cost, error) {
 	r, err := p.e.Run(c)
 	if err != nil {
 		return cost{}, err
+	}
+	if p.runs == 0 {
+		p.resolved = r.Config
+		p.resolved.Mix = infer.Mix{}
 	}
 	p.runs++
 	v := cost{r.StepS, r.Energy.ITJ * r.ServingShare, r.Energy.FacilityJ * r.ServingShare}

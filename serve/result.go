@@ -3,6 +3,8 @@ package serve
 import (
 	"math"
 	"slices"
+
+	"github.com/cardsea/cardsea/infer"
 )
 
 // Percentiles of a latency, in seconds.
@@ -96,6 +98,11 @@ type Result struct {
 	// Arrived in all; Accelerators the instances hold.
 	Requests, Arrived, Accelerators int
 	Instances, PrefillInstances     int
+	// Instance and Prefill are the (decode or colocated) and prefill
+	// instances' configurations as the engine resolved them, and DP and
+	// PrefillDP their data-parallel ranks.
+	Instance, Prefill infer.Config
+	DP, PrefillDP     int
 	// WindowS is the measured span: from the first counted arrival to
 	// the last counted completion; DurationS the whole run's.
 	WindowS, DurationS float64
@@ -135,7 +142,11 @@ type Result struct {
 // result gathers the run's statistics.
 func (r *runner) result() Result {
 	cfg := r.cfg
-	res := Result{Arrived: len(r.reqs), Instances: len(r.decode), PrefillInstances: len(r.prefill)}
+	res := Result{Arrived: len(r.reqs), Instances: len(r.decode), PrefillInstances: len(r.prefill),
+		Instance: r.decode[0].p.resolved, DP: r.decode[0].dp}
+	if len(r.prefill) > 0 {
+		res.Prefill, res.PrefillDP = r.prefill[0].p.resolved, r.prefill[0].dp
+	}
 	all := append(slices.Clone(r.prefill), r.decode...)
 	for _, in := range all {
 		res.Accelerators += in.acc()

@@ -243,6 +243,7 @@ func Run(cfg Config, reqs []Request) (Result, error) {
 	arrive = func(i int) {
 		q := r.reqs[i]
 		r.at(q.ArrivalS, func(now float64) {
+			q.ArrivalS = now // on the kernel's picosecond clock, as every later time is
 			pool, which := r.decode, 0
 			if disagg {
 				pool, which = r.prefill, 0

@@ -15,7 +15,7 @@ import (
 // JSON keys, table rows). A new metric is one entry here; sheets, CSV and
 // JSON follow. Keys carry SI units (seconds, bytes, watts, joules);
 // headers the display unit that Scale converts to.
-var Fields = slices.Concat(identity, timing, throughput, memory, kvTransfer, deployment, energy, costs, breakdown(), feasibility)
+var Fields = slices.Concat(identity, timing, throughput, service, memory, kvTransfer, deployment, energy, costs, breakdown(), feasibility)
 
 // col is a column with a key, a header and display digits.
 func col(key, header string, scale float64, digits int) report.Column {
@@ -52,24 +52,28 @@ var identity = []Field{
 		Inference:  func(r *InferenceRecord) any { return r.Topology },
 		Disagg:     func(r *DisaggRecord) any { return r.Topology },
 		Training:   func(r *TrainingRecord) any { return r.Topology },
-		Infeasible: func(r *InfeasibleRecord) any { return r.Topology }},
+		Infeasible: func(r *InfeasibleRecord) any { return r.Topology },
+		Serve:      func(r *ServeRecord) any { return r.Topology }},
 	{Column: label("workload", "Workload"),
 		Collective: func(r *CollectiveRecord) any { return nonEmpty(r.Workload) },
 		Inference:  func(r *InferenceRecord) any { return nonEmpty(r.Workload) },
 		Disagg:     func(r *DisaggRecord) any { return nonEmpty(r.Workload) },
 		Training:   func(r *TrainingRecord) any { return nonEmpty(r.Workload) },
-		Infeasible: func(r *InfeasibleRecord) any { return nonEmpty(r.Workload) }},
+		Infeasible: func(r *InfeasibleRecord) any { return nonEmpty(r.Workload) },
+		Serve:      func(r *ServeRecord) any { return nonEmpty(r.Workload) }},
 	{Column: label("op", "Op"),
 		Collective: func(r *CollectiveRecord) any { return string(r.Result.Op) }},
 	{Column: label("phase", "Phase"),
 		Inference:  func(r *InferenceRecord) any { return string(r.Result.Config.Phase) },
 		Disagg:     func(*DisaggRecord) any { return "disagg" },
 		Training:   func(*TrainingRecord) any { return "train" },
-		Infeasible: func(r *InfeasibleRecord) any { return r.Phase }},
+		Infeasible: func(r *InfeasibleRecord) any { return r.Phase },
+		Serve:      func(*ServeRecord) any { return ServePhase }},
 	{Column: label("model", "Model"),
 		Inference: func(r *InferenceRecord) any { return r.Result.Config.Model.Name },
 		Disagg:    func(r *DisaggRecord) any { return r.Result.Decode.Config.Model.Name },
-		Training:  func(r *TrainingRecord) any { return r.Result.Config.Model.Name }},
+		Training:  func(r *TrainingRecord) any { return r.Result.Config.Model.Name },
+		Serve:     func(r *ServeRecord) any { return r.instance().Model.Name }},
 	{Column: label("algorithm", "Algorithm"),
 		Collective: func(r *CollectiveRecord) any { return string(r.Result.Algorithm) }},
 	{Column: label("protocol", "Protocol"),
@@ -80,7 +84,8 @@ var identity = []Field{
 		Collective: func(r *CollectiveRecord) any { return int(r.Result.SizeBytes) }},
 	{Column: label("accelerators", "Accelerators"),
 		Inference: func(r *InferenceRecord) any { return r.Result.Accelerators },
-		Training:  func(r *TrainingRecord) any { return r.Accelerators }},
+		Training:  func(r *TrainingRecord) any { return r.Accelerators },
+		Serve:     func(r *ServeRecord) any { return r.Result.Accelerators }},
 	{Column: label("dies", "Dies"),
 		Inference: func(r *InferenceRecord) any { return r.Result.Dies },
 		Training:  func(r *TrainingRecord) any { return r.Result.Ranks }},
@@ -101,19 +106,23 @@ var identity = []Field{
 	{Column: label("tp", "TP"), DisaggHeader: "Decode TP",
 		Inference: func(r *InferenceRecord) any { return r.Result.Config.TP },
 		Disagg:    func(r *DisaggRecord) any { return r.Result.Decode.Config.TP },
-		Training:  func(r *TrainingRecord) any { return r.Result.Config.TP }},
+		Training:  func(r *TrainingRecord) any { return r.Result.Config.TP },
+		Serve:     func(r *ServeRecord) any { return r.instance().TP }},
 	{Column: label("pp", "PP"), DisaggHeader: "Decode PP",
 		Inference: func(r *InferenceRecord) any { return r.Result.Config.PP },
-		Disagg:    func(r *DisaggRecord) any { return r.Result.Decode.Config.PP }},
+		Disagg:    func(r *DisaggRecord) any { return r.Result.Decode.Config.PP },
+		Serve:     func(r *ServeRecord) any { return max(r.instance().PP, 1) }},
 	{Column: label("ep", "EP"), DisaggHeader: "Decode EP",
 		Inference: func(r *InferenceRecord) any { return r.Result.Config.EP },
-		Disagg:    func(r *DisaggRecord) any { return r.Result.Decode.Config.EP }},
+		Disagg:    func(r *DisaggRecord) any { return r.Result.Decode.Config.EP },
+		Serve:     func(r *ServeRecord) any { return r.instance().EP }},
 	{Column: label("cp", "CP"),
 		Training: func(r *TrainingRecord) any { return r.Result.Config.CP }},
 	{Column: label("dp", "DP"), DisaggHeader: "Decode DP",
 		Inference: func(r *InferenceRecord) any { return r.Result.DP },
 		Disagg:    func(r *DisaggRecord) any { return r.Result.Decode.DP },
-		Training:  func(r *TrainingRecord) any { return r.Result.DP }},
+		Training:  func(r *TrainingRecord) any { return r.Result.DP },
+		Serve:     func(r *ServeRecord) any { return r.Result.DP }},
 	{Column: label("batch_per_accel", "Batch (sequences per accelerator)"), DisaggHeader: "Decode batch (sequences per accelerator)",
 		Inference: func(r *InferenceRecord) any { return r.Result.Config.Batch },
 		Disagg:    func(r *DisaggRecord) any { return r.Result.Decode.Config.Batch }},
@@ -127,7 +136,8 @@ var identity = []Field{
 			}
 			return r.Result.Config.InputLen
 		},
-		Disagg: func(r *DisaggRecord) any { return r.Result.Prefill.Config.InputLen }},
+		Disagg: func(r *DisaggRecord) any { return r.Result.Prefill.Config.InputLen },
+		Serve:  func(r *ServeRecord) any { return r.meanInput() }},
 	{Column: label("output_tokens", "Output (tokens per request)"),
 		Inference: func(r *InferenceRecord) any {
 			if r.Result.Config.Phase != infer.Serve {
@@ -135,7 +145,8 @@ var identity = []Field{
 			}
 			return r.Result.Config.OutputLen
 		},
-		Disagg: func(r *DisaggRecord) any { return r.Result.OutputLen }},
+		Disagg: func(r *DisaggRecord) any { return r.Result.OutputLen },
+		Serve:  func(r *ServeRecord) any { return r.meanOutput() }},
 	{Column: label("global_batch", "Global batch (sequences)"),
 		Training: func(r *TrainingRecord) any { return r.Result.Config.GlobalBatch }},
 	{Column: label("micro_batches", "Micro-batches per replica"),
@@ -144,10 +155,12 @@ var identity = []Field{
 		Training: func(r *TrainingRecord) any { return r.Result.Config.SeqLen }},
 	{Column: label("weights_dtype", "Weights dtype"),
 		Inference: func(r *InferenceRecord) any { return r.Result.Config.Precision.Weights.String() },
-		Disagg:    func(r *DisaggRecord) any { return r.Result.Prefill.Config.Precision.Weights.String() }},
+		Disagg:    func(r *DisaggRecord) any { return r.Result.Prefill.Config.Precision.Weights.String() },
+		Serve:     func(r *ServeRecord) any { return r.instance().Precision.Weights.String() }},
 	{Column: label("kv_dtype", "KV cache dtype"),
 		Inference: func(r *InferenceRecord) any { return r.Result.Config.Precision.KVCache.String() },
-		Disagg:    func(r *DisaggRecord) any { return r.Result.Prefill.Config.Precision.KVCache.String() }},
+		Disagg:    func(r *DisaggRecord) any { return r.Result.Prefill.Config.Precision.KVCache.String() },
+		Serve:     func(r *ServeRecord) any { return r.instance().Precision.KVCache.String() }},
 	{Column: label("dtype", "GEMM dtype"),
 		Training: func(r *TrainingRecord) any { return r.Result.Config.Dtype.String() }},
 	{Column: label("lora_rank", "LoRA rank (0: full)"),
@@ -307,7 +320,13 @@ var deployment = []Field{
 	{Column: col("prefill_per_decode_instances", "Prefill instances per decode instance", 0, 3),
 		Disagg: func(r *DisaggRecord) any { return r.Result.PrefillPerDecode }},
 	{Column: label("prefill_instances", "Whole deployment: prefill instances"),
-		Disagg: func(r *DisaggRecord) any { return r.Result.PrefillInstances }},
+		Disagg: func(r *DisaggRecord) any { return r.Result.PrefillInstances },
+		Serve: func(r *ServeRecord) any {
+			if r.Result.PrefillInstances == 0 {
+				return nil
+			}
+			return r.Result.PrefillInstances
+		}},
 	{Column: label("decode_instances", "Whole deployment: decode instances"),
 		Disagg: func(r *DisaggRecord) any { return r.Result.DecodeInstances }},
 	{Column: col("prefill_use", "Whole deployment: prefill capacity used (%)", 0.01, 0),
@@ -342,20 +361,24 @@ var energy = []Field{
 		Collective: func(r *CollectiveRecord) any { return string(r.Energy.Mode) },
 		Inference:  func(r *InferenceRecord) any { return string(r.Result.Energy.Mode) },
 		Disagg:     func(r *DisaggRecord) any { return string(r.Result.Decode.Energy.Mode) },
-		Training:   func(r *TrainingRecord) any { return string(r.Result.Energy.Mode) }},
+		Training:   func(r *TrainingRecord) any { return string(r.Result.Energy.Mode) },
+		Serve:      func(r *ServeRecord) any { return string(r.powerMode()) }},
 	{Column: col("energy_j", "Energy, IT (J)", 0, 3),
 		Collective: func(r *CollectiveRecord) any { return r.Energy.ITJ },
 		Inference:  func(r *InferenceRecord) any { return r.Result.Energy.ITJ * r.Result.ServingShare },
-		Training:   func(r *TrainingRecord) any { return r.Result.Energy.ITJ }},
+		Training:   func(r *TrainingRecord) any { return r.Result.Energy.ITJ },
+		Serve:      func(r *ServeRecord) any { return r.Result.EnergyJ }},
 	{Column: col("facility_energy_j", "Energy, facility (J)", 0, 3),
 		Collective: func(r *CollectiveRecord) any { return r.Energy.FacilityJ },
 		Inference:  func(r *InferenceRecord) any { return r.Result.Energy.FacilityJ * r.Result.ServingShare },
-		Training:   func(r *TrainingRecord) any { return r.Result.Energy.FacilityJ }},
+		Training:   func(r *TrainingRecord) any { return r.Result.Energy.FacilityJ },
+		Serve:      func(r *ServeRecord) any { return r.Result.FacilityEnergyJ }},
 	{Column: col("avg_power_w", "Avg IT power (kW)", 1e3, 1),
 		Collective: func(r *CollectiveRecord) any { return r.Energy.AvgITW },
 		Inference:  func(r *InferenceRecord) any { return r.Result.PowerW },
 		Disagg:     func(r *DisaggRecord) any { return r.Result.PowerW },
-		Training:   func(r *TrainingRecord) any { return r.Result.Energy.AvgITW }},
+		Training:   func(r *TrainingRecord) any { return r.Result.Energy.AvgITW },
+		Serve:      func(r *ServeRecord) any { return r.Result.AvgPowerW }},
 	{Column: col("peak_power_w", "Peak IT power (kW)", 1e3, 1),
 		Collective: func(r *CollectiveRecord) any { return r.Energy.PeakITW },
 		Inference:  func(r *InferenceRecord) any { return r.Result.Energy.PeakITW * r.Result.ServingShare },
@@ -371,7 +394,8 @@ var energy = []Field{
 	{Column: col("tokens_per_s_per_kw", "Tokens/s per IT kW", 0, 1), DisaggHeader: "Output tokens/s per IT kW",
 		Inference: func(r *InferenceRecord) any { return r.Result.TokensPerKW },
 		Disagg:    func(r *DisaggRecord) any { return r.Result.TokensPerKW },
-		Training:  func(r *TrainingRecord) any { return perKW(r.Result.TokensPerS, r.Result.Energy.AvgITW) }},
+		Training:  func(r *TrainingRecord) any { return perKW(r.Result.TokensPerS, r.Result.Energy.AvgITW) },
+		Serve:     func(r *ServeRecord) any { return perKW(r.Result.OutputTokensPerS, r.Result.AvgPowerW) }},
 	{Column: col("tokens_per_j", "Tokens per J (IT)", 0, 3), DisaggHeader: "Output tokens per J (IT)",
 		Inference: func(r *InferenceRecord) any { return r.Result.TokensPerJ },
 		Disagg: func(r *DisaggRecord) any {
@@ -385,7 +409,8 @@ var energy = []Field{
 				return 0.0
 			}
 			return trainingTokens(r) / r.Result.Energy.ITJ
-		}},
+		},
+		Serve: func(r *ServeRecord) any { return r.Result.TokensPerJ }},
 	// J per token is infer's own figure, the inverse of TokensPerJ (a
 	// scenario once divided a step's tokens by PP and read PP times high).
 	{Column: col("j_per_token", "J per token (IT)", 0, 3), DisaggHeader: "J per output token (IT)",
@@ -401,10 +426,12 @@ var energy = []Field{
 				return r.Result.Energy.ITJ / t
 			}
 			return 0.0
-		}},
+		},
+		Serve: func(r *ServeRecord) any { return inverse(r.Result.TokensPerJ) }},
 	{Column: col("tokens_per_s_per_mw", "Tokens/s per facility MW", 0, 0), DisaggHeader: "Output tokens/s per facility MW",
 		Inference: func(r *InferenceRecord) any { return perKW(r.Result.TokensPerS, r.Result.FacilityPowerW) * 1e3 },
-		Disagg:    func(r *DisaggRecord) any { return perKW(r.Result.TokensPerS, disaggFacilityW(r.Result)) * 1e3 }},
+		Disagg:    func(r *DisaggRecord) any { return perKW(r.Result.TokensPerS, disaggFacilityW(r.Result)) * 1e3 },
+		Serve:     func(r *ServeRecord) any { return r.Result.TokensPerSPerMW }},
 }
 
 // inferenceCost, disaggCost and trainingCost are the energy and capital
@@ -441,19 +468,23 @@ var costs = []Field{
 		Inference: func(r *InferenceRecord) any {
 			return r.Result.Energy.FacilityJ * r.Result.ServingShare / 3.6e6 * r.Cost.PricePerKWh
 		},
-		Training: func(r *TrainingRecord) any { return r.Result.Energy.FacilityJ / 3.6e6 * r.Cost.PricePerKWh }},
+		Training: func(r *TrainingRecord) any { return r.Result.Energy.FacilityJ / 3.6e6 * r.Cost.PricePerKWh },
+		Serve:    func(r *ServeRecord) any { return r.Result.FacilityEnergyJ / 3.6e6 * r.Cost.PricePerKWh }},
 	{Column: col("energy_cost_per_mtok_usd", "Energy cost per million tokens (USD)", 0, 3), DisaggHeader: "Energy cost per million output tokens (USD)",
 		Inference: func(r *InferenceRecord) any { e, _ := inferenceCost(r); return e },
 		Disagg:    func(r *DisaggRecord) any { e, _ := disaggCost(r); return e },
-		Training:  func(r *TrainingRecord) any { e, _ := trainingCost(r); return e }},
+		Training:  func(r *TrainingRecord) any { e, _ := trainingCost(r); return e },
+		Serve:     func(r *ServeRecord) any { e, _ := serveCost(r); return e }},
 	{Column: col("capex_per_mtok_usd", "Capital cost per million tokens (USD)", 0, 3), DisaggHeader: "Capital cost per million output tokens (USD)",
 		Inference: func(r *InferenceRecord) any { _, k := inferenceCost(r); return capital(r.Cost, k) },
 		Disagg:    func(r *DisaggRecord) any { _, k := disaggCost(r); return capital(r.Cost, k) },
-		Training:  func(r *TrainingRecord) any { _, k := trainingCost(r); return capital(r.Cost, k) }},
+		Training:  func(r *TrainingRecord) any { _, k := trainingCost(r); return capital(r.Cost, k) },
+		Serve:     func(r *ServeRecord) any { _, k := serveCost(r); return capital(r.Cost, k) }},
 	{Column: col("total_cost_per_mtok_usd", "Total cost per million tokens (USD)", 0, 3), DisaggHeader: "Total cost per million output tokens (USD)",
 		Inference: func(r *InferenceRecord) any { e, k := inferenceCost(r); return capital(r.Cost, e+k) },
 		Disagg:    func(r *DisaggRecord) any { e, k := disaggCost(r); return capital(r.Cost, e+k) },
-		Training:  func(r *TrainingRecord) any { e, k := trainingCost(r); return capital(r.Cost, e+k) }},
+		Training:  func(r *TrainingRecord) any { e, k := trainingCost(r); return capital(r.Cost, e+k) },
+		Serve:     func(r *ServeRecord) any { e, k := serveCost(r); return capital(r.Cost, e+k) }},
 }
 
 // breakdown is a run's IT energy by power component and the facility
@@ -490,7 +521,8 @@ var feasibility = []Field{
 		Inference:  func(*InferenceRecord) any { return true },
 		Disagg:     func(*DisaggRecord) any { return true },
 		Training:   func(*TrainingRecord) any { return true },
-		Infeasible: func(*InfeasibleRecord) any { return false }},
+		Infeasible: func(*InfeasibleRecord) any { return false },
+		Serve:      func(*ServeRecord) any { return true }},
 	{Column: label("why", "Why not"),
 		Infeasible: func(r *InfeasibleRecord) any { return r.Why }},
 }

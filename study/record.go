@@ -12,8 +12,8 @@ import (
 )
 
 // A Record is what one simulation reports, typed: a collective, an
-// inference step, a disaggregated deployment, a training step, or an
-// infeasible configuration. Fields reads its cells.
+// inference step, a disaggregated deployment, a training step, a served
+// run of requests, or an infeasible configuration. Fields reads its cells.
 type Record interface {
 	// cell reads field f, or reports false when this kind has no such field.
 	cell(f *Field) (any, bool)
@@ -80,6 +80,7 @@ type Field struct {
 	Inference    func(*InferenceRecord) any
 	Disagg       func(*DisaggRecord) any
 	Training     func(*TrainingRecord) any
+	Serve        func(*ServeRecord) any
 	Infeasible   func(*InfeasibleRecord) any
 }
 
@@ -87,12 +88,14 @@ func (r *CollectiveRecord) cell(f *Field) (any, bool) { return read(f.Collective
 func (r *InferenceRecord) cell(f *Field) (any, bool)  { return read(f.Inference, r) }
 func (r *DisaggRecord) cell(f *Field) (any, bool)     { return read(f.Disagg, r) }
 func (r *TrainingRecord) cell(f *Field) (any, bool)   { return read(f.Training, r) }
+func (r *ServeRecord) cell(f *Field) (any, bool)      { return read(f.Serve, r) }
 func (r *InfeasibleRecord) cell(f *Field) (any, bool) { return read(f.Infeasible, r) }
 
 func (*CollectiveRecord) reads(f *Field) bool { return f.Collective != nil }
 func (*InferenceRecord) reads(f *Field) bool  { return f.Inference != nil }
 func (*DisaggRecord) reads(f *Field) bool     { return f.Disagg != nil }
 func (*TrainingRecord) reads(f *Field) bool   { return f.Training != nil }
+func (*ServeRecord) reads(f *Field) bool      { return f.Serve != nil }
 func (*InfeasibleRecord) reads(f *Field) bool { return f.Infeasible != nil }
 
 // Label names the record's topology and workload and sets its prices.
@@ -112,6 +115,11 @@ func (r *DisaggRecord) Label(topology, workload string, cost power.Cost) {
 
 // Label names the record's topology and workload and sets its prices.
 func (r *TrainingRecord) Label(topology, workload string, cost power.Cost) {
+	r.Topology, r.Workload, r.Cost = topology, workload, cost
+}
+
+// Label names the record's topology and workload and sets its prices.
+func (r *ServeRecord) Label(topology, workload string, cost power.Cost) {
 	r.Topology, r.Workload, r.Cost = topology, workload, cost
 }
 

@@ -35,7 +35,7 @@ func TestFieldsUnique(t *testing.T) {
 		if f.Header == "" {
 			t.Errorf("field %q has no header", f.Key)
 		}
-		if f.Collective == nil && f.Inference == nil && f.Disagg == nil && f.Training == nil && f.Infeasible == nil {
+		if f.Collective == nil && f.Inference == nil && f.Disagg == nil && f.Training == nil && f.Serve == nil && f.Infeasible == nil {
 			t.Errorf("field %q is read by no kind of record", f.Key)
 		}
 	}

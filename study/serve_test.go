@@ -1,0 +1,105 @@
+package study
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/cardsea/cardsea/infer"
+	"github.com/cardsea/cardsea/topology"
+)
+
+func serveJob(t *testing.T, s ServeSpec) (*ServeJob, *infer.Engine) {
+	t.Helper()
+	top, err := topology.Load("hgx-h100", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, err := s.Compile("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if j, err = j.For(top); err != nil {
+		t.Fatal(err)
+	}
+	return j, infer.NewEngine(top)
+}
+
+// TestServeMaxRate: the search's rate meets the SLO at the percentile,
+// and a rate 5% above it does not.
+func TestServeMaxRate(t *testing.T) {
+	spec := ServeSpec{Model: "llama-3.1-8b", TP: 8, Rate: []float64{4}, Requests: 400, InputLen: 2000, OutputLen: 100,
+		TTFTSLO: "150ms", FindMaxRate: true, Percentile: 90}
+	j, e := serveJob(t, spec)
+	recs, err := j.Run(e, false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	best := recs[0]
+	if !best.Searched || best.Result.TTFT.P90 > 0.150 {
+		t.Fatalf("searched %v: %.3g req/s with TTFT p90 %.1f ms", best.Searched, best.OfferedRate, best.Result.TTFT.P90*1e3)
+	}
+	spec.FindMaxRate, spec.Rate = false, []float64{best.OfferedRate * 1.05}
+	j2, e2 := serveJob(t, spec)
+	over, err := j2.Run(e2, false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if over[0].Result.TTFT.P90 <= 0.150 {
+		t.Errorf("%.3g req/s meets the SLO (TTFT p90 %.1f ms), 5%% above the search's %.3g", over[0].OfferedRate, over[0].Result.TTFT.P90*1e3, best.OfferedRate)
+	}
+	t.Logf("highest rate %.2f req/s (TTFT p90 %.1f ms); at +5%%: %.1f ms", best.OfferedRate, best.Result.TTFT.P90*1e3, over[0].Result.TTFT.P90*1e3)
+}
+
+// TestServeRecordFields: a served run's record carries the keys issue
+// #13 names, read from its result.
+func TestServeRecordFields(t *testing.T) {
+	j, e := serveJob(t, ServeSpec{Model: "llama-3.1-8b", TP: 8, Rate: []float64{10, 20}, Requests: 100, TTFTSLO: "1s", TPOTSLO: "50ms"})
+	recs, err := j.Run(e, false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != 2 {
+		t.Fatalf("%d records for two rates", len(recs))
+	}
+	s := Command(&ServeRecord{})
+	row := s.Row(recs[1])
+	got := map[string]any{}
+	for i, k := range s.Keys() {
+		got[k] = row[i]
+	}
+	for _, k := range []string{"requests", "requests_per_s", "output_tokens_per_s", "output_tokens_per_s_per_accel", "ttft_p50_s", "ttft_p90_s",
+		"ttft_p99_s", "tpot_p50_s", "tpot_p99_s", "itl_p99_s", "e2e_p50_s", "e2e_p99_s", "goodput_requests_per_s", "energy_j_per_request", "avg_power_w"} {
+		v, ok := got[k].(float64)
+		if i, isInt := got[k].(int); isInt {
+			v, ok = float64(i), true
+		}
+		if !ok || v <= 0 {
+			t.Errorf("%s = %v", k, got[k])
+		}
+	}
+	if got["offered_requests_per_s"] != 20.0 || got["phase"] != ServePhase {
+		t.Errorf("offered %v, phase %v", got["offered_requests_per_s"], got["phase"])
+	}
+}
+
+// TestServeSpecErrors: contradictory specs are refused by field.
+func TestServeSpecErrors(t *testing.T) {
+	for _, tc := range []struct {
+		s    ServeSpec
+		want string
+	}{
+		{ServeSpec{Model: "llama-3.1-8b"}, "rate is missing"},
+		{ServeSpec{Model: "llama-3.1-8b", Replay: "azure-conv", RateScale: 2, Rate: []float64{3}}, "rate_scale 2 and rate: give one"},
+		{ServeSpec{Model: "llama-3.1-8b", Rate: []float64{1}, RateScale: 2}, "scales a replayed trace"},
+		{ServeSpec{Model: "llama-3.1-8b", Rate: []float64{1}, LenCV: 0.5}, "len_cv 0.5"},
+		{ServeSpec{Model: "llama-3.1-8b", Rate: []float64{1, 2}, FindMaxRate: true, TTFTSLO: "1s"}, "the search finds the rate"},
+		{ServeSpec{Model: "llama-3.1-8b", Rate: []float64{1}, TTFTSLO: "fast"}, "ttft_slo \"fast\""},
+		{ServeSpec{Model: "llama-3.1-8b", Rate: []float64{1}, Warmup: "-3s"}, "warmup"},
+		{ServeSpec{Model: "nope", Rate: []float64{1}}, "model"},
+	} {
+		_, err := tc.s.Compile("")
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%+v: %v, want %q", tc.s, err, tc.want)
+		}
+	}
+}
