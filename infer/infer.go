@@ -373,7 +373,34 @@ func (e *Engine) run(c Config) (Result, error) {
 			return s.r, err
 		}
 	}
+	if c.Phase == Serve && !c.Mix.active() {
+		return e.serveTTFT(s)
+	}
 	return s.r, nil
+}
+
+// serveTTFT bounds a serve step's TTFT below by a prompt's own prefill: a
+// request's prompt arrives whole, so its first token waits for a step
+// that carries all of it, on one replica, beside the running sequences
+// (a Mix of that composition), not for the average step's share of
+// prompts (the first token of a 1K prompt cannot come sooner than its
+// GEMMs take).
+func (e *Engine) serveTTFT(s *step) (Result, error) {
+	c, r := s.c, s.r
+	seqs := int(math.Round(s.seqs))
+	m := c
+	m.Batch, m.InputLen, m.OutputLen = 0, 0, 0
+	m.Mix = Mix{Decode: seqs, DecodeContext: s.ctx, Prefill: c.InputLen, PrefillSeqs: 1, PrefillContext: max(c.InputLen/2, 1),
+		RankDecode: (seqs + r.DP - 1) / r.DP, RankPrefill: c.InputLen}
+	if seqs == 0 {
+		m.Mix.DecodeContext, m.Mix.RankDecode = 0, 0
+	}
+	whole, err := e.Run(m)
+	if err != nil {
+		return r, err
+	}
+	r.TTFTS = math.Max(r.TTFTS, r.StepS/2+whole.TTFTS)
+	return r, nil
 }
 
 // step is one inference step being simulated, phase by phase: newStep
@@ -819,6 +846,10 @@ func (s *step) assemble() error {
 		r.TPOTS = step / accepted
 		r.TokensPerSPerUser = accepted / step
 		r.TTFTS = step/2 + walk
+		if c.Mix.active() {
+			// A composed step's prompts get their first token when it ends.
+			r.TTFTS = walk
+		}
 	default:
 		r.TokensPerStep = seqs * float64(c.InputLen)
 		r.TTFTS = walk

@@ -44,6 +44,49 @@ func (e *Engine) BestUnderSLO(c Config, slo float64) (Result, error) {
 		}
 		return r.TTFTS
 	}
+	return e.bestUnder(c, lat, slo, func(l, slo float64) string {
+		return fmt.Sprintf("even batch 1 takes %.1f ms, over the %.1f ms limit", l*1e3, slo*1e3)
+	})
+}
+
+// BestServeUnderSLO is BestUnderSLO for the serve phase under both
+// limits, ttft and tpot seconds (0 for a limit not given): the batch with
+// the most tokens/s per accelerator whose TTFT and TPOT are both within.
+// Both grow with the batch, so the search is BestUnderSLO's on the larger
+// of the two latencies, each over its limit.
+func (e *Engine) BestServeUnderSLO(c Config, ttft, tpot float64) (Result, error) {
+	lat := func(r Result) float64 {
+		var v float64
+		if tpot > 0 {
+			v = r.TPOTS / tpot
+		}
+		if ttft > 0 {
+			v = math.Max(v, r.TTFTS/ttft)
+		}
+		return v
+	}
+	return e.bestUnder(c, lat, 1, func(float64, float64) string {
+		return fmt.Sprintf("even batch 1 misses the limits: TTFT %s and TPOT %s",
+			limitText(e, c, ttft, func(r Result) float64 { return r.TTFTS }), limitText(e, c, tpot, func(r Result) float64 { return r.TPOTS }))
+	})
+}
+
+// limitText is batch 1's latency against its limit, for messages.
+func limitText(e *Engine, c Config, limit float64, get func(Result) float64) string {
+	c.Batch = 1
+	r, err := e.Run(c)
+	if err != nil {
+		return "?"
+	}
+	if limit == 0 {
+		return fmt.Sprintf("%.1f ms (no limit)", get(r)*1e3)
+	}
+	return fmt.Sprintf("%.1f ms (limit %.1f)", get(r)*1e3, limit*1e3)
+}
+
+// bestUnder is the batch search of BestUnderSLO on latency lat (growing
+// with the batch) within slo; tooSlow says why batch 1 fails.
+func (e *Engine) bestUnder(c Config, lat func(Result) float64, slo float64, tooSlow func(l, slo float64) string) (Result, error) {
 	run := func(b int) (Result, bool, error) {
 		cc := c
 		cc.Batch = b
@@ -58,7 +101,7 @@ func (e *Engine) BestUnderSLO(c Config, slo float64) (Result, error) {
 		return r1, err
 	}
 	if !ok {
-		return r1, infeasible("even batch 1 takes %.1f ms, over the %.1f ms limit", lat(r1)*1e3, slo*1e3)
+		return r1, infeasible("%s", tooSlow(lat(r1), slo))
 	}
 	hi := min(max(r1.MaxBatch, 1), 4096)
 	// The bracket: lo passes; up fails (upLat its latency, +Inf when it
@@ -189,6 +232,18 @@ func Parallelisms(c Config, dies int) []Config {
 // are done of how many. Configurations that cannot run (memory, experts)
 // are skipped; if none can, the first error is returned.
 func (e *Engine) BestParallelUnderSLO(c Config, slo float64, progress func(done, total int)) (Result, error) {
+	return e.bestParallel(c, func(cc Config) (Result, error) { return e.BestUnderSLO(cc, slo) }, progress)
+}
+
+// BestParallelServeUnderSLO is BestParallelUnderSLO for the serve phase
+// under both limits (BestServeUnderSLO).
+func (e *Engine) BestParallelServeUnderSLO(c Config, ttft, tpot float64, progress func(done, total int)) (Result, error) {
+	return e.bestParallel(c, func(cc Config) (Result, error) { return e.BestServeUnderSLO(cc, ttft, tpot) }, progress)
+}
+
+// bestParallel runs best for each of Parallelisms and keeps the most
+// tokens/s per accelerator.
+func (e *Engine) bestParallel(c Config, best1 func(Config) (Result, error), progress func(done, total int)) (Result, error) {
 	_, dies, err := e.units(c)
 	if err != nil {
 		return Result{}, err
@@ -198,7 +253,7 @@ func (e *Engine) BestParallelUnderSLO(c Config, slo float64, progress func(done,
 	var first error
 	found := false
 	for i, cc := range cands {
-		r, err := e.BestUnderSLO(cc, slo)
+		r, err := best1(cc)
 		if progress != nil {
 			progress(i+1, len(cands))
 		}
@@ -216,16 +271,4 @@ func (e *Engine) BestParallelUnderSLO(c Config, slo float64, progress func(done,
 		return Result{}, first
 	}
 	return best, nil
-}
-
-// ServeStepLimit is the longest serve step that latency limits of ttft
-// and tpot seconds allow (0 for a limit not given, and 0 when neither
-// is): TPOT is the step and TTFT one and a half steps, half a step's wait
-// for the next to start and then the step that prefills the prompt.
-func ServeStepLimit(ttft, tpot float64) float64 {
-	limit := tpot
-	if ttft > 0 && (limit == 0 || ttft/1.5 < limit) {
-		limit = ttft / 1.5
-	}
-	return limit
 }

@@ -131,12 +131,9 @@ type InferenceJob struct {
 }
 
 // Limit is the step's latency limit for a batch search: the TPOT or TTFT
-// limit, or for serve the step that meets both (infer.ServeStepLimit);
-// 0 runs the batch as given.
+// limit (serve searches under both, infer.BestServeUnderSLO); 0 runs the
+// batch as given.
 func (j *InferenceJob) Limit() float64 {
-	if j.Config.Phase == infer.Serve {
-		return infer.ServeStepLimit(j.TTFT, j.TPOT)
-	}
 	return max(j.TTFT, j.TPOT)
 }
 
@@ -387,7 +384,12 @@ func (j *InferenceJob) Run(e *infer.Engine, progress func(done, total int)) (Rec
 	}
 	var r infer.Result
 	var err error
+	serve := j.Config.Phase == infer.Serve
 	switch limit := j.Limit(); {
+	case limit > 0 && j.Search && serve:
+		r, err = e.BestParallelServeUnderSLO(j.Config, j.TTFT, j.TPOT, progress)
+	case limit > 0 && serve:
+		r, err = e.BestServeUnderSLO(j.Config, j.TTFT, j.TPOT)
 	case limit > 0 && j.Search:
 		r, err = e.BestParallelUnderSLO(j.Config, limit, progress)
 	case limit > 0:
