@@ -30,7 +30,10 @@
 // the same step. Its GEMMs and collectives carry all of the step's tokens,
 // its attention a decode part (over the mean KV length, InputLen +
 // OutputLen/2) and a prefill part (over the new prompts). It yields B
-// tokens per step; TPOT is the step, TTFT half a step plus the step.
+// tokens per step; TPOT is the step, TTFT half a step of waiting plus a
+// step that prefills a whole prompt beside the running sequences (a
+// prompt arrives whole). A Mix is a step of any composition, as a
+// request-level scheduler forms it (package serve).
 //
 // Prefill/decode disaggregation (RunDisagg) puts a prefill instance and a
 // decode instance on disjoint accelerators of one topology and simulates

@@ -247,7 +247,7 @@ func expand(file string, root *yaml.Node, sw *Sweep) ([][]string, []string, erro
 // compiles its inference workloads; dir anchors relative model files.
 func check(file, dir string, root *yaml.Node, f *File) (compiled, error) {
 	c := compiled{infer: make([]*study.InferenceJob, len(f.Workloads)), coll: make([]*study.CollectiveJob, len(f.Workloads)),
-		train: make([]*train.Config, len(f.Workloads)), topos: make([]compiledTopo, len(f.Topologies))}
+		train: make([]*train.Config, len(f.Workloads)), serve: make([]*study.ServeJob, len(f.Workloads)), topos: make([]compiledTopo, len(f.Topologies))}
 	err := checkInto(file, dir, root, f, &c)
 	if err == nil {
 		c.mode, c.cost, err = f.Power.Compile()
@@ -265,6 +265,7 @@ type compiled struct {
 	infer []*study.InferenceJob
 	coll  []*study.CollectiveJob
 	train []*train.Config
+	serve []*study.ServeJob
 	// mode and cost are the point's power settings.
 	mode power.Mode
 	cost power.Cost
@@ -307,13 +308,21 @@ func checkInto(file, dir string, root *yaml.Node, f *File, comp *compiled) error
 		field := fmt.Sprintf("workloads[%d]", i)
 		n := strictyaml.Find(root, field)
 		kinds := 0
-		for _, set := range []bool{w.Collective != nil, w.Inference != nil, w.Training != nil} {
+		for _, set := range []bool{w.Collective != nil, w.Inference != nil, w.Training != nil, w.Serve != nil} {
 			if set {
 				kinds++
 			}
 		}
 		if kinds != 1 {
-			return at(file, n, field, "give exactly one workload kind: `collective:`, `inference:` or `training:`")
+			return at(file, n, field, "give exactly one workload kind: `collective:`, `inference:`, `training:` or `serve:`")
+		}
+		if w.Serve != nil {
+			j, err := w.Serve.Compile(dir)
+			if err != nil {
+				return fieldError(file, root, field+".serve", err)
+			}
+			comp.serve[i] = j
+			continue
 		}
 		if w.Training != nil {
 			c, err := w.Training.Compile(dir)
@@ -467,6 +476,8 @@ func (f *File) kinds() []study.Record {
 			out = append(out, &study.DisaggRecord{})
 		case w.Inference != nil:
 			out = append(out, &study.InferenceRecord{})
+		case w.Serve != nil:
+			out = append(out, &study.ServeRecord{})
 		}
 	}
 	return out
@@ -479,7 +490,7 @@ func readers(key string) string {
 	for _, k := range []struct {
 		name string
 		has  bool
-	}{{"collective", f.Collective != nil}, {"inference", f.Inference != nil}, {"disaggregation", f.Disagg != nil}, {"training", f.Training != nil}} {
+	}{{"collective", f.Collective != nil}, {"inference", f.Inference != nil}, {"disaggregation", f.Disagg != nil}, {"training", f.Training != nil}, {"serve", f.Serve != nil}} {
 		if k.has {
 			out = append(out, k.name)
 		}

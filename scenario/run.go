@@ -76,7 +76,7 @@ func (s *Scenario) point(p Point) study.Point {
 			Overrides: ct.overrides, Faults: ct.faults, FaultSpecs: ref.Faults})
 	}
 	for wi, w := range p.File.Workloads {
-		sw := study.Workload{Name: w.Name, Collective: p.jobs.coll[wi], Inference: p.jobs.infer[wi], Training: p.jobs.train[wi]}
+		sw := study.Workload{Name: w.Name, Collective: p.jobs.coll[wi], Inference: p.jobs.infer[wi], Training: p.jobs.train[wi], Serve: p.jobs.serve[wi]}
 		switch {
 		case w.Collective != nil:
 			sw.Key = fmt.Sprintf("%+v", *w.Collective)
@@ -87,6 +87,8 @@ func (s *Scenario) point(p Point) study.Point {
 			sw.Name = sw.Inference.String()
 		case w.Training != nil && sw.Name == "":
 			sw.Name = sw.Training.Model.Name + " training"
+		case w.Serve != nil && sw.Name == "":
+			sw.Name = sw.Serve.Instance.Config.Model.Name + " service"
 		}
 		sp.Workloads = append(sp.Workloads, sw)
 	}

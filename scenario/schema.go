@@ -50,7 +50,13 @@ type Workload struct {
 	Inference *InferenceWorkload `yaml:"inference"`
 	// Training runs one optimizer step of a dense LLM.
 	Training *TrainingWorkload `yaml:"training"`
+	// Serve runs a service under traffic, request by request.
+	Serve *ServeWorkload `yaml:"serve"`
 }
+
+// ServeWorkload is an inference service under traffic: the study
+// layer's spec, which 'cardsea serve' fills from its flags.
+type ServeWorkload = study.ServeSpec
 
 // TrainingWorkload is one training configuration: the study layer's
 // spec, which 'cardsea train' fills from its flags.

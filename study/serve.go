@@ -3,6 +3,7 @@ package study
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -48,21 +49,21 @@ type ServeSpec struct {
 	HBMFraction  float64 `yaml:"hbm_fraction" help:"share of each die's HBM the engine may fill; vLLM's gpu_memory_utilization is 0.9"`
 
 	// Traffic.
-	Rate      []float64 `yaml:"rate" help:"offered load, requests/s; a list runs one record per rate (a latency-throughput curve); with --replay the trace is scaled to it"`
-	Replay    string    `yaml:"replay" help:"replay a request trace: azure-conv, azure-code (Azure LLM inference trace 2023, CC-BY) or a CSV/JSONL file"`
-	RateScale float64   `yaml:"rate_scale" help:"with --replay: multiply the trace's own rate (instead of --rate)"`
-	Requests  int       `yaml:"requests" min:"1" help:"requests per run (default 1000, or as many as arrive in --duration)"`
-	Duration  string    `yaml:"duration" help:"run for this long of arrivals, e.g. 10min (instead of --requests)"`
-	Arrival   string    `yaml:"arrival" help:"arrival process: poisson (default), gamma (burstiness --cv) or onoff (bursts of --on-period, --on-share of the time)"`
-	CV        float64   `yaml:"cv" help:"gamma arrivals: coefficient of variation of the gaps (1 is Poisson, more is burstier)"`
-	OnPeriod  string    `yaml:"on_period" help:"onoff arrivals: length of a burst, e.g. 2s"`
-	OnShare   float64   `yaml:"on_share" help:"onoff arrivals: share of the time in bursts, (0, 1]"`
-	InputLen  int       `yaml:"input_len" min:"1" help:"synthetic traffic: mean prompt tokens per request"`
-	OutputLen int       `yaml:"output_len" min:"1" help:"synthetic traffic: mean generated tokens per request"`
-	LenDist   string    `yaml:"len_dist" help:"synthetic lengths: fixed (default), normal or lognormal"`
-	LenCV     float64   `yaml:"len_cv" help:"normal or lognormal lengths: standard deviation over the mean"`
-	Seed      int       `yaml:"seed" help:"random seed of the synthetic traffic"`
-	Warmup    string    `yaml:"warmup" help:"requests arriving in this first stretch are served, not counted, e.g. 30s"`
+	Rate      Rates   `yaml:"rate" help:"offered load, requests/s; a list runs one record per rate (a latency-throughput curve); with --replay the trace is scaled to it"`
+	Replay    string  `yaml:"replay" help:"replay a request trace: azure-conv, azure-code (Azure LLM inference trace 2023, CC-BY) or a CSV/JSONL file"`
+	RateScale float64 `yaml:"rate_scale" help:"with --replay: multiply the trace's own rate (instead of --rate)"`
+	Requests  int     `yaml:"requests" min:"1" help:"requests per run (default 1000, or as many as arrive in --duration)"`
+	Duration  string  `yaml:"duration" help:"run for this long of arrivals, e.g. 10min (instead of --requests)"`
+	Arrival   string  `yaml:"arrival" help:"arrival process: poisson (default), gamma (burstiness --cv) or onoff (bursts of --on-period, --on-share of the time)"`
+	CV        float64 `yaml:"cv" help:"gamma arrivals: coefficient of variation of the gaps (1 is Poisson, more is burstier)"`
+	OnPeriod  string  `yaml:"on_period" help:"onoff arrivals: length of a burst, e.g. 2s"`
+	OnShare   float64 `yaml:"on_share" help:"onoff arrivals: share of the time in bursts, (0, 1]"`
+	InputLen  int     `yaml:"input_len" min:"1" help:"synthetic traffic: mean prompt tokens per request"`
+	OutputLen int     `yaml:"output_len" min:"1" help:"synthetic traffic: mean generated tokens per request"`
+	LenDist   string  `yaml:"len_dist" help:"synthetic lengths: fixed (default), normal or lognormal"`
+	LenCV     float64 `yaml:"len_cv" help:"normal or lognormal lengths: standard deviation over the mean"`
+	Seed      int     `yaml:"seed" help:"random seed of the synthetic traffic"`
+	Warmup    string  `yaml:"warmup" help:"requests arriving in this first stretch are served, not counted, e.g. 30s"`
 
 	// The serving engine, per data-parallel rank (vLLM's names).
 	MaxSeqs          int    `yaml:"max_seqs" min:"1" help:"max_num_seqs: sequences running at once per DP rank (default vLLM's: 1024 on GPUs of 70 GiB or more, else 256)"`
@@ -83,6 +84,52 @@ type ServeSpec struct {
 	FindMaxRate bool    `yaml:"find_max_rate" help:"search the highest rate whose --slo-percentile TTFT and TPOT meet the limits"`
 	Percentile  float64 `yaml:"slo_percentile" help:"the percentile the search holds to the limits: 50, 90, 95 or 99"`
 }
+
+// Rates are offered loads in requests per second: one, or a list (a
+// latency-throughput curve). A scenario writes `rate: 8` or
+// `rate: [2, 4, 8]`; the command line `--rate 8` or `--rate 2,4,8`.
+type Rates []float64
+
+// UnmarshalYAML reads one rate or a list of them.
+func (r *Rates) UnmarshalYAML(unmarshal func(any) error) error {
+	var one float64
+	if err := unmarshal(&one); err == nil {
+		*r = Rates{one}
+		return nil
+	}
+	var many []float64
+	if err := unmarshal(&many); err != nil {
+		return fmt.Errorf("want a rate in requests/s or a list of them, e.g. 8 or [2, 4, 8]")
+	}
+	*r = many
+	return nil
+}
+
+// String is the rates as the command line writes them.
+func (r *Rates) String() string {
+	parts := make([]string, len(*r))
+	for i, v := range *r {
+		parts[i] = strconv.FormatFloat(v, 'g', -1, 64)
+	}
+	return strings.Join(parts, ",")
+}
+
+// Set parses a comma-separated list of rates (a command-line flag).
+func (r *Rates) Set(s string) error {
+	var out Rates
+	for _, part := range strings.Split(s, ",") {
+		v, err := strconv.ParseFloat(strings.TrimSpace(part), 64)
+		if err != nil {
+			return fmt.Errorf("%q: want requests/s, e.g. 8 or 2,4,8", part)
+		}
+		out = append(out, v)
+	}
+	*r = out
+	return nil
+}
+
+// Type names the flag's value in help texts.
+func (r *Rates) Type() string { return "rates" }
 
 // ServeDefaults are the values zero fields of a ServeSpec take.
 var ServeDefaults = map[string]string{
@@ -168,6 +215,9 @@ func (s ServeSpec) Compile(dir string) (*ServeJob, error) {
 	}
 	j.Settings = serve.Settings{MaxSeqs: s.MaxSeqs, MaxBatchedTokens: s.MaxBatchedTokens, BlockSize: s.BlockSize, NoPrefixCache: s.NoPrefixCache}
 	router := or(strings.ToLower(s.Router), "round-robin")
+	if !slices.Contains(serve.Routers, router) {
+		return nil, field.Errorf("router", "%q: want round-robin, least-loaded or shortest-queue", s.Router)
+	}
 	j.Config = serve.Config{Replicas: or(s.Replicas, 1), PrefillReplicas: or(s.PrefillReplicas, 1), Settings: j.Settings, Router: router,
 		TTFTSLOS: j.TTFT, TPOTSLOS: j.TPOT}
 	if s.Warmup != "" {

@@ -27,7 +27,7 @@ func serveJob(t *testing.T, s ServeSpec) (*ServeJob, *infer.Engine) {
 // TestServeMaxRate: the search's rate meets the SLO at the percentile,
 // and a rate 5% above it does not.
 func TestServeMaxRate(t *testing.T) {
-	spec := ServeSpec{Model: "llama-3.1-8b", TP: 8, Rate: []float64{4}, Requests: 400, InputLen: 2000, OutputLen: 100,
+	spec := ServeSpec{Model: "llama-3.1-8b", TP: 8, Rate: Rates{4}, Requests: 400, InputLen: 2000, OutputLen: 100,
 		TTFTSLO: "150ms", FindMaxRate: true, Percentile: 90}
 	j, e := serveJob(t, spec)
 	recs, err := j.Run(e, false, nil)
@@ -53,7 +53,7 @@ func TestServeMaxRate(t *testing.T) {
 // TestServeRecordFields: a served run's record carries the keys issue
 // #13 names, read from its result.
 func TestServeRecordFields(t *testing.T) {
-	j, e := serveJob(t, ServeSpec{Model: "llama-3.1-8b", TP: 8, Rate: []float64{10, 20}, Requests: 100, TTFTSLO: "1s", TPOTSLO: "50ms"})
+	j, e := serveJob(t, ServeSpec{Model: "llama-3.1-8b", TP: 8, Rate: Rates{10, 20}, Requests: 100, TTFTSLO: "1s", TPOTSLO: "50ms"})
 	recs, err := j.Run(e, false, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -89,13 +89,13 @@ func TestServeSpecErrors(t *testing.T) {
 		want string
 	}{
 		{ServeSpec{Model: "llama-3.1-8b"}, "rate is missing"},
-		{ServeSpec{Model: "llama-3.1-8b", Replay: "azure-conv", RateScale: 2, Rate: []float64{3}}, "rate_scale 2 and rate: give one"},
-		{ServeSpec{Model: "llama-3.1-8b", Rate: []float64{1}, RateScale: 2}, "scales a replayed trace"},
-		{ServeSpec{Model: "llama-3.1-8b", Rate: []float64{1}, LenCV: 0.5}, "len_cv 0.5"},
-		{ServeSpec{Model: "llama-3.1-8b", Rate: []float64{1, 2}, FindMaxRate: true, TTFTSLO: "1s"}, "the search finds the rate"},
-		{ServeSpec{Model: "llama-3.1-8b", Rate: []float64{1}, TTFTSLO: "fast"}, "ttft_slo \"fast\""},
-		{ServeSpec{Model: "llama-3.1-8b", Rate: []float64{1}, Warmup: "-3s"}, "warmup"},
-		{ServeSpec{Model: "nope", Rate: []float64{1}}, "model"},
+		{ServeSpec{Model: "llama-3.1-8b", Replay: "azure-conv", RateScale: 2, Rate: Rates{3}}, "rate_scale 2 and rate: give one"},
+		{ServeSpec{Model: "llama-3.1-8b", Rate: Rates{1}, RateScale: 2}, "scales a replayed trace"},
+		{ServeSpec{Model: "llama-3.1-8b", Rate: Rates{1}, LenCV: 0.5}, "len_cv 0.5"},
+		{ServeSpec{Model: "llama-3.1-8b", Rate: Rates{1, 2}, FindMaxRate: true, TTFTSLO: "1s"}, "the search finds the rate"},
+		{ServeSpec{Model: "llama-3.1-8b", Rate: Rates{1}, TTFTSLO: "fast"}, "ttft_slo \"fast\""},
+		{ServeSpec{Model: "llama-3.1-8b", Rate: Rates{1}, Warmup: "-3s"}, "warmup"},
+		{ServeSpec{Model: "nope", Rate: Rates{1}}, "model"},
 	} {
 		_, err := tc.s.Compile("")
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

@@ -68,6 +68,7 @@ type Workload struct {
 	Collective *CollectiveJob
 	Inference  *InferenceJob
 	Training   *train.Config
+	Serve      *ServeJob
 }
 
 // Key names t by what builds it: points that build the same topology
@@ -100,6 +101,14 @@ func (t Topology) Build(source string, ti int) (*topology.Topology, error) {
 func (w Workload) sizes() []int64 {
 	if w.Collective != nil {
 		return w.Collective.Sizes
+	}
+	if w.Serve != nil && !w.Serve.FindMax {
+		// One simulation per offered rate, by index.
+		out := make([]int64, len(w.Serve.Rates))
+		for i := range out {
+			out[i] = int64(i)
+		}
+		return out
 	}
 	return []int64{0}
 }
@@ -328,6 +337,8 @@ func (w *worker) run(u unit) (Record, error) {
 		if wl.Inference.Disagg != nil {
 			rec.(*InfeasibleRecord).Phase = string(DisaggPhase)
 		}
+	case errors.As(err, &inf) && wl.Serve != nil:
+		rec = &InfeasibleRecord{Workload: wl.Name, Phase: ServePhase, Why: inf.Reason}
 	default:
 		if p.Describe != "" {
 			err = fmt.Errorf("%s: %w", p.Describe, err)
@@ -355,6 +366,8 @@ func (w *worker) simulate(u unit) (Record, error) {
 	switch {
 	case wl.Inference != nil:
 		return w.inference(u, key, fab)
+	case wl.Serve != nil:
+		return w.serve(u, key, fab)
 	case wl.Training != nil:
 		return w.training(u, key, fab)
 	}
@@ -398,6 +411,36 @@ func (w *worker) inference(u unit, key string, fab *network.Fabric) (Record, err
 	rec, err := job.Run(eng, nil)
 	if err != nil {
 		return nil, w.s.workloadError(u, "inference", err)
+	}
+	return rec, nil
+}
+
+// serve runs a served unit: one offered rate of the job (the unit's size
+// is the rate's index), or the search of the highest rate within the
+// SLOs; engines are shared with inference units on the topology.
+func (w *worker) serve(u unit, key string, fab *network.Fabric) (Record, error) {
+	p := &w.s.Points[u.point]
+	job, err := p.Workloads[u.work].Serve.For(fab.Topo)
+	if err != nil {
+		return nil, w.s.workloadError(u, "serve", err)
+	}
+	job.SetPowerMode(p.Mode)
+	eng, ok := w.engines[key]
+	if !ok {
+		eng = infer.NewEngine(fab.Topo)
+		w.engines[key] = eng
+	}
+	var rec *ServeRecord
+	if job.FindMax {
+		var recs []*ServeRecord
+		if recs, err = job.Run(eng, false, nil); err == nil {
+			rec = recs[0]
+		}
+	} else {
+		rec, err = job.runAt(eng, job.Rates[u.size], false)
+	}
+	if err != nil {
+		return nil, w.s.workloadError(u, "serve", err)
 	}
 	return rec, nil
 }

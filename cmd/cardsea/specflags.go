@@ -43,8 +43,8 @@ func bindSpec(fs *pflag.FlagSet, spec any, defaults map[string]string) {
 			fs.Float64VarP(p, name, short, 0, help)
 		case *[]int:
 			fs.IntSliceVarP(p, name, short, nil, help)
-		case *[]float64:
-			fs.Float64SliceVarP(p, name, short, nil, help)
+		case pflag.Value:
+			fs.VarP(p, name, short, help)
 		default:
 			panic(fmt.Sprintf("bindSpec: field %s has type %s", sf.Name, sf.Type))
 		}

@@ -75,7 +75,7 @@ func SetPath(root *yaml.Node, path, value string) error {
 				return nil
 			}
 			if child.Kind != yaml.ScalarNode {
-				return fmt.Errorf("%s is a %s, not a single value", path, describe(child))
+				return fmt.Errorf("%s is %s in the file, not a single value: write one value there to sweep it (the sweep replaces it point by point)", path, describe(child))
 			}
 			child.Value = value
 			child.Tag = ""

@@ -108,6 +108,10 @@ func DecodeNode(file, field string, n *yaml.Node, v any) error {
 
 var unmarshalerType = reflect.TypeFor[yaml.Unmarshaler]()
 
+// legacyUnmarshaler is yaml's older custom decoder, which packages that
+// do not import yaml can implement (study.Rates: one value or a list).
+var legacyUnmarshalerType = reflect.TypeFor[interface{ UnmarshalYAML(func(any) error) error }]()
+
 const maxDepth = 64
 
 // checker walks a node tree against a Go type. It checks the target of an
@@ -146,7 +150,8 @@ func (c *checker) check(path string, n *yaml.Node, t reflect.Type, depth int) er
 		}
 		c.seen[k] = true
 	}
-	if reflect.PointerTo(t).Implements(unmarshalerType) || t.Implements(unmarshalerType) {
+	if reflect.PointerTo(t).Implements(unmarshalerType) || t.Implements(unmarshalerType) ||
+		reflect.PointerTo(t).Implements(legacyUnmarshalerType) || t.Implements(legacyUnmarshalerType) {
 		return nil
 	}
 	for t.Kind() == reflect.Pointer {
