@@ -131,8 +131,9 @@ type instance struct {
 	steps     int
 	stepS     []float64 // each step's time and decoding sequences (ITL)
 	stepD     []int32
-	peakKV    float64 // highest share of blocks in use
-	kvTimeSum float64 // time-weighted blocks in use
+	stepLog   []StepRecord // with KeepRequests, the first MaxStepRecords
+	peakKV    float64      // highest share of blocks in use
+	kvTimeSum float64      // time-weighted blocks in use
 }
 
 // decodeBlocks is the blocks decoding sequences hold at step k: their
@@ -300,6 +301,9 @@ func (in *instance) startStep(now float64) {
 	in.fj += c.fj
 	in.stepS = append(in.stepS, c.s)
 	in.stepD = append(in.stepD, int32(in.d))
+	if in.run.cfg.KeepRequests && len(in.stepLog) < MaxStepRecords {
+		in.stepLog = append(in.stepLog, StepRecord{Instance: in.name, StartS: now, DurationS: c.s, Decode: in.d, Prefill: pt})
+	}
 	use := in.used(k) / in.blocks
 	in.peakKV = math.Max(in.peakKV, use)
 	in.kvTimeSum += use * c.s

@@ -92,6 +92,17 @@ type RequestRecord struct {
 	DecodeInstance string  `json:"-"`
 }
 
+// StepRecord is one step of an instance: when it started, how long it
+// took, and what it carried.
+type StepRecord struct {
+	Instance          string
+	StartS, DurationS float64
+	Decode, Prefill   int // decoding sequences, prompt tokens
+}
+
+// MaxStepRecords bounds the steps an instance keeps for a trace.
+const MaxStepRecords = 200_000
+
 // Result is a served run.
 type Result struct {
 	// Requests served and counted (arrived after the warm-up), of
@@ -135,8 +146,10 @@ type Result struct {
 	TokensPerJ, TokensPerSPerMW                                               float64
 	// Steps the instances took, and engine runs the step grid needed.
 	Steps, EngineRuns int
-	// PerRequest holds every request's record (Config.KeepRequests).
+	// PerRequest holds every request's record, and PerStep each
+	// instance's first MaxStepRecords steps (Config.KeepRequests).
 	PerRequest []RequestRecord
+	PerStep    []StepRecord
 }
 
 // result gathers the run's statistics.
@@ -213,6 +226,7 @@ func (r *runner) result() Result {
 		res.FacilityEnergyJ += in.fj + in.idleFW*math.Max(0, end-in.busyS)
 		hits += in.cache.hits
 		res.EngineRuns += in.p.runs
+		res.PerStep = append(res.PerStep, in.stepLog...)
 		if in.prefillOnly {
 			continue
 		}

@@ -28,7 +28,7 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	pw := bindPower(fs)
 	format := fs.StringP("format", "f", "table", "output format: table, markdown, json or csv")
 	reqOut := fs.String("requests-out", "", "write every request's record (arrival, TTFT, TPOT, ...) to FILE: .jsonl (JSON Lines) or .csv")
-	traceFile := fs.String("trace", "", "write a Chrome/Perfetto trace (JSON) of the requests (the last rate's; the first 2,000 requests)")
+	traceFile := fs.String("trace", "", "write a Chrome/Perfetto trace (JSON) of the last rate's run: every step of every instance, and the first 2,000 requests")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -88,11 +88,11 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	if *traceFile != "" {
-		data, err := requestTrace(last.PerRequest, 2000)
+		data, err := requestTrace(last, 2000)
 		if err != nil {
 			return err
 		}
-		if err := writeFile(stderr, *traceFile, data, "trace of the requests; open it at ui.perfetto.dev"); err != nil {
+		if err := writeFile(stderr, *traceFile, data, "trace of the steps and requests; open it at ui.perfetto.dev"); err != nil {
 			return err
 		}
 	}
@@ -167,12 +167,25 @@ func requestRecords(recs []*study.ServeRecord, path string) ([]byte, error) {
 	return b.Bytes(), w.Error()
 }
 
-// requestTrace draws the first n requests: one track each, its time in
-// the queue, its prefill (to the first token) and its decode.
-func requestTrace(reqs []serve.RequestRecord, n int) ([]byte, error) {
+// requestTrace draws a served run: each instance's steps (what each
+// carried) with its decoding sequences as a counter, and the first n
+// requests, one track each: time queued, prefill (to the first token),
+// decode.
+func requestTrace(r serve.Result, n int) ([]byte, error) {
 	tr := trace.New()
 	pids := map[string]int{}
-	for i, q := range reqs {
+	stepTid := map[string]int{}
+	for _, st := range r.PerStep {
+		pid, ok := pids[st.Instance]
+		if !ok {
+			pid = tr.Process(st.Instance)
+			pids[st.Instance] = pid
+			stepTid[st.Instance] = tr.Thread(pid, "steps")
+		}
+		tr.Span(pid, stepTid[st.Instance], "step", st.StartS, st.StartS+st.DurationS, map[string]any{"decode_sequences": st.Decode, "prompt_tokens": st.Prefill})
+		tr.Counter(pid, "decoding sequences", st.StartS, float64(st.Decode))
+	}
+	for i, q := range r.PerRequest {
 		if i >= n {
 			break
 		}
