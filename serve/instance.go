@@ -8,8 +8,11 @@ import (
 
 // Settings are a serving engine's scheduler limits, per data-parallel
 // rank (as vLLM and SGLang run one scheduler per DP rank), with vLLM's
-// names. Zero picks the default (Defaults).
+// names. Zero fields take the engine's defaults.
 type Settings struct {
+	// Engine names the serving engine whose defaults the zero fields
+	// take: vllm (default), sglang, trtllm, vllm-ascend, mindie.
+	Engine string
 	// MaxSeqs is max_num_seqs: sequences running at once.
 	MaxSeqs int
 	// MaxBatchedTokens is max_num_batched_tokens: the tokens one step
@@ -21,17 +24,11 @@ type Settings struct {
 	NoPrefixCache bool
 }
 
-// Defaults are vLLM V1's for its OpenAI server on GPUs of 70 GiB and more
-// (vllm/engine/arg_utils.py, EngineArgs.get_batch_defaults: 8192 batched
-// tokens and 1024 sequences; 2048 and 256 below 70 GiB, and on A100), a
-// block of 16 tokens (the CUDA default, vllm/config/cache.py), chunked
-// prefill and prefix caching on (V1 always chunks, and caches prefixes by
-// default).
+// Defaults are vLLM V1's for a device of hbmBytes (see engines):
+// chunked prefill and prefix caching are on (V1 always chunks, and caches
+// prefixes by default).
 func Defaults(hbmBytes float64) Settings {
-	if hbmBytes >= 70*(1<<30) {
-		return Settings{MaxSeqs: 1024, MaxBatchedTokens: 8192, BlockSize: 16}
-	}
-	return Settings{MaxSeqs: 256, MaxBatchedTokens: 2048, BlockSize: 16}
+	return engines[0].defaults(hbmBytes, 0, 0)
 }
 
 // req is a request in flight.

@@ -284,7 +284,20 @@ func (r *runner) newInstance(c infer.Config, name string) (*instance, error) {
 	}
 	dp := dies / (tp * pp)
 	st := r.cfg.Settings
-	def := Defaults(compute.PerDie(spec).HBMBytes)
+	eng, err := engineNamed(st.Engine)
+	if err != nil {
+		return nil, err
+	}
+	c.Accelerators = acc
+	// The engine's defaults may follow a rank's KV capacity (SGLang's
+	// running requests): size the cache with its token budget first.
+	hbm := compute.PerDie(spec).HBMBytes
+	budget0 := or(st.MaxBatchedTokens, eng.defaults(hbm, 0, 0).MaxBatchedTokens)
+	kv0, err := e.KVCapacity(c, budget0*dp)
+	if err != nil {
+		return nil, err
+	}
+	def := eng.defaults(hbm, kv0/float64(dp), c.Model.MaxContext)
 	if st.MaxSeqs == 0 {
 		st.MaxSeqs = def.MaxSeqs
 	}
@@ -302,7 +315,6 @@ func (r *runner) newInstance(c infer.Config, name string) (*instance, error) {
 	case st.BlockSize < 1:
 		return nil, field.Errorf("block_size", "%d: want at least 1 token per block", st.BlockSize)
 	}
-	c.Accelerators = acc
 	budget := st.MaxBatchedTokens * dp
 	capTokens, err := e.KVCapacity(c, budget)
 	if err != nil {
@@ -389,4 +401,12 @@ func (r *runner) kvLink(reqs []Request) error {
 	r.kvPerToken = m.KVBytesPerToken(prec.KVCache.Bytes())
 	r.kvRate = d.KVTransferBytesPerS / float64(min(pre.Accelerators, d.Prefill.DP))
 	return nil
+}
+
+// or is v, or def when v is 0.
+func or(v, def int) int {
+	if v == 0 {
+		return def
+	}
+	return v
 }

@@ -179,3 +179,45 @@ func TestRefusals(t *testing.T) {
 		t.Errorf("two replicas of 8 on one HGX: %v", err)
 	}
 }
+
+// TestEngines: each engine's defaults are its own (SGLang's chunk
+// follows the device's memory, MindIE's blocks are 128 tokens), a field
+// given overrides them, and a cap of fewer running sequences queues more
+// at high load.
+func TestEngines(t *testing.T) {
+	for _, tc := range []struct {
+		engine     string
+		hbm        float64
+		wantTokens int
+		wantBlock  int
+	}{
+		{"vllm", 80e9, 8192, 16}, {"vllm", 64e9, 2048, 16}, {"sglang", 80e9, 8192, 1}, {"sglang", 180e9, 16384, 1},
+		{"trtllm", 80e9, 8192, 32}, {"vllm-ascend", 64e9, 2048, 128}, {"mindie", 64e9, 8192, 128},
+	} {
+		e, err := engineNamed(tc.engine)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := e.defaults(tc.hbm, 1e6, 131072)
+		if s.MaxBatchedTokens != tc.wantTokens || s.BlockSize != tc.wantBlock || s.MaxSeqs < 1 {
+			t.Errorf("%s at %.0f GB: %+v", tc.engine, tc.hbm/1e9, s)
+		}
+	}
+	if err := CheckEngine("tgi"); err == nil || !strings.Contains(err.Error(), "vllm, sglang, trtllm") {
+		t.Errorf("an unknown engine: %v", err)
+	}
+	reqs := traffic(40, 1500, 500, 300)
+	var ttft [2]float64
+	for i, seqs := range []int{0, 32} {
+		cfg := llama70(t)
+		cfg.Settings = Settings{Engine: "trtllm", MaxSeqs: seqs}
+		res, err := Run(cfg, reqs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ttft[i] = res.TTFT.P50
+	}
+	if ttft[1] <= ttft[0] {
+		t.Errorf("TTFT p50 %.0f ms with 32 running sequences, %.0f ms with trtllm's 256", ttft[1]*1e3, ttft[0]*1e3)
+	}
+}

@@ -66,9 +66,10 @@ type ServeSpec struct {
 	Warmup    string  `yaml:"warmup" help:"requests arriving in this first stretch are served, not counted, e.g. 30s"`
 
 	// The serving engine, per data-parallel rank (vLLM's names).
-	MaxSeqs          int    `yaml:"max_seqs" min:"1" help:"max_num_seqs: sequences running at once per DP rank (default vLLM's: 1024 on GPUs of 70 GiB or more, else 256)"`
-	MaxBatchedTokens int    `yaml:"max_batched_tokens" min:"1" help:"max_num_batched_tokens: tokens per step per DP rank (default vLLM's: 8192 on 70 GiB or more, else 2048)"`
-	BlockSize        int    `yaml:"block_size" min:"1" help:"KV cache block (page), tokens"`
+	Engine           string `yaml:"engine" help:"serving engine whose scheduler defaults apply: vllm, sglang, trtllm, vllm-ascend or mindie (each sourced: go doc github.com/cardsea/cardsea/serve)"`
+	MaxSeqs          int    `yaml:"max_seqs" min:"1" help:"sequences running at once per DP rank (vLLM's max_num_seqs; default the engine's: vLLM 1024 on GPUs of 70 GiB or more, else 256)"`
+	MaxBatchedTokens int    `yaml:"max_batched_tokens" min:"1" help:"tokens per step per DP rank (vLLM's max_num_batched_tokens; default the engine's: vLLM 8192 on 70 GiB or more, else 2048)"`
+	BlockSize        int    `yaml:"block_size" min:"1" help:"KV cache block (page), tokens (default the engine's: vLLM 16)"`
 	NoPrefixCache    bool   `yaml:"no_prefix_cache" help:"turn the prefix cache off"`
 	Router           string `yaml:"router" help:"round-robin, least-loaded or shortest-queue"`
 
@@ -134,9 +135,9 @@ func (r *Rates) Type() string { return "rates" }
 // ServeDefaults are the values zero fields of a ServeSpec take.
 var ServeDefaults = map[string]string{
 	"replicas": "1", "requests": strconv.Itoa(DefaultServeRequests), "arrival": "poisson", "input_len": strconv.Itoa(DefaultServeInputLen),
-	"output_len": strconv.Itoa(DefaultServeOutputLen), "len_dist": "fixed", "router": "round-robin", "block_size": "16",
+	"output_len": strconv.Itoa(DefaultServeOutputLen), "len_dist": "fixed", "router": "round-robin",
 	"weights_dtype": DefaultDtype, "kv_dtype": DefaultDtype, "act_dtype": DefaultDtype, "mtp_accept": strconv.FormatFloat(DefaultMTPAccept, 'g', -1, 64),
-	"slo_percentile": strconv.Itoa(DefaultSLOPercentile), "prefill_replicas": "1",
+	"slo_percentile": strconv.Itoa(DefaultSLOPercentile), "prefill_replicas": "1", "engine": "vllm",
 }
 
 // ServeJob is a compiled serving spec.
@@ -213,7 +214,11 @@ func (s ServeSpec) Compile(dir string) (*ServeJob, error) {
 	if err := s.compileTraffic(j, dir); err != nil {
 		return nil, err
 	}
-	j.Settings = serve.Settings{MaxSeqs: s.MaxSeqs, MaxBatchedTokens: s.MaxBatchedTokens, BlockSize: s.BlockSize, NoPrefixCache: s.NoPrefixCache}
+	eng := strings.ToLower(or(s.Engine, "vllm"))
+	if err := serve.CheckEngine(eng); err != nil {
+		return nil, err
+	}
+	j.Settings = serve.Settings{Engine: eng, MaxSeqs: s.MaxSeqs, MaxBatchedTokens: s.MaxBatchedTokens, BlockSize: s.BlockSize, NoPrefixCache: s.NoPrefixCache}
 	router := or(strings.ToLower(s.Router), "round-robin")
 	if !slices.Contains(serve.Routers, router) {
 		return nil, field.Errorf("router", "%q: want round-robin, least-loaded or shortest-queue", s.Router)
