@@ -80,10 +80,14 @@ type ServeSpec struct {
 	PrefillEP           int `yaml:"prefill_ep" min:"1" help:"disaggregated: prefill expert parallel degree (default: every die)"`
 
 	// SLOs and the search.
-	TTFTSLO     string  `yaml:"ttft_slo" help:"time-to-first-token limit, e.g. 2s (goodput counts requests within every limit)"`
-	TPOTSLO     string  `yaml:"tpot_slo" help:"time-per-output-token limit, e.g. 50ms"`
-	FindMaxRate bool    `yaml:"find_max_rate" help:"search the highest rate whose --slo-percentile TTFT and TPOT meet the limits"`
-	Percentile  float64 `yaml:"slo_percentile" help:"the percentile the search holds to the limits: 50, 90, 95 or 99"`
+	TTFTSLO     string `yaml:"ttft_slo" help:"time-to-first-token limit, e.g. 2s (goodput counts requests within every limit)"`
+	TPOTSLO     string `yaml:"tpot_slo" help:"time-per-output-token limit, e.g. 50ms"`
+	FindMaxRate bool   `yaml:"find_max_rate" help:"search the highest rate whose --slo-percentile TTFT and TPOT meet the limits"`
+	// SearchDeployment also searches instance sizes and their
+	// parallelism (or, disaggregated, how many prefill instances) for the
+	// most output tokens/s per facility MW at the highest rate.
+	SearchDeployment bool    `yaml:"search_deployment" help:"also search instance sizes (or, with --prefill-ranks, how many prefill instances) for the most tokens/s per MW within the limits; one record per deployment"`
+	Percentile       float64 `yaml:"slo_percentile" help:"the percentile the search holds to the limits: 50, 90, 95 or 99"`
 }
 
 // Rates are offered loads in requests per second: one, or a list (a
@@ -156,6 +160,7 @@ type ServeJob struct {
 	TTFT, TPOT float64
 	Percentile float64
 	FindMax    bool
+	Search     bool
 }
 
 // Compile checks the spec; dir anchors relative model and trace files.
@@ -170,7 +175,7 @@ func (s ServeSpec) Compile(dir string) (*ServeJob, error) {
 	if err != nil {
 		return nil, err
 	}
-	j := &ServeJob{spec: s, Instance: ij, Percentile: or(s.Percentile, DefaultSLOPercentile), FindMax: s.FindMaxRate}
+	j := &ServeJob{spec: s, Instance: ij, Percentile: or(s.Percentile, DefaultSLOPercentile), FindMax: s.FindMaxRate || s.SearchDeployment, Search: s.SearchDeployment}
 	if s.PrefillAccelerators > 0 {
 		pre := inst
 		pre.Accelerators, pre.TP, pre.EP, pre.DP, pre.MTPDraft, pre.MTPAccept = s.PrefillAccelerators, s.PrefillTP, s.PrefillEP, 0, 0, 0
@@ -208,6 +213,10 @@ func (s ServeSpec) Compile(dir string) (*ServeJob, error) {
 		return nil, field.Errorf("slo_percentile", "%g: want 50, 90, 95 or 99", p)
 	case s.FindMaxRate && j.TTFT == 0 && j.TPOT == 0:
 		return nil, field.Errorf("find_max_rate", "searches under limits: give {ttft_slo}, {tpot_slo} or both")
+	case s.SearchDeployment && j.TTFT == 0 && j.TPOT == 0:
+		return nil, field.Errorf("search_deployment", "compares deployments at their highest rate within limits: give {ttft_slo}, {tpot_slo} or both")
+	case s.SearchDeployment && (s.TP != 0 || s.EP != 0 || s.DP != 0 || s.Replicas != 0 && s.PrefillAccelerators != 0):
+		return nil, field.Errorf("search_deployment", "chooses the instances' sizes and parallelism; drop {tp}, {ep}, {dp} (and {replicas} when disaggregated)")
 	case s.FindMaxRate && len(s.Rate) > 1:
 		return nil, field.Errorf("rate", "%v: the search finds the rate; give one starting rate or none", s.Rate)
 	}
@@ -293,6 +302,9 @@ func (s ServeSpec) compileTraffic(j *ServeJob, dir string) error {
 	}
 	if s.RateScale != 0 {
 		return field.Errorf("rate_scale", "scales a replayed trace; give {replay}, or set {rate}")
+	}
+	if len(j.Rates) == 0 && j.FindMax {
+		j.Rates = Rates{1} // where the search starts
 	}
 	if len(j.Rates) == 0 {
 		return field.Errorf("rate", "is missing: say the offered load in requests/s (e.g. 8), or replay a trace (azure-conv)")
@@ -390,6 +402,10 @@ func (j *ServeJob) config(e *infer.Engine, keep bool) serve.Config {
 // with For first), or searches the highest rate that meets the SLOs;
 // keep keeps each request's record.
 func (j *ServeJob) Run(e *infer.Engine, keep bool, progress func(done, total int)) ([]*ServeRecord, error) {
+	if j.Search {
+		recs, _, _, err := j.SearchDeployments(e, progress)
+		return recs, err
+	}
 	if j.FindMax {
 		r, err := j.maxRate(e, keep, progress)
 		if err != nil {
@@ -531,5 +547,9 @@ type ServeRecord struct {
 	Job                *ServeJob
 	Percentile         float64
 	Searched           bool
-	Cost               power.Cost
+	// Deployment names the deployment a deployment search tried, and
+	// Best marks the search's best.
+	Deployment string
+	Best       bool
+	Cost       power.Cost
 }

@@ -103,3 +103,29 @@ func TestServeSpecErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestServeSearchDeployment: every deployment of the node is tried at
+// its highest rate within the limits, the best per MW is marked, and it
+// serves at least as much per MW as every other.
+func TestServeSearchDeployment(t *testing.T) {
+	j, e := serveJob(t, ServeSpec{Model: "llama-3.1-8b", Requests: 300, InputLen: 1000, OutputLen: 100, TTFTSLO: "300ms", TPOTSLO: "20ms", SearchDeployment: true})
+	recs, best, _, err := j.SearchDeployments(e, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != 4 { // 8 x TP1, 4 x TP2, 2 x TP4, 1 x TP8
+		t.Fatalf("%d deployments", len(recs))
+	}
+	for i, r := range recs {
+		if r.Best != (i == best) || r.Deployment == "" || r.Result.TTFT.P99 > 0.3 || r.Result.TPOT.P99 > 0.02 {
+			t.Errorf("%s: best %v, TTFT p99 %.0f ms, TPOT p99 %.1f ms", r.Deployment, r.Best, r.Result.TTFT.P99*1e3, r.Result.TPOT.P99*1e3)
+		}
+		if r.Result.TokensPerSPerMW > recs[best].Result.TokensPerSPerMW {
+			t.Errorf("%s serves %.0f tok/s per MW, more than the best's %.0f", r.Deployment, r.Result.TokensPerSPerMW, recs[best].Result.TokensPerSPerMW)
+		}
+		t.Logf("%s: %.1f req/s, %.0f tok/s/MW", r.Deployment, r.OfferedRate, r.Result.TokensPerSPerMW)
+	}
+	if _, err := (ServeSpec{Model: "llama-3.1-8b", TP: 2, SearchDeployment: true, TTFTSLO: "1s"}).Compile(""); err == nil || !strings.Contains(err.Error(), "drop tp") {
+		t.Errorf("a search with tp given: %v", err)
+	}
+}

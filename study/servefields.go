@@ -73,6 +73,15 @@ func queueOf(r serve.Result) serve.Percentiles { return r.Queue }
 var service = []Field{
 	{Column: label("instances", "Instances (decode when disaggregated)"),
 		Serve: func(r *ServeRecord) any { return r.Result.Instances }},
+	{Column: label("deployment", "Deployment (searched)"),
+		Serve: func(r *ServeRecord) any { return nonEmpty(r.Deployment) }},
+	{Column: label("best_deployment", "Best per MW"),
+		Serve: func(r *ServeRecord) any {
+			if r.Deployment == "" {
+				return nil
+			}
+			return r.Best
+		}},
 	{Column: col("offered_requests_per_s", "Offered load (requests/s)", 0, 2),
 		Serve: func(r *ServeRecord) any { return r.OfferedRate }},
 	{Column: label("slo_search", "Highest rate within the SLOs"),

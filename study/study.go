@@ -431,7 +431,14 @@ func (w *worker) serve(u unit, key string, fab *network.Fabric) (Record, error) 
 		w.engines[key] = eng
 	}
 	var rec *ServeRecord
-	if job.FindMax {
+	if job.Search {
+		// A scenario's record is the search's best deployment.
+		var recs []*ServeRecord
+		var best int
+		if recs, best, _, err = job.SearchDeployments(eng, nil); err == nil {
+			rec = recs[best]
+		}
+	} else if job.FindMax {
 		var recs []*ServeRecord
 		if recs, err = job.Run(eng, false, nil); err == nil {
 			rec = recs[0]

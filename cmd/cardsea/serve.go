@@ -70,7 +70,16 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	if job.FindMax {
 		what = "rates tried"
 	}
-	recs, err := j.Run(infer.NewEngine(t), keep, progress(stderr, what))
+	var recs []*study.ServeRecord
+	var skipped []string
+	if job.Search {
+		if keep {
+			return usagef("--search-deployment reports one record per deployment; drop --requests-out and --trace, and run the best deployment alone for them")
+		}
+		recs, _, skipped, err = j.SearchDeployments(infer.NewEngine(t), progress(stderr, "deployments searched"))
+	} else {
+		recs, err = j.Run(infer.NewEngine(t), keep, progress(stderr, what))
+	}
 	if err != nil {
 		return flagError(err, &spec)
 	}
@@ -106,6 +115,14 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 		inst := j.Instance.Config
 		sheet.Title = fmt.Sprintf("%s served on %s", inst.Model.Title, t.Title)
 		sheet.Notes = serveNotes(j, last, recs[0].Searched)
+		for _, r := range recs {
+			if r.Best {
+				sheet.Notes = append(sheet.Notes, fmt.Sprintf("Best per facility MW: %s, %.3g requests/s within the limits, %.0f output tokens/s per MW.", r.Deployment, r.OfferedRate, r.Result.TokensPerSPerMW))
+			}
+		}
+		for _, s := range skipped {
+			sheet.Notes = append(sheet.Notes, "Not served: "+s+".")
+		}
 	}
 	return sheet.Write(stdout, f)
 }
