@@ -38,6 +38,12 @@ type Config struct {
 	// least-loaded (fewest requests waiting or running) or shortest-queue
 	// (fewest waiting).
 	Router string
+	// Concurrency, when above 0, runs a closed loop instead of the
+	// requests' arrival times: that many users, each sending its next
+	// request the moment its last one finishes (as vLLM's and SGLang's
+	// benchmarks run with --max-concurrency N and an unbounded rate, and
+	// InferenceX reports its points by concurrency).
+	Concurrency int
 	// WarmupS: requests arriving before it are served but not counted.
 	WarmupS float64
 	// TTFTSLOS and TPOTSLOS (seconds; 0 for none) define goodput.
@@ -70,6 +76,10 @@ type runner struct {
 	preemptions        int
 	lastDoneS          float64
 	transferS          []float64
+	// next sends the next request of a closed loop (Config.Concurrency),
+	// sent counting those sent.
+	next func(now float64)
+	sent int
 }
 
 func (r *runner) at(t float64, f func(now float64)) {
@@ -87,6 +97,9 @@ func (r *runner) fail(err error) {
 func (r *runner) done(q *req) {
 	r.completed++
 	r.lastDoneS = math.Max(r.lastDoneS, q.doneS)
+	if r.next != nil {
+		r.next(q.doneS)
+	}
 }
 
 // compact drops finished and moved requests from an instance's running
@@ -239,22 +252,40 @@ func Run(cfg Config, reqs []Request) (Result, error) {
 	for i, q := range reqs {
 		r.reqs[i] = &req{Request: q, id: i, prompt: q.Input, startS: -1, firstS: -1}
 	}
-	var arrive func(i int)
-	arrive = func(i int) {
-		q := r.reqs[i]
-		r.at(q.ArrivalS, func(now float64) {
-			q.ArrivalS = now // on the kernel's picosecond clock, as every later time is
-			pool, which := r.decode, 0
-			if disagg {
-				pool, which = r.prefill, 0
-			}
-			r.pick(pool, which).arrive(q, now)
-			if i+1 < len(r.reqs) {
-				arrive(i + 1)
-			}
-		})
+	send := func(q *req, now float64) {
+		q.ArrivalS = now // on the kernel's picosecond clock, as every later time is
+		pool := r.decode
+		if disagg {
+			pool = r.prefill
+		}
+		r.pick(pool, 0).arrive(q, now)
 	}
-	arrive(0)
+	if cfg.Concurrency > 0 {
+		// A closed loop: each of the users sends its next request the
+		// moment its last one finishes (done calls next).
+		r.next = func(now float64) {
+			if r.sent < len(r.reqs) {
+				q := r.reqs[r.sent]
+				r.sent++
+				r.at(now, func(t float64) { send(q, t) })
+			}
+		}
+		for range min(cfg.Concurrency, len(r.reqs)) {
+			r.next(0)
+		}
+	} else {
+		var arrive func(i int)
+		arrive = func(i int) {
+			q := r.reqs[i]
+			r.at(q.ArrivalS, func(now float64) {
+				send(q, now)
+				if i+1 < len(r.reqs) {
+					arrive(i + 1)
+				}
+			})
+		}
+		arrive(0)
+	}
 	r.s.Run()
 	if r.err != nil {
 		return Result{}, r.err

@@ -221,3 +221,31 @@ func TestEngines(t *testing.T) {
 		t.Errorf("TTFT p50 %.0f ms with 32 running sequences, %.0f ms with trtllm's 256", ttft[1]*1e3, ttft[0]*1e3)
 	}
 }
+
+// TestConcurrency: a closed loop keeps exactly N requests in flight, so
+// one user sees the lone-request latency and more users raise throughput
+// and TPOT; Little's law holds (throughput x latency = users).
+func TestConcurrency(t *testing.T) {
+	reqs := traffic(1, 400, 1000, 200)
+	var prev Result
+	for i, n := range []int{1, 8, 64} {
+		cfg := llama70(t)
+		cfg.Concurrency = n
+		res, err := Run(cfg, reqs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		little := res.RequestsPerS * res.E2E.Mean
+		if math.Abs(little/float64(n)-1) > 0.1 {
+			t.Errorf("concurrency %d: %.2f req/s x %.2f s = %.1f in flight", n, res.RequestsPerS, res.E2E.Mean, little)
+		}
+		if n == 1 && res.Queue.P99 > 1e-9 {
+			t.Errorf("one user waited %.3f ms in the queue", res.Queue.P99*1e3)
+		}
+		if i > 0 && (res.OutputTokensPerS <= prev.OutputTokensPerS || res.TPOT.P50 <= prev.TPOT.P50) {
+			t.Errorf("concurrency %d: %.0f tok/s TPOT %.1f ms; fewer users: %.0f tok/s, %.1f ms", n, res.OutputTokensPerS, res.TPOT.P50*1e3, prev.OutputTokensPerS, prev.TPOT.P50*1e3)
+		}
+		t.Logf("concurrency %d: %.0f tok/s, TTFT p50 %.0f ms, TPOT p50 %.1f ms", n, res.OutputTokensPerS, res.TTFT.P50*1e3, res.TPOT.P50*1e3)
+		prev = res
+	}
+}

@@ -49,21 +49,22 @@ type ServeSpec struct {
 	HBMFraction  float64 `yaml:"hbm_fraction" help:"share of each die's HBM the engine may fill; vLLM's gpu_memory_utilization is 0.9"`
 
 	// Traffic.
-	Rate      Rates   `yaml:"rate" help:"offered load, requests/s; a list runs one record per rate (a latency-throughput curve); with --replay the trace is scaled to it"`
-	Replay    string  `yaml:"replay" help:"replay a request trace: azure-conv, azure-code (Azure LLM inference trace 2023, CC-BY) or a CSV/JSONL file"`
-	RateScale float64 `yaml:"rate_scale" help:"with --replay: multiply the trace's own rate (instead of --rate)"`
-	Requests  int     `yaml:"requests" min:"1" help:"requests per run (default 1000, or as many as arrive in --duration)"`
-	Duration  string  `yaml:"duration" help:"run for this long of arrivals, e.g. 10min (instead of --requests)"`
-	Arrival   string  `yaml:"arrival" help:"arrival process: poisson (default), gamma (burstiness --cv) or onoff (bursts of --on-period, --on-share of the time)"`
-	CV        float64 `yaml:"cv" help:"gamma arrivals: coefficient of variation of the gaps (1 is Poisson, more is burstier)"`
-	OnPeriod  string  `yaml:"on_period" help:"onoff arrivals: length of a burst, e.g. 2s"`
-	OnShare   float64 `yaml:"on_share" help:"onoff arrivals: share of the time in bursts, (0, 1]"`
-	InputLen  int     `yaml:"input_len" min:"1" help:"synthetic traffic: mean prompt tokens per request"`
-	OutputLen int     `yaml:"output_len" min:"1" help:"synthetic traffic: mean generated tokens per request"`
-	LenDist   string  `yaml:"len_dist" help:"synthetic lengths: fixed (default), normal or lognormal"`
-	LenCV     float64 `yaml:"len_cv" help:"normal or lognormal lengths: standard deviation over the mean"`
-	Seed      int     `yaml:"seed" help:"random seed of the synthetic traffic"`
-	Warmup    string  `yaml:"warmup" help:"requests arriving in this first stretch are served, not counted, e.g. 30s"`
+	Rate        Rates   `yaml:"rate" help:"offered load, requests/s; a list runs one record per rate (a latency-throughput curve); with --replay the trace is scaled to it"`
+	Concurrency Counts  `yaml:"concurrency" help:"closed loop instead of a rate: this many users, each sending its next request when its last finishes (vllm bench serve --max-concurrency); a list runs one record per value"`
+	Replay      string  `yaml:"replay" help:"replay a request trace: azure-conv, azure-code (Azure LLM inference trace 2023, CC-BY) or a CSV/JSONL file"`
+	RateScale   float64 `yaml:"rate_scale" help:"with --replay: multiply the trace's own rate (instead of --rate)"`
+	Requests    int     `yaml:"requests" min:"1" help:"requests per run (default 1000, or as many as arrive in --duration)"`
+	Duration    string  `yaml:"duration" help:"run for this long of arrivals, e.g. 10min (instead of --requests)"`
+	Arrival     string  `yaml:"arrival" help:"arrival process: poisson (default), gamma (burstiness --cv) or onoff (bursts of --on-period, --on-share of the time)"`
+	CV          float64 `yaml:"cv" help:"gamma arrivals: coefficient of variation of the gaps (1 is Poisson, more is burstier)"`
+	OnPeriod    string  `yaml:"on_period" help:"onoff arrivals: length of a burst, e.g. 2s"`
+	OnShare     float64 `yaml:"on_share" help:"onoff arrivals: share of the time in bursts, (0, 1]"`
+	InputLen    int     `yaml:"input_len" min:"1" help:"synthetic traffic: mean prompt tokens per request"`
+	OutputLen   int     `yaml:"output_len" min:"1" help:"synthetic traffic: mean generated tokens per request"`
+	LenDist     string  `yaml:"len_dist" help:"synthetic lengths: fixed (default), normal or lognormal"`
+	LenCV       float64 `yaml:"len_cv" help:"normal or lognormal lengths: standard deviation over the mean"`
+	Seed        int     `yaml:"seed" help:"random seed of the synthetic traffic"`
+	Warmup      string  `yaml:"warmup" help:"requests arriving in this first stretch are served, not counted, e.g. 30s"`
 
 	// The serving engine, per data-parallel rank (vLLM's names).
 	Engine           string `yaml:"engine" help:"serving engine whose scheduler defaults apply: vllm, sglang, trtllm, vllm-ascend or mindie (each sourced: go doc github.com/cardsea/cardsea/serve)"`
@@ -136,6 +137,50 @@ func (r *Rates) Set(s string) error {
 // Type names the flag's value in help texts.
 func (r *Rates) Type() string { return "rates" }
 
+// Counts are whole numbers, one or a list, read as Rates are.
+type Counts []int
+
+// UnmarshalYAML reads one count or a list of them.
+func (c *Counts) UnmarshalYAML(unmarshal func(any) error) error {
+	var one int
+	if err := unmarshal(&one); err == nil {
+		*c = Counts{one}
+		return nil
+	}
+	var many []int
+	if err := unmarshal(&many); err != nil {
+		return fmt.Errorf("want a whole number or a list of them, e.g. 8 or [1, 8, 64]")
+	}
+	*c = many
+	return nil
+}
+
+// String is the counts as the command line writes them.
+func (c *Counts) String() string {
+	parts := make([]string, len(*c))
+	for i, v := range *c {
+		parts[i] = strconv.Itoa(v)
+	}
+	return strings.Join(parts, ",")
+}
+
+// Set parses a comma-separated list of counts.
+func (c *Counts) Set(s string) error {
+	var out Counts
+	for _, part := range strings.Split(s, ",") {
+		v, err := strconv.Atoi(strings.TrimSpace(part))
+		if err != nil {
+			return fmt.Errorf("%q: want a whole number, e.g. 8 or 1,8,64", part)
+		}
+		out = append(out, v)
+	}
+	*c = out
+	return nil
+}
+
+// Type names the flag's value in help texts.
+func (c *Counts) Type() string { return "counts" }
+
 // ServeDefaults are the values zero fields of a ServeSpec take.
 var ServeDefaults = map[string]string{
 	"replicas": "1", "requests": strconv.Itoa(DefaultServeRequests), "arrival": "poisson", "input_len": strconv.Itoa(DefaultServeInputLen),
@@ -150,8 +195,10 @@ type ServeJob struct {
 	// Instance (decode, or colocated) and Prefill (disaggregated; Model
 	// nil otherwise) before the topology resolves DP.
 	Instance, Prefill *InferenceJob
-	// Rates to run (requests/s; 0 with a replay at its own rate x RateScale).
+	// Rates to run (requests/s; a replay at its own rate x RateScale), or
+	// Users: closed loops of so many users (then Rates is empty).
 	Rates      []float64
+	Users      []int
 	trace      []serve.Request
 	traceRate  float64
 	traffic    serve.Traffic
@@ -267,6 +314,20 @@ func (s ServeSpec) compileTraffic(j *ServeJob, dir string) error {
 		return field.Errorf("requests", "%d and {duration} %s: give one", s.Requests, s.Duration)
 	}
 	j.Rates = s.Rate
+	if len(s.Concurrency) > 0 {
+		switch {
+		case len(s.Rate) > 0 || s.RateScale != 0:
+			return field.Errorf("concurrency", "%v and {rate}: a closed loop sets its own rate; give one", []int(s.Concurrency))
+		case j.FindMax:
+			return field.Errorf("concurrency", "%v: the searches are over the rate; drop {concurrency} or the search", []int(s.Concurrency))
+		}
+		for _, n := range s.Concurrency {
+			if n < 1 {
+				return field.Errorf("concurrency", "%d: want at least 1 user", n)
+			}
+		}
+		j.Users = s.Concurrency
+	}
 	if s.Replay != "" {
 		for _, v := range []struct {
 			k   string
@@ -294,7 +355,7 @@ func (s ServeSpec) compileTraffic(j *ServeJob, dir string) error {
 			j.traceRate = float64(n-1) / rs[n-1].ArrivalS
 		}
 		j.trace = rs
-		if len(j.Rates) == 0 {
+		if len(j.Rates) == 0 && j.Users == nil {
 			j.Rates = []float64{or(s.RateScale, 1) * j.traceRate}
 		}
 		j.traffic = serve.Traffic{Requests: s.Requests, DurationS: dur}
@@ -306,8 +367,12 @@ func (s ServeSpec) compileTraffic(j *ServeJob, dir string) error {
 	if len(j.Rates) == 0 && j.FindMax {
 		j.Rates = Rates{1} // where the search starts
 	}
-	if len(j.Rates) == 0 {
-		return field.Errorf("rate", "is missing: say the offered load in requests/s (e.g. 8), or replay a trace (azure-conv)")
+	if len(j.Rates) == 0 && j.Users == nil {
+		return field.Errorf("rate", "is missing: say the offered load in requests/s (e.g. 8) or the users of a closed loop ({concurrency}), or replay a trace (azure-conv)")
+	}
+	rate0 := 1.0 // a closed loop's requests need lengths only
+	if len(j.Rates) > 0 {
+		rate0 = j.Rates[0]
 	}
 	dist := strings.ToLower(or(s.LenDist, "fixed"))
 	if s.LenCV < 0 || (s.LenCV > 0 && dist == "fixed") {
@@ -325,7 +390,7 @@ func (s ServeSpec) compileTraffic(j *ServeJob, dir string) error {
 		return field.Errorf("seed", "%d: want 0 or more", s.Seed)
 	}
 	in, out := float64(or(s.InputLen, DefaultServeInputLen)), float64(or(s.OutputLen, DefaultServeOutputLen))
-	t := serve.Traffic{Rate: j.Rates[0], Arrival: strings.ToLower(s.Arrival), CV: s.CV, OnS: on, OnShare: s.OnShare, Requests: s.Requests, DurationS: dur,
+	t := serve.Traffic{Rate: rate0, Arrival: strings.ToLower(s.Arrival), CV: s.CV, OnS: on, OnShare: s.OnShare, Requests: s.Requests, DurationS: dur,
 		Input: serve.Lengths{Dist: dist, Mean: in, SD: s.LenCV * in}, Output: serve.Lengths{Dist: dist, Mean: out, SD: s.LenCV * out}, Seed: uint64(s.Seed)}
 	if t.Requests == 0 && dur == 0 {
 		t.Requests = DefaultServeRequests
@@ -414,17 +479,48 @@ func (j *ServeJob) Run(e *infer.Engine, keep bool, progress func(done, total int
 		return []*ServeRecord{r}, nil
 	}
 	var out []*ServeRecord
-	for i, rate := range j.Rates {
-		r, err := j.runAt(e, rate, keep)
+	for i := range j.Loads() {
+		r, err := j.RunLoad(e, i, keep)
 		if err != nil {
 			return nil, err
 		}
 		out = append(out, r)
 		if progress != nil {
-			progress(i+1, len(j.Rates))
+			progress(i+1, j.Loads())
 		}
 	}
 	return out, nil
+}
+
+// Loads is how many records the job runs: its rates, or its closed
+// loops' user counts.
+func (j *ServeJob) Loads() int {
+	if j.Users != nil {
+		return len(j.Users)
+	}
+	return len(j.Rates)
+}
+
+// RunLoad serves load i of Loads: a rate, or a closed loop of users.
+func (j *ServeJob) RunLoad(e *infer.Engine, i int, keep bool) (*ServeRecord, error) {
+	if j.Users == nil {
+		return j.runAt(e, j.Rates[i], keep)
+	}
+	rate := 1.0 // a closed loop reads the requests' lengths, not their arrivals
+	if j.trace != nil {
+		rate = j.traceRate
+	}
+	reqs, err := j.requests(rate)
+	if err != nil {
+		return nil, err
+	}
+	c := j.config(e, keep)
+	c.Concurrency = j.Users[i]
+	res, err := serve.Run(c, reqs)
+	if err != nil {
+		return nil, err
+	}
+	return &ServeRecord{Concurrency: j.Users[i], Result: res, Job: j, Percentile: j.Percentile}, nil
 }
 
 // runAt serves the traffic at one rate.
@@ -542,11 +638,14 @@ func infeasibleServe(j *ServeJob, r *ServeRecord) error {
 // highest rate that meets the SLOs (Searched).
 type ServeRecord struct {
 	Topology, Workload string
-	OfferedRate        float64
-	Result             serve.Result
-	Job                *ServeJob
-	Percentile         float64
-	Searched           bool
+	// OfferedRate is the open loop's requests/s; Concurrency the closed
+	// loop's users (one of them is 0).
+	OfferedRate float64
+	Concurrency int
+	Result      serve.Result
+	Job         *ServeJob
+	Percentile  float64
+	Searched    bool
 	// Deployment names the deployment a deployment search tried, and
 	// Best marks the search's best.
 	Deployment string

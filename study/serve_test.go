@@ -129,3 +129,23 @@ func TestServeSearchDeployment(t *testing.T) {
 		t.Errorf("a search with tp given: %v", err)
 	}
 }
+
+// TestServeConcurrency: closed loops run one record per user count, in
+// a scenario's units as on the command line.
+func TestServeConcurrency(t *testing.T) {
+	j, e := serveJob(t, ServeSpec{Model: "llama-3.1-8b", TP: 8, Concurrency: Counts{2, 16}, Requests: 100})
+	recs, err := j.Run(e, false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != 2 || recs[0].Concurrency != 2 || recs[1].Concurrency != 16 || recs[1].Result.OutputTokensPerS <= recs[0].Result.OutputTokensPerS {
+		t.Errorf("%d records: %+v", len(recs), recs)
+	}
+	s := Command(&ServeRecord{})
+	row := s.Row(recs[0])
+	for i, k := range s.Keys() {
+		if k == "offered_requests_per_s" && row[i] != nil || k == "concurrency" && row[i] != 2 {
+			t.Errorf("%s = %v", k, row[i])
+		}
+	}
+}

@@ -83,7 +83,19 @@ var service = []Field{
 			return r.Best
 		}},
 	{Column: col("offered_requests_per_s", "Offered load (requests/s)", 0, 2),
-		Serve: func(r *ServeRecord) any { return r.OfferedRate }},
+		Serve: func(r *ServeRecord) any {
+			if r.Concurrency > 0 {
+				return nil
+			}
+			return r.OfferedRate
+		}},
+	{Column: label("concurrency", "Concurrency (users, closed loop)"),
+		Serve: func(r *ServeRecord) any {
+			if r.Concurrency == 0 {
+				return nil
+			}
+			return r.Concurrency
+		}},
 	{Column: label("slo_search", "Highest rate within the SLOs"),
 		Serve: func(r *ServeRecord) any {
 			if !r.Searched {

@@ -104,7 +104,7 @@ func (w Workload) sizes() []int64 {
 	}
 	if w.Serve != nil && !w.Serve.FindMax {
 		// One simulation per offered rate, by index.
-		out := make([]int64, len(w.Serve.Rates))
+		out := make([]int64, w.Serve.Loads())
 		for i := range out {
 			out[i] = int64(i)
 		}
@@ -444,7 +444,7 @@ func (w *worker) serve(u unit, key string, fab *network.Fabric) (Record, error) 
 			rec = recs[0]
 		}
 	} else {
-		rec, err = job.runAt(eng, job.Rates[u.size], false)
+		rec, err = job.RunLoad(eng, int(u.size), false)
 	}
 	if err != nil {
 		return nil, w.s.workloadError(u, "serve", err)

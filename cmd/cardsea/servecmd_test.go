@@ -84,6 +84,9 @@ func TestServeCommandErrors(t *testing.T) {
 		{[]string{"--rate", "1", "--prefill-tp", "2"}, "--prefill-tp is for a disaggregated service"},
 		{[]string{"--rate", "1", "--requests-out", "x.txt"}, "name a .jsonl or .csv file"},
 		{[]string{"--rate", "1", "--input-len", "200000"}, "context window"},
+		{[]string{"--rate", "1", "--concurrency", "4"}, "--concurrency [4] and --rate: a closed loop sets its own rate"},
+		{[]string{"--concurrency", "0"}, "--concurrency 0: want at least 1 user"},
+		{[]string{"--concurrency", "x"}, "--concurrency"},
 	} {
 		_, errs, code := run(append(base, tc.args...)...)
 		if code == 0 || !strings.Contains(errs, tc.want) || strings.Count(strings.TrimSpace(errs), "\n") > 0 {
