@@ -170,7 +170,7 @@ func TestPrecision(t *testing.T) {
 		t.Errorf("unmapped: %v", err)
 	}
 	got, err := p.Resolve(cm, DtypeMap{topology.FP8: topology.INT8})
-	want := Precision{topology.INT8, topology.INT8, topology.BF16}
+	want := Precision{Weights: topology.INT8, Activations: topology.INT8, KVCache: topology.BF16}
 	if err != nil || got != want {
 		t.Errorf("mapped: got %+v, %v; want %+v", got, err, want)
 	}

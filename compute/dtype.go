@@ -144,12 +144,71 @@ type Precision struct {
 	Weights     topology.Dtype
 	Activations topology.Dtype
 	KVCache     topology.Dtype
+	// Attention and Experts, when set, are the attention projections' and
+	// the routed experts' weights dtype (FP8 attention with NVFP4 experts,
+	// as Blackwell deployments of DeepSeek run); unset they follow
+	// Weights. Dispatch, when set, is the MoE dispatch payload's dtype;
+	// unset it is 8-bit (with a 4-byte scale per 128 elements, DeepEP's
+	// and CloudMatrix-Infer's) when the weights are 8-bit or narrower, the
+	// activations' dtype otherwise.
+	Attention, Experts, Dispatch Override
+}
+
+// Override is a dtype that replaces a default when Set.
+type Override struct {
+	Set   bool
+	Dtype topology.Dtype
+}
+
+// Of is d, or def when d is not set.
+func (d Override) Of(def topology.Dtype) topology.Dtype {
+	if d.Set {
+		return d.Dtype
+	}
+	return def
+}
+
+// AttentionWeights is the attention projections' weights dtype.
+func (p Precision) AttentionWeights() topology.Dtype { return p.Attention.Of(p.Weights) }
+
+// ExpertWeights is the routed experts' weights dtype.
+func (p Precision) ExpertWeights() topology.Dtype { return p.Experts.Of(p.Weights) }
+
+// DispatchBytes is one token's MoE dispatch payload of hidden elements:
+// the dispatch dtype's bytes, and for an 8-bit or narrower payload a
+// 4-byte scale per 128 elements.
+func (p Precision) DispatchBytes(hidden int) float64 {
+	h := float64(hidden)
+	d := p.Activations
+	switch {
+	case p.Dispatch.Set:
+		d = p.Dispatch.Dtype
+	case p.Weights.Bytes() <= 1:
+		return h + h/128*4
+	}
+	if d.Bytes() <= 1 {
+		return h*d.Bytes() + h/128*4
+	}
+	return h * d.Bytes()
 }
 
 // Resolve resolves every tensor kind on accelerator a with the mapping
 // (see the package function Resolve); the error names the tensor kind.
 func (p Precision) Resolve(a *topology.AcceleratorSpec, mapping DtypeMap) (Precision, error) {
-	var out Precision
+	out := Precision{Attention: p.Attention, Experts: p.Experts, Dispatch: p.Dispatch}
+	for _, f := range []struct {
+		name string
+		o    *Override
+	}{{"attention weights", &out.Attention}, {"expert weights", &out.Experts}} {
+		if !f.o.Set {
+			continue
+		}
+		d, err := Resolve(a, f.o.Dtype, mapping)
+		if err != nil {
+			return p, fmt.Errorf("%s: %w", f.name, err)
+		}
+		f.o.Dtype = d
+	}
 	for _, f := range []struct {
 		name string
 		in   topology.Dtype

@@ -577,7 +577,7 @@ func (s *step) computeLayers() error {
 			decTok = seqMB * float64(1+c.MTPDraft)
 		}
 		ops := []compute.Op{
-			{Class: compute.GEMM, FLOPs: 2 * tokMB * proj / tp, Bytes: proj*wb/tp + 2*tokMB*float64(m.Hidden)*ab, Dtype: prec.Weights},
+			{Class: compute.GEMM, FLOPs: 2 * tokMB * proj / tp, Bytes: proj*prec.AttentionWeights().Bytes()/tp + 2*tokMB*float64(m.Hidden)*ab, Dtype: prec.AttentionWeights()},
 			{Class: compute.Attention, FLOPs: decTok * attnPerLayer / tp, Bytes: seqMB * float64(ctx) * kv / kvSplit(m, c.TP), Dtype: prec.Activations},
 			vectorOp(tokMB * float64(m.Hidden) * ab * layerVectorPasses),
 		}
@@ -614,7 +614,7 @@ func (s *step) computeLayers() error {
 		local := math.Ceil(float64(m.MoE.RoutedExperts) / float64(c.EP))
 		touched := math.Min(local, pairs)
 		ops = append(ops, compute.Op{Class: compute.MoEGEMM, FLOPs: 2 * pairs * lp.Expert,
-			Bytes: touched*lp.Expert*wb + 2*pairs*float64(m.Hidden)*ab, Dtype: prec.Weights})
+			Bytes: touched*lp.Expert*prec.ExpertWeights().Bytes() + 2*pairs*float64(m.Hidden)*ab, Dtype: prec.ExpertWeights()})
 		// Permuting the received tokens into expert order and back, the
 		// experts' gated activation and the weighted sum of their outputs:
 		// memory-bound passes over every (token, expert) pair.
@@ -715,12 +715,9 @@ func (s *step) communicate() error {
 	}
 	if m.MoE != nil && c.EP > 1 {
 		tokPerRank := seqs * perSeq / mb / gN / stageDies
-		dispatchB := float64(m.Hidden) * ab
-		if prec.Weights.Bytes() <= 1 {
-			// 8-bit dispatch: the quantised activations and a 4-byte
-			// scale per 128 elements (DeepEP, CloudMatrix-Infer).
-			dispatchB = float64(m.Hidden) + float64(m.Hidden)/128*4
-		}
+		// The dispatch payload's dtype (8-bit with scales by default for
+		// 8-bit weights: DeepEP, CloudMatrix-Infer).
+		dispatchB := prec.DispatchBytes(m.Hidden)
 		combineB := float64(m.Hidden) * 2 // BF16 combine
 		d, cb, err := s.octaves(math.Ceil(tokPerRank), func(tok float64) (float64, float64, error) {
 			moe := collective.MoE{TokensPerRank: int(tok), Hidden: m.Hidden, TopK: m.MoE.TopK,
@@ -951,15 +948,18 @@ func kvSplit(m *llm.Model, tp int) float64 {
 func (e *Engine) memory(c Config, p compute.Precision, dies int, seqs float64, ctx int) MemoryUse {
 	m := c.Model
 	wb := p.Weights.Bytes()
+	// Attention and routed experts may have their own dtypes: count their
+	// bytes in units of the weights' dtype.
+	aw, ew := p.AttentionWeights().Bytes()/wb, p.ExpertWeights().Bytes()/wb
 	tp, pp := float64(c.TP), float64(c.PP)
 	var w, all float64
 	for l := 0; l < m.Layers; l++ {
 		lp := m.Layer(l)
 		all += lp.Total()
-		w += (lp.Attention + lp.Norms + lp.FFN) / tp
+		w += (lp.Attention*aw + lp.Norms + lp.FFN) / tp
 		if m.IsMoELayer(l) {
 			w += lp.SharedExperts + lp.Router
-			w += math.Ceil(float64(lp.RoutedExperts)/float64(c.EP)) * lp.Expert
+			w += math.Ceil(float64(lp.RoutedExperts)/float64(c.EP)) * lp.Expert * ew
 		}
 	}
 	// MTP modules are layers of the same build: spread like the others.

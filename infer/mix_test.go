@@ -167,3 +167,45 @@ func TestMixBusiestReplica(t *testing.T) {
 		t.Error("a busiest replica with more sequences than the step: no error")
 	}
 }
+
+// TestPerModuleDtypes: NVFP4 experts hold less memory and make a
+// memory-bound MoE decode step shorter than FP8 ones; a BF16 dispatch
+// payload moves more bytes, so the step is longer than with the 8-bit
+// default; FP8 attention weights beside BF16 weights shrink memory.
+func TestPerModuleDtypes(t *testing.T) {
+	e := engine(t, "gb200-nvl72")
+	base := Config{Model: model(t, "deepseek-r1"), Accelerators: 72, Phase: Decode, Batch: 64, Context: 4096, MicroBatches: 1,
+		Precision: compute.Precision{Weights: topology.FP8, Activations: topology.BF16, KVCache: topology.BF16}}
+	run := func(mod func(*compute.Precision)) Result {
+		c := base
+		mod(&c.Precision)
+		r, err := e.Run(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	fp8 := run(func(*compute.Precision) {})
+	fp4 := run(func(p *compute.Precision) { p.Experts = compute.Override{Set: true, Dtype: topology.FP4} })
+	bf16d := run(func(p *compute.Precision) { p.Dispatch = compute.Override{Set: true, Dtype: topology.BF16} })
+	if fp4.Memory.Weights >= fp8.Memory.Weights || fp4.StepS >= fp8.StepS {
+		t.Errorf("FP4 experts: %.1f GB, %.2f ms; FP8: %.1f GB, %.2f ms", fp4.Memory.Weights/1e9, fp4.StepS*1e3, fp8.Memory.Weights/1e9, fp8.StepS*1e3)
+	}
+	if bf16d.StepS <= fp8.StepS || bf16d.Memory != fp8.Memory {
+		t.Errorf("BF16 dispatch: %.2f ms, FP8 weights' 8-bit dispatch %.2f ms", bf16d.StepS*1e3, fp8.StepS*1e3)
+	}
+	bf := base
+	bf.Precision.Weights = topology.BF16
+	b, err := e.Run(bf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bf.Precision.Attention = compute.Override{Set: true, Dtype: topology.FP8}
+	a, err := e.Run(bf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Memory.Weights >= b.Memory.Weights {
+		t.Errorf("FP8 attention in BF16 weights: %.1f GB, all BF16 %.1f GB", a.Memory.Weights/1e9, b.Memory.Weights/1e9)
+	}
+}

@@ -66,6 +66,13 @@ type InferenceSpec struct {
 	KVDtype      string `yaml:"kv_dtype" help:"KV cache dtype"`
 	ActDtype     string `yaml:"act_dtype" help:"activation dtype"`
 	DtypeMap     string `yaml:"dtype_map" help:"map dtypes the chip lacks, e.g. fp8=int8"`
+	// Per-module dtypes (default: the weights'; dispatch: 8-bit with
+	// scales for 8-bit weights, else the activations'): the attention
+	// projections' weights, the routed experts' weights, and the MoE
+	// dispatch payload.
+	AttnDtype     string `yaml:"attn_dtype" help:"attention weights dtype (default: --weights-dtype), e.g. fp8 with --moe-dtype fp4"`
+	MoEDtype      string `yaml:"moe_dtype" help:"routed experts' weights dtype (default: --weights-dtype), e.g. fp4 (NVFP4)"`
+	DispatchDtype string `yaml:"dispatch_dtype" help:"MoE dispatch payload dtype (default: 8-bit with scales for 8-bit weights, else --act-dtype)"`
 	// MTPDraft tokens per step, accepted with probability MTPAccept
 	// (default 0.7).
 	MTPDraft  int     `yaml:"mtp_draft" help:"multi-token prediction: draft tokens per step"`
@@ -153,6 +160,26 @@ func (s InferenceSpec) Compile(dir string) (*InferenceJob, error) {
 	}{{s.WeightsDtype, "weights_dtype", &prec.Weights}, {s.KVDtype, "kv_dtype", &prec.KVCache}, {s.ActDtype, "act_dtype", &prec.Activations}} {
 		if *d.out, err = topology.ParseDtype(or(d.s, DefaultDtype)); err != nil {
 			return nil, field.Wrap(d.field, err)
+		}
+	}
+	for _, d := range []struct {
+		s, field string
+		out      *compute.Override
+	}{{s.AttnDtype, "attn_dtype", &prec.Attention}, {s.MoEDtype, "moe_dtype", &prec.Experts}, {s.DispatchDtype, "dispatch_dtype", &prec.Dispatch}} {
+		if d.s == "" {
+			continue
+		}
+		dt, err := topology.ParseDtype(d.s)
+		if err != nil {
+			return nil, field.Wrap(d.field, err)
+		}
+		*d.out = compute.Override{Set: true, Dtype: dt}
+	}
+	if m.MoE == nil {
+		for _, d := range []struct{ s, field string }{{s.MoEDtype, "moe_dtype"}, {s.DispatchDtype, "dispatch_dtype"}} {
+			if d.s != "" {
+				return nil, field.Errorf(d.field, "is for MoE models; %s is dense", m.Name)
+			}
 		}
 	}
 	mapping, err := compute.ParseDtypeMap(s.DtypeMap)

@@ -31,22 +31,25 @@ const (
 // serving engine's limits, the router, disaggregation and the SLOs. A
 // zero field takes its default.
 type ServeSpec struct {
-	Model        string  `yaml:"model" short:"m" help:"model: zoo name or model file (required; see 'cardsea models list')"`
-	Accelerators int     `yaml:"accelerators" flag:"ranks" short:"r" min:"1" help:"accelerators per instance (default: all of the topology, one instance)"`
-	Replicas     int     `yaml:"replicas" min:"1" help:"instances side by side behind the router, each --ranks accelerators (default 1)"`
-	TP           int     `yaml:"tp" min:"1" help:"tensor parallel degree of an instance (default 1)"`
-	PP           int     `yaml:"pp" min:"1" help:"pipeline parallel degree (default 1)"`
-	EP           int     `yaml:"ep" min:"1" help:"expert parallel degree (default: every die of a stage)"`
-	DP           int     `yaml:"dp" min:"1" help:"data parallel degree of an instance: TP becomes its dies / (PP x DP)"`
-	AttnDP       bool    `yaml:"attn_dp" help:"attention data parallelism (DeepSeek style): TP 1, experts spread over the stage"`
-	WeightsDtype string  `yaml:"weights_dtype" help:"weights dtype: bf16, fp8, int8, fp4"`
-	KVDtype      string  `yaml:"kv_dtype" help:"KV cache dtype"`
-	ActDtype     string  `yaml:"act_dtype" help:"activation dtype"`
-	DtypeMap     string  `yaml:"dtype_map" help:"map dtypes the chip lacks, e.g. fp8=int8"`
-	MTPDraft     int     `yaml:"mtp_draft" help:"multi-token prediction: draft tokens per step"`
-	MTPAccept    float64 `yaml:"mtp_accept" help:"acceptance rate of a draft token"`
-	MicroBatches int     `yaml:"microbatches" help:"1, 2 (overlap communication with computation) or 0 for the faster per step"`
-	HBMFraction  float64 `yaml:"hbm_fraction" help:"share of each die's HBM the engine may fill; vLLM's gpu_memory_utilization is 0.9"`
+	Model         string  `yaml:"model" short:"m" help:"model: zoo name or model file (required; see 'cardsea models list')"`
+	Accelerators  int     `yaml:"accelerators" flag:"ranks" short:"r" min:"1" help:"accelerators per instance (default: all of the topology, one instance)"`
+	Replicas      int     `yaml:"replicas" min:"1" help:"instances side by side behind the router, each --ranks accelerators (default 1)"`
+	TP            int     `yaml:"tp" min:"1" help:"tensor parallel degree of an instance (default 1)"`
+	PP            int     `yaml:"pp" min:"1" help:"pipeline parallel degree (default 1)"`
+	EP            int     `yaml:"ep" min:"1" help:"expert parallel degree (default: every die of a stage)"`
+	DP            int     `yaml:"dp" min:"1" help:"data parallel degree of an instance: TP becomes its dies / (PP x DP)"`
+	AttnDP        bool    `yaml:"attn_dp" help:"attention data parallelism (DeepSeek style): TP 1, experts spread over the stage"`
+	WeightsDtype  string  `yaml:"weights_dtype" help:"weights dtype: bf16, fp8, int8, fp4"`
+	KVDtype       string  `yaml:"kv_dtype" help:"KV cache dtype"`
+	ActDtype      string  `yaml:"act_dtype" help:"activation dtype"`
+	DtypeMap      string  `yaml:"dtype_map" help:"map dtypes the chip lacks, e.g. fp8=int8"`
+	AttnDtype     string  `yaml:"attn_dtype" help:"attention weights dtype (default: --weights-dtype)"`
+	MoEDtype      string  `yaml:"moe_dtype" help:"routed experts' weights dtype (default: --weights-dtype), e.g. fp4"`
+	DispatchDtype string  `yaml:"dispatch_dtype" help:"MoE dispatch payload dtype (default: 8-bit with scales for 8-bit weights, else --act-dtype)"`
+	MTPDraft      int     `yaml:"mtp_draft" help:"multi-token prediction: draft tokens per step"`
+	MTPAccept     float64 `yaml:"mtp_accept" help:"acceptance rate of a draft token"`
+	MicroBatches  int     `yaml:"microbatches" help:"1, 2 (overlap communication with computation) or 0 for the faster per step"`
+	HBMFraction   float64 `yaml:"hbm_fraction" help:"share of each die's HBM the engine may fill; vLLM's gpu_memory_utilization is 0.9"`
 
 	// Traffic.
 	Rate        Rates   `yaml:"rate" help:"offered load, requests/s; a list runs one record per rate (a latency-throughput curve); with --replay the trace is scaled to it"`
@@ -217,6 +220,7 @@ func (s ServeSpec) Compile(dir string) (*ServeJob, error) {
 	}
 	inst := InferenceSpec{Model: s.Model, Phase: string(infer.Decode), Accelerators: s.Accelerators, TP: s.TP, PP: s.PP, EP: s.EP, DP: s.DP, AttnDP: s.AttnDP,
 		WeightsDtype: s.WeightsDtype, KVDtype: s.KVDtype, ActDtype: s.ActDtype, DtypeMap: s.DtypeMap, MTPDraft: s.MTPDraft, MTPAccept: s.MTPAccept,
+		AttnDtype: s.AttnDtype, MoEDtype: s.MoEDtype, DispatchDtype: s.DispatchDtype,
 		MicroBatches: s.MicroBatches, HBMFraction: s.HBMFraction}
 	ij, err := inst.Compile(dir)
 	if err != nil {
