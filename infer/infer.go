@@ -76,6 +76,10 @@ type Config struct {
 	// where the weights need it (DeepSeek-R1 in FP8 fills 91% of an HGX
 	// H20's 96 GB per GPU).
 	HBMFraction float64
+	// MaxSeqs caps the sequences a data-parallel replica runs at once, as
+	// a serving engine does (vLLM's max_num_seqs, SGLang's
+	// max_running_requests); 0 bounds them by memory alone.
+	MaxSeqs int
 	// Mix, when set (with Phase serve), is the step's real composition as
 	// a request-level scheduler forms it (package serve); Batch, InputLen,
 	// Context and OutputLen are then not read, and the scheduler, not the
@@ -532,6 +536,17 @@ func (s *step) fitMemory() error {
 			return infeasible("does not fit: each die needs %.1f GB of weights and %.1f GB of activations for this step but may fill %.1f GB", mem.Weights/1e9, mem.Activations/1e9, usable/1e9)
 		}
 		return nil
+	}
+	if c.MaxSeqs > 0 {
+		// The engine's cap on running sequences, per replica.
+		capBatch := c.MaxSeqs * r.DP / acc
+		if r.MaxBatch > capBatch {
+			r.MaxBatch = capBatch
+		}
+		if seqsPerReplica := c.Batch * acc / r.DP; seqsPerReplica > c.MaxSeqs {
+			return infeasible("past the engine's limit: batch %d per accelerator is %d sequences per replica, and the engine runs at most %d (max_seqs); raise it or lower the batch",
+				c.Batch, seqsPerReplica, c.MaxSeqs)
+		}
 	}
 	if r.MemoryBytesPerDie > usable {
 		return infeasible("does not fit: each die needs %.1f GB (weights %.1f, KV cache %.1f, activations %.1f) but may fill %.1f GB (%.0f%% of its %.1f GB of HBM); the largest batch that fits is %d per accelerator",

@@ -2,6 +2,7 @@ package infer
 
 import (
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/cardsea/cardsea/compute"
@@ -207,5 +208,25 @@ func TestPerModuleDtypes(t *testing.T) {
 	}
 	if a.Memory.Weights >= b.Memory.Weights {
 		t.Errorf("FP8 attention in BF16 weights: %.1f GB, all BF16 %.1f GB", a.Memory.Weights/1e9, b.Memory.Weights/1e9)
+	}
+}
+
+// TestEngineCap: an engine's cap on running sequences per replica bounds
+// the batch and the searches (the largest batch that fits is at most
+// it), and a batch past it is infeasible, naming the cap.
+func TestEngineCap(t *testing.T) {
+	e := engine(t, "hgx-h100")
+	c := Config{Model: model(t, "llama-3.1-8b"), Phase: Decode, Context: 1024, TP: 8, MicroBatches: 1, Precision: fp8kv, MaxSeqs: 100}
+	best, err := e.BestUnderSLO(c, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// One TP8 replica on 8 GPUs: 100 sequences are 12 per accelerator.
+	if best.Config.Batch != 12 || best.MaxBatch != 12 {
+		t.Errorf("best batch %d, largest %d; want 12 under a cap of 100 per replica", best.Config.Batch, best.MaxBatch)
+	}
+	c.Batch = 13
+	if _, err := e.Run(c); err == nil || !strings.Contains(err.Error(), "runs at most 100 (max_seqs)") {
+		t.Errorf("batch 13 past the cap: %v", err)
 	}
 }

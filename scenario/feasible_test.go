@@ -14,7 +14,7 @@ func TestInfeasiblePointIsARecord(t *testing.T) {
 	src := `name: t
 topologies: [{preset: hgx-h100}]
 workloads:
-  - inference: {model: llama-3.1-8b, phase: decode, batch: 8, context: 1024}
+  - inference: {model: llama-3.1-8b, phase: decode, batch: 8, context: 1024, engine: none}
 sweep:
   product:
     workloads[0].inference.batch: [8, 100000, 16]

@@ -92,6 +92,18 @@ func engineNamed(name string) (servingEngine, error) {
 	return engines[i], nil
 }
 
+// EngineDefaults are engine name's limits for a rank with hbm bytes per
+// device, a KV cache of kvTokens tokens and a model context window ctx.
+func EngineDefaults(name string, hbm, kvTokens float64, ctx int) (Settings, error) {
+	e, err := engineNamed(name)
+	if err != nil {
+		return Settings{}, err
+	}
+	s := e.defaults(hbm, kvTokens, ctx)
+	s.Engine = e.name
+	return s, nil
+}
+
 // CheckEngine says whether name is a known engine.
 func CheckEngine(name string) error {
 	_, err := engineNamed(name)

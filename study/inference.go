@@ -11,6 +11,7 @@ import (
 	"github.com/cardsea/cardsea/internal/field"
 	"github.com/cardsea/cardsea/llm"
 	"github.com/cardsea/cardsea/power"
+	"github.com/cardsea/cardsea/serve"
 	"github.com/cardsea/cardsea/topology"
 	"github.com/cardsea/cardsea/units"
 )
@@ -86,6 +87,11 @@ type InferenceSpec struct {
 	// (default 1, the physical limit; vLLM's gpu_memory_utilization is
 	// 0.9).
 	HBMFraction float64 `yaml:"hbm_fraction" help:"share of each die's HBM the engine may fill (weights, KV cache, activations); vLLM reserves 10% (0.9)"`
+	// Engine names the serving engine whose cap on running sequences the
+	// batch respects (default vllm; none for memory alone), MaxSeqs
+	// overrides the cap (per data-parallel replica).
+	Engine  string `yaml:"engine" help:"serving engine whose cap on running sequences per replica bounds the batch and its searches: vllm (default), sglang, trtllm, vllm-ascend, mindie, or none (memory alone)"`
+	MaxSeqs int    `yaml:"max_seqs" min:"1" help:"sequences a data-parallel replica runs at once (default: the engine's, e.g. vLLM's 1024 on GPUs of 70 GiB or more, else 256)"`
 	// TPOTSLO or TTFTSLO searches the batch for the most tokens/s per
 	// accelerator within the limit, e.g. 50ms.
 	TPOTSLO string `yaml:"tpot_slo" help:"decode latency limit per token, e.g. 50ms: search the batch"`
@@ -116,7 +122,7 @@ var InferenceDefaults = map[string]string{
 	"phase": string(DefaultPhase), "input_len": strconv.Itoa(DefaultInputLen), "context": strconv.Itoa(DefaultContext),
 	"output_len": strconv.Itoa(DefaultOutputLen), "weights_dtype": DefaultDtype, "kv_dtype": DefaultDtype, "act_dtype": DefaultDtype,
 	"mtp_accept": strconv.FormatFloat(DefaultMTPAccept, 'g', -1, 64), "expert_imbalance": strconv.FormatFloat(DefaultImbalance, 'g', -1, 64),
-	"hbm_fraction": strconv.FormatFloat(DefaultHBMShare, 'g', -1, 64),
+	"hbm_fraction": strconv.FormatFloat(DefaultHBMShare, 'g', -1, 64), "engine": "vllm",
 }
 
 // InferenceJob is a compiled inference spec: typed, defaulted and
@@ -135,6 +141,9 @@ type InferenceJob struct {
 	DP int
 	// tpGiven says the spec set tp (it must then agree with DP).
 	tpGiven bool
+	// engine caps the running sequences per replica (For resolves its
+	// default on the topology's device unless the spec gave max_seqs).
+	engine string
 }
 
 // Limit is the step's latency limit for a batch search: the TPOT or TTFT
@@ -190,7 +199,15 @@ func (s InferenceSpec) Compile(dir string) (*InferenceJob, error) {
 	if phase != infer.Prefill && phase != infer.Decode && phase != infer.Serve && phase != DisaggPhase {
 		return nil, field.Errorf("phase", "%q: want prefill, decode, serve or disagg", s.Phase)
 	}
-	j := &InferenceJob{Search: s.SearchParallelism, DP: s.DP, tpGiven: s.TP != 0}
+	j := &InferenceJob{Search: s.SearchParallelism, DP: s.DP, tpGiven: s.TP != 0, engine: strings.ToLower(or(s.Engine, "vllm"))}
+	if j.engine != "none" {
+		if err := serve.CheckEngine(j.engine); err != nil {
+			return nil, field.Errorf("engine", "%q: want vllm, sglang, trtllm, vllm-ascend, mindie or none", s.Engine)
+		}
+	}
+	if s.MaxSeqs < 0 {
+		return nil, field.Errorf("max_seqs", "%d: want at least 1 sequence per replica", s.MaxSeqs)
+	}
 	for _, l := range []struct {
 		field, val string
 		out        *float64
@@ -209,7 +226,7 @@ func (s InferenceSpec) Compile(dir string) (*InferenceJob, error) {
 		InputLen: or(s.InputLen, DefaultInputLen), Context: or(s.Context, DefaultContext), OutputLen: s.OutputLen,
 		TP: s.TP, PP: s.PP, EP: s.EP, Precision: prec, DtypeMap: mapping,
 		MTPDraft: s.MTPDraft, MTPAccept: s.MTPAccept, MicroBatches: s.MicroBatches,
-		ExpertImbalance: s.ExpertImbalance, HBMFraction: s.HBMFraction}
+		ExpertImbalance: s.ExpertImbalance, HBMFraction: s.HBMFraction, MaxSeqs: s.MaxSeqs}
 	if s.AttnDP {
 		c.TP = 1
 	}
@@ -348,8 +365,16 @@ func (j *InferenceJob) For(t *topology.Topology) (*InferenceJob, error) {
 	out := *j
 	c := &out.Config
 	live := t.LiveAccels()
+	if c.MaxSeqs == 0 && j.engine != "none" {
+		d, err := serve.EngineDefaults(j.engine, compute.PerDie(t.Accels[0].Spec).HBMBytes, 0, c.Model.MaxContext)
+		if err != nil {
+			return nil, err
+		}
+		c.MaxSeqs = d.MaxSeqs
+	}
 	if out.Disagg != nil {
 		d := *out.Disagg
+		d.Prefill.MaxSeqs, d.Decode.MaxSeqs = c.MaxSeqs, c.MaxSeqs
 		out.Disagg = &d
 		if n := len(t.Accels); d.Prefill.Accelerators+d.Decode.Accelerators > n {
 			return nil, field.Errorf("prefill_accelerators", "%d + {decode_accelerators} %d = %d accelerators, but %s has %d; use fewer, or more domains",

@@ -17,7 +17,7 @@ import (
 func TestSweepSurvivesInfeasiblePoints(t *testing.T) {
 	dir := t.TempDir()
 	sc := filepath.Join(dir, "grid.yaml")
-	src := "name: grid\ntopologies: [{preset: hgx-h100}]\nworkloads:\n  - inference: {model: llama-3.1-8b, phase: decode, batch: 8, context: 1024}\nsweep:\n  product:\n    workloads[0].inference.batch: [8, 100000]\n    workloads[0].inference.context: [1024, 2048]\n"
+	src := "name: grid\ntopologies: [{preset: hgx-h100}]\nworkloads:\n  - inference: {model: llama-3.1-8b, phase: decode, batch: 8, context: 1024, engine: none}\nsweep:\n  product:\n    workloads[0].inference.batch: [8, 100000]\n    workloads[0].inference.context: [1024, 2048]\n"
 	if err := os.WriteFile(sc, []byte(src), 0o644); err != nil {
 		t.Fatal(err)
 	}
