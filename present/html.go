@@ -49,6 +49,7 @@ func HTMLReport(s *scenario.Scenario, sheet *report.Sheet, version string) ([]by
 	}
 	page.Charts = charts
 	var show []int
+	heads := report.Heads(sheet.Columns)
 	for i, c := range sheet.Columns {
 		if c.Key == "scenario" || (len(s.Points) == 1 && (c.Key == "point" || c.Key == "points")) {
 			continue
@@ -61,7 +62,7 @@ func HTMLReport(s *scenario.Scenario, sheet *report.Sheet, version string) ([]by
 			continue
 		}
 		show = append(show, i)
-		page.Headers = append(page.Headers, c.Header)
+		page.Headers = append(page.Headers, ParamHeader(heads[i])) // swept fields by name
 	}
 	for _, r := range sheet.Rows {
 		var cells []reportCell

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cardsea/cardsea/present"
 	"github.com/cardsea/cardsea/report"
 	"github.com/cardsea/cardsea/scenario"
 	"github.com/cardsea/cardsea/trace"
@@ -77,6 +78,7 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	out := fs.StringP("out", "o", "", "write the result to this file (atomically) instead of stdout")
 	jobs := fs.IntP("jobs", "j", runtime.GOMAXPROCS(0), "simulations run in parallel (default: the CPUs this process may use; the output does not depend on it)")
 	traceFile := fs.String("trace", "", "write a Chrome/Perfetto trace (JSON) of the last simulation of the run")
+	wide := fs.Bool("wide", false, "tables show every field, however wide; JSON and CSV always do")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -103,13 +105,8 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	}
 	sheet = s.Select(sheet)
 	if f == report.FormatTable || f == report.FormatMarkdown {
-		if len(s.Points) == 1 {
-			// scenario, point and points say nothing without a sweep
-			sheet.Columns = sheet.Columns[3:]
-			for i, r := range sheet.Rows {
-				sheet.Rows[i] = r[3:]
-			}
-		}
+		present.ScenarioTable(sheet, s.Params, len(s.Points))
+		sheet.Wide = *wide
 		sheet.Title = s.File.Name
 		if s.File.Description != "" {
 			sheet.Title += ": " + s.File.Description
