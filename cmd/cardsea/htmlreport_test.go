@@ -71,13 +71,17 @@ func TestReportSweep(t *testing.T) {
 		t.Errorf("%d charts, want 3 (busbw and energy against size, busbw against the price)", n)
 	}
 	for _, want := range []string{
-		"Bus bandwidth vs power.price_per_kwh", ">power.price_per_kwh<", "<th>power.price_per_kwh</th>", "<th>Point</th>",
+		// Swept fields by their names and units, not their paths.
+		"Bus bandwidth vs Electricity price (USD/kWh)", ">Electricity price (USD/kWh)<", "<th>Electricity price (USD/kWh)</th>", "<th>Point</th>",
 		// Two points repeat each size: the lines name the price.
-		"hgx-h100, power.price_per_kwh=0.05",
+		"hgx-h100, Electricity price 0.05",
 	} {
 		if !strings.Contains(html, want) {
 			t.Errorf("report lacks %q", want)
 		}
+	}
+	if strings.Contains(html, "power.price_per_kwh") || strings.Contains(html, "power_price_per_kwh") {
+		t.Error("the report names a swept field by its path")
 	}
 }
 
