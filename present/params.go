@@ -1,7 +1,9 @@
 package present
 
 import (
+	"math"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/cardsea/cardsea/report"
@@ -66,7 +68,8 @@ func ParamHeader(path string) string {
 // the swept fields, then the record schema) for a table: a single point
 // loses the three point columns, the swept fields take human names, and
 // a swept field whose values a record field repeats on every record
-// (topologies[0].preset and Topology) is left out for that field.
+// (topologies[0].preset and Topology) is left out for that field, and
+// swept numbers are numbers (right-aligned, as written: 0.03, 1,024).
 func ScenarioTable(sheet *report.Sheet, params []string, points int) {
 	lead := 3 + len(params)
 	drop := map[int]bool{}
@@ -76,6 +79,7 @@ func ScenarioTable(sheet *report.Sheet, params []string, points int) {
 	for j, p := range params {
 		i := 3 + j
 		sheet.Columns[i].Header = ParamHeader(p)
+		numbers(sheet, i)
 		for k := lead; k < len(sheet.Columns); k++ {
 			if sameCells(sheet, i, k) {
 				drop[i] = true
@@ -115,4 +119,86 @@ func sameCells(s *report.Sheet, i, k int) bool {
 		}
 	}
 	return true
+}
+
+// numbers turns column i's cells, the swept values as the file wrote
+// them, into numbers where every one is a number.
+func numbers(s *report.Sheet, i int) {
+	vals := make([]any, len(s.Rows))
+	for r, row := range s.Rows {
+		str, ok := row[i].(string)
+		if !ok {
+			return
+		}
+		if n, err := strconv.Atoi(str); err == nil {
+			vals[r] = n
+		} else if x, err := strconv.ParseFloat(str, 64); err == nil && !math.IsInf(x, 0) && !math.IsNaN(x) {
+			vals[r] = x
+		} else {
+			return
+		}
+	}
+	for r := range s.Rows {
+		s.Rows[r][i] = vals[r]
+	}
+	s.Columns[i].Digits = -1 // as written: 0.03, not 0.030
+}
+
+// kinds name the kinds of record a scenario's table may mix.
+var kinds = []struct{ key, title string }{
+	{"collective", "collectives"}, {"inference", "inference"}, {"disagg", "disaggregated serving"}, {"train", "training"}, {"other", "other records"},
+}
+
+// SplitKinds splits a scenario's table into one per kind of record
+// (collectives, inference steps, disaggregated deployments, training
+// steps) where it mixes them, so that each shows its own kind's fields
+// rather than two kinds' side by side, half of them empty; each after
+// the first is titled by its kind. A table of one kind is itself.
+func SplitKinds(s *report.Sheet) []*report.Sheet {
+	op, phase := -1, -1
+	for i, c := range s.Columns {
+		switch c.Key {
+		case "op":
+			op = i
+		case "phase":
+			phase = i
+		}
+	}
+	kindOf := func(row []any) string {
+		switch {
+		case op >= 0 && row[op] != nil:
+			return "collective"
+		case phase < 0 || row[phase] == nil:
+			return "other"
+		case row[phase] == "disagg" || row[phase] == "train":
+			return row[phase].(string)
+		}
+		return "inference"
+	}
+	by := map[string][][]any{}
+	for _, r := range s.Rows {
+		k := kindOf(r)
+		by[k] = append(by[k], r)
+	}
+	if len(by) < 2 {
+		return []*report.Sheet{s}
+	}
+	var out []*report.Sheet
+	for _, k := range kinds {
+		rows, ok := by[k.key]
+		if !ok {
+			continue
+		}
+		sub := *s
+		sub.Rows = rows
+		sub.Notes = nil
+		if len(out) > 0 {
+			sub.Title = strings.ToUpper(k.title[:1]) + k.title[1:]
+		} else if sub.Title != "" {
+			sub.Title += " (" + k.title + ")"
+		}
+		out = append(out, &sub)
+	}
+	out[len(out)-1].Notes = s.Notes
+	return out
 }

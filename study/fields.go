@@ -286,7 +286,7 @@ var throughput = []Field{
 }
 
 var memory = []Field{
-	{Column: col("memory_bytes_per_die", "Memory per die (GB)", 1e9, 1),
+	{Column: minor(col("memory_bytes_per_die", "Memory per die (GB)", 1e9, 1)),
 		Inference: func(r *InferenceRecord) any { return r.Result.MemoryBytesPerDie },
 		Training:  func(r *TrainingRecord) any { return r.Result.MemoryBytesPerDie }},
 	{Column: minor(col("hbm_bytes_per_die", "HBM per die (GB)", 1e9, 1)),
@@ -360,7 +360,7 @@ var energy = []Field{
 		Collective: func(r *CollectiveRecord) any { return r.Energy.FacilityJ },
 		Inference:  func(r *InferenceRecord) any { return r.Result.Energy.FacilityJ * r.Result.ServingShare },
 		Training:   func(r *TrainingRecord) any { return r.Result.Energy.FacilityJ }},
-	{Column: col("avg_power_w", "Avg IT power (kW)", 1e3, 1),
+	{Column: minor(col("avg_power_w", "Avg IT power (kW)", 1e3, 1)),
 		Collective: func(r *CollectiveRecord) any { return r.Energy.AvgITW },
 		Inference:  func(r *InferenceRecord) any { return r.Result.PowerW },
 		Disagg:     func(r *DisaggRecord) any { return r.Result.PowerW },

@@ -8,13 +8,17 @@ import (
 	"unicode/utf8"
 )
 
-// TestReadableGolden pins the two tables issue #16 named: a scenario's
-// few wide records side by side with the swept fields by name, and a
-// collective sweep that reads like nccl-tests with units that follow the
-// magnitude.
+// TestReadableGolden pins the tables issue #16 named: a scenario's few
+// wide records side by side with the swept fields by name, many records
+// one a line within 160 columns, and a collective sweep that reads like
+// nccl-tests with units that follow the magnitude.
 func TestReadableGolden(t *testing.T) {
 	checkGoldenRuns(t, "readable", []goldenRun{
 		{"run-deepseek-r1-decode-slo.txt", []string{"run", "../../scenarios/deepseek-r1-decode-slo.yaml"}},
+		// Many records: what is the same moves to a note, breakdowns go.
+		{"run-ep-degree-sweep.txt", []string{"run", "../../scenarios/ep-degree-sweep.yaml"}},
+		// Two kinds of record: a table each.
+		{"run-electricity-price-sweep.txt", []string{"run", "../../scenarios/electricity-price-sweep.yaml"}},
 		{"collective-gb200-nvl72.txt", []string{"collective", "--topo", "gb200-nvl72", "-b", "1K", "-e", "1G", "-f", "4"}},
 		{"collective-gb200-nvl72-wide.txt", []string{"collective", "--topo", "gb200-nvl72", "-b", "1K", "-e", "1G", "-f", "16", "--wide"}},
 	})

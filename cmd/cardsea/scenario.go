@@ -105,7 +105,6 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	}
 	sheet = s.Select(sheet)
 	if f == report.FormatTable || f == report.FormatMarkdown {
-		present.ScenarioTable(sheet, s.Params, len(s.Points))
 		sheet.Wide = *wide
 		sheet.Title = s.File.Name
 		if s.File.Description != "" {
@@ -126,8 +125,20 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	var buf bytes.Buffer
-	if err := sheet.Write(&buf, f); err != nil {
-		return err
+	sheets := []*report.Sheet{sheet}
+	if f == report.FormatTable || f == report.FormatMarkdown {
+		sheets = present.SplitKinds(sheet) // one table per kind of record
+		for _, sh := range sheets {
+			present.ScenarioTable(sh, s.Params, len(s.Points))
+		}
+	}
+	for i, sh := range sheets {
+		if i > 0 {
+			buf.WriteString("\n")
+		}
+		if err := sh.Write(&buf, f); err != nil {
+			return err
+		}
 	}
 	if *out == "" {
 		_, err := stdout.Write(buf.Bytes())
