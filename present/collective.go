@@ -119,6 +119,8 @@ func collectiveSheet(f report.Format, run CollectiveRun) (*report.Sheet, [][]any
 			cols[i].Varies = true
 		case "wire_bytes", "mean_link_busy", "facility_energy_j", "peak_power_w":
 			cols[i].Detail = true
+		case "energy_j":
+			cols[i].Minor = false // nccl-tests' columns and the energy: the answer here
 		}
 	}
 	sheet := &report.Sheet{Columns: cols, Wide: wide}

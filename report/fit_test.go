@@ -242,3 +242,17 @@ func TestLongNotesWrap(t *testing.T) {
 		t.Errorf("notes:\n%s", out)
 	}
 }
+
+// TestBreakdownsLast: a table reads identity, then the answer, then its
+// breakdown: Minor columns print after the rest; CSV keeps the order.
+func TestBreakdownsLast(t *testing.T) {
+	s := &Sheet{Columns: []Column{{Key: "name", Header: "Name"}, {Key: "compute_s", Header: "Compute (ms)", Unit: Seconds, Minor: true},
+		{Key: "tpot_s", Header: "TPOT (ms)", Unit: Seconds}},
+		Rows: [][]any{{"a", 0.01, 0.02}}}
+	if out := write(t, s, FormatTable); !strings.Contains(out, "│ Name │ TPOT  │ Compute │") {
+		t.Errorf("order:\n%s", out)
+	}
+	if out := write(t, s, FormatCSV); !strings.HasPrefix(out, "name,compute_s,tpot_s\n") {
+		t.Errorf("CSV order:\n%s", out)
+	}
+}

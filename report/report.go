@@ -409,7 +409,8 @@ func looksNumeric(s string) bool {
 	return s != "" && s[0] >= '0' && s[0] <= '9'
 }
 
-// horizontal lays records out one line each. Unless the sheet is Wide it
+// horizontal lays records out one line each, Minor columns after the
+// rest (identity, the answer, then its breakdown). Unless the sheet is Wide it
 // fits MaxWidth, in steps until it does: a column with the same value in
 // every record moves to a note under the table, headers wrap, Minor
 // columns are left out from the right, then any from the right (the
@@ -445,10 +446,14 @@ func (s *Sheet) horizontal() (l *layout, squeezed bool) {
 		}
 	}
 	l.keep = slices.Clone(keep)
+	// Identity and answers, then their breakdowns (Minor), each in the
+	// sheet's order.
 	var idx []int
-	for i := range s.Columns {
-		if keep[i] {
-			idx = append(idx, i)
+	for _, minor := range []bool{false, true} {
+		for i, c := range s.Columns {
+			if keep[i] && c.Minor == minor {
+				idx = append(idx, i)
+			}
 		}
 	}
 	cells := make([][]string, len(s.Rows))
