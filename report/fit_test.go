@@ -256,3 +256,24 @@ func TestBreakdownsLast(t *testing.T) {
 		t.Errorf("CSV order:\n%s", out)
 	}
 }
+
+// TestManyRecordsSideBySideWrap: records side by side that would pass
+// 160 columns wrap their headers, then the field names; Markdown does not.
+func TestManyRecordsSideBySideWrap(t *testing.T) {
+	s := &Sheet{Vertical: true, Columns: []Column{{Key: "name", Header: "Name"},
+		{Key: "x", Header: "A quantity with a rather long name that takes many columns (GB/s per kW)", Digits: 1}}}
+	for i := range 9 {
+		s.Rows = append(s.Rows, []any{fmt.Sprintf("system-%d vs system-0", i), 1234.5 * float64(i)})
+	}
+	out := write(t, s, FormatTable)
+	if w := maxLineWidth(out); w > MaxWidth {
+		t.Errorf("%d wide:\n%s", w, out)
+	}
+	if !strings.Contains(out, "│ system-1 ") || !strings.Contains(out, "│ vs       ") {
+		t.Errorf("headers do not wrap:\n%s", out)
+	}
+	md := write(t, s, FormatMarkdown)
+	if strings.Count(md, "\n") != 3 || !strings.Contains(md, "| system-1 vs system-0 |") {
+		t.Errorf("markdown wrapped:\n%s", md)
+	}
+}

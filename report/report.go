@@ -256,6 +256,9 @@ func (s *Sheet) writeTable(w io.Writer, f Format) error {
 	var l *layout
 	if s.Vertical {
 		l = s.vertical(nil, 0)
+		if !s.Wide && !md {
+			l.squeeze() // a Markdown cell is one line
+		}
 	} else {
 		var squeezed bool
 		l, squeezed = s.horizontal()
@@ -509,6 +512,35 @@ func (s *Sheet) horizontal() (l *layout, squeezed bool) {
 	return l, squeezed
 }
 
+// squeeze fits records side by side into MaxWidth where it can: the
+// records' headers wrap at spaces ("gb200-nvl72 vs cm384" over two
+// lines), then the field names do.
+func (l *layout) squeeze() {
+	if l.width() <= MaxWidth {
+		return
+	}
+	cw := make([]int, len(l.header))
+	for _, r := range l.rows {
+		for k, c := range r {
+			cw[k] = max(cw[k], textWidth(c))
+		}
+	}
+	for k := 1; k < len(l.header); k++ {
+		l.header[k] = strings.Join(wrap(l.header[k], max(cw[k], minHeaderWidth)), "\n")
+	}
+	over := l.width() - MaxWidth
+	if over <= 0 || len(l.header) == 0 {
+		return
+	}
+	// What the field names may take, never under 24 columns.
+	limit := max(cw[0]-over, 24)
+	for _, r := range l.rows {
+		if textWidth(r[0]) > limit {
+			r[0] = strings.Join(wrap(r[0], limit), "\n")
+		}
+	}
+}
+
 // width is the columns the table takes on a terminal.
 func (l *layout) width() int {
 	w := make([]int, len(l.header))
@@ -519,7 +551,9 @@ func (l *layout) width() int {
 	}
 	for _, r := range l.rows {
 		for k, c := range r {
-			w[k] = max(w[k], textWidth(c))
+			for _, line := range strings.Split(c, "\n") {
+				w[k] = max(w[k], textWidth(line))
+			}
 		}
 	}
 	total := 1
