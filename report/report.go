@@ -265,7 +265,11 @@ func (s *Sheet) writeTable(w io.Writer, f Format) error {
 		if squeezed {
 			// Records too many-fielded for a line each, and few enough
 			// to stand side by side: one line per field instead.
-			if v := s.vertical(l.keep, s.label(l.keep)); v.width() <= MaxWidth || len(s.Rows) == 1 {
+			v := s.vertical(l.keep, s.label(l.keep))
+			if !md {
+				v.squeeze()
+			}
+			if v.width() <= MaxWidth || len(s.Rows) == 1 {
 				v.notes = l.same
 				l = v
 			}
