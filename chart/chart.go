@@ -253,8 +253,8 @@ func (c *chart) axes(d *Data, s Spec, xs, ys []float64) {
 		lo, hi := span(xs)
 		if c.x.Kind == Bytes && s.LogX && hi/lo > 1<<20 {
 			// Sizes over six binary orders: each tick names its own unit.
-			name, _ := Parse(s.X)
-			c.x = Axis{Label: capitalize(name), Scale: 1, Kind: Bytes}
+			name, k := Parse(s.X)
+			c.x = Axis{Label: capitalize(hintedName(name, k, hint(s.X))), Scale: 1, Kind: Bytes}
 			c.bytesTicks = true
 		}
 	}

@@ -159,3 +159,35 @@ func TestWideByteRange(t *testing.T) {
 		}
 	}
 }
+
+// TestAxisHumanNames: an axis takes its column's human header, less the
+// unit it names itself, and a unit ladder that reads as people write:
+// "Energy cost per million tokens (USD)", not "... (milli-USD)".
+func TestAxisHumanNames(t *testing.T) {
+	for _, tc := range []struct {
+		column string
+		values []float64
+		hint   report.Column
+		label  string
+	}{
+		{"avg_power_w", []float64{5500, 13000}, report.Column{Header: "Avg IT power (kW)", Unit: report.Watts}, "Avg IT power (kW)"},
+		{"energy_j", []float64{0.5, 34}, report.Column{Header: "Energy, IT (J)", Unit: report.Joules}, "Energy, IT (J)"},
+		{"size_bytes", []float64{1 << 20, 1 << 30}, report.Column{Header: "Size (B)", Unit: report.BytesBinary}, "Size (GiB)"},
+		{"energy_cost_per_mtok_usd", []float64{0.0038, 0.0094}, report.Column{Header: "Energy cost per million tokens (USD)"}, "Energy cost per million tokens (USD)"},
+		{"tokens_per_s_per_accel", []float64{1200, 5000}, report.Column{Header: "Tokens/s per accelerator"}, "Tokens/s per accelerator (thousands)"},
+		{"tokens_per_j", []float64{2.8, 6.7}, report.Column{Header: "Tokens per J (IT)"}, "Tokens per J (IT)"},
+		{"workloads[0]_inference_tp", []float64{1, 8}, report.Column{Header: "TP"}, "TP"},
+		{"power_price_per_kwh", []float64{0.05, 0.1}, report.Column{Header: "Electricity price (USD/kWh)"}, "Electricity price (USD/kWh)"},
+	} {
+		h := tc.hint
+		if a := AxisFor(tc.column, tc.values, false, &h); a.Label != tc.label {
+			t.Errorf("AxisFor(%s) = %q, want %q", tc.column, a.Label, tc.label)
+		}
+	}
+	if a := AxisFor("energy_cost_per_mtok_usd", []float64{0.0038, 0.0094}, false, nil); strings.Contains(a.Label, "milli") {
+		t.Errorf("a cost per million tokens in %q", a.Label)
+	}
+	if _, k := Parse("tokens_per_j"); k != Plain {
+		t.Errorf("tokens_per_j is %v, not a count per joule", k)
+	}
+}

@@ -39,7 +39,8 @@ var ladders = map[Kind][]step{
 	Seconds:  {{1e-9, "ns"}, {1e-6, "us"}, {1e-3, "ms"}, {1, "s"}},
 	Watts:    {{1e-3, "mW"}, {1, "W"}, {1e3, "kW"}, {1e6, "MW"}},
 	Joules:   {{1e-6, "uJ"}, {1e-3, "mJ"}, {1, "J"}, {1e3, "kJ"}, {1e6, "MJ"}},
-	USD:      {{1e-6, "micro-USD"}, {1e-3, "milli-USD"}, {1, "USD"}},
+	// No milli-USD: a cost of 0.0094 USD per million tokens reads in USD.
+	USD: {{1e-6, "micro-USD"}, {1e-4, "USD"}},
 }
 
 // suffixes map unit token sequences in a name to their kind; longer
@@ -76,6 +77,9 @@ func Parse(column string) (name string, k Kind) {
 			}
 			if i == 0 {
 				continue // "s" or "bytes" alone: no name left
+			}
+			if s.kind != Rate && toks[i-1] == "per" {
+				continue // tokens_per_j: a count per joule, not joules
 			}
 			head := toks[:i]
 			if s.kind == Rate {
@@ -133,11 +137,32 @@ func AxisFor(column string, values []float64, log bool, hint *report.Column) Axi
 			st = s
 		}
 	}
-	label := capitalize(name)
+	label := capitalize(hintedName(name, k, hint))
 	if st.symbol != "" {
 		label += " (" + st.symbol + ")"
 	}
 	return Axis{Label: label, Scale: st.scale, Kind: k, Symbol: st.symbol}
+}
+
+// hintedName is the human name of a column with a unit: its header less
+// the unit ("Avg IT power (kW)" is "Avg IT power") where the hint has
+// one, a rate's header whole ("Tokens/s per accelerator"), else the name
+// its key spells.
+func hintedName(name string, k Kind, hint *report.Column) string {
+	switch {
+	case hint == nil || hint.Header == "":
+		return name
+	case hint.Unit != "":
+		return hint.Head()
+	case k == Rate:
+		return hint.Header // "Tokens/s (system)": a qualifier, not a unit
+	}
+	// "Energy cost per million tokens (USD)": the axis names its own unit.
+	if i := strings.LastIndex(hint.Header, " ("); i > 0 && strings.HasSuffix(hint.Header, ")") &&
+		!strings.Contains(hint.Header[i+2:], " ") {
+		return hint.Header[:i]
+	}
+	return name
 }
 
 func base(lad []step) step {

@@ -23,7 +23,10 @@ Every result cardsea reports, from ` + "`cardsea collective`, `infer`, `train`, 
 and scenario runs (` + "`run`, `sweep`" + `), is a record of one schema
 (` + "`study.Fields`" + `): each field below is declared once, with its machine key
 (SI units: seconds, bytes, watts, joules, USD) and its table header (the
-display unit). CSV flattens the dots of a key to underscores; JSON nests them.
+display unit). Tables print times, sizes, bandwidths, energies and powers
+with the unit each value's magnitude needs (84.8 ms, 1 GiB, 11 kJ), so
+their headers drop the unit shown here. CSV flattens the dots of a key to
+underscores; JSON nests them.
 A command prints the fields its kind of record carries; a scenario's records
 carry every field, each kind leaving the others' empty, after ` + "`scenario`,\n`point`, `points`" + ` and one field per swept parameter.
 

@@ -42,8 +42,8 @@ func WriteCollective(w io.Writer, f report.Format, run CollectiveRun) error {
 	// Energy by component: extra fields of each record in JSON and CSV, a
 	// table of its own under the results in table and Markdown.
 	bd := &report.Sheet{
-		Title:   "Energy by component (" + string(mode) + " accounting, joules; they sum to the facility energy)",
-		Columns: append([]report.Column{{Key: "size_bytes", Header: "Size (B)"}}, study.EnergyBreakdown().Columns()...),
+		Title:   "Energy by component (" + string(mode) + " accounting; they sum to the facility energy)",
+		Columns: append([]report.Column{{Key: "size_bytes", Header: "Size", Unit: report.BytesBinary}}, study.EnergyBreakdown().Columns()...),
 	}
 	for i, r := range res {
 		bd.Rows = append(bd.Rows, append([]any{int(r.SizeBytes)}, byComponent[i]...))
@@ -66,11 +66,11 @@ func WriteCollective(w io.Writer, f report.Format, run CollectiveRun) error {
 		return bd.Write(w, f)
 	}
 	ls := &report.Sheet{Columns: []report.Column{
-		{Key: "size_bytes", Header: "Size (B)"},
+		{Key: "size_bytes", Header: "Size", Unit: report.BytesBinary},
 		{Key: "link", Header: "Link (class)"},
-		{Key: "capacity_bytes_per_s", Header: "Capacity (GB/s)", Scale: 1e9, Digits: 1},
-		{Key: "bytes", Header: "Carried (GB)", Scale: 1e9, Digits: 3},
-		{Key: "busy_s", Header: "Busy (us)", Scale: 1e-6, Digits: 1},
+		{Key: "capacity_bytes_per_s", Header: "Capacity (GB/s)", Scale: 1e9, Digits: 1, Unit: report.BytesPerS},
+		{Key: "bytes", Header: "Carried (GB)", Scale: 1e9, Digits: 3, Unit: report.Bytes},
+		{Key: "busy_s", Header: "Busy (us)", Scale: 1e-6, Digits: 1, Unit: report.Seconds},
 		{Key: "peak_util", Header: "Peak use (%)", Scale: 0.01, Digits: 0},
 	}}
 	for _, r := range res {
@@ -119,20 +119,22 @@ func collectiveSheet(f report.Format, run CollectiveRun) (*report.Sheet, [][]any
 			cols[i].Varies = true
 		case "wire_bytes", "mean_link_busy", "facility_energy_j", "peak_power_w":
 			cols[i].Detail = true
+		case "energy_j":
+			cols[i].Minor = false // nccl-tests' columns and the energy: the answer here
 		}
 	}
 	sheet := &report.Sheet{Columns: cols, Wide: wide}
 	const busbwCol = 11 // busbw_bytes_per_s; the healthy columns follow it
 	if healthy != nil {
 		sheet.Columns = slices.Insert(sheet.Columns, busbwCol,
-			report.Column{Key: "busbw_bytes_per_s_healthy", Header: "busbw healthy (GB/s)", Scale: 1e9, Digits: 2},
+			report.Column{Key: "busbw_bytes_per_s_healthy", Header: "busbw healthy (GB/s)", Scale: 1e9, Digits: 2, Unit: report.BytesPerS},
 			report.Column{Key: "busbw_ratio", Header: "busbw faulty/healthy", Digits: 3},
 			report.Column{Key: "ranks_healthy", Header: "Ranks healthy"})
 	}
 	if conc != nil {
 		sheet.Columns = slices.Insert(sheet.Columns, busbwCol,
 			report.Column{Key: "groups", Header: "Groups at once"},
-			report.Column{Key: "time_alone_s", Header: "Time alone (us)", Scale: 1e-6, Digits: 3},
+			report.Column{Key: "time_alone_s", Header: "Time alone (us)", Scale: 1e-6, Digits: 3, Unit: report.Seconds},
 			report.Column{Key: "slowdown", Header: "Slowdown together/alone", Digits: 3})
 	}
 	var byComponent [][]any
@@ -170,6 +172,15 @@ func collectiveSheet(f report.Format, run CollectiveRun) (*report.Sheet, [][]any
 		}
 	}
 	if f == report.FormatTable || f == report.FormatMarkdown {
+		// nccl-tests' order: size, count, type, then the algorithm NCCL's
+		// tuner would pick, time and bandwidths; sizes in binary units.
+		reorder(sheet, "size_bytes", "count", "dtype", "algorithm", "protocol")
+		for i := range sheet.Columns {
+			if sheet.Columns[i].Key == "size_bytes" {
+				sheet.Columns[i].Unit = report.BytesBinary
+				sheet.Columns[i].Header = "Size"
+			}
+		}
 		sheet.Title = fmt.Sprintf("%s on %s, %d ranks", op, top.Title, res[0].Ranks)
 		if conc != nil {
 			layout := "consecutive ranks"
@@ -194,4 +205,36 @@ func collectiveSheet(f report.Format, run CollectiveRun) (*report.Sheet, [][]any
 		}
 	}
 	return sheet, byComponent, nil
+}
+
+// reorder moves the columns with the given keys, in that order, to the
+// front of the sheet, and their cells with them.
+func reorder(s *report.Sheet, keys ...string) {
+	var order []int
+	taken := map[int]bool{}
+	for _, k := range keys {
+		for i, c := range s.Columns {
+			if c.Key == k && !taken[i] {
+				order = append(order, i)
+				taken[i] = true
+			}
+		}
+	}
+	for i := range s.Columns {
+		if !taken[i] {
+			order = append(order, i)
+		}
+	}
+	cols := make([]report.Column, len(order))
+	for j, i := range order {
+		cols[j] = s.Columns[i]
+	}
+	s.Columns = cols
+	for r, row := range s.Rows {
+		out := make([]any, len(order))
+		for j, i := range order {
+			out[j] = row[i]
+		}
+		s.Rows[r] = out
+	}
 }

@@ -49,6 +49,7 @@ func HTMLReport(s *scenario.Scenario, sheet *report.Sheet, version string) ([]by
 	}
 	page.Charts = charts
 	var show []int
+	heads := report.Heads(sheet.Columns)
 	for i, c := range sheet.Columns {
 		if c.Key == "scenario" || (len(s.Points) == 1 && (c.Key == "point" || c.Key == "points")) {
 			continue
@@ -61,7 +62,7 @@ func HTMLReport(s *scenario.Scenario, sheet *report.Sheet, version string) ([]by
 			continue
 		}
 		show = append(show, i)
-		page.Headers = append(page.Headers, c.Header)
+		page.Headers = append(page.Headers, ParamHeader(heads[i])) // swept fields by name
 	}
 	for _, r := range sheet.Rows {
 		var cells []reportCell
@@ -91,7 +92,15 @@ func reportCharts(s *scenario.Scenario, d *chart.Data) ([]reportChart, error) {
 	for _, p := range s.Params {
 		k := strings.ReplaceAll(p, ".", "_")
 		params = append(params, k)
-		prefix[k] = p + "="
+		// A swept field by its name, on the axis and in the legend
+		// ("TP 8", not "workloads[0].inference.tp=8").
+		name := ParamHeader(p)
+		short, _, _ := strings.Cut(name, " (")
+		prefix[k] = short + " "
+		if h, ok := d.Hints[k]; ok {
+			h.Header = name
+			d.Hints[k] = h
+		}
 	}
 	var out []reportChart
 	add := func(sub *chart.Data, spec chart.Spec) error {
@@ -173,7 +182,7 @@ func reportCharts(s *scenario.Scenario, d *chart.Data) ([]reportChart, error) {
 					series = append(series, c)
 				}
 			}
-			if err := add(sub, chart.Spec{Title: y.title + " vs " + s.Params[i],
+			if err := add(sub, chart.Spec{Title: y.title + " vs " + ParamHeader(s.Params[i]),
 				X: p, Y: y.column, Series: series, CategoricalX: true}); err != nil {
 				return nil, err
 			}

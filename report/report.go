@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
+	"github.com/mattn/go-runewidth"
 	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/renderer"
 	"github.com/olekukonko/tablewriter/tw"
@@ -67,6 +69,17 @@ type Column struct {
 	// Detail leaves the column out of tables unless the sheet is Wide:
 	// figures an expert reads with --wide, always in CSV and JSON.
 	Detail bool
+	// Unit, if set (Seconds, Bytes, BytesBinary, BytesPerS, Joules,
+	// Watts), is the SI unit of the values: tables print each with the
+	// prefix its magnitude needs ("9.1 us", "3.2 ms") and three
+	// significant digits, ignoring Scale and Digits, and the header drops
+	// its unit (Head).
+	Unit string
+	// Minor marks a breakdown of an answer (compute and communication
+	// of a step, energy by component) or an answer in another form (J per
+	// token beside tokens per J): a table too wide for MaxWidth leaves
+	// these out first, from the right, before any other column.
+	Minor bool
 }
 
 // Sheet is a list of records sharing columns.
@@ -133,13 +146,16 @@ func (c Column) human(v any) string {
 		}
 		return "no"
 	case int:
-		if c.Scale != 0 && c.Scale != 1 {
+		if c.Unit != "" || c.Scale != 0 && c.Scale != 1 {
 			return c.human(float64(x))
 		}
 		return thousands(strconv.Itoa(x))
 	case float64:
 		if math.IsNaN(x) || math.IsInf(x, 0) {
 			return strconv.FormatFloat(x, 'g', -1, 64)
+		}
+		if c.Unit != "" {
+			return withUnit(x, c.Unit)
 		}
 		if c.Scale != 0 {
 			x /= c.Scale
@@ -227,95 +243,457 @@ func machine(v any) string {
 	return fmt.Sprint(v)
 }
 
+// MaxWidth is the widest a table prints unless its sheet is Wide: one
+// terminal of 160 columns, or two of 80 side by side.
+const MaxWidth = 160
+
+// minHeaderWidth is the narrowest a header wraps to: a column of short
+// numbers takes a header of a few words a line ("Tokens/s", "per user").
+const minHeaderWidth = 10
+
 func (s *Sheet) writeTable(w io.Writer, f Format) error {
+	md := f == FormatMarkdown
+	var l *layout
+	if s.Vertical {
+		l = s.vertical(nil, 0)
+		if !s.Wide && !md {
+			l.squeeze() // a Markdown cell is one line
+		}
+	} else {
+		var squeezed bool
+		l, squeezed = s.horizontal()
+		if squeezed {
+			// Records too many-fielded for a line each, and few enough
+			// to stand side by side: one line per field instead.
+			v := s.vertical(l.keep, s.label(l.keep))
+			if !md {
+				v.squeeze()
+			}
+			if v.width() <= MaxWidth || len(s.Rows) == 1 {
+				v.notes = l.same
+				l = v
+			}
+		}
+	}
 	opts := []tablewriter.Option{
 		tablewriter.WithHeaderAutoFormat(tw.Off),
 		tablewriter.WithHeaderAlignment(tw.AlignLeft),
 	}
-	if f == FormatMarkdown {
+	if md {
 		opts = append(opts, tablewriter.WithRenderer(renderer.NewMarkdown()))
 	} else {
 		opts = append(opts, tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{Symbols: tw.NewSymbols(tw.StyleLight)})))
 	}
 	if s.Title != "" {
-		if f == FormatMarkdown {
+		if md {
 			fmt.Fprintf(w, "### %s\n\n", s.Title)
 		} else {
 			fmt.Fprintf(w, "%s\n", s.Title)
 		}
 	}
 	t := tablewriter.NewTable(w, opts...)
-	if s.Vertical {
-		// One line per field, one column per record, headed by the
-		// record's first value (its name).
-		hdr := []string{"quantity"}
-		for _, r := range s.Rows {
-			if len(s.Rows) == 1 {
-				hdr = append(hdr, "value")
-			} else {
-				hdr = append(hdr, s.Columns[0].human(r[0]))
-			}
+	hdr := l.header
+	if md {
+		// A Markdown cell is one line; the renderer wraps it.
+		hdr = make([]string, len(l.header))
+		for i, h := range l.header {
+			hdr[i] = strings.ReplaceAll(h, "\n", " ")
 		}
-		t.Header(hdr)
-		first := 0
-		if len(s.Rows) > 1 {
-			first = 1
-		}
-		for i := first; i < len(s.Columns); i++ {
-			line := []string{s.Columns[i].Header}
-			empty := true
-			for _, r := range s.Rows {
-				line = append(line, s.Columns[i].human(r[i]))
-				empty = empty && r[i] == nil
-			}
-			if empty {
-				continue
-			}
-			if err := t.Append(line); err != nil {
-				return err
-			}
-		}
-	} else {
-		// A column empty on every record (another workload kind's field)
-		// is left out, as is a Varies column that does not vary; CSV and
-		// JSON carry every column.
-		keep := s.shown()
-		var hdr []string
-		var align []tw.Align
-		for i, c := range s.Columns {
-			if keep[i] {
-				hdr = append(hdr, c.Header)
-				a := tw.AlignLeft
-				if s.numeric(i) {
-					a = tw.AlignRight // numbers line up on their last digit
-				}
-				align = append(align, a)
-			}
-		}
-		t.Configure(func(cfg *tablewriter.Config) { cfg.Row.Alignment.PerColumn = align })
-		t.Header(hdr)
-		for _, r := range s.Rows {
-			cells := make([]string, 0, len(hdr))
-			for i, v := range r {
-				if keep[i] {
-					cells = append(cells, s.Columns[i].human(v))
-				}
-			}
-			if err := t.Append(cells); err != nil {
-				return err
-			}
+	}
+	t.Configure(func(cfg *tablewriter.Config) {
+		cfg.Row.Alignment.PerColumn = l.align
+	})
+	t.Header(hdr)
+	for _, r := range l.rows {
+		if err := t.Append(r); err != nil {
+			return err
 		}
 	}
 	if err := t.Render(); err != nil {
 		return err
 	}
-	if len(s.Notes) > 0 {
+	notes := append(append([]string(nil), s.Notes...), l.notes...)
+	if len(notes) > 0 {
 		fmt.Fprintln(w)
-		for _, n := range s.Notes {
-			fmt.Fprintf(w, "%s\n", n)
+		for _, n := range notes {
+			if textWidth(n) <= MaxWidth {
+				fmt.Fprintf(w, "%s\n", n)
+				continue
+			}
+			// A list item's lines after its first indent under its text.
+			indent := ""
+			if strings.HasPrefix(n, "- ") {
+				indent = "  "
+			}
+			for j, line := range wrap(n, MaxWidth-len(indent)) {
+				if j > 0 {
+					line = indent + line
+				}
+				fmt.Fprintf(w, "%s\n", line)
+			}
 		}
 	}
 	return nil
+}
+
+// layout is a table ready to print: header cells (wrapped with newlines),
+// rows of formatted cells, each column's alignment, and notes about what
+// the table left out.
+type layout struct {
+	header []string
+	rows   [][]string
+	align  []tw.Align
+	notes  []string
+	// keep and same are, for records one a line, the columns shown before
+	// any was left out for width, and the note of those the same in
+	// every record.
+	keep []bool
+	same []string
+}
+
+// vertical lays records out one line per field and one column per record,
+// headed by the record's value in column head (its name). Fields empty in
+// every record are left out, as are those keep (if not nil) does not
+// keep; a record's column is right-aligned when it holds numbers.
+func (s *Sheet) vertical(keep []bool, head int) *layout {
+	l := &layout{header: []string{"quantity"}, align: []tw.Align{tw.AlignLeft}}
+	for _, r := range s.Rows {
+		if len(s.Rows) == 1 {
+			l.header = append(l.header, "value")
+		} else {
+			l.header = append(l.header, s.Columns[head].human(r[head]))
+		}
+	}
+	first := 0
+	if len(s.Rows) > 1 {
+		first = 1
+	}
+	if head != 0 {
+		first = 0
+	}
+	names := Heads(s.Columns)
+	nums := make([]int, len(s.Rows))
+	cells := make([]int, len(s.Rows))
+	for i := first; i < len(s.Columns); i++ {
+		if keep != nil && !keep[i] || len(s.Rows) > 1 && i == head {
+			continue
+		}
+		line := []string{names[i]}
+		empty := true
+		for j, r := range s.Rows {
+			line = append(line, s.Columns[i].human(r[i]))
+			empty = empty && r[i] == nil
+			switch r[i].(type) {
+			case nil:
+			case int, int64, float64:
+				nums[j]++
+				cells[j]++
+			default:
+				cells[j]++
+				if looksNumeric(s.Columns[i].human(r[i])) {
+					nums[j]++
+				}
+			}
+		}
+		if !empty {
+			l.rows = append(l.rows, line)
+		}
+	}
+	for j := range s.Rows {
+		a := tw.AlignLeft
+		if cells[j] > 0 && 2*nums[j] >= cells[j] {
+			a = tw.AlignRight // mostly numbers: they line up on their last digit
+		}
+		l.align = append(l.align, a)
+	}
+	return l
+}
+
+// looksNumeric says whether a cell reads as a number: a ratio "1.30x", a
+// percentage or a figure with its unit.
+func looksNumeric(s string) bool {
+	s = strings.TrimPrefix(s, "-")
+	return s != "" && s[0] >= '0' && s[0] <= '9'
+}
+
+// horizontal lays records out one line each, Minor columns after the
+// rest (identity, the answer, then its breakdown). Unless the sheet is Wide it
+// fits MaxWidth, in steps until it does: a column with the same value in
+// every record moves to a note under the table, headers wrap, Minor
+// columns are left out from the right, then any from the right (the
+// order is identity, the answer, then its breakdown), named in a note. A single record too wide for a
+// line is squeezed, as is one that leaves out more than Minor columns.
+func (s *Sheet) horizontal() (l *layout, squeezed bool) {
+	keep := s.shown()
+	l = &layout{}
+	if !s.Wide && len(s.Rows) >= 2 && s.measure(keep, false) > MaxWidth {
+		var same []string
+		names := Heads(s.Columns)
+		shown := 0
+		for i := range keep {
+			if keep[i] {
+				shown++
+			}
+		}
+		for i := range s.Columns {
+			if !keep[i] || shown == 1 {
+				continue
+			}
+			v, ok := s.constant(i)
+			if !ok {
+				continue
+			}
+			keep[i] = false
+			shown--
+			same = append(same, names[i]+" "+v)
+		}
+		if len(same) > 0 {
+			l.same = []string{"Same in every record: " + strings.Join(same, "; ") + "."}
+			l.notes = append(l.notes, l.same...)
+		}
+	}
+	l.keep = slices.Clone(keep)
+	// Identity and answers, then their breakdowns (Minor), each in the
+	// sheet's order.
+	var idx []int
+	for _, minor := range []bool{false, true} {
+		for i, c := range s.Columns {
+			if keep[i] && c.Minor == minor {
+				idx = append(idx, i)
+			}
+		}
+	}
+	cells := make([][]string, len(s.Rows))
+	for r, row := range s.Rows {
+		for _, i := range idx {
+			cells[r] = append(cells[r], s.Columns[i].human(row[i]))
+		}
+	}
+	// Headers wrap (to their column's cells, or minHeaderWidth) only
+	// when the table would not fit on one line of them.
+	heads, widths, width := s.headers(idx, cells, false)
+	if width > MaxWidth {
+		heads, widths, width = s.headers(idx, cells, true)
+	}
+	if !s.Wide && width > MaxWidth {
+		squeezed = len(s.Rows) == 1
+		// Minor columns go first, then any from the right; never the first.
+		out := make([]bool, len(idx))
+		for _, minor := range []bool{true, false} {
+			for k := len(idx) - 1; k > 0 && width > MaxWidth; k-- {
+				if !out[k] && (!minor || s.Columns[idx[k]].Minor) {
+					out[k] = true
+					width -= widths[k]
+					squeezed = squeezed || !minor
+				}
+			}
+		}
+		var left []string
+		var kept []int
+		for k := range idx {
+			if out[k] {
+				left = append(left, Heads(s.Columns)[idx[k]])
+			} else {
+				kept = append(kept, k)
+			}
+		}
+		l.notes = append(l.notes, fmt.Sprintf("Left out to fit %d columns: %s; --wide shows them, as do --format csv and json.",
+			MaxWidth, strings.Join(left, ", ")))
+		heads, idx = pick(heads, kept), pick(idx, kept)
+		for r := range cells {
+			cells[r] = pick(cells[r], kept)
+		}
+	}
+	l.header = heads
+	for _, i := range idx {
+		a := tw.AlignLeft
+		if s.numeric(i) {
+			a = tw.AlignRight // numbers line up on their last digit
+		}
+		l.align = append(l.align, a)
+	}
+	l.rows = cells
+	return l, squeezed
+}
+
+// squeeze fits records side by side into MaxWidth where it can: the
+// records' headers wrap at spaces ("gb200-nvl72 vs cm384" over two
+// lines), then the field names do.
+func (l *layout) squeeze() {
+	if l.width() <= MaxWidth {
+		return
+	}
+	cw := make([]int, len(l.header))
+	for _, r := range l.rows {
+		for k, c := range r {
+			cw[k] = max(cw[k], textWidth(c))
+		}
+	}
+	for k := 1; k < len(l.header); k++ {
+		l.header[k] = strings.Join(wrap(l.header[k], max(cw[k], minHeaderWidth)), "\n")
+	}
+	over := l.width() - MaxWidth
+	if over <= 0 || len(l.header) == 0 {
+		return
+	}
+	// What the field names may take, never under 24 columns.
+	limit := max(cw[0]-over, 24)
+	for _, r := range l.rows {
+		if textWidth(r[0]) > limit {
+			r[0] = strings.Join(wrap(r[0], limit), "\n")
+		}
+	}
+}
+
+// width is the columns the table takes on a terminal.
+func (l *layout) width() int {
+	w := make([]int, len(l.header))
+	for k, h := range l.header {
+		for _, line := range strings.Split(h, "\n") {
+			w[k] = max(w[k], textWidth(line))
+		}
+	}
+	for _, r := range l.rows {
+		for k, c := range r {
+			for _, line := range strings.Split(c, "\n") {
+				w[k] = max(w[k], textWidth(line))
+			}
+		}
+	}
+	total := 1
+	for _, x := range w {
+		total += x + 3
+	}
+	return total
+}
+
+// label is the column that names each record when records stand side by
+// side: the first shown column of text that tells them all apart, else
+// the first that does, else the first shown.
+func (s *Sheet) label(keep []bool) int {
+	first, distinct := -1, -1
+	for i := range s.Columns {
+		if !keep[i] {
+			continue
+		}
+		if first < 0 {
+			first = i
+		}
+		seen := map[string]bool{}
+		text := true
+		for _, r := range s.Rows {
+			seen[s.Columns[i].human(r[i])] = true
+			if _, ok := r[i].(string); !ok {
+				text = false
+			}
+		}
+		if len(seen) < len(s.Rows) {
+			continue
+		}
+		if text {
+			return i
+		}
+		if distinct < 0 {
+			distinct = i
+		}
+	}
+	if distinct >= 0 {
+		return distinct
+	}
+	return max(first, 0)
+}
+
+// pick is the elements of v at the indices in which, in order.
+func pick[T any](v []T, which []int) []T {
+	out := make([]T, len(which))
+	for j, k := range which {
+		out[j] = v[k]
+	}
+	return out
+}
+
+// headers are the header cells of columns idx over the formatted cells,
+// each wrapped to its column if wrapped, the width of each column and of
+// the table.
+func (s *Sheet) headers(idx []int, cells [][]string, wrapped bool) (heads []string, widths []int, width int) {
+	heads = make([]string, len(idx))
+	widths = make([]int, len(idx))
+	width = 1
+	names := Heads(s.Columns)
+	for k, i := range idx {
+		cw := 0
+		for r := range cells {
+			cw = max(cw, textWidth(cells[r][k]))
+		}
+		heads[k] = names[i]
+		if wrapped {
+			heads[k] = strings.Join(wrap(heads[k], max(cw, minHeaderWidth)), "\n")
+		}
+		for _, h := range strings.Split(heads[k], "\n") {
+			cw = max(cw, textWidth(h))
+		}
+		widths[k] = cw + 3
+		width += widths[k]
+	}
+	return heads, widths, width
+}
+
+// measure is the width of a table of the columns keep keeps, headers
+// wrapped or not.
+func (s *Sheet) measure(keep []bool, wrapped bool) int {
+	var idx []int
+	for i := range s.Columns {
+		if keep[i] {
+			idx = append(idx, i)
+		}
+	}
+	cells := make([][]string, len(s.Rows))
+	for r, row := range s.Rows {
+		for _, i := range idx {
+			cells[r] = append(cells[r], s.Columns[i].human(row[i]))
+		}
+	}
+	_, _, w := s.headers(idx, cells, wrapped)
+	return w
+}
+
+// constant is column i's cell when every record shows the same one.
+func (s *Sheet) constant(i int) (string, bool) {
+	if s.Rows[0][i] == nil {
+		return "", false
+	}
+	v := s.Columns[i].human(s.Rows[0][i])
+	for _, r := range s.Rows[1:] {
+		if r[i] == nil || s.Columns[i].human(r[i]) != v {
+			return "", false
+		}
+	}
+	return v, true
+}
+
+// textWidth is the columns s takes on a terminal.
+func textWidth(s string) int { return runewidth.StringWidth(s) }
+
+// wrap breaks s at spaces into lines of at most width columns; a word
+// longer than width has a line of its own.
+func wrap(s string, width int) []string {
+	var lines []string
+	line := ""
+	for _, word := range strings.Fields(s) {
+		switch {
+		case line == "":
+			line = word
+		case textWidth(line)+1+textWidth(word) <= width:
+			line += " " + word
+		default:
+			lines = append(lines, line)
+			line = word
+		}
+	}
+	if line != "" || len(lines) == 0 {
+		lines = append(lines, line)
+	}
+	return lines
 }
 
 // shown says which columns a horizontal table prints: those with a value

@@ -238,17 +238,17 @@ func TestVerticalOneRecord(t *testing.T) {
 ┌────────────────┬───────────┐
 │ quantity       │ value     │
 ├────────────────┼───────────┤
-│ Name           │ gb200     │
-│ BF16 (PFLOP/s) │ 2.5       │
+│ Name           │     gb200 │
+│ BF16 (PFLOP/s) │       2.5 │
 │ Count          │ 1,234,567 │
-│ OK             │ yes       │
+│ OK             │       yes │
 └────────────────┴───────────┘
 `
 	if got != want {
 		t.Errorf("vertical table:\n%s\nwant:\n%s", got, want)
 	}
 	md := write(t, s, FormatMarkdown)
-	if !strings.Contains(md, "| quantity       | value     |\n") || !strings.Contains(md, "| Name           | gb200     |\n") {
+	if !strings.Contains(md, "| quantity       | value     |\n") || !strings.Contains(md, "| Name           |     gb200 |\n") || !strings.Contains(md, "|:---------------|----------:|\n") {
 		t.Errorf("vertical markdown:\n%s", md)
 	}
 	// One vertical record is one JSON object, not an array.
@@ -269,11 +269,11 @@ func TestVerticalSeveralRecords(t *testing.T) {
 	want := `### Chips
 
 | quantity       | gb200     | h100   |
-|:---------------|:----------|:-------|
-| BF16 (PFLOP/s) | 2.5       | 0.0    |
-| FP8 (PFLOP/s)  |           | 4.0    |
+|:---------------|----------:|-------:|
+| BF16 (PFLOP/s) |       2.5 |    0.0 |
+| FP8 (PFLOP/s)  |           |    4.0 |
 | Count          | 1,234,567 | -1,234 |
-| OK             | yes       | no     |
+| OK             |       yes |     no |
 
 note one
 `

@@ -17,9 +17,18 @@ import (
 // headers the display unit that Scale converts to.
 var Fields = slices.Concat(identity, timing, throughput, service, memory, kvTransfer, deployment, energy, costs, breakdown(), feasibility)
 
-// col is a column with a key, a header and display digits.
+// col is a column with a key, a header and display digits; a key whose
+// suffix names its SI unit (time_s, energy_j) has tables print each value
+// in the unit its magnitude needs (report.UnitOf).
 func col(key, header string, scale float64, digits int) report.Column {
-	return report.Column{Key: key, Header: header, Scale: scale, Digits: digits}
+	return report.Column{Key: key, Header: header, Scale: scale, Digits: digits, Unit: report.UnitOf(key)}
+}
+
+// minor marks c as a breakdown of an answer or the answer in another
+// form: the first columns a table too wide for the terminal leaves out.
+func minor(c report.Column) report.Column {
+	c.Minor = true
+	return c
 }
 
 // label is a column of names or counts.
@@ -80,13 +89,13 @@ var identity = []Field{
 		Collective: func(r *CollectiveRecord) any { return r.Result.Protocol.String() }},
 	{Column: label("ranks", "Ranks (dies)"),
 		Collective: func(r *CollectiveRecord) any { return r.Result.Ranks }},
-	{Column: label("size_bytes", "Size (B)"),
+	{Column: report.Column{Key: "size_bytes", Header: "Size (B)", Unit: report.BytesBinary},
 		Collective: func(r *CollectiveRecord) any { return int(r.Result.SizeBytes) }},
 	{Column: label("accelerators", "Accelerators"),
 		Inference: func(r *InferenceRecord) any { return r.Result.Accelerators },
 		Training:  func(r *TrainingRecord) any { return r.Accelerators },
 		Serve:     func(r *ServeRecord) any { return r.Result.Accelerators }},
-	{Column: label("dies", "Dies"),
+	{Column: minor(label("dies", "Dies")),
 		Inference: func(r *InferenceRecord) any { return r.Result.Dies },
 		Training:  func(r *TrainingRecord) any { return r.Result.Ranks }},
 	{Column: label("prefill_accelerators", "Prefill accelerators"),
@@ -118,7 +127,7 @@ var identity = []Field{
 		Serve:     func(r *ServeRecord) any { return r.instance().EP }},
 	{Column: label("cp", "CP"),
 		Training: func(r *TrainingRecord) any { return r.Result.Config.CP }},
-	{Column: label("dp", "DP"), DisaggHeader: "Decode DP",
+	{Column: minor(label("dp", "DP")), DisaggHeader: "Decode DP",
 		Inference: func(r *InferenceRecord) any { return r.Result.DP },
 		Disagg:    func(r *DisaggRecord) any { return r.Result.Decode.DP },
 		Training:  func(r *TrainingRecord) any { return r.Result.DP },
@@ -183,7 +192,7 @@ func groupsOr(r *CollectiveRecord, v any) any {
 var timing = []Field{
 	{Column: col("time_s", "Time (us)", 1e-6, 1),
 		Collective: func(r *CollectiveRecord) any { return r.Result.TimeS }},
-	{Column: col("time_alone_s", "Slowest group alone (us)", 1e-6, 1),
+	{Column: minor(col("time_alone_s", "Slowest group alone (us)", 1e-6, 1)),
 		Collective: func(r *CollectiveRecord) any { return groupsOr(r, r.Result.AloneS) }},
 	{Column: col("slowdown", "Slowdown together/alone", 0, 3),
 		Collective: func(r *CollectiveRecord) any {
@@ -197,26 +206,26 @@ var timing = []Field{
 		Collective: func(r *CollectiveRecord) any { return r.Result.AlgBW }},
 	{Column: col("busbw_bytes_per_s", "busbw (GB/s)", 1e9, 2),
 		Collective: func(r *CollectiveRecord) any { return r.Result.BusBW }},
-	{Column: col("wire_bytes", "On the wire (GB)", 1e9, 3),
+	{Column: minor(col("wire_bytes", "On the wire (GB)", 1e9, 3)),
 		Collective: func(r *CollectiveRecord) any { return r.Result.WireBytes }},
 	{Column: col("peak_link_util", "Peak link use (%)", 0.01, 0),
 		Collective: func(r *CollectiveRecord) any { return r.Result.PeakLinkUtil }},
-	{Column: col("mean_link_busy", "Links busy (% of time)", 0.01, 0),
+	{Column: minor(col("mean_link_busy", "Links busy (% of time)", 0.01, 0)),
 		Collective: func(r *CollectiveRecord) any { return r.Result.MeanLinkBusy }},
 	{Column: col("step_s", "Step (ms)", 1e-3, 2),
 		Inference: func(r *InferenceRecord) any { return r.Result.StepS },
 		Training:  func(r *TrainingRecord) any { return r.Result.StepS }},
-	{Column: col("compute_s", "Compute (ms)", 1e-3, 2),
+	{Column: minor(col("compute_s", "Compute (ms)", 1e-3, 2)),
 		Inference: func(r *InferenceRecord) any { return r.Result.ComputeS },
 		Training:  func(r *TrainingRecord) any { return r.Result.ComputeS }},
-	{Column: col("exposed_comm_s", "Exposed communication (ms)", 1e-3, 2),
+	{Column: minor(col("exposed_comm_s", "Exposed communication (ms)", 1e-3, 2)),
 		Inference: func(r *InferenceRecord) any { return r.Result.ExposedCommS },
 		Training:  func(r *TrainingRecord) any { return r.Result.ExposedCommS }},
-	{Column: col("comm_s", "All communication (ms)", 1e-3, 2),
+	{Column: minor(col("comm_s", "All communication (ms)", 1e-3, 2)),
 		Inference: func(r *InferenceRecord) any { return r.Result.CommS }},
 	{Column: col("prefill_step_s", "Prefill step (ms)", 1e-3, 1),
 		Disagg: func(r *DisaggRecord) any { return r.Result.Prefill.StepS }},
-	{Column: col("prefill_ttft_s", "Prefill alone (ms)", 1e-3, 1),
+	{Column: minor(col("prefill_ttft_s", "Prefill alone (ms)", 1e-3, 1)),
 		Disagg: func(r *DisaggRecord) any { return r.Result.Prefill.TTFTS }},
 	{Column: col("ttft_s", "TTFT (ms)", 1e-3, 1), DisaggHeader: "TTFT, prefill + KV transfer (ms)",
 		Inference: func(r *InferenceRecord) any { _, ttft, _, _ := latency(r.Result); return ttft },
@@ -290,12 +299,12 @@ var throughput = []Field{
 }
 
 var memory = []Field{
-	{Column: col("memory_bytes_per_die", "Memory per die (GB)", 1e9, 1),
+	{Column: minor(col("memory_bytes_per_die", "Memory per die (GB)", 1e9, 1)),
 		Inference: func(r *InferenceRecord) any { return r.Result.MemoryBytesPerDie },
 		Training:  func(r *TrainingRecord) any { return r.Result.MemoryBytesPerDie }},
-	{Column: col("hbm_bytes_per_die", "HBM per die (GB)", 1e9, 1),
+	{Column: minor(col("hbm_bytes_per_die", "HBM per die (GB)", 1e9, 1)),
 		Inference: func(r *InferenceRecord) any { return r.Result.HBMBytesPerDie }},
-	{Column: label("max_batch_per_accel", "Largest batch that fits"),
+	{Column: minor(label("max_batch_per_accel", "Largest batch that fits")),
 		Inference: func(r *InferenceRecord) any { return r.Result.MaxBatch }},
 	{Column: col("prefill_memory_bytes_per_die", "Prefill memory per die (GB)", 1e9, 1),
 		Disagg: func(r *DisaggRecord) any { return r.Result.Prefill.MemoryBytesPerDie }},
@@ -363,31 +372,31 @@ var energy = []Field{
 		Disagg:     func(r *DisaggRecord) any { return string(r.Result.Decode.Energy.Mode) },
 		Training:   func(r *TrainingRecord) any { return string(r.Result.Energy.Mode) },
 		Serve:      func(r *ServeRecord) any { return string(r.powerMode()) }},
-	{Column: col("energy_j", "Energy, IT (J)", 0, 3),
+	{Column: minor(col("energy_j", "Energy, IT (J)", 0, 3)),
 		Collective: func(r *CollectiveRecord) any { return r.Energy.ITJ },
 		Inference:  func(r *InferenceRecord) any { return r.Result.Energy.ITJ * r.Result.ServingShare },
 		Training:   func(r *TrainingRecord) any { return r.Result.Energy.ITJ },
 		Serve:      func(r *ServeRecord) any { return r.Result.EnergyJ }},
-	{Column: col("facility_energy_j", "Energy, facility (J)", 0, 3),
+	{Column: minor(col("facility_energy_j", "Energy, facility (J)", 0, 3)),
 		Collective: func(r *CollectiveRecord) any { return r.Energy.FacilityJ },
 		Inference:  func(r *InferenceRecord) any { return r.Result.Energy.FacilityJ * r.Result.ServingShare },
 		Training:   func(r *TrainingRecord) any { return r.Result.Energy.FacilityJ },
 		Serve:      func(r *ServeRecord) any { return r.Result.FacilityEnergyJ }},
-	{Column: col("avg_power_w", "Avg IT power (kW)", 1e3, 1),
+	{Column: minor(col("avg_power_w", "Avg IT power (kW)", 1e3, 1)),
 		Collective: func(r *CollectiveRecord) any { return r.Energy.AvgITW },
 		Inference:  func(r *InferenceRecord) any { return r.Result.PowerW },
 		Disagg:     func(r *DisaggRecord) any { return r.Result.PowerW },
 		Training:   func(r *TrainingRecord) any { return r.Result.Energy.AvgITW },
 		Serve:      func(r *ServeRecord) any { return r.Result.AvgPowerW }},
-	{Column: col("peak_power_w", "Peak IT power (kW)", 1e3, 1),
+	{Column: minor(col("peak_power_w", "Peak IT power (kW)", 1e3, 1)),
 		Collective: func(r *CollectiveRecord) any { return r.Energy.PeakITW },
 		Inference:  func(r *InferenceRecord) any { return r.Result.Energy.PeakITW * r.Result.ServingShare },
 		Training:   func(r *TrainingRecord) any { return r.Result.Energy.PeakITW }},
-	{Column: col("accel_load", "Accelerator load (share of dynamic power range)", 0, 3),
+	{Column: minor(col("accel_load", "Accelerator load (share of dynamic power range)", 0, 3)),
 		Training: func(r *TrainingRecord) any { return r.Result.Load }},
 	{Column: col("node_power_w", "Avg power per server (kW)", 1e3, 2),
 		Training: func(r *TrainingRecord) any { return r.Result.NodeW }},
-	{Column: col("network_power_w_per_node", "Scale-out switches and all optics per server (kW)", 1e3, 2),
+	{Column: minor(col("network_power_w_per_node", "Scale-out switches and all optics per server (kW)", 1e3, 2)),
 		Training: func(r *TrainingRecord) any { return r.Result.NetworkWPerNode }},
 	{Column: col("busbw_per_kw", "busbw per IT kW (GB/s per kW)", 1e9, 3),
 		Collective: func(r *CollectiveRecord) any { return perKW(r.Result.BusBW, r.Energy.AvgITW) }},
@@ -396,7 +405,7 @@ var energy = []Field{
 		Disagg:    func(r *DisaggRecord) any { return r.Result.TokensPerKW },
 		Training:  func(r *TrainingRecord) any { return perKW(r.Result.TokensPerS, r.Result.Energy.AvgITW) },
 		Serve:     func(r *ServeRecord) any { return perKW(r.Result.OutputTokensPerS, r.Result.AvgPowerW) }},
-	{Column: col("tokens_per_j", "Tokens per J (IT)", 0, 3), DisaggHeader: "Output tokens per J (IT)",
+	{Column: minor(col("tokens_per_j", "Tokens per J (IT)", 0, 3)), DisaggHeader: "Output tokens per J (IT)",
 		Inference: func(r *InferenceRecord) any { return r.Result.TokensPerJ },
 		Disagg: func(r *DisaggRecord) any {
 			if r.Result.JPerToken <= 0 {
@@ -413,7 +422,7 @@ var energy = []Field{
 		Serve: func(r *ServeRecord) any { return r.Result.TokensPerJ }},
 	// J per token is infer's own figure, the inverse of TokensPerJ (a
 	// scenario once divided a step's tokens by PP and read PP times high).
-	{Column: col("j_per_token", "J per token (IT)", 0, 3), DisaggHeader: "J per output token (IT)",
+	{Column: minor(col("j_per_token", "J per token (IT)", 0, 3)), DisaggHeader: "J per output token (IT)",
 		Inference: func(r *InferenceRecord) any {
 			if r.Result.TokensPerJ <= 0 {
 				return 0.0
@@ -463,7 +472,7 @@ func capital(c power.Cost, v float64) any {
 }
 
 var costs = []Field{
-	{Column: col("energy_cost_usd", "Energy cost (micro-USD)", 1e-6, 3),
+	{Column: minor(col("energy_cost_usd", "Energy cost (micro-USD)", 1e-6, 3)),
 		Collective: func(r *CollectiveRecord) any { return r.Energy.FacilityJ / 3.6e6 * r.Cost.PricePerKWh },
 		Inference: func(r *InferenceRecord) any {
 			return r.Result.Energy.FacilityJ * r.Result.ServingShare / 3.6e6 * r.Cost.PricePerKWh
@@ -500,12 +509,12 @@ func breakdown() []Field {
 		if !ok {
 			name = strings.ReplaceAll(string(c), "_", " ")
 		}
-		out = append(out, Field{Column: col("energy_by_component_j."+string(c), "Energy: "+name+" (J)", 0, 3),
+		out = append(out, Field{Column: minor(col("energy_by_component_j."+string(c), "Energy: "+name+" (J)", 0, 3)),
 			Collective: func(r *CollectiveRecord) any { return r.Energy.IT[i] },
 			Inference:  func(r *InferenceRecord) any { return r.Result.Energy.IT[i] * r.Result.ServingShare },
 			Training:   func(r *TrainingRecord) any { return r.Result.Energy.IT[i] }})
 	}
-	return append(out, Field{Column: col("energy_by_component_j.cooling", "Energy: cooling and distribution (J)", 0, 3),
+	return append(out, Field{Column: minor(col("energy_by_component_j.cooling", "Energy: cooling and distribution (J)", 0, 3)),
 		Collective: func(r *CollectiveRecord) any { return r.Energy.FacilityJ - r.Energy.ITJ },
 		Inference: func(r *InferenceRecord) any {
 			return (r.Result.Energy.FacilityJ - r.Result.Energy.ITJ) * r.Result.ServingShare

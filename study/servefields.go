@@ -96,7 +96,7 @@ var service = []Field{
 			}
 			return r.Concurrency
 		}},
-	{Column: label("slo_search", "Highest rate within the SLOs"),
+	{Column: minor(label("slo_search", "Highest rate within the SLOs")),
 		Serve: func(r *ServeRecord) any {
 			if !r.Searched {
 				return nil
@@ -116,26 +116,26 @@ var service = []Field{
 	{Column: pct("slo_attainment", "Requests within every SLO"),
 		Serve: func(r *ServeRecord) any { return r.Result.SLOAttainment }},
 	{Column: ms("ttft_p50_s", "TTFT p50"), Serve: at(ttftOf, p50)},
-	{Column: ms("ttft_p90_s", "TTFT p90"), Serve: at(ttftOf, p90)},
+	{Column: minor(ms("ttft_p90_s", "TTFT p90")), Serve: at(ttftOf, p90)},
 	{Column: ms("ttft_p99_s", "TTFT p99"), Serve: at(ttftOf, p99)},
 	{Column: ms("tpot_p50_s", "TPOT p50"), Serve: at(tpotOf, p50)},
-	{Column: ms("tpot_p90_s", "TPOT p90"), Serve: at(tpotOf, p90)},
+	{Column: minor(ms("tpot_p90_s", "TPOT p90")), Serve: at(tpotOf, p90)},
 	{Column: ms("tpot_p99_s", "TPOT p99"), Serve: at(tpotOf, p99)},
-	{Column: ms("itl_p50_s", "Inter-token latency p50"), Serve: at(itlOf, p50)},
+	{Column: minor(ms("itl_p50_s", "Inter-token latency p50")), Serve: at(itlOf, p50)},
 	{Column: ms("itl_p99_s", "Inter-token latency p99"), Serve: at(itlOf, p99)},
 	{Column: col("e2e_p50_s", "End-to-end latency p50 (s)", 0, 3), Serve: at(e2eOf, p50)},
 	{Column: col("e2e_p99_s", "End-to-end latency p99 (s)", 0, 3), Serve: at(e2eOf, p99)},
-	{Column: ms("queue_p50_s", "Queueing p50"), Serve: at(queueOf, p50)},
-	{Column: ms("queue_p99_s", "Queueing p99"), Serve: at(queueOf, p99)},
+	{Column: minor(ms("queue_p50_s", "Queueing p50")), Serve: at(queueOf, p50)},
+	{Column: minor(ms("queue_p99_s", "Queueing p99")), Serve: at(queueOf, p99)},
 	{Column: label("preemptions", "Preemptions (recompute)"),
 		Serve: func(r *ServeRecord) any { return r.Result.Preemptions }},
-	{Column: pct("prefix_hit_rate", "Prompt tokens from the prefix cache"),
+	{Column: minor(pct("prefix_hit_rate", "Prompt tokens from the prefix cache")),
 		Serve: func(r *ServeRecord) any { return r.Result.PrefixHitRate }},
-	{Column: pct("kv_use_mean", "KV cache in use, mean"),
+	{Column: minor(pct("kv_use_mean", "KV cache in use, mean")),
 		Serve: func(r *ServeRecord) any { return r.Result.KVUseMean }},
-	{Column: pct("kv_use_peak", "KV cache in use, peak"),
+	{Column: minor(pct("kv_use_peak", "KV cache in use, peak")),
 		Serve: func(r *ServeRecord) any { return r.Result.KVUsePeak }},
-	{Column: ms("kv_transfer_p99_s", "KV transfer, prompt end to decode, p99"),
+	{Column: minor(ms("kv_transfer_p99_s", "KV transfer, prompt end to decode, p99")),
 		Serve: func(r *ServeRecord) any {
 			if r.Result.PrefillInstances == 0 {
 				return nil
@@ -144,6 +144,6 @@ var service = []Field{
 		}},
 	{Column: col("energy_j_per_request", "Energy per request, IT (J)", 0, 1),
 		Serve: func(r *ServeRecord) any { return r.Result.EnergyJPerRequest }},
-	{Column: col("duration_s", "Run, first arrival to last token (s)", 0, 1),
+	{Column: minor(col("duration_s", "Run, first arrival to last token (s)", 0, 1)),
 		Serve: func(r *ServeRecord) any { return r.Result.DurationS }},
 }

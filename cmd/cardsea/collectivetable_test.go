@@ -17,7 +17,7 @@ func TestCollectiveTableReadsLikeNCCLTests(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
 	header := strings.Split(out, "\n")[2]
-	for _, want := range []string{"Algorithm", "Size (B)", "Count (elements)", "Type", "Time (us)", "algbw (GB/s)", "busbw (GB/s)", "Energy, IT (J)"} {
+	for _, want := range []string{"│ Size ", "Count (elements)", "Type", "Algorithm", "Time", "algbw", "busbw", "Energy, IT"} {
 		if !strings.Contains(header, want) {
 			t.Errorf("default header lacks %q: %s", want, header)
 		}
@@ -27,9 +27,17 @@ func TestCollectiveTableReadsLikeNCCLTests(t *testing.T) {
 			t.Errorf("default header has %q: %s", gone, header)
 		}
 	}
+	// nccl-tests' order, and units that follow the magnitude.
+	if i, j := strings.Index(header, "Size"), strings.Index(header, "Algorithm"); i > j {
+		t.Errorf("size does not lead: %s", header)
+	}
+	if !strings.Contains(out, "│  1 MiB │") || !strings.Contains(out, " us │") || !strings.Contains(out, " GB/s │") {
+		t.Errorf("sizes, times and bandwidths without their units:\n%s", out)
+	}
 	out, _, _ = run(append(args, "--wide")...)
-	if h := strings.Split(out, "\n")[2]; !strings.Contains(h, "On the wire") || !strings.Contains(h, "Energy, facility") {
-		t.Errorf("--wide header lacks the detail fields: %s", h)
+	// Wider than 160 columns, the header wraps: "On the" over "wire".
+	if h := strings.Join(strings.Split(out, "\n")[2:5], "\n"); !strings.Contains(h, "On the") || !strings.Contains(h, "facility") {
+		t.Errorf("--wide header lacks the detail fields:\n%s", h)
 	}
 	out, _, _ = run(append(args, "--format", "csv")...)
 	if !strings.Contains(strings.SplitN(out, "\n", 2)[0], "topology,op,algorithm,protocol,ranks,size_bytes,count,dtype,time_s,algbw_bytes_per_s,busbw_bytes_per_s,wire_bytes,peak_link_util,mean_link_busy,power_mode") {

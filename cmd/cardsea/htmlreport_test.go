@@ -34,7 +34,7 @@ func TestReport(t *testing.T) {
 		"<!DOCTYPE html>", "<title>tiny · cardsea report</title>", "<h1>tiny</h1>",
 		// The description is escaped, not markup.
 		"4-rank allreduce on HGX H100 at 1 MiB &amp; 64 MiB &lt;test&gt;",
-		"<table>", "<th>busbw (GB/s)</th>", "<th>Size (B)</th>", "<td class=\"n\">67,108,864</td>", "<td>hgx-h100</td>",
+		"<table>", "<th>busbw</th>", "<th>Size</th>", "<td class=\"n\">64 MiB</td>", "<td>hgx-h100</td>",
 		"allreduce: bus bandwidth vs message size", "allreduce: IT energy per operation vs message size",
 		">Size (MiB)<", ">busbw (GB/s)<",
 	} {
@@ -71,13 +71,17 @@ func TestReportSweep(t *testing.T) {
 		t.Errorf("%d charts, want 3 (busbw and energy against size, busbw against the price)", n)
 	}
 	for _, want := range []string{
-		"Bus bandwidth vs power.price_per_kwh", ">power.price_per_kwh<", "<th>power.price_per_kwh</th>", "<th>Point</th>",
+		// Swept fields by their names and units, not their paths.
+		"Bus bandwidth vs Electricity price (USD/kWh)", ">Electricity price (USD/kWh)<", "<th>Electricity price (USD/kWh)</th>", "<th>Point</th>",
 		// Two points repeat each size: the lines name the price.
-		"hgx-h100, power.price_per_kwh=0.05",
+		"hgx-h100, Electricity price 0.05",
 	} {
 		if !strings.Contains(html, want) {
 			t.Errorf("report lacks %q", want)
 		}
+	}
+	if strings.Contains(html, "power.price_per_kwh") || strings.Contains(html, "power_price_per_kwh") {
+		t.Error("the report names a swept field by its path")
 	}
 }
 
@@ -137,7 +141,7 @@ func TestReportInChromium(t *testing.T) {
 		return stdout.String()
 	}
 	dom := browser("--dump-dom")
-	for _, want := range []string{"<h1>tiny</h1>", "<table>", "<th>busbw (GB/s)</th>", "<td>hgx-h100</td>", "<svg", "busbw (GB/s)</text>"} {
+	for _, want := range []string{"<h1>tiny</h1>", "<table>", "<th>busbw</th>", "<td>hgx-h100</td>", "<svg", "busbw (GB/s)</text>"} {
 		if !strings.Contains(dom, want) {
 			t.Errorf("the DOM Chromium built lacks %q", want)
 		}

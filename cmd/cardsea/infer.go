@@ -21,6 +21,7 @@ func runInfer(args []string, stdout, stderr io.Writer) error {
 	var spec study.InferenceSpec
 	bindSpec(fs, &spec, study.InferenceDefaults)
 	curve := fs.Bool("curve", false, "print tokens/s per accelerator against tokens/s per user for doubling batches")
+	wide := fs.Bool("wide", false, "tables show every field of every record, however wide; JSON and CSV always do")
 	pw := bindPower(fs)
 	format := fs.StringP("format", "f", "table", "output format: table, markdown, json or csv")
 	traceFile := fs.String("trace", "", "write a Chrome/Perfetto trace (JSON) of the step (the last one with --curve)")
@@ -105,6 +106,7 @@ func runInfer(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	sheet := present.Inference(t, results, cost, before, mode, f == report.FormatTable || f == report.FormatMarkdown)
+	sheet.Wide = *wide
 	return sheet.Write(stdout, f)
 }
 

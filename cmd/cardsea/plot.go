@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/cardsea/cardsea/chart"
+	"github.com/cardsea/cardsea/present"
 	"github.com/cardsea/cardsea/report"
 	"github.com/cardsea/cardsea/study"
 )
@@ -48,6 +49,13 @@ func runPlot(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	d.Hints = knownColumns()
+	for _, c := range d.Columns {
+		if _, ok := d.Hints[c]; !ok {
+			if h := present.ParamHeader(c); h != c {
+				d.Hints[c] = report.Column{Key: c, Header: h} // a swept field by its name
+			}
+		}
+	}
 	img, err := chart.Render(d, chart.Spec{
 		Title: *title, X: *x, Y: *y, Series: *series, LogX: *logx, LogY: *logy, Points: *points,
 	}, format)

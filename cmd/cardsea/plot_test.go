@@ -63,7 +63,7 @@ func TestPlotLabels(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
 	svg, _ = os.ReadFile(out)
-	for _, want := range []string{">Avg power (kW)<", ">Time (ms)<"} {
+	for _, want := range []string{">Avg IT power (kW)<", ">Time (ms)<"} {
 		if !bytes.Contains(svg, []byte(want)) {
 			t.Errorf("SVG lacks %q", want)
 		}
@@ -166,5 +166,37 @@ func TestPlotErrors(t *testing.T) {
 				t.Errorf("temporary files left: %v", m)
 			}
 		})
+	}
+}
+
+// TestPlotSweepLabels: a sweep's columns plot under human names with
+// units, not field paths: "TP", "Electricity price (USD/kWh)", "Energy
+// cost per million tokens (USD)".
+func TestPlotSweepLabels(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "chart.svg")
+	for _, tc := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"--x", "workloads[0]_inference_tp", "--y", "tokens_per_s_per_accel", "--series", "topology"},
+			[]string{">TP<", ">Tokens/s per accelerator (thousands)<"}},
+		{[]string{"--x", "power_price_per_kwh", "--y", "energy_cost_per_mtok_usd", "--points"},
+			[]string{">Electricity price (USD/kWh)<", ">Energy cost per million tokens (USD)<"}},
+	} {
+		_, errs, code := run(append(append([]string{"plot", "testdata/plot/sweep.csv"}, tc.args...), "-o", out)...)
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, errs)
+		}
+		svg, _ := os.ReadFile(out)
+		for _, want := range tc.want {
+			if !bytes.Contains(svg, []byte(want)) {
+				t.Errorf("%v: SVG lacks %q", tc.args, want)
+			}
+		}
+		for _, gone := range []string{"workloads[0]", "inference tp", "kwh", "milli-USD", "mtok"} {
+			if bytes.Contains(svg, []byte(gone)) {
+				t.Errorf("%v: SVG has %q", tc.args, gone)
+			}
+		}
 	}
 }

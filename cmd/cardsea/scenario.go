@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cardsea/cardsea/present"
 	"github.com/cardsea/cardsea/report"
 	"github.com/cardsea/cardsea/scenario"
 	"github.com/cardsea/cardsea/trace"
@@ -77,6 +78,7 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	out := fs.StringP("out", "o", "", "write the result to this file (atomically) instead of stdout")
 	jobs := fs.IntP("jobs", "j", runtime.GOMAXPROCS(0), "simulations run in parallel (default: the CPUs this process may use; the output does not depend on it)")
 	traceFile := fs.String("trace", "", "write a Chrome/Perfetto trace (JSON) of the last simulation of the run")
+	wide := fs.Bool("wide", false, "tables show every field, however wide; JSON and CSV always do")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -103,13 +105,7 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	}
 	sheet = s.Select(sheet)
 	if f == report.FormatTable || f == report.FormatMarkdown {
-		if len(s.Points) == 1 {
-			// scenario, point and points say nothing without a sweep
-			sheet.Columns = sheet.Columns[3:]
-			for i, r := range sheet.Rows {
-				sheet.Rows[i] = r[3:]
-			}
-		}
+		sheet.Wide = *wide
 		sheet.Title = s.File.Name
 		if s.File.Description != "" {
 			sheet.Title += ": " + s.File.Description
@@ -129,8 +125,20 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	var buf bytes.Buffer
-	if err := sheet.Write(&buf, f); err != nil {
-		return err
+	sheets := []*report.Sheet{sheet}
+	if f == report.FormatTable || f == report.FormatMarkdown {
+		sheets = present.SplitKinds(sheet) // one table per kind of record
+		for _, sh := range sheets {
+			present.ScenarioTable(sh, s.Params, len(s.Points))
+		}
+	}
+	for i, sh := range sheets {
+		if i > 0 {
+			buf.WriteString("\n")
+		}
+		if err := sh.Write(&buf, f); err != nil {
+			return err
+		}
 	}
 	if *out == "" {
 		_, err := stdout.Write(buf.Bytes())

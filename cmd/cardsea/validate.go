@@ -67,7 +67,7 @@ func runValidate(args []string, stdout, stderr io.Writer) error {
 	if !text {
 		sheet.Columns = append(sheet.Columns, report.Column{Key: "why", Header: "Why it misses"})
 	}
-	var gaps []string
+	var gaps, waits []string
 	pass, fail, pending := 0, 0, 0
 	for _, r := range rows {
 		var m, s, e, tol any
@@ -80,15 +80,17 @@ func runValidate(args []string, stdout, stderr io.Writer) error {
 			m, s, e, tol = r.Measured, r.Simulated, r.Error(), r.Tolerance
 		}
 		status := r.Status
+		if text && strings.HasPrefix(status, "pending: ") {
+			// What a pending case waits for is a sentence: under the
+			// table, so that the table fits a terminal.
+			waits = append(waits, fmt.Sprintf("%s[P%d] %s: %s.", bulletFor(f), len(waits)+1, r.Case, strings.TrimSuffix(strings.TrimPrefix(status, "pending: "), ".")))
+			status = fmt.Sprintf("pending [P%d]", len(waits))
+		}
 		var why any
 		if r.Why != "" {
 			why = r.Why
 			if text {
-				bullet := "" // a Markdown list, so that the notes stay apart
-				if f == report.FormatMarkdown {
-					bullet = "- "
-				}
-				gaps = append(gaps, fmt.Sprintf("%s[%d] %s %s: %s.", bullet, len(gaps)+1, r.Case, r.Point, r.Why))
+				gaps = append(gaps, fmt.Sprintf("%s[%d] %s %s: %s.", bulletFor(f), len(gaps)+1, r.Case, r.Point, r.Why))
 				status = fmt.Sprintf("fail [%d]", len(gaps))
 			}
 		}
@@ -113,6 +115,10 @@ func runValidate(args []string, stdout, stderr io.Writer) error {
 			sheet.Notes = append(sheet.Notes, "", "Why the failing points miss (what the model does not capture):")
 			sheet.Notes = append(sheet.Notes, gaps...)
 		}
+		if len(waits) > 0 {
+			sheet.Notes = append(sheet.Notes, "", "What the pending cases wait for:")
+			sheet.Notes = append(sheet.Notes, waits...)
+		}
 	}
 	if err := sheet.Write(stdout, f); err != nil {
 		return err
@@ -121,4 +127,13 @@ func runValidate(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("%d points outside their tolerance", fail)
 	}
 	return nil
+}
+
+// bulletFor starts a note of a list: a Markdown list item, so that the
+// notes stay apart, or nothing in a terminal table.
+func bulletFor(f report.Format) string {
+	if f == report.FormatMarkdown {
+		return "- "
+	}
+	return ""
 }
