@@ -102,3 +102,9 @@ func BenchmarkAllToAllCM384Dies_1GiB(b *testing.B) {
 	b.ReportMetric(float64(r.Transfers), "transfers")
 	b.ReportMetric(r.BusBW/1e9, "busbw_GB/s")
 }
+
+// 1,024-rank double binary tree allreduce of 1 GiB over 128 HGX H100
+// nodes: 16 tree channels (two per NIC), what Auto picks there.
+func BenchmarkTreeAllReduceH100x128_1GiB(b *testing.B) {
+	benchRun(b, "hgx-h100", 128, Placement{}, AllReduce, Tree, 1<<30)
+}
