@@ -221,6 +221,16 @@ func tune(g *Group, op Op, algo Algorithm, bytes float64, o Options, withLinks, 
 	}
 	var cands []cand
 	var errs []error
+	// Candidates too large to run are bounded from below by what was
+	// built of them (TooLargeError.refused) and set
+	// aside; once the others are done, one whose bound (refusedBound) is
+	// not above the best time found might have been the fastest, and Auto
+	// refuses.
+	type over struct {
+		err   *TooLargeError
+		bound float64
+	}
+	var overs []over
 	for _, a := range algos {
 		for _, pr := range protos {
 			oo := o
@@ -228,9 +238,12 @@ func tune(g *Group, op Op, algo Algorithm, bytes float64, o Options, withLinks, 
 			p, err := compileJob(Job{Group: g, Op: op, Algorithm: a, Bytes: bytes, Options: oo}, moeOverhead)
 			var big *TooLargeError
 			if errors.As(err, &big) {
-				// Choosing among the plans that fit could pick a slower
-				// algorithm and call it the fastest: refuse instead.
-				return Result{}, &field.Error{Field: "algorithm", Err: err, Msg: fmt.Sprintf("auto cannot compare every algorithm: %v; name one", err)}
+				if big.refused == nil {
+					return Result{}, tooLargeForAuto(big, 0, nil)
+				}
+				overs = append(overs, over{big, big.refused.refusedBound(g.Fabric)})
+				big.refused = nil // the bound is all Auto needs of it
+				continue
 			}
 			if err != nil {
 				errs = append(errs, err)
@@ -240,6 +253,9 @@ func tune(g *Group, op Op, algo Algorithm, bytes float64, o Options, withLinks, 
 		}
 	}
 	if len(cands) == 0 {
+		if len(overs) > 0 {
+			return Result{}, tooLargeForAuto(overs[0].err, 0, nil)
+		}
 		return Result{}, fmt.Errorf("no algorithm can run %s here: %w", op, errors.Join(errs...))
 	}
 	// Visit the candidates by least bound, ties in the order tried (the
@@ -286,7 +302,27 @@ func tune(g *Group, op Op, algo Algorithm, bytes float64, o Options, withLinks, 
 			best, found = r, true
 		}
 	}
+	// A refused candidate cannot beat the best when its bound is above
+	// the best time: simulating it would not change the result. At a
+	// bound equal to the best it might tie, and the order of ties is by
+	// bound: refuse then too.
+	for _, o := range overs {
+		if o.bound <= best.TimeS {
+			return Result{}, tooLargeForAuto(o.err, o.bound, &best)
+		}
+	}
 	return best, nil
+}
+
+// tooLargeForAuto is Auto's refusal of a candidate too large to simulate
+// that might be the fastest: its bound, with best, says why it could not
+// be ruled out.
+func tooLargeForAuto(big *TooLargeError, bound float64, best *Result) error {
+	why := ""
+	if best != nil {
+		why = fmt.Sprintf(" (it could take as little as %.4g s, and the fastest that fits, %s, takes %.4g s)", bound, best.Algorithm, best.TimeS)
+	}
+	return &field.Error{Field: "algorithm", Err: big, Msg: fmt.Sprintf("auto cannot compare every algorithm: %v%s; name one", big, why)}
 }
 
 // egressBound is a lower bound of lowerBound that needs no routes: the
@@ -326,13 +362,56 @@ func (p *Plan) egressBound(f *network.Fabric) float64 {
 			sent[x.src] += x.bytes
 		}
 	}
+	for v, b := range p.unbuilt {
+		sent[v] += b
+	}
 	worst := 0.0
 	for v, b := range sent {
 		if out[v] > 0 {
 			worst = math.Max(worst, b/out[v])
 		}
 	}
-	return p.Overhead.Seconds() + math.Max(worst*(1-1e-6), p.latencyChain().Seconds())
+	return p.Overhead.Seconds() + math.Max(worst*(1-1e-6), max(p.latencyChain(), p.unbuiltChain).Seconds())
+}
+
+// refusedBound bounds a refused plan (TooLargeError.refused) from below:
+// the larger of its egressBound and the most loaded channel's bytes over
+// its capacity, counting its rings (each position's route carrying all
+// its steps and chunks) and the pairs its refused parts would have sent
+// between, where they were recorded. The sums are not lowerBound's, so a
+// relative 1e-6 is taken off as in egressBound.
+func (p *Plan) refusedBound(f *network.Fabric) float64 {
+	bound := p.egressBound(f)
+	load := make([]float64, len(f.Channels()))
+	for _, r := range p.rings {
+		if r.chunk <= 0 {
+			continue
+		}
+		per := float64(r.steps) * float64(r.chunks) * r.chunk
+		for i := range r.n {
+			next := i + 1
+			if next == r.n {
+				next = 0
+			}
+			rt, err := routeOf(f, r.verts[i], r.viaOf(i), r.verts[next])
+			if err != nil {
+				return bound
+			}
+			rt.AddLoad(load, per)
+		}
+	}
+	for _, x := range p.unbuiltPairs {
+		if err := f.AddLoad(load, x.src, x.dst, x.bytes); err != nil {
+			return bound
+		}
+	}
+	worst := 0.0
+	for c, ch := range f.Channels() {
+		if ch.BytesPerS > 0 {
+			worst = math.Max(worst, load[c]/ch.BytesPerS)
+		}
+	}
+	return math.Max(bound, p.Overhead.Seconds()+worst*(1-1e-6))
 }
 
 // lowerBound is a time the plan cannot beat: the operation overhead plus
