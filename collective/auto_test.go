@@ -230,3 +230,57 @@ func TestTooLargeRefusedUpFront(t *testing.T) {
 		t.Errorf("refusing the tree allocated %d MB", got>>20)
 	}
 }
+
+// TestLowerBoundHolds: no run beats its plan's lowerBound, whose critical
+// path takes each transfer at its route's solo rate, over fabrics with
+// PXN routes, ECMP, a torus, in-network reduction and a fault, for every
+// algorithm of every op at a small and a large size in both protocols.
+func TestLowerBoundHolds(t *testing.T) {
+	_, plane := faulted(t, "gb200-nvl72", "plane:3")
+	type named struct {
+		name string
+		top  *topology.Topology
+	}
+	tops := []named{{"nvl72 plane out", plane}}
+	for _, c := range []struct {
+		name    string
+		domains int
+	}{{"hgx-h100", 2}, {"gb200-nvl72", 0}, {"tpu-v5p-cube", 0}, {"cm384", 0}} {
+		top, err := topology.Load(c.name, c.domains)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tops = append(tops, named{c.name, top})
+	}
+	checked := 0
+	for _, nt := range tops {
+		name := nt.name
+		g, err := NewGroup(network.NewFabric(nt.top), Placement{Ranks: 16})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, op := range []Op{AllReduce, AllGather, ReduceScatter, AllToAll, Broadcast, Reduce} {
+			for _, a := range AlgorithmsFor(op) {
+				for _, pr := range []Protocol{Simple, LL} {
+					for _, size := range []float64{64 << 10, 256 << 20} {
+						o := Options{Protocol: pr}
+						p, err := Compile(g, op, a, size, o)
+						if err != nil {
+							continue
+						}
+						lb := p.lowerBound(g.Fabric)
+						r, err := runTuned(g, op, a, size, o, false)
+						if err != nil {
+							t.Fatalf("%s %s %s %s: %v", name, op, a, pr, err)
+						}
+						if r.TimeS < lb {
+							t.Errorf("%s %s %s %s %g B: %v s beats its lowerBound %v", name, op, a, pr, size, r.TimeS, lb)
+						}
+						checked++
+					}
+				}
+			}
+		}
+	}
+	t.Logf("%d runs checked", checked)
+}

@@ -419,6 +419,7 @@ func (p *Plan) refusedBound(f *network.Fabric) float64 {
 // plan's longest chain of software latencies (latencyChain).
 func (p *Plan) lowerBound(f *network.Fabric) float64 {
 	load := make([]float64, len(f.Channels()))
+	path := sim.Time(0) // the critical path; see below
 	for _, r := range p.rings {
 		if r.chunk <= 0 {
 			continue
@@ -444,14 +445,42 @@ func (p *Plan) lowerBound(f *network.Fabric) float64 {
 				}
 			}
 		}
+		path = max(path, r.criticalPath(f, routes))
 	}
-	for _, x := range p.xfers {
-		if !x.join && x.bytes > 0 {
-			rt, err := routeOf(f, x.src, x.via(), x.dst)
-			if err != nil {
-				return math.Inf(1) // unroutable: let the run report it
+	if len(p.xfers) > 0 && p.deps == nil {
+		p.seal()
+	}
+	// The critical path, as latencyChain's but each transfer also taking
+	// its bytes at its route's solo rate (no max-min rate is higher) to
+	// leave, and its route's latency more to arrive. Stored plans are in
+	// dependency order, so a transfer's earliest start is final when it
+	// is reached. Durations are taken 1e-9 short and a picosecond less,
+	// so that the simulator's rounding (drain times round up to the
+	// picosecond) cannot put the run below the bound.
+	start := make([]sim.Time, len(p.xfers))
+	for i, x := range p.xfers {
+		sent, arrived := start[i], start[i]
+		if !x.join {
+			sent += x.alpha
+			arrived = sent
+			if x.bytes > 0 {
+				rt, err := routeOf(f, x.src, x.via(), x.dst)
+				if err != nil {
+					return math.Inf(1) // unroutable: let the run report it
+				}
+				rt.AddLoad(load, x.bytes)
+				sent += soloTime(f, rt, x.bytes)
+				arrived = sent + rt.Delay()
+			} else if rt, err := routeOf(f, x.src, x.via(), x.dst); err == nil {
+				arrived = sent + rt.Delay()
 			}
-			rt.AddLoad(load, x.bytes)
+		}
+		path = max(path, arrived)
+		for _, j := range p.arrivalDeps(int32(i)) {
+			start[j] = max(start[j], arrived)
+		}
+		for _, j := range p.sentDeps(int32(i)) {
+			start[j] = max(start[j], sent)
 		}
 	}
 	worst := 0.0
@@ -460,7 +489,53 @@ func (p *Plan) lowerBound(f *network.Fabric) float64 {
 			worst = math.Max(worst, load[c]/ch.BytesPerS)
 		}
 	}
-	return p.Overhead.Seconds() + math.Max(worst, p.latencyChain().Seconds())
+	return p.Overhead.Seconds() + math.Max(worst, max(p.latencyChain(), path).Seconds())
+}
+
+// soloTime is a time a transfer of bytes along rt cannot drain faster
+// than: at its solo rate, 1e-9 short and a picosecond less, so that the
+// simulator's rounding (drain times round up to the picosecond) cannot
+// beat it.
+func soloTime(f *network.Fabric, rt *network.Route, bytes float64) sim.Time {
+	return max(0, sim.FromSeconds(bytes/f.SoloRate(rt)*(1-1e-9))-1)
+}
+
+// criticalPath is lowerBound's critical path of a ring (routes[i] is
+// position i's route to its successor), transfer by transfer as the
+// stored ring's (Plan.ring) is computed, with the same figures: step k's
+// chunk c from position i starts once step k-1's chunk c from position
+// i-1 has arrived and position i's previous transfer has left.
+func (r *ringForm) criticalPath(f *network.Fabric, routes []*network.Route) sim.Time {
+	if r.chunk <= 0 {
+		return 0
+	}
+	dur, delay := make([]sim.Time, r.n), make([]sim.Time, r.n)
+	for i, rt := range routes {
+		dur[i], delay[i] = soloTime(f, rt, r.chunk), rt.Delay()
+	}
+	arr, prevArr := make([]sim.Time, r.n*r.chunks), make([]sim.Time, r.n*r.chunks)
+	lastSent := make([]sim.Time, r.n)
+	path := sim.Time(0)
+	for k := range r.steps {
+		arr, prevArr = prevArr, arr
+		for i := range r.n {
+			left := i - 1
+			if i == 0 {
+				left = r.n - 1
+			}
+			for c := range r.chunks {
+				start := lastSent[i] // 0 for the very first
+				if k > 0 {
+					start = max(start, prevArr[left*r.chunks+c])
+				}
+				sent := start + firstChunk(c, r.alpha[i]) + dur[i]
+				lastSent[i] = sent
+				arr[i*r.chunks+c] = sent + delay[i]
+				path = max(path, sent+delay[i])
+			}
+		}
+	}
+	return path
 }
 
 // latencyChain is the longest chain of software latencies in the plan: a
