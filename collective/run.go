@@ -222,10 +222,12 @@ func tune(g *Group, op Op, algo Algorithm, bytes float64, o Options, withLinks, 
 	var cands []cand
 	var errs []error
 	// Candidates too large to run are bounded from below by what was
-	// built of them (TooLargeError.refused) and set
-	// aside; once the others are done, one whose bound (refusedBound) is
-	// not above the best time found might have been the fastest, and Auto
-	// refuses.
+	// built of them (TooLargeError.refused) and set aside; once the
+	// others are done, one whose bound is not above the best time found
+	// might have been the fastest, and Auto refuses. The bound is first
+	// the cheap egressBound, and refusedBound (which routes) only where
+	// that does not rule the candidate out: by then the routes it needs
+	// are mostly cached from the runs.
 	type over struct {
 		err   *TooLargeError
 		bound float64
@@ -241,8 +243,7 @@ func tune(g *Group, op Op, algo Algorithm, bytes float64, o Options, withLinks, 
 				if big.refused == nil {
 					return Result{}, tooLargeForAuto(big, 0, nil)
 				}
-				overs = append(overs, over{big, big.refused.refusedBound(g.Fabric)})
-				big.refused = nil // the bound is all Auto needs of it
+				overs = append(overs, over{big, big.refused.egressBound(g.Fabric)})
 				continue
 			}
 			if err != nil {
@@ -254,6 +255,7 @@ func tune(g *Group, op Op, algo Algorithm, bytes float64, o Options, withLinks, 
 	}
 	if len(cands) == 0 {
 		if len(overs) > 0 {
+			overs[0].err.refused = nil
 			return Result{}, tooLargeForAuto(overs[0].err, 0, nil)
 		}
 		return Result{}, fmt.Errorf("no algorithm can run %s here: %w", op, errors.Join(errs...))
@@ -307,6 +309,10 @@ func tune(g *Group, op Op, algo Algorithm, bytes float64, o Options, withLinks, 
 	// bound equal to the best it might tie, and the order of ties is by
 	// bound: refuse then too.
 	for _, o := range overs {
+		if o.bound <= best.TimeS {
+			o.bound = max(o.bound, o.err.refused.refusedBound(g.Fabric))
+		}
+		o.err.refused = nil
 		if o.bound <= best.TimeS {
 			return Result{}, tooLargeForAuto(o.err, o.bound, &best)
 		}
@@ -458,21 +464,27 @@ func (p *Plan) lowerBound(f *network.Fabric) float64 {
 	// so that the simulator's rounding (drain times round up to the
 	// picosecond) cannot put the run below the bound.
 	start := make([]sim.Time, len(p.xfers))
-	for i, x := range p.xfers {
+	// The routes the run will take, resolved once: a plan that is then
+	// run finds them resolved.
+	if len(p.xfers) > 0 && p.rings == nil {
+		if err := p.resolveRoutes(f); err != nil {
+			return math.Inf(1) // unroutable: let the run report it
+		}
+	}
+	routeOfX := func(i int) *network.Route { return p.routes[p.route[i]] }
+	for i := range p.xfers {
+		x := &p.xfers[i]
 		sent, arrived := start[i], start[i]
 		if !x.join {
 			sent += x.alpha
 			arrived = sent
 			if x.bytes > 0 {
-				rt, err := routeOf(f, x.src, x.via(), x.dst)
-				if err != nil {
-					return math.Inf(1) // unroutable: let the run report it
-				}
+				rt := routeOfX(i)
 				rt.AddLoad(load, x.bytes)
 				sent += soloTime(f, rt, x.bytes)
 				arrived = sent + rt.Delay()
-			} else if rt, err := routeOf(f, x.src, x.via(), x.dst); err == nil {
-				arrived = sent + rt.Delay()
+			} else {
+				arrived = sent + routeOfX(i).Delay()
 			}
 		}
 		path = max(path, arrived)
