@@ -7,7 +7,7 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 # the race detector.
 RACE_PKGS   := ./sim/... ./topology/... ./network/... ./scenario/...
 
-.PHONY: all build test vet lint unit race demo bench fmt docs fuzz clean
+.PHONY: all build test vet lint unit race demo bench bench-scale fmt docs fuzz clean
 
 all: build
 
@@ -39,6 +39,12 @@ demo: build
 ## bench: Go benchmarks (compare runs with benchstat).
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./...
+
+## bench-scale: the scale cases of issue #12 (1,024 and 8,192 ranks, 1 GiB
+## allreduce with the algorithm Auto picks), one run an op, five times;
+## compare with benchstat. Slow: minutes a run on 2 cores.
+bench-scale:
+	$(GO) test -run '^$$' -bench '^BenchmarkScale' -benchtime 1x -count 5 -benchmem -timeout 0 ./collective/
 
 ## fuzz: a short run of every fuzz target. Minimising an input is capped at
 ## 200 runs: with a whole cases.yaml as a seed, Go's minimiser stalled the

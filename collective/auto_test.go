@@ -1,8 +1,12 @@
 package collective
 
 import (
+	"errors"
+	"fmt"
 	"reflect"
+	"runtime"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/cardsea/cardsea/network"
@@ -114,4 +118,169 @@ func TestAutoSameAsAll(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestAutoRulesOutTooLarge: a candidate too large to simulate is bounded
+// from below by what was built of it; when that bound is above the best
+// time it is ruled out, and Auto's result is exactly the one it gives
+// with no limit; otherwise Auto refuses, and says why. With the winner
+// itself too large, Auto refuses.
+func TestAutoRulesOutTooLarge(t *testing.T) {
+	defer func(m int) { MaxTransfers = m }(MaxTransfers)
+	o := Options{Protocol: Simple}
+	ruledOut, refusals := 0, 0
+	type fabric struct {
+		name string
+		make func() *network.Fabric
+	}
+	var fabrics []fabric
+	for _, domains := range []int{2, 4} {
+		top, err := topology.Load("hgx-h100", domains)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fabrics = append(fabrics, fabric{fmt.Sprintf("hgx-h100 x%d", domains), func() *network.Fabric { return network.NewFabric(top) }})
+	}
+	// Software latency dominates: the ring's 2(n-1) hops rule it out.
+	fabrics = append(fabrics, fabric{"ideal 8, 1 ms a step", func() *network.Fabric { return ideal(t, 8, 1e12, 1e-3, 0, false) }})
+	for _, fb := range fabrics {
+		for _, size := range []float64{1 << 20, 16 << 20, 64 << 20, 256 << 20, 1 << 30} {
+			MaxTransfers = 8_000_000
+			g, err := NewGroup(fb.make(), Placement{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := runTuned(g, AllReduce, Auto, size, o, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Refuse every candidate larger than the winner (a ring
+			// form's limit is ringFormFactor times MaxTransfers).
+			limit, larger := 0, 0
+			count := map[Algorithm]int{}
+			for _, a := range AlgorithmsFor(AllReduce) {
+				if p, err := Compile(g, AllReduce, a, size, o); err == nil {
+					count[a] = p.Transfers()
+				}
+			}
+			limit = count[want.Algorithm]
+			for a, c := range count {
+				if c > limit && a != Ring {
+					larger++
+				}
+			}
+			if larger == 0 {
+				continue
+			}
+			MaxTransfers = limit
+			got, err := runTuned(g, AllReduce, Auto, size, o, false)
+			switch {
+			case err == nil:
+				ruledOut++
+				if !reflect.DeepEqual(got, want) {
+					t.Errorf("%s %g B: with %d candidates too large, auto took %s %v s; without a limit %s %v s", fb.name, size, larger, got.Algorithm, got.TimeS, want.Algorithm, want.TimeS)
+				}
+			case strings.Contains(err.Error(), "could take as little as"):
+				refusals++
+			default:
+				t.Errorf("%s %g B: %v", fb.name, size, err)
+			}
+			MaxTransfers = limit - 1
+			_, err = runTuned(g, AllReduce, Auto, size, o, false)
+			var big *TooLargeError
+			if !errors.As(err, &big) || !strings.Contains(err.Error(), "auto cannot compare every algorithm") {
+				t.Errorf("%s %g B: with the winner %s too large: %v, want a refusal", fb.name, size, want.Algorithm, err)
+			}
+		}
+	}
+	t.Logf("%d cases ruled the too-large candidates out, %d could not", ruledOut, refusals)
+	if ruledOut == 0 {
+		t.Error("no case ruled a too-large candidate out")
+	}
+}
+
+// TestTooLargeRefusedUpFront: a tree past MaxTransfers is refused before
+// its transfers are allocated, with its size and a memory estimate.
+func TestTooLargeRefusedUpFront(t *testing.T) {
+	defer func(m int) { MaxTransfers = m }(MaxTransfers)
+	top, err := topology.Load("hgx-h100", 128)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := NewGroup(network.NewFabric(top), Placement{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	MaxTransfers = 1000
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	_, err = Compile(g, AllReduce, Tree, 1<<30, Options{})
+	runtime.ReadMemStats(&after)
+	var big *TooLargeError
+	if !errors.As(err, &big) || big.Transfers != 523776 {
+		t.Fatalf("tree over 1,024 ranks past 1,000 transfers: %v, want a TooLargeError of 523776", err)
+	}
+	if !strings.Contains(err.Error(), "GB of memory") || !strings.Contains(err.Error(), "another algorithm") {
+		t.Errorf("the refusal %q gives no memory estimate or no way out", err)
+	}
+	// The plan itself would be some 90 MB (523,776 transfers); refused,
+	// what is allocated is the trees' shapes.
+	if got := after.TotalAlloc - before.TotalAlloc; got > 16<<20 {
+		t.Errorf("refusing the tree allocated %d MB", got>>20)
+	}
+}
+
+// TestLowerBoundHolds: no run beats its plan's lowerBound, whose critical
+// path takes each transfer at its route's solo rate, over fabrics with
+// PXN routes, ECMP, a torus, in-network reduction and a fault, for every
+// algorithm of every op at a small and a large size in both protocols.
+func TestLowerBoundHolds(t *testing.T) {
+	_, plane := faulted(t, "gb200-nvl72", "plane:3")
+	type named struct {
+		name string
+		top  *topology.Topology
+	}
+	tops := []named{{"nvl72 plane out", plane}}
+	for _, c := range []struct {
+		name    string
+		domains int
+	}{{"hgx-h100", 2}, {"gb200-nvl72", 0}, {"tpu-v5p-cube", 0}, {"cm384", 0}} {
+		top, err := topology.Load(c.name, c.domains)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tops = append(tops, named{c.name, top})
+	}
+	checked := 0
+	for _, nt := range tops {
+		name := nt.name
+		g, err := NewGroup(network.NewFabric(nt.top), Placement{Ranks: 16})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, op := range []Op{AllReduce, AllGather, ReduceScatter, AllToAll, Broadcast, Reduce} {
+			for _, a := range AlgorithmsFor(op) {
+				for _, pr := range []Protocol{Simple, LL} {
+					for _, size := range []float64{64 << 10, 256 << 20} {
+						o := Options{Protocol: pr}
+						p, err := Compile(g, op, a, size, o)
+						if err != nil {
+							continue
+						}
+						lb := p.lowerBound(g.Fabric)
+						r, err := runTuned(g, op, a, size, o, false)
+						if err != nil {
+							t.Fatalf("%s %s %s %s: %v", name, op, a, pr, err)
+						}
+						if r.TimeS < lb {
+							t.Errorf("%s %s %s %s %g B: %v s beats its lowerBound %v", name, op, a, pr, size, r.TimeS, lb)
+						}
+						checked++
+					}
+				}
+			}
+		}
+	}
+	t.Logf("%d runs checked", checked)
 }

@@ -102,3 +102,50 @@ func BenchmarkAllToAllCM384Dies_1GiB(b *testing.B) {
 	b.ReportMetric(float64(r.Transfers), "transfers")
 	b.ReportMetric(r.BusBW/1e9, "busbw_GB/s")
 }
+
+// 1,024-rank double binary tree allreduce of 1 GiB over 128 HGX H100
+// nodes: 16 tree channels (two per NIC), what Auto picks there.
+func BenchmarkTreeAllReduceH100x128_1GiB(b *testing.B) {
+	benchRun(b, "hgx-h100", 128, Placement{}, AllReduce, Tree, 1<<30)
+}
+
+// The scale cases of issue #12, as 'cardsea collective --algo auto' runs
+// them (both protocols priced), each op a whole run: 'make bench-scale'
+// runs them -benchtime 1x -count 5.
+func benchScale(b *testing.B, name string, domains int, op Op, bytes float64) {
+	top, err := topology.Load(name, domains)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	var r Result
+	for b.Loop() {
+		g, err := NewGroup(network.NewFabric(top), Placement{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if r, err = runTuned(g, op, Auto, bytes, Options{}, false); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(r.Transfers), "transfers")
+	b.ReportMetric(r.BusBW/1e9, "busbw_GB/s")
+}
+
+// 1,024 ranks, 128 x HGX H100 on leaf/spine: Auto takes the tree.
+func BenchmarkScaleAllReduceH100x128_1GiB(b *testing.B) {
+	benchScale(b, "hgx-h100", 128, AllReduce, 1<<30)
+}
+
+// 8,192 ranks, 1,024 x HGX H100 on leaf/spine: Auto takes the tree
+// (ring, direct and the LL tree are too large to run and ruled out by
+// their bounds).
+func BenchmarkScaleAllReduceH100x1024_1GiB(b *testing.B) {
+	benchScale(b, "hgx-h100", 1024, AllReduce, 1<<30)
+}
+
+// 8,192 NPUs of Atlas 950 SuperPoD in one UB domain: Auto takes hd, after
+// simulating the tree (its bound does not rule it out).
+func BenchmarkScaleAllReduceAtlas950_1GiB(b *testing.B) {
+	benchScale(b, "atlas-950", 0, AllReduce, 1<<30)
+}

@@ -107,7 +107,7 @@ func Compile(g *Group, op Op, algo Algorithm, bytes float64, o Options) (*Plan, 
 		return nil, err
 	}
 	if p.wanted > int64(len(p.xfers)) {
-		return nil, &TooLargeError{Op: op, Algorithm: algo, Ranks: g.Size(), Transfers: p.wanted, RingForm: p.ringRefused}
+		return nil, &TooLargeError{Op: op, Algorithm: algo, Ranks: g.Size(), Transfers: p.wanted, RingForm: p.ringRefused, refused: p}
 	}
 	p.seal()
 	return p, nil

@@ -1,5 +1,7 @@
 package collective
 
+import "github.com/cardsea/cardsea/network"
+
 // Direct (one-shot): every rank sends its data straight to every other
 // rank at once, in one step with no dependencies, each transfer paying its
 // rank's step latency.
@@ -18,6 +20,7 @@ package collective
 func (p *Plan) direct(g *Group, op Op, bytes float64, m [][]float64) {
 	n := g.Size()
 	if op != SendRecv && p.tooMany(int64(n)*int64(n-1)) {
+		p.skippedAllPairs(g, op, bytes, m)
 		return
 	}
 	p.reserve(n*(n-1), 0)
@@ -44,6 +47,36 @@ func (p *Plan) direct(g *Group, op Op, bytes float64, m [][]float64) {
 				b = bytes
 			}
 			p.add(g.verts[i], g.verts[j], b, g.alpha[i])
+		}
+	}
+}
+
+// skippedAllPairs records what a refused all-pairs plan (direct or
+// pairwise) would have sent: rank i to every other rank j, bytes for
+// allreduce, bytes/n or m[i][j] otherwise. Without a matrix it counts,
+// rather than visits, the peers on another vertex, so that bounding a
+// plan of a million ranks squared takes a pass over the ranks.
+func (p *Plan) skippedAllPairs(g *Group, op Op, bytes float64, m [][]float64) {
+	n := g.Size()
+	b := bytes / float64(n)
+	if op == AllReduce {
+		b = bytes
+	}
+	if m == nil {
+		on := map[network.Vertex]int{}
+		for _, v := range g.verts {
+			on[v]++
+		}
+		for i := range n {
+			p.skipped(g, g.verts[i], -1, float64(n-on[g.verts[i]])*b)
+		}
+		return
+	}
+	for i := range n {
+		for j := range n {
+			if j != i && g.verts[j] != g.verts[i] {
+				p.skipped(g, g.verts[i], -1, m[i][j])
+			}
 		}
 	}
 }

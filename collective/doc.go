@@ -11,7 +11,11 @@
 // recursive halving-doubling, direct (one-shot), pairwise alltoall, NVLS
 // (in-network reduction on switches that support it) and hierarchical
 // (intra-domain, inter-domain, intra-domain). Auto simulates every
-// algorithm that applies and keeps the fastest.
+// algorithm that applies and keeps the fastest, skipping those whose
+// lower bound (the most loaded channel, the critical path at solo rates)
+// cannot beat the best found; a candidate too large to simulate is
+// bounded without being built and ruled out, or, if it might win,
+// refused with its size and memory estimate.
 //
 // Time model, per operation: the accelerator's op_overhead once (launch,
 // setup, final synchronisation), then for every transfer its step_latency

@@ -8,6 +8,7 @@ package collective
 func (p *Plan) pairwise(g *Group, bytes float64, m [][]float64) {
 	n := g.Size()
 	if p.tooMany(int64(n) * int64(n-1)) {
+		p.skippedAllPairs(g, AllToAll, bytes, m)
 		return
 	}
 	p.reserve(n*(n-1), n*(n-2))

@@ -2,6 +2,7 @@ package collective
 
 import (
 	"fmt"
+	"math"
 	"strings"
 
 	"github.com/cardsea/cardsea/network"
@@ -47,6 +48,24 @@ type Plan struct {
 	// ringRefused marks a plan refused for passing maxRingForm in ring
 	// form (wanted counts its transfers).
 	ringRefused bool
+	// unbuilt, when not nil, holds per vertex the bytes that the parts of
+	// a refused plan that were counted but not built would have sent to
+	// another vertex, for egressBound: a refused plan is bounded from
+	// below without being built, so that Auto can rule it out.
+	unbuilt []float64
+	// unbuiltChain is a chain of software latencies that those parts
+	// would have held (see latencyChain), for egressBound.
+	unbuiltChain sim.Time
+	// unbuiltPairs lists, where the refused parts send between few
+	// pairs (rings and trees, not all pairs), the bytes between each
+	// pair, for refusedBound's most loaded channel.
+	unbuiltPairs []pairBytes
+}
+
+// pairBytes is bytes that vertex src would send to vertex dst.
+type pairBytes struct {
+	src, dst network.Vertex
+	bytes    float64
 }
 
 // MaxTransfers bounds the transfers of one compiled plan. A transfer costs
@@ -70,6 +89,11 @@ type TooLargeError struct {
 	// (ringplan.go), whose limit is maxRingForm and whose transfers cost
 	// bytesPerRingTransfer each.
 	RingForm bool
+	// refused is the plan as far as it was built (the transfers that fit
+	// before the limit, the rings of a ring form, the bytes the rest
+	// would have sent: Plan.unbuilt), whose egressBound bounds the whole
+	// plan from below: enough for Auto to rule it out.
+	refused *Plan
 }
 
 func (e *TooLargeError) Error() string {
@@ -191,6 +215,35 @@ func (p *Plan) tooMany(n int64) bool {
 	}
 	p.wanted += n
 	return true
+}
+
+// skipped records that vertex from would have sent bytes to vertex to in
+// a part of the plan that tooMany refused (see Plan.unbuilt); to < 0
+// records the bytes as sent to other vertices, unsaid which.
+func (p *Plan) skipped(g *Group, from, to network.Vertex, bytes float64) {
+	if from == to || !(bytes > 0) {
+		return
+	}
+	if p.unbuilt == nil {
+		p.unbuilt = make([]float64, g.Fabric.Vertices())
+	}
+	p.unbuilt[from] += bytes
+	if to >= 0 {
+		p.unbuiltPairs = append(p.unbuiltPairs, pairBytes{from, to, bytes})
+	}
+}
+
+// skippedChain records that a refused part of the plan held a chain of
+// hops dependent transfers, each paying at least the least step latency
+// of g's ranks.
+func (p *Plan) skippedChain(g *Group, hops int) {
+	least := sim.Time(math.MaxInt64)
+	for _, a := range g.alpha {
+		least = min(least, a)
+	}
+	if len(g.alpha) > 0 {
+		p.unbuiltChain = max(p.unbuiltChain, sim.Time(hops)*least)
+	}
 }
 
 // add appends a transfer that waits for deps; it returns its index, or -1

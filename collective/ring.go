@@ -99,6 +99,13 @@ func (p *Plan) ringVia(g *Group, ranks []int, via []network.Vertex, steps int, b
 		return nil
 	}
 	if p.tooMany(int64(steps) * int64(n) * int64(chunks)) {
+		for i := range n {
+			p.skipped(g, g.verts[ranks[i]], g.verts[ranks[(i+1)%n]], float64(steps)*block)
+		}
+		// Step k's first chunk waits for step k-1's to arrive.
+		if start < 0 {
+			p.skippedChain(g, steps)
+		}
 		return nil
 	}
 	p.reserve(steps*n*chunks, steps*n*chunks)

@@ -111,7 +111,16 @@ func (p *Plan) wholeRings(g *Group, chs []ringChannel, steps int, block float64,
 		total += int64(steps) * int64(n) * int64(c)
 		fits = fits && c <= tagMask
 	}
-	if fits && total >= int64(minRingForm) && total <= maxRingForm() {
+	if fits && total >= int64(minRingForm) {
+		if total > maxRingForm() {
+			// Past what even the ring form may hold: Compile refuses
+			// it. The rings are still built (their parameters, a few
+			// bytes a rank; the counts that cost a byte a transfer are
+			// made only when a plan starts) so that Auto can bound the
+			// refused plan (egressBound) and rule it out.
+			p.wanted += total
+			p.ringRefused = true
+		}
 		for _, ch := range chs {
 			c := o.chunks(ch.share * block)
 			r := &ringForm{n: n, steps: steps, chunks: c, chunk: ch.share * block / float64(c), verts: g.verts, alpha: g.alpha}
@@ -126,13 +135,6 @@ func (p *Plan) wholeRings(g *Group, chs []ringChannel, steps int, block float64,
 			}
 			p.rings = append(p.rings, r)
 		}
-		return
-	}
-	if fits && total > maxRingForm() {
-		// Past what even the ring form may hold: count it, build nothing;
-		// Compile refuses it.
-		p.wanted += total
-		p.ringRefused = true
 		return
 	}
 	for _, ch := range chs {

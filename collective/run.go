@@ -221,6 +221,18 @@ func tune(g *Group, op Op, algo Algorithm, bytes float64, o Options, withLinks, 
 	}
 	var cands []cand
 	var errs []error
+	// Candidates too large to run are bounded from below by what was
+	// built of them (TooLargeError.refused) and set aside; once the
+	// others are done, one whose bound is not above the best time found
+	// might have been the fastest, and Auto refuses. The bound is first
+	// the cheap egressBound, and refusedBound (which routes) only where
+	// that does not rule the candidate out: by then the routes it needs
+	// are mostly cached from the runs.
+	type over struct {
+		err   *TooLargeError
+		bound float64
+	}
+	var overs []over
 	for _, a := range algos {
 		for _, pr := range protos {
 			oo := o
@@ -228,9 +240,11 @@ func tune(g *Group, op Op, algo Algorithm, bytes float64, o Options, withLinks, 
 			p, err := compileJob(Job{Group: g, Op: op, Algorithm: a, Bytes: bytes, Options: oo}, moeOverhead)
 			var big *TooLargeError
 			if errors.As(err, &big) {
-				// Choosing among the plans that fit could pick a slower
-				// algorithm and call it the fastest: refuse instead.
-				return Result{}, &field.Error{Field: "algorithm", Err: err, Msg: fmt.Sprintf("auto cannot compare every algorithm: %v; name one", err)}
+				if big.refused == nil {
+					return Result{}, tooLargeForAuto(big, 0, nil)
+				}
+				overs = append(overs, over{big, big.refused.egressBound(g.Fabric)})
+				continue
 			}
 			if err != nil {
 				errs = append(errs, err)
@@ -240,6 +254,10 @@ func tune(g *Group, op Op, algo Algorithm, bytes float64, o Options, withLinks, 
 		}
 	}
 	if len(cands) == 0 {
+		if len(overs) > 0 {
+			overs[0].err.refused = nil
+			return Result{}, tooLargeForAuto(overs[0].err, 0, nil)
+		}
 		return Result{}, fmt.Errorf("no algorithm can run %s here: %w", op, errors.Join(errs...))
 	}
 	// Visit the candidates by least bound, ties in the order tried (the
@@ -286,7 +304,31 @@ func tune(g *Group, op Op, algo Algorithm, bytes float64, o Options, withLinks, 
 			best, found = r, true
 		}
 	}
+	// A refused candidate cannot beat the best when its bound is above
+	// the best time: simulating it would not change the result. At a
+	// bound equal to the best it might tie, and the order of ties is by
+	// bound: refuse then too.
+	for _, o := range overs {
+		if o.bound <= best.TimeS {
+			o.bound = max(o.bound, o.err.refused.refusedBound(g.Fabric))
+		}
+		o.err.refused = nil
+		if o.bound <= best.TimeS {
+			return Result{}, tooLargeForAuto(o.err, o.bound, &best)
+		}
+	}
 	return best, nil
+}
+
+// tooLargeForAuto is Auto's refusal of a candidate too large to simulate
+// that might be the fastest: its bound, with best, says why it could not
+// be ruled out.
+func tooLargeForAuto(big *TooLargeError, bound float64, best *Result) error {
+	why := ""
+	if best != nil {
+		why = fmt.Sprintf(" (it could take as little as %.4g s, and the fastest that fits, %s, takes %.4g s)", bound, best.Algorithm, best.TimeS)
+	}
+	return &field.Error{Field: "algorithm", Err: big, Msg: fmt.Sprintf("auto cannot compare every algorithm: %v%s; name one", big, why)}
 }
 
 // egressBound is a lower bound of lowerBound that needs no routes: the
@@ -326,13 +368,56 @@ func (p *Plan) egressBound(f *network.Fabric) float64 {
 			sent[x.src] += x.bytes
 		}
 	}
+	for v, b := range p.unbuilt {
+		sent[v] += b
+	}
 	worst := 0.0
 	for v, b := range sent {
 		if out[v] > 0 {
 			worst = math.Max(worst, b/out[v])
 		}
 	}
-	return p.Overhead.Seconds() + math.Max(worst*(1-1e-6), p.latencyChain().Seconds())
+	return p.Overhead.Seconds() + math.Max(worst*(1-1e-6), max(p.latencyChain(), p.unbuiltChain).Seconds())
+}
+
+// refusedBound bounds a refused plan (TooLargeError.refused) from below:
+// the larger of its egressBound and the most loaded channel's bytes over
+// its capacity, counting its rings (each position's route carrying all
+// its steps and chunks) and the pairs its refused parts would have sent
+// between, where they were recorded. The sums are not lowerBound's, so a
+// relative 1e-6 is taken off as in egressBound.
+func (p *Plan) refusedBound(f *network.Fabric) float64 {
+	bound := p.egressBound(f)
+	load := make([]float64, len(f.Channels()))
+	for _, r := range p.rings {
+		if r.chunk <= 0 {
+			continue
+		}
+		per := float64(r.steps) * float64(r.chunks) * r.chunk
+		for i := range r.n {
+			next := i + 1
+			if next == r.n {
+				next = 0
+			}
+			rt, err := routeOf(f, r.verts[i], r.viaOf(i), r.verts[next])
+			if err != nil {
+				return bound
+			}
+			rt.AddLoad(load, per)
+		}
+	}
+	for _, x := range p.unbuiltPairs {
+		if err := f.AddLoad(load, x.src, x.dst, x.bytes); err != nil {
+			return bound
+		}
+	}
+	worst := 0.0
+	for c, ch := range f.Channels() {
+		if ch.BytesPerS > 0 {
+			worst = math.Max(worst, load[c]/ch.BytesPerS)
+		}
+	}
+	return math.Max(bound, p.Overhead.Seconds()+worst*(1-1e-6))
 }
 
 // lowerBound is a time the plan cannot beat: the operation overhead plus
@@ -340,6 +425,7 @@ func (p *Plan) egressBound(f *network.Fabric) float64 {
 // plan's longest chain of software latencies (latencyChain).
 func (p *Plan) lowerBound(f *network.Fabric) float64 {
 	load := make([]float64, len(f.Channels()))
+	path := sim.Time(0) // the critical path; see below
 	for _, r := range p.rings {
 		if r.chunk <= 0 {
 			continue
@@ -365,14 +451,48 @@ func (p *Plan) lowerBound(f *network.Fabric) float64 {
 				}
 			}
 		}
+		path = max(path, r.criticalPath(f, routes))
 	}
-	for _, x := range p.xfers {
-		if !x.join && x.bytes > 0 {
-			rt, err := routeOf(f, x.src, x.via(), x.dst)
-			if err != nil {
-				return math.Inf(1) // unroutable: let the run report it
+	if len(p.xfers) > 0 && p.deps == nil {
+		p.seal()
+	}
+	// The critical path, as latencyChain's but each transfer also taking
+	// its bytes at its route's solo rate (no max-min rate is higher) to
+	// leave, and its route's latency more to arrive. Stored plans are in
+	// dependency order, so a transfer's earliest start is final when it
+	// is reached. Durations are taken 1e-9 short and a picosecond less,
+	// so that the simulator's rounding (drain times round up to the
+	// picosecond) cannot put the run below the bound.
+	start := make([]sim.Time, len(p.xfers))
+	// The routes the run will take, resolved once: a plan that is then
+	// run finds them resolved.
+	if len(p.xfers) > 0 && p.rings == nil {
+		if err := p.resolveRoutes(f); err != nil {
+			return math.Inf(1) // unroutable: let the run report it
+		}
+	}
+	routeOfX := func(i int) *network.Route { return p.routes[p.route[i]] }
+	for i := range p.xfers {
+		x := &p.xfers[i]
+		sent, arrived := start[i], start[i]
+		if !x.join {
+			sent += x.alpha
+			arrived = sent
+			if x.bytes > 0 {
+				rt := routeOfX(i)
+				rt.AddLoad(load, x.bytes)
+				sent += soloTime(f, rt, x.bytes)
+				arrived = sent + rt.Delay()
+			} else {
+				arrived = sent + routeOfX(i).Delay()
 			}
-			rt.AddLoad(load, x.bytes)
+		}
+		path = max(path, arrived)
+		for _, j := range p.arrivalDeps(int32(i)) {
+			start[j] = max(start[j], arrived)
+		}
+		for _, j := range p.sentDeps(int32(i)) {
+			start[j] = max(start[j], sent)
 		}
 	}
 	worst := 0.0
@@ -381,7 +501,53 @@ func (p *Plan) lowerBound(f *network.Fabric) float64 {
 			worst = math.Max(worst, load[c]/ch.BytesPerS)
 		}
 	}
-	return p.Overhead.Seconds() + math.Max(worst, p.latencyChain().Seconds())
+	return p.Overhead.Seconds() + math.Max(worst, max(p.latencyChain(), path).Seconds())
+}
+
+// soloTime is a time a transfer of bytes along rt cannot drain faster
+// than: at its solo rate, 1e-9 short and a picosecond less, so that the
+// simulator's rounding (drain times round up to the picosecond) cannot
+// beat it.
+func soloTime(f *network.Fabric, rt *network.Route, bytes float64) sim.Time {
+	return max(0, sim.FromSeconds(bytes/f.SoloRate(rt)*(1-1e-9))-1)
+}
+
+// criticalPath is lowerBound's critical path of a ring (routes[i] is
+// position i's route to its successor), transfer by transfer as the
+// stored ring's (Plan.ring) is computed, with the same figures: step k's
+// chunk c from position i starts once step k-1's chunk c from position
+// i-1 has arrived and position i's previous transfer has left.
+func (r *ringForm) criticalPath(f *network.Fabric, routes []*network.Route) sim.Time {
+	if r.chunk <= 0 {
+		return 0
+	}
+	dur, delay := make([]sim.Time, r.n), make([]sim.Time, r.n)
+	for i, rt := range routes {
+		dur[i], delay[i] = soloTime(f, rt, r.chunk), rt.Delay()
+	}
+	arr, prevArr := make([]sim.Time, r.n*r.chunks), make([]sim.Time, r.n*r.chunks)
+	lastSent := make([]sim.Time, r.n)
+	path := sim.Time(0)
+	for k := range r.steps {
+		arr, prevArr = prevArr, arr
+		for i := range r.n {
+			left := i - 1
+			if i == 0 {
+				left = r.n - 1
+			}
+			for c := range r.chunks {
+				start := lastSent[i] // 0 for the very first
+				if k > 0 {
+					start = max(start, prevArr[left*r.chunks+c])
+				}
+				sent := start + firstChunk(c, r.alpha[i]) + dur[i]
+				lastSent[i] = sent
+				arr[i*r.chunks+c] = sent + delay[i]
+				path = max(path, sent+delay[i])
+			}
+		}
+	}
+	return path
 }
 
 // latencyChain is the longest chain of software latencies in the plan: a

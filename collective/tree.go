@@ -27,16 +27,29 @@ func (p *Plan) treeOp(g *Group, op Op, bytes float64, o Options) {
 	all := inOrder(g.Size())
 	switch op {
 	case AllReduce:
-		if trees := crossTrees(g); trees != nil {
+		trees := crossTrees(g)
+		if trees == nil {
+			parent, children := heapShape(len(all))
+			for _, order := range [][]int{all, reversedOrder(all)} {
+				trees = append(trees, treeChannel{order: order, parent: parent, children: children, share: 0.5})
+			}
+		}
+		// Count every tree's transfers first: a plan too large is
+		// refused before any of it is built.
+		count := int64(0)
+		for _, t := range trees {
+			count += 2 * int64(len(t.order)-1) * int64(o.chunks(bytes*t.share))
+		}
+		if p.tooMany(count) {
 			for _, t := range trees {
-				b := bytes * t.share
-				p.treeShaped(g, t.order, t.parent, t.children, b, o.chunks(b), true, true)
+				p.skippedTree(g, t.order, t.parent, bytes*t.share, true, true)
 			}
 			return
 		}
-		rev := reversedOrder(all)
-		p.tree(g, all, bytes/2, o.chunks(bytes/2), true, true)
-		p.tree(g, rev, bytes/2, o.chunks(bytes/2), true, true)
+		for _, t := range trees {
+			b := bytes * t.share
+			p.treeShaped(g, t.order, t.parent, t.children, b, o.chunks(b), true, true)
+		}
 	case Broadcast:
 		p.tree(g, all, bytes, o.chunks(bytes), false, true)
 	case Reduce:
@@ -48,9 +61,15 @@ func (p *Plan) treeOp(g *Group, op Op, bytes float64, o Options) {
 // of position i is (i-1)/2): up reduces chunks to the root, down
 // broadcasts them from it, pipelined chunk by chunk.
 func (p *Plan) tree(g *Group, order []int, bytes float64, chunks int, up, down bool) {
-	n := len(order)
-	parent := make([]int, n)
-	children := make([][]int, n)
+	parent, children := heapShape(len(order))
+	p.treeShaped(g, order, parent, children, bytes, chunks, up, down)
+}
+
+// heapShape is the binary tree over n positions of tree: position i's
+// parent is (i-1)/2 (-1 for the root, position 0).
+func heapShape(n int) (parent []int, children [][]int) {
+	parent = make([]int, n)
+	children = make([][]int, n)
 	for i := range n {
 		parent[i] = (i - 1) / 2
 		for _, c := range []int{2*i + 1, 2*i + 2} {
@@ -60,7 +79,7 @@ func (p *Plan) tree(g *Group, order []int, bytes float64, chunks int, up, down b
 		}
 	}
 	parent[0] = -1
-	p.treeShaped(g, order, parent, children, bytes, chunks, up, down)
+	return parent, children
 }
 
 // treeShaped runs a tree over order, position i's parent at position
@@ -69,19 +88,23 @@ func (p *Plan) tree(g *Group, order []int, bytes float64, chunks int, up, down b
 // root, down broadcasts them from it, pipelined chunk by chunk.
 func (p *Plan) treeShaped(g *Group, order, parent []int, children [][]int, bytes float64, chunks int, up, down bool) {
 	n := len(order)
-	chunk := bytes / float64(chunks)
-	upID := make([]int32, n*chunks)   // position i's send to its parent, chunk c
-	downID := make([]int32, n*chunks) // parent's send to position i, chunk c
-	for i := range upID {
-		upID[i], downID[i] = -1, -1
-	}
 	count := 0
 	for _, on := range []bool{up, down} {
 		if on {
 			count += (n - 1) * chunks
 		}
 	}
+	if p.tooMany(int64(count)) {
+		p.skippedTree(g, order, parent, bytes, up, down)
+		return
+	}
 	p.reserve(count, 2*count)
+	chunk := bytes / float64(chunks)
+	upID := make([]int32, n*chunks)   // position i's send to its parent, chunk c
+	downID := make([]int32, n*chunks) // parent's send to position i, chunk c
+	for i := range upID {
+		upID[i], downID[i] = -1, -1
+	}
 	var buf [8]int32 // a transfer's dependencies, without an allocation each
 	for c := range chunks {
 		if up {
@@ -117,4 +140,32 @@ func (p *Plan) treeShaped(g *Group, order, parent []int, children [][]int, bytes
 			}
 		}
 	}
+}
+
+// skippedTree records what a tree that tooMany refused would have sent
+// (Plan.unbuilt): bytes from every position to its parent going up, from
+// every parent to each child going down, and the chain of a chunk from
+// the deepest leaf to the root and back.
+func (p *Plan) skippedTree(g *Group, order, parent []int, bytes float64, up, down bool) {
+	n := len(order)
+	depth := make([]int, n)
+	deepest := 0
+	for i := 1; i < n; i++ {
+		child, par := g.verts[order[i]], g.verts[order[parent[i]]]
+		if up {
+			p.skipped(g, child, par, bytes)
+		}
+		if down {
+			p.skipped(g, par, child, bytes)
+		}
+		depth[i] = depth[parent[i]] + 1
+		deepest = max(deepest, depth[i])
+	}
+	hops := 0
+	for _, on := range []bool{up, down} {
+		if on {
+			hops += deepest
+		}
+	}
+	p.skippedChain(g, hops)
 }

@@ -2,6 +2,7 @@ package network
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/cardsea/cardsea/sim"
 )
@@ -306,6 +307,24 @@ func (f *Fabric) RouteVia(src, via, dst Vertex) (*Route, error) {
 	f.vias[key] = r
 	return r, nil
 }
+
+// SoloRate is the fastest a flow along r can go: its rate alone on an
+// idle fabric, where the channel that its share fills first binds it
+// (+Inf for a route that crosses no channel). Under contention a flow's
+// max-min rate is no higher.
+func (f *Fabric) SoloRate(r *Route) float64 {
+	rate := math.Inf(1)
+	for _, s := range r.shares {
+		if s.frac > 0 {
+			rate = math.Min(rate, f.chans[s.ch].BytesPerS/s.frac)
+		}
+	}
+	return rate
+}
+
+// Delay is the first-byte latency of r (wires and switches) as a
+// simulated time: a flow arrives that long after its last byte left.
+func (r *Route) Delay() sim.Time { return r.delay }
 
 // AddLoad adds to load (indexed by channel) the bytes a flow along r puts
 // on every channel it crosses, as Fabric.AddLoad does for a route it
