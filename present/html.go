@@ -195,7 +195,75 @@ func reportCharts(s *scenario.Scenario, d *chart.Data) ([]reportChart, error) {
 			return nil, err
 		}
 	}
+	// Served runs: throughput and tail latency against the load (offered
+	// rate, or a closed loop's users), and each run's latency
+	// percentiles as a coarse distribution.
+	for _, load := range []struct{ column, name string }{{"offered_requests_per_s", "offered load"}, {"concurrency", "concurrency"}} {
+		sub := having(load.column)
+		if len(reportDistinct(d, sub.Rows, load.column)) < 2 {
+			continue
+		}
+		var series []string
+		for _, c := range append([]string{"workload", "topology"}, params...) {
+			if !reportDetermined(d, sub.Rows, c, append([]string{load.column}, series...)...) {
+				series = append(series, c)
+			}
+		}
+		for _, y := range []struct{ column, title string }{
+			{"output_tokens_per_s", "Output tokens/s"},
+			{"ttft_p99_s", "TTFT p99"},
+			{"tpot_p99_s", "TPOT p99"},
+			{"goodput_requests_per_s", "Goodput (requests/s within the SLOs)"},
+		} {
+			if err := add(sub, chart.Spec{Title: y.title + " vs " + load.name, X: load.column, Y: y.column, Series: series}); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if cdf := servedPercentiles(d, having("ttft_p50_s")); cdf != nil {
+		if err := add(cdf, chart.Spec{Title: "TTFT by percentile, each served run", X: "ttft_s", Y: "percentile", Series: []string{"run"}, LogX: true}); err != nil {
+			return nil, err
+		}
+	}
 	return out, nil
+}
+
+// servedPercentiles lays each served run's TTFT percentiles (p50, p90,
+// p99) out as points of its distribution: a row per (run, percentile),
+// the run named by its topology, workload and load. Nil without served
+// runs.
+func servedPercentiles(d *chart.Data, sub *chart.Data) *chart.Data {
+	if len(sub.Rows) == 0 {
+		return nil
+	}
+	out := &chart.Data{Source: d.Source, Columns: []string{"ttft_s", "percentile", "run"},
+		Hints: map[string]report.Column{"percentile": {Key: "percentile", Header: "Share of requests (%)", Scale: 0.01}, "ttft_s": d.Hints["ttft_p50_s"]}}
+	h := out.Hints["ttft_s"]
+	h.Header = "TTFT"
+	out.Hints["ttft_s"] = h
+	for _, r := range sub.Rows {
+		name := reportText(r[reportIndex(d, "topology")])
+		if w := reportText(r[reportIndex(d, "workload")]); w != "" {
+			name += " " + w
+		}
+		if i := reportIndex(d, "offered_requests_per_s"); i >= 0 && r[i] != nil {
+			name += fmt.Sprintf(" at %s req/s", reportText(r[i]))
+		}
+		if i := reportIndex(d, "concurrency"); i >= 0 && r[i] != nil {
+			name += fmt.Sprintf(" with %s users", reportText(r[i]))
+		}
+		for _, p := range []struct {
+			col string
+			at  float64
+		}{{"ttft_p50_s", 0.5}, {"ttft_p90_s", 0.9}, {"ttft_p99_s", 0.99}} {
+			i := reportIndex(d, p.col)
+			if i < 0 || r[i] == nil {
+				continue
+			}
+			out.Rows = append(out.Rows, []any{r[i], p.at, name})
+		}
+	}
+	return out
 }
 
 // reportDistinct lists a column's values in order of first appearance.

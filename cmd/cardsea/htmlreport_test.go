@@ -160,3 +160,17 @@ func TestReportInChromium(t *testing.T) {
 		}
 	}
 }
+
+// TestReportServe: a scenario of served runs charts throughput and tail
+// latency against the offered load and the closed loop's users, and each
+// run's TTFT percentiles.
+func TestReportServe(t *testing.T) {
+	_, page := runReportFile(t, "tiny-serve.yaml")
+	html := string(page)
+	for _, want := range []string{"Output tokens/s vs offered load", "TTFT p99 vs offered load", "TPOT p99 vs concurrency",
+		"TTFT by percentile, each served run", "hgx-h100 open at 20 req/s"} {
+		if !strings.Contains(html, want) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+}
