@@ -65,6 +65,11 @@ func Run() ([]Row, error) {
 		}
 		rows = append(rows, rs...)
 	}
+	q, err := queueingRows()
+	if err != nil {
+		return nil, fmt.Errorf("queueing check: %w", err)
+	}
+	rows = append(rows, q...)
 	for i := range rows {
 		if rows[i].Status == "fail" {
 			rows[i].Why, _ = Gap(rows[i].Case, rows[i].Point)
