@@ -140,7 +140,7 @@ func TestTrafficErrors(t *testing.T) {
 		{func(t *Traffic) { t.Arrival = "gamma" }, "cv 0"},
 		{func(t *Traffic) { t.Arrival = "weibull" }, "arrival \"weibull\""},
 		{func(t *Traffic) { t.Requests = 0 }, "requests say how long"},
-		{func(t *Traffic) { t.Requests, t.DurationS, t.Rate = 0, 1e9, 1e3 }, "more than the 10000000"},
+		{func(t *Traffic) { t.Requests, t.DurationS, t.Rate = 0, 1e9, 1e3 }, "more than the 2000000"},
 		{func(t *Traffic) { t.Input.Mean = 0 }, "input_len 0"},
 		{func(t *Traffic) { t.Output.Dist = "zipf" }, "output_len_dist \"zipf\""},
 	} {
