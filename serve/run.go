@@ -184,8 +184,15 @@ func Run(cfg Config, reqs []Request) (Result, error) {
 			return Result{}, field.Errorf(x.k, "%g s: want 0 or more seconds", x.v)
 		}
 	}
-	r := &runner{cfg: cfg, s: sim.New()}
 	t := cfg.Engine.Topo
+	// A dense model's data-parallel replicas share nothing (no expert
+	// all-to-all makes them step together): each is an instance of its
+	// own behind the router.
+	cfg.Instance, cfg.Replicas = splitDense(cfg.Instance, cfg.Replicas, t.Accels[0].Spec.Dies, len(t.Accels))
+	if disagg {
+		cfg.Prefill, cfg.PrefillReplicas = splitDense(cfg.Prefill, cfg.PrefillReplicas, t.Accels[0].Spec.Dies, len(t.Accels))
+	}
+	r := &runner{cfg: cfg, s: sim.New()}
 	// Lay the instances out: prefill first, then decode (or colocated).
 	if cfg.Instance.Accelerators == 0 && (cfg.Replicas > 1 || disagg) {
 		return Result{}, field.Errorf("accelerators", "say how many accelerators each instance has: with %d replicas (or prefill instances) they cannot all take the whole topology", cfg.Replicas)
@@ -440,4 +447,27 @@ func or(v, def int) int {
 		return def
 	}
 	return v
+}
+
+// splitDense makes each data-parallel replica of a dense model's
+// instance an instance of its own (replicas x DP of them), where a
+// replica is whole accelerators; a MoE model's ranks stay one instance.
+func splitDense(c infer.Config, replicas, diesPerAcc, total int) (infer.Config, int) {
+	if c.Model == nil || c.Model.MoE != nil {
+		return c, replicas
+	}
+	acc := c.Accelerators
+	if acc == 0 {
+		acc = total - c.FirstAccelerator
+	}
+	unit := max(c.TP, 1) * max(c.PP, 1) // dies of a replica
+	if unit%diesPerAcc != 0 || (acc*diesPerAcc)%unit != 0 {
+		return c, replicas
+	}
+	dp := acc * diesPerAcc / unit
+	if dp <= 1 {
+		return c, replicas
+	}
+	c.Accelerators = unit / diesPerAcc
+	return c, replicas * dp
 }

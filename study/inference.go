@@ -37,8 +37,6 @@ const (
 // names fields by the keys below (field.Error); the front door renames
 // them (--input-len, workloads[0].inference.input_len).
 type InferenceSpec struct {
-	// Model: a zoo name (cardsea models list) or a model file.
-	Model string `yaml:"model" short:"m" help:"model: zoo name or model file (required; see 'cardsea models list')"`
 	// Phase: prefill, decode (default), serve (continuous batching of a
 	// request mix: input_len and output_len are its means) or disagg (a
 	// prefill instance and a decode instance with the KV transfer between
@@ -50,48 +48,9 @@ type InferenceSpec struct {
 	InputLen int `yaml:"input_len" min:"1" help:"prompt tokens (prefill, disagg; serve: the mean per request)"`
 	// Context: KV length per sequence for decode (default 4096).
 	Context int `yaml:"context" min:"1" help:"KV length per sequence (decode; disagg: default input + output/2)"`
-	// Accelerators: how many serve, the first of the topology (default all).
-	Accelerators int `yaml:"accelerators" flag:"ranks" short:"r" help:"accelerators serving: the first R (default all)"`
-	// TP, PP, EP: parallel degrees over dies (default TP 1, PP 1, EP all).
-	TP int `yaml:"tp" min:"1" help:"tensor parallel degree (default 1)"`
-	PP int `yaml:"pp" min:"1" help:"pipeline parallel degree (default 1)"`
-	EP int `yaml:"ep" min:"1" help:"expert parallel degree (default: every die of a stage)"`
-	// DP sets the data-parallel degree (TP becomes the serving dies over PP
-	// x DP unless tp is given, which must agree); AttnDP runs attention
-	// data parallel (TP 1, experts over the stage), as DeepSeek serves.
-	DP     int  `yaml:"dp" min:"1" help:"data parallel degree: TP becomes the serving dies / (PP x DP) unless --tp is given, which must agree"`
-	AttnDP bool `yaml:"attn_dp" help:"attention data parallelism (DeepSeek style): TP 1, each die attends to its own sequences, experts spread over the stage"`
-	// Dtypes of weights, KV cache and activations (default bf16), and a
-	// mapping for dtypes the chip lacks, e.g. fp8=int8.
-	WeightsDtype string `yaml:"weights_dtype" help:"weights dtype: bf16, fp8, int8, fp4"`
-	KVDtype      string `yaml:"kv_dtype" help:"KV cache dtype"`
-	ActDtype     string `yaml:"act_dtype" help:"activation dtype"`
-	DtypeMap     string `yaml:"dtype_map" help:"map dtypes the chip lacks, e.g. fp8=int8"`
-	// Per-module dtypes (default: the weights'; dispatch: 8-bit with
-	// scales for 8-bit weights, else the activations'): the attention
-	// projections' weights, the routed experts' weights, and the MoE
-	// dispatch payload.
-	AttnDtype     string `yaml:"attn_dtype" help:"attention weights dtype (default: --weights-dtype), e.g. fp8 with --moe-dtype fp4"`
-	MoEDtype      string `yaml:"moe_dtype" help:"routed experts' weights dtype (default: --weights-dtype), e.g. fp4 (NVFP4)"`
-	DispatchDtype string `yaml:"dispatch_dtype" help:"MoE dispatch payload dtype (default: 8-bit with scales for 8-bit weights, else --act-dtype)"`
-	// MTPDraft tokens per step, accepted with probability MTPAccept
-	// (default 0.7).
-	MTPDraft  int     `yaml:"mtp_draft" help:"multi-token prediction: draft tokens per step"`
-	MTPAccept float64 `yaml:"mtp_accept" help:"acceptance rate of a draft token"`
-	// MicroBatches: 1, 2 or 0 (the faster).
-	MicroBatches int `yaml:"microbatches" help:"1, 2 (overlap communication with computation) or 0 for the faster"`
-	// ExpertImbalance: the busiest expert rank's load over the mean
-	// (default 1).
-	ExpertImbalance float64 `yaml:"expert_imbalance" help:"busiest expert rank's load over the mean"`
-	// HBMFraction: the share of each die's HBM the engine may fill
-	// (default 1, the physical limit; vLLM's gpu_memory_utilization is
-	// 0.9).
-	HBMFraction float64 `yaml:"hbm_fraction" help:"share of each die's HBM the engine may fill (weights, KV cache, activations); vLLM reserves 10% (0.9)"`
-	// Engine names the serving engine whose cap on running sequences the
-	// batch respects (default vllm; none for memory alone), MaxSeqs
-	// overrides the cap (per data-parallel replica).
-	Engine  string `yaml:"engine" help:"serving engine whose cap on running sequences per replica bounds the batch and its searches: vllm (default), sglang, trtllm, vllm-ascend, mindie, or none (memory alone)"`
-	MaxSeqs int    `yaml:"max_seqs" min:"1" help:"sequences a data-parallel replica runs at once (default: the engine's, e.g. vLLM's 1024 on GPUs of 70 GiB or more, else 256)"`
+	// The instance: model aside, its size, parallelism, precision and
+	// engine (InstanceSpec, shared with a served instance).
+	InstanceSpec `yaml:",inline"`
 	// TPOTSLO or TTFTSLO searches the batch for the most tokens/s per
 	// accelerator within the limit, e.g. 50ms.
 	TPOTSLO string `yaml:"tpot_slo" help:"decode latency limit per token, e.g. 50ms: search the batch"`

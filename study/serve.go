@@ -31,25 +31,10 @@ const (
 // serving engine's limits, the router, disaggregation and the SLOs. A
 // zero field takes its default.
 type ServeSpec struct {
-	Model         string  `yaml:"model" short:"m" help:"model: zoo name or model file (required; see 'cardsea models list')"`
-	Accelerators  int     `yaml:"accelerators" flag:"ranks" short:"r" min:"1" help:"accelerators per instance (default: all of the topology, one instance)"`
-	Replicas      int     `yaml:"replicas" min:"1" help:"instances side by side behind the router, each --ranks accelerators (default 1)"`
-	TP            int     `yaml:"tp" min:"1" help:"tensor parallel degree of an instance (default 1)"`
-	PP            int     `yaml:"pp" min:"1" help:"pipeline parallel degree (default 1)"`
-	EP            int     `yaml:"ep" min:"1" help:"expert parallel degree (default: every die of a stage)"`
-	DP            int     `yaml:"dp" min:"1" help:"data parallel degree of an instance: TP becomes its dies / (PP x DP)"`
-	AttnDP        bool    `yaml:"attn_dp" help:"attention data parallelism (DeepSeek style): TP 1, experts spread over the stage"`
-	WeightsDtype  string  `yaml:"weights_dtype" help:"weights dtype: bf16, fp8, int8, fp4"`
-	KVDtype       string  `yaml:"kv_dtype" help:"KV cache dtype"`
-	ActDtype      string  `yaml:"act_dtype" help:"activation dtype"`
-	DtypeMap      string  `yaml:"dtype_map" help:"map dtypes the chip lacks, e.g. fp8=int8"`
-	AttnDtype     string  `yaml:"attn_dtype" help:"attention weights dtype (default: --weights-dtype)"`
-	MoEDtype      string  `yaml:"moe_dtype" help:"routed experts' weights dtype (default: --weights-dtype), e.g. fp4"`
-	DispatchDtype string  `yaml:"dispatch_dtype" help:"MoE dispatch payload dtype (default: 8-bit with scales for 8-bit weights, else --act-dtype)"`
-	MTPDraft      int     `yaml:"mtp_draft" help:"multi-token prediction: draft tokens per step"`
-	MTPAccept     float64 `yaml:"mtp_accept" help:"acceptance rate of a draft token"`
-	MicroBatches  int     `yaml:"microbatches" help:"1, 2 (overlap communication with computation) or 0 for the faster per step"`
-	HBMFraction   float64 `yaml:"hbm_fraction" help:"share of each die's HBM the engine may fill; vLLM's gpu_memory_utilization is 0.9"`
+	// The instance (InstanceSpec: model, accelerators per instance,
+	// parallelism, precision, MTP, the engine's cap), and how many.
+	InstanceSpec `yaml:",inline"`
+	Replicas     int `yaml:"replicas" min:"1" help:"instances side by side behind the router, each --ranks accelerators (default 1)"`
 
 	// Traffic.
 	Rate        Rates   `yaml:"rate" help:"offered load, requests/s; a list runs one record per rate (a latency-throughput curve); with --replay the trace is scaled to it"`
@@ -70,8 +55,6 @@ type ServeSpec struct {
 	Warmup      string  `yaml:"warmup" help:"requests arriving in this first stretch are served, not counted, e.g. 30s"`
 
 	// The serving engine, per data-parallel rank (vLLM's names).
-	Engine           string `yaml:"engine" help:"serving engine whose scheduler defaults apply: vllm, sglang, trtllm, vllm-ascend or mindie (each sourced: go doc github.com/cardsea/cardsea/serve)"`
-	MaxSeqs          int    `yaml:"max_seqs" min:"1" help:"sequences running at once per DP rank (vLLM's max_num_seqs; default the engine's: vLLM 1024 on GPUs of 70 GiB or more, else 256)"`
 	MaxBatchedTokens int    `yaml:"max_batched_tokens" min:"1" help:"tokens per step per DP rank (vLLM's max_num_batched_tokens; default the engine's: vLLM 8192 on 70 GiB or more, else 2048)"`
 	BlockSize        int    `yaml:"block_size" min:"1" help:"KV cache block (page), tokens (default the engine's: vLLM 16)"`
 	NoPrefixCache    bool   `yaml:"no_prefix_cache" help:"turn the prefix cache off"`
@@ -218,10 +201,8 @@ func (s ServeSpec) Compile(dir string) (*ServeJob, error) {
 	if s.Accelerators < 0 || s.Replicas < 0 || s.Requests < 0 || s.PrefillAccelerators < 0 || s.PrefillReplicas < 0 {
 		return nil, field.Errorf("accelerators", "counts must be 0 (the default) or more")
 	}
-	inst := InferenceSpec{Model: s.Model, Phase: string(infer.Decode), Accelerators: s.Accelerators, TP: s.TP, PP: s.PP, EP: s.EP, DP: s.DP, AttnDP: s.AttnDP,
-		WeightsDtype: s.WeightsDtype, KVDtype: s.KVDtype, ActDtype: s.ActDtype, DtypeMap: s.DtypeMap, MTPDraft: s.MTPDraft, MTPAccept: s.MTPAccept,
-		AttnDtype: s.AttnDtype, MoEDtype: s.MoEDtype, DispatchDtype: s.DispatchDtype,
-		MicroBatches: s.MicroBatches, HBMFraction: s.HBMFraction}
+	inst := InferenceSpec{InstanceSpec: s.InstanceSpec, Phase: string(infer.Decode)}
+	inst.Engine, inst.MaxSeqs = "none", 0 // the scheduler caps the sequences (Settings)
 	ij, err := inst.Compile(dir)
 	if err != nil {
 		return nil, err

@@ -27,7 +27,7 @@ func serveJob(t *testing.T, s ServeSpec) (*ServeJob, *infer.Engine) {
 // TestServeMaxRate: the search's rate meets the SLO at the percentile,
 // and a rate 5% above it does not.
 func TestServeMaxRate(t *testing.T) {
-	spec := ServeSpec{Model: "llama-3.1-8b", TP: 8, Rate: Rates{4}, Requests: 400, InputLen: 2000, OutputLen: 100,
+	spec := ServeSpec{InstanceSpec: InstanceSpec{Model: "llama-3.1-8b", TP: 8}, Rate: Rates{4}, Requests: 400, InputLen: 2000, OutputLen: 100,
 		TTFTSLO: "150ms", FindMaxRate: true, Percentile: 90}
 	j, e := serveJob(t, spec)
 	recs, err := j.Run(e, false, nil)
@@ -53,7 +53,7 @@ func TestServeMaxRate(t *testing.T) {
 // TestServeRecordFields: a served run's record carries the keys issue
 // #13 names, read from its result.
 func TestServeRecordFields(t *testing.T) {
-	j, e := serveJob(t, ServeSpec{Model: "llama-3.1-8b", TP: 8, Rate: Rates{10, 20}, Requests: 100, TTFTSLO: "1s", TPOTSLO: "50ms"})
+	j, e := serveJob(t, ServeSpec{InstanceSpec: InstanceSpec{Model: "llama-3.1-8b", TP: 8}, Rate: Rates{10, 20}, Requests: 100, TTFTSLO: "1s", TPOTSLO: "50ms"})
 	recs, err := j.Run(e, false, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -88,14 +88,14 @@ func TestServeSpecErrors(t *testing.T) {
 		s    ServeSpec
 		want string
 	}{
-		{ServeSpec{Model: "llama-3.1-8b"}, "rate is missing"},
-		{ServeSpec{Model: "llama-3.1-8b", Replay: "azure-conv", RateScale: 2, Rate: Rates{3}}, "rate_scale 2 and rate: give one"},
-		{ServeSpec{Model: "llama-3.1-8b", Rate: Rates{1}, RateScale: 2}, "scales a replayed trace"},
-		{ServeSpec{Model: "llama-3.1-8b", Rate: Rates{1}, LenCV: 0.5}, "len_cv 0.5"},
-		{ServeSpec{Model: "llama-3.1-8b", Rate: Rates{1, 2}, FindMaxRate: true, TTFTSLO: "1s"}, "the search finds the rate"},
-		{ServeSpec{Model: "llama-3.1-8b", Rate: Rates{1}, TTFTSLO: "fast"}, "ttft_slo \"fast\""},
-		{ServeSpec{Model: "llama-3.1-8b", Rate: Rates{1}, Warmup: "-3s"}, "warmup"},
-		{ServeSpec{Model: "nope", Rate: Rates{1}}, "model"},
+		{ServeSpec{InstanceSpec: InstanceSpec{Model: "llama-3.1-8b"}}, "rate is missing"},
+		{ServeSpec{InstanceSpec: InstanceSpec{Model: "llama-3.1-8b"}, Replay: "azure-conv", RateScale: 2, Rate: Rates{3}}, "rate_scale 2 and rate: give one"},
+		{ServeSpec{InstanceSpec: InstanceSpec{Model: "llama-3.1-8b"}, Rate: Rates{1}, RateScale: 2}, "scales a replayed trace"},
+		{ServeSpec{InstanceSpec: InstanceSpec{Model: "llama-3.1-8b"}, Rate: Rates{1}, LenCV: 0.5}, "len_cv 0.5"},
+		{ServeSpec{InstanceSpec: InstanceSpec{Model: "llama-3.1-8b"}, Rate: Rates{1, 2}, FindMaxRate: true, TTFTSLO: "1s"}, "the search finds the rate"},
+		{ServeSpec{InstanceSpec: InstanceSpec{Model: "llama-3.1-8b"}, Rate: Rates{1}, TTFTSLO: "fast"}, "ttft_slo \"fast\""},
+		{ServeSpec{InstanceSpec: InstanceSpec{Model: "llama-3.1-8b"}, Rate: Rates{1}, Warmup: "-3s"}, "warmup"},
+		{ServeSpec{InstanceSpec: InstanceSpec{Model: "nope"}, Rate: Rates{1}}, "model"},
 	} {
 		_, err := tc.s.Compile("")
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -108,7 +108,7 @@ func TestServeSpecErrors(t *testing.T) {
 // its highest rate within the limits, the best per MW is marked, and it
 // serves at least as much per MW as every other.
 func TestServeSearchDeployment(t *testing.T) {
-	j, e := serveJob(t, ServeSpec{Model: "llama-3.1-8b", Requests: 300, InputLen: 1000, OutputLen: 100, TTFTSLO: "300ms", TPOTSLO: "20ms", SearchDeployment: true})
+	j, e := serveJob(t, ServeSpec{InstanceSpec: InstanceSpec{Model: "llama-3.1-8b"}, Requests: 300, InputLen: 1000, OutputLen: 100, TTFTSLO: "300ms", TPOTSLO: "20ms", SearchDeployment: true})
 	recs, best, _, err := j.SearchDeployments(e, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -125,7 +125,7 @@ func TestServeSearchDeployment(t *testing.T) {
 		}
 		t.Logf("%s: %.1f req/s, %.0f tok/s/MW", r.Deployment, r.OfferedRate, r.Result.TokensPerSPerMW)
 	}
-	if _, err := (ServeSpec{Model: "llama-3.1-8b", TP: 2, SearchDeployment: true, TTFTSLO: "1s"}).Compile(""); err == nil || !strings.Contains(err.Error(), "drop tp") {
+	if _, err := (ServeSpec{InstanceSpec: InstanceSpec{Model: "llama-3.1-8b", TP: 2}, SearchDeployment: true, TTFTSLO: "1s"}).Compile(""); err == nil || !strings.Contains(err.Error(), "drop tp") {
 		t.Errorf("a search with tp given: %v", err)
 	}
 }
@@ -133,7 +133,7 @@ func TestServeSearchDeployment(t *testing.T) {
 // TestServeConcurrency: closed loops run one record per user count, in
 // a scenario's units as on the command line.
 func TestServeConcurrency(t *testing.T) {
-	j, e := serveJob(t, ServeSpec{Model: "llama-3.1-8b", TP: 8, Concurrency: Counts{2, 16}, Requests: 100})
+	j, e := serveJob(t, ServeSpec{InstanceSpec: InstanceSpec{Model: "llama-3.1-8b", TP: 8}, Concurrency: Counts{2, 16}, Requests: 100})
 	recs, err := j.Run(e, false, nil)
 	if err != nil {
 		t.Fatal(err)

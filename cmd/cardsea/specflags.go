@@ -26,6 +26,10 @@ func bindSpec(fs *pflag.FlagSet, spec any, defaults map[string]string) {
 	t := v.Type()
 	for i := range t.NumField() {
 		sf := t.Field(i)
+		if inlined(sf) {
+			bindSpec(fs, v.Field(i).Addr().Interface(), defaults)
+			continue
+		}
 		key := sf.Tag.Get("yaml")
 		if key == "" || key == "-" {
 			continue
@@ -54,6 +58,13 @@ func bindSpec(fs *pflag.FlagSet, spec any, defaults map[string]string) {
 	}
 }
 
+// inlined says whether a spec field is another spec inlined into it
+// (study.InstanceSpec in InferenceSpec and ServeSpec): its fields are the
+// spec's own.
+func inlined(sf reflect.StructField) bool {
+	return sf.Anonymous && strings.Contains(sf.Tag.Get("yaml"), "inline")
+}
+
 // flagOf is a spec field's flag name.
 func flagOf(sf reflect.StructField) string {
 	if f := sf.Tag.Get("flag"); f != "" {
@@ -71,10 +82,18 @@ func flagNamer(spec any) func(string) string {
 		for t.Kind() == reflect.Pointer {
 			t = t.Elem()
 		}
-		for i := range t.NumField() {
-			sf := t.Field(i)
-			names[sf.Tag.Get("yaml")] = "--" + flagOf(sf)
+		var add func(t reflect.Type)
+		add = func(t reflect.Type) {
+			for i := range t.NumField() {
+				sf := t.Field(i)
+				if inlined(sf) {
+					add(sf.Type)
+					continue
+				}
+				names[sf.Tag.Get("yaml")] = "--" + flagOf(sf)
+			}
 		}
+		add(t)
 	}
 	return func(key string) string {
 		if n, ok := names[key]; ok {
@@ -101,6 +120,12 @@ func givenZero(fs *pflag.FlagSet, spec any) error {
 	v := reflect.ValueOf(spec).Elem()
 	for i := range t.NumField() {
 		sf := t.Field(i)
+		if inlined(sf) {
+			if err := givenZero(fs, v.Field(i).Addr().Interface()); err != nil {
+				return err
+			}
+			continue
+		}
 		min := sf.Tag.Get("min")
 		if min == "" || !fs.Changed(flagOf(sf)) || v.Field(i).Kind() != reflect.Int {
 			continue
