@@ -76,6 +76,13 @@ type Config struct {
 	// where the weights need it (DeepSeek-R1 in FP8 fills 91% of an HGX
 	// H20's 96 GB per GPU).
 	HBMFraction float64
+	// Concurrency, when above 0, is the sequences in flight over the
+	// whole instance instead of Batch per accelerator (TP8 at a
+	// concurrency of 4, as latency benchmarks and InferenceX's
+	// low-concurrency points run): the router spreads them over the
+	// data-parallel replicas, the busiest replica sets the step, and
+	// replicas with none draw idle power.
+	Concurrency int
 	// MaxSeqs caps the sequences a data-parallel replica runs at once, as
 	// a serving engine does (vLLM's max_num_seqs, SGLang's
 	// max_running_requests); 0 bounds them by memory alone.
@@ -222,7 +229,9 @@ func (c *Config) check() error {
 	switch {
 	case c.Phase != Prefill && c.Phase != Decode && c.Phase != Serve:
 		return field.Errorf("phase", "%q: want prefill or decode (one step), serve (continuous batching) or disagg", c.Phase)
-	case c.Batch < 1:
+	case c.Concurrency < 0:
+		return field.Errorf("concurrency", "%d: want at least 1 sequence in flight", c.Concurrency)
+	case c.Batch < 1 && c.Concurrency == 0:
 		return field.Errorf("batch", "%d: want at least 1 sequence per accelerator", c.Batch)
 	case c.Phase == Prefill && c.InputLen < 1:
 		return field.Errorf("input_len", "%d: prefill needs at least 1 prompt token", c.InputLen)
@@ -467,6 +476,9 @@ func (e *Engine) newStep(c Config) (*step, error) {
 		seqs := float64(c.Batch * acc) // sequences in the system
 		perSeq := tokensPerSeq(c)      // tokens per sequence per step
 		ctx := c.Context
+		if c.Concurrency > 0 {
+			seqs = float64(c.Concurrency)
+		}
 		decSeqs := seqs // sequences decoding
 		switch {
 		case c.Mix.active():
@@ -492,6 +504,12 @@ func (e *Engine) newStep(c Config) (*step, error) {
 		// tensor parallel peers share one replica's tokens.
 		unitTokens := seqs * perSeq / float64(r.DP) / gN // tokens a TP group handles at a time
 		rankDec := decSeqs / float64(r.DP)               // decoding sequences per replica
+		if c.Concurrency > 0 && r.DP > 1 {
+			// The busiest replica holds the sequences that do not share
+			// out evenly.
+			rankDec = math.Ceil(seqs / float64(r.DP))
+			unitTokens = rankDec * perSeq / gN
+		}
 		if mx := c.Mix; mx.active() && r.DP > 1 {
 			// The busiest replica sets the step: its decoding sequences
 			// and prompt tokens, at least an even share of each.
@@ -515,7 +533,10 @@ func (e *Engine) newStep(c Config) (*step, error) {
 // and refuses a step that does not fit (infeasible).
 func (s *step) fitMemory() error {
 	c, r, e, acc, dies, prec, die, seqs, ctx := s.c, &s.r, s.e, s.acc, s.dies, s.prec, s.die, s.seqs, s.ctx
-	// Memory per die.
+	// Memory per die (with a concurrency, on the busiest replica).
+	if c.Concurrency > 0 {
+		seqs = s.rankDec * float64(r.DP)
+	}
 	mem := e.memory(c, prec, dies, seqs, ctx)
 	r.Memory = mem
 	r.MemoryBytesPerDie = mem.Weights + mem.KVCache + mem.Activations
@@ -543,7 +564,11 @@ func (s *step) fitMemory() error {
 		if r.MaxBatch > capBatch {
 			r.MaxBatch = capBatch
 		}
-		if seqsPerReplica := c.Batch * acc / r.DP; seqsPerReplica > c.MaxSeqs {
+		seqsPerReplica := c.Batch * acc / r.DP
+		if c.Concurrency > 0 {
+			seqsPerReplica = int(s.rankDec)
+		}
+		if seqsPerReplica > c.MaxSeqs {
 			return infeasible("past the engine's limit: batch %d per accelerator is %d sequences per replica, and the engine runs at most %d (max_seqs); raise it or lower the batch",
 				c.Batch, seqsPerReplica, c.MaxSeqs)
 		}
@@ -882,7 +907,14 @@ func (s *step) power() error {
 	run := power.Run{DurationS: step, AccelCommS: make([]float64, len(t.Accels)), AccelComputeS: make([]float64, len(t.Accels)),
 		SwitchBytes: make([]float64, len(t.Switches))}
 	run.AccelLoad = make([]float64, len(t.Accels))
-	for i := c.FirstAccelerator; i < c.FirstAccelerator+acc; i++ {
+	busy := acc
+	if c.Concurrency > 0 && c.Model.MoE == nil && c.Concurrency < r.DP {
+		// A dense model's replicas without a sequence idle the whole
+		// step (a MoE model's experts work on every rank).
+		perAcc := t.Accels[0].Spec.Dies
+		busy = min(acc, (c.Concurrency*c.TP*c.PP+perAcc-1)/perAcc)
+	}
+	for i := c.FirstAccelerator; i < c.FirstAccelerator+busy; i++ {
 		run.AccelComputeS[i] = r.ComputeS
 		run.AccelLoad[i] = r.Load
 		run.AccelCommS[i] = step - r.ComputeS

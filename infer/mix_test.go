@@ -230,3 +230,38 @@ func TestEngineCap(t *testing.T) {
 		t.Errorf("batch 13 past the cap: %v", err)
 	}
 }
+
+// TestConcurrency: sequences in flight over the instance, not per
+// accelerator. Fewer than the data-parallel replicas leave replicas idle
+// (a step no faster, less power), the busiest replica sets the step once
+// they do not share out evenly, and TP8 at a concurrency of 4 is four
+// sequences on one replica.
+func TestConcurrency(t *testing.T) {
+	e := engine(t, "hgx-h100")
+	run := func(tp, conc int) Result {
+		c := Config{Model: model(t, "llama-3.1-8b"), Phase: Decode, Context: 2048, TP: tp, MicroBatches: 1, Precision: fp8kv, Concurrency: conc}
+		r, err := e.Run(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	one, eight, nine := run(1, 1), run(1, 8), run(1, 9)
+	if one.StepS != eight.StepS || one.PowerW >= eight.PowerW || one.TokensPerS*8 != eight.TokensPerS {
+		t.Errorf("1 and 8 sequences on 8 replicas: steps %.3f and %.3f ms, power %.0f and %.0f W, %.0f and %.0f tok/s",
+			one.StepS*1e3, eight.StepS*1e3, one.PowerW, eight.PowerW, one.TokensPerS, eight.TokensPerS)
+	}
+	if nine.StepS <= eight.StepS {
+		t.Errorf("9 sequences on 8 replicas: step %.3f ms, not longer than 8's %.3f ms (one replica holds two)", nine.StepS*1e3, eight.StepS*1e3)
+	}
+	tp8 := run(8, 4)
+	b := Config{Model: model(t, "llama-3.1-8b"), Phase: Decode, Context: 2048, TP: 8, MicroBatches: 1, Precision: fp8kv, Batch: 1}
+	// Batch 1 per accelerator at TP8 is 8 sequences on the one replica.
+	b8, err := e.Run(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tp8.TokensPerStep != 4 || tp8.StepS > b8.StepS {
+		t.Errorf("TP8 at concurrency 4: %g tokens a step in %.3f ms; batch 1 (8 sequences) %.3f ms", tp8.TokensPerStep, tp8.StepS*1e3, b8.StepS*1e3)
+	}
+}

@@ -133,8 +133,26 @@ var identity = []Field{
 		Training:  func(r *TrainingRecord) any { return r.Result.DP },
 		Serve:     func(r *ServeRecord) any { return r.Result.DP }},
 	{Column: label("batch_per_accel", "Batch (sequences per accelerator)"), DisaggHeader: "Decode batch (sequences per accelerator)",
-		Inference: func(r *InferenceRecord) any { return r.Result.Config.Batch },
-		Disagg:    func(r *DisaggRecord) any { return r.Result.Decode.Config.Batch }},
+		Inference: func(r *InferenceRecord) any {
+			if r.Result.Config.Concurrency > 0 {
+				return nil
+			}
+			return r.Result.Config.Batch
+		},
+		Disagg: func(r *DisaggRecord) any { return r.Result.Decode.Config.Batch }},
+	{Column: label("concurrency", "Concurrency (sequences in flight over the instance)"),
+		Inference: func(r *InferenceRecord) any {
+			if r.Result.Config.Concurrency == 0 {
+				return nil
+			}
+			return r.Result.Config.Concurrency
+		},
+		Serve: func(r *ServeRecord) any {
+			if r.Concurrency == 0 {
+				return nil
+			}
+			return r.Concurrency
+		}},
 	{Column: label("context_tokens", "Context / input (tokens)"), DisaggHeader: "Decode context (tokens)",
 		Inference: func(r *InferenceRecord) any { ctx, _, _, _ := latency(r.Result); return ctx },
 		Disagg:    func(r *DisaggRecord) any { return r.Result.Decode.Config.Context }},

@@ -44,6 +44,9 @@ type InferenceSpec struct {
 	Phase string `yaml:"phase" help:"prefill, decode, serve (continuous batching of a request mix) or disagg (prefill and decode instances with KV transfer)"`
 	// Batch: sequences per accelerator (default 1, or searched with an SLO).
 	Batch int `yaml:"batch" min:"1" short:"b" help:"sequences per accelerator (default 1, or searched with an SLO)"`
+	// Concurrency: sequences in flight over the whole instance, instead
+	// of batch per accelerator.
+	Concurrency int `yaml:"concurrency" min:"1" help:"sequences in flight over the whole instance instead of --batch per accelerator (e.g. TP8 at a concurrency of 4): the busiest replica sets the step, idle replicas draw idle power"`
 	// InputLen: prompt tokens for prefill (default 4096).
 	InputLen int `yaml:"input_len" min:"1" help:"prompt tokens (prefill, disagg; serve: the mean per request)"`
 	// Context: KV length per sequence for decode (default 4096).
@@ -185,7 +188,10 @@ func (s InferenceSpec) Compile(dir string) (*InferenceJob, error) {
 		InputLen: or(s.InputLen, DefaultInputLen), Context: or(s.Context, DefaultContext), OutputLen: s.OutputLen,
 		TP: s.TP, PP: s.PP, EP: s.EP, Precision: prec, DtypeMap: mapping,
 		MTPDraft: s.MTPDraft, MTPAccept: s.MTPAccept, MicroBatches: s.MicroBatches,
-		ExpertImbalance: s.ExpertImbalance, HBMFraction: s.HBMFraction, MaxSeqs: s.MaxSeqs}
+		ExpertImbalance: s.ExpertImbalance, HBMFraction: s.HBMFraction, MaxSeqs: s.MaxSeqs, Concurrency: s.Concurrency}
+	if s.Concurrency > 0 {
+		c.Batch = 0
+	}
 	if s.AttnDP {
 		c.TP = 1
 	}
@@ -290,6 +296,10 @@ func (s InferenceSpec) checkLimits(phase infer.Phase, j *InferenceJob) error {
 		return field.Errorf("ttft_slo", "limits a prefill step; decode is limited per token: use {tpot_slo}")
 	case phase == infer.Prefill && j.TPOT > 0:
 		return field.Errorf("tpot_slo", "limits a decode step; a prefill step is limited by {ttft_slo}")
+	case s.Concurrency != 0 && s.Batch != 0:
+		return field.Errorf("concurrency", "%d and {batch} %d: give one (concurrency counts the whole instance, batch each accelerator)", s.Concurrency, s.Batch)
+	case s.Concurrency != 0 && (slo || disagg):
+		return field.Errorf("concurrency", "%d: not with a latency limit's batch search or {phase} disagg; give {batch} or drop the limit", s.Concurrency)
 	case s.Batch != 0 && slo && !disagg:
 		return field.Errorf("batch", "%d and a latency limit: the limit searches the batch; drop one of them", s.Batch)
 	case s.SearchParallelism && !slo:

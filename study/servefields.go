@@ -89,13 +89,6 @@ var service = []Field{
 			}
 			return r.OfferedRate
 		}},
-	{Column: label("concurrency", "Concurrency (users, closed loop)"),
-		Serve: func(r *ServeRecord) any {
-			if r.Concurrency == 0 {
-				return nil
-			}
-			return r.Concurrency
-		}},
 	{Column: minor(label("slo_search", "Highest rate within the SLOs")),
 		Serve: func(r *ServeRecord) any {
 			if !r.Searched {
