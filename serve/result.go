@@ -156,9 +156,9 @@ type Result struct {
 func (r *runner) result() Result {
 	cfg := r.cfg
 	res := Result{Arrived: len(r.reqs), Instances: len(r.decode), PrefillInstances: len(r.prefill),
-		Instance: r.decode[0].p.resolved, DP: r.decode[0].dp}
+		Instance: r.decode[0].resolved(), DP: r.decode[0].dp}
 	if len(r.prefill) > 0 {
-		res.Prefill, res.PrefillDP = r.prefill[0].p.resolved, r.prefill[0].dp
+		res.Prefill, res.PrefillDP = r.prefill[0].resolved(), r.prefill[0].dp
 	}
 	all := append(slices.Clone(r.prefill), r.decode...)
 	for _, in := range all {
@@ -258,4 +258,14 @@ func (r *runner) result() Result {
 		res.TokensPerSPerMW = allOut / res.FacilityEnergyJ * 1e6
 	}
 	return res
+}
+
+// resolved is the instance's configuration as the engine resolved it,
+// or as given when it never stepped (a decode pool of one-token
+// requests).
+func (in *instance) resolved() infer.Config {
+	if in.p.resolved.Model != nil {
+		return in.p.resolved
+	}
+	return in.p.base
 }

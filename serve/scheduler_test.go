@@ -249,3 +249,17 @@ func TestConcurrency(t *testing.T) {
 		prev = res
 	}
 }
+
+// TestDisaggOneTokenRequests: one-token requests finish at the prefill
+// instance; the idle decode pool still reports its configuration.
+func TestDisaggOneTokenRequests(t *testing.T) {
+	e := engine(t, "hgx-h100", 2)
+	inst := infer.Config{Model: model(t, "llama-3.1-8b"), Accelerators: 8, TP: 8, Precision: fp8, MicroBatches: 1}
+	res, err := Run(Config{Engine: e, Prefill: inst, Instance: inst}, traffic(5, 20, 500, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Requests != 20 || res.Instance.Model == nil || res.KVTransfer.P50 != 0 {
+		t.Errorf("%d requests, decode model %v, KV transfer %g", res.Requests, res.Instance.Model, res.KVTransfer.P50)
+	}
+}
