@@ -2,7 +2,10 @@ package study
 
 import (
 	"slices"
+
 	"strings"
+
+	"github.com/cardsea/cardsea/compute"
 
 	"github.com/cardsea/cardsea/infer"
 	"github.com/cardsea/cardsea/power"
@@ -33,6 +36,15 @@ func minor(c report.Column) report.Column {
 
 // label is a column of names or counts.
 func label(key, header string) report.Column { return report.Column{Key: key, Header: header} }
+
+// overridden is a per-module dtype's name, or nil (an empty cell) when
+// it follows the default.
+func overridden(d compute.Override) any {
+	if !d.Set {
+		return nil
+	}
+	return d.Dtype.String()
+}
 
 // nonEmpty is s, or nil (an empty cell) when s is empty.
 func nonEmpty(s string) any {
@@ -188,6 +200,18 @@ var identity = []Field{
 		Inference: func(r *InferenceRecord) any { return r.Result.Config.Precision.KVCache.String() },
 		Disagg:    func(r *DisaggRecord) any { return r.Result.Prefill.Config.Precision.KVCache.String() },
 		Serve:     func(r *ServeRecord) any { return r.instance().Precision.KVCache.String() }},
+	{Column: label("attn_dtype", "Attention weights dtype"),
+		Inference: func(r *InferenceRecord) any { return overridden(r.Result.Config.Precision.Attention) },
+		Disagg:    func(r *DisaggRecord) any { return overridden(r.Result.Decode.Config.Precision.Attention) },
+		Serve:     func(r *ServeRecord) any { return overridden(r.instance().Precision.Attention) }},
+	{Column: label("moe_dtype", "Expert weights dtype"),
+		Inference: func(r *InferenceRecord) any { return overridden(r.Result.Config.Precision.Experts) },
+		Disagg:    func(r *DisaggRecord) any { return overridden(r.Result.Decode.Config.Precision.Experts) },
+		Serve:     func(r *ServeRecord) any { return overridden(r.instance().Precision.Experts) }},
+	{Column: label("dispatch_dtype", "MoE dispatch dtype"),
+		Inference: func(r *InferenceRecord) any { return overridden(r.Result.Config.Precision.Dispatch) },
+		Disagg:    func(r *DisaggRecord) any { return overridden(r.Result.Decode.Config.Precision.Dispatch) },
+		Serve:     func(r *ServeRecord) any { return overridden(r.instance().Precision.Dispatch) }},
 	{Column: label("dtype", "GEMM dtype"),
 		Training: func(r *TrainingRecord) any { return r.Result.Config.Dtype.String() }},
 	{Column: label("lora_rank", "LoRA rank (0: full)"),
