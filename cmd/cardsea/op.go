@@ -606,7 +606,7 @@ func (p *opPrediction) notes() []string {
 		out = append(out, fmt.Sprintf("Time: the fit to measured kernels (%s on %s): %s. On the %d shapes held out of the fit it misses by a median %.1f%% and a p90 of %.1f%%.",
 			p.engine, a.Name, p.fitSource, p.checkN, 100*p.checkMed, 100*p.p90))
 		if p.fitEff[0] > 1 || p.fitEff[1] > 1 {
-			out = append(out, "A fitted efficiency above 1 is not a share of peak: that term never bounds the table's shapes, or the model counts less work than the kernel does (MLA decode).")
+			out = append(out, "A fitted efficiency above 1 is a coefficient, not a share of peak: the model counts other work than the kernel does (cache hits, MLA's absorbed FLOPs), or that term never bounds the table's shapes.")
 		}
 		if p.checkMed > 0.08 || p.p90 > 0.20 {
 			out = append(out, "This fit misses issue #15's targets (held-out median 8%, p90 20%): trust it less than those that meet them.")
