@@ -46,6 +46,7 @@ func commands() []command {
 		{"collective", "simulate a collective (allreduce, alltoall, ...) over a size sweep, nccl-tests style", runCollective},
 		{"infer", "simulate LLM inference (prefill, decode, serve, disagg) on a topology: TTFT, TPOT, tokens/s, power", runInfer},
 		{"serve", "simulate a service under traffic, request by request: TTFT/TPOT percentiles, goodput, tokens per joule", runServe},
+		{"op", "time one operator (GEMM, attention, MLA, MoE) on a preset's accelerator: roofline and measured-kernel fit", runOp},
 		{"train", "simulate one training step of a dense LLM (TP, CP, DP, LoRA): step time, MFU, power per node", runTrain},
 		{"run", "run a scenario file: topologies x workloads, with energy and cost", runRun},
 		{"check", "validate a scenario file without running it", runCheck},

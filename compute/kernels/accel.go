@@ -1,5 +1,7 @@
 package kernels
 
+import "strings"
+
 // Accel is the datasheet of one measured system's GPU: the roofline the
 // fitted efficiencies are fractions of.
 type Accel struct {
@@ -69,4 +71,31 @@ func elemBytes(dtype string) float64 {
 		return 0.5 + 1.0/16
 	}
 	return 2
+}
+
+// AcceleratorSystem returns the measured system (AIConfigurator's name)
+// whose tables time the accelerator a topology calls name: the presets'
+// "H100 SXM" (hgx-h100), "H200 SXM" (hgx-h200), "B200 (HGX)" (hgx-b200)
+// and "B200 (GB200)" (gb200-nvl72, nvl36x2); AIConfigurator's system names
+// and the Accels' names also work. The second result is false for an
+// accelerator no table measured, however close its silicon (H800 and H20
+// are Hopper dies with other clocks, bandwidth or SMs; B300 is not the B200
+// part; Ascend, AMD, TPU and Trainium have no tables at all).
+func AcceleratorSystem(name string) (string, bool) {
+	switch strings.ToLower(strings.TrimSpace(name)) {
+	case "h100 sxm", "h100 sxm 80gb", "h100_sxm", "h100":
+		return "h100_sxm", true
+	case "h200 sxm", "h200 sxm 141gb", "h200_sxm", "h200":
+		return "h200_sxm", true
+	case "b200 (hgx)", "b200 sxm", "b200_sxm", "b200":
+		return "b200_sxm", true
+	case "b200 (gb200)", "gb200":
+		return "gb200", true
+	}
+	for _, a := range Accels {
+		if strings.EqualFold(name, a.Name) {
+			return a.System, true
+		}
+	}
+	return "", false
 }

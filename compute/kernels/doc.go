@@ -14,6 +14,8 @@
 // each with its source); the efficiencies, tile shape, split-K threshold,
 // per-wave and per-call costs are fitted. Lookup(system, dtype) returns the
 // TensorRT-LLM fit; LookupEngine names the engine.
+// AcceleratorSystem finds the system of a topology's accelerator, and
+// 'cardsea op' prints any of the fits for one shape beside the roofline.
 //
 // Attention: one model per (system, phase, dtype, KV dtype) TensorRT-LLM
 // table, full causal attention (see AttentionModel). Context attention is
