@@ -477,6 +477,21 @@ func (j *ServeJob) Run(e *infer.Engine, keep bool, progress func(done, total int
 	return out, nil
 }
 
+// RunLoads serves every load of the job (Loads) on jobs workers, each
+// with its own engine on t, and returns the records in load order
+// (deterministic: a load's result does not depend on which worker or
+// engine ran it). Cost: one run per load, and one engine per worker.
+func (j *ServeJob) RunLoads(t *topology.Topology, jobs int, keep bool, progress func(done, total int)) ([]*ServeRecord, error) {
+	recs, errs, _ := Map(Runner{Jobs: jobs, Progress: progress}, j.Loads(), func() *infer.Engine { return infer.NewEngine(t) },
+		func(e *infer.Engine, i int) (*ServeRecord, error) { return j.RunLoad(e, i, keep) })
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return recs, nil
+}
+
 // Loads is how many records the job runs: its rates, or its closed
 // loops' user counts.
 func (j *ServeJob) Loads() int {

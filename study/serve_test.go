@@ -149,3 +149,22 @@ func TestServeConcurrency(t *testing.T) {
 		}
 	}
 }
+
+// TestServeRunLoadsParallel: loads on two workers give the records one
+// worker gives, in load order.
+func TestServeRunLoadsParallel(t *testing.T) {
+	j, e := serveJob(t, ServeSpec{InstanceSpec: InstanceSpec{Model: "llama-3.1-8b", TP: 8}, Rate: Rates{2, 8, 32}, Requests: 80})
+	one, err := j.Run(e, false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	two, err := j.RunLoads(e.Topo, 2, false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range one {
+		if one[i].OfferedRate != two[i].OfferedRate || one[i].Result.TTFT != two[i].Result.TTFT || one[i].Result.EnergyJ != two[i].Result.EnergyJ {
+			t.Errorf("load %d: one worker %+v, two %+v", i, one[i].Result.TTFT, two[i].Result.TTFT)
+		}
+	}
+}

@@ -28,6 +28,7 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	pw := bindPower(fs)
 	format := fs.StringP("format", "f", "table", "output format: table, markdown, json or csv")
 	reqOut := fs.String("requests-out", "", "write every request's record (arrival, TTFT, TPOT, ...) to FILE: .jsonl (JSON Lines) or .csv")
+	jobs := fs.IntP("jobs", "j", 0, "rates (or user counts) served at once, each on its own engine (default: the CPUs this process may use)")
 	traceFile := fs.String("trace", "", "write a Chrome/Perfetto trace (JSON) of the last rate's run: every step of every instance, and the first 2,000 requests")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -77,8 +78,10 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 			return usagef("--search-deployment reports one record per deployment; drop --requests-out and --trace, and run the best deployment alone for them")
 		}
 		recs, _, skipped, err = j.SearchDeployments(infer.NewEngine(t), progress(stderr, "deployments searched"))
-	} else {
+	} else if job.FindMax {
 		recs, err = j.Run(infer.NewEngine(t), keep, progress(stderr, what))
+	} else {
+		recs, err = j.RunLoads(t, *jobs, keep, progress(stderr, what))
 	}
 	if err != nil {
 		return flagError(err, &spec)
