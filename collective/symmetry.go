@@ -20,6 +20,9 @@ import (
 // time and peak utilisation, and so the energy inputs (activity) that
 // come from them.
 //
+// A plan in ring form (ringplan.go), a ring per channel, runs its first
+// ring alone in the same way when each ring is the one before's image.
+//
 // Nothing is assumed: runSymmetric finds the rotation on the fabric's
 // vertices (Fabric.Automorphism, seeded by channel 0's ranks and channel
 // 1's), checks it maps every channel onto one of the same capacity, and
@@ -76,8 +79,14 @@ func (b *channelBlocks) close(p *Plan) {
 // every channel's statistics; ok is false, with nothing run, where the
 // symmetry does not hold (see above).
 func (p *Plan) runSymmetric(f *network.Fabric, at sim.Time) (end sim.Time, stats []network.ChannelStats, ok bool) {
+	if p.routesOf != f {
+		return 0, nil, false
+	}
+	if p.rings != nil {
+		return p.runSymmetricRings(f, at)
+	}
 	b := p.sym
-	if b == nil || p.rings != nil || b.period < 1 || p.routesOf != f {
+	if b == nil || b.period < 1 {
 		return 0, nil, false
 	}
 	blocks := len(b.start) - 1
@@ -101,6 +110,12 @@ func (p *Plan) runSymmetric(f *network.Fabric, at sim.Time) (end sim.Time, stats
 	for i, r := range p.routes {
 		sub.routes[i] = q.Route(r)
 	}
+	return sub.runQuotient(q, at)
+}
+
+// runQuotient runs sub, the first channel of a plan, on quotient q from
+// at, and returns when it ended and the whole fabric's statistics.
+func (sub *Plan) runQuotient(q *network.Quotient, at sim.Time) (end sim.Time, stats []network.ChannelStats, ok bool) {
 	s := sim.New()
 	net := network.New(q.Fabric, s)
 	var err error
@@ -108,11 +123,50 @@ func (p *Plan) runSymmetric(f *network.Fabric, at sim.Time) (end sim.Time, stats
 		err = sub.start(net, s, func(now sim.Time) { end = now }, nil, 0)
 	})
 	s.Run()
-	if err != nil || (end == 0 && len(sub.xfers) > 0) {
+	if err != nil || (end == 0 && sub.Transfers() > 0) {
 		return 0, nil, false
 	}
 	symmetricRuns++
 	return end, q.Stats(net.Stats()), true
+}
+
+// runSymmetricRings is runSymmetric for a plan in ring form, a ring per
+// channel: ring c+1 must be ring c's image position by position (the
+// same steps, chunks, chunk bytes and latencies, the vertices, PXN
+// vertices and routes the images), and the first ring the last's.
+func (p *Plan) runSymmetricRings(f *network.Fabric, at sim.Time) (end sim.Time, stats []network.ChannelStats, ok bool) {
+	k := len(p.rings)
+	if k < 2 {
+		return 0, nil, false
+	}
+	perm, ok := f.Automorphism(p.rings[0].verts, p.rings[1].verts)
+	if !ok {
+		return 0, nil, false
+	}
+	q := f.NewQuotient(perm, k)
+	for c, r := range p.rings {
+		s := p.rings[(c+1)%k]
+		if r.n != s.n || r.steps != s.steps || r.chunks != s.chunks || r.chunk != s.chunk || len(r.routes) != r.n || len(s.routes) != s.n {
+			return 0, nil, false
+		}
+		for i := range r.n {
+			v, w := r.viaOf(i), s.viaOf(i)
+			if q.Image(r.verts[i]) != s.verts[i] || r.alpha[i] != s.alpha[i] || (v < 0) != (w < 0) || (v >= 0 && q.Image(v) != w) {
+				return 0, nil, false
+			}
+			if !q.Maps(r.routes[i], s.routes[i]) {
+				return 0, nil, false
+			}
+		}
+	}
+	first := *p.rings[0]
+	first.routes = make([]*network.Route, first.n)
+	for i, rt := range p.rings[0].routes {
+		first.routes[i] = q.Route(rt)
+	}
+	sub := &Plan{Op: p.Op, Algorithm: p.Algorithm, Protocol: p.Protocol, Ranks: p.Ranks, Overhead: p.Overhead,
+		rings: []*ringForm{&first}, routesOf: q.Fabric}
+	return sub.runQuotient(q, at)
 }
 
 // blocksMap reports whether every block of p's channels maps onto the
