@@ -35,6 +35,22 @@ import (
 // sums in other orders), the results are the whole run's:
 // TestSymmetricMatchesFull holds times and bytes to 1e-9 relative.
 
+// Where it does not hold as the plans are built: on a whole NVL72 rack
+// or CloudMatrix 384 supernode NCCL's 32 channels (maxRingChannels)
+// enter at local ranks 0 to 31 of 72 or 768. A rotation by one rank
+// maps channel c onto c+1 but has order 72 or 768, so channel 31 maps
+// onto entry 32, which has no channel: the channels are not closed
+// under any rotation, and the plan runs whole. They would be if the
+// entries were a cyclic subgroup's orbit: C channels entering every
+// l/C-th rank (C dividing l, as 24 or 36 channels of 72, entering every
+// 3rd or 2nd GPU), on a fabric where a rotation by l/C ranks is an
+// automorphism (checked as now: the leaves, which take a rail's NICs
+// tray by tray, must map onto leaves), or one channel per local rank
+// (C = l), which NCCL's bound of 32 rules out above 32 ranks a domain.
+// Pieces of these domains of at most 32 ranks (8 GPUs of each NVL72
+// rack, one die of each of 8 NPUs of CloudMatrix) do reduce, and
+// TestSymmetricMatchesFull runs them.
+//
 // symmetric turns the fast path on; tests turn it off to compare.
 // symmetricRuns counts the runs it took, for the tests.
 var (
