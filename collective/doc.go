@@ -25,6 +25,13 @@
 // efficiency, no contention) ring allreduce therefore takes exactly
 // op_overhead + 2(n-1)·alpha + 2(n-1)/n · S/B.
 //
+// A plan whose channels are rotations of one another on a fabric the
+// rotation maps onto itself (NCCL's tree channels across HGX nodes) runs
+// as its first channel alone on the quotient of the fabric by the
+// rotation, exact under max-min fairness, and falls back to the whole
+// plan wherever a fault or the placement breaks the symmetry
+// (symmetry.go).
+//
 // Execute is the one entry point that runs operations: one alone with its
 // fastest algorithm, several groups at once, a MoE layer's dispatch or
 // combine, given jobs or compiled plans together, traced or not (see

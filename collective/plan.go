@@ -60,6 +60,9 @@ type Plan struct {
 	// pairs (rings and trees, not all pairs), the bytes between each
 	// pair, for refusedBound's most loaded channel.
 	unbuiltPairs []pairBytes
+	// sym, when not nil, lists the plan's channels as blocks of
+	// transfers, for the symmetric fast path (symmetry.go).
+	sym *channelBlocks
 }
 
 // pairBytes is bytes that vertex src would send to vertex dst.

@@ -109,20 +109,33 @@ func runPlans(f *network.Fabric, jobs []Job, plans []*Plan, withLinks bool, rec 
 		if err := p.resolveRoutes(f); err != nil {
 			return nil, err
 		}
-		i, at := i, sim.FromSeconds(j.Start)
-		var startErr error
-		s.Schedule(at, func(sim.Time) {
-			startErr = p.start(net, s, func(now sim.Time) { ends[i] = now }, rec, i)
-		})
-		if startErr != nil {
-			return nil, startErr
+	}
+	var stats []network.ChannelStats
+	if len(plans) == 1 && rec == nil && symmetric {
+		// One plan alone, untraced: its channels may be images of one
+		// another (symmetry.go).
+		if end, st, ok := plans[0].runSymmetric(f, sim.FromSeconds(jobs[0].Start)); ok {
+			ends[0], stats = end, st
 		}
 	}
-	s.Run()
-	if rec != nil {
-		rec.finish(jobs, plans, ends)
+	if stats == nil {
+		for i, j := range jobs {
+			p := plans[i]
+			i, at := i, sim.FromSeconds(j.Start)
+			var startErr error
+			s.Schedule(at, func(sim.Time) {
+				startErr = p.start(net, s, func(now sim.Time) { ends[i] = now }, rec, i)
+			})
+			if startErr != nil {
+				return nil, startErr
+			}
+		}
+		s.Run()
+		if rec != nil {
+			rec.finish(jobs, plans, ends)
+		}
+		stats = net.Stats()
 	}
-	stats := net.Stats()
 	var peak, busy float64
 	used := 0
 	end := sim.Time(0)

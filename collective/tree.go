@@ -46,10 +46,18 @@ func (p *Plan) treeOp(g *Group, op Op, bytes float64, o Options) {
 			}
 			return
 		}
+		var blocks *channelBlocks
+		if len(trees) > 2 {
+			// NCCL's channels, two trees per entry rank: blocks for the
+			// symmetric fast path (symmetry.go).
+			blocks = &channelBlocks{period: 2}
+		}
 		for _, t := range trees {
 			b := bytes * t.share
+			blocks.open(g, p, t.order)
 			p.treeShaped(g, t.order, t.parent, t.children, b, o.chunks(b), true, true)
 		}
+		blocks.close(p)
 	case Broadcast:
 		p.tree(g, all, bytes, o.chunks(bytes), false, true)
 	case Reduce:

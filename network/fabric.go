@@ -27,10 +27,10 @@ type Fabric struct {
 	bfs       map[Vertex]*bfsResult // cached shortest-path counts
 	vias      map[[3]Vertex]*route  // cached forwarded routes (RouteVia)
 
-	// fromOnce and toOnce mark the vertices that a route has counted
-	// paths from, as its source or destination, in fromPart and toPart
-	// (see routeSearch).
-	fromOnce, toOnce []bool
+	// fromWork and toWork count the vertices that counts of paths from a
+	// vertex, as a route's source or destination, cut short in fromPart
+	// and toPart, have reached (see routeSearch).
+	fromWork, toWork []int32
 	fromPart, toPart partial
 
 	// scratch for route walks

@@ -91,19 +91,22 @@ type partial struct {
 }
 
 // routeSearch returns the count from v that a route needs: up to target
-// (target >= 0) or to depth limit (limit >= 0). A vertex's first such
-// count, in each role, is cut short into scratch p: a ring routes each
-// rank to one neighbour, and most neighbours are close, so most full
-// counts would be wasted. A vertex routed again gets its full count,
-// cached for every later route; routes are the same either way.
-func (f *Fabric) routeSearch(v, target Vertex, limit int32, once []bool, p *partial) *bfsResult {
+// (target >= 0) or to depth limit (limit >= 0). A vertex's counts, in
+// each role, are cut short into scratch p until the vertices they have
+// reached in all (work[v]) pass the fabric's size, what one full count
+// costs; then it gets its full count, cached for every later route. A
+// ring routes each rank to one neighbour and a tree to three, mostly
+// close ones, so their full counts would be mostly wasted (and, cached
+// for each of 8,192 ranks, hold 1.7 GB); an alltoall, which routes each
+// rank to every other, pays at most one full count's work more before
+// its full count. Routes are the same either way.
+func (f *Fabric) routeSearch(v, target Vertex, limit int32, work []int32, p *partial) *bfsResult {
 	if r, ok := f.bfs[v]; ok {
 		return r
 	}
-	if once[v] {
+	if int(work[v]) >= len(f.members) {
 		return f.search(v)
 	}
-	once[v] = true
 	if p.dist == nil {
 		p.dist, p.sigma = make([]int32, len(f.members)), make([]float64, len(f.members))
 		for i := range p.dist {
@@ -114,6 +117,7 @@ func (f *Fabric) routeSearch(v, target Vertex, limit int32, once []bool, p *part
 		p.dist[u] = -1
 	}
 	p.reached = f.count(v, &p.bfsResult, target, limit, p.reached[:0])
+	work[v] += int32(len(p.reached))
 	return &p.bfsResult
 }
 
@@ -190,15 +194,15 @@ func (f *Fabric) route(src, dst Vertex) (*route, error) {
 		f.remember(src, dst, r)
 		return r, nil
 	}
-	if f.fromOnce == nil {
-		f.fromOnce, f.toOnce = make([]bool, len(f.members)), make([]bool, len(f.members))
+	if f.fromWork == nil {
+		f.fromWork, f.toWork = make([]int32, len(f.members)), make([]int32, len(f.members))
 	}
-	fs := f.routeSearch(src, dst, -1, f.fromOnce, &f.fromPart)
+	fs := f.routeSearch(src, dst, -1, f.fromWork, &f.fromPart)
 	d := fs.dist[dst]
 	if d < 0 {
 		return nil, fmt.Errorf("no route from %s to %s", f.Name(src), f.Name(dst))
 	}
-	bs := f.routeSearch(dst, -1, d, f.toOnce, &f.toPart)
+	bs := f.routeSearch(dst, -1, d, f.toWork, &f.toPart)
 	// fs.sigma[dst] counts dst's own weight, bs.sigma[w] does not.
 	total := fs.sigma[dst] / f.weight(dst)
 	r := &route{hops: int(d)}

@@ -6,7 +6,7 @@ import (
 )
 
 // TestCutShortCountsGiveSameRoutes: a route computed from cut-short path
-// counts (a vertex's first route) equals the route from full counts.
+// counts (a vertex's first routes) equals the route from full counts.
 func TestCutShortCountsGiveSameRoutes(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
@@ -14,9 +14,9 @@ func TestCutShortCountsGiveSameRoutes(t *testing.T) {
 	}{{"hgx-h100", 4}, {"tpu-v5p-cube", 0}, {"cm384", 0}, {"nvl36x2", 4}} {
 		cut := load(t, tc.name, tc.domains)
 		full := load(t, tc.name, tc.domains)
-		full.fromOnce, full.toOnce = make([]bool, full.Vertices()), make([]bool, full.Vertices())
-		for v := range full.fromOnce {
-			full.fromOnce[v], full.toOnce[v] = true, true // always count in full
+		full.fromWork, full.toWork = make([]int32, full.Vertices()), make([]int32, full.Vertices())
+		for v := range full.fromWork {
+			full.fromWork[v], full.toWork[v] = int32(full.Vertices()), int32(full.Vertices()) // always count in full
 		}
 		dies := cut.Topo.Dies()
 		for i := range dies {
