@@ -1,6 +1,8 @@
 package collective
 
 import (
+	"sync/atomic"
+
 	"github.com/cardsea/cardsea/network"
 	"github.com/cardsea/cardsea/sim"
 )
@@ -55,7 +57,7 @@ import (
 // symmetricRuns counts the runs it took, for the tests.
 var (
 	symmetric     = true
-	symmetricRuns int
+	symmetricRuns atomic.Int64 // runs of parallel sweeps add to it at once
 )
 
 // channelBlocks lists a plan's channels as consecutive blocks of
@@ -142,7 +144,7 @@ func (sub *Plan) runQuotient(q *network.Quotient, at sim.Time) (end sim.Time, st
 	if err != nil || (end == 0 && sub.Transfers() > 0) {
 		return 0, nil, false
 	}
-	symmetricRuns++
+	symmetricRuns.Add(1)
 	return end, q.Stats(net.Stats()), true
 }
 

@@ -26,13 +26,13 @@ func runBoth(t *testing.T, top *topology.Topology, pl Placement, op Op, algo Alg
 		if err != nil {
 			t.Fatal(err)
 		}
-		before := symmetricRuns
+		before := symmetricRuns.Load()
 		r, err := runTuned(g, op, algo, bytes, o, true)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if on {
-			fast, took = r, symmetricRuns > before
+			fast, took = r, symmetricRuns.Load() > before
 		} else {
 			full = r
 		}
