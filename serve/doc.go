@@ -76,7 +76,11 @@
 // The decoding sequences' blocks are counted in expectation (each
 // sequence's tokens, its last block half full) rather than block by
 // block, so preemption starts within a block per sequence of where a
-// per-block count would start it. MTP yields its mean accepted tokens
+// per-block count would start it. A session's cached prefix serves one
+// request at a time: the request takes its blocks and returns them when
+// it ends, so concurrent requests of one session miss where vLLM's and
+// SGLang's reference-counted blocks would share them (a shared system
+// prompt's hit rate is a lower bound). MTP yields its mean accepted tokens
 // every step. Prefill chunks' attention reads of earlier chunks' KV are
 // not priced (prefill attention is compute-bound). KV transfers contend
 // with one another on a replica's link, not with the decode instance's

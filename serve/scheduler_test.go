@@ -263,3 +263,31 @@ func TestDisaggOneTokenRequests(t *testing.T) {
 		t.Errorf("%d requests, decode model %v, KV transfer %g", res.Requests, res.Instance.Model, res.KVTransfer.P50)
 	}
 }
+
+// TestSharedPrefixes: synthetic sessions whose prompts share a system
+// prompt hit the prefix cache, and start sooner than with it off. A
+// session's cached prefix serves one request at a time (see the package
+// doc), so at 2 requests of a session a second a quarter of the prompt
+// tokens hit.
+func TestSharedPrefixes(t *testing.T) {
+	reqs, err := Traffic{Rate: 20, Requests: 600, Input: Lengths{Mean: 2500}, Output: Lengths{Mean: 50}, Sessions: 10, PrefixLen: 2000, Seed: 2}.Generate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	on, off := llama70(t), llama70(t)
+	off.Settings.NoPrefixCache = true
+	a, err := Run(on, reqs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Run(off, reqs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.PrefixHitRate < 0.2 || b.PrefixHitRate != 0 || a.TTFT.Mean >= b.TTFT.Mean {
+		t.Errorf("hit rate %.2f (off: %.2f), TTFT mean %.1f ms against %.1f ms", a.PrefixHitRate, b.PrefixHitRate, a.TTFT.Mean*1e3, b.TTFT.Mean*1e3)
+	}
+	if _, err := (Traffic{Rate: 1, Requests: 1, Input: Lengths{Mean: 10}, Output: Lengths{Mean: 1}, Sessions: 3}).Generate(); err == nil {
+		t.Error("sessions without a shared prefix: no error")
+	}
+}

@@ -99,7 +99,12 @@ type Traffic struct {
 	DurationS float64
 	Input     Lengths
 	Output    Lengths
-	Seed      uint64
+	// Sessions, when above 0, gives each request one of that many
+	// sessions at random, its prompt opening with the session's
+	// PrefixLen shared tokens (a system prompt or a conversation's
+	// history), which a prefix cache can keep.
+	Sessions, PrefixLen int
+	Seed                uint64
 }
 
 // MaxRequests bounds a run: a rate and duration (or a trace) that ask
@@ -123,6 +128,8 @@ func (t Traffic) Check() error {
 		return field.Errorf("requests", "%d with {duration} %gs: want positive counts", t.Requests, t.DurationS)
 	case t.Requests == 0 && t.DurationS == 0:
 		return field.Errorf("requests", "say how long to run: a number of requests or a duration")
+	case t.Sessions < 0 || t.PrefixLen < 0 || (t.PrefixLen > 0) != (t.Sessions > 0):
+		return field.Errorf("prefix_len", "%d with {sessions} %d: give both, sessions above 0 and a shared prefix of at least 1 token", t.PrefixLen, t.Sessions)
 	case t.Requests > MaxRequests || (t.Requests == 0 && t.Rate*t.DurationS > MaxRequests):
 		return field.Errorf("requests", "%.0f requests: more than the %d a run holds; shorten the duration or lower the rate", math.Max(float64(t.Requests), t.Rate*t.DurationS), MaxRequests)
 	}
@@ -160,7 +167,13 @@ func (t Traffic) Generate() ([]Request, error) {
 		if t.Requests > 0 && len(out) == t.Requests || t.Requests == 0 && now > t.DurationS {
 			break
 		}
-		out = append(out, Request{ArrivalS: now, Input: t.Input.draw(rng), Output: t.Output.draw(rng)})
+		q := Request{ArrivalS: now, Input: t.Input.draw(rng), Output: t.Output.draw(rng)}
+		if t.Sessions > 0 {
+			q.Session = strconv.Itoa(rng.IntN(t.Sessions))
+			q.Input = max(q.Input, t.PrefixLen+1) // the shared prefix, then something new
+			q.PrefixLen = t.PrefixLen
+		}
+		out = append(out, q)
 	}
 	return out, nil
 }

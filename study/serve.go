@@ -51,6 +51,8 @@ type ServeSpec struct {
 	OutputLen   int     `yaml:"output_len" min:"1" help:"synthetic traffic: mean generated tokens per request"`
 	LenDist     string  `yaml:"len_dist" help:"synthetic lengths: fixed (default), normal or lognormal"`
 	LenCV       float64 `yaml:"len_cv" help:"normal or lognormal lengths: standard deviation over the mean"`
+	Sessions    int     `yaml:"sessions" help:"synthetic traffic: spread the requests over this many sessions, each prompt opening with its session's --prefix-len shared tokens (the prefix cache keeps them)"`
+	PrefixLen   int     `yaml:"prefix_len" help:"synthetic traffic: tokens each session's prompts share (a system prompt), with --sessions"`
 	Seed        int     `yaml:"seed" help:"random seed of the synthetic traffic"`
 	Warmup      string  `yaml:"warmup" help:"requests arriving in this first stretch are served, not counted, e.g. 30s"`
 
@@ -317,7 +319,8 @@ func (s ServeSpec) compileTraffic(j *ServeJob, dir string) error {
 		for _, v := range []struct {
 			k   string
 			set bool
-		}{{"arrival", s.Arrival != ""}, {"cv", s.CV != 0}, {"input_len", s.InputLen != 0}, {"output_len", s.OutputLen != 0}, {"len_dist", s.LenDist != ""}, {"seed", s.Seed != 0}} {
+		}{{"arrival", s.Arrival != ""}, {"cv", s.CV != 0}, {"input_len", s.InputLen != 0}, {"output_len", s.OutputLen != 0}, {"len_dist", s.LenDist != ""}, {"seed", s.Seed != 0},
+			{"sessions", s.Sessions != 0}, {"prefix_len", s.PrefixLen != 0}} {
 			if v.set {
 				return field.Errorf(v.k, "is for synthetic traffic; {replay} %s brings its own arrivals and lengths", s.Replay)
 			}
@@ -376,7 +379,8 @@ func (s ServeSpec) compileTraffic(j *ServeJob, dir string) error {
 	}
 	in, out := float64(or(s.InputLen, DefaultServeInputLen)), float64(or(s.OutputLen, DefaultServeOutputLen))
 	t := serve.Traffic{Rate: rate0, Arrival: strings.ToLower(s.Arrival), CV: s.CV, OnS: on, OnShare: s.OnShare, Requests: s.Requests, DurationS: dur,
-		Input: serve.Lengths{Dist: dist, Mean: in, SD: s.LenCV * in}, Output: serve.Lengths{Dist: dist, Mean: out, SD: s.LenCV * out}, Seed: uint64(s.Seed)}
+		Input: serve.Lengths{Dist: dist, Mean: in, SD: s.LenCV * in}, Output: serve.Lengths{Dist: dist, Mean: out, SD: s.LenCV * out},
+		Sessions: s.Sessions, PrefixLen: s.PrefixLen, Seed: uint64(s.Seed)}
 	if t.Requests == 0 && dur == 0 {
 		t.Requests = DefaultServeRequests
 	}
