@@ -2,11 +2,14 @@ package serve
 
 import "container/list"
 
-// prefixCache keeps finished requests' KV by session, as vLLM's and
-// SGLang's prefix caches keep the blocks of a conversation's history: the
-// next request of the session reuses up to its PrefixLen tokens of it
-// instead of prefilling them. Entries are evicted least recently used
-// first when blocks are needed. Requests without a session never hit.
+// prefixCache keeps KV by session, as vLLM's and SGLang's prefix caches
+// keep the blocks of a system prompt or a conversation's history: a
+// request of the session reuses up to its PrefixLen tokens of it instead
+// of prefilling them. The blocks are shared, reference-counted: every
+// running request of the session reads the same ones, and a finished
+// request leaves its whole context as the session's entry. Entries no
+// request holds are evicted least recently used first when blocks are
+// needed. Requests without a session never hit.
 type prefixCache struct {
 	off     bool
 	block   int // tokens per block
@@ -19,6 +22,7 @@ type prefixCache struct {
 type cached struct {
 	session string
 	tokens  int
+	refs    int // running requests reading it
 }
 
 func newPrefixCache(off bool, block int) *prefixCache {
@@ -26,7 +30,7 @@ func newPrefixCache(off bool, block int) *prefixCache {
 }
 
 // lookup gives r the cached prefix of its session, if any: r starts with
-// those tokens prefilled and holds their blocks.
+// those tokens prefilled, reading the session's shared blocks.
 func (c *prefixCache) lookup(r *req, in *instance) {
 	if c.off || r.Session == "" || r.PrefixLen == 0 || r.prefilled > 0 {
 		return
@@ -40,36 +44,78 @@ func (c *prefixCache) lookup(r *req, in *instance) {
 	if hit <= 0 {
 		return
 	}
-	c.remove(el)
-	r.prefilled, r.prefixHit = hit, hit
-	in.preBlocks += blocksFor(hit, in.block)
+	e.refs++
+	c.lru.MoveToBack(el)
+	r.prefilled, r.prefixHit, r.shared, r.cachedTok = hit, hit, e, hit
 }
 
-// unlookup undoes a lookup whose request could not be scheduled.
-func (c *prefixCache) unlookup(r *req, in *instance) {
-	if r.prefixHit == 0 {
-		return
-	}
-	in.preBlocks -= blocksFor(r.prefixHit, in.block)
-	c.put(r.Session, r.prefixHit)
-	r.prefilled, r.prefixHit = 0, 0
-}
-
-// keep caches a finished request's context for its session.
-func (c *prefixCache) keep(r *req, in *instance) {
+// publish makes a request's prompt, just prefilled, its session's entry
+// (or grows the entry to it): the request's prompt blocks become the
+// cache's, which it reads with the session's other requests.
+func (c *prefixCache) publish(r *req, in *instance) {
 	if c.off || r.Session == "" {
 		return
 	}
+	c.put(r.Session, r.Input)
+	e := c.entries[r.Session].Value.(*cached)
+	if r.shared == nil {
+		e.refs++
+		r.shared = e
+	}
+	r.cachedTok = min(e.tokens, r.Input)
+}
+
+// unlookup undoes a lookup whose request could not be scheduled.
+func (c *prefixCache) unlookup(r *req, _ *instance) {
+	c.release(r)
+	r.prefilled, r.prefixHit, r.cachedTok = 0, 0, 0
+}
+
+// release drops r's hold on its session's shared blocks.
+func (c *prefixCache) release(r *req) {
+	if r.shared != nil {
+		r.shared.refs--
+		r.shared = nil
+	}
+}
+
+// keep makes a finished request's context its session's entry (or grows
+// the entry to it).
+func (c *prefixCache) keep(r *req, in *instance) {
 	c.hits += r.prefixHit
+	c.release(r)
+	if c.off || r.Session == "" {
+		return
+	}
 	c.put(r.Session, r.Input+r.Output)
 	c.evictFor(in, in.k, 0)
 }
 
+// handOff counts a prefilled request's hit and leaves its prompt as its
+// session's entry on a prefill instance, whose KV moves whole to decode.
+func (c *prefixCache) handOff(r *req, in *instance) {
+	c.hits += r.prefixHit
+	r.prefixHit, r.cachedTok = 0, 0
+	c.release(r)
+	if c.off || r.Session == "" {
+		return
+	}
+	c.put(r.Session, r.Input)
+	c.evictFor(in, in.k, 0)
+}
+
+// put makes tokens the session's entry, or grows the entry to them.
 func (c *prefixCache) put(session string, tokens int) {
 	if el, ok := c.entries[session]; ok {
-		c.remove(el)
+		e := el.Value.(*cached)
+		if tokens > e.tokens {
+			c.blocks += blocksFor(tokens, c.block) - blocksFor(e.tokens, c.block)
+			e.tokens = tokens
+		}
+		c.lru.MoveToBack(el)
+		return
 	}
-	c.entries[session] = c.lru.PushBack(&cached{session, tokens})
+	c.entries[session] = c.lru.PushBack(&cached{session: session, tokens: tokens})
 	c.blocks += blocksFor(tokens, c.block)
 }
 
@@ -80,16 +126,22 @@ func (c *prefixCache) remove(el *list.Element) {
 	c.blocks -= blocksFor(e.tokens, c.block)
 }
 
-// evictFor evicts the least recently used prefixes until need more blocks
-// fit in in's cache at step k; it says whether any were evicted.
+// evictFor evicts the least recently used entries no request holds until
+// need more blocks fit in in's cache at step k; it says whether any were
+// evicted.
 func (c *prefixCache) evictFor(in *instance, k int, need float64) bool {
 	any := false
-	for c.lru.Len() > 0 && in.used(k)+need > in.blocks {
-		c.remove(c.lru.Front())
-		any = true
+	for el := c.lru.Front(); el != nil && in.used(k)+need > in.blocks; {
+		next := el.Next()
+		if el.Value.(*cached).refs == 0 {
+			c.remove(el)
+			any = true
+		}
+		el = next
 	}
 	return any
 }
 
-// evictAll empties the cache; it says whether it held anything.
+// evictAll empties the cache of what no request holds; it says whether
+// it held anything.
 func (c *prefixCache) evictAll(in *instance) bool { return c.evictFor(in, in.k, in.blocks+1) }

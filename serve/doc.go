@@ -22,8 +22,10 @@
 // more blocks than are free, the latest admitted is preempted and later
 // recomputed, prompt and generated tokens alike, as vLLM does. A prefix
 // cache keeps each session's context when its request ends, and the
-// session's next request prefills only what is new; entries are evicted
-// least recently used first when blocks are needed.
+// session's requests prefill only what is new, reading its blocks
+// (shared and reference-counted, as vLLM's and SGLang's are); entries
+// no request holds are evicted least recently used first when blocks are
+// needed.
 //
 // Data-parallel ranks of one instance (attention data parallelism with
 // expert parallelism) step together, as they meet at every MoE
@@ -76,11 +78,7 @@
 // The decoding sequences' blocks are counted in expectation (each
 // sequence's tokens, its last block half full) rather than block by
 // block, so preemption starts within a block per sequence of where a
-// per-block count would start it. A session's cached prefix serves one
-// request at a time: the request takes its blocks and returns them when
-// it ends, so concurrent requests of one session miss where vLLM's and
-// SGLang's reference-counted blocks would share them (a shared system
-// prompt's hit rate is a lower bound). MTP yields its mean accepted tokens
+// per-block count would start it. MTP yields its mean accepted tokens
 // every step. Prefill chunks' attention reads of earlier chunks' KV are
 // not priced (prefill attention is compute-bound). KV transfers contend
 // with one another on a replica's link, not with the decode instance's

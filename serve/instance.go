@@ -51,6 +51,8 @@ type req struct {
 	startS, firstS, doneS float64
 	preemptions           int
 	prefixHit             int
+	shared                *cached   // the session's prefix it reads (prefix cache)
+	cachedTok             int       // its context's tokens whose blocks the cache holds
 	inst                  *instance // where it runs now
 }
 
@@ -117,8 +119,11 @@ type instance struct {
 	base  float64
 	fin   finishHeap
 	order []*req
-	// held blocks by prefilling requests, and by the prefix cache.
+	// held blocks by prefilling requests, and by the prefix cache;
+	// sharedTok, the decoding sequences' tokens read from the cache
+	// (its blocks, not theirs).
 	preBlocks float64
+	sharedTok float64
 	cache     *prefixCache
 
 	k         int // steps taken
@@ -139,7 +144,7 @@ func (in *instance) decodeBlocks(k int) float64 {
 	if in.d == 0 {
 		return 0
 	}
-	return (in.base+in.accepted*float64(k)*float64(in.d))/float64(in.block) + 0.5*float64(in.d)
+	return (in.base-in.sharedTok+in.accepted*float64(k)*float64(in.d))/float64(in.block) + 0.5*float64(in.d)
 }
 
 func (in *instance) used(k int) float64 {
@@ -334,7 +339,10 @@ func (in *instance) endStep(k int, chunks []chunk, now float64) {
 			continue
 		}
 		in.removePre(r)
-		in.preBlocks -= blocksFor(r.prompt, in.block)
+		in.preBlocks -= blocksFor(r.prompt, in.block) - blocksFor(r.cachedTok, in.block)
+		// The prompt's blocks join its session's entry at once, for the
+		// session's other requests (vLLM caches a block when it is full).
+		in.cache.publish(r, in)
 		if r.firstS < 0 {
 			r.firstS = now
 			r.generated = 1
@@ -343,6 +351,8 @@ func (in *instance) endStep(k int, chunks []chunk, now float64) {
 		case r.generated >= float64(r.Output):
 			in.finish(r, now)
 		case in.prefillOnly:
+			// The prompt's KV leaves whole; the session's prefix stays.
+			in.cache.handOff(r, in)
 			in.run.handOff(r, now)
 		default:
 			in.startDecode(r, k)
@@ -363,6 +373,7 @@ func (in *instance) startDecode(r *req, k int) {
 	r.gen++
 	in.d++
 	in.base += r.len0 - in.accepted*float64(k)
+	in.sharedTok += float64(r.cachedTok)
 	heap.Push(&in.fin, heapEntry{r.kf, r.id, r.gen, r})
 	in.order = append(in.order, r)
 }
@@ -371,10 +382,11 @@ func (in *instance) startDecode(r *req, k int) {
 func (in *instance) leaveDecode(r *req, k int) {
 	in.d--
 	in.base -= r.len0 - in.accepted*float64(r.k0)
+	in.sharedTok -= float64(r.cachedTok)
 	r.generated = math.Min(float64(r.Output), r.generated+in.accepted*float64(k-r.k0))
 	r.gen++
 	if in.d == 0 {
-		in.base = 0 // no drift from float sums
+		in.base, in.sharedTok = 0, 0 // no drift from float sums
 	}
 }
 
@@ -389,6 +401,8 @@ func (in *instance) preemptLast(k int) {
 			continue
 		}
 		in.leaveDecode(r, k)
+		in.cache.release(r)
+		r.cachedTok = 0
 		r.state = waiting
 		r.prompt = r.Input + int(r.generated)
 		r.prefilled = 0
@@ -405,7 +419,9 @@ func (in *instance) preemptLast(k int) {
 func (in *instance) preemptPrefill() {
 	r := in.pre[len(in.pre)-1]
 	in.pre = in.pre[:len(in.pre)-1]
-	in.preBlocks -= blocksFor(r.prefilled, in.block)
+	in.preBlocks -= blocksFor(r.prefilled, in.block) - blocksFor(r.cachedTok, in.block)
+	in.cache.release(r)
+	r.cachedTok = 0
 	r.prefilled, r.prefixHit = 0, 0
 	r.state = waiting
 	r.preemptions++

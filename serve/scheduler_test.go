@@ -265,10 +265,10 @@ func TestDisaggOneTokenRequests(t *testing.T) {
 }
 
 // TestSharedPrefixes: synthetic sessions whose prompts share a system
-// prompt hit the prefix cache, and start sooner than with it off. A
-// session's cached prefix serves one request at a time (see the package
-// doc), so at 2 requests of a session a second a quarter of the prompt
-// tokens hit.
+// prompt hit the prefix cache, concurrent requests of a session sharing
+// its blocks, and start sooner than with it off: of 2,500-token prompts
+// opening with 2,000 shared tokens, all but each session's first read
+// those from the cache (close to 80% of the prompt tokens).
 func TestSharedPrefixes(t *testing.T) {
 	reqs, err := Traffic{Rate: 20, Requests: 600, Input: Lengths{Mean: 2500}, Output: Lengths{Mean: 50}, Sessions: 10, PrefixLen: 2000, Seed: 2}.Generate()
 	if err != nil {
@@ -284,7 +284,8 @@ func TestSharedPrefixes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if a.PrefixHitRate < 0.2 || b.PrefixHitRate != 0 || a.TTFT.Mean >= b.TTFT.Mean {
+	t.Logf("hit rate %.0f%%: TTFT mean %.1f ms against %.1f ms", 100*a.PrefixHitRate, a.TTFT.Mean*1e3, b.TTFT.Mean*1e3)
+	if a.PrefixHitRate < 0.7 || b.PrefixHitRate != 0 || a.TTFT.Mean >= b.TTFT.Mean {
 		t.Errorf("hit rate %.2f (off: %.2f), TTFT mean %.1f ms against %.1f ms", a.PrefixHitRate, b.PrefixHitRate, a.TTFT.Mean*1e3, b.TTFT.Mean*1e3)
 	}
 	if _, err := (Traffic{Rate: 1, Requests: 1, Input: Lengths{Mean: 10}, Output: Lengths{Mean: 1}, Sessions: 3}).Generate(); err == nil {
