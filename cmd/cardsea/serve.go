@@ -95,7 +95,11 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		if err := writeFile(stderr, *reqOut, data, fmt.Sprintf("%d request records", len(recs)*last.Arrived)); err != nil {
+		n := 0
+		for _, r := range recs {
+			n += len(r.Result.PerRequest)
+		}
+		if err := writeFile(stderr, *reqOut, data, fmt.Sprintf("%d request records", n)); err != nil {
 			return err
 		}
 	}
