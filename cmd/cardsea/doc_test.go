@@ -53,7 +53,7 @@ func usageExamples(t *testing.T) map[string][][]string {
 var costly = []string{
 	"run scenarios/cm384-vs-nvl72-collectives.yaml", "sweep scenarios/electricity-price-sweep.yaml",
 	"compare cm384 gb200-nvl72", "compare scenarios/", "report scenarios/", "train --topo cm384",
-	"collective --topo cm384 --op alltoall", "serve --topo gb200-nvl72 --model deepseek-r1", "serve --topo hgx-h100 --domains 2", "serve --topo hgx-h100 --model llama-3.1-70b --weights-dtype fp8 --input-len 1000", "plot results.csv", "merge s0.csv", "models show my-model.yaml", "demo",
+	"collective --topo cm384 --op alltoall", "serve --topo gb200-nvl72 --model deepseek-r1", "serve --topo hgx-h100 --domains 2", "serve --topo hgx-h100 --model llama-3.1-8b --tp 8 --rate 20,60", "plot requests.csv", "serve --topo hgx-h100 --model llama-3.1-70b --weights-dtype fp8 --input-len 1000", "plot results.csv", "merge s0.csv", "models show my-model.yaml", "demo",
 }
 
 // TestUsageExamples: every example in every usage text parses, and the

@@ -22,6 +22,7 @@ func runPlot(args []string, stdout, stderr io.Writer) error {
 	logx := fs.Bool("logx", false, "logarithmic horizontal axis")
 	logy := fs.Bool("logy", false, "logarithmic vertical axis")
 	points := fs.Bool("points", false, "draw points only, no lines (a scatter plot, e.g. throughput against power)")
+	cdf := fs.Bool("cdf", false, "the distribution of --x instead of --y against it: the share of records at or below each value, a line per --series (e.g. TTFT from 'cardsea serve --requests-out')")
 	title := fs.String("title", "", "title above the chart")
 	out := fs.StringP("out", "o", "", "image file to write: .svg or .png (required)")
 	if err := parseFlags(fs, args); err != nil {
@@ -30,8 +31,16 @@ func runPlot(args []string, stdout, stderr io.Writer) error {
 	if fs.NArg() != 1 {
 		return usagef("plot needs one results file, e.g. 'cardsea plot results.csv --x size_bytes --y busbw_bytes_per_s -o busbw.svg'")
 	}
-	if *x == "" || *y == "" {
-		return usagef("plot needs --x and --y, e.g. '--x size_bytes --y busbw_bytes_per_s'")
+	switch {
+	case *cdf && *y != "":
+		return usagef("plot --cdf draws the share of records against --x; drop --y")
+	case *cdf:
+		*y = chart.ShareColumn
+	case *x == "" || *y == "":
+		return usagef("plot needs --x and --y, e.g. '--x size_bytes --y busbw_bytes_per_s' (or --x and --cdf for a distribution)")
+	}
+	if *x == "" {
+		return usagef("plot --cdf needs --x, the column whose distribution to draw, e.g. --x ttft_s")
 	}
 	if *out == "" {
 		return usagef("plot needs -o chart.svg or -o chart.png")
@@ -54,6 +63,11 @@ func runPlot(args []string, stdout, stderr io.Writer) error {
 			if h := present.ParamHeader(c); h != c {
 				d.Hints[c] = report.Column{Key: c, Header: h} // a swept field by its name
 			}
+		}
+	}
+	if *cdf {
+		if d, err = d.CDF(*x, *series); err != nil {
+			return err
 		}
 	}
 	img, err := chart.Render(d, chart.Spec{

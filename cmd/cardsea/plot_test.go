@@ -200,3 +200,23 @@ func TestPlotSweepLabels(t *testing.T) {
 		}
 	}
 }
+
+// TestPlotCDF: --cdf draws a column's distribution per series from a
+// serve run's request records; --y beside it is refused.
+func TestPlotCDF(t *testing.T) {
+	dir := t.TempDir()
+	reqs, img := filepath.Join(dir, "r.csv"), filepath.Join(dir, "cdf.svg")
+	if _, errs, code := run("serve", "--topo", "hgx-h100", "--model", "llama-3.1-8b", "--tp", "8", "--rate", "5,20", "--requests", "60", "--requests-out", reqs, "-f", "csv"); code != 0 {
+		t.Fatal(errs)
+	}
+	if _, errs, code := run("plot", reqs, "--x", "ttft_s", "--cdf", "--series", "offered_requests_per_s", "-o", img); code != 0 {
+		t.Fatal(errs)
+	}
+	data, _ := os.ReadFile(img)
+	if !strings.Contains(string(data), "Share of records (%)") || !strings.Contains(string(data), "TTFT") {
+		t.Error("the CDF's axes are not labelled")
+	}
+	if _, errs, code := run("plot", reqs, "--x", "ttft_s", "--y", "tpot_s", "--cdf", "-o", img); code != 2 || !strings.Contains(errs, "drop --y") {
+		t.Errorf("--cdf with --y: exit %d, %s", code, errs)
+	}
+}
