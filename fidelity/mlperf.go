@@ -148,10 +148,14 @@ func mlperfServerRequests(e *infer.Engine, cfg infer.Config, s mlperfSystem) (se
 	hbm := e.Topo.Accels[0].Spec.HBMBytes
 	weights := cfg.Model.Params().Total() * mlperfPrecision.Weights.Bytes() / float64(s.tp)
 	inst.HBMFraction = 0.9 + 0.1*weights/hbm
-	// assumption: TensorRT-LLM's max_num_tokens default, 8192 per step
-	// (tensorrt_llm/_torch/pyexecutor/config.py and the trtllm-serve
-	// docs), and its 64-token KV blocks (tokens_per_block); NVIDIA's
-	// harness spreads queries over the instances by load.
+	// TensorRT-LLM's scheduler limits (serve's trtllm engine, sourced
+	// there) with NVIDIA's server batch as the running cap; assumption:
+	// NVIDIA's harness spreads queries over the instances by load.
+	trt, err := serve.EngineDefaults("trtllm", hbm, 0, cfg.Model.MaxContext)
+	if err != nil {
+		return serve.Result{}, err
+	}
+	trt.MaxSeqs = s.serverBatch
 	traffic := serve.Traffic{Rate: s.serverQPS, Requests: mlperfServerRequestsN, Input: serve.Lengths{Mean: orcaInputTokens},
 		Output: serve.Lengths{Mean: orcaOutputTokens}, Seed: 1}
 	reqs, err := traffic.Generate()
@@ -159,7 +163,7 @@ func mlperfServerRequests(e *infer.Engine, cfg infer.Config, s mlperfSystem) (se
 		return serve.Result{}, err
 	}
 	return serve.Run(serve.Config{Engine: e, Instance: inst, Replicas: len(e.Topo.Accels) / s.tp,
-		Settings: serve.Settings{MaxSeqs: s.serverBatch, MaxBatchedTokens: 8192, BlockSize: 64}, Router: "least-loaded",
+		Settings: trt, Router: "least-loaded",
 		WarmupS: mlperfWarmupS, TTFTSLOS: mlperfTTFTLimit, TPOTSLOS: mlperfTPOTLimit}, reqs)
 }
 

@@ -24,13 +24,6 @@ type Settings struct {
 	NoPrefixCache bool
 }
 
-// Defaults are vLLM V1's for a device of hbmBytes (see engines):
-// chunked prefill and prefix caching are on (V1 always chunks, and caches
-// prefixes by default).
-func Defaults(hbmBytes float64) Settings {
-	return engines[0].defaults(hbmBytes, 0, 0)
-}
-
 // req is a request in flight.
 type req struct {
 	Request

@@ -79,95 +79,70 @@ type ServeSpec struct {
 	Percentile       float64 `yaml:"slo_percentile" help:"the percentile the search holds to the limits: 50, 90, 95 or 99"`
 }
 
-// Rates are offered loads in requests per second: one, or a list (a
-// latency-throughput curve). A scenario writes `rate: 8` or
-// `rate: [2, 4, 8]`; the command line `--rate 8` or `--rate 2,4,8`.
-type Rates []float64
+// Values are one number or a list of them, as a scenario writes them
+// (`rate: 8` or `rate: [2, 4, 8]`) and the command line (`--rate 8` or
+// `--rate 2,4,8`): each value is one record.
+type Values[T int | float64] []T
 
-// UnmarshalYAML reads one rate or a list of them.
-func (r *Rates) UnmarshalYAML(unmarshal func(any) error) error {
-	var one float64
+// Rates are offered loads in requests per second.
+type Rates = Values[float64]
+
+// Counts are whole numbers (users of closed loops).
+type Counts = Values[int]
+
+// UnmarshalYAML reads one value or a list of them.
+func (v *Values[T]) UnmarshalYAML(unmarshal func(any) error) error {
+	var one T
 	if err := unmarshal(&one); err == nil {
-		*r = Rates{one}
+		*v = Values[T]{one}
 		return nil
 	}
-	var many []float64
+	var many []T
 	if err := unmarshal(&many); err != nil {
-		return fmt.Errorf("want a rate in requests/s or a list of them, e.g. 8 or [2, 4, 8]")
+		return fmt.Errorf("want %s or a list of them, e.g. 8 or [2, 4, 8]", v.what())
 	}
-	*r = many
+	*v = many
 	return nil
 }
 
-// String is the rates as the command line writes them.
-func (r *Rates) String() string {
-	parts := make([]string, len(*r))
-	for i, v := range *r {
-		parts[i] = strconv.FormatFloat(v, 'g', -1, 64)
+// what names the values in messages.
+func (v *Values[T]) what() string {
+	if _, whole := any(T(0)).(int); whole {
+		return "a whole number"
+	}
+	return "a rate in requests/s"
+}
+
+// String is the values as the command line writes them.
+func (v *Values[T]) String() string {
+	parts := make([]string, len(*v))
+	for i, x := range *v {
+		parts[i] = strconv.FormatFloat(float64(x), 'g', -1, 64)
 	}
 	return strings.Join(parts, ",")
 }
 
-// Set parses a comma-separated list of rates (a command-line flag).
-func (r *Rates) Set(s string) error {
-	var out Rates
+// Set parses a comma-separated list (a command-line flag).
+func (v *Values[T]) Set(s string) error {
+	var out Values[T]
 	for _, part := range strings.Split(s, ",") {
-		v, err := strconv.ParseFloat(strings.TrimSpace(part), 64)
-		if err != nil {
-			return fmt.Errorf("%q: want requests/s, e.g. 8 or 2,4,8", part)
+		f, err := strconv.ParseFloat(strings.TrimSpace(part), 64)
+		if err != nil || float64(T(f)) != f { // a fraction for a count, or NaN
+			return fmt.Errorf("%q: want %s, e.g. 8 or 2,4,8", part, v.what())
 		}
-		out = append(out, v)
+		out = append(out, T(f))
 	}
-	*r = out
+	*v = out
 	return nil
 }
 
 // Type names the flag's value in help texts.
-func (r *Rates) Type() string { return "rates" }
-
-// Counts are whole numbers, one or a list, read as Rates are.
-type Counts []int
-
-// UnmarshalYAML reads one count or a list of them.
-func (c *Counts) UnmarshalYAML(unmarshal func(any) error) error {
-	var one int
-	if err := unmarshal(&one); err == nil {
-		*c = Counts{one}
-		return nil
+func (v *Values[T]) Type() string {
+	if _, whole := any(T(0)).(int); whole {
+		return "counts"
 	}
-	var many []int
-	if err := unmarshal(&many); err != nil {
-		return fmt.Errorf("want a whole number or a list of them, e.g. 8 or [1, 8, 64]")
-	}
-	*c = many
-	return nil
+	return "rates"
 }
-
-// String is the counts as the command line writes them.
-func (c *Counts) String() string {
-	parts := make([]string, len(*c))
-	for i, v := range *c {
-		parts[i] = strconv.Itoa(v)
-	}
-	return strings.Join(parts, ",")
-}
-
-// Set parses a comma-separated list of counts.
-func (c *Counts) Set(s string) error {
-	var out Counts
-	for _, part := range strings.Split(s, ",") {
-		v, err := strconv.Atoi(strings.TrimSpace(part))
-		if err != nil {
-			return fmt.Errorf("%q: want a whole number, e.g. 8 or 1,8,64", part)
-		}
-		out = append(out, v)
-	}
-	*c = out
-	return nil
-}
-
-// Type names the flag's value in help texts.
-func (c *Counts) Type() string { return "counts" }
 
 // ServeDefaults are the values zero fields of a ServeSpec take.
 var ServeDefaults = map[string]string{
