@@ -70,7 +70,7 @@ func Compile(g *Group, op Op, algo Algorithm, bytes float64, o Options) (*Plan, 
 	if proto == LL && algo == NVLS {
 		return nil, fmt.Errorf("nvls runs the simple (bulk) protocol only")
 	}
-	g = g.with(proto)
+	g = g.with(proto, op)
 	if proto == LL {
 		// Half of every LL store is flag: twice the bytes on the wire.
 		bytes /= llPayload
@@ -86,6 +86,7 @@ func Compile(g *Group, op Op, algo Algorithm, bytes float64, o Options) (*Plan, 
 		}
 	}
 	p := &Plan{Op: op, Algorithm: algo, Protocol: proto, Ranks: g.Size(), Overhead: g.over}
+	p.setNetLag(g, algo)
 	var err error
 	switch algo {
 	case Ring:

@@ -312,6 +312,34 @@ func (f *Fabric) RouteVia(src, via, dst Vertex) (*Route, error) {
 	return r, nil
 }
 
+// laggedKey names a route with a transport lag added (Lagged).
+type laggedKey struct {
+	r   *route
+	lag sim.Time
+}
+
+// Lagged returns r with lag more first-byte latency: a delay between a
+// transfer's bytes leaving and their arrival that holds up the receiver
+// but not the sender, as a transport's software does (NCCL's network
+// proxy posting a send and flushing what arrived, while the sender goes
+// on to its next step). The shares are r's; the result is cached, and r
+// itself when lag is 0.
+func (f *Fabric) Lagged(r *Route, lag sim.Time) *Route {
+	if lag == 0 {
+		return r
+	}
+	key := laggedKey{r, lag}
+	if l, ok := f.lagged[key]; ok {
+		return l
+	}
+	l := &route{shares: r.shares, latency: r.latency + lag.Seconds(), delay: r.delay + lag, hops: r.hops}
+	if f.lagged == nil {
+		f.lagged = map[laggedKey]*route{}
+	}
+	f.lagged[key] = l
+	return l
+}
+
 // SoloRate is the fastest a flow along r can go: its rate alone on an
 // idle fabric, where the channel that its share fills first binds it
 // (+Inf for a route that crosses no channel). Under contention a flow's
