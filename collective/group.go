@@ -27,6 +27,8 @@ type Group struct {
 	// protocol in use (netlat.go).
 	spans, nccl             bool
 	netRing, netTree, proxy sim.Time
+	// channels bounds the channels across domains (Options.Channels).
+	channels int
 }
 
 // Placement selects ranks on a topology.
@@ -113,7 +115,7 @@ func NewGroup(f *network.Fabric, p Placement) (*Group, error) {
 			b = acc.Spec.StepLatencyS
 		}
 		g.bulk = append(g.bulk, sim.FromSeconds(b))
-		g.domain = append(g.domain, acc.Domain)
+		g.domain = append(g.domain, f.Domain(d))
 		g.over = max(g.over, sim.FromSeconds(acc.Spec.OpOverheadS))
 	}
 	g.alpha = g.bulk

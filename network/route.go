@@ -70,6 +70,9 @@ func (f *Fabric) count(v Vertex, r *bfsResult, target Vertex, limit int32, queue
 		}
 		for _, e := range f.adj[u] {
 			w := e.peer
+			if f.scope != ScopeAll && f.blocked(v, u, w) {
+				continue
+			}
 			switch {
 			case r.dist[w] < 0:
 				r.dist[w] = r.dist[u] + 1
@@ -229,6 +232,9 @@ func (f *Fabric) route(src, dst Vertex) (*route, error) {
 					continue
 				}
 				if w != dst && !f.transit[w] {
+					continue
+				}
+				if f.scope != ScopeAll && f.blocked(src, u, w) {
 					continue
 				}
 				r.shares = append(r.shares, share{ch: e.ch, frac: fs.sigma[u] * bs.sigma[w] / total})

@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/cardsea/cardsea/collective"
-	"github.com/cardsea/cardsea/network"
 	"github.com/cardsea/cardsea/power"
 	"github.com/cardsea/cardsea/present"
 	"github.com/cardsea/cardsea/report"
@@ -101,7 +100,7 @@ func runCollective(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	// Check the groups and the algorithm once, up front, for a clear error.
-	gs, err := job.Place(network.NewFabric(top))
+	gs, err := job.Place(job.Fabric(top))
 	if err != nil {
 		return usageOf(err, &spec)
 	}
