@@ -7,33 +7,67 @@ package deploy
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/cardsea/cardsea/scenario"
 	"go.yaml.in/yaml/v4"
 )
 
+// binDir holds the cardsea binary that the tests build once and share.
+var (
+	binDir    string
+	buildOnce sync.Once
+	builtBin  string
+	buildErr  error
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
+	os.Exit(code)
+}
+
+// cardseaBinary builds ./cmd/cardsea once for every test of the package.
+func cardseaBinary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		if binDir, buildErr = os.MkdirTemp("", "cardsea-deploy-"); buildErr != nil {
+			return
+		}
+		builtBin = filepath.Join(binDir, "cardsea")
+		if out, err := exec.Command("go", "build", "-o", builtBin, "../cmd/cardsea").CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return builtBin
+}
+
 // TestSlurmArrayResumes runs deploy/slurm/sweep.sbatch for each task of a
 // 3-shard array, one of them requeued after being killed with one point
 // journalled, then merge.sbatch: the merged file equals one straight
 // sweep, except that the journalled point is the journal's (the requeued
 // task resumed instead of starting over). A real Slurm is not needed:
-// the scripts read only Slurm's environment.
+// the scripts read only Slurm's environment; slurm_test.go runs them
+// under a real one.
 func TestSlurmArrayResumes(t *testing.T) {
 	bash, err := exec.LookPath("bash")
 	if err != nil {
 		t.Skip("no bash to run the Slurm scripts with")
 	}
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "cardsea")
-	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/cardsea").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := cardseaBinary(t)
 	sc, err := filepath.Abs("../scenarios/allreduce-all-presets.yaml")
 	if err != nil {
 		t.Fatal(err)
