@@ -52,6 +52,9 @@ type Topology struct {
 	Label   string
 	Name    string
 	Domains int
+	// Transport runs the scale-out network on infiniband or roce ("": the
+	// file's own).
+	Transport string
 	// Overrides set fields of the topology file by path; Faults fail
 	// parts of it for the whole run (FaultSpecs as written).
 	Overrides  []topology.Override
@@ -75,6 +78,9 @@ type Workload struct {
 // share a key.
 func (t Topology) Key() string {
 	key := fmt.Sprintf("%s|%d|%v", t.Name, t.Domains, t.Overrides)
+	if t.Transport != "" {
+		key += "|" + t.Transport
+	}
 	if len(t.Faults) > 0 {
 		key += fmt.Sprintf("|faults%q", t.FaultSpecs)
 	}
@@ -84,7 +90,7 @@ func (t Topology) Key() string {
 // Build builds t: its preset or file with the domains and overrides, then
 // its faults; errors name it as topology ti of source.
 func (t Topology) Build(source string, ti int) (*topology.Topology, error) {
-	top, err := topology.LoadWith(t.Name, t.Domains, t.Overrides)
+	top, err := topology.LoadOpts(t.Name, topology.LoadOptions{Domains: t.Domains, Overrides: t.Overrides, Transport: t.Transport})
 	if err != nil {
 		return nil, fmt.Errorf("%s: topologies[%d] (%s): %w", source, ti, t.Label, err)
 	}
