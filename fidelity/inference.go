@@ -85,7 +85,7 @@ func inferenceCase(c *validation.InferenceCase) ([]Row, error) {
 		// SGLang prefill, 4 nodes x 8 H100 (EP32), 16K tokens per GPU.
 		domains = 4
 		at := func(l int) infer.Config {
-			return infer.Config{Accelerators: 32, Phase: infer.Prefill, Batch: 16384 / l, InputLen: l, Precision: fp8w}
+			return infer.Config{Accelerators: 32, Phase: infer.Prefill, Batch: 16384 / l, InputLen: l, Precision: fp8w, Kernels: infer.KernelsSGLang}
 		}
 		pts = []inferencePoint{
 			{"prefill 1K tok/s/node", []string{"prefill_tokens_per_s_per_node", "1K"}, "tok/s", at(1024), perNode8},
@@ -95,7 +95,7 @@ func inferenceCase(c *validation.InferenceCase) ([]Row, error) {
 	case "I04":
 		// SGLang decode, 9 nodes x 8 H100 (EP72), batch 256, KV 2000, no MTP.
 		domains = 9
-		cfg := infer.Config{Accelerators: 72, Phase: infer.Decode, Batch: 256, Context: 2000, Precision: fp8w}
+		cfg := infer.Config{Accelerators: 72, Phase: infer.Decode, Batch: 256, Context: 2000, Precision: fp8w, Kernels: infer.KernelsSGLang}
 		pts = []inferencePoint{
 			{"decode b256 tok/s/node", []string{"decode_tokens_per_s_per_node"}, "tok/s", cfg, perNode8},
 			{"decode b256 ITL", []string{"itl_ms"}, "ms", cfg, tpotMS},
