@@ -2,6 +2,8 @@ package fidelity
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/cardsea/cardsea/compute"
 	"github.com/cardsea/cardsea/infer"
@@ -126,7 +128,7 @@ func inferenceCase(c *validation.InferenceCase) ([]Row, error) {
 		if err != nil {
 			return nil, fmt.Errorf("case %s %s: %w", c.ID, p.label, err)
 		}
-		row := Row{Case: c.ID, Preset: name, Point: p.label, Unit: p.unit, Measured: want, Simulated: p.value(r), Tolerance: c.Tolerance.For(0)}
+		row := Row{Case: c.ID, Preset: name, Point: p.label, Unit: p.unit, Measured: want, Simulated: p.value(r), Tolerance: c.Tolerance.For(0), Kernels: KernelsLabel(r)}
 		pass(&row)
 		rows = append(rows, row)
 	}
@@ -159,10 +161,43 @@ func productionCase(c *validation.InferenceCase, name string) ([]Row, error) {
 	}
 	decode, _ := c.Measured.Get("decode_tokens_per_s_per_node")
 	prefill, _ := c.Measured.Get("prefill_tokens_per_s_per_node")
-	row := Row{Case: c.ID, Preset: name, Point: "decode at 21 tok/s/user tok/s/node", Unit: "tok/s", Measured: decode, Simulated: perNode8(r), Tolerance: c.Tolerance.For(0)}
+	row := Row{Case: c.ID, Preset: name, Point: "decode at 21 tok/s/user tok/s/node", Unit: "tok/s", Measured: decode, Simulated: perNode8(r), Tolerance: c.Tolerance.For(0), Kernels: KernelsLabel(r)}
 	pass(&row)
 	return []Row{row, {Case: c.ID, Preset: name, Point: "prefill tok/s/node", Unit: "tok/s", Measured: prefill,
 		Status: "pending: 56.3% of the input tokens are on-disk KV cache hits and the source gives no prompt length"}}, nil
+}
+
+// KernelsLabel says what timed a step's operators: "fitted: gemm
+// (AIConfigurator h100_sxm/gemm/sglang-0.5.14), mla (...), moe (...)"
+// naming each class's tables, with "roofline" for a class whose calls all
+// fell back, or "roofline: the preset's efficiencies" where the
+// accelerator has no tables.
+func KernelsLabel(r infer.Result) string {
+	if len(r.Kernels) == 0 {
+		return "roofline: the preset's efficiencies (no measured-kernel tables)"
+	}
+	var parts []string
+	for _, k := range r.Kernels {
+		if !k.Fitted {
+			parts = append(parts, k.Class+" roofline")
+			continue
+		}
+		var tables []string
+		for _, src := range strings.Split(k.Source, "; ") {
+			// "... AIConfigurator h100_sxm/gemm/sglang-0.5.14/gemm_perf.csv.gz (...)": the folder names the table.
+			if i := strings.Index(src, "AIConfigurator "); i >= 0 {
+				f := strings.Fields(src[i+len("AIConfigurator "):])[0]
+				if j := strings.LastIndex(f, "/"); j > 0 {
+					f = f[:j]
+				}
+				if !slices.Contains(tables, f) {
+					tables = append(tables, f)
+				}
+			}
+		}
+		parts = append(parts, k.Class+" ("+strings.Join(tables, ", ")+")")
+	}
+	return "fitted: " + strings.Join(parts, ", ")
 }
 
 // pendingWhy says why an inference case is not simulated: every case

@@ -463,6 +463,8 @@ type step struct {
 	compLayer, commLayer []float64
 	extra                float64
 	comms                []CommTime
+	// fitted is a fitted accelerator's calls per layer kind (MoE, sliding).
+	fitted [4][]timedCall
 }
 
 // newStep checks c on e's topology and sizes its step.
@@ -683,7 +685,7 @@ func (s *step) computeLayers() error {
 	var meter power.LoadMeter
 	ks := s.e.kernelSet(c.Kernels)
 	var klog kernelLog
-	var kinds [4][]timedCall // a fitted layer's calls by kind (MoE, sliding): alike layers cost alike
+	kinds := &s.fitted // a fitted layer's calls by kind (MoE, sliding): alike layers cost alike
 	for l := 0; l < m.Layers; l++ {
 		ops, err := attnOps(l)
 		if err != nil {
