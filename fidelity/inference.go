@@ -85,6 +85,11 @@ func inferenceCase(c *validation.InferenceCase) ([]Row, error) {
 		}
 	case "I03":
 		// SGLang prefill, 4 nodes x 8 H100 (EP32), 16K tokens per GPU.
+		// Kernels: SGLang's measured tables (AIConfigurator h100_sxm,
+		// sglang-0.5.14): its DeepGEMM fp8_block GEMMs, as the deployment
+		// ran, and its Triton fused MoE, the nearest measured to the
+		// deployment's DeepEP with DeepGEMM grouped GEMMs; MLA from
+		// TensorRT-LLM's tables, the only ones measured. So for I04.
 		domains = 4
 		at := func(l int) infer.Config {
 			return infer.Config{Accelerators: 32, Phase: infer.Prefill, Batch: 16384 / l, InputLen: l, Precision: fp8w, Kernels: infer.KernelsSGLang}

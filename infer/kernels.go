@@ -78,23 +78,34 @@ const (
 
 // KernelTables is the one place that says how a step on an accelerator is
 // timed: the measured system whose fitted models time its GEMMs,
-// attention, MLA and fused MoE, and under which engine's kernels, or
-// ok false where the accelerator keeps its roofline efficiencies (no
-// table measured it: Ascend, AMD, TPU, Trainium, H20, H800, B300; or
-// kernels is KernelsRoofline). kernels is Config.Kernels ("" is
-// KernelsTRTLLM).
+// attention, MLA and fused MoE, and under which engine's kernels, or ok
+// false where the accelerator keeps its roofline efficiencies (no table
+// measured it: Ascend, AMD, TPU, Trainium, H20, H800, A100, B300; or
+// engine is KernelsRoofline). engine is Config.Kernels ("" is
+// KernelsTRTLLM). The accelerator is known by its name: a topology file
+// that keeps a measured GPU's name but changes its figures still gets the
+// fits (set Kernels to roofline to use its own figures).
 //
-// Per operator, a fit applies when its table has the operator's dtype
-// (GEMM: bf16 for BF16 and FP16, fp8_block for FP8 in a MoE model
-// (DeepSeek-V3's and Qwen3's published FP8 checkpoints are 128x128
-// block-quantised), fp8 per-tensor for FP8 in a dense one, nvfp4 for FP4;
-// INT8 has no table), else the other engine's table, else the roofline.
-// Shapes beyond a table's measured range are handled so: the sizes that
-// only repeat work (GEMM m and n, attention and MLA batch, MLA heads, MoE
-// tokens) are split into calls at the table's largest size, as a kernel
-// launched on chunks would run them; any other side out of range (GEMM k,
-// attention sequence, heads, KV heads or head size) takes the roofline for
-// that call, counted in KernelSource.Fallbacks.
+// Per operator, a fit applies when the engine's table has the operator's
+// dtype, else the roofline. Another engine's table would time another
+// kernel: TensorRT-LLM's Blackwell MoE table holds only w4a8_mxfp4_mxfp8,
+// and SGLang's Triton fused MoE, which it does not run, takes 151 us per
+// layer on GB200 for DeepSeek-R1's FP8 experts at EP72, batch 64 with MTP,
+// where the roofline gives 46 us. Dtypes: GEMM
+// bf16 for BF16 and FP16, fp8_block for FP8 in a MoE model (DeepSeek-V3's
+// and Qwen3's published FP8 checkpoints are 128x128 block-quantised), fp8
+// per-tensor for FP8 in a dense one, nvfp4 for FP4, none for INT8; fused
+// MoE likewise by the experts' dtype, balanced routing (ExpertImbalance
+// scales the busiest rank's rows); attention and MLA by the KV cache's
+// dtype (bf16 or fp8) with bf16 compute, TensorRT-LLM's tables under
+// either engine (the only ones measured).
+//
+// Shapes beyond a table's measured range: the sizes that only repeat work
+// (GEMM m and n, attention and MLA batch, MoE tokens) are split
+// into calls at the table's largest size, as a kernel launched on chunks
+// would run them; any other side out of range (GEMM k, attention sequence,
+// heads, KV heads or head size) takes the roofline for that call, counted
+// in KernelSource.Fallbacks.
 func KernelTables(accel, engine string) (system, eng string, ok bool) {
 	if engine == KernelsRoofline {
 		return "", "", false
@@ -114,7 +125,9 @@ func (e *Engine) kernelSet(engine string) *kernelSet {
 		return ks
 	}
 	var ks *kernelSet
-	if len(e.Topo.Accels) > 0 {
+	// The tables time one GPU: a package split into several dies keeps
+	// the roofline (none of the measured systems is one).
+	if len(e.Topo.Accels) > 0 && e.Topo.Accels[0].Spec.Dies <= 1 {
 		if sys, eng, ok := KernelTables(e.Topo.Accels[0].Spec.Name, engine); ok {
 			ks = newKernelSet(sys, eng)
 		}
@@ -124,24 +137,14 @@ func (e *Engine) kernelSet(engine string) *kernelSet {
 }
 
 func newKernelSet(sys, eng string) *kernelSet {
-	other := KernelsSGLang
-	if eng == KernelsSGLang {
-		other = KernelsTRTLLM
-	}
 	ks := &kernelSet{system: sys, engine: eng, gemm: map[string]*kernels.GEMMModel{}, moe: map[string]*kernels.MoEModel{},
 		attn: map[string]*kernels.AttentionModel{}, mla: map[string]*kernels.AttentionModel{}}
 	for _, d := range []string{"bf16", "fp8", "fp8_block", "nvfp4"} {
-		for _, en := range []string{eng, other} {
-			if g, ok := kernels.LookupEngine(sys, en, d); ok {
-				ks.gemm[d] = &g
-				break
-			}
+		if g, ok := kernels.LookupEngine(sys, eng, d); ok {
+			ks.gemm[d] = &g
 		}
-		for _, en := range []string{eng, other} {
-			if m, ok := kernels.LookupMoE(sys, en, "", d, "balanced"); ok {
-				ks.moe[d] = &m
-				break
-			}
+		if m, ok := kernels.LookupMoE(sys, eng, "", d, "balanced"); ok {
+			ks.moe[d] = &m
 		}
 	}
 	for _, ph := range []string{kernels.Context, kernels.Generation} {
@@ -295,8 +298,10 @@ func (ks *kernelSet) attnCall(op compute.Op, phase, kv string, batch float64, se
 }
 
 // mlaCall is batch sequences of DeepSeek's MLA with heads heads on this
-// die (generation: heads query heads over the shared latent, MTP's
-// draft tokens folded into the heads as FlashMLA does).
+// die. In generation MTP's draft tokens fold into the heads, as FlashMLA
+// and TensorRT-LLM's MLA decode run them: past the tables' 128 heads the
+// fit's grouped decode path (GroupMax above any head count) reads the
+// latent once per sequence and grows the score work with the heads.
 func (ks *kernelSet) mlaCall(op compute.Op, phase, kv string, batch float64, seq, heads int) fitCall {
 	c := fitCall{class: kMLA, op: op}
 	a := ks.mla[phase+kv]
@@ -308,9 +313,7 @@ func (ks *kernelSet) mlaCall(op compute.Op, phase, kv string, batch float64, seq
 		return c
 	}
 	m := kernels.MLAModel{AttentionModel: *a}
-	c.fit = chunked(batch, maxB, func(b int) float64 {
-		return chunked(float64(heads), genMaxHeads, func(h int) float64 { return m.Time(b, seq, h) })
-	})
+	c.fit = chunked(batch, maxB, func(b int) float64 { return m.Time(b, seq, heads) })
 	c.fitted, c.source = true, a.Source
 	return c
 }
