@@ -26,6 +26,10 @@ type Row struct {
 	// Why, for a failing point, is the known reason the model misses it
 	// (empty for a regression nobody has explained).
 	Why string
+	// Kernels, for an inference point, says what timed its operators:
+	// the measured-kernel fits and their tables, or the preset's roofline
+	// (KernelsLabel).
+	Kernels string
 }
 
 // Error is the relative error |sim - measured| / measured.

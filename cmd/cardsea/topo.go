@@ -109,6 +109,17 @@ func runTopoShow(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// Which accelerators are timed by fits to measured kernels, and from
+	// which tables (infer.KernelTables), and which keep the roofline.
+	sheet.Columns = append(sheet.Columns, report.Column{Key: "compute_kernels", Header: "Compute kernels"})
+	for i, t := range tops {
+		label := "-"
+		if len(t.Accels) > 0 {
+			label = kernelsLabel(t.Accels[0].Spec.Name)
+		}
+		sheet.Rows[i] = append(sheet.Rows[i], label)
+	}
+	sheet.Notes = append(sheet.Notes, kernelsNote)
 	return sheet.Write(stdout, f)
 }
 
