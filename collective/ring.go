@@ -41,9 +41,9 @@ func (p *Plan) ringOp(g *Group, op Op, bytes float64, o Options) {
 	n := float64(g.Size())
 	switch op {
 	case AllReduce:
-		p.wholeRings(g, crossRings(g), 2*(g.Size()-1), bytes/n, o)
+		p.wholeRings(g, ringChannels(g), 2*(g.Size()-1), bytes/n, o)
 	case AllGather, ReduceScatter:
-		p.wholeRings(g, crossRings(g), g.Size()-1, bytes/n, o)
+		p.wholeRings(g, ringChannels(g), g.Size()-1, bytes/n, o)
 	case Broadcast, Reduce:
 		if chs := crossRings(g); chs != nil {
 			for _, ch := range chs {

@@ -89,7 +89,10 @@ func TestUnfittedStepUnchanged(t *testing.T) {
 	}{
 		{"hgx-h800", 0.027904722005380467, 0.5372523566412678},
 		{"hgx-h20", 0.03643455387690271, 0.9295466618996295},
-		{"mi355x-8", 0.01902322322595838, 0.5423474266739019},
+		// mi355x-8 moved once, by its collectives not its kernels: TP
+		// allreduce runs RCCL-style rings over 6 of each GPU's 7 xGMI
+		// links (collective/mesh.go), and the links reach AMD's 0.75.
+		{"mi355x-8", 0.016223290905958376, 0.5423474266739019},
 	} {
 		c := Config{Model: model(t, "llama-3.1-70b"), Accelerators: 8, Phase: Decode, Batch: 32, Context: 4096, TP: 8, Precision: fp8kv}
 		r, err := engine(t, tc.topo).Run(c)

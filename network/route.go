@@ -360,6 +360,10 @@ func (f *Fabric) SoloRate(r *Route) float64 {
 	return rate
 }
 
+// Hops is how many links r crosses (the longest of its parallel paths'
+// count, which shortest paths share).
+func (r *Route) Hops() int { return r.hops }
+
 // Delay is the first-byte latency of r (wires and switches) as a
 // simulated time: a flow arrives that long after its last byte left.
 func (r *Route) Delay() sim.Time { return r.delay }
