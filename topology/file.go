@@ -3,6 +3,7 @@ package topology
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -186,10 +187,38 @@ type FabricFile struct {
 	Dims     Figure     `yaml:"dims"`
 	DimLinks []LinkFile `yaml:"dim_links"`
 	Wrap     *LinkFile  `yaml:"wrap_link"`
+	// links: the scale-up switch chips by name, the links one by one, and
+	// named link types beside `link` (the default type)
+	Chips     []ChipFile          `yaml:"chips"`
+	Links     []ExplicitLinkFile  `yaml:"links"`
+	LinkTypes map[string]LinkFile `yaml:"link_types"`
 	// every kind: accelerator links (per plane for switched, per die and L1
-	// chip for clos2, per neighbour for mesh, ring and torus)
+	// chip for clos2, per neighbour for mesh, ring and torus; the default
+	// link type of links)
 	Link    LinkFile  `yaml:"link"`
 	CPULink *LinkFile `yaml:"cpu_link"`
+}
+
+// ChipFile is one scale-up switch chip of a links fabric: its name (what
+// links call it), the switch it is (a name in switches), its tier and
+// plane (which chips are interchangeable: the same tier, switch and
+// neighbours).
+type ChipFile struct {
+	Name   string `yaml:"name"`
+	Switch string `yaml:"switch"`
+	Tier   string `yaml:"tier"`
+	Plane  Figure `yaml:"plane"`
+}
+
+// ExplicitLinkFile is one connection of a links fabric: endpoints a and b
+// (an accelerator acc3, a die acc3.die1, a CPU s0.cpu1 or a chip by its
+// name; accelerators are numbered within the domain), its lanes and its
+// link type (default: the fabric's link).
+type ExplicitLinkFile struct {
+	A     Figure `yaml:"a"`
+	B     Figure `yaml:"b"`
+	Lanes Figure `yaml:"lanes"`
+	Type  string `yaml:"type"`
 }
 
 // ScaleOutFile describes the rail-optimised leaf/spine network that joins
@@ -626,14 +655,60 @@ func (b *specBuilder) fabric(d *DomainSpec) {
 			tf.WrapLinks = []LinkSpec{c.link(*fb.Wrap, "fabric.wrap_link", "torus-wrap", opticsRef)}
 		}
 		d.Fabric = tf
+	case "links":
+		d.Fabric = b.linksFabric(fb)
 	case "":
 		c.missing("fabric.kind", "kind: switched")
 	default:
 		if c.err == nil {
 			c.err = &strictyaml.Error{File: file, Field: "fabric.kind",
-				Msg: fmt.Sprintf("unknown fabric kind %q (want switched, clos2, mesh, ring or torus)", fb.Kind)}
+				Msg: fmt.Sprintf("unknown fabric kind %q (want switched, clos2, mesh, ring, torus or links)", fb.Kind)}
 		}
 	}
+}
+
+// linksFabric converts a links fabric: its chips, its link types and its
+// links, each link's endpoints kept as written (the builder resolves
+// them) with the position of its a field for errors.
+func (b *specBuilder) linksFabric(fb FabricFile) *LinksFabric {
+	c, opticsRef := b.c, b.opticsRef
+	lf := &LinksFabric{file: c.file}
+	types := map[string]LinkSpec{"": c.link(fb.Link, "fabric.link", "link", opticsRef)}
+	names := make([]string, 0, len(fb.LinkTypes))
+	for name := range fb.LinkTypes {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		types[name] = c.link(fb.LinkTypes[name], "fabric.link_types."+name, name, opticsRef)
+	}
+	if fb.CPULink != nil {
+		l := c.link(*fb.CPULink, "fabric.cpu_link", "cpu-accel", opticsRef)
+		lf.CPULink = &l
+	}
+	for i, ch := range fb.Chips {
+		field := fmt.Sprintf("fabric.chips[%d]", i)
+		if ch.Name == "" {
+			c.missing(field+".name", "name: l1.0")
+		}
+		lf.Chips = append(lf.Chips, LinksChip{Name: ch.Name, Spec: b.switchRef(ch.Switch, field+".switch"), Tier: ch.Tier, Plane: c.count(ch.Plane, field+".plane", 0)})
+	}
+	if len(fb.Links) == 0 {
+		c.missing("fabric.links", "links: [{a: acc0, b: acc1}]")
+	}
+	for i, l := range fb.Links {
+		field := fmt.Sprintf("fabric.links[%d]", i)
+		spec, ok := types[l.Type]
+		if !ok && c.err == nil {
+			c.err = &strictyaml.Error{File: c.file, Line: l.A.Line, Column: l.A.Column, Field: field + ".type", Msg: fmt.Sprintf("no link type %q; %s", l.Type, known(keys(fb.LinkTypes)))}
+		}
+		if spec.LaneBytesPerS <= 0 && c.err == nil {
+			c.err = &strictyaml.Error{File: c.file, Line: l.A.Line, Column: l.A.Column, Field: field, Msg: "its link type has no bandwidth above 0; give the type a bandwidth such as 50 GB/s/dir"}
+		}
+		lanes := c.positive(l.Lanes, field+".lanes", max(spec.Lanes, 1))
+		lf.Links = append(lf.Links, LinksLink{A: l.A.Text, B: l.B.Text, Lanes: lanes, Spec: spec, Field: field, Line: l.A.Line, Column: l.A.Column})
+	}
+	return lf
 }
 
 // scaleOut converts the domain count (domains > 0 overrides it) and the
