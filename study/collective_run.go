@@ -12,8 +12,9 @@ import (
 // with its own fabric (Map); results come back in size order whatever the
 // number of workers. With groups each size runs them all at once: the
 // result is the slowest group's, and conc holds every group's, together
-// and alone. links keeps per-link statistics.
-func (job *CollectiveJob) Sweep(top *topology.Topology, links bool, jobs int) (results []collective.Result, conc []collective.Concurrent, err error) {
+// and alone. links keeps per-link statistics; progress, if set, is told of
+// every size finished.
+func (job *CollectiveJob) Sweep(top *topology.Topology, links bool, jobs int, progress func(done, total int)) (results []collective.Result, conc []collective.Concurrent, err error) {
 	sizes := job.Sizes
 	type worker struct {
 		gs  []*collective.Group
@@ -27,7 +28,7 @@ func (job *CollectiveJob) Sweep(top *topology.Topology, links bool, jobs int) (r
 		r collective.Result
 		c *collective.Concurrent
 	}
-	outs, errs, _ := Map(Runner{Jobs: jobs}, len(sizes), newWorker, func(w *worker, i int) (out, error) {
+	outs, errs, _ := Map(Runner{Jobs: jobs, Progress: progress}, len(sizes), newWorker, func(w *worker, i int) (out, error) {
 		if w.err != nil {
 			return out{}, w.err
 		}

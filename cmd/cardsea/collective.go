@@ -110,13 +110,13 @@ func runCollective(args []string, stdout, stderr io.Writer) error {
 			return usageOf(err, &spec)
 		}
 	}
-	results, conc, err := job.Sweep(top, c.links, c.jobs)
+	results, conc, err := job.Sweep(top, c.links, c.jobs, progress(stderr, "sizes simulated"))
 	if err != nil {
 		return flagError(err, &spec)
 	}
 	var before []collective.Result
 	if healthy != top {
-		if before, _, err = job.Sweep(healthy, false, c.jobs); err != nil {
+		if before, _, err = job.Sweep(healthy, false, c.jobs, progress(stderr, "sizes simulated without the faults")); err != nil {
 			return fmt.Errorf("without the faults: %w", err)
 		}
 	}

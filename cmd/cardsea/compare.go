@@ -111,11 +111,11 @@ func runCompare(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 
-	sc, err := compareScenario(topos, c.domains, workloads, pw, wpath)
+	sc, err := compareScenario(topos, c.domains, *scaleOut, workloads, pw, wpath)
 	if err != nil {
 		return err
 	}
-	recs, err := sc.Study().Records(study.Options{Jobs: c.jobs})
+	recs, err := sc.Study().Records(study.Options{Jobs: c.jobs, Progress: progress(stderr, "simulations")})
 	if err != nil {
 		return err
 	}
@@ -176,10 +176,10 @@ func (c *compareFlags) workloads() ([]scenario.Workload, scenario.PowerSettings,
 // compareScenario builds the scenario the comparison runs: the command's
 // topologies and the workloads, checked as strictly as a file on disk
 // (scenario.FromFile, no YAML round trip).
-func compareScenario(topos []*compareTopo, domains int, workloads []scenario.Workload, pw scenario.PowerSettings, path string) (*scenario.Scenario, error) {
+func compareScenario(topos []*compareTopo, domains int, transport string, workloads []scenario.Workload, pw scenario.PowerSettings, path string) (*scenario.Scenario, error) {
 	f := scenario.File{Name: "compare", Workloads: workloads, Power: pw}
 	for _, t := range topos {
-		ref := scenario.TopologyRef{Label: t.Label, Domains: domains}
+		ref := scenario.TopologyRef{Label: t.Label, Domains: domains, ScaleOut: transport}
 		if compareLabel(t.Name) != t.Name {
 			abs, err := filepath.Abs(t.Name)
 			if err != nil {
