@@ -81,7 +81,9 @@ func Disagg(t *topology.Topology, r infer.DisaggResult, cost power.Cost, tabular
 	sheet.Notes = []string{
 		fmt.Sprintf("Prefill on accelerators 0-%d, decode on %d-%d; each instance's step simulated as 'cardsea infer' does.", pre-1, pre, pre+dec-1),
 		"KV transfer: a prefill batch's KV cache at once, from the prefill dies holding each layer to the decode dies attending to it, simulated on the fabric; TTFT is prefill plus transfer.",
-		"Balanced system: enough prefill instances (a fraction means sharing) to keep one decode instance busy; its tokens/s are output tokens; power is each instance's share of the topology's at its step's average (IT).",
+		fmt.Sprintf("Deployment: %d prefill : %d decode instances, the fewest whole instances that balance (decode instances full, the prefill pool at least %.0f%% used, no pool over 100%%); the balanced ratio, %.3f prefill instances per decode instance, is its fractional limit.",
+			r.PrefillInstances, r.DecodeInstances, infer.BalancedUse*100, r.PrefillPerDecode),
+		"The deployment's tokens/s are output tokens; its power is every instance at its step's average (an under-used prefill instance counts as running); per-kW and per-J figures use IT power, per-MW facility power.",
 	}
 	if r.KVTransferBound {
 		sheet.Notes = append(sheet.Notes, "The KV transfer takes longer than a prefill step: it, not the prefill, limits the prefill instance.")

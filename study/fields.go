@@ -278,7 +278,7 @@ var timing = []Field{
 }
 
 var throughput = []Field{
-	{Column: col("tokens_per_s", "Tokens/s (system)", 0, 0), DisaggHeader: "Output tokens/s (balanced system)",
+	{Column: col("tokens_per_s", "Tokens/s (system)", 0, 0), DisaggHeader: "Output tokens/s (deployment)",
 		Inference: func(r *InferenceRecord) any { return r.Result.TokensPerS },
 		Disagg:    func(r *DisaggRecord) any { return r.Result.TokensPerS },
 		Training:  func(r *TrainingRecord) any { return r.Result.TokensPerS }},
@@ -367,10 +367,12 @@ var kvTransfer = []Field{
 		Disagg: func(r *DisaggRecord) any { return r.Result.KVTransferBound }},
 }
 
+// deployment is a disaggregated system's shape: the smallest deployment
+// of whole instances that balances (infer.WholeInstances), each pool's
+// use, and the balanced ratio beside it. Its throughput, power and cost
+// fields are that deployment's.
 var deployment = []Field{
-	{Column: col("prefill_per_decode_instances", "Prefill instances per decode instance", 0, 3),
-		Disagg: func(r *DisaggRecord) any { return r.Result.PrefillPerDecode }},
-	{Column: label("prefill_instances", "Whole deployment: prefill instances"),
+	{Column: label("prefill_instances", "Deployment: prefill instances"),
 		Disagg: func(r *DisaggRecord) any { return r.Result.PrefillInstances },
 		Serve: func(r *ServeRecord) any {
 			if r.Result.PrefillInstances == 0 {
@@ -378,20 +380,18 @@ var deployment = []Field{
 			}
 			return r.Result.PrefillInstances
 		}},
-	{Column: label("decode_instances", "Whole deployment: decode instances"),
+	{Column: label("decode_instances", "Deployment: decode instances"),
 		Disagg: func(r *DisaggRecord) any { return r.Result.DecodeInstances }},
-	{Column: col("prefill_use", "Whole deployment: prefill capacity used (%)", 0.01, 0),
+	{Column: col("prefill_use", "Deployment: prefill pool used (%)", 0.01, 0),
 		Disagg: func(r *DisaggRecord) any { return r.Result.PrefillUse }},
-	{Column: label("whole_accelerators", "Whole deployment: accelerators"),
-		Disagg: func(r *DisaggRecord) any { return r.Result.WholeAccelerators }},
-	{Column: col("balanced_accelerators", "Balanced system (accelerators)", 0, 1),
+	{Column: col("decode_use", "Deployment: decode pool used (%)", 0.01, 0),
+		Disagg: func(r *DisaggRecord) any { return r.Result.DecodeUse }},
+	{Column: label("whole_accelerators", "Deployment: accelerators"),
 		Disagg: func(r *DisaggRecord) any { return r.Result.Accelerators }},
-}
-
-// disaggFacilityW is a balanced disaggregated system's facility power:
-// PrefillPerDecode prefill instances and one decode instance.
-func disaggFacilityW(r infer.DisaggResult) float64 {
-	return r.PrefillPerDecode*r.Prefill.FacilityPowerW + r.Decode.FacilityPowerW
+	{Column: col("prefill_per_decode_instances", "Balanced ratio: prefill instances per decode instance", 0, 3),
+		Disagg: func(r *DisaggRecord) any { return r.Result.PrefillPerDecode }},
+	{Column: minor(col("balanced_accelerators", "Balanced ratio: accelerators (fractional)", 0, 1)),
+		Disagg: func(r *DisaggRecord) any { return r.Result.BalancedAccelerators }},
 }
 
 // trainingTokens is a training step's trained tokens.
@@ -481,7 +481,7 @@ var energy = []Field{
 		Serve: func(r *ServeRecord) any { return inverse(r.Result.TokensPerJ) }},
 	{Column: col("tokens_per_s_per_mw", "Tokens/s per facility MW", 0, 0), DisaggHeader: "Output tokens/s per facility MW",
 		Inference: func(r *InferenceRecord) any { return perKW(r.Result.TokensPerS, r.Result.FacilityPowerW) * 1e3 },
-		Disagg:    func(r *DisaggRecord) any { return perKW(r.Result.TokensPerS, disaggFacilityW(r.Result)) * 1e3 },
+		Disagg:    func(r *DisaggRecord) any { return perKW(r.Result.TokensPerS, r.Result.FacilityPowerW) * 1e3 },
 		Serve:     func(r *ServeRecord) any { return r.Result.TokensPerSPerMW }},
 }
 
@@ -492,8 +492,7 @@ func inferenceCost(r *InferenceRecord) (energy, capital float64) {
 }
 
 func disaggCost(r *DisaggRecord) (energy, capital float64) {
-	e, k := r.Cost.PerMillion(r.Result.TokensPerS, disaggFacilityW(r.Result), 1)
-	return e, k * r.Result.Accelerators // the balanced system's accelerators may be fractional
+	return r.Cost.PerMillion(r.Result.TokensPerS, r.Result.FacilityPowerW, r.Result.Accelerators)
 }
 
 func trainingCost(r *TrainingRecord) (energy, capital float64) {
