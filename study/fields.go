@@ -440,14 +440,14 @@ var energy = []Field{
 		Training: func(r *TrainingRecord) any { return r.Result.NodeW }},
 	{Column: minor(col("network_power_w_per_node", "Scale-out switches and all optics per server (kW)", 1e3, 2)),
 		Training: func(r *TrainingRecord) any { return r.Result.NetworkWPerNode }},
-	{Column: col("busbw_per_kw", "busbw per IT kW (GB/s per kW)", 1e9, 3),
+	{Column: col("busbw_per_kw", "busbw per avg IT kW (GB/s per kW)", 1e9, 3),
 		Collective: func(r *CollectiveRecord) any { return perKW(r.Result.BusBW, r.Energy.AvgITW) }},
-	{Column: col("tokens_per_s_per_kw", "Tokens/s per IT kW", 0, 1), DisaggHeader: "Output tokens/s per IT kW",
+	{Column: col("tokens_per_s_per_kw", "Tokens/s per IT kW, average power", 0, 1), DisaggHeader: "Output tokens/s per IT kW, average power",
 		Inference: func(r *InferenceRecord) any { return r.Result.TokensPerKW },
 		Disagg:    func(r *DisaggRecord) any { return r.Result.TokensPerKW },
 		Training:  func(r *TrainingRecord) any { return perKW(r.Result.TokensPerS, r.Result.Energy.AvgITW) },
 		Serve:     func(r *ServeRecord) any { return perKW(r.Result.OutputTokensPerS, r.Result.AvgPowerW) }},
-	{Column: minor(col("tokens_per_j", "Tokens per J (IT)", 0, 3)), DisaggHeader: "Output tokens per J (IT)",
+	{Column: minor(col("tokens_per_j", "Tokens per IT J (per-kW figure / 1000)", 0, 3)), DisaggHeader: "Output tokens per IT J (per-kW figure / 1000)",
 		Inference: func(r *InferenceRecord) any { return r.Result.TokensPerJ },
 		Disagg: func(r *DisaggRecord) any {
 			if r.Result.JPerToken <= 0 {
@@ -464,7 +464,7 @@ var energy = []Field{
 		Serve: func(r *ServeRecord) any { return r.Result.TokensPerJ }},
 	// J per token is infer's own figure, the inverse of TokensPerJ (a
 	// scenario once divided a step's tokens by PP and read PP times high).
-	{Column: minor(col("j_per_token", "J per token (IT)", 0, 3)), DisaggHeader: "J per output token (IT)",
+	{Column: minor(col("j_per_token", "IT J per token (1000 / per-kW figure)", 0, 3)), DisaggHeader: "IT J per output token (1000 / per-kW figure)",
 		Inference: func(r *InferenceRecord) any {
 			if r.Result.TokensPerJ <= 0 {
 				return 0.0
@@ -479,7 +479,7 @@ var energy = []Field{
 			return 0.0
 		},
 		Serve: func(r *ServeRecord) any { return inverse(r.Result.TokensPerJ) }},
-	{Column: col("tokens_per_s_per_mw", "Tokens/s per facility MW", 0, 0), DisaggHeader: "Output tokens/s per facility MW",
+	{Column: col("tokens_per_s_per_mw", "Tokens/s per facility MW, average power", 0, 0), DisaggHeader: "Output tokens/s per facility MW, average power",
 		Inference: func(r *InferenceRecord) any { return perKW(r.Result.TokensPerS, r.Result.FacilityPowerW) * 1e3 },
 		Disagg:    func(r *DisaggRecord) any { return perKW(r.Result.TokensPerS, r.Result.FacilityPowerW) * 1e3 },
 		Serve:     func(r *ServeRecord) any { return r.Result.TokensPerSPerMW }},
