@@ -184,6 +184,10 @@ func TestAxisHumanNames(t *testing.T) {
 			t.Errorf("AxisFor(%s) = %q, want %q", tc.column, a.Label, tc.label)
 		}
 	}
+	// USD from 1e-4 up, at scale 1: 0.0094 USD reads 0.0094, not 94.
+	if a := AxisFor("energy_cost_per_mtok_usd", []float64{0.0038, 0.0094}, false, nil); a.Scale != 1 || a.Symbol != "USD" {
+		t.Errorf("cost axis %+v: want USD at scale 1", a)
+	}
 	if a := AxisFor("energy_cost_per_mtok_usd", []float64{0.0038, 0.0094}, false, nil); strings.Contains(a.Label, "milli") {
 		t.Errorf("a cost per million tokens in %q", a.Label)
 	}
