@@ -349,6 +349,16 @@ func reportCharts(s *scenario.Scenario, d *chart.Data) ([]reportChart, error) {
 			if reportDetermined(d, sub.Rows, y, series...) {
 				continue // the metric does not move along the axis
 			}
+			// A series column that does not move the metric (the price
+			// beside a system's tokens/s) only repeats each bar: leave it
+			// out, and its repeats with it.
+			for k := len(series) - 1; k >= 0; k-- {
+				rest := append(append(append([]string{}, a.cols...), series[:k]...), series[k+1:]...)
+				if reportDetermined(d, sub.Rows, y, rest...) {
+					series = append(series[:k:k], series[k+1:]...)
+				}
+			}
+			sub = reportFirst(d, sub, append(append([]string{}, a.cols...), series...))
 			spec := chart.Spec{X: a.x, Y: y, Series: series}
 			if a.names {
 				spec.Title, spec.Bars, spec.CategoricalX = title+" by "+a.name, true, true
@@ -408,6 +418,25 @@ func reportCharts(s *scenario.Scenario, d *chart.Data) ([]reportChart, error) {
 		}
 	}
 	return out, nil
+}
+
+// reportFirst keeps the first of sub's rows with each value of columns.
+func reportFirst(d, sub *chart.Data, columns []string) *chart.Data {
+	out := &chart.Data{Source: sub.Source, Columns: sub.Columns, Hints: sub.Hints}
+	seen := map[string]bool{}
+	for _, r := range sub.Rows {
+		var key []string
+		for _, c := range columns {
+			if i := reportIndex(d, c); i >= 0 {
+				key = append(key, reportText(r[i]))
+			}
+		}
+		if k := strings.Join(key, "\x00"); !seen[k] {
+			seen[k] = true
+			out.Rows = append(out.Rows, r)
+		}
+	}
+	return out
 }
 
 // reportWhere keeps sub's rows with a value in column.

@@ -242,3 +242,36 @@ func TestReportBars(t *testing.T) {
 		t.Error("one point per system charted as a throughput-interactivity curve")
 	}
 }
+
+// TestReportPriceBars: systems zipped and the price swept: the price
+// moves the cost (lines against it, one per system) but not tokens/s,
+// whose bars by system are one per system, not one per price.
+func TestReportPriceBars(t *testing.T) {
+	dir := t.TempDir()
+	src, err := os.ReadFile(filepath.Join("testdata", "plot", "tiny-compare.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	scen := strings.Replace(string(src), "workloads[0].inference.batch: [8, 64]", "power.price_per_kwh: [0.05, 0.10]", 1)
+	path := filepath.Join(dir, "price.yaml")
+	if err := os.WriteFile(path, []byte(scen), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "price.html")
+	if _, errs, code := run("report", path, "-o", out); code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	page, _ := os.ReadFile(out)
+	html := string(page)
+	for _, want := range []string{"Tokens/s per accelerator by system", "Energy cost per million tokens vs Electricity price (USD/kWh)"} {
+		if !strings.Contains(html, want) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+	if n := strings.Count(html, "<rect "); n != 6 {
+		t.Errorf("%d bars, want 6: a bar per system in each of tokens/s per accelerator, per kW and per MW", n)
+	}
+	if strings.Contains(html, "Energy cost per million tokens by system") {
+		t.Error("bars by system repeat the cost's lines against the price")
+	}
+}
