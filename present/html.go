@@ -70,7 +70,8 @@ func HTMLReport(s *scenario.Scenario, sheet *report.Sheet, version string) ([]by
 	var show []int
 	heads := report.Heads(table.Columns)
 	for i, c := range table.Columns {
-		if c.Key == "scenario" || (len(s.Points) == 1 && (c.Key == "point" || c.Key == "points")) {
+		// The page's header gives the scenario and its points once.
+		if c.Key == "scenario" || c.Key == "points" || (len(s.Points) == 1 && c.Key == "point") {
 			continue
 		}
 		empty := true
@@ -242,7 +243,17 @@ func reportCharts(s *scenario.Scenario, d *chart.Data) ([]reportChart, error) {
 	}
 	var out []reportChart
 	add := func(sub *chart.Data, spec chart.Spec) error {
-		spec.SeriesPrefix = prefix
+		spec.SeriesPrefix = map[string]string{}
+		for k, v := range prefix {
+			spec.SeriesPrefix[k] = v
+		}
+		for _, c := range spec.Series {
+			// A number names its line by its field ("Offered load 8").
+			if h := sub.Hints[c].Header; spec.SeriesPrefix[c] == "" && h != "" && !slices.Contains([]string{"topology", "workload", "size_bytes", "run"}, c) {
+				short, _, _ := strings.Cut(h, " (")
+				spec.SeriesPrefix[c] = short + " "
+			}
+		}
 		img, err := chart.Render(sub, spec, chart.SVG)
 		if err != nil && spec.LogY {
 			// A zero (no energy in some mode) cannot go on a log axis.
@@ -341,7 +352,7 @@ func reportCharts(s *scenario.Scenario, d *chart.Data) ([]reportChart, error) {
 			// Bars or lines for what varies besides the axis, skipping
 			// what the axis decides (the accelerators a zipped preset sets).
 			var series []string
-			for _, c := range append([]string{"workload", "topology", "size_bytes"}, reportOthers(axes, a)...) {
+			for _, c := range append([]string{"workload", "topology", "size_bytes", "offered_requests_per_s", "concurrency"}, reportOthers(axes, a)...) {
 				if c != a.x && !reportDetermined(d, sub.Rows, c, append(append([]string{}, a.cols...), series...)...) {
 					series = append(series, c)
 				}
@@ -358,7 +369,9 @@ func reportCharts(s *scenario.Scenario, d *chart.Data) ([]reportChart, error) {
 					series = append(series[:k:k], series[k+1:]...)
 				}
 			}
-			sub = reportFirst(d, sub, append(append([]string{}, a.cols...), series...))
+			if key := append(append([]string{}, a.cols...), series...); reportDetermined(d, sub.Rows, y, key...) {
+				sub = reportFirst(d, sub, key)
+			}
 			spec := chart.Spec{X: a.x, Y: y, Series: series}
 			if a.names {
 				spec.Title, spec.Bars, spec.CategoricalX = title+" by "+a.name, true, true

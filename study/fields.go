@@ -99,7 +99,7 @@ var identity = []Field{
 		Collective: func(r *CollectiveRecord) any { return string(r.Result.Algorithm) }},
 	{Column: label("protocol", "Protocol"),
 		Collective: func(r *CollectiveRecord) any { return r.Result.Protocol.String() }},
-	{Column: label("ranks", "Ranks (dies)"),
+	{Column: label("ranks", "Ranks"),
 		Collective: func(r *CollectiveRecord) any { return r.Result.Ranks }},
 	{Column: report.Column{Key: "size_bytes", Header: "Size (B)", Unit: report.BytesBinary},
 		Collective: func(r *CollectiveRecord) any { return int(r.Result.SizeBytes) }},
