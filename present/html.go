@@ -521,29 +521,22 @@ func reportAxes(s *scenario.Scenario, d *chart.Data) []reportAxis {
 }
 
 // reportAxisOf is the axis of swept fields paths: against the topology
-// when one of them sets it, else against the first; names where a value
-// is not a number or the topology changes.
+// when one of them picks it (a preset, file or label: a comparison of
+// systems), else against the first numeric field as lines (the domains
+// of a zip with a rank list), else against the first as names.
 func reportAxisOf(d *chart.Data, paths []string) reportAxis {
-	a := reportAxis{cols: reportColumns(paths), x: strings.ReplaceAll(paths[0], ".", "_"), name: ParamHeader(paths[0])}
-	for i, p := range paths {
-		if strings.HasPrefix(p, "topologies[") {
-			a.x, a.name, a.names = "topology", "system", true
-			a.cols = append(a.cols, "topology")
-			return a
-		}
-		if d.Text(a.cols[i]) {
-			a.names = true
+	cols := reportColumns(paths)
+	for _, p := range paths {
+		if strings.HasPrefix(p, "topologies[") && (strings.HasSuffix(p, ".preset") || strings.HasSuffix(p, ".file") || strings.HasSuffix(p, ".label")) {
+			return reportAxis{cols: append(cols, "topology"), x: "topology", name: "system", names: true}
 		}
 	}
-	if a.names {
-		for i, c := range a.cols {
-			if d.Text(c) {
-				a.x, a.name = c, ParamHeader(paths[i])
-				break
-			}
+	for i, c := range cols {
+		if !d.Text(c) {
+			return reportAxis{cols: cols, x: c, name: ParamHeader(paths[i])}
 		}
 	}
-	return a
+	return reportAxis{cols: cols, x: cols[0], name: ParamHeader(paths[0]), names: true}
 }
 
 // reportOthers are the columns naming the other axes' values.
