@@ -27,6 +27,8 @@ unit:
 	$(GO) test ./...
 	@command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || \
 	  echo "make test: NOTE TestReportInChromium was SKIPPED: no chromium here (apt-get install chromium runs it)"
+	@{ command -v slurmctld || [ -x /usr/sbin/slurmctld ]; } >/dev/null 2>&1 && { command -v munged || [ -x /usr/sbin/munged ]; } >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] || \
+	  echo "make test: NOTE TestSlurmRequeue was SKIPPED: no slurmctld and munged here, or not root (apt-get install slurm-wlm munge, as root, runs it)"
 
 race:
 	$(GO) test -race $(RACE_PKGS)

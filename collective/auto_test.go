@@ -28,7 +28,7 @@ func autoByAll(t *testing.T, g *Group, op Op, bytes float64, o Options) Result {
 		bound float64
 	}
 	var cands []cand
-	for _, a := range AlgorithmsFor(op) {
+	for _, a := range autoAlgorithms(g, op) {
 		for _, pr := range protos {
 			oo := o
 			oo.Protocol = pr

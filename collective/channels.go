@@ -107,19 +107,24 @@ func (g *Group) nicsOf(r int) int {
 // crossEntries lists, for the channels across domains, the local index of
 // each channel's entry rank (the rank beside its NIC) in channel order,
 // and how many NICs (of the channels' count) each entry stands for: NCCL's
-// NIC list, GPU by GPU, cut at maxRingChannels, with the channels that
+// NIC list, GPU by GPU, cut at maxRingChannels (or the group's channel
+// bound, NCCL_MAX_NCHANNELS), with the channels that
 // enter at one GPU (a GPU with several NICs) merged. A local index enters
 // as many channels as the fewest working NICs it has in any domain, so
 // that every channel has its NIC in every domain; nil when none has.
 func crossEntries(g *Group, domains [][]int) (entry []int, weight []int) {
 	l := len(domains[0])
 	total := 0
+	limit := maxRingChannels
+	if g.channels > 0 {
+		limit = min(g.channels, maxRingChannels)
+	}
 	for a := range l {
 		per := g.nicsOf(domains[0][a])
 		for _, d := range domains[1:] {
 			per = min(per, g.nicsOf(d[a]))
 		}
-		take := min(per, maxRingChannels-total)
+		take := min(per, limit-total)
 		if take > 0 {
 			entry, weight = append(entry, a), append(weight, take)
 			total += take

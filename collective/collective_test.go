@@ -225,7 +225,9 @@ func TestOversubscribedAllToAll(t *testing.T) {
 		return r.TimeS
 	}
 	full, half := time(build(1)), time(build(2))
-	if want := 2 * 28.0 / 31; math.Abs(half/full-want) > 1e-6 {
+	// The bytes scale exactly; the fixed latencies (NCCL's proxy lag
+	// across domains among them, tens of us on 0.6 s) do not.
+	if want := 2 * 28.0 / 31; math.Abs(half/full-want) > 1e-4 {
 		t.Errorf("2:1 oversubscribed alltoall %g s vs non-blocking %g s: ratio %.6f, want %.6f", half, full, half/full, want)
 	}
 }

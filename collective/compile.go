@@ -35,6 +35,12 @@ type Options struct {
 	// Protocol is LL or Simple; ProtoAuto lets Run choose (Compile then
 	// uses Simple).
 	Protocol Protocol
+	// Channels bounds the ring and tree channels across scale-up
+	// domains, as NCCL_MAX_NCHANNELS does (0: NCCL's search, one per NIC
+	// up to 32). Fewer channels than NICs leave NICs idle; more only copy
+	// channels, which under max-min fairness changes nothing. Within one
+	// domain it has no effect: every ring rotation loads the same ports.
+	Channels int
 }
 
 const defaultChunkBytes = 4 << 20
@@ -70,7 +76,8 @@ func Compile(g *Group, op Op, algo Algorithm, bytes float64, o Options) (*Plan, 
 	if proto == LL && algo == NVLS {
 		return nil, fmt.Errorf("nvls runs the simple (bulk) protocol only")
 	}
-	g = g.with(proto)
+	g = g.with(proto, op)
+	g.channels = o.Channels
 	if proto == LL {
 		// Half of every LL store is flag: twice the bytes on the wire.
 		bytes /= llPayload
@@ -86,6 +93,7 @@ func Compile(g *Group, op Op, algo Algorithm, bytes float64, o Options) (*Plan, 
 		}
 	}
 	p := &Plan{Op: op, Algorithm: algo, Protocol: proto, Ranks: g.Size(), Overhead: g.over}
+	p.setNetLag(g, algo)
 	var err error
 	switch algo {
 	case Ring:

@@ -20,6 +20,15 @@ type Group struct {
 	bulk   []sim.Time // step latency, bulk protocol
 	domain []int32
 	over   sim.Time
+	// spans is whether the ranks are in more than one scale-up domain;
+	// nccl whether the operation runs through NCCL's proxy across them
+	// (every operation but MoE dispatch and combine). netRing, netTree
+	// and proxy are the network's share of a step across domains for the
+	// protocol in use (netlat.go).
+	spans, nccl             bool
+	netRing, netTree, proxy sim.Time
+	// channels bounds the channels across domains (Options.Channels).
+	channels int
 }
 
 // Placement selects ranks on a topology.
@@ -106,20 +115,26 @@ func NewGroup(f *network.Fabric, p Placement) (*Group, error) {
 			b = acc.Spec.StepLatencyS
 		}
 		g.bulk = append(g.bulk, sim.FromSeconds(b))
-		g.domain = append(g.domain, acc.Domain)
+		g.domain = append(g.domain, f.Domain(d))
 		g.over = max(g.over, sim.FromSeconds(acc.Spec.OpOverheadS))
 	}
 	g.alpha = g.bulk
+	for _, d := range g.domain {
+		g.spans = g.spans || d != g.domain[0]
+	}
 	return g, nil
 }
 
-// with returns g set up for protocol p (LL or Simple).
-func (g *Group) with(p Protocol) *Group {
+// with returns g set up for protocol p (LL or Simple) and operation op.
+func (g *Group) with(p Protocol, op Op) *Group {
 	c := *g
+	c.nccl = !isMoE(op)
 	if p == LL {
 		c.alpha = g.ll
+		c.netRing, c.netTree, c.proxy = netRingLL, netTreeLL, proxyLL
 	} else {
 		c.alpha = g.bulk
+		c.netRing, c.netTree, c.proxy = netRingSimple, netTreeSimple, proxySimple
 	}
 	return &c
 }

@@ -59,7 +59,10 @@ func TestRunGroupsContend(t *testing.T) {
 			t.Fatal(err)
 		}
 		for i := range gs {
-			if got := c.Together[i].TimeS / c.Alone[i].TimeS; math.Abs(got-tc.slowdown) > 1e-6 {
+			// The bytes scale exactly; the fixed latencies (op overhead,
+			// steps, NCCL's proxy lag across domains: tens of us on
+			// 0.14 s) do not, hence the tolerance.
+			if got := c.Together[i].TimeS / c.Alone[i].TimeS; math.Abs(got-tc.slowdown) > 2e-4 {
 				t.Errorf("%g:1 group %d: together %g s, alone %g s: %.6fx, want %gx", tc.over, i, c.Together[i].TimeS, c.Alone[i].TimeS, got, tc.slowdown)
 			}
 		}

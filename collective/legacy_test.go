@@ -38,7 +38,7 @@ func legacyRunJobs(f *network.Fabric, jobs []Job, withLinks bool, rec *Recording
 func legacyRun(g *Group, op Op, algo Algorithm, bytes float64, o Options, withLinks bool) (Result, error) {
 	algos := []Algorithm{algo}
 	if algo == Auto {
-		algos = AlgorithmsFor(op)
+		algos = autoAlgorithms(g, op)
 	}
 	protos := []Protocol{o.Protocol}
 	if o.Protocol == ProtoAuto {

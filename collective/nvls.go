@@ -19,6 +19,8 @@ package collective
 import (
 	"fmt"
 
+	"github.com/cardsea/cardsea/network"
+
 	"github.com/cardsea/cardsea/sim"
 )
 
@@ -27,6 +29,12 @@ import (
 // operation pays the switch's reduce_latency (NCCL's NVLS set-up and
 // synchronisation) in place of a smaller op_overhead.
 func (p *Plan) nvls(g *Group, op Op, bytes float64, chunks int) error {
+	switch sc := g.Fabric.Scope(); {
+	case sc == network.ScopeNone:
+		return fmt.Errorf("nvls needs the scale-up fabric, and p2p_disable keeps every transfer off it (use ring or tree)")
+	case sc == network.ScopeServer && g.spans:
+		return fmt.Errorf("nvls needs every rank in one NVLink domain; with mnnvl_disable each server is one, and the ranks span %d servers (use ring, tree or hier)", countDomains(g))
+	}
 	sw := g.Fabric.FirstHop(g.Dies[0])
 	for i, d := range g.Dies {
 		if h := g.Fabric.FirstHop(d); h != sw || h < 0 {
@@ -71,4 +79,13 @@ func (p *Plan) nvls(g *Group, op Op, bytes float64, chunks int) error {
 		}
 	}
 	return nil
+}
+
+// countDomains is how many scale-up domains g's ranks are in.
+func countDomains(g *Group) int {
+	seen := map[int32]bool{}
+	for _, d := range g.domain {
+		seen[d] = true
+	}
+	return len(seen)
 }

@@ -88,7 +88,21 @@ func ParseAlgorithm(s string) (Algorithm, error) {
 	for i, a := range Algorithms {
 		names[i] = string(a)
 	}
+	if why, ok := ncclOnly[strings.ToLower(strings.ReplaceAll(s, "_", ""))]; ok {
+		return "", fmt.Errorf("algorithm %q (NCCL_ALGO): %s; want one of %s", s, why, strings.Join(names, ", "))
+	}
 	return "", fmt.Errorf("unknown algorithm %q; want one of %s", s, strings.Join(names, ", "))
+}
+
+// ncclOnly names NCCL_ALGO values (NCCL 2.30.7) cardsea does not run as
+// such, and what to run instead. NCCL's Ring, Tree and NVLS are ring,
+// tree and nvls here.
+var ncclOnly = map[string]string{
+	"nvlstree":      "NVLS within each NVLink domain and a tree across them; hier runs the same levels (rings within the domain, across, and within again) without the in-switch reduction",
+	"collnet":       "in-network reduction in the scale-out switches (SHARP) is not modelled; ring or tree is what runs without it",
+	"collnetdirect": "in-network reduction in the scale-out switches (SHARP) is not modelled; ring or tree is what runs without it",
+	"collnetchain":  "in-network reduction in the scale-out switches (SHARP) is not modelled; ring or tree is what runs without it",
+	"pat":           "PAT (allgather and reduce-scatter at one rank per node) is not modelled; ring is what NCCL runs otherwise",
 }
 
 // supports lists the algorithms each operation has.
@@ -133,6 +147,8 @@ func ParseProtocol(s string) (Protocol, error) {
 		return LL, nil
 	case "simple":
 		return Simple, nil
+	case "ll128":
+		return "", fmt.Errorf("protocol %q (NCCL_PROTO): LL128 is not modelled (NCCL uses it for mid sizes on NVLink: 120 data bytes in 128, a latency between LL's and Simple's); want auto, ll or simple", s)
 	}
 	return "", fmt.Errorf("unknown protocol %q; want auto, ll or simple", s)
 }

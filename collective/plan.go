@@ -19,6 +19,11 @@ type Plan struct {
 	Ranks     int
 	// Overhead is paid once before the first transfer (op_overhead).
 	Overhead sim.Time
+	// netLag is the software lag of a transfer between scale-up domains
+	// (netlat.go), netDom the domain of each rank's vertex; netLag is 0
+	// when no transfer pays one.
+	netLag sim.Time
+	netDom map[network.Vertex]int32
 
 	xfers []transfer
 	ndeps []int32 // per transfer, how many transfers it waits for
@@ -146,12 +151,25 @@ type transfer struct {
 func (t *transfer) via() network.Vertex { return t.fwd - 1 }
 
 // routeOf returns the route from src to dst, forwarded through via when
-// via >= 0.
-func routeOf(f *network.Fabric, src, via, dst network.Vertex) (*network.Route, error) {
+// via >= 0, with the plan's network lag when src and dst are in different
+// scale-up domains (netlat.go).
+func (p *Plan) routeOf(f *network.Fabric, src, via, dst network.Vertex) (*network.Route, error) {
+	var r *network.Route
+	var err error
 	if via >= 0 {
-		return f.RouteVia(src, via, dst)
+		r, err = f.RouteVia(src, via, dst)
+	} else {
+		r, err = f.Route(src, dst)
 	}
-	return f.Route(src, dst)
+	if err != nil || p.netLag == 0 {
+		return r, err
+	}
+	a, okA := p.netDom[src]
+	b, okB := p.netDom[dst]
+	if okA && okB && a != b {
+		r = f.Lagged(r, p.netLag)
+	}
+	return r, nil
 }
 
 // Transfers is the number of transfers in the plan.
@@ -415,7 +433,7 @@ func (p *Plan) resolveRoutes(f *network.Fabric) error {
 			p.route[i] = l.r - 1
 			continue
 		}
-		r, err := routeOf(f, t.src, t.via(), t.dst)
+		r, err := p.routeOf(f, t.src, t.via(), t.dst)
 		if err != nil {
 			return p.routeError(f, err)
 		}

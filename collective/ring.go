@@ -41,9 +41,9 @@ func (p *Plan) ringOp(g *Group, op Op, bytes float64, o Options) {
 	n := float64(g.Size())
 	switch op {
 	case AllReduce:
-		p.wholeRings(g, crossRings(g), 2*(g.Size()-1), bytes/n, o)
+		p.wholeRings(g, ringChannels(g), 2*(g.Size()-1), bytes/n, o)
 	case AllGather, ReduceScatter:
-		p.wholeRings(g, crossRings(g), g.Size()-1, bytes/n, o)
+		p.wholeRings(g, ringChannels(g), g.Size()-1, bytes/n, o)
 	case Broadcast, Reduce:
 		if chs := crossRings(g); chs != nil {
 			for _, ch := range chs {
@@ -127,6 +127,7 @@ func (p *Plan) ringVia(g *Group, ranks []int, via []network.Vertex, steps int, b
 			if via != nil {
 				fwd = via[i]
 			}
+			alpha := g.ringHop(from, to)
 			for c := range chunks {
 				deps := [3]int32{-1, -1, -1}
 				if k > 0 {
@@ -141,7 +142,7 @@ func (p *Plan) ringVia(g *Group, ranks []int, via []network.Vertex, steps int, b
 				if k == 0 && c == 0 {
 					deps[2] = start
 				}
-				p.addVia(g.verts[from], fwd, g.verts[to], chunk, firstChunk(c, g.alpha[from]), deps[:]...)
+				p.addVia(g.verts[from], fwd, g.verts[to], chunk, firstChunk(c, alpha), deps[:]...)
 			}
 		}
 	}
@@ -176,7 +177,7 @@ func (p *Plan) chainVia(g *Group, order []int, via []network.Vertex, bytes float
 			if via != nil {
 				fwd = via[i]
 			}
-			p.addVia(g.verts[order[i]], fwd, g.verts[order[i+1]], bytes/float64(chunks), firstChunk(c, g.alpha[order[i]]), deps[:]...)
+			p.addVia(g.verts[order[i]], fwd, g.verts[order[i+1]], bytes/float64(chunks), firstChunk(c, g.ringHop(order[i], order[i+1])), deps[:]...)
 		}
 	}
 }

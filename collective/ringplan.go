@@ -123,11 +123,11 @@ func (p *Plan) wholeRings(g *Group, chs []ringChannel, steps int, block float64,
 		}
 		for _, ch := range chs {
 			c := o.chunks(ch.share * block)
-			r := &ringForm{n: n, steps: steps, chunks: c, chunk: ch.share * block / float64(c), verts: g.verts, alpha: g.alpha}
+			r := &ringForm{n: n, steps: steps, chunks: c, chunk: ch.share * block / float64(c), verts: g.verts, alpha: g.ringAlphas(ch.order)}
 			if !isInOrder(ch.order) {
-				r.verts, r.alpha = make([]network.Vertex, n), make([]sim.Time, n)
+				r.verts = make([]network.Vertex, n)
 				for i, rank := range ch.order {
-					r.verts[i], r.alpha[i] = g.verts[rank], g.alpha[rank]
+					r.verts[i] = g.verts[rank]
 				}
 			}
 			if ch.via != nil {
@@ -163,7 +163,7 @@ func (p *Plan) resolveRingRoutes(f *network.Fabric) error {
 			if next == r.n {
 				next = 0
 			}
-			rt, err := routeOf(f, r.verts[i], r.viaOf(i), r.verts[next])
+			rt, err := p.routeOf(f, r.verts[i], r.viaOf(i), r.verts[next])
 			if err != nil {
 				return p.routeError(f, err)
 			}

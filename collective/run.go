@@ -201,7 +201,7 @@ func runTuned(g *Group, op Op, algo Algorithm, bytes float64, o Options, withLin
 func tune(g *Group, op Op, algo Algorithm, bytes float64, o Options, withLinks, moeOverhead bool) (Result, error) {
 	algos := []Algorithm{algo}
 	if algo == Auto {
-		algos = AlgorithmsFor(op)
+		algos = autoAlgorithms(g, op)
 	}
 	protos := []Protocol{o.Protocol}
 	if o.Protocol == ProtoAuto {
@@ -333,6 +333,27 @@ func tune(g *Group, op Op, algo Algorithm, bytes float64, o Options, withLinks, 
 	return best, nil
 }
 
+// autoAlgorithms lists the algorithms Auto tries for op on g: every one op
+// has within a scale-up domain; across domains, those NCCL runs there.
+// NCCL has no one-shot (direct) or halving-doubling reduction across
+// nodes: its tuner picks among ring, tree, NVLS-Tree and CollNet
+// (src/graph/tuning.cc, NCCL 2.30.7), and hier here stands for NVLS-Tree's
+// split into a level within the domain and one across. Alltoall is
+// point-to-point sends in NCCL as here, direct or pairwise.
+func autoAlgorithms(g *Group, op Op) []Algorithm {
+	all := AlgorithmsFor(op)
+	if !g.spans || (op != AllReduce && op != AllGather && op != ReduceScatter) {
+		return all
+	}
+	out := make([]Algorithm, 0, len(all))
+	for _, a := range all {
+		if a != Direct && a != HalvDoub {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
 // tooLargeForAuto is Auto's refusal of a candidate too large to simulate
 // that might be the fastest: its bound, with best, says why it could not
 // be ruled out.
@@ -412,7 +433,7 @@ func (p *Plan) refusedBound(f *network.Fabric) float64 {
 			if next == r.n {
 				next = 0
 			}
-			rt, err := routeOf(f, r.verts[i], r.viaOf(i), r.verts[next])
+			rt, err := p.routeOf(f, r.verts[i], r.viaOf(i), r.verts[next])
 			if err != nil {
 				return bound
 			}
@@ -451,7 +472,7 @@ func (p *Plan) lowerBound(f *network.Fabric) float64 {
 			if next == r.n {
 				next = 0
 			}
-			rt, err := routeOf(f, r.verts[i], r.viaOf(i), r.verts[next])
+			rt, err := p.routeOf(f, r.verts[i], r.viaOf(i), r.verts[next])
 			if err != nil {
 				return math.Inf(1)
 			}

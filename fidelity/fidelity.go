@@ -26,6 +26,10 @@ type Row struct {
 	// Why, for a failing point, is the known reason the model misses it
 	// (empty for a regression nobody has explained).
 	Why string
+	// Kernels, for an inference point, says what timed its operators:
+	// the measured-kernel fits and their tables, or the preset's roofline
+	// (KernelsLabel).
+	Kernels string
 }
 
 // Error is the relative error |sim - measured| / measured.
@@ -38,7 +42,7 @@ func (r Row) Error() float64 {
 
 // Run compares every case and returns the rows in case order.
 func Run() ([]Row, error) {
-	set, err := validation.Load()
+	set, err := validation.LoadAll()
 	if err != nil {
 		return nil, err
 	}
@@ -130,11 +134,30 @@ func collectiveCase(c *validation.CollectiveCase) ([]Row, error) {
 	return []Row{{Case: c.ID, Preset: name, Point: "-", Status: "pending: no measured points to compare (context only)"}}, nil
 }
 
-// busbwCase compares nccl-tests bus bandwidth by size (or by rank count).
+// busbwCase compares nccl-tests bus bandwidth by size (or by rank count),
+// or with metric time_us the time, or with busbw_ratio the bus bandwidth
+// on scale_out over that on baseline_scale_out; on the case's domains,
+// algorithm (NCCL_ALGO), protocol (NCCL_PROTO) and scale-out transport.
 func busbwCase(c *validation.CollectiveCase, name string) ([]Row, error) {
-	e, err := load(name, 0)
+	loadOn := func(transport string) (*env, error) {
+		t, err := topology.LoadOpts(name, topology.LoadOptions{Domains: c.Domains, Transport: transport})
+		if err != nil {
+			return nil, err
+		}
+		return &env{name: name, top: t, fab: network.NewFabric(t)}, nil
+	}
+	e, err := loadOn(c.ScaleOut)
 	if err != nil {
 		return nil, err
+	}
+	var base *env
+	if c.Metric == "busbw_ratio" {
+		if c.BaselineScaleOut == "" {
+			return nil, fmt.Errorf("metric busbw_ratio needs baseline_scale_out")
+		}
+		if base, err = loadOn(c.BaselineScaleOut); err != nil {
+			return nil, err
+		}
 	}
 	op, err := collective.ParseOp(c.Op)
 	if err != nil {
@@ -146,18 +169,47 @@ func busbwCase(c *validation.CollectiveCase, name string) ([]Row, error) {
 			return nil, err
 		}
 	}
+	proto, err := collective.ParseProtocol(c.Protocol)
+	if err != nil {
+		return nil, err
+	}
+	label := name
+	if c.Domains > 1 {
+		label = fmt.Sprintf("%s x%d", name, c.Domains)
+	}
+	if c.ScaleOut != "" {
+		label += " " + c.ScaleOut
+	}
 	var rows []Row
-	run := func(ranks int, algo collective.Algorithm, size float64, label string, measured, tol float64) error {
+	one := func(e *env, ranks int, algo collective.Algorithm, size float64) (collective.Result, error) {
 		g, err := e.group(ranks)
 		if err != nil {
-			return err
+			return collective.Result{}, err
 		}
-		out, err := collective.Execute(g.Fabric, collective.One(g, op, algo, size, collective.Options{}))
+		out, err := collective.Execute(g.Fabric, collective.One(g, op, algo, size, collective.Options{Protocol: proto}))
+		if err != nil {
+			return collective.Result{}, err
+		}
+		return out.Results[0], nil
+	}
+	run := func(ranks int, algo collective.Algorithm, size float64, point string, measured, tol float64) error {
+		r, err := one(e, ranks, algo, size)
 		if err != nil {
 			return err
 		}
-		r := out.Results[0]
-		row := Row{Case: c.ID, Preset: name, Point: label, Unit: "GB/s", Measured: measured, Simulated: r.BusBW / 1e9, Tolerance: tol}
+		row := Row{Case: c.ID, Preset: label, Point: point, Unit: "GB/s", Measured: measured, Simulated: r.BusBW / 1e9, Tolerance: tol}
+		switch c.Metric {
+		case "time_us":
+			row.Point = strings.Replace(point, "busbw", "time", 1)
+			row.Unit, row.Simulated = "us", r.TimeS*1e6
+		case "busbw_ratio":
+			b, err := one(base, ranks, algo, size)
+			if err != nil {
+				return err
+			}
+			row.Point = strings.Replace(point, "busbw", fmt.Sprintf("busbw %s / %s", c.ScaleOut, c.BaselineScaleOut), 1)
+			row.Unit, row.Simulated = "ratio", r.BusBW/b.BusBW
+		}
 		pass(&row)
 		rows = append(rows, row)
 		return nil

@@ -2,6 +2,8 @@ package fidelity
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/cardsea/cardsea/compute"
 	"github.com/cardsea/cardsea/infer"
@@ -83,9 +85,14 @@ func inferenceCase(c *validation.InferenceCase) ([]Row, error) {
 		}
 	case "I03":
 		// SGLang prefill, 4 nodes x 8 H100 (EP32), 16K tokens per GPU.
+		// Kernels: SGLang's measured tables (AIConfigurator h100_sxm,
+		// sglang-0.5.14): its DeepGEMM fp8_block GEMMs, as the deployment
+		// ran, and its Triton fused MoE, the nearest measured to the
+		// deployment's DeepEP with DeepGEMM grouped GEMMs; MLA from
+		// TensorRT-LLM's tables, the only ones measured. So for I04.
 		domains = 4
 		at := func(l int) infer.Config {
-			return infer.Config{Accelerators: 32, Phase: infer.Prefill, Batch: 16384 / l, InputLen: l, Precision: fp8w}
+			return infer.Config{Accelerators: 32, Phase: infer.Prefill, Batch: 16384 / l, InputLen: l, Precision: fp8w, Kernels: infer.KernelsSGLang}
 		}
 		pts = []inferencePoint{
 			{"prefill 1K tok/s/node", []string{"prefill_tokens_per_s_per_node", "1K"}, "tok/s", at(1024), perNode8},
@@ -95,7 +102,7 @@ func inferenceCase(c *validation.InferenceCase) ([]Row, error) {
 	case "I04":
 		// SGLang decode, 9 nodes x 8 H100 (EP72), batch 256, KV 2000, no MTP.
 		domains = 9
-		cfg := infer.Config{Accelerators: 72, Phase: infer.Decode, Batch: 256, Context: 2000, Precision: fp8w}
+		cfg := infer.Config{Accelerators: 72, Phase: infer.Decode, Batch: 256, Context: 2000, Precision: fp8w, Kernels: infer.KernelsSGLang}
 		pts = []inferencePoint{
 			{"decode b256 tok/s/node", []string{"decode_tokens_per_s_per_node"}, "tok/s", cfg, perNode8},
 			{"decode b256 ITL", []string{"itl_ms"}, "ms", cfg, tpotMS},
@@ -126,7 +133,7 @@ func inferenceCase(c *validation.InferenceCase) ([]Row, error) {
 		if err != nil {
 			return nil, fmt.Errorf("case %s %s: %w", c.ID, p.label, err)
 		}
-		row := Row{Case: c.ID, Preset: name, Point: p.label, Unit: p.unit, Measured: want, Simulated: p.value(r), Tolerance: c.Tolerance.For(0)}
+		row := Row{Case: c.ID, Preset: name, Point: p.label, Unit: p.unit, Measured: want, Simulated: p.value(r), Tolerance: c.Tolerance.For(0), Kernels: KernelsLabel(r)}
 		pass(&row)
 		rows = append(rows, row)
 	}
@@ -159,10 +166,43 @@ func productionCase(c *validation.InferenceCase, name string) ([]Row, error) {
 	}
 	decode, _ := c.Measured.Get("decode_tokens_per_s_per_node")
 	prefill, _ := c.Measured.Get("prefill_tokens_per_s_per_node")
-	row := Row{Case: c.ID, Preset: name, Point: "decode at 21 tok/s/user tok/s/node", Unit: "tok/s", Measured: decode, Simulated: perNode8(r), Tolerance: c.Tolerance.For(0)}
+	row := Row{Case: c.ID, Preset: name, Point: "decode at 21 tok/s/user tok/s/node", Unit: "tok/s", Measured: decode, Simulated: perNode8(r), Tolerance: c.Tolerance.For(0), Kernels: KernelsLabel(r)}
 	pass(&row)
 	return []Row{row, {Case: c.ID, Preset: name, Point: "prefill tok/s/node", Unit: "tok/s", Measured: prefill,
 		Status: "pending: 56.3% of the input tokens are on-disk KV cache hits and the source gives no prompt length"}}, nil
+}
+
+// KernelsLabel says what timed a step's operators: "fitted: gemm
+// (AIConfigurator h100_sxm/gemm/sglang-0.5.14), mla (...), moe (...)"
+// naming each class's tables, with "roofline" for a class whose calls all
+// fell back, or "roofline: the preset's efficiencies" where the
+// accelerator has no tables.
+func KernelsLabel(r infer.Result) string {
+	if len(r.Kernels) == 0 {
+		return "roofline: the preset's efficiencies (no measured-kernel tables)"
+	}
+	var parts []string
+	for _, k := range r.Kernels {
+		if !k.Fitted {
+			parts = append(parts, k.Class+" roofline")
+			continue
+		}
+		var tables []string
+		for _, src := range strings.Split(k.Source, "; ") {
+			// "... AIConfigurator h100_sxm/gemm/sglang-0.5.14/gemm_perf.csv.gz (...)": the folder names the table.
+			if i := strings.Index(src, "AIConfigurator "); i >= 0 {
+				f := strings.Fields(src[i+len("AIConfigurator "):])[0]
+				if j := strings.LastIndex(f, "/"); j > 0 {
+					f = f[:j]
+				}
+				if !slices.Contains(tables, f) {
+					tables = append(tables, f)
+				}
+			}
+		}
+		parts = append(parts, k.Class+" ("+strings.Join(tables, ", ")+")")
+	}
+	return "fitted: " + strings.Join(parts, ", ")
 }
 
 // pendingWhy says why an inference case is not simulated: every case

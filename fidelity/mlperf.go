@@ -108,7 +108,7 @@ func mlperfCase(c *validation.InferenceCase) ([]Row, error) {
 				return nil, fmt.Errorf("case %s has no measured %s %s", c.ID, s.preset, p.key)
 			}
 			row := Row{Case: c.ID, Preset: s.preset, Point: s.preset + " " + p.label, Unit: p.unit, Measured: want,
-				Simulated: p.v, Tolerance: c.Tolerance.For(0)}
+				Simulated: p.v, Tolerance: c.Tolerance.For(0), Kernels: KernelsLabel(off)}
 			if req.TTFT.P99 > mlperfTTFTLimit || req.TPOT.P99 > mlperfTPOTLimit {
 				row.Status = "fail"
 				row.Why = fmt.Sprintf("at NVIDIA's offered load the simulated service misses MLPerf's limits (TTFT p99 %.2f s, TPOT p99 %.0f ms)", req.TTFT.P99, req.TPOT.P99*1e3)
@@ -125,7 +125,7 @@ func mlperfCase(c *validation.InferenceCase) ([]Row, error) {
 				return nil, fmt.Errorf("case %s has no measured %s %s", c.ID, s.preset, p.key)
 			}
 			row := Row{Case: c.ID, Preset: s.preset, Point: s.preset + " " + p.label, Unit: "tok/s", Measured: want,
-				Simulated: p.r.TokensPerS, Tolerance: c.Tolerance.For(0)}
+				Simulated: p.r.TokensPerS, Tolerance: c.Tolerance.For(0), Kernels: KernelsLabel(p.r)}
 			pass(&row)
 			rows = append(rows, row)
 		}

@@ -86,3 +86,28 @@ func BenchmarkCurveCM384(b *testing.B) {
 	}
 	b.ReportMetric(float64(len(rs)), "points")
 }
+
+// BenchmarkDecodeStepGB200EP72 is one DeepSeek-R1 decode step on GB200
+// NVL72 at EP72 (FP8, MTP with one draft token, batch 64 per GPU, KV
+// 4096) from a cold engine: the path whose GEMMs, MLA and fused MoE come
+// from the measured-kernel fits (compute/kernels).
+func BenchmarkDecodeStepGB200EP72(b *testing.B) {
+	top, err := topology.Load("gb200-nvl72", 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	m, err := llm.Load("deepseek-r1")
+	if err != nil {
+		b.Fatal(err)
+	}
+	c := Config{Model: m, Accelerators: 72, Phase: Decode, Batch: 64, Context: 4096, MicroBatches: 2, MTPDraft: 1, MTPAccept: 0.7,
+		Precision: compute.Precision{Weights: topology.FP8, Activations: topology.BF16, KVCache: topology.FP8}}
+	b.ReportAllocs()
+	var r Result
+	for b.Loop() {
+		if r, err = NewEngine(top).Run(c); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(r.TPOTS*1e3, "tpot_ms")
+}

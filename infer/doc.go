@@ -1,8 +1,10 @@
 // Package infer simulates LLM inference steps on a topology: a prefill or a
 // decode step of a model from the zoo (package llm), parallelised by tensor,
 // pipeline, data and expert parallelism over the accelerator dies, with
-// every operator's time from the roofline (package compute) and every
-// collective (tensor-parallel allreduce, MoE dispatch and combine, pipeline
+// every operator's time from the roofline (package compute), or on
+// accelerators with measured kernel tables (H100, H200, B200, GB200) from
+// the models fitted to them (package compute/kernels; KernelTables says
+// which, Result.Kernels from which tables), and every collective (tensor-parallel allreduce, MoE dispatch and combine, pipeline
 // sends) simulated on the network model, so topology and contention count.
 //
 // A step runs the model's layers in order. Layers of one kind are alike, so

@@ -92,6 +92,12 @@ type Config struct {
 	// Context and OutputLen are then not read, and the scheduler, not the
 	// step, owns the KV cache's capacity (see Engine.KVCapacity).
 	Mix Mix
+	// Kernels names the measured kernels that time GEMMs, attention, MLA
+	// and fused MoE on accelerators with tables (KernelTables): "" or
+	// "trtllm" (TensorRT-LLM's), "sglang" (SGLang's GEMM and MoE), or
+	// "roofline" to keep the preset's efficiencies. Accelerators without
+	// tables keep the roofline whatever it says.
+	Kernels string
 }
 
 // Result is one simulated step and what follows from it.
@@ -144,6 +150,11 @@ type Result struct {
 	// Layers is each layer's share of the step, in order (then the output
 	// head and MTP, as the last entry named "head").
 	Layers []LayerTime
+	// Kernels says where each operator class of the step took its time:
+	// a model fitted to measured kernels, with its table, or the preset's
+	// roofline efficiency (gemm, attention or mla, moe, in that order);
+	// nil on an accelerator that keeps the roofline (see KernelTables).
+	Kernels []KernelSource
 }
 
 // LayerTime is one layer's time in a step: its computation and
@@ -174,6 +185,8 @@ type Engine struct {
 	// rather than interpolating between octaves (see Mix).
 	ExactMix bool
 	comm     map[string]float64
+	// kernels are the fitted models by Config.Kernels (nil: roofline).
+	kernels map[string]*kernelSet
 	// runs keeps every Run's outcome by configuration (less the batch)
 	// and batch, for searches to reuse.
 	runs map[string]map[int]outcome
@@ -186,7 +199,7 @@ type outcome struct {
 
 // NewEngine prepares a topology for inference runs.
 func NewEngine(t *topology.Topology) *Engine {
-	return &Engine{Topo: t, Fabric: network.NewFabric(t), comm: map[string]float64{}, runs: map[string]map[int]outcome{}}
+	return &Engine{Topo: t, Fabric: network.NewFabric(t), comm: map[string]float64{}, kernels: map[string]*kernelSet{}, runs: map[string]map[int]outcome{}}
 }
 
 // runKey names c less its batch.
@@ -264,6 +277,8 @@ func (c *Config) checkEngine() error {
 		return field.Errorf("mtp_accept", "%g with {mtp_draft} %d: want draft >= 0 and acceptance in [0, 1]", c.MTPAccept, c.MTPDraft)
 	case c.MTPDraft > 0 && m.MTPLayers == 0:
 		return field.Errorf("mtp_draft", "%d: %s has no MTP module; drop it", c.MTPDraft, m.Name)
+	case c.Kernels != "" && c.Kernels != KernelsTRTLLM && c.Kernels != KernelsSGLang && c.Kernels != KernelsRoofline:
+		return field.Errorf("kernels", "%q: want trtllm, sglang or roofline (or leave it out: trtllm)", c.Kernels)
 	}
 	return nil
 }
@@ -448,6 +463,8 @@ type step struct {
 	compLayer, commLayer []float64
 	extra                float64
 	comms                []CommTime
+	// fitted is a fitted accelerator's calls per layer kind (MoE, sliding).
+	fitted [4][]timedCall
 }
 
 // newStep checks c on e's topology and sizes its step.
@@ -666,6 +683,9 @@ func (s *step) computeLayers() error {
 	// meter weighs one pass over the layers and the head by how compute-
 	// or memory-bound each operator is (power.LoadFactor).
 	var meter power.LoadMeter
+	ks := s.e.kernelSet(c.Kernels)
+	var klog kernelLog
+	kinds := &s.fitted // a fitted layer's calls by kind (MoE, sliding): alike layers cost alike
 	for l := 0; l < m.Layers; l++ {
 		ops, err := attnOps(l)
 		if err != nil {
@@ -673,6 +693,29 @@ func (s *step) computeLayers() error {
 		}
 		ops = append(ops, ffnOps(l)...)
 		var sum float64
+		if ks != nil {
+			kind := 0
+			if m.IsMoELayer(l) {
+				kind++
+			}
+			if m.IsSliding(l) {
+				kind += 2
+			}
+			if kinds[kind] == nil {
+				if kinds[kind], err = s.fittedLayer(ks, l, ops, &die, &vdie); err != nil {
+					return err
+				}
+			}
+			for _, t := range kinds[kind] {
+				meter.Add(&die, t.tm.ComputeS, t.tm.MemoryS, t.tm.LaunchS, 1)
+				if t.c.class >= 0 {
+					klog.add(t.c)
+				}
+				sum += t.total()
+			}
+			compLayer = append(compLayer, sum)
+			continue
+		}
 		for _, op := range ops {
 			spec := &die
 			if op.FLOPs == 0 {
@@ -714,8 +757,17 @@ func (s *step) computeLayers() error {
 	if err != nil {
 		return err
 	}
-	meter.Add(&die, headT.ComputeS, headT.MemoryS, headT.LaunchS, 1)
 	headS := headT.TotalS()
+	if ks != nil {
+		t, err := timeCall(ks.gemmCall(prec.Weights, m.MoE != nil, headTok, m.Vocab/c.TP, m.Hidden, ab), &die, &vdie)
+		if err != nil {
+			return err
+		}
+		klog.add(t.c)
+		headT, headS = t.tm, t.total()
+		r.Kernels = klog.sources(ks.system)
+	}
+	meter.Add(&die, headT.ComputeS, headT.MemoryS, headT.LaunchS, 1)
 	r.Load = meter.Load()
 	extra := headS
 	if (c.Phase == Decode || c.Phase == Serve) && c.MTPDraft > 0 {

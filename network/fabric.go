@@ -26,6 +26,13 @@ type Fabric struct {
 	routes    []routeTable          // cached flow routes, by source
 	bfs       map[Vertex]*bfsResult // cached shortest-path counts
 	vias      map[[3]Vertex]*route  // cached forwarded routes (RouteVia)
+	lagged    map[laggedKey]*route  // cached routes with a transport lag (Lagged)
+
+	// scope limits the scale-up fabric (scope.go); upElem and server
+	// are by vertex, set only when it does.
+	scope  Scope
+	upElem []bool
+	server []int32
 
 	// fromWork and toWork count the vertices that counts of paths from a
 	// vertex, as a route's source or destination, cut short in fromPart

@@ -70,6 +70,9 @@ func (f *Fabric) count(v Vertex, r *bfsResult, target Vertex, limit int32, queue
 		}
 		for _, e := range f.adj[u] {
 			w := e.peer
+			if f.scope != ScopeAll && f.blocked(v, u, w) {
+				continue
+			}
 			switch {
 			case r.dist[w] < 0:
 				r.dist[w] = r.dist[u] + 1
@@ -231,6 +234,9 @@ func (f *Fabric) route(src, dst Vertex) (*route, error) {
 				if w != dst && !f.transit[w] {
 					continue
 				}
+				if f.scope != ScopeAll && f.blocked(src, u, w) {
+					continue
+				}
 				r.shares = append(r.shares, share{ch: e.ch, frac: fs.sigma[u] * bs.sigma[w] / total})
 				l := lat[u] + f.chans[e.ch].LatencyS + f.switchLat[u]
 				if seen[w] != stamp {
@@ -312,6 +318,34 @@ func (f *Fabric) RouteVia(src, via, dst Vertex) (*Route, error) {
 	return r, nil
 }
 
+// laggedKey names a route with a transport lag added (Lagged).
+type laggedKey struct {
+	r   *route
+	lag sim.Time
+}
+
+// Lagged returns r with lag more first-byte latency: a delay between a
+// transfer's bytes leaving and their arrival that holds up the receiver
+// but not the sender, as a transport's software does (NCCL's network
+// proxy posting a send and flushing what arrived, while the sender goes
+// on to its next step). The shares are r's; the result is cached, and r
+// itself when lag is 0.
+func (f *Fabric) Lagged(r *Route, lag sim.Time) *Route {
+	if lag == 0 {
+		return r
+	}
+	key := laggedKey{r, lag}
+	if l, ok := f.lagged[key]; ok {
+		return l
+	}
+	l := &route{shares: r.shares, latency: r.latency + lag.Seconds(), delay: r.delay + lag, hops: r.hops}
+	if f.lagged == nil {
+		f.lagged = map[laggedKey]*route{}
+	}
+	f.lagged[key] = l
+	return l
+}
+
 // SoloRate is the fastest a flow along r can go: its rate alone on an
 // idle fabric, where the channel that its share fills first binds it
 // (+Inf for a route that crosses no channel). Under contention a flow's
@@ -325,6 +359,10 @@ func (f *Fabric) SoloRate(r *Route) float64 {
 	}
 	return rate
 }
+
+// Hops is how many links r crosses (the longest of its parallel paths'
+// count, which shortest paths share).
+func (r *Route) Hops() int { return r.hops }
 
 // Delay is the first-byte latency of r (wires and switches) as a
 // simulated time: a flow arrives that long after its last byte left.

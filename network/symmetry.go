@@ -60,6 +60,9 @@ import (
 // every vertex down or the permutation found is not an automorphism: a
 // fault, a degraded link or an asymmetric placement.
 func (f *Fabric) Automorphism(from, to []Vertex) (perm []Vertex, ok bool) {
+	if f.scope != ScopeAll {
+		return nil, false // the scope's rule is not checked for symmetry
+	}
 	nv := len(f.members)
 	if len(from) != len(to) {
 		return nil, false

@@ -50,6 +50,7 @@ func Topologies(tops []*topology.Topology) (*report.Sheet, error) {
 		{Key: "dies", Header: "Accelerator dies"},
 		{Key: "cpus", Header: "CPUs"},
 		{Key: "nics", Header: "Scale-out NICs"},
+		{Key: "scale_out_transport", Header: "Scale-out transport"},
 		{Key: "switch_chips", Header: "Switch chips"},
 	}
 	for _, tier := range tiers {
@@ -83,7 +84,7 @@ func Topologies(tops []*topology.Topology) (*report.Sheet, error) {
 	var rows [][]any
 	for _, r := range recs {
 		s, b := r.s, r.b
-		row := []any{s.Name, s.Title, s.Domains, s.Servers, s.Accelerators, s.Dies, s.CPUs, s.NICs, s.SwitchChips}
+		row := []any{s.Name, s.Title, s.Domains, s.Servers, s.Accelerators, s.Dies, s.CPUs, s.NICs, transportName(s.Transport), s.SwitchChips}
 		for _, tier := range tiers {
 			var v any
 			for _, tc := range s.SwitchTiers {
@@ -128,4 +129,13 @@ func Topologies(tops []*topology.Topology) (*report.Sheet, error) {
 		title = tops[0].Title
 	}
 	return &report.Sheet{Title: title, Columns: cols, Rows: rows, Vertical: true, Notes: notes}, nil
+}
+
+// transportName is a scale-out transport as the table shows it: "-" where
+// the topology does not say.
+func transportName(t string) string {
+	if t == "" {
+		return "-"
+	}
+	return t
 }

@@ -294,6 +294,9 @@ func checkInto(file, dir string, root *yaml.Node, f *File, comp *compiled) error
 		if t.Domains < 0 {
 			return at(file, n, field+".domains", "must be 1 or more")
 		}
+		if t.ScaleOut != "" && !slices.Contains(topology.Transports(), strings.ToLower(t.ScaleOut)) {
+			return at(file, n, field+".scale_out", "%q: want %s (or leave it out for the preset's own)", t.ScaleOut, strings.Join(topology.Transports(), " or "))
+		}
 		ovr, err := flatten(t.Overrides, "")
 		if err != nil {
 			return at(file, n, field+".overrides", "%v", err)

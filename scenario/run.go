@@ -73,7 +73,7 @@ func (s *Scenario) point(p Point) study.Point {
 	for ti, ref := range p.File.Topologies {
 		ct := p.jobs.topos[ti]
 		sp.Topologies = append(sp.Topologies, study.Topology{Label: ref.label(), Name: ref.topologyName(s.Path), Domains: ref.Domains,
-			Overrides: ct.overrides, Faults: ct.faults, FaultSpecs: ref.Faults})
+			Transport: strings.ToLower(ref.ScaleOut), Overrides: ct.overrides, Faults: ct.faults, FaultSpecs: ref.Faults})
 	}
 	for wi, w := range p.File.Workloads {
 		sw := study.Workload{Name: w.Name, Collective: p.jobs.coll[wi], Inference: p.jobs.infer[wi], Training: p.jobs.train[wi], Serve: p.jobs.serve[wi]}

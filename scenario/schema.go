@@ -31,6 +31,9 @@ type TopologyRef struct {
 	Label string `yaml:"label"`
 	// Domains joins this many scale-up domains over the scale-out network.
 	Domains int `yaml:"domains"`
+	// ScaleOut runs the scale-out network on infiniband or roce (default:
+	// the preset's own transport).
+	ScaleOut string `yaml:"scale_out"`
 	// Overrides sets fields of the topology file by path, e.g.
 	// {accelerator: {hbm_bandwidth: 10 TB/s}} or {"fabric.link.bandwidth": 100 GB/s/dir}.
 	Overrides map[string]any `yaml:"overrides"`

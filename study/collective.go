@@ -4,6 +4,7 @@ import (
 	"github.com/cardsea/cardsea/collective"
 	"github.com/cardsea/cardsea/internal/field"
 	"github.com/cardsea/cardsea/network"
+	"github.com/cardsea/cardsea/topology"
 	"github.com/cardsea/cardsea/units"
 )
 
@@ -24,9 +25,9 @@ type CollectiveSpec struct {
 	// Sizes: MIN:MAX[:xF|:+STEP] or a comma list, e.g. 1MiB:1GiB:x4.
 	Sizes string `yaml:"sizes" short:"s" help:"sizes: MIN:MAX[:xF|:+STEP] or a comma list"`
 	// Algorithm: auto, ring, tree, hd, direct, pairwise, nvls, hier.
-	Algorithm string `yaml:"algorithm" flag:"algo" short:"a" help:"algorithm: auto, ring, tree, hd, direct, pairwise, nvls, hier"`
+	Algorithm string `yaml:"algorithm" flag:"algo" short:"a" help:"algorithm: auto, ring, tree, hd, direct, pairwise, nvls, hier (NCCL_ALGO: Ring, Tree, NVLS; across scale-up domains auto tries what NCCL runs there)"`
 	// Protocol: auto, ll, simple.
-	Protocol string `yaml:"protocol" flag:"proto" help:"protocol: ll, simple or auto"`
+	Protocol string `yaml:"protocol" flag:"proto" help:"protocol: ll, simple or auto (NCCL_PROTO; LL128 is not modelled)"`
 	// Ranks: how many ranks (default every die; with per_accel or
 	// per_server, the first that many).
 	Ranks int `yaml:"ranks" help:"number of ranks (default: every die)"`
@@ -44,6 +45,15 @@ type CollectiveSpec struct {
 	Strided bool `yaml:"strided" help:"with --groups: every G-th rank forms a group (data-parallel style) instead of consecutive ranks"`
 	// ChunkBytes is the pipelining chunk (default 4MiB).
 	ChunkBytes string `yaml:"chunk_bytes" help:"pipelining chunk size for ring, tree and nvls"`
+	// Channels bounds the ring and tree channels across scale-up
+	// domains (NCCL_MAX_NCHANNELS).
+	Channels int `yaml:"channels" min:"1" help:"at most this many ring and tree channels across scale-up domains, as NCCL_MAX_NCHANNELS (default: NCCL's search, one per NIC up to 32; fewer leave NICs idle)"`
+	// MNNVLDisable keeps traffic between servers of one scale-up domain
+	// off the scale-up fabric (NCCL_MNNVL_ENABLE=0).
+	MNNVLDisable bool `yaml:"mnnvl_disable" help:"as NCCL_MNNVL_ENABLE=0: each server (an NVL72 tray) is its own NVLink domain, and traffic between servers goes over the scale-out network"`
+	// P2PDisable keeps every transfer off the scale-up fabric
+	// (NCCL_P2P_DISABLE=1 with NCCL_SHM_DISABLE=1).
+	P2PDisable bool `yaml:"p2p_disable" help:"as NCCL_P2P_DISABLE=1 with NCCL_SHM_DISABLE=1 (\"NVLink off\" runs): every transfer goes out by a NIC and in by one, within a server too"`
 }
 
 // CollectiveDefaults are the values zero fields of a CollectiveSpec take,
@@ -62,6 +72,9 @@ type CollectiveJob struct {
 	// Groups run at once when 2 or more, Strided or consecutive.
 	Groups  int
 	Strided bool
+	// Scope is what the scale-up fabric carries (mnnvl_disable,
+	// p2p_disable); Fabric builds a fabric with it.
+	Scope network.Scope
 }
 
 // Compile checks the spec and turns it into a job. Every rule of a
@@ -99,15 +112,38 @@ func (s CollectiveSpec) Compile() (*CollectiveJob, error) {
 		return nil, field.Errorf("groups", "%d: want 0 or 1 (one group) or more, e.g. 8", s.Groups)
 	case s.Strided && s.Groups < 2:
 		return nil, field.Errorf("strided", "says how {groups} splits the ranks; give {groups} 2 or more")
+	case s.Channels < 0:
+		return nil, field.Errorf("channels", "%d: want 1 or more (NCCL_MAX_NCHANNELS), or 0 for NCCL's own search", s.Channels)
+	case s.MNNVLDisable && s.P2PDisable:
+		return nil, field.Errorf("mnnvl_disable", "and {p2p_disable} both given: p2p_disable already keeps every transfer off the scale-up fabric; give one")
 	}
-	return &CollectiveJob{Op: op, Algorithm: algo, Options: collective.Options{Protocol: proto, ChunkBytes: float64(chunk)},
+	scope := network.ScopeAll
+	switch {
+	case s.MNNVLDisable:
+		scope = network.ScopeServer
+	case s.P2PDisable:
+		scope = network.ScopeNone
+	}
+	return &CollectiveJob{Op: op, Algorithm: algo, Options: collective.Options{Protocol: proto, ChunkBytes: float64(chunk), Channels: s.Channels},
 		Sizes: sizes, Placement: collective.Placement{Ranks: s.Ranks, PerAccel: s.PerAccel, PerServer: s.PerServer, List: s.RankList},
-		Groups: s.Groups, Strided: s.Strided}, nil
+		Groups: s.Groups, Strided: s.Strided, Scope: scope}, nil
+}
+
+// Fabric builds top's fabric with the job's scope.
+func (j *CollectiveJob) Fabric(top *topology.Topology) *network.Fabric {
+	return network.NewScopedFabric(top, j.Scope)
 }
 
 // Place puts the job's ranks on f and splits them into its groups (one
 // group unless Groups is 2 or more).
 func (j *CollectiveJob) Place(f *network.Fabric) ([]*collective.Group, error) {
+	if j.Scope != network.ScopeAll && f.Topo.Domains < 2 {
+		key := "mnnvl_disable"
+		if j.Scope == network.ScopeNone {
+			key = "p2p_disable"
+		}
+		return nil, field.Errorf(key, "sends traffic over the scale-out network, and %s as one scale-up domain is built without one: give {domains} 2 or more and place the ranks in the first ({ranks} %d)", f.Topo.Name, len(f.Topo.LiveDies()))
+	}
 	g, err := collective.NewGroup(f, j.Placement)
 	if err != nil || j.Groups < 2 {
 		return []*collective.Group{g}, err

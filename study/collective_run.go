@@ -4,7 +4,6 @@ import (
 	"fmt"
 
 	"github.com/cardsea/cardsea/collective"
-	"github.com/cardsea/cardsea/network"
 	"github.com/cardsea/cardsea/topology"
 	"github.com/cardsea/cardsea/units"
 )
@@ -21,7 +20,7 @@ func (job *CollectiveJob) Sweep(top *topology.Topology, links bool, jobs int) (r
 		err error
 	}
 	newWorker := func() *worker {
-		gs, err := job.Place(network.NewFabric(top))
+		gs, err := job.Place(job.Fabric(top))
 		return &worker{gs, err}
 	}
 	type out struct {
@@ -58,7 +57,7 @@ func (job *CollectiveJob) Sweep(top *topology.Topology, links bool, jobs int) (r
 // result reports, and returns the recording of its timeline (transfers
 // and link loads; Recording.AddTo draws it into a trace).
 func (job *CollectiveJob) Record(top *topology.Topology, res []collective.Result) (*collective.Recording, error) {
-	gs, err := job.Place(network.NewFabric(top))
+	gs, err := job.Place(job.Fabric(top))
 	if err != nil {
 		return nil, err
 	}

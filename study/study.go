@@ -52,6 +52,9 @@ type Topology struct {
 	Label   string
 	Name    string
 	Domains int
+	// Transport runs the scale-out network on infiniband or roce ("": the
+	// file's own).
+	Transport string
 	// Overrides set fields of the topology file by path; Faults fail
 	// parts of it for the whole run (FaultSpecs as written).
 	Overrides  []topology.Override
@@ -75,6 +78,9 @@ type Workload struct {
 // share a key.
 func (t Topology) Key() string {
 	key := fmt.Sprintf("%s|%d|%v", t.Name, t.Domains, t.Overrides)
+	if t.Transport != "" {
+		key += "|" + t.Transport
+	}
 	if len(t.Faults) > 0 {
 		key += fmt.Sprintf("|faults%q", t.FaultSpecs)
 	}
@@ -84,7 +90,7 @@ func (t Topology) Key() string {
 // Build builds t: its preset or file with the domains and overrides, then
 // its faults; errors name it as topology ti of source.
 func (t Topology) Build(source string, ti int) (*topology.Topology, error) {
-	top, err := topology.LoadWith(t.Name, t.Domains, t.Overrides)
+	top, err := topology.LoadOpts(t.Name, topology.LoadOptions{Domains: t.Domains, Overrides: t.Overrides, Transport: t.Transport})
 	if err != nil {
 		return nil, fmt.Errorf("%s: topologies[%d] (%s): %w", source, ti, t.Label, err)
 	}
@@ -257,23 +263,22 @@ func (s *Study) run(o Options) ([][]any, []Record, error) {
 // errors a run would stop at first (too many ranks, groups that do not
 // divide them, faults that name nothing).
 func (s *Study) CheckPlacements() error {
-	built := map[string]*network.Fabric{}
+	built := map[string]*topology.Topology{}
 	for pi, p := range s.Points {
 		for ti, t := range p.Topologies {
-			fab, ok := built[t.Key()]
+			top, ok := built[t.Key()]
 			if !ok {
-				top, err := t.Build(s.Source, ti)
-				if err != nil {
+				var err error
+				if top, err = t.Build(s.Source, ti); err != nil {
 					return err
 				}
-				fab = network.NewFabric(top)
-				built[t.Key()] = fab
+				built[t.Key()] = top
 			}
 			for wi, w := range p.Workloads {
 				if w.Collective == nil {
 					continue
 				}
-				if _, err := w.Collective.Place(fab); err != nil {
+				if _, err := w.Collective.Place(w.Collective.Fabric(top)); err != nil {
 					return s.workloadError(unit{point: pi, topo: ti, work: wi}, "collective", err)
 				}
 			}
@@ -354,14 +359,24 @@ func (w *worker) simulate(u unit) (Record, error) {
 	p := &w.s.Points[u.point]
 	t, wl := p.Topologies[u.topo], p.Workloads[u.work]
 	key := t.Key()
-	fab, ok := w.fabric[key]
+	// A collective that keeps traffic off the scale-up fabric routes on
+	// a fabric of its own scope; every other workload shares one.
+	scope := network.ScopeAll
+	if wl.Collective != nil {
+		scope = wl.Collective.Scope
+	}
+	fkey := key
+	if scope != network.ScopeAll {
+		fkey += "|scope=" + scope.String()
+	}
+	fab, ok := w.fabric[fkey]
 	if !ok {
 		top, err := t.Build(w.s.Source, u.topo)
 		if err != nil {
 			return nil, err
 		}
-		fab = network.NewFabric(top)
-		w.fabric[key] = fab
+		fab = network.NewScopedFabric(top, scope)
+		w.fabric[fkey] = fab
 	}
 	switch {
 	case wl.Inference != nil:

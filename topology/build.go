@@ -109,6 +109,9 @@ func Build(c ClusterSpec) (*Topology, error) {
 			return nil, err
 		}
 	}
+	if c.ScaleOut != nil {
+		t.Transport = c.ScaleOut.Transport
+	}
 	if c.Domains > 1 {
 		if err := c.ScaleOut.build(t, d); err != nil {
 			return nil, err
@@ -496,6 +499,9 @@ type ScaleOutSpec struct {
 	Oversubscription float64
 	NICLink          LinkSpec // NIC to leaf (modules counted with the NIC)
 	Uplink           LinkSpec // leaf to spine
+	// Transport is what the network's frames are (transport.go):
+	// infiniband or roce, "" where the file does not say.
+	Transport string
 }
 
 func (s *ScaleOutSpec) build(t *Topology, d *DomainSpec) error {

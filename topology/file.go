@@ -201,6 +201,10 @@ type ScaleOutFile struct {
 	Oversubscription Figure   `yaml:"oversubscription"`
 	NICLink          LinkFile `yaml:"nic_link"`
 	Uplink           LinkFile `yaml:"uplink"`
+	// Transport names what the network's figures were measured on:
+	// infiniband or roce (see Transports); other networks (TPU DCN, EFA)
+	// leave it out.
+	Transport string `yaml:"transport"`
 }
 
 // PowerFile holds the facility side of the power model.
@@ -647,6 +651,13 @@ func (b *specBuilder) scaleOut(cs *ClusterSpec, domains int) {
 			Oversubscription: c.ratio(so.Oversubscription, "scale_out.oversubscription", 1),
 			NICLink:          c.link(so.NICLink, "scale_out.nic_link", "nic-leaf", opticsRef),
 			Uplink:           c.link(so.Uplink, "scale_out.uplink", "leaf-spine", opticsRef),
+		}
+		if so.Transport != "" {
+			if t, ok := transportNamed(so.Transport); ok {
+				cs.ScaleOut.Transport = t.name
+			} else if c.err == nil {
+				c.err = &strictyaml.Error{File: c.file, Field: "scale_out.transport", Msg: fmt.Sprintf("%q: want %s, or leave it out for another network", so.Transport, strings.Join(Transports(), " or "))}
+			}
 		}
 	}
 }

@@ -93,6 +93,23 @@ type Override struct {
 // LoadWith is Load with overrides applied to the file first; the result is
 // checked as strictly as the file itself.
 func LoadWith(name string, domains int, overrides []Override) (*Topology, error) {
+	return LoadOpts(name, LoadOptions{Domains: domains, Overrides: overrides})
+}
+
+// LoadOptions are the choices a topology is built with beyond its file.
+type LoadOptions struct {
+	// Domains joins this many scale-up domains (0: the file's).
+	Domains int
+	// Overrides set fields of the file by path, before it is read.
+	Overrides []Override
+	// Transport runs the scale-out network on infiniband or roce ("": the
+	// file's own; see transport.go).
+	Transport string
+}
+
+// LoadOpts is Load with every option.
+func LoadOpts(name string, o LoadOptions) (*Topology, error) {
+	domains, overrides := o.Domains, o.Overrides
 	file := name
 	var data []byte
 	var err error
@@ -134,6 +151,11 @@ func LoadWith(name string, domains int, overrides []Override) (*Topology, error)
 	if err != nil {
 		return nil, err
 	}
+	if o.Transport != "" {
+		if err := spec.retransport(o.Transport); err != nil {
+			return nil, err
+		}
+	}
 	t, err := Build(spec)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", file, err)
@@ -154,7 +176,7 @@ type Sourced struct {
 var nonFigures = map[string]bool{
 	"name": true, "title": true, "description": true, "assumptions": true, "kind": true,
 	"medium": true, "optics": true, "switch": true, "l1": true, "l2": true, "leaf": true,
-	"spine": true, "chip": true, "cooling": true,
+	"spine": true, "chip": true, "cooling": true, "transport": true,
 }
 
 // Figures walks a parsed file and lists every figure with its source, in

@@ -10,13 +10,16 @@ type TierCount struct {
 // Summary holds the aggregates users compare between topologies, in SI
 // base units.
 type Summary struct {
-	Name, Title    string
-	Domains        int
-	Servers        int
-	Accelerators   int
-	Dies           int
-	CPUs           int
-	NICs           int
+	Name, Title  string
+	Domains      int
+	Servers      int
+	Accelerators int
+	Dies         int
+	CPUs         int
+	NICs         int
+	// Transport is the scale-out network's (infiniband, roce; "" where
+	// the file does not say).
+	Transport      string
 	SwitchChips    int
 	SwitchTiers    []TierCount
 	Links          int // physical links (lanes), every class
@@ -37,7 +40,7 @@ func Summarize(t *Topology) Summary {
 	s := Summary{
 		Name: t.Name, Title: t.Title,
 		Domains: t.Domains, Servers: t.Servers,
-		Accelerators: len(t.Accels), CPUs: len(t.CPUs), NICs: len(t.NICs),
+		Accelerators: len(t.Accels), CPUs: len(t.CPUs), NICs: len(t.NICs), Transport: t.Transport,
 		SwitchChips: len(t.Switches),
 	}
 	tiers := map[[2]string]int{}

@@ -122,6 +122,9 @@ type Adj struct {
 type Topology struct {
 	Name  string // preset or file name
 	Title string
+	// Transport is the scale-out network's: infiniband or roce ("" where
+	// the file does not say; see transport.go).
+	Transport string
 
 	Nodes    []Node
 	Links    []Link

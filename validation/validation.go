@@ -16,6 +16,12 @@ import (
 //go:embed cases.yaml
 var casesYAML []byte
 
+//go:embed collected.yaml
+var collectedYAML []byte
+
+// CollectedName is the name the embedded collected.yaml is reported under.
+const CollectedName = "validation/collected.yaml"
+
 // FileName is the name the embedded data is reported under in errors.
 const FileName = "validation/cases.yaml"
 
@@ -38,9 +44,18 @@ type CollectiveCase struct {
 	PresetHint string `yaml:"preset_hint"` // the preset (and rank placement) that models it
 	Op         string `yaml:"op"`          // allreduce, reducescatter, moe_dispatch_combine, ...
 	Ranks      int    `yaml:"ranks"`
-	Algorithm  string `yaml:"algorithm"` // ring, nvls, ... ("" when the source does not say)
-	Metric     string `yaml:"metric"`    // unit of the point values, e.g. busbw_GBps, latency_us
-	Workload   string `yaml:"workload"`
+	// Domains is how many scale-up domains (nodes) the run spans (0: the
+	// preset's).
+	Domains   int    `yaml:"domains"`
+	Algorithm string `yaml:"algorithm"` // ring, nvls, ... ("" when the source does not say)
+	// ScaleOut is the scale-out transport the run used where the preset's
+	// is not it, and BaselineScaleOut the one a busbw_ratio divides by.
+	ScaleOut         string `yaml:"scale_out"`
+	BaselineScaleOut string `yaml:"baseline_scale_out"`
+	// Protocol is NCCL_PROTO where the run set it (ll, simple).
+	Protocol string `yaml:"protocol"`
+	Metric   string `yaml:"metric"` // unit of the point values, e.g. busbw_GBps, latency_us
+	Workload string `yaml:"workload"`
 	// Points are the measured figures in file order.
 	Points Points `yaml:"points"`
 	// TimesUS are measured times in microseconds by message size, where
@@ -80,6 +95,27 @@ type PowerCase struct {
 
 // Load decodes the embedded cases.yaml.
 func Load() (*Set, error) { return Parse(FileName, casesYAML) }
+
+// LoadAll decodes cases.yaml and then collected.yaml (the measurements the
+// project collected beyond the shared set), in that order, with ids
+// unique across both.
+func LoadAll() (*Set, error) {
+	s, err := Load()
+	if err != nil {
+		return nil, err
+	}
+	c, err := Parse(CollectedName, collectedYAML)
+	if err != nil {
+		return nil, err
+	}
+	s.Collectives = append(s.Collectives, c.Collectives...)
+	s.Inference = append(s.Inference, c.Inference...)
+	s.Power = append(s.Power, c.Power...)
+	if err := s.check(CollectedName); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
 
 // Parse decodes data in the form of cases.yaml strictly and checks it:
 // every case has an id (unique across the set), a kind and a system, and

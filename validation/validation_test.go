@@ -188,7 +188,10 @@ func TestREADMEListsEveryCase(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := load(t)
+	s, err := LoadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
 	var ids []string
 	for _, c := range s.Collectives {
 		ids = append(ids, c.ID)
@@ -266,4 +269,24 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestCollectedLoads: collected.yaml decodes with its extra fields, and
+// its ids do not clash with the shared set's.
+func TestCollectedLoads(t *testing.T) {
+	s, err := LoadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := s.CollectiveByID("X05")
+	if x == nil || x.Domains != 8 || x.ScaleOut != "roce" || x.BaselineScaleOut != "infiniband" || x.Points.ByKey("large").Value() != 1.0048 {
+		t.Errorf("X05: %+v", x)
+	}
+	if p := s.CollectiveByID("X02").Points.BySize(8); p == nil || p.Value() != 93.12 {
+		t.Errorf("X02 8B: %+v", p)
+	}
+	shared := load(t)
+	if len(s.Collectives) <= len(shared.Collectives) {
+		t.Errorf("LoadAll has %d collective cases, the shared set %d", len(s.Collectives), len(shared.Collectives))
+	}
 }

@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/cardsea/cardsea/collective"
-	"github.com/cardsea/cardsea/network"
 	"github.com/cardsea/cardsea/power"
 	"github.com/cardsea/cardsea/present"
 	"github.com/cardsea/cardsea/report"
@@ -36,6 +35,7 @@ func runCollective(args []string, stdout, stderr io.Writer) error {
 	var spec study.CollectiveSpec
 	fs.StringVarP(&c.topo, "topo", "t", "", "topology: a preset name or a topology file (required)")
 	fs.IntVar(&c.domains, "domains", 0, "scale-up domains joined by the scale-out network (default: the preset's)")
+	scaleOut := scaleOutFlag(fs)
 	bindSpec(fs, &spec, study.CollectiveDefaults)
 	fs.StringVarP(&c.minBytes, "minbytes", "b", "", "nccl-tests style smallest size (with -e and -f)")
 	fs.StringVarP(&c.maxBytes, "maxbytes", "e", "", "nccl-tests style largest size")
@@ -92,7 +92,7 @@ func runCollective(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return flagError(err, &spec)
 	}
-	top, err := topology.Load(c.topo, c.domains)
+	top, err := loadTopology(c.topo, c.domains, *scaleOut)
 	if err != nil {
 		return err
 	}
@@ -101,7 +101,7 @@ func runCollective(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	// Check the groups and the algorithm once, up front, for a clear error.
-	gs, err := job.Place(network.NewFabric(top))
+	gs, err := job.Place(job.Fabric(top))
 	if err != nil {
 		return usageOf(err, &spec)
 	}

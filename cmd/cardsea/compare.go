@@ -34,6 +34,7 @@ func runCompare(args []string, stdout, stderr io.Writer) error {
 	var c compareFlags
 	fs.StringVar(&c.baseline, "baseline", "", "the topology the ratio columns divide by (default: the first)")
 	fs.IntVarP(&c.domains, "domains", "n", 0, "scale-up domains of every topology, joined by its scale-out network (default: the preset's)")
+	scaleOut := scaleOutFlag(fs)
 	fs.StringVarP(&c.op, "op", "o", "allreduce", "collective operation")
 	fs.StringVarP(&c.size, "size", "s", "1GiB", "size, or sizes: 1GiB, 16MiB,1GiB or MIN:MAX[:xF]")
 	fs.StringVarP(&c.algo, "algo", "a", "auto", "algorithm, or auto")
@@ -101,7 +102,7 @@ func runCompare(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	for _, t := range topos {
-		if t.Top, err = topology.Load(t.Name, c.domains); err != nil {
+		if t.Top, err = loadTopology(t.Name, c.domains, *scaleOut); err != nil {
 			return err
 		}
 		t.Sum = topology.Summarize(t.Top)

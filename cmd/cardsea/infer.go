@@ -18,6 +18,7 @@ func runInfer(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("infer", inferUsage)
 	topo := fs.StringP("topo", "t", "", "topology: preset or file (required)")
 	domains := fs.IntP("domains", "n", 0, "scale-up domains (default: the preset's)")
+	scaleOut := scaleOutFlag(fs)
 	var spec study.InferenceSpec
 	bindSpec(fs, &spec, study.InferenceDefaults)
 	curve := fs.Bool("curve", false, "print tokens/s per accelerator against tokens/s per user for doubling batches")
@@ -54,7 +55,7 @@ func runInfer(args []string, stdout, stderr io.Writer) error {
 	if err := inferModes(job, *curve, *traceFile != "", len(*fail) > 0); err != nil {
 		return err
 	}
-	t, err := topology.Load(*topo, *domains)
+	t, err := loadTopology(*topo, *domains, *scaleOut)
 	if err != nil {
 		return err
 	}

@@ -13,7 +13,6 @@ import (
 	"github.com/cardsea/cardsea/report"
 	"github.com/cardsea/cardsea/serve"
 	"github.com/cardsea/cardsea/study"
-	"github.com/cardsea/cardsea/topology"
 	"github.com/cardsea/cardsea/trace"
 )
 
@@ -23,6 +22,7 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("serve", serveUsage)
 	topo := fs.StringP("topo", "t", "", "topology: preset or file (required)")
 	domains := fs.IntP("domains", "n", 0, "scale-up domains (default: the preset's)")
+	scaleOut := scaleOutFlag(fs)
 	var spec study.ServeSpec
 	bindSpec(fs, &spec, study.ServeDefaults)
 	pw := bindPower(fs)
@@ -58,7 +58,7 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 		return flagError(err, &spec)
 	}
 	job.SetPowerMode(mode)
-	t, err := topology.Load(*topo, *domains)
+	t, err := loadTopology(*topo, *domains, *scaleOut)
 	if err != nil {
 		return err
 	}

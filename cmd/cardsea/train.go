@@ -18,6 +18,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("train", trainUsage)
 	topo := fs.StringP("topo", "t", "", "topology: preset or file (required)")
 	domains := fs.IntP("domains", "n", 0, "scale-up domains (default: the preset's)")
+	scaleOut := scaleOutFlag(fs)
 	var spec study.TrainingSpec
 	bindSpec(fs, &spec, study.TrainingDefaults)
 	pw := bindPower(fs)
@@ -47,7 +48,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		return flagError(err, &spec)
 	}
 	cfg.PowerMode = mode
-	t, err := topology.Load(*topo, *domains)
+	t, err := loadTopology(*topo, *domains, *scaleOut)
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/cardsea/cardsea/fidelity"
@@ -19,6 +20,7 @@ func runValidate(args []string, stdout, stderr io.Writer) error {
 	strict := fs.Bool("strict", false, "exit 1 when a point is outside its tolerance")
 	nccl := fs.Bool("nccl", false, "run the 1,848 measured nccl-tests points (H100, H200, B200, GB200; one node) instead: the error distribution by system, op and size")
 	ncclAlgos := fs.String("nccl-algorithms", "any", "with --nccl: any (the fastest cardsea has, as --algo auto) or nccl (only what NCCL 2.29 runs in one node)")
+	kern := fs.Bool("kernels", false, "print instead the held-out error of the measured-kernel fits (GEMM, attention, MLA, MoE on H100, H200, B200, GB200) by system, kernel and shape band, from the sample the project carries")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -28,6 +30,12 @@ func runValidate(args []string, stdout, stderr io.Writer) error {
 	f, err := report.ParseFormat(*format, report.DataFormats...)
 	if err != nil {
 		return usagef("validate: %v", err)
+	}
+	if *kern && *nccl {
+		return usagef("--kernels and --nccl are separate reports; give one")
+	}
+	if *kern {
+		return runValidateKernels(stdout, f)
 	}
 	if *nccl {
 		algos := fidelity.AnyAlgorithm
@@ -65,8 +73,9 @@ func runValidate(args []string, stdout, stderr io.Writer) error {
 	}}
 	text := f == report.FormatTable || f == report.FormatMarkdown
 	if !text {
-		sheet.Columns = append(sheet.Columns, report.Column{Key: "why", Header: "Why it misses"})
+		sheet.Columns = append(sheet.Columns, report.Column{Key: "why", Header: "Why it misses"}, report.Column{Key: "kernels", Header: "Kernels"})
 	}
+	var kernelNotes []string // inference cases: what timed their operators
 	var gaps, waits []string
 	pass, fail, pending := 0, 0, 0
 	for _, r := range rows {
@@ -95,8 +104,15 @@ func runValidate(args []string, stdout, stderr io.Writer) error {
 			}
 		}
 		row := []any{r.Case, r.Preset, r.Point, r.Unit, m, s, e, tol, status}
+		var kern any
+		if r.Kernels != "" {
+			kern = r.Kernels
+			if note := fmt.Sprintf("%s%s on %s: %s.", bulletFor(f), r.Case, r.Preset, r.Kernels); !slices.Contains(kernelNotes, note) {
+				kernelNotes = append(kernelNotes, note)
+			}
+		}
 		if !text {
-			row = append(row, why)
+			row = append(row, why, kern)
 		}
 		sheet.Rows = append(sheet.Rows, row)
 		switch r.Status {
@@ -118,6 +134,11 @@ func runValidate(args []string, stdout, stderr io.Writer) error {
 		if len(waits) > 0 {
 			sheet.Notes = append(sheet.Notes, "", "What the pending cases wait for:")
 			sheet.Notes = append(sheet.Notes, waits...)
+		}
+		if len(kernelNotes) > 0 {
+			sheet.Notes = append(sheet.Notes, "", "What timed the inference cases' operators (cardsea validate --kernels: the fits' held-out error):")
+			sheet.Notes = append(sheet.Notes, kernelNotes...)
+			sheet.Notes = append(sheet.Notes, bulletFor(f)+"Presets "+fittedPresetsNote()+".")
 		}
 	}
 	if err := sheet.Write(stdout, f); err != nil {

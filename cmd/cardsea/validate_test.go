@@ -34,3 +34,27 @@ func TestValidateSaysWhy(t *testing.T) {
 		}
 	}
 }
+
+// TestValidateKernels: 'cardsea validate --kernels' reports every measured
+// system's GEMM, attention, MLA and MoE fits with their held-out rows, and
+// refuses --nccl beside it.
+func TestValidateKernels(t *testing.T) {
+	out, errs, code := run("validate", "--kernels", "--format", "csv")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if lines[0] != "system,class,engine,band,n,median_abs_error,p90_abs_error,median_error,max_abs_error,meets_target" {
+		t.Fatalf("header %q", lines[0])
+	}
+	for _, sys := range []string{"h100_sxm", "h200_sxm", "b200_sxm", "gb200"} {
+		for _, class := range []string{"gemm", "attention_context", "attention_generation", "mla_context", "mla_generation", "moe"} {
+			if !strings.Contains(out, "\n"+sys+","+class+",trtllm,all,") {
+				t.Errorf("no %s %s trtllm all row", sys, class)
+			}
+		}
+	}
+	if _, _, code := run("validate", "--kernels", "--nccl"); code == 0 {
+		t.Error("--kernels with --nccl: exit 0, want a usage error")
+	}
+}

@@ -40,7 +40,13 @@
 // targets yet (held-out medians 4-34%, p90s 23-76%): the tables step with
 // the kernels' configuration choices by tokens per expert. LookupMoE
 // returns the fits with their held-out figures (CheckMedian, CheckP90) so a
-// caller can see how far to trust them.
+// caller can see how far to trust them; RankTime times one rank as a
+// serving engine with expert parallelism feeds it (the rows dispatched to
+// it, not the whole group's tokens).
+//
+// HeldOut is the held-out error of every fit by system, class, engine and
+// shape band ('cardsea validate --kernels'). Package infer times a step's
+// kernels with these fits on the accelerators that have tables.
 //
 // Guarantees:
 //

@@ -53,8 +53,25 @@ func (m *MoEModel) Time(tokens, hidden, inter, topk, experts, tp, ep int) float6
 		return m.LaunchS
 	}
 	el := math.Max(1, float64(experts)/float64(ep))
-	islice := float64(inter) / float64(tp)
 	a := float64(tokens) * float64(topk) / float64(ep)
+	return m.RankTime(float64(tokens), a, el, hidden, inter, tp)
+}
+
+// RankTime is Time for one rank as a serving engine runs it, in the
+// model's own terms: tokens rows into the kernel (routed and permuted at
+// TokenS each), assignments (token, local expert) pairs over local experts
+// on this GPU, the experts' intermediate size split over tp. Time(T, ...,
+// E, tp, ep) is RankTime(T, T K/ep, max(1, E/ep), ...); an engine with
+// expert parallelism over DeepEP-style dispatch hands its kernel only the
+// rows dispatched to it (tokens = assignments), not the whole group's.
+// Sizes are real numbers (a busy rank's share need not be whole); a zero
+// or negative one takes the launch cost alone.
+func (m *MoEModel) RankTime(tokens, assignments, localExperts float64, hidden, inter, tp int) float64 {
+	if !(tokens > 0) || !(assignments > 0) || !(localExperts > 0) || hidden <= 0 || inter <= 0 || tp <= 0 {
+		return m.LaunchS
+	}
+	el, a := localExperts, assignments
+	islice := float64(inter) / float64(tp)
 	var ea float64
 	if m.Distribution == "balanced" {
 		ea = math.Min(el, math.Ceil(a)) // balanced routing spreads assignments over distinct experts
@@ -70,10 +87,10 @@ func (m *MoEModel) Time(tokens, hidden, inter, topk, experts, tp, ep int) float6
 	}
 	h := float64(hidden)
 	flops := 2 * rows * h * islice * mats
-	bytes := ea*h*islice*mats*m.WBytes + a*h*4 + float64(tokens)*h*4
+	bytes := ea*h*islice*mats*m.WBytes + a*h*4 + tokens*h*4
 	tc := flops / (m.Peak * m.EffCompute)
 	tm := bytes / (m.HBM * m.EffMemory)
-	return m.LaunchS + float64(tokens)*m.TokenS + a*m.AssignS + softMax(tc, tm, m.P)
+	return m.LaunchS + tokens*m.TokenS + a*m.AssignS + softMax(tc, tm, m.P)
 }
 
 // moeDtype is the compute dtype (whose peak applies) and the weight bytes
