@@ -2,11 +2,13 @@ package chart
 
 import (
 	"bytes"
+	"encoding/xml"
 	"fmt"
 	"image/color"
 	"math"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 
 	"gonum.org/v1/plot"
@@ -68,9 +70,15 @@ type Spec struct {
 	// LogX and LogY draw logarithmic axes (values must be above 0).
 	LogX, LogY bool
 	// CategoricalX draws a non-numeric X column as evenly spaced
-	// categories in order of first appearance, as points; without it a
-	// non-numeric X value is an error.
+	// categories in order of first appearance, as points (as bars with
+	// Bars); without it a non-numeric X value is an error.
 	CategoricalX bool
+	// Bars draws X as categories (numbers too, in order of first
+	// appearance) and each series' value at a category as a bar, the
+	// series side by side: a comparison of systems, not a curve through
+	// them. Where a series has two values at one category, or with LogY,
+	// it draws points instead.
+	Bars bool
 	// Points draws points only; otherwise each series' points are joined
 	// in X order where X is numeric and no series repeats an X value.
 	Points bool
@@ -115,6 +123,8 @@ type chart struct {
 	lines      bool     // join each series' points
 	// categorical says the X column is categories, not numbers.
 	categorical bool
+	// bars draws each point as a bar from the axis (Spec.Bars).
+	bars bool
 }
 
 // Render draws the chart in format f. It checks the columns and values
@@ -163,8 +173,8 @@ func (d *Data) columns(s Spec) (xi, yi int, si []int, err error) {
 func collect(d *Data, s Spec, xi, yi int, si []int) (c *chart, xs, ys []float64, err error) {
 	c = &chart{spec: s}
 	// Is X numeric? With CategoricalX a non-numeric column is categories.
-	categorical := false
-	if s.CategoricalX {
+	categorical := s.Bars
+	if s.CategoricalX && !categorical {
 		for _, r := range d.Rows {
 			if _, _, err := number(r[xi]); err != nil {
 				categorical = true
@@ -180,7 +190,7 @@ func collect(d *Data, s Spec, xi, yi int, si []int) (c *chart, xs, ys []float64,
 			if row[xi] == nil || text(row[xi]) == "" {
 				continue
 			}
-			t := text(row[xi])
+			t := formatValue(s.X, row[xi])
 			k, ok := catIndex[t]
 			if !ok {
 				k = len(c.categories)
@@ -260,12 +270,13 @@ func (c *chart) axes(d *Data, s Spec, xs, ys []float64) {
 	}
 	c.y = AxisFor(s.Y, ys, s.LogY, hint(s.Y))
 	c.lines = !s.Points && !categorical
+	c.bars = s.Bars && !s.LogY && !s.Points
 	for i := range c.series {
 		pts := c.series[i].pts
 		seen := map[float64]bool{}
 		for _, p := range pts {
 			if seen[p.X] {
-				c.lines = false
+				c.lines, c.bars = false, false
 			}
 			seen[p.X] = true
 		}
@@ -329,13 +340,15 @@ func (c *chart) render(f Format) ([]byte, error) {
 		r := sty.Rectangle(s.Title)
 		dc = draw.Crop(dc, 0, 0, 0, -(r.Max.Y - r.Min.Y + p.Title.Padding))
 	}
+	pc := dc
 	if leg == nil {
-		p.Draw(dc)
+		p.Draw(pc)
 	} else {
 		// The legend goes right of the plot, never over the data.
 		r := leg.Rectangle(dc)
 		lw := r.Max.X - r.Min.X
-		p.Draw(draw.Crop(dc, 0, -(lw + vg.Points(8)), 0, 0))
+		pc = draw.Crop(dc, 0, -(lw + vg.Points(8)), 0, 0)
+		p.Draw(pc)
 		leg.Draw(draw.Crop(dc, dc.Max.X-dc.Min.X-lw, 0, 0, 0))
 	}
 	var buf bytes.Buffer
@@ -343,9 +356,84 @@ func (c *chart) render(f Format) ([]byte, error) {
 		return nil, fmt.Errorf("chart: %w", err)
 	}
 	if f == SVG {
-		return bytes.ReplaceAll(buf.Bytes(), []byte(fontFamily), []byte(fontFallback)), nil
+		data := p.DataCanvas(pc)
+		out := bytes.ReplaceAll(buf.Bytes(), []byte(fontFamily), []byte(fontFallback))
+		return c.hover(out, p, &data), nil
 	}
 	return buf.Bytes(), nil
+}
+
+// hover gives every point or bar of an SVG chart its values on hover: a
+// transparent shape over it holding a <title> (the series, the X value
+// and the Y value in the axes' units), the last element of the flipped
+// group the plot draws in, so it sits on top.
+func (c *chart) hover(svg []byte, p *plot.Plot, data *draw.Canvas) []byte {
+	const end = "</g>\n</svg>"
+	at := bytes.LastIndex(svg, []byte(end))
+	if at < 0 {
+		return svg
+	}
+	tx, ty := p.Transforms(data)
+	var b bytes.Buffer
+	b.WriteString("<g class=\"hover\" style=\"fill:#000;fill-opacity:0\">\n")
+	for i, sr := range c.series {
+		var boxes []box
+		if c.bars {
+			boxes = c.barBoxes(i)
+		}
+		for j, pt := range sr.pts {
+			title := c.hoverText(sr.name, pt)
+			if boxes != nil {
+				bx := boxes[j]
+				x0, x1 := float64(tx(bx.x0)), float64(tx(bx.x1))
+				y0, y1 := float64(ty(bx.y0)), float64(ty(bx.y1))
+				fmt.Fprintf(&b, "<rect x=\"%.5g\" y=\"%.5g\" width=\"%.5g\" height=\"%.5g\"><title>%s</title></rect>\n",
+					x0, min(y0, y1), x1-x0, math.Abs(y1-y0), title)
+				continue
+			}
+			fmt.Fprintf(&b, "<circle cx=\"%.5g\" cy=\"%.5g\" r=\"5\"><title>%s</title></circle>\n", float64(tx(pt.X)), float64(ty(pt.Y)), title)
+		}
+	}
+	b.WriteString("</g>\n")
+	out := append([]byte{}, svg[:at]...)
+	out = append(out, b.Bytes()...)
+	return append(out, svg[at:]...)
+}
+
+// hoverText is a point's tooltip, XML-escaped: the series on the first
+// line, then each axis' name with the point's value in its unit.
+func (c *chart) hoverText(series string, pt plotter.XY) string {
+	var x string
+	switch {
+	case c.categorical:
+		x = c.categories[int(pt.X)]
+	case c.bytesTicks:
+		x = units.FormatBytesBinary(pt.X)
+	default:
+		x = hoverValue(pt.X)
+	}
+	lines := []string{c.x.Label + ": " + x, c.y.Label + ": " + hoverValue(pt.Y)}
+	if series != "" {
+		lines = append([]string{series}, lines...)
+	}
+	var b strings.Builder
+	_ = xml.EscapeText(&b, []byte(strings.Join(lines, "\n")))
+	return b.String()
+}
+
+// hoverValue shows a value to 4 significant digits, without an exponent
+// below a trillion or trailing zeros.
+func hoverValue(v float64) string {
+	a := math.Abs(v)
+	if a == 0 || a >= 1e12 || a < 1e-6 {
+		return strconv.FormatFloat(v, 'g', 4, 64)
+	}
+	digits := max(0, 3-int(math.Floor(math.Log10(a))))
+	t := strconv.FormatFloat(v, 'f', digits, 64)
+	if strings.Contains(t, ".") {
+		t = strings.TrimRight(strings.TrimRight(t, "0"), ".")
+	}
+	return t
 }
 
 // plot builds the plot and, for more than one named series, its legend.
@@ -377,6 +465,25 @@ func (c *chart) plot() (*plot.Plot, *plot.Legend) {
 	named := false
 	for i, sr := range c.series {
 		col := palette[i%len(palette)]
+		if c.bars {
+			var thumb plot.Thumbnailer
+			for _, b := range c.barBoxes(i) {
+				pg, _ := plotter.NewPolygon(plotter.XYs{{X: b.x0, Y: b.y0}, {X: b.x1, Y: b.y0}, {X: b.x1, Y: b.y1}, {X: b.x0, Y: b.y1}})
+				pg.Color = col
+				pg.LineStyle.Width = 0
+				p.Add(pg)
+				thumb = pg
+			}
+			name := sr.name
+			if r := []rune(name); len(r) > 40 {
+				name = string(r[:39]) + "…"
+			}
+			named = named || name != ""
+			if thumb != nil {
+				leg.Add(name, thumb)
+			}
+			continue
+		}
 		sc, _ := plotter.NewScatter(sr.pts)
 		sc.GlyphStyle = draw.GlyphStyle{Color: col, Radius: vg.Points(2.5), Shape: shapes[i%len(shapes)]}
 		thumbs := []plot.Thumbnailer{sc}
@@ -441,6 +548,25 @@ func (c *chart) plot() (*plot.Plot, *plot.Legend) {
 		return p, nil
 	}
 	return p, &leg
+}
+
+// barWidth is the share of a category's width its bars fill together.
+const barWidth = 0.8
+
+// box is a bar in data coordinates (display units).
+type box struct{ x0, x1, y0, y1 float64 }
+
+// barBoxes are series i's bars: at category k, the i-th of len(series)
+// side-by-side bars from zero to the value.
+func (c *chart) barBoxes(i int) []box {
+	n := float64(len(c.series))
+	w := barWidth / n
+	var out []box
+	for _, pt := range c.series[i].pts {
+		x0 := pt.X - barWidth/2 + float64(i)*w
+		out = append(out, box{x0: x0, x1: x0 + w, y0: min(0, pt.Y), y1: max(0, pt.Y)})
+	}
+	return out
 }
 
 func bounds(ss []series) (xlo, xhi, ylo, yhi float64) {

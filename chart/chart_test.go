@@ -184,10 +184,79 @@ func TestAxisHumanNames(t *testing.T) {
 			t.Errorf("AxisFor(%s) = %q, want %q", tc.column, a.Label, tc.label)
 		}
 	}
+	// USD from 1e-4 up, at scale 1: 0.0094 USD reads 0.0094, not 94.
+	if a := AxisFor("energy_cost_per_mtok_usd", []float64{0.0038, 0.0094}, false, nil); a.Scale != 1 || a.Symbol != "USD" {
+		t.Errorf("cost axis %+v: want USD at scale 1", a)
+	}
 	if a := AxisFor("energy_cost_per_mtok_usd", []float64{0.0038, 0.0094}, false, nil); strings.Contains(a.Label, "milli") {
 		t.Errorf("a cost per million tokens in %q", a.Label)
 	}
 	if _, k := Parse("tokens_per_j"); k != Plain {
 		t.Errorf("tokens_per_j is %v, not a count per joule", k)
+	}
+}
+
+// TestBars draws a comparison of systems as bars, a bar per series at
+// each category side by side, with each value on hover; numbers on a
+// bar chart's X are categories too, and the same data gives the same
+// bytes.
+func TestBars(t *testing.T) {
+	d := &Data{Columns: []string{"topology", "op", "busbw_bytes_per_s"}, Rows: [][]any{
+		{"cm384", "allreduce", 1.5e11}, {"gb200-nvl72", "allreduce", 4e11}, {"hgx-h20", "allreduce", 3.5e11},
+		{"cm384", "alltoall", 1e11}, {"gb200-nvl72", "alltoall", 3e11},
+	}}
+	s := Spec{X: "topology", Y: "busbw_bytes_per_s", Series: []string{"op"}, Bars: true}
+	a, err := Render(d, s, SVG)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := Render(d, s, SVG)
+	if !bytes.Equal(a, b) {
+		t.Error("two renders differ")
+	}
+	svg := string(a)
+	for _, want := range []string{">cm384<", ">hgx-h20<", ">allreduce<", ">alltoall<",
+		"<title>allreduce&#xA;Topology: gb200-nvl72&#xA;busbw (GB/s): 400</title>", "<rect "} {
+		if !strings.Contains(svg, want) {
+			t.Errorf("SVG lacks %q", want)
+		}
+	}
+	if n := strings.Count(svg, "<title>"); n != 5 {
+		t.Errorf("%d values on hover, want one per bar (5)", n)
+	}
+	// A bar is a filled polygon: four corners, no line through the systems.
+	if strings.Contains(svg, "stroke-width:1.5") {
+		t.Error("bars joined by a line")
+	}
+	// Two values of one series at one category cannot be one bar: points.
+	d.Rows = append(d.Rows, []any{"cm384", "allreduce", 1.6e11})
+	pts, err := Render(d, s, SVG)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(pts), "<rect ") {
+		t.Error("repeated values drawn as bars")
+	}
+	// Numbers as categories, sizes in binary units.
+	n := &Data{Columns: []string{"size_bytes", "time_s"}, Rows: [][]any{{1 << 20, 1e-3}, {1 << 30, 0.5}}}
+	img, err := Render(n, Spec{X: "size_bytes", Y: "time_s", Bars: true}, SVG)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{">1 MiB<", ">1 GiB<"} {
+		if !strings.Contains(string(img), want) {
+			t.Errorf("SVG lacks %q", want)
+		}
+	}
+}
+
+func TestHoverValue(t *testing.T) {
+	for _, tc := range []struct {
+		v    float64
+		want string
+	}{{400, "400"}, {1240198, "1240198"}, {0.004, "0.004"}, {0.0094, "0.0094"}, {12.345, "12.35"}, {34.9, "34.9"}, {0, "0"}, {3e13, "3e+13"}} {
+		if got := hoverValue(tc.v); got != tc.want {
+			t.Errorf("hoverValue(%g) = %q, want %q", tc.v, got, tc.want)
+		}
 	}
 }

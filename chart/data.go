@@ -271,6 +271,26 @@ func (d *Data) where(r int) string {
 	return fmt.Sprintf("%s, record %d", d.source(), r+1)
 }
 
+// Text reports whether column holds names, not numbers: it has a value
+// and none of its values reads as a number (topologies, algorithms,
+// true/false). A column of numbers with a stray word is not text: a
+// chart of it reports the word.
+func (d *Data) Text(column string) bool {
+	i, err := d.Column(column)
+	if err != nil {
+		return false
+	}
+	seen := false
+	for _, r := range d.Rows {
+		_, ok, err := number(r[i])
+		if ok && err == nil {
+			return false
+		}
+		seen = seen || ok
+	}
+	return seen
+}
+
 // number reads a cell as a number; absent cells are not ok, without error.
 func number(v any) (x float64, present bool, err error) {
 	switch t := v.(type) {

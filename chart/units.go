@@ -25,22 +25,33 @@ const (
 	USD                  // _usd
 )
 
-// step is one display unit of a ladder: values divide by scale.
+// step is one display unit of a ladder: values divide by scale; a
+// magnitude from from up (scale when 0) takes it.
 type step struct {
 	scale  float64
 	symbol string
+	from   float64
+}
+
+// reach is the least magnitude that takes step s.
+func (s step) reach() float64 {
+	if s.from != 0 {
+		return s.from
+	}
+	return s.scale
 }
 
 var ladders = map[Kind][]step{
-	Bytes:    {{1, "B"}, {1 << 10, "KiB"}, {1 << 20, "MiB"}, {1 << 30, "GiB"}, {1 << 40, "TiB"}, {1 << 50, "PiB"}},
-	ByteRate: {{1, "B/s"}, {1e3, "KB/s"}, {1e6, "MB/s"}, {1e9, "GB/s"}, {1e12, "TB/s"}, {1e15, "PB/s"}},
-	Rate:     {{1, ""}, {1e3, "thousands"}, {1e6, "millions"}, {1e9, "billions"}},
-	FLOPS:    {{1, "FLOP/s"}, {1e9, "GFLOP/s"}, {1e12, "TFLOP/s"}, {1e15, "PFLOP/s"}, {1e18, "EFLOP/s"}},
-	Seconds:  {{1e-9, "ns"}, {1e-6, "us"}, {1e-3, "ms"}, {1, "s"}},
-	Watts:    {{1e-3, "mW"}, {1, "W"}, {1e3, "kW"}, {1e6, "MW"}},
-	Joules:   {{1e-6, "uJ"}, {1e-3, "mJ"}, {1, "J"}, {1e3, "kJ"}, {1e6, "MJ"}},
-	// No milli-USD: a cost of 0.0094 USD per million tokens reads in USD.
-	USD: {{1e-6, "micro-USD"}, {1e-4, "USD"}},
+	Bytes:    {{1, "B", 0}, {1 << 10, "KiB", 0}, {1 << 20, "MiB", 0}, {1 << 30, "GiB", 0}, {1 << 40, "TiB", 0}, {1 << 50, "PiB", 0}},
+	ByteRate: {{1, "B/s", 0}, {1e3, "KB/s", 0}, {1e6, "MB/s", 0}, {1e9, "GB/s", 0}, {1e12, "TB/s", 0}, {1e15, "PB/s", 0}},
+	Rate:     {{1, "", 0}, {1e3, "thousands", 0}, {1e6, "millions", 0}, {1e9, "billions", 0}},
+	FLOPS:    {{1, "FLOP/s", 0}, {1e9, "GFLOP/s", 0}, {1e12, "TFLOP/s", 0}, {1e15, "PFLOP/s", 0}, {1e18, "EFLOP/s", 0}},
+	Seconds:  {{1e-9, "ns", 0}, {1e-6, "us", 0}, {1e-3, "ms", 0}, {1, "s", 0}},
+	Watts:    {{1e-3, "mW", 0}, {1, "W", 0}, {1e3, "kW", 0}, {1e6, "MW", 0}},
+	Joules:   {{1e-6, "uJ", 0}, {1e-3, "mJ", 0}, {1, "J", 0}, {1e3, "kJ", 0}, {1e6, "MJ", 0}},
+	// No milli-USD: a cost of 0.0094 USD per million tokens reads in USD
+	// (from 1e-4 USD up, at scale 1).
+	USD: {{scale: 1e-6, symbol: "micro-USD"}, {scale: 1, symbol: "USD", from: 1e-4}},
 }
 
 // suffixes map unit token sequences in a name to their kind; longer
@@ -133,7 +144,7 @@ func AxisFor(column string, values []float64, log bool, hint *report.Column) Axi
 		st = base(lad)
 	}
 	for _, s := range lad {
-		if m >= s.scale*(1-1e-12) {
+		if m >= s.reach()*(1-1e-12) {
 			st = s
 		}
 	}

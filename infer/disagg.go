@@ -46,23 +46,28 @@ type DisaggResult struct {
 	// the prefill instance.
 	KVTransferBound bool
 	// PrefillPerDecode is how many prefill instances keep one decode
-	// instance busy (DecodeRequestsPerS / PrefillRequestsPerS).
+	// instance busy (DecodeRequestsPerS / PrefillRequestsPerS): the
+	// balanced ratio, a fraction in general.
 	PrefillPerDecode float64
 	// PrefillInstances and DecodeInstances are the smallest deployment of
-	// whole instances that keeps up (WholeInstances), and PrefillUse the
-	// share of its prefill capacity that deployment uses; its decode
-	// instances run full.
+	// whole instances that balances (WholeInstances), and PrefillUse and
+	// DecodeUse the share of each pool's capacity it uses at the load its
+	// decode instances serve running full.
 	PrefillInstances, DecodeInstances int
-	PrefillUse                        float64
-	// WholeAccelerators is that deployment's accelerators.
-	WholeAccelerators int
-	// For a balanced system of PrefillPerDecode prefill instances and one
-	// decode instance: its accelerators, output tokens/s (the decode
-	// instance's), per accelerator, IT power (each instance at its step's
-	// average power), output tokens/s per kW and joules per output token.
-	Accelerators                            float64
-	TokensPerS, TokensPerSPerAccel          float64
-	PowerW, TokensPerKW, JPerToken          float64
+	PrefillUse, DecodeUse             float64
+	// For that deployment: its accelerators, output tokens/s (its decode
+	// instances'), per accelerator, IT and facility power (every instance
+	// at its step's average power: an under-used prefill instance counts
+	// as running, as a provisioned deployment draws), output tokens/s per
+	// IT kW and IT joules per output token.
+	Accelerators                   int
+	TokensPerS, TokensPerSPerAccel float64
+	PowerW, FacilityPowerW         float64
+	TokensPerKW, JPerToken         float64
+	// BalancedAccelerators is the fractional system of the balanced
+	// ratio, PrefillPerDecode prefill instances and one decode instance:
+	// the limit a large deployment approaches.
+	BalancedAccelerators                    float64
 	PrefillTokensPerSPerAccel               float64 // prompt tokens/s per prefill accelerator
 	DecodeTokensPerSPerAccel                float64 // output tokens/s per decode accelerator
 	PrefillAccelerators, DecodeAccelerators int     // each instance's size
@@ -141,13 +146,17 @@ func (e *Engine) disaggWith(d Disagg, pre, dec Result) (DisaggResult, error) {
 	r.PrefillRequestsPerS = seqs / math.Max(pre.StepS, s)
 	r.DecodeRequestsPerS = dec.TokensPerS / float64(d.OutputLen)
 	r.PrefillPerDecode = r.DecodeRequestsPerS / r.PrefillRequestsPerS
-	r.PrefillInstances, r.DecodeInstances, r.PrefillUse = WholeInstances(r.PrefillPerDecode)
-	r.WholeAccelerators = r.PrefillInstances*pre.Accelerators + r.DecodeInstances*dec.Accelerators
-	r.Accelerators = r.PrefillPerDecode*float64(pre.Accelerators) + float64(dec.Accelerators)
-	r.TokensPerS = dec.TokensPerS
-	r.TokensPerSPerAccel = r.TokensPerS / r.Accelerators
-	r.PowerW = r.PrefillPerDecode*pre.PowerW + dec.PowerW
-	if r.PowerW > 0 {
+	r.BalancedAccelerators = r.PrefillPerDecode*float64(pre.Accelerators) + float64(dec.Accelerators)
+	r.PrefillInstances, r.DecodeInstances, r.PrefillUse, r.DecodeUse = WholeInstances(r.PrefillPerDecode)
+	p, n := float64(r.PrefillInstances), float64(r.DecodeInstances)
+	r.Accelerators = r.PrefillInstances*pre.Accelerators + r.DecodeInstances*dec.Accelerators
+	r.TokensPerS = n * dec.TokensPerS * r.DecodeUse
+	if r.Accelerators > 0 {
+		r.TokensPerSPerAccel = r.TokensPerS / float64(r.Accelerators)
+	}
+	r.PowerW = p*pre.PowerW + n*dec.PowerW
+	r.FacilityPowerW = p*pre.FacilityPowerW + n*dec.FacilityPowerW
+	if r.PowerW > 0 && r.TokensPerS > 0 {
 		r.TokensPerKW = r.TokensPerS / (r.PowerW / 1e3)
 		r.JPerToken = r.PowerW / r.TokensPerS
 	}
@@ -290,20 +299,34 @@ func (e *Engine) BestDisaggUnderSLO(d Disagg, ttftSLO, tpotSLO float64) (DisaggR
 	return best, nil
 }
 
-// WholeInstances is the smallest deployment of whole instances that keeps
-// up when ratio prefill instances feed one decode instance: ceil(ratio)
-// prefill instances for one decode instance when ratio is 1 or more, else
-// one prefill instance for floor(1/ratio) decode instances. use is the
-// share of the prefill instances' capacity the decode side needs (at most
-// 1). A ratio that is not positive and finite gives 0, 0, 0.
-func WholeInstances(ratio float64) (prefill, decode int, use float64) {
-	if !(ratio > 0) || math.IsInf(ratio, 0) {
-		return 0, 0, 0
+// BalancedUse is the least share of its prefill pool's capacity a
+// whole deployment that balances uses (WholeInstances).
+const BalancedUse = 0.9
+
+// WholeInstances is the smallest deployment of whole instances that
+// balances when ratio prefill instances keep one decode instance busy.
+// The load is what its d decode instances serve running full (decode use
+// 1, as the balanced ratio's one decode instance does); p = ceil(ratio x
+// d) prefill instances, the fewest that keep up, so neither pool is over
+// 100%; and d is the smallest, from 1, at which the prefill pool is at
+// least BalancedUse used (ratio x d / p), so that rounding up to whole
+// prefill instances idles under a tenth of them. 10.05 gives 11:1 (91%
+// prefill use), 8.74 gives 9:1 (97%), 1.2 gives 4:3 (90%, where 2:1
+// would idle 40%), 0.3 gives 1:3 (90%). A ratio that is not positive,
+// or outside 1e-9 to 1e9, gives zeros.
+func WholeInstances(ratio float64) (prefill, decode int, prefillUse, decodeUse float64) {
+	if !(ratio > 0) || math.IsInf(ratio, 0) || ratio > 1e9 || ratio < 1e-9 {
+		return 0, 0, 0, 0
 	}
-	if ratio >= 1 {
-		prefill, decode = int(math.Ceil(ratio-1e-12)), 1
-	} else {
-		prefill, decode = 1, int(math.Floor(1/ratio+1e-12))
+	const eps = 1e-9
+	// Below BalancedUse / ratio decode instances one prefill instance is
+	// under BalancedUse used: start there. Past 9 / ratio, rounding up
+	// costs under a tenth: the loop ends by then.
+	for d := max(1, int(math.Floor(BalancedUse/ratio))); ; d++ {
+		need := ratio * float64(d)
+		p := max(1, int(math.Ceil(need-eps)))
+		if use := need / float64(p); use >= BalancedUse-eps {
+			return p, d, min(use, 1), 1
+		}
 	}
-	return prefill, decode, ratio * float64(decode) / float64(prefill)
 }

@@ -37,8 +37,15 @@ func TestDisaggCM384(t *testing.T) {
 		t.Errorf("decode context %d, want input + output/2", r.Decode.Config.Context)
 	}
 	wantRatio := (r.Decode.TokensPerS / 1024) / (64 / r.Prefill.StepS)
-	if math.Abs(r.PrefillPerDecode/wantRatio-1) > 1e-9 || math.Abs(r.Accelerators-(wantRatio*16+160)) > 1e-6 {
-		t.Errorf("ratio %g, want %g; accelerators %g", r.PrefillPerDecode, wantRatio, r.Accelerators)
+	if math.Abs(r.PrefillPerDecode/wantRatio-1) > 1e-9 || math.Abs(r.BalancedAccelerators-(wantRatio*16+160)) > 1e-6 {
+		t.Errorf("ratio %g, want %g; balanced accelerators %g", r.PrefillPerDecode, wantRatio, r.BalancedAccelerators)
+	}
+	// The whole deployment: its instances' accelerators, its decode
+	// instances' tokens/s, every instance's power.
+	if r.Accelerators != r.PrefillInstances*16+r.DecodeInstances*160 || r.DecodeUse != 1 ||
+		math.Abs(r.TokensPerS-float64(r.DecodeInstances)*r.Decode.TokensPerS) > 1e-6 ||
+		math.Abs(r.PowerW-float64(r.PrefillInstances)*r.Prefill.PowerW-float64(r.DecodeInstances)*r.Decode.PowerW) > 1e-6 {
+		t.Errorf("%d:%d instances, %d accelerators, %g tok/s, %g W", r.PrefillInstances, r.DecodeInstances, r.Accelerators, r.TokensPerS, r.PowerW)
 	}
 	if r.TokensPerSPerAccel >= r.DecodeTokensPerSPerAccel || r.TokensPerKW <= 0 {
 		t.Errorf("system %g tok/s per NPU should be below decode's %g (prefill NPUs count); %g per kW", r.TokensPerSPerAccel, r.DecodeTokensPerSPerAccel, r.TokensPerKW)
@@ -150,8 +157,9 @@ func TestDisaggSLO(t *testing.T) {
 	}
 }
 
-// TestWholeInstances: the smallest whole deployment that keeps up, and
-// the share of its prefill capacity it uses.
+// TestWholeInstances: the smallest whole deployment that balances: its
+// decode instances run full, the fewest prefill instances keep up (no
+// pool over 100%), and the prefill pool is at least BalancedUse used.
 func TestWholeInstances(t *testing.T) {
 	for _, tc := range []struct {
 		ratio   float64
@@ -160,14 +168,36 @@ func TestWholeInstances(t *testing.T) {
 		comment string
 	}{
 		{10.051, 11, 1, 10.051 / 11, "CM384's R1 example: eleven prefill instances feed one decode"},
+		{8.743, 9, 1, 8.743 / 9, "nine prefill instances, 97% used"},
 		{2, 2, 1, 1, "an exact ratio runs full"},
+		{1.19874, 5, 4, 1.19874 * 4 / 5, "2:1 would idle 40% of the prefill pool, 4:3 10.1%: 5:4"},
+		{1.2, 4, 3, 0.9, "4:3 idles a tenth exactly"},
+		{1.5, 3, 2, 1, "3:2 exact"},
 		{0.3, 1, 3, 0.9, "one prefill feeds three decode instances"},
 		{0.25, 1, 4, 1, "exact below one"},
+		{0.55, 3, 5, 0.55 * 5 / 3, "1:1 would idle 45%, 2:3 17.5%"},
+		{1e-4, 1, 9000, 0.9, "one prefill instance for thousands of decode instances"},
 		{0, 0, 0, 0, "no decode demand"},
+		{math.Inf(1), 0, 0, 0, "no prefill capacity"},
+		{math.NaN(), 0, 0, 0, "no figures"},
 	} {
-		p, d, use := WholeInstances(tc.ratio)
+		p, d, use, dUse := WholeInstances(tc.ratio)
 		if p != tc.p || d != tc.d || math.Abs(use-tc.use) > 1e-12 {
 			t.Errorf("%s: WholeInstances(%g) = %d, %d, %g; want %d, %d, %g", tc.comment, tc.ratio, p, d, use, tc.p, tc.d, tc.use)
+		}
+		if p == 0 {
+			continue
+		}
+		// The rule: decode full, prefill not over 100% nor under
+		// BalancedUse, and no smaller d balances.
+		if dUse != 1 || use > 1 || use < BalancedUse-1e-9 || float64(p) < tc.ratio*float64(d)-1e-9 {
+			t.Errorf("%g: %d:%d uses prefill %g, decode %g", tc.ratio, p, d, use, dUse)
+		}
+		for dd := 1; dd < d; dd++ {
+			pp := math.Ceil(tc.ratio*float64(dd) - 1e-9)
+			if tc.ratio*float64(dd)/pp >= BalancedUse-1e-9 {
+				t.Errorf("%g: %v:%d balances before %d:%d", tc.ratio, pp, dd, p, d)
+			}
 		}
 	}
 }

@@ -31,9 +31,10 @@ func ExampleEngine_RunDisagg() {
 	}
 	fmt.Printf("KV per request %.0f MB, per prefill batch %.2f GB in %.1f ms\n", r.KVBytesPerRequest/1e6, r.KVTransferBytes/1e9, r.KVTransferS*1e3)
 	fmt.Printf("TTFT %.0f ms (prefill %.0f ms), TPOT %.1f ms\n", r.TTFTS*1e3, r.Prefill.TTFTS*1e3, r.TPOTS*1e3)
-	fmt.Printf("%.2f prefill boxes per decode box: %.0f output tokens/s per GPU\n", r.PrefillPerDecode, r.TokensPerSPerAccel)
+	fmt.Printf("%.2f prefill boxes per decode box: deploy %d:%d (prefill %.0f%% used), %.0f output tokens/s per GPU\n",
+		r.PrefillPerDecode, r.PrefillInstances, r.DecodeInstances, r.PrefillUse*100, r.TokensPerSPerAccel)
 	// Output:
 	// KV per request 671 MB, per prefill batch 5.37 GB in 14.6 ms
 	// TTFT 916 ms (prefill 902 ms), TPOT 28.9 ms
-	// 0.98 prefill boxes per decode box: 561 output tokens/s per GPU
+	// 0.98 prefill boxes per decode box: deploy 1:1 (prefill 98% used), 554 output tokens/s per GPU
 }

@@ -47,7 +47,7 @@ func Compare(topos []*System, base int, sc *scenario.Scenario, recs []study.Reco
 		{Column: report.Column{Key: "peak_flops.bf16", Header: "BF16 dense (PFLOP/s)", Scale: 1e15, Digits: 1}, ratio: true},
 		{Column: report.Column{Key: "hbm_bytes_per_s", Header: "HBM bandwidth (TB/s)", Scale: 1e12, Digits: 1}, ratio: true},
 		{Column: report.Column{Key: "scale_up_bytes_per_s_per_accel", Header: "Scale-up per accelerator (GB/s, per direction)", Scale: 1e9, Digits: 0}, ratio: true},
-		{Column: report.Column{Key: "peak_bf16_flops_per_w", Header: "BF16 dense per IT kW (TFLOP/s per kW)", Scale: 1e9, Digits: 1}, ratio: true},
+		{Column: report.Column{Key: "peak_bf16_flops_per_w", Header: "BF16 dense per provisioned IT kW (TFLOP/s per kW)", Scale: 1e9, Digits: 1}, ratio: true},
 	}
 	rows := make([][]any, len(topos))
 	for i, t := range topos {

@@ -30,7 +30,7 @@ func DemoCollectives(records *report.Sheet, itW map[string]float64) *report.Shee
 			{Key: "time_s", Header: "Time", Unit: report.Seconds},
 			{Key: "busbw_bytes_per_s", Header: "busbw", Unit: report.BytesPerS},
 			{Key: "aggregate_busbw_bytes_per_s", Header: "busbw x ranks (TB/s)", Scale: 1e12, Digits: 1},
-			{Key: "aggregate_busbw_per_it_w", Header: "busbw x ranks per IT kW (GB/s per kW)", Scale: 1e6, Digits: 0},
+			{Key: "aggregate_busbw_per_provisioned_it_w", Header: "busbw x ranks per provisioned IT kW (GB/s per kW)", Scale: 1e6, Digits: 0},
 		},
 		Notes: []string{"busbw per rank, nccl-tests convention; aggregate = busbw x ranks, divided by the provisioned IT power of the whole system."},
 	}
@@ -57,7 +57,7 @@ func DemoCollectives(records *report.Sheet, itW map[string]float64) *report.Shee
 func DemoInference(records *report.Sheet) *report.Sheet {
 	schema := study.Command(&study.InferenceRecord{}).Without(study.EnergyBreakdown().Keys()...).
 		Without("tokens_per_s_per_accel_healthy", "tokens_per_s_per_accel_ratio", "accelerators_healthy",
-			"power_mode", "energy_j", "facility_energy_j", "peak_power_w", "energy_cost_usd")
+			"power_mode", "energy_j", "facility_energy_j", "peak_power_w", "energy_cost_usd").Without(sameAsPerKW...)
 	sheet := &report.Sheet{Columns: schema.Columns(), Vertical: true,
 		Title: "DeepSeek-R1 decode, most tokens/s per accelerator under a 50 ms TPOT (context 4K, MTP 1 draft at 70%)",
 		Notes: []string{

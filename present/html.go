@@ -2,9 +2,12 @@ package present
 
 import (
 	"bytes"
+	"encoding/base64"
 	"fmt"
 	"html/template"
 	"path/filepath"
+	"slices"
+	"sort"
 	"strings"
 
 	"github.com/cardsea/cardsea/chart"
@@ -15,9 +18,14 @@ import (
 type reportPage struct {
 	Name, Description, File, Version string
 	Points, Records                  int
+	Notes                            []string
 	Charts                           []reportChart
 	Headers                          []string
 	Rows                             [][]reportCell
+	// CSV is every field of every record, as a data: URI, and CSVName
+	// the file name a browser saves it under.
+	CSV     template.URL
+	CSVName string
 }
 
 type reportChart struct {
@@ -31,9 +39,11 @@ type reportCell struct {
 }
 
 // HTMLReport renders a scenario's records as one self-contained HTML
-// page: its name and description, charts (inline SVG) and a table of every
-// record in human units; version names the cardsea that made it. The same
-// records give the same bytes.
+// page: its name and description, charts (inline SVG, values on hover),
+// a table of the records in human units (the scenario's report.columns
+// where it names them) and a link to every field of every record as
+// CSV, embedded in the page; version names the cardsea that made it. The
+// same records give the same bytes.
 func HTMLReport(s *scenario.Scenario, sheet *report.Sheet, version string) ([]byte, error) {
 	name := s.File.Name
 	if name == "" {
@@ -42,33 +52,51 @@ func HTMLReport(s *scenario.Scenario, sheet *report.Sheet, version string) ([]by
 	page := reportPage{
 		Name: name, Description: s.File.Description, File: filepath.Base(s.Path),
 		Version: version, Points: len(s.Points), Records: len(sheet.Rows),
+		Notes: reportNotes(sheet), CSVName: name + ".csv",
 	}
+	var csv bytes.Buffer
+	if err := sheet.Write(&csv, report.FormatCSV); err != nil {
+		return nil, fmt.Errorf("report: %w", err)
+	}
+	page.CSV = template.URL("data:text/csv;charset=utf-8;base64," + base64.StdEncoding.EncodeToString(csv.Bytes()))
 	charts, err := reportCharts(s, chart.FromSheet(sheet))
 	if err != nil {
 		return nil, err
 	}
 	page.Charts = charts
+	table := s.Select(reportCopy(sheet))
+	ranks := reportRanks(s, table)
+	ScenarioTable(table, s.Params, len(s.Points))
 	var show []int
-	heads := report.Heads(sheet.Columns)
-	for i, c := range sheet.Columns {
-		if c.Key == "scenario" || (len(s.Points) == 1 && (c.Key == "point" || c.Key == "points")) {
+	heads := report.Heads(table.Columns)
+	for i, c := range table.Columns {
+		// The page's header gives the scenario and its points once.
+		if c.Key == "scenario" || c.Key == "points" || (len(s.Points) == 1 && c.Key == "point") {
 			continue
 		}
 		empty := true
-		for _, r := range sheet.Rows {
+		for _, r := range table.Rows {
 			empty = empty && r[i] == nil
 		}
-		if empty && len(sheet.Rows) > 0 {
+		if empty && len(table.Rows) > 0 {
 			continue
 		}
 		show = append(show, i)
-		page.Headers = append(page.Headers, ParamHeader(heads[i])) // swept fields by name
+		h := ParamHeader(heads[i]) // swept fields by name
+		if c.Key == "ranks" && ranks.header != "" {
+			h = ranks.header
+		}
+		page.Headers = append(page.Headers, h)
 	}
-	for _, r := range sheet.Rows {
+	for r, row := range table.Rows {
 		var cells []reportCell
 		for _, i := range show {
-			_, str := r[i].(string)
-			cells = append(cells, reportCell{Text: sheet.Columns[i].Human(r[i]), Numeric: r[i] != nil && !str})
+			_, str := row[i].(string)
+			text := table.Columns[i].Human(row[i])
+			if table.Columns[i].Key == "ranks" && ranks.header == "" && row[i] != nil && ranks.unit[r] != "" {
+				text += " " + ranks.unit[r]
+			}
+			cells = append(cells, reportCell{Text: text, Numeric: row[i] != nil && !str})
 		}
 		page.Rows = append(page.Rows, cells)
 	}
@@ -79,19 +107,130 @@ func HTMLReport(s *scenario.Scenario, sheet *report.Sheet, version string) ([]by
 	return buf.Bytes(), nil
 }
 
-// reportCharts draws, per collective workload, busbw and energy per
-// operation against size (a line per topology) and, per swept field,
-// busbw against the field.
+// reportCopy is a copy of sheet whose rows can change without changing
+// sheet's.
+func reportCopy(sheet *report.Sheet) *report.Sheet {
+	out := *sheet
+	out.Rows = make([][]any, len(sheet.Rows))
+	for i, r := range sheet.Rows {
+		out.Rows[i] = append([]any(nil), r...)
+	}
+	return &out
+}
+
+// reportRankUnits say what a collective's ranks count: the header when
+// every collective record's ranks count the same thing ("Ranks (dies)"),
+// else each row's unit.
+type reportRankUnits struct {
+	header string
+	unit   []string
+}
+
+// reportRanks reads what each collective record's ranks are from its
+// workload: accelerator packages with per_accel (a CM384 910C's two dies
+// are one rank), servers with per_server, else dies.
+func reportRanks(s *scenario.Scenario, sheet *report.Sheet) reportRankUnits {
+	at := map[string]int{}
+	for i, c := range sheet.Columns {
+		at[c.Key] = i
+	}
+	ri, ok := at["ranks"]
+	if !ok {
+		return reportRankUnits{}
+	}
+	points := map[int]*scenario.Point{}
+	for i := range s.Points {
+		points[s.Points[i].Index] = &s.Points[i]
+	}
+	out := reportRankUnits{unit: make([]string, len(sheet.Rows))}
+	seen := map[string]bool{}
+	var units []string
+	cell := func(row []any, key string) any {
+		if i, ok := at[key]; ok {
+			return row[i]
+		}
+		return nil
+	}
+	for r, row := range sheet.Rows {
+		if row[ri] == nil {
+			continue
+		}
+		p, _ := cell(row, "point").(int)
+		pt := points[p]
+		if pt == nil {
+			continue
+		}
+		unit := "dies"
+		w, _ := cell(row, "workload").(string)
+		for _, wl := range pt.File.Workloads {
+			c := wl.Collective
+			if c == nil || (wl.Name != w && (wl.Name != "" || "collective "+c.Op != w)) {
+				continue
+			}
+			switch {
+			case c.PerAccel:
+				unit = "accelerator packages"
+			case c.PerServer:
+				unit = "servers"
+			}
+			break
+		}
+		out.unit[r] = unit
+		if !seen[unit] {
+			seen[unit] = true
+			units = append(units, unit)
+		}
+	}
+	if len(units) == 1 {
+		out.header = "Ranks (" + units[0] + ")"
+	}
+	return out
+}
+
+// reportNotes say how to read the figures the records hold.
+func reportNotes(sheet *report.Sheet) []string {
+	has := func(key string) bool {
+		for i, c := range sheet.Columns {
+			if c.Key != key {
+				continue
+			}
+			for _, r := range sheet.Rows {
+				if r[i] != nil {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	var notes []string
+	if has("busbw_bytes_per_s") {
+		notes = append(notes, "Collectives: bandwidths are per direction; energy is IT energy per operation; sizes are per rank.")
+	}
+	if has("tokens_per_s_per_mw") || has("tokens_per_s_per_kw") {
+		notes = append(notes, "Power: per-kW and per-J figures use average IT power, per-MW figures average facility power (PUE included), each in its record's power mode; InferenceX's tokens/s per MW is all-in provisioned power (power mode provisioned).")
+	}
+	return notes
+}
+
+// reportCharts draws what varies against what was swept. Collectives
+// at several sizes: busbw and energy per operation against the size, a
+// line per topology. Then each headline metric the records carry
+// (tokens/s per accelerator, per kW and per MW, cost per million tokens,
+// busbw) against each sweep axis: a product key alone, or the zipped
+// keys together. An axis of names, or one that changes the system (a
+// zipped topology), is a comparison: bars per system, never a line
+// through cm384, nvl72 and h20; a numeric axis is lines. A chart whose
+// metric does not move along its axis is left out. Then throughput
+// against interactivity, where a line has two or more points of it (a
+// batch sweep's curve), and served runs against their load.
 func reportCharts(s *scenario.Scenario, d *chart.Data) ([]reportChart, error) {
 	col := map[string]int{}
 	for i, c := range d.Columns {
 		col[c] = i
 	}
-	var params []string
 	prefix := map[string]string{}
 	for _, p := range s.Params {
 		k := strings.ReplaceAll(p, ".", "_")
-		params = append(params, k)
 		// A swept field by its name, on the axis and in the legend
 		// ("TP 8", not "workloads[0].inference.tp=8").
 		name := ParamHeader(p)
@@ -104,7 +243,17 @@ func reportCharts(s *scenario.Scenario, d *chart.Data) ([]reportChart, error) {
 	}
 	var out []reportChart
 	add := func(sub *chart.Data, spec chart.Spec) error {
-		spec.SeriesPrefix = prefix
+		spec.SeriesPrefix = map[string]string{}
+		for k, v := range prefix {
+			spec.SeriesPrefix[k] = v
+		}
+		for _, c := range spec.Series {
+			// A number names its line by its field ("Offered load 8").
+			if h := sub.Hints[c].Header; spec.SeriesPrefix[c] == "" && h != "" && !slices.Contains([]string{"topology", "workload", "size_bytes", "run"}, c) {
+				short, _, _ := strings.Cut(h, " (")
+				spec.SeriesPrefix[c] = short + " "
+			}
+		}
 		img, err := chart.Render(sub, spec, chart.SVG)
 		if err != nil && spec.LogY {
 			// A zero (no energy in some mode) cannot go on a log axis.
@@ -117,16 +266,19 @@ func reportCharts(s *scenario.Scenario, d *chart.Data) ([]reportChart, error) {
 		out = append(out, reportChart{Title: spec.Title, SVG: template.HTML(reportInlineSVG(img))})
 		return nil
 	}
+	params := reportColumns(s.Params)
+	bySize := map[string]bool{} // collective workloads charted against size
 	for _, w := range reportDistinct(d, d.Rows, "workload") {
 		sub := &chart.Data{Source: w, Columns: d.Columns, Hints: d.Hints}
 		for _, r := range d.Rows {
-			if reportText(r[col["workload"]]) == w {
+			if reportText(r[col["workload"]]) == w && r[col["size_bytes"]] != nil {
 				sub.Rows = append(sub.Rows, r)
 			}
 		}
 		if len(reportDistinct(d, sub.Rows, "size_bytes")) < 2 {
 			continue
 		}
+		bySize[w] = true
 		// A line per topology; where a sweep repeats a topology and size,
 		// the swept fields that tell the repeats apart name the lines too.
 		series := []string{"topology"}
@@ -162,37 +314,90 @@ func reportCharts(s *scenario.Scenario, d *chart.Data) ([]reportChart, error) {
 		}
 		return sub
 	}
-	for _, y := range []struct{ column, title string }{
-		{"busbw_bytes_per_s", "Bus bandwidth"},
-		{"tokens_per_s_per_accel", "Tokens/s per accelerator"},
-		{"energy_cost_per_mtok_usd", "Energy cost per million tokens"},
-	} {
-		sub := having(y.column)
+	axes := reportAxes(s, d)
+	// Numeric axes first: where one charts a metric, a line per system,
+	// the bars by system would repeat it.
+	sort.SliceStable(axes, func(i, j int) bool { return !axes[i].names && axes[j].names })
+	for _, y := range reportMetrics {
+		sub := having(y)
+		if y == "energy_cost_usd" {
+			// Per operation for a collective; per step, a breakdown, for
+			// the rest (their figure is the cost per million tokens).
+			sub = reportWhere(d, sub, "op")
+		}
 		if len(sub.Rows) == 0 {
 			continue
 		}
-		for i, p := range params {
-			others := append([]string{"workload", "topology", "size_bytes"}, params[:i]...)
-			others = append(others, params[i+1:]...)
-			// Lines for what varies besides the swept field, skipping what
-			// the field decides (the topology when the field is the preset).
+		title := reportTitle(d, y)
+		lines := false
+		for _, a := range axes {
+			sub := sub
+			if a.cols == nil {
+				// Without a sweep, the collectives charted against their
+				// size have their comparison already.
+				kept := &chart.Data{Source: sub.Source, Columns: sub.Columns, Hints: sub.Hints}
+				for _, r := range sub.Rows {
+					if !bySize[reportText(r[col["workload"]])] {
+						kept.Rows = append(kept.Rows, r)
+					}
+				}
+				sub = kept
+			}
+			if len(sub.Rows) == 0 || a.x == "topology" && len(reportDistinct(d, sub.Rows, "topology")) < 2 {
+				continue
+			}
+			if a.x == "topology" && lines {
+				continue // the systems are the lines of the numeric axes' charts
+			}
+			// Bars or lines for what varies besides the axis, skipping
+			// what the axis decides (the accelerators a zipped preset sets).
 			var series []string
-			for _, c := range others {
-				if !reportDetermined(d, sub.Rows, c, append([]string{p}, series...)...) {
+			for _, c := range append([]string{"workload", "topology", "size_bytes", "offered_requests_per_s", "concurrency"}, reportOthers(axes, a)...) {
+				if c != a.x && !reportDetermined(d, sub.Rows, c, append(append([]string{}, a.cols...), series...)...) {
 					series = append(series, c)
 				}
 			}
-			if err := add(sub, chart.Spec{Title: y.title + " vs " + ParamHeader(s.Params[i]),
-				X: p, Y: y.column, Series: series, CategoricalX: true}); err != nil {
+			if reportDetermined(d, sub.Rows, y, series...) {
+				continue // the metric does not move along the axis
+			}
+			// A series column that does not move the metric (the price
+			// beside a system's tokens/s) only repeats each bar: leave it
+			// out, and its repeats with it.
+			for k := len(series) - 1; k >= 0; k-- {
+				rest := append(append(append([]string{}, a.cols...), series[:k]...), series[k+1:]...)
+				if reportDetermined(d, sub.Rows, y, rest...) {
+					series = append(series[:k:k], series[k+1:]...)
+				}
+			}
+			if key := append(append([]string{}, a.cols...), series...); reportDetermined(d, sub.Rows, y, key...) {
+				sub = reportFirst(d, sub, key)
+			}
+			spec := chart.Spec{X: a.x, Y: y, Series: series}
+			if a.names {
+				spec.Title, spec.Bars, spec.CategoricalX = title+" by "+a.name, true, true
+			} else {
+				spec.Title = title + " vs " + a.name
+				lines = lines || slices.Contains(series, "topology")
+			}
+			if err := add(sub, spec); err != nil {
 				return nil, err
 			}
 		}
 	}
-	// Throughput against interactivity, where decode records vary.
+	// Throughput against interactivity where a line has a curve of it (a
+	// batch sweep), not one point per system.
 	if inf := having("tokens_per_s_per_user"); len(inf.Rows) >= 2 {
-		if err := add(inf, chart.Spec{Title: "Tokens/s per accelerator vs tokens/s per user",
-			X: "tokens_per_s_per_user", Y: "tokens_per_s_per_accel", Series: []string{"topology"}}); err != nil {
-			return nil, err
+		var series []string
+		for _, c := range []string{"workload", "topology"} {
+			if !reportDetermined(d, inf.Rows, c) {
+				series = append(series, c)
+			}
+		}
+		if !reportDetermined(d, inf.Rows, "tokens_per_s_per_user", series...) {
+			if err := add(inf, chart.Spec{Title: "Tokens/s per accelerator vs tokens/s per user",
+				X: "tokens_per_s_per_user", Y: "tokens_per_s_per_accel", Series: series}); err != nil {
+				return nil, err
+			}
 		}
 	}
 	// Served runs: throughput and tail latency against the load (offered
@@ -226,6 +431,132 @@ func reportCharts(s *scenario.Scenario, d *chart.Data) ([]reportChart, error) {
 		}
 	}
 	return out, nil
+}
+
+// reportFirst keeps the first of sub's rows with each value of columns.
+func reportFirst(d, sub *chart.Data, columns []string) *chart.Data {
+	out := &chart.Data{Source: sub.Source, Columns: sub.Columns, Hints: sub.Hints}
+	seen := map[string]bool{}
+	for _, r := range sub.Rows {
+		var key []string
+		for _, c := range columns {
+			if i := reportIndex(d, c); i >= 0 {
+				key = append(key, reportText(r[i]))
+			}
+		}
+		if k := strings.Join(key, "\x00"); !seen[k] {
+			seen[k] = true
+			out.Rows = append(out.Rows, r)
+		}
+	}
+	return out
+}
+
+// reportWhere keeps sub's rows with a value in column.
+func reportWhere(d, sub *chart.Data, column string) *chart.Data {
+	i := reportIndex(d, column)
+	out := &chart.Data{Source: sub.Source, Columns: sub.Columns, Hints: sub.Hints}
+	for _, r := range sub.Rows {
+		if i >= 0 && r[i] != nil {
+			out.Rows = append(out.Rows, r)
+		}
+	}
+	return out
+}
+
+// reportMetrics are the headline figures the report charts against each
+// sweep axis, where records carry them: a collective's bus bandwidth and
+// energy cost, the tokens/s per accelerator, per kW and per MW of
+// inference, training and served runs, and their cost per million tokens.
+var reportMetrics = []string{
+	"busbw_bytes_per_s", "busbw_per_kw", "energy_cost_usd",
+	"tokens_per_s_per_accel", "output_tokens_per_s_per_accel", "tokens_per_s_per_kw", "tokens_per_s_per_mw",
+	"energy_cost_per_mtok_usd", "total_cost_per_mtok_usd",
+}
+
+// reportTitle names a metric in a chart's title: its header without the
+// unit ("Tokens/s per IT kW").
+func reportTitle(d *chart.Data, column string) string {
+	h := d.Hints[column].Header
+	if h == "" {
+		return column
+	}
+	if i := strings.LastIndex(h, " ("); i > 0 && strings.HasSuffix(h, ")") {
+		h = h[:i]
+	}
+	return h
+}
+
+// reportAxis is one axis of a sweep: a product key alone or the zipped
+// keys together (cols, as chart columns), charted against column x under
+// name; names says it is a comparison (bars), not a numeric scale.
+type reportAxis struct {
+	cols  []string
+	x     string
+	name  string
+	names bool
+}
+
+// reportAxes are the scenario's sweep axes: each product key, the zip
+// keys as one, in column order; an axis that changes the topology is
+// charted against the topology's name. Without a sweep, a scenario of
+// several topologies compares them.
+func reportAxes(s *scenario.Scenario, d *chart.Data) []reportAxis {
+	var axes []reportAxis
+	var zip []string
+	for _, p := range s.Params {
+		if s.File.Sweep != nil && s.File.Sweep.Zip[p] != nil {
+			zip = append(zip, p)
+			continue
+		}
+		axes = append(axes, reportAxisOf(d, []string{p}))
+	}
+	if len(zip) > 0 {
+		axes = append(axes, reportAxisOf(d, zip))
+	}
+	if len(axes) == 0 {
+		axes = append(axes, reportAxis{x: "topology", name: "system", names: true})
+	}
+	return axes
+}
+
+// reportAxisOf is the axis of swept fields paths: against the topology
+// when one of them picks it (a preset, file or label: a comparison of
+// systems), else against the first numeric field as lines (the domains
+// of a zip with a rank list), else against the first as names.
+func reportAxisOf(d *chart.Data, paths []string) reportAxis {
+	cols := reportColumns(paths)
+	for _, p := range paths {
+		if strings.HasPrefix(p, "topologies[") && (strings.HasSuffix(p, ".preset") || strings.HasSuffix(p, ".file") || strings.HasSuffix(p, ".label")) {
+			return reportAxis{cols: append(cols, "topology"), x: "topology", name: "system", names: true}
+		}
+	}
+	for i, c := range cols {
+		if !d.Text(c) {
+			return reportAxis{cols: cols, x: c, name: ParamHeader(paths[i])}
+		}
+	}
+	return reportAxis{cols: cols, x: cols[0], name: ParamHeader(paths[0]), names: true}
+}
+
+// reportOthers are the columns naming the other axes' values.
+func reportOthers(axes []reportAxis, a reportAxis) []string {
+	var out []string
+	for _, b := range axes {
+		if b.x != a.x {
+			out = append(out, b.x)
+		}
+	}
+	return out
+}
+
+// reportColumns are swept field paths as chart columns.
+func reportColumns(paths []string) []string {
+	var out []string
+	for _, p := range paths {
+		out = append(out, strings.ReplaceAll(p, ".", "_"))
+	}
+	return out
 }
 
 // servedPercentiles lays each served run's TTFT percentiles (p50, p90,
@@ -383,8 +714,9 @@ tbody tr:nth-child(even) { background: #fafafa; }
 <header>
 <h1>{{.Name}}</h1>
 {{if .Description}}<p class="desc">{{.Description}}</p>
-{{end}}<p class="meta">Scenario <code>{{.File}}</code>: {{.Points}} point(s), {{.Records}} record(s). Simulated by cardsea {{.Version}}.</p>
-<p class="note">Bandwidths are per direction; energy is IT energy per operation; sizes are per rank.</p>
+{{end}}<p class="meta">Scenario <code>{{.File}}</code>: {{.Points}} point(s), {{.Records}} record(s). Simulated by cardsea {{.Version}}. <a href="{{.CSV}}" download="{{.CSVName}}">Every field of every record (CSV)</a>.</p>
+{{range .Notes}}<p class="note">{{.}}</p>
+{{end}}<p class="note">Hover over a point or a bar for its values.</p>
 </header>
 {{if .Charts}}<section id="charts">
 <h2>Charts</h2>

@@ -16,7 +16,7 @@ import (
 // when given, is the same configuration without the faults, row by row.
 // tabular adds the title and the notes a table or Markdown reader needs.
 func Inference(t *topology.Topology, results []infer.Result, cost power.Cost, before []infer.Result, mode power.Mode, tabular bool) *report.Sheet {
-	sheet := inferSheet(t, results, cost, before)
+	sheet := inferSheet(t, results, cost, before, tabular)
 	if tabular {
 		cfg := results[0].Config
 		sheet.Title = fmt.Sprintf("%s %s on %s", cfg.Model.Title, cfg.Phase, t.Title)
@@ -31,7 +31,7 @@ func Inference(t *topology.Topology, results []infer.Result, cost power.Cost, be
 		}
 		sheet.Notes = append([]string{
 			"Per-operator roofline with the preset's efficiencies; collectives simulated on the fabric (docs/architecture.md).",
-			fmt.Sprintf("Power: %s accounting; the serving accelerators' share of the topology's power (pro rata by accelerators); per-kW and per-J figures use IT power, per-MW facility power; energy by component is per step.", mode),
+			fmt.Sprintf("Power: %s accounting; the serving accelerators' share of the topology's power (pro rata by accelerators); per-kW figures use average IT power, per-MW average facility power (InferenceX's all-in provisioned basis: --power-mode provisioned); energy by component is per step.", mode),
 		}, sheet.Notes...)
 		for _, r := range results[:1] {
 			for _, c := range r.Comm {
@@ -42,12 +42,20 @@ func Inference(t *topology.Topology, results []infer.Result, cost power.Cost, be
 	return sheet
 }
 
+// sameAsPerKW are the fields that restate tokens/s per IT kW (tokens per
+// J is it over 1000, J per token 1000 over it): CSV and JSON carry them,
+// a table reads the one figure.
+var sameAsPerKW = []string{"tokens_per_j", "j_per_token"}
+
 // inferSheet lays out inference records in the record schema's inference
-// fields (study.Fields); healthy, when given, is the same configuration
+// fields (study.Fields), tables without sameAsPerKW; healthy, when given, is the same configuration
 // without the faults, row by row (an SLO search or a curve may differ in
 // length: unmatched rows stay empty).
-func inferSheet(t *topology.Topology, rs []infer.Result, cost power.Cost, healthy []infer.Result) *report.Sheet {
+func inferSheet(t *topology.Topology, rs []infer.Result, cost power.Cost, healthy []infer.Result, tabular bool) *report.Sheet {
 	schema := study.Command(&study.InferenceRecord{})
+	if tabular {
+		schema = schema.Without(sameAsPerKW...)
+	}
 	if healthy == nil {
 		schema = schema.Without("tokens_per_s_per_accel_healthy", "tokens_per_s_per_accel_ratio", "accelerators_healthy")
 	}
@@ -71,17 +79,20 @@ func inferRecord(t *topology.Topology, r infer.Result, cost power.Cost, healthy 
 // Disagg lays out a disaggregated deployment on t in the record schema's
 // disaggregation fields; tabular adds the title and the notes.
 func Disagg(t *topology.Topology, r infer.DisaggResult, cost power.Cost, tabular bool) *report.Sheet {
-	sheet := study.Command(&study.DisaggRecord{}).Sheet(&study.DisaggRecord{Topology: t.Name, Result: r, Cost: cost})
+	schema := study.Command(&study.DisaggRecord{})
 	if !tabular {
-		return sheet
+		return schema.Sheet(&study.DisaggRecord{Topology: t.Name, Result: r, Cost: cost})
 	}
+	sheet := schema.Without(sameAsPerKW...).Sheet(&study.DisaggRecord{Topology: t.Name, Result: r, Cost: cost})
 	pre, dec := r.Prefill.Accelerators, r.Decode.Accelerators
 	sheet.Title = fmt.Sprintf("%s, prefill/decode disaggregated on %s", r.Decode.Config.Model.Title, t.Title)
 	sheet.Vertical = true
 	sheet.Notes = []string{
 		fmt.Sprintf("Prefill on accelerators 0-%d, decode on %d-%d; each instance's step simulated as 'cardsea infer' does.", pre-1, pre, pre+dec-1),
 		"KV transfer: a prefill batch's KV cache at once, from the prefill dies holding each layer to the decode dies attending to it, simulated on the fabric; TTFT is prefill plus transfer.",
-		"Balanced system: enough prefill instances (a fraction means sharing) to keep one decode instance busy; its tokens/s are output tokens; power is each instance's share of the topology's at its step's average (IT).",
+		fmt.Sprintf("Deployment: %d prefill : %d decode instances, the fewest whole instances that balance (decode instances full, the prefill pool at least %.0f%% used, no pool over 100%%); the balanced ratio, %.3f prefill instances per decode instance, is its fractional limit.",
+			r.PrefillInstances, r.DecodeInstances, infer.BalancedUse*100, r.PrefillPerDecode),
+		"The deployment's tokens/s are output tokens; its power is every instance at its step's average (an under-used prefill instance counts as running); per-kW figures use average IT power, per-MW average facility power.",
 	}
 	if r.KVTransferBound {
 		sheet.Notes = append(sheet.Notes, "The KV transfer takes longer than a prefill step: it, not the prefill, limits the prefill instance.")

@@ -3,6 +3,7 @@ package present
 import (
 	"math"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -64,6 +65,10 @@ func ParamHeader(path string) string {
 	return strings.ToUpper(words[:1]) + words[1:]
 }
 
+// RanksNote says what a collective's ranks count: a record's ranks are
+// dies unless its workload placed them per accelerator or per server.
+const RanksNote = "Ranks: dies by default, accelerator packages with per_accel (a CM384 910C package is two dies), servers with per_server."
+
 // ScenarioTable readies a scenario's records (scenario, point, points,
 // the swept fields, then the record schema) for a table: a single point
 // loses the three point columns, the swept fields take human names, and
@@ -71,6 +76,9 @@ func ParamHeader(path string) string {
 // (topologies[0].preset and Topology) is left out for that field, and
 // swept numbers are numbers (right-aligned, as written: 0.03, 1,024).
 func ScenarioTable(sheet *report.Sheet, params []string, points int) {
+	if i := column(sheet, "ranks"); i >= 0 && slices.ContainsFunc(sheet.Rows, func(r []any) bool { return r[i] != nil }) {
+		sheet.Notes = append(sheet.Notes, RanksNote)
+	}
 	lead := 3 + len(params)
 	drop := map[int]bool{}
 	if points == 1 {

@@ -78,8 +78,8 @@ func Topologies(tops []*topology.Topology) (*report.Sheet, error) {
 		report.Column{Key: "cooling_power_w", Header: "Cooling and distribution (kW)", Scale: 1e3, Digits: 1},
 		report.Column{Key: "facility_power_w", Header: "Facility power (kW)", Scale: 1e3, Digits: 1},
 		report.Column{Key: "it_power_w_per_accel", Header: "IT power per accelerator (W)", Digits: 0},
-		report.Column{Key: "peak_bf16_flops_per_w", Header: "BF16 dense per IT watt (TFLOP/s per kW)", Scale: 1e9, Digits: 0},
-		report.Column{Key: "hbm_bytes_per_s_per_w", Header: "HBM bandwidth per IT watt (TB/s per MW)", Scale: 1e6, Digits: 1})
+		report.Column{Key: "peak_bf16_flops_per_w", Header: "BF16 dense per provisioned IT kW (TFLOP/s per kW)", Scale: 1e9, Digits: 0},
+		report.Column{Key: "hbm_bytes_per_s_per_w", Header: "HBM bandwidth per provisioned IT MW (TB/s per MW)", Scale: 1e6, Digits: 1})
 
 	var rows [][]any
 	for _, r := range recs {

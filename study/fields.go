@@ -99,7 +99,7 @@ var identity = []Field{
 		Collective: func(r *CollectiveRecord) any { return string(r.Result.Algorithm) }},
 	{Column: label("protocol", "Protocol"),
 		Collective: func(r *CollectiveRecord) any { return r.Result.Protocol.String() }},
-	{Column: label("ranks", "Ranks (dies)"),
+	{Column: label("ranks", "Ranks"),
 		Collective: func(r *CollectiveRecord) any { return r.Result.Ranks }},
 	{Column: report.Column{Key: "size_bytes", Header: "Size (B)", Unit: report.BytesBinary},
 		Collective: func(r *CollectiveRecord) any { return int(r.Result.SizeBytes) }},
@@ -278,7 +278,7 @@ var timing = []Field{
 }
 
 var throughput = []Field{
-	{Column: col("tokens_per_s", "Tokens/s (system)", 0, 0), DisaggHeader: "Output tokens/s (balanced system)",
+	{Column: col("tokens_per_s", "Tokens/s (system)", 0, 0), DisaggHeader: "Output tokens/s (deployment)",
 		Inference: func(r *InferenceRecord) any { return r.Result.TokensPerS },
 		Disagg:    func(r *DisaggRecord) any { return r.Result.TokensPerS },
 		Training:  func(r *TrainingRecord) any { return r.Result.TokensPerS }},
@@ -367,10 +367,12 @@ var kvTransfer = []Field{
 		Disagg: func(r *DisaggRecord) any { return r.Result.KVTransferBound }},
 }
 
+// deployment is a disaggregated system's shape: the smallest deployment
+// of whole instances that balances (infer.WholeInstances), each pool's
+// use, and the balanced ratio beside it. Its throughput, power and cost
+// fields are that deployment's.
 var deployment = []Field{
-	{Column: col("prefill_per_decode_instances", "Prefill instances per decode instance", 0, 3),
-		Disagg: func(r *DisaggRecord) any { return r.Result.PrefillPerDecode }},
-	{Column: label("prefill_instances", "Whole deployment: prefill instances"),
+	{Column: label("prefill_instances", "Deployment: prefill instances"),
 		Disagg: func(r *DisaggRecord) any { return r.Result.PrefillInstances },
 		Serve: func(r *ServeRecord) any {
 			if r.Result.PrefillInstances == 0 {
@@ -378,20 +380,18 @@ var deployment = []Field{
 			}
 			return r.Result.PrefillInstances
 		}},
-	{Column: label("decode_instances", "Whole deployment: decode instances"),
+	{Column: label("decode_instances", "Deployment: decode instances"),
 		Disagg: func(r *DisaggRecord) any { return r.Result.DecodeInstances }},
-	{Column: col("prefill_use", "Whole deployment: prefill capacity used (%)", 0.01, 0),
+	{Column: col("prefill_use", "Deployment: prefill pool used (%)", 0.01, 0),
 		Disagg: func(r *DisaggRecord) any { return r.Result.PrefillUse }},
-	{Column: label("whole_accelerators", "Whole deployment: accelerators"),
-		Disagg: func(r *DisaggRecord) any { return r.Result.WholeAccelerators }},
-	{Column: col("balanced_accelerators", "Balanced system (accelerators)", 0, 1),
+	{Column: col("decode_use", "Deployment: decode pool used (%)", 0.01, 0),
+		Disagg: func(r *DisaggRecord) any { return r.Result.DecodeUse }},
+	{Column: label("whole_accelerators", "Deployment: accelerators"),
 		Disagg: func(r *DisaggRecord) any { return r.Result.Accelerators }},
-}
-
-// disaggFacilityW is a balanced disaggregated system's facility power:
-// PrefillPerDecode prefill instances and one decode instance.
-func disaggFacilityW(r infer.DisaggResult) float64 {
-	return r.PrefillPerDecode*r.Prefill.FacilityPowerW + r.Decode.FacilityPowerW
+	{Column: col("prefill_per_decode_instances", "Balanced ratio: prefill instances per decode instance", 0, 3),
+		Disagg: func(r *DisaggRecord) any { return r.Result.PrefillPerDecode }},
+	{Column: minor(col("balanced_accelerators", "Balanced ratio: accelerators (fractional)", 0, 1)),
+		Disagg: func(r *DisaggRecord) any { return r.Result.BalancedAccelerators }},
 }
 
 // trainingTokens is a training step's trained tokens.
@@ -440,14 +440,14 @@ var energy = []Field{
 		Training: func(r *TrainingRecord) any { return r.Result.NodeW }},
 	{Column: minor(col("network_power_w_per_node", "Scale-out switches and all optics per server (kW)", 1e3, 2)),
 		Training: func(r *TrainingRecord) any { return r.Result.NetworkWPerNode }},
-	{Column: col("busbw_per_kw", "busbw per IT kW (GB/s per kW)", 1e9, 3),
+	{Column: col("busbw_per_kw", "busbw per avg IT kW (GB/s per kW)", 1e9, 3),
 		Collective: func(r *CollectiveRecord) any { return perKW(r.Result.BusBW, r.Energy.AvgITW) }},
-	{Column: col("tokens_per_s_per_kw", "Tokens/s per IT kW", 0, 1), DisaggHeader: "Output tokens/s per IT kW",
+	{Column: col("tokens_per_s_per_kw", "Tokens/s per IT kW, average power", 0, 1), DisaggHeader: "Output tokens/s per IT kW, average power",
 		Inference: func(r *InferenceRecord) any { return r.Result.TokensPerKW },
 		Disagg:    func(r *DisaggRecord) any { return r.Result.TokensPerKW },
 		Training:  func(r *TrainingRecord) any { return perKW(r.Result.TokensPerS, r.Result.Energy.AvgITW) },
 		Serve:     func(r *ServeRecord) any { return perKW(r.Result.OutputTokensPerS, r.Result.AvgPowerW) }},
-	{Column: minor(col("tokens_per_j", "Tokens per J (IT)", 0, 3)), DisaggHeader: "Output tokens per J (IT)",
+	{Column: minor(col("tokens_per_j", "Tokens per IT J (per-kW figure / 1000)", 0, 3)), DisaggHeader: "Output tokens per IT J (per-kW figure / 1000)",
 		Inference: func(r *InferenceRecord) any { return r.Result.TokensPerJ },
 		Disagg: func(r *DisaggRecord) any {
 			if r.Result.JPerToken <= 0 {
@@ -464,7 +464,7 @@ var energy = []Field{
 		Serve: func(r *ServeRecord) any { return r.Result.TokensPerJ }},
 	// J per token is infer's own figure, the inverse of TokensPerJ (a
 	// scenario once divided a step's tokens by PP and read PP times high).
-	{Column: minor(col("j_per_token", "J per token (IT)", 0, 3)), DisaggHeader: "J per output token (IT)",
+	{Column: minor(col("j_per_token", "IT J per token (1000 / per-kW figure)", 0, 3)), DisaggHeader: "IT J per output token (1000 / per-kW figure)",
 		Inference: func(r *InferenceRecord) any {
 			if r.Result.TokensPerJ <= 0 {
 				return 0.0
@@ -479,9 +479,9 @@ var energy = []Field{
 			return 0.0
 		},
 		Serve: func(r *ServeRecord) any { return inverse(r.Result.TokensPerJ) }},
-	{Column: col("tokens_per_s_per_mw", "Tokens/s per facility MW", 0, 0), DisaggHeader: "Output tokens/s per facility MW",
+	{Column: col("tokens_per_s_per_mw", "Tokens/s per facility MW, average power", 0, 0), DisaggHeader: "Output tokens/s per facility MW, average power",
 		Inference: func(r *InferenceRecord) any { return perKW(r.Result.TokensPerS, r.Result.FacilityPowerW) * 1e3 },
-		Disagg:    func(r *DisaggRecord) any { return perKW(r.Result.TokensPerS, disaggFacilityW(r.Result)) * 1e3 },
+		Disagg:    func(r *DisaggRecord) any { return perKW(r.Result.TokensPerS, r.Result.FacilityPowerW) * 1e3 },
 		Serve:     func(r *ServeRecord) any { return r.Result.TokensPerSPerMW }},
 }
 
@@ -492,8 +492,7 @@ func inferenceCost(r *InferenceRecord) (energy, capital float64) {
 }
 
 func disaggCost(r *DisaggRecord) (energy, capital float64) {
-	e, k := r.Cost.PerMillion(r.Result.TokensPerS, disaggFacilityW(r.Result), 1)
-	return e, k * r.Result.Accelerators // the balanced system's accelerators may be fractional
+	return r.Cost.PerMillion(r.Result.TokensPerS, r.Result.FacilityPowerW, r.Result.Accelerators)
 }
 
 func trainingCost(r *TrainingRecord) (energy, capital float64) {

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -37,6 +38,10 @@ func TestReport(t *testing.T) {
 		"<table>", "<th>busbw</th>", "<th>Size</th>", "<td class=\"n\">64 MiB</td>", "<td>hgx-h100</td>",
 		"allreduce: bus bandwidth vs message size", "allreduce: IT energy per operation vs message size",
 		">Size (MiB)<", ">busbw (GB/s)<",
+		// per_accel ranks are accelerator packages, not dies.
+		"<th>Ranks (accelerator packages)</th>",
+		// Values on hover, and the records as CSV in the page.
+		"<title>hgx-h100&#xA;Size (MiB): 64&#xA;busbw (GB/s): ", `download="tiny.csv"`, `href="data:text/csv;charset=utf-8;base64,`,
 	} {
 		if !strings.Contains(html, want) {
 			t.Errorf("report lacks %q", want)
@@ -68,17 +73,21 @@ func TestReportSweep(t *testing.T) {
 	_, page := runReportFile(t, "tiny-sweep.yaml")
 	html := string(page)
 	if n := strings.Count(html, "<svg"); n != 3 {
-		t.Errorf("%d charts, want 3 (busbw and energy against size, busbw against the price)", n)
+		t.Errorf("%d charts, want 3 (busbw and energy against size, energy cost against the price)", n)
 	}
 	for _, want := range []string{
 		// Swept fields by their names and units, not their paths.
-		"Bus bandwidth vs Electricity price (USD/kWh)", ">Electricity price (USD/kWh)<", "<th>Electricity price (USD/kWh)</th>", "<th>Point</th>",
+		"Energy cost vs Electricity price (USD/kWh)", ">Electricity price (USD/kWh)<", "<th>Electricity price (USD/kWh)</th>", "<th>Point</th>",
 		// Two points repeat each size: the lines name the price.
 		"hgx-h100, Electricity price 0.05",
 	} {
 		if !strings.Contains(html, want) {
 			t.Errorf("report lacks %q", want)
 		}
+	}
+	// The price does not move the bandwidth: no flat line of it.
+	if strings.Contains(html, "Bus bandwidth vs Electricity price") || strings.Contains(html, "busbw vs Electricity price") {
+		t.Error("the report charts busbw against the price, which does not change it")
 	}
 	if strings.Contains(html, "power.price_per_kwh") || strings.Contains(html, "power_price_per_kwh") {
 		t.Error("the report names a swept field by its path")
@@ -172,5 +181,97 @@ func TestReportServe(t *testing.T) {
 		if !strings.Contains(html, want) {
 			t.Errorf("report lacks %q", want)
 		}
+	}
+}
+
+// TestReportCompare: a comparison of zipped systems with a batch sweep
+// charts each metric against the batch, a line per system, with tokens/s
+// per kW among them and the throughput-interactivity curve; the table
+// keeps the scenario's report.columns; the CSV link carries every field.
+func TestReportCompare(t *testing.T) {
+	_, page := runReportFile(t, "tiny-compare.yaml")
+	html := string(page)
+	for _, want := range []string{
+		"Tokens/s per accelerator vs Batch (sequences per accelerator)", "Tokens/s per IT kW, average power vs Batch", "Tokens/s per facility MW, average power vs Batch",
+		"Tokens/s per accelerator vs tokens/s per user", ">hgx-h200<",
+		"<th>Topology</th><th>Batch (sequences per accelerator)</th><th>Tokens/s per accelerator</th><th>Tokens/s per user</th><th>Tokens/s per IT kW, average power</th><th>Tokens/s per facility MW, average power</th></tr>",
+	} {
+		if !strings.Contains(html, want) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+	if strings.Contains(html, "<th>Step</th>") || strings.Contains(html, "vs Topology") {
+		t.Error("the table ignores report.columns, or a chart draws a line through the systems")
+	}
+	i := strings.Index(html, "base64,")
+	j := strings.Index(html[i:], `"`)
+	csv, err := base64.StdEncoding.DecodeString(html[i+len("base64,") : i+j])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if hdr, _, _ := strings.Cut(string(csv), "\n"); !strings.Contains(hdr, "step_s,") || strings.Count(string(csv), "\n") != 5 {
+		t.Errorf("CSV header %q: want every field and 4 records", hdr)
+	}
+}
+
+// TestReportBars: systems zipped without a numeric axis are bars by
+// system, never a line through them.
+func TestReportBars(t *testing.T) {
+	dir := t.TempDir()
+	src, err := os.ReadFile(filepath.Join("testdata", "plot", "tiny-compare.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	scen := strings.Replace(string(src), "  product:\n    workloads[0].inference.batch: [8, 64]\n", "", 1)
+	path := filepath.Join(dir, "bars.yaml")
+	if err := os.WriteFile(path, []byte(scen), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "bars.html")
+	if _, errs, code := run("report", path, "-o", out); code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	page, _ := os.ReadFile(out)
+	html := string(page)
+	for _, want := range []string{"Tokens/s per accelerator by system", "Tokens/s per IT kW, average power by system", "<rect ", "<title>Topology: hgx-h200&#xA;"} {
+		if !strings.Contains(html, want) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+	if strings.Contains(html, "tokens/s per user") {
+		t.Error("one point per system charted as a throughput-interactivity curve")
+	}
+}
+
+// TestReportPriceBars: systems zipped and the price swept: the price
+// moves the cost (lines against it, one per system) but not tokens/s,
+// whose bars by system are one per system, not one per price.
+func TestReportPriceBars(t *testing.T) {
+	dir := t.TempDir()
+	src, err := os.ReadFile(filepath.Join("testdata", "plot", "tiny-compare.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	scen := strings.Replace(string(src), "workloads[0].inference.batch: [8, 64]", "power.price_per_kwh: [0.05, 0.10]", 1)
+	path := filepath.Join(dir, "price.yaml")
+	if err := os.WriteFile(path, []byte(scen), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "price.html")
+	if _, errs, code := run("report", path, "-o", out); code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	page, _ := os.ReadFile(out)
+	html := string(page)
+	for _, want := range []string{"Tokens/s per accelerator by system", "Energy cost per million tokens vs Electricity price (USD/kWh)"} {
+		if !strings.Contains(html, want) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+	if n := strings.Count(html, "<rect "); n != 6 {
+		t.Errorf("%d bars, want 6: a bar per system in each of tokens/s per accelerator, per kW and per MW", n)
+	}
+	if strings.Contains(html, "Energy cost per million tokens by system") {
+		t.Error("bars by system repeat the cost's lines against the price")
 	}
 }

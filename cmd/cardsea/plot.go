@@ -22,6 +22,7 @@ func runPlot(args []string, stdout, stderr io.Writer) error {
 	logx := fs.Bool("logx", false, "logarithmic horizontal axis")
 	logy := fs.Bool("logy", false, "logarithmic vertical axis")
 	points := fs.Bool("points", false, "draw points only, no lines (a scatter plot, e.g. throughput against power)")
+	bars := fs.Bool("bars", false, "draw --x as categories and a bar per --series value at each (automatic when --x holds names, e.g. topology)")
 	cdf := fs.Bool("cdf", false, "the distribution of --x instead of --y against it: the share of records at or below each value, a line per --series (e.g. TTFT from 'cardsea serve --requests-out')")
 	title := fs.String("title", "", "title above the chart")
 	out := fs.StringP("out", "o", "", "image file to write: .svg or .png (required)")
@@ -70,9 +71,19 @@ func runPlot(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	img, err := chart.Render(d, chart.Spec{
-		Title: *title, X: *x, Y: *y, Series: *series, LogX: *logx, LogY: *logy, Points: *points,
-	}, format)
+	spec := chart.Spec{Title: *title, X: *x, Y: *y, Series: *series, LogX: *logx, LogY: *logy, Points: *points, Bars: *bars}
+	if !*cdf && d.Text(*x) {
+		// Names on X (topologies, algorithms) are a comparison: bars, or
+		// points by category with --points; a log X axis has no meaning.
+		if *logx {
+			return usagef("plot: --x %s holds names, not numbers; drop --logx", *x)
+		}
+		spec.CategoricalX, spec.Bars = true, !*points
+	}
+	if spec.Bars && (*logx || *cdf) {
+		return usagef("plot --bars draws --x as categories; drop --logx and --cdf")
+	}
+	img, err := chart.Render(d, spec, format)
 	if err != nil {
 		return err
 	}

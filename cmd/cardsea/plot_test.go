@@ -20,6 +20,7 @@ func TestPlotGolden(t *testing.T) {
 		{"plot/busbw.svg", []string{"testdata/plot/results.jsonl", "--x", "size_bytes", "--y", "busbw_bytes_per_s", "--series", "topology", "--logx"}},
 		{"plot/energy.svg", []string{"testdata/plot/results.csv", "--x", "size_bytes", "--y", "energy_j", "--series", "topology", "--logx", "--logy", "--title", "Energy per allreduce"}},
 		{"plot/power.svg", []string{"testdata/plot/results.csv", "--x", "avg_power_w", "--y", "time_s", "--points"}},
+		{"plot/topology-bars.svg", []string{"testdata/plot/results.csv", "--x", "topology", "--y", "busbw_bytes_per_s", "--series", "size_bytes"}},
 	} {
 		t.Run(tc.golden+" from "+filepath.Ext(tc.args[0]), func(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "chart.svg")
@@ -120,8 +121,12 @@ func TestPlotErrors(t *testing.T) {
 			[]string{`no column "topolgy" (did you mean "topology"?)`}},
 		{"not a number", []string{bad, "--x", "size_bytes", "--y", "busbw_bytes_per_s", "-o", "OUT.svg"}, 1,
 			[]string{`bad.csv:3: column size_bytes (x): "lots" is not a number`}},
-		{"text on an axis", []string{csv, "--x", "topology", "--y", "busbw_bytes_per_s", "-o", "OUT.svg"}, 1,
-			[]string{`results.csv:2: column topology (x): "cm384" is not a number`}},
+		{"names on a log axis", []string{csv, "--x", "topology", "--y", "busbw_bytes_per_s", "--logx", "-o", "OUT.svg"}, 2,
+			[]string{`--x topology holds names, not numbers; drop --logx`}},
+		{"text on the y axis", []string{csv, "--x", "size_bytes", "--y", "topology", "-o", "OUT.svg"}, 1,
+			[]string{`results.csv:2: column topology (y): "cm384" is not a number`}},
+		{"bars on a log axis", []string{csv, "--x", "size_bytes", "--y", "busbw_bytes_per_s", "--bars", "--logx", "-o", "OUT.svg"}, 2,
+			[]string{`drop --logx`}},
 		{"zero on a log axis", []string{zero, "--x", "size_bytes", "--y", "busbw_bytes_per_s", "--logx", "-o", "OUT.svg"}, 1,
 			[]string{"zero.csv:2: column size_bytes (x): 0 on a log X axis; a log axis needs values above 0"}},
 		{"ragged CSV", []string{ragged, "--x", "size_bytes", "--y", "busbw_bytes_per_s", "-o", "OUT.svg"}, 1,
@@ -218,5 +223,40 @@ func TestPlotCDF(t *testing.T) {
 	}
 	if _, errs, code := run("plot", reqs, "--x", "ttft_s", "--y", "tpot_s", "--cdf", "-o", img); code != 2 || !strings.Contains(errs, "drop --y") {
 		t.Errorf("--cdf with --y: exit %d, %s", code, errs)
+	}
+}
+
+// TestPlotTextX: names on the X axis (topologies) draw a bar per system
+// at each size, side by side, not a line through the systems; --points
+// draws them as points by category, --bars numbers as categories.
+func TestPlotTextX(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "chart.svg")
+	_, errs, code := run("plot", "testdata/plot/results.csv", "--x", "topology", "--y", "busbw_bytes_per_s", "--series", "size_bytes", "-o", out)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	svg, _ := os.ReadFile(out)
+	for _, want := range []string{">cm384<", ">gb200-nvl72<", ">1 MiB<", ">16 MiB<", ">Topology<", ">busbw (GB/s)<",
+		"<title>1 MiB&#xA;Topology: cm384&#xA;busbw (GB/s): 34.9</title>"} {
+		if !bytes.Contains(svg, []byte(want)) {
+			t.Errorf("SVG lacks %q", want)
+		}
+	}
+	if n := bytes.Count(svg, []byte("<rect ")); n != 6 {
+		t.Errorf("%d bars, want 6 (2 systems x 3 sizes)", n)
+	}
+	_, errs, code = run("plot", "testdata/plot/results.csv", "--x", "topology", "--y", "busbw_bytes_per_s", "--points", "-o", out)
+	if code != 0 {
+		t.Fatalf("--points: exit %d: %s", code, errs)
+	}
+	if svg, _ = os.ReadFile(out); bytes.Contains(svg, []byte("<rect ")) || !bytes.Contains(svg, []byte(">gb200-nvl72<")) {
+		t.Error("--points with names on X: want points by category")
+	}
+	_, errs, code = run("plot", "testdata/plot/results.csv", "--x", "size_bytes", "--y", "busbw_bytes_per_s", "--series", "topology", "--bars", "-o", out)
+	if code != 0 {
+		t.Fatalf("--bars: exit %d: %s", code, errs)
+	}
+	if svg, _ = os.ReadFile(out); bytes.Count(svg, []byte("<rect ")) != 6 || !bytes.Contains(svg, []byte(">256 MiB<")) {
+		t.Error("--bars: want a bar per topology at each size")
 	}
 }
