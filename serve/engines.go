@@ -3,6 +3,7 @@ package serve
 import (
 	"slices"
 
+	"github.com/cardsea/cardsea/infer"
 	"github.com/cardsea/cardsea/internal/field"
 )
 
@@ -15,6 +16,9 @@ type servingEngine struct {
 	// defaults gives the limits for a rank with hbm bytes per device, a
 	// KV cache of kvTokens tokens, and a model context window ctx.
 	defaults func(hbm, kvTokens float64, ctx int) Settings
+	// runtime gives its cost per step around the kernels and its graph
+	// sizes on a device of hbm bytes at tensor parallelism tp.
+	runtime func(hbm float64, tp int) infer.Runtime
 }
 
 const gib = float64(1 << 30)
@@ -31,7 +35,7 @@ var engines = []servingEngine{
 			return Settings{MaxSeqs: 1024, MaxBatchedTokens: 8192, BlockSize: 16}
 		}
 		return Settings{MaxSeqs: 256, MaxBatchedTokens: 2048, BlockSize: 16}
-	}},
+	}, func(float64, int) infer.Runtime { return vllmRuntime(0) }},
 	// SGLang (python/sglang/srt/server_args.py): chunked_prefill_size
 	// 2048 under 35 GB, 8192 under 160 GB (H100, H200, H20), 16384 above
 	// (B200, MI300); page_size 1; max_running_requests, when unset,
@@ -50,25 +54,140 @@ var engines = []servingEngine{
 			seqs = min(max(kv/float64(ctx)*512, 2048), 4096)
 		}
 		return Settings{MaxSeqs: int(seqs), MaxBatchedTokens: chunk, BlockSize: 1}
-	}},
+	}, sglangRuntime},
 	// TensorRT-LLM's trtllm-serve (TensorRT-LLM docs, deployment:
 	// trtllm-serve options): --max_batch_size 256, --max_num_tokens 8192;
 	// 32-token KV blocks (KvCacheConfig.tokens_per_block).
 	{"trtllm", func(float64, float64, int) Settings {
 		return Settings{MaxSeqs: 256, MaxBatchedTokens: 8192, BlockSize: 32}
-	}},
+	}, trtllmRuntime},
 	// vLLM-Ascend runs vLLM's scheduler: an Ascend die (64 GB) takes
 	// vLLM's defaults below 70 GiB, 256 sequences and 2048 tokens, with
 	// the 128-token blocks its attention kernels need (vllm-ascend docs).
 	{"vllm-ascend", func(float64, float64, int) Settings {
 		return Settings{MaxSeqs: 256, MaxBatchedTokens: 2048, BlockSize: 128}
-	}},
+	}, func(float64, int) infer.Runtime { return vllmRuntime(ascendGraphLaunchS) }},
 	// MindIE Service (config.json ScheduleConfig defaults, MindIE
 	// documentation): maxBatchSize 200, maxPrefillTokens 8192,
 	// cacheBlockSize 128.
 	{"mindie", func(float64, float64, int) Settings {
 		return Settings{MaxSeqs: 200, MaxBatchedTokens: 8192, BlockSize: 128}
-	}},
+	}, func(float64, int) infer.Runtime { return vllmRuntime(ascendGraphLaunchS) }},
+}
+
+// Each engine's cost per step around its kernels (infer.Runtime), from
+// the frameworks' own profiles, docs and code, not from cardsea's
+// validation cases.
+const (
+	// pythonHostPerSeqS is a Python scheduler's host work per running
+	// sequence a step: vLLM issue #10634 (V1, Llama-2-7B, batch 256)
+	// measured a 5-6 ms gap between decode steps, ~21 us a sequence.
+	pythonHostPerSeqS = 5.5e-3 / 256
+	// asyncGapS is the gap between steps left with async scheduling and
+	// CUDA graphs: 150-170 us at batch 256 (vLLM PR #11133).
+	asyncGapS = 160e-6
+	// eagerLayerS is the host's launch time per layer of a step run
+	// without CUDA graphs: a Llama-3.1-8B decode step on H100 takes 8.4 ms
+	// eager (host-bound) against 5.1 ms in a graph (cloudai.pt, "CUDA
+	// Graphs + torch.compile: 1.65x LLM Decode Speedup"): 8.4 ms over its
+	// 32 layers.
+	eagerLayerS = 8.4e-3 / 32
+	// ascendGraphLaunchS is the host's launch of one compute graph on
+	// Ascend, once a decode step: 0.6-0.8 ms (CloudMatrix-Infer, arXiv
+	// 2506.12708, section 4.2.4).
+	ascendGraphLaunchS = 0.7e-3
+)
+
+// vllmRuntime is vLLM V1's step cost with launchS of host work per step
+// besides its scheduler's: async scheduling on by default
+// (vllm/config/vllm.py enables SchedulerConfig.async_scheduling unless an
+// option is incompatible), so the host's work hides behind the device's
+// and the gap between steps remains; decode batches in CUDA graphs of
+// the default capture sizes (VllmConfig._set_cudagraph_sizes: 1, 2, 4,
+// then every 8 to 248 and every 16 from 256 to min(2 x max_num_seqs,
+// 512)). vLLM-Ascend and MindIE run vLLM's scheduler design on Ascend
+// with ACL graphs of the same sizes and the graph launch (assumption: no
+// capture list of their own found; MindIE's overlap as vLLM's).
+func vllmRuntime(launchS float64) infer.Runtime {
+	return infer.Runtime{HostS: launchS, HostPerSeqS: pythonHostPerSeqS, Overlap: true, SyncS: asyncGapS, EagerLayerS: eagerLayerS,
+		GraphSizes: captureSizes([][3]int{{1, 1, 1}, {2, 2, 1}, {4, 4, 1}, {8, 248, 8}, {256, 512, 16}})}
+}
+
+// sglangRuntime is SGLang's: the overlap scheduler, on by default
+// (--disable-overlap-schedule turns it off), runs the CPU's work of a
+// batch during the GPU's previous one, and its profile shows the GPU busy
+// from one decode batch to the next (SGLang v0.4 blog, "zero-overhead
+// batch scheduler"), so no gap is charged; the scheduler's host work is
+// vLLM's (assumption: the same Python design). CUDA graphs of
+// cuda_graph_bs (server_args._generate_cuda_graph_batch_sizes: 1, 2, 4,
+// 8, 12, every 8 from 16 to 256, every 16 to 496, every 32 from 512) up
+// to cuda_graph_max_bs, which follows the GPU's memory and TP
+// (_handle_gpu_memory_settings: 8 under 20 GiB; 24, or 80 at TP 4 or
+// more, under 35 GiB; 32 or 160 under 60 GiB; 256 or 512 under 160 GiB;
+// 512 above).
+func sglangRuntime(hbm float64, tp int) infer.Runtime {
+	mib := hbm / (1 << 20)
+	big := tp >= 4
+	maxBS := 512
+	switch {
+	case mib < 20*1024:
+		maxBS = 8
+	case mib < 35*1024:
+		maxBS = pick(big, 80, 24)
+	case mib < 60*1024:
+		maxBS = pick(big, 160, 32)
+	case mib < 160*1024:
+		maxBS = pick(big, 512, 256)
+	}
+	sizes := captureSizes([][3]int{{1, 1, 1}, {2, 2, 1}, {4, 4, 1}, {8, 8, 1}, {12, 12, 1}, {16, 256, 8}, {272, 496, 16}, {512, maxBS, 32}})
+	return infer.Runtime{HostPerSeqS: pythonHostPerSeqS, Overlap: true, EagerLayerS: eagerLayerS, GraphSizes: upTo(sizes, maxBS)}
+}
+
+// trtllmRuntime is TensorRT-LLM's PyTorch backend: the overlap scheduler
+// is on by default (TensorRT-LLM docs, "Overlap Scheduler"; its design
+// is SGLang's, so no gap is charged, and the host's work is vLLM's as for
+// SGLang: assumption). CudaGraphConfig's defaults capture batch sizes 1
+// to 32, 64 and 128 (max_batch_size 128, enable_padding false,
+// _generate_cuda_graph_batch_sizes), and without padding a batch of
+// another size runs eagerly.
+func trtllmRuntime(float64, int) infer.Runtime {
+	return infer.Runtime{HostPerSeqS: pythonHostPerSeqS, Overlap: true, EagerLayerS: eagerLayerS, ExactGraphs: true,
+		GraphSizes: captureSizes([][3]int{{1, 32, 1}, {64, 64, 1}, {128, 128, 1}})}
+}
+
+// captureSizes expands ranges {from, to, step} into a list.
+func captureSizes(ranges [][3]int) []int {
+	var out []int
+	for _, r := range ranges {
+		for b := r[0]; b <= r[1]; b += r[2] {
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
+// upTo keeps the sizes at most max.
+func upTo(sizes []int, max int) []int {
+	i, _ := slices.BinarySearch(sizes, max+1)
+	return sizes[:i]
+}
+
+func pick(c bool, a, b int) int {
+	if c {
+		return a
+	}
+	return b
+}
+
+// EngineRuntime is engine name's cost per step around its kernels and
+// its graph sizes (infer.Runtime; its token budget is Settings'
+// MaxBatchedTokens) on a device of hbm bytes at tensor parallelism tp.
+func EngineRuntime(name string, hbm float64, tp int) (infer.Runtime, error) {
+	e, err := engineNamed(name)
+	if err != nil {
+		return infer.Runtime{}, err
+	}
+	return e.runtime(hbm, tp), nil
 }
 
 // Engines lists the engine names.
