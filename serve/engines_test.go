@@ -1,0 +1,53 @@
+package serve
+
+import (
+	"slices"
+	"testing"
+)
+
+// TestEngineRuntimes: each engine's graph sizes and step cost are its
+// sourced defaults: vLLM's capture sizes 1, 2, 4, 8, 16, ... to 512;
+// SGLang's cuda_graph_max_bs by memory and TP; TensorRT-LLM's 1 to 32,
+// 64 and 128, exact; every GPU engine overlaps its host work; Ascend's
+// engines launch a graph a step.
+func TestEngineRuntimes(t *testing.T) {
+	v, err := EngineRuntime("vllm", 80*gib, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g := v.GraphSizes; !slices.Equal(g[:6], []int{1, 2, 4, 8, 16, 24}) || g[len(g)-1] != 512 || !slices.Contains(g, 248) || !slices.Contains(g, 272) || slices.Contains(g, 264) {
+		t.Errorf("vllm graph sizes %v", g)
+	}
+	if !v.Overlap || v.SyncS <= 0 || v.HostPerSeqS <= 0 || v.EagerLayerS <= 0 {
+		t.Errorf("vllm runtime %+v: want overlapped host work, a gap between steps and eager launches", v)
+	}
+	for _, c := range []struct {
+		hbm  float64
+		tp   int
+		want int
+	}{{80 * gib, 1, 256}, {80 * gib, 8, 512}, {141e9, 2, 256}, {180 * gib, 1, 512}, {40 * gib, 8, 160}, {24 * gib, 1, 24}} {
+		s, err := EngineRuntime("sglang", c.hbm, c.tp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := s.GraphSizes[len(s.GraphSizes)-1]; got != c.want || !s.Overlap || s.SyncS != 0 {
+			t.Errorf("sglang on %.0f GiB at TP %d: largest graph %d (want %d), %+v", c.hbm/gib, c.tp, got, c.want, s)
+		}
+	}
+	tr, err := EngineRuntime("trtllm", 80*gib, 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g := tr.GraphSizes; len(g) != 34 || g[31] != 32 || g[32] != 64 || g[33] != 128 || !tr.ExactGraphs || !tr.Overlap {
+		t.Errorf("trtllm runtime %+v", tr)
+	}
+	for _, name := range []string{"vllm-ascend", "mindie"} {
+		a, err := EngineRuntime(name, 64e9, 1)
+		if err != nil || a.HostS != ascendGraphLaunchS || !a.Overlap {
+			t.Errorf("%s: %+v, %v: want the graph launch as overlapped host work", name, a, err)
+		}
+	}
+	if _, err := EngineRuntime("tgi", 80*gib, 1); err == nil {
+		t.Error("unknown engine tgi accepted")
+	}
+}
