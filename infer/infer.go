@@ -923,7 +923,7 @@ func (s *step) assemble() error {
 		r.RuntimeS *= float64(r.Chunks)
 	}
 	if r.RuntimeS > 0 {
-		r.Layers = append(r.Layers, LayerTime{Name: "engine runtime", StepS: r.RuntimeS})
+		r.Layers = append(r.Layers, LayerTime{Name: runtimeLayer, StepS: r.RuntimeS})
 	}
 	step := device + r.RuntimeS
 	walk += r.RuntimeS

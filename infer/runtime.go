@@ -58,6 +58,9 @@ type Runtime struct {
 	FixedS float64
 }
 
+// runtimeLayer names the runtime's entry in Result.Layers.
+const runtimeLayer = "engine runtime"
+
 // check applies the rules of a runtime; its errors name the scenario
 // keys.
 func (rt Runtime) check() error {

@@ -17,8 +17,9 @@ type servingEngine struct {
 	// KV cache of kvTokens tokens, and a model context window ctx.
 	defaults func(hbm, kvTokens float64, ctx int) Settings
 	// runtime gives its cost per step around the kernels and its graph
-	// sizes on a device of hbm bytes at tensor parallelism tp.
-	runtime func(hbm float64, tp int) infer.Runtime
+	// sizes on a device of hbm bytes for a replica's scheduler (its
+	// limits, TP and draft tokens).
+	runtime func(hbm float64, r Replica) infer.Runtime
 }
 
 const gib = float64(1 << 30)
@@ -35,7 +36,7 @@ var engines = []servingEngine{
 			return Settings{MaxSeqs: 1024, MaxBatchedTokens: 8192, BlockSize: 16}
 		}
 		return Settings{MaxSeqs: 256, MaxBatchedTokens: 2048, BlockSize: 16}
-	}, func(float64, int) infer.Runtime { return vllmRuntime(0) }},
+	}, func(_ float64, r Replica) infer.Runtime { return vllmRuntime(0, r) }},
 	// SGLang (python/sglang/srt/server_args.py): chunked_prefill_size
 	// 2048 under 35 GB, 8192 under 160 GB (H100, H200, H20), 16384 above
 	// (B200, MI300); page_size 1; max_running_requests, when unset,
@@ -66,13 +67,13 @@ var engines = []servingEngine{
 	// the 128-token blocks its attention kernels need (vllm-ascend docs).
 	{"vllm-ascend", func(float64, float64, int) Settings {
 		return Settings{MaxSeqs: 256, MaxBatchedTokens: 2048, BlockSize: 128}
-	}, func(float64, int) infer.Runtime { return vllmRuntime(ascendGraphLaunchS) }},
+	}, func(_ float64, r Replica) infer.Runtime { return vllmRuntime(ascendGraphLaunchS, r) }},
 	// MindIE Service (config.json ScheduleConfig defaults, MindIE
 	// documentation): maxBatchSize 200, maxPrefillTokens 8192,
 	// cacheBlockSize 128.
 	{"mindie", func(float64, float64, int) Settings {
 		return Settings{MaxSeqs: 200, MaxBatchedTokens: 8192, BlockSize: 128}
-	}, func(float64, int) infer.Runtime { return vllmRuntime(ascendGraphLaunchS) }},
+	}, func(_ float64, r Replica) infer.Runtime { return vllmRuntime(ascendGraphLaunchS, r) }},
 }
 
 // Each engine's cost per step around its kernels (infer.Runtime), from
@@ -104,13 +105,28 @@ const (
 // option is incompatible), so the host's work hides behind the device's
 // and the gap between steps remains; decode batches in CUDA graphs of
 // the default capture sizes (VllmConfig._set_cudagraph_sizes: 1, 2, 4,
-// then every 8 to 248 and every 16 from 256 to min(2 x max_num_seqs,
-// 512)). vLLM-Ascend and MindIE run vLLM's scheduler design on Ascend
-// with ACL graphs of the same sizes and the graph launch (assumption: no
-// capture list of their own found; MindIE's overlap as vLLM's).
-func vllmRuntime(launchS float64) infer.Runtime {
-	return infer.Runtime{HostS: launchS, HostPerSeqS: pythonHostPerSeqS, Overlap: true, SyncS: asyncGapS, EagerLayerS: eagerLayerS,
-		GraphSizes: captureSizes([][3]int{{1, 1, 1}, {2, 2, 1}, {4, 4, 1}, {8, 248, 8}, {256, 512, 16}})}
+// then every 8 to 248 and every 16 from 256, in tokens, to
+// min(max_num_seqs x (1 + draft tokens) x 2, 512, max_num_batched_tokens),
+// which in sequences is the tokens over 1 + draft). vLLM-Ascend and
+// MindIE run vLLM's scheduler design on Ascend with ACL graphs of the
+// same sizes and the graph launch (assumption: no capture list of their
+// own found; MindIE's overlap as vLLM's).
+func vllmRuntime(launchS float64, r Replica) infer.Runtime {
+	q := 1 + r.Draft // tokens a decoding sequence runs a step
+	top := 512
+	if r.MaxSeqs > 0 {
+		top = min(top, r.MaxSeqs*q*2)
+	}
+	if r.MaxBatchedTokens > 0 {
+		top = min(top, r.MaxBatchedTokens)
+	}
+	var sizes []int
+	for _, tok := range upTo(captureSizes([][3]int{{1, 1, 1}, {2, 2, 1}, {4, 4, 1}, {8, 248, 8}, {256, 512, 16}}), top) {
+		if n := (tok + q - 1) / q; len(sizes) == 0 || n > sizes[len(sizes)-1] {
+			sizes = append(sizes, n)
+		}
+	}
+	return infer.Runtime{HostS: launchS, HostPerSeqS: pythonHostPerSeqS, Overlap: true, SyncS: asyncGapS, EagerLayerS: eagerLayerS, GraphSizes: sizes}
 }
 
 // sglangRuntime is SGLang's: the overlap scheduler, on by default
@@ -125,9 +141,9 @@ func vllmRuntime(launchS float64) infer.Runtime {
 // (_handle_gpu_memory_settings: 8 under 20 GiB; 24, or 80 at TP 4 or
 // more, under 35 GiB; 32 or 160 under 60 GiB; 256 or 512 under 160 GiB;
 // 512 above).
-func sglangRuntime(hbm float64, tp int) infer.Runtime {
+func sglangRuntime(hbm float64, r Replica) infer.Runtime {
 	mib := hbm / (1 << 20)
-	big := tp >= 4
+	big := r.TP >= 4
 	maxBS := 512
 	switch {
 	case mib < 20*1024:
@@ -150,7 +166,7 @@ func sglangRuntime(hbm float64, tp int) infer.Runtime {
 // to 32, 64 and 128 (max_batch_size 128, enable_padding false,
 // _generate_cuda_graph_batch_sizes), and without padding a batch of
 // another size runs eagerly.
-func trtllmRuntime(float64, int) infer.Runtime {
+func trtllmRuntime(float64, Replica) infer.Runtime {
 	return infer.Runtime{HostPerSeqS: pythonHostPerSeqS, Overlap: true, EagerLayerS: eagerLayerS, ExactGraphs: true,
 		GraphSizes: captureSizes([][3]int{{1, 32, 1}, {64, 64, 1}, {128, 128, 1}})}
 }
@@ -179,15 +195,44 @@ func pick(c bool, a, b int) int {
 	return b
 }
 
+// Replica is what an engine's graph sizes follow besides the device: a
+// data-parallel replica's tensor parallelism, its scheduler's limits (0:
+// the engine's defaults) and the draft tokens a sequence runs a step.
+type Replica struct {
+	TP, MaxSeqs, MaxBatchedTokens, Draft int
+}
+
 // EngineRuntime is engine name's cost per step around its kernels and
-// its graph sizes (infer.Runtime; its token budget is Settings'
-// MaxBatchedTokens) on a device of hbm bytes at tensor parallelism tp.
-func EngineRuntime(name string, hbm float64, tp int) (infer.Runtime, error) {
+// its graph sizes (infer.Runtime, its MaxTokens the engine's
+// max_num_batched_tokens) on a device of hbm bytes for replica r. Every
+// engine overlaps its host's work with the device's step (vLLM's async
+// scheduling, on by default; SGLang's and TensorRT-LLM's overlap
+// schedulers); the host's work is ~21 us a running sequence (vLLM issue
+// #10634: 5-6 ms between decode steps at batch 256); vLLM leaves a 160 us
+// gap between steps (PR #11133), SGLang and TensorRT-LLM none (SGLang's
+// v0.4 profile); a step without a graph launches each layer from the host
+// in 262 us (an eager Llama-3.1-8B H100 decode step, 8.4 ms over 32
+// layers); Ascend's engines launch a graph a step, 0.7 ms of host work
+// (CloudMatrix-Infer, section 4.2.4). Graph sizes: vLLM's capture sizes
+// (1, 2, 4, every 8 to 248, every 16 to 512 tokens), SGLang's cuda_graph_bs
+// to a cuda_graph_max_bs set by the GPU's memory and TP, TensorRT-LLM's
+// CudaGraphConfig defaults (1 to 32, 64, 128, without padding).
+func EngineRuntime(name string, hbm float64, r Replica) (infer.Runtime, error) {
 	e, err := engineNamed(name)
 	if err != nil {
 		return infer.Runtime{}, err
 	}
-	return e.runtime(hbm, tp), nil
+	d := e.defaults(hbm, 0, 0)
+	if r.MaxSeqs == 0 {
+		r.MaxSeqs = d.MaxSeqs
+	}
+	if r.MaxBatchedTokens == 0 {
+		r.MaxBatchedTokens = d.MaxBatchedTokens
+	}
+	r.TP = max(r.TP, 1)
+	rt := e.runtime(hbm, r)
+	rt.MaxTokens = r.MaxBatchedTokens
+	return rt, nil
 }
 
 // Engines lists the engine names.

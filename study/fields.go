@@ -263,6 +263,8 @@ var timing = []Field{
 	{Column: minor(col("exposed_comm_s", "Exposed communication (ms)", 1e-3, 2)),
 		Inference: func(r *InferenceRecord) any { return r.Result.ExposedCommS },
 		Training:  func(r *TrainingRecord) any { return r.Result.ExposedCommS }},
+	{Column: minor(col("runtime_s", "Engine runtime (ms)", 1e-3, 2)),
+		Inference: func(r *InferenceRecord) any { return r.Result.RuntimeS }},
 	{Column: minor(col("comm_s", "All communication (ms)", 1e-3, 2)),
 		Inference: func(r *InferenceRecord) any { return r.Result.CommS }},
 	{Column: col("prefill_step_s", "Prefill step (ms)", 1e-3, 1),

@@ -116,6 +116,7 @@ type InferenceJob struct {
 
 // runtimeSpec is what a spec overrides of its engine's step runtime.
 type runtimeSpec struct {
+	maxSeqs    int // serve: the scheduler's (the instance's MaxSeqs is 0)
 	maxTokens  int
 	graphSizes []int
 	eager      bool
@@ -420,18 +421,14 @@ func (j *InferenceJob) setRuntime(t *topology.Topology) error {
 func (j *InferenceJob) runtime(t *topology.Topology, tp int) (infer.Runtime, error) {
 	var rt infer.Runtime
 	hbm := compute.PerDie(t.Accels[0].Spec).HBMBytes
+	o := j.rt
 	if j.stepEngine != "none" {
 		var err error
-		if rt, err = serve.EngineRuntime(j.stepEngine, hbm, max(tp, 1)); err != nil {
+		rep := serve.Replica{TP: tp, MaxSeqs: max(j.Config.MaxSeqs, o.maxSeqs), MaxBatchedTokens: o.maxTokens, Draft: j.Config.MTPDraft}
+		if rt, err = serve.EngineRuntime(j.stepEngine, hbm, rep); err != nil {
 			return rt, err
 		}
-		d, err := serve.EngineDefaults(j.stepEngine, hbm, 0, j.Config.Model.MaxContext)
-		if err != nil {
-			return rt, err
-		}
-		rt.MaxTokens = d.MaxBatchedTokens
 	}
-	o := j.rt
 	if o.maxTokens > 0 {
 		rt.MaxTokens = o.maxTokens
 	}
@@ -452,7 +449,7 @@ func (j *InferenceJob) runtime(t *topology.Topology, tp int) (infer.Runtime, err
 
 // runtimeSpec checks the spec's overrides of the engine's step runtime.
 func (s InstanceSpec) runtimeSpec() (runtimeSpec, error) {
-	o := runtimeSpec{maxTokens: s.MaxBatchedTokens, eager: s.EnforceEager}
+	o := runtimeSpec{maxSeqs: s.MaxSeqs, maxTokens: s.MaxBatchedTokens, eager: s.EnforceEager}
 	if s.MaxBatchedTokens < 0 {
 		return o, field.Errorf("max_batched_tokens", "%d: want at least 1 token per step", s.MaxBatchedTokens)
 	}

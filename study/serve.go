@@ -237,9 +237,9 @@ func (s ServeSpec) Compile(dir string) (*ServeJob, error) {
 		return nil, err
 	}
 	// The steps pay the scheduler's engine's runtime (graphs, host cost).
-	j.Instance.stepEngine = eng
+	j.Instance.stepEngine, j.Instance.rt.maxSeqs = eng, s.MaxSeqs
 	if j.Prefill != nil {
-		j.Prefill.stepEngine = eng
+		j.Prefill.stepEngine, j.Prefill.rt.maxSeqs = eng, s.MaxSeqs
 	}
 	j.Settings = serve.Settings{Engine: eng, MaxSeqs: s.MaxSeqs, MaxBatchedTokens: s.MaxBatchedTokens, BlockSize: s.BlockSize, NoPrefixCache: s.NoPrefixCache}
 	router := or(strings.ToLower(s.Router), "round-robin")
