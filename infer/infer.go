@@ -122,8 +122,10 @@ type Result struct {
 	RuntimeS float64
 	// GraphBatch is the batch per replica and pipeline group a decode
 	// step ran as in a captured graph (padded up to it); 0 when it ran
-	// eagerly. Chunks is how many steps a prompt's prefill took under
-	// the engine's token budget (1 without chunking).
+	// eagerly. Chunks is how many steps a prefill batch (or, in serve, a
+	// prompt) took under the engine's token budget, 1 without chunking;
+	// a chunked prefill's StepS, TTFTS, layers and collective counts are
+	// over all its chunks.
 	GraphBatch int
 	Chunks     int
 	// Load is the serving dies' mean share of their dynamic power range
@@ -903,7 +905,23 @@ func (s *step) assemble() error {
 	for _, v := range stageS {
 		busiest = math.Max(busiest, v)
 	}
-	device := math.Max(walk, gN*busiest)
+	// Prompts past the engine's token budget are prefilled in chunks, a
+	// step each (fitBudget priced one chunk): the batch takes them all.
+	chunks := float64(max(r.Chunks, 1))
+	device := math.Max(walk, gN*busiest) * chunks
+	walk *= chunks
+	comp *= chunks
+	commAll *= chunks
+	busiest *= chunks
+	if r.Chunks > 1 {
+		for i := range r.Layers {
+			l := &r.Layers[i]
+			l.ComputeS, l.CommS, l.StepS = l.ComputeS*chunks, l.CommS*chunks, l.StepS*chunks
+		}
+		for i := range comms {
+			comms[i].Count *= r.Chunks
+		}
+	}
 	// The serving engine's own cost: the host's work the device waits
 	// for, and the gap between steps (Runtime); a step no graph covers
 	// launches its stage's layers from the host.
@@ -912,16 +930,8 @@ func (s *step) assemble() error {
 		launch = c.Runtime.EagerLayerS * float64(perStage) * mb
 	}
 	rankSeqs := math.Max(s.rankDec, seqs/float64(r.DP))
-	r.RuntimeS = c.Runtime.visible(device, rankSeqs, launch)
-	if r.Chunks > 1 {
-		// Prompts past the token budget are prefilled in chunks, a step
-		// each: the chunks' kernels add up to the whole batch's (the
-		// same GEMM rows, and causal attention over the same keys), and
-		// every chunk pays the engine's step cost. (Each chunk's fixed
-		// device costs, kernel launches and collective latencies, are
-		// not repeated: a few percent of a chunk of thousands of tokens.)
-		r.RuntimeS *= float64(r.Chunks)
-	}
+	// Every chunk pays the engine's step cost.
+	r.RuntimeS = c.Runtime.visible(device/chunks, rankSeqs, launch) * chunks
 	if r.RuntimeS > 0 {
 		r.Layers = append(r.Layers, LayerTime{Name: runtimeLayer, StepS: r.RuntimeS})
 	}
@@ -955,7 +965,7 @@ func (s *step) assemble() error {
 			r.TTFTS = walk
 		}
 	default:
-		r.TokensPerStep = seqs * float64(c.InputLen)
+		r.TokensPerStep = seqs * chunks * float64(c.InputLen)
 		r.TTFTS = walk
 	}
 	r.TokensPerS = r.TokensPerStep / step

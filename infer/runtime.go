@@ -115,7 +115,7 @@ func decodeOnly(c Config) bool {
 
 // fitBudget holds a step to the engine's token budget (Runtime.MaxTokens,
 // per replica and step; a pipeline group is one step of its replica's
-// scheduler): prompts past it are prefilled in chunks of at most the
+// scheduler): prompts past it are prefilled in even chunks of at most the
 // budget, a step each (Result.Chunks), and a decode or serve step past it
 // is refused (every running sequence needs its tokens in each step), with
 // the largest batch within it in MaxBatch. A composed step (Mix) is the
@@ -130,6 +130,17 @@ func (s *step) fitBudget() error {
 	perGroup := s.tokens // tokens a replica's pipeline group runs in a step
 	if c.Phase == Prefill {
 		r.Chunks = int(math.Ceil(perGroup/float64(budget) - 1e-9))
+		if r.Chunks > 1 {
+			// The later phases price one chunk, an even share of the
+			// batch's prompts and tokens (assemble takes them all): its
+			// GEMMs, experts and collectives carry a chunk's tokens, read
+			// the weights again, and its tokens attend to the prompt's
+			// keys at the whole prompt's mean, as a prompt's chunks do on
+			// average. The memory is the whole batch's (fitMemory).
+			k := float64(r.Chunks)
+			s.seqs, s.decSeqs, s.rankDec = s.seqs/k, s.decSeqs/k, s.rankDec/k
+			s.unitTokens, s.tokMB, s.tokens = s.unitTokens/k, s.tokMB/k, s.tokens/k
+		}
 		return nil
 	}
 	// The most sequences a group may run within the budget.

@@ -142,6 +142,14 @@ func TestTokenBudget(t *testing.T) {
 		t.Errorf("budget 2048: TTFT %.4g ms, %.0f tokens/s; 16384: %.4g ms, %.0f tokens/s: want the tighter budget slower", tight.TTFTS*1e3, tight.TokensPerSPerAccel, loose.TTFTS*1e3, loose.TokensPerSPerAccel)
 	}
 
+	sum := 0.0
+	for _, l := range tight.Layers {
+		sum += l.StepS
+	}
+	if math.Abs(sum-tight.StepS) > 1e-9*tight.StepS {
+		t.Errorf("budget 2048: the layers' times add up to %g s, the step is %g s", sum, tight.StepS)
+	}
+
 	c := Config{Model: m, Accelerators: 1, Phase: Decode, Batch: 8, Context: 1024, Precision: bf16, MicroBatches: 1, Runtime: Runtime{MaxTokens: 4}}
 	var inf *InfeasibleError
 	if _, err := e.Run(c); !errors.As(err, &inf) {
