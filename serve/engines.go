@@ -1,6 +1,7 @@
 package serve
 
 import (
+	"math"
 	"slices"
 
 	"github.com/cardsea/cardsea/infer"
@@ -67,7 +68,7 @@ var engines = []servingEngine{
 	// the 128-token blocks its attention kernels need (vllm-ascend docs).
 	{"vllm-ascend", func(float64, float64, int) Settings {
 		return Settings{MaxSeqs: 256, MaxBatchedTokens: 2048, BlockSize: 128}
-	}, func(_ float64, r Replica) infer.Runtime { return vllmRuntime(ascendGraphLaunchS, r) }},
+	}, vllmAscendRuntime},
 	// MindIE Service (config.json ScheduleConfig defaults, MindIE
 	// documentation): maxBatchSize 200, maxPrefillTokens 8192,
 	// cacheBlockSize 128.
@@ -171,6 +172,35 @@ func trtllmRuntime(float64, Replica) infer.Runtime {
 		GraphSizes: captureSizes([][3]int{{1, 32, 1}, {64, 64, 1}, {128, 128, 1}})}
 }
 
+// vllmAscendRuntime is vLLM's on Ascend, but ACL graphs are bounded by
+// the streams a device has: vllm-ascend (utils.update_aclgraph_sizes)
+// keeps at most floor(1800 / (layers + 1) / (1 + [DP > 1] + [TP > 1]))
+// of vLLM's capture sizes, sampled evenly with the first and the last.
+func vllmAscendRuntime(_ float64, r Replica) infer.Runtime {
+	rt := vllmRuntime(ascendGraphLaunchS, r)
+	if r.Layers == 0 {
+		return rt
+	}
+	factor := 1
+	for _, n := range []int{r.DP, r.TP} {
+		if n > 1 {
+			factor++
+		}
+	}
+	keep := 1800 / (r.Layers + 1) / factor
+	if g := rt.GraphSizes; keep >= 2 && keep < len(g) {
+		step := float64(len(g)-1) / float64(keep-1)
+		var sampled []int
+		for i := range keep {
+			if b := g[int(math.RoundToEven(float64(i)*step))]; len(sampled) == 0 || b > sampled[len(sampled)-1] {
+				sampled = append(sampled, b)
+			}
+		}
+		rt.GraphSizes = sampled
+	}
+	return rt
+}
+
 // captureSizes expands ranges {from, to, step} into a list.
 func captureSizes(ranges [][3]int) []int {
 	var out []int
@@ -196,10 +226,11 @@ func pick(c bool, a, b int) int {
 }
 
 // Replica is what an engine's graph sizes follow besides the device: a
-// data-parallel replica's tensor parallelism, its scheduler's limits (0:
-// the engine's defaults) and the draft tokens a sequence runs a step.
+// data-parallel replica's tensor parallelism, the data-parallel degree,
+// its scheduler's limits (0: the engine's defaults), the draft tokens a
+// sequence runs a step and the model's layers.
 type Replica struct {
-	TP, MaxSeqs, MaxBatchedTokens, Draft int
+	TP, DP, MaxSeqs, MaxBatchedTokens, Draft, Layers int
 }
 
 // EngineRuntime is engine name's cost per step around its kernels and

@@ -58,6 +58,15 @@ func TestEngineRuntimes(t *testing.T) {
 			t.Errorf("%s: %+v, %v: want the graph launch as overlapped host work", name, a, err)
 		}
 	}
+	// ACL graphs: DeepSeek's 61 layers at DP 320 keep 1800 / 62 / 2 = 14
+	// of vLLM's sizes, the first and the last among them; at TP 1 and
+	// DP 1 a 32-layer model keeps them all.
+	if a, _ := EngineRuntime("vllm-ascend", 64e9, Replica{DP: 320, Layers: 61}); len(a.GraphSizes) != 14 || a.GraphSizes[0] != 1 || a.GraphSizes[13] != 512 {
+		t.Errorf("vllm-ascend, 61 layers at DP 320: graph sizes %v, want 14 from 1 to 512", a.GraphSizes)
+	}
+	if a, _ := EngineRuntime("vllm-ascend", 64e9, Replica{Layers: 32}); !slices.Equal(a.GraphSizes, v.GraphSizes) {
+		t.Errorf("vllm-ascend, 32 layers alone: graph sizes %v, want vLLM's", a.GraphSizes)
+	}
 	if _, err := EngineRuntime("tgi", 80*gib, Replica{}); err == nil {
 		t.Error("unknown engine tgi accepted")
 	}

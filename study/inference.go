@@ -365,7 +365,7 @@ func (j *InferenceJob) For(t *topology.Topology) (*InferenceJob, error) {
 		d := *out.Disagg
 		d.Prefill.MaxSeqs, d.Decode.MaxSeqs = c.MaxSeqs, c.MaxSeqs
 		for _, x := range []*infer.Config{&d.Prefill, &d.Decode} {
-			rt, err := j.runtime(t, x.TP)
+			rt, err := j.runtime(t, x.TP, replicas(t, *x))
 			if err != nil {
 				return nil, err
 			}
@@ -409,22 +409,32 @@ func (j *InferenceJob) For(t *topology.Topology) (*InferenceJob, error) {
 
 // setRuntime sets the step's engine runtime on t (runtime).
 func (j *InferenceJob) setRuntime(t *topology.Topology) error {
-	rt, err := j.runtime(t, j.Config.TP)
+	rt, err := j.runtime(t, j.Config.TP, replicas(t, j.Config))
 	j.Config.Runtime = rt
 	return err
 }
 
+// replicas is c's data-parallel degree on t: its dies over TP x PP.
+func replicas(t *topology.Topology, c infer.Config) int {
+	acc := c.Accelerators
+	if acc == 0 {
+		acc = t.LiveAccels() - c.FirstAccelerator
+	}
+	return max(acc*t.Accels[0].Spec.Dies/(max(c.TP, 1)*max(c.PP, 1)), 1)
+}
+
 // runtime is the step engine's runtime on t's device at tensor
-// parallelism tp (serve.EngineRuntime, its token budget the engine's
+// parallelism tp and data parallelism dp (serve.EngineRuntime, its token budget the engine's
 // max_num_batched_tokens), with the spec's overrides; engine none has
 // the overrides alone.
-func (j *InferenceJob) runtime(t *topology.Topology, tp int) (infer.Runtime, error) {
+func (j *InferenceJob) runtime(t *topology.Topology, tp, dp int) (infer.Runtime, error) {
 	var rt infer.Runtime
 	hbm := compute.PerDie(t.Accels[0].Spec).HBMBytes
 	o := j.rt
 	if j.stepEngine != "none" {
 		var err error
-		rep := serve.Replica{TP: tp, MaxSeqs: max(j.Config.MaxSeqs, o.maxSeqs), MaxBatchedTokens: o.maxTokens, Draft: j.Config.MTPDraft}
+		rep := serve.Replica{TP: tp, DP: dp, MaxSeqs: max(j.Config.MaxSeqs, o.maxSeqs), MaxBatchedTokens: o.maxTokens,
+			Draft: j.Config.MTPDraft, Layers: j.Config.Model.Layers}
 		if rt, err = serve.EngineRuntime(j.stepEngine, hbm, rep); err != nil {
 			return rt, err
 		}
