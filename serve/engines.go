@@ -108,10 +108,10 @@ const (
 // the default capture sizes (VllmConfig._set_cudagraph_sizes: 1, 2, 4,
 // then every 8 to 248 and every 16 from 256, in tokens, to
 // min(max_num_seqs x (1 + draft tokens) x 2, 512, max_num_batched_tokens),
-// which in sequences is the tokens over 1 + draft). vLLM-Ascend and
-// MindIE run vLLM's scheduler design on Ascend with ACL graphs of the
-// same sizes and the graph launch (assumption: no capture list of their
-// own found; MindIE's overlap as vLLM's).
+// which in sequences is the tokens over 1 + draft). vLLM-Ascend runs
+// vLLM's scheduler on Ascend with the graph launch (vllmAscendRuntime);
+// MindIE's is taken as the same, with vLLM's sizes (assumption: no
+// capture list or overlap setting of its own found).
 func vllmRuntime(launchS float64, r Replica) infer.Runtime {
 	q := 1 + r.Draft // tokens a decoding sequence runs a step
 	top := 512
@@ -137,7 +137,8 @@ func vllmRuntime(launchS float64, r Replica) infer.Runtime {
 // batch scheduler"), so no gap is charged; the scheduler's host work is
 // vLLM's (assumption: the same Python design). CUDA graphs of
 // cuda_graph_bs (server_args._generate_cuda_graph_batch_sizes: 1, 2, 4,
-// 8, 12, every 8 from 16 to 256, every 16 to 496, every 32 from 512) up
+// 8, 12, every 8 from 16 to 256, every 16 from 272 to 496, every 32 from
+// 512) up
 // to cuda_graph_max_bs, which follows the GPU's memory and TP
 // (_handle_gpu_memory_settings: 8 under 20 GiB; 24, or 80 at TP 4 or
 // more, under 35 GiB; 32 or 160 under 60 GiB; 256 or 512 under 160 GiB;
