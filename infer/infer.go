@@ -926,7 +926,8 @@ func (s *step) assemble() error {
 	// for, and the gap between steps (Runtime); a step no graph covers
 	// launches its stage's layers from the host.
 	launch := 0.0
-	if r.GraphBatch == 0 {
+	piecewise := !decodeOnly(c) && s.tokens <= float64(c.Runtime.PiecewiseTokens)
+	if r.GraphBatch == 0 && !piecewise {
 		launch = c.Runtime.EagerLayerS * float64(perStage) * mb
 	}
 	rankSeqs := math.Max(s.rankDec, seqs/float64(r.DP))

@@ -48,6 +48,11 @@ type Runtime struct {
 	// ExactGraphs: a decode batch runs in a graph only at a captured size
 	// exactly, eagerly otherwise (TensorRT-LLM without enable_padding).
 	ExactGraphs bool
+	// PiecewiseTokens: a step carrying prompt tokens, at most this many
+	// per replica, runs in piecewise graphs (vLLM's compiled pieces
+	// between the attention kernels), so its host launches are not
+	// charged; its tokens are not padded. 0: such steps run eagerly.
+	PiecewiseTokens int
 	// MaxTokens caps the tokens a replica's step processes (vLLM's
 	// max_num_batched_tokens, SGLang's chunked_prefill_size); prompts
 	// past it are prefilled in chunks of at most MaxTokens, a step each.
@@ -68,7 +73,7 @@ func (rt Runtime) check() error {
 	case rt.HostS < 0 || rt.HostPerSeqS < 0 || rt.SyncS < 0 || rt.EagerLayerS < 0 || rt.FixedS < 0 ||
 		math.IsNaN(rt.HostS+rt.HostPerSeqS+rt.SyncS+rt.EagerLayerS+rt.FixedS):
 		return field.Errorf("step_overhead", "%+v: want costs of 0 or more seconds", rt)
-	case rt.MaxTokens < 0:
+	case rt.MaxTokens < 0 || rt.PiecewiseTokens < 0:
 		return field.Errorf("max_batched_tokens", "%d: want at least 1 token per step (0 for no cap)", rt.MaxTokens)
 	}
 	for i, g := range rt.GraphSizes {

@@ -112,6 +112,21 @@ func TestEagerLaunch(t *testing.T) {
 	if launch := 32 * 262e-6; eager.StepS < launch || graphed.StepS >= eager.StepS {
 		t.Errorf("batch 1: eager %.3g ms (launches %.3g ms), in a graph %.3g ms: want eager host-bound and slower", eager.StepS*1e3, launch*1e3, graphed.StepS*1e3)
 	}
+	// A small step with prompt tokens runs in piecewise graphs up to
+	// PiecewiseTokens, eagerly past them.
+	mixed := func(rt Runtime) Result {
+		r, err := e.Run(Config{Model: model(t, "llama-3.1-8b"), Accelerators: 1, Phase: Serve, Precision: bf16, MicroBatches: 1, Runtime: rt,
+			Mix: Mix{Decode: 2, DecodeContext: 512, Prefill: 64, PrefillSeqs: 1, PrefillContext: 32}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	pw := vllmLike(1, 2, 4)
+	pw.PiecewiseTokens = 512
+	if eagerMix, pwMix := mixed(vllmLike(1, 2, 4)), mixed(pw); !(eagerMix.RuntimeS > pwMix.RuntimeS && pwMix.RuntimeS == 160e-6) {
+		t.Errorf("a 66-token mixed step: runtime %.3g ms eager, %.3g ms in piecewise graphs: want the launches only eager", eagerMix.RuntimeS*1e3, pwMix.RuntimeS*1e3)
+	}
 	big := decode8b(t, e, 256, 1024, vllmLike())
 	if big.RuntimeS > 160e-6+256*21e-6 {
 		t.Errorf("batch 256 eager shows %.3g ms of runtime: its launches should hide behind the device step (%.3g ms)", big.RuntimeS*1e3, (big.StepS-big.RuntimeS)*1e3)

@@ -108,7 +108,9 @@ const (
 // the default capture sizes (VllmConfig._set_cudagraph_sizes: 1, 2, 4,
 // then every 8 to 248 and every 16 from 256, in tokens, to
 // min(max_num_seqs x (1 + draft tokens) x 2, 512, max_num_batched_tokens),
-// which in sequences is the tokens over 1 + draft). vLLM-Ascend runs
+// which in sequences is the tokens over 1 + draft); steps with prompt
+// tokens up to the largest size run in piecewise graphs (cudagraph_mode
+// FULL_AND_PIECEWISE, the default), larger ones eagerly. vLLM-Ascend runs
 // vLLM's scheduler on Ascend with the graph launch (vllmAscendRuntime);
 // MindIE's is taken as the same, with vLLM's sizes (assumption: no
 // capture list or overlap setting of its own found).
@@ -127,7 +129,8 @@ func vllmRuntime(launchS float64, r Replica) infer.Runtime {
 			sizes = append(sizes, n)
 		}
 	}
-	return infer.Runtime{HostS: launchS, HostPerSeqS: pythonHostPerSeqS, Overlap: true, SyncS: asyncGapS, EagerLayerS: eagerLayerS, GraphSizes: sizes}
+	return infer.Runtime{HostS: launchS, HostPerSeqS: pythonHostPerSeqS, Overlap: true, SyncS: asyncGapS, EagerLayerS: eagerLayerS, GraphSizes: sizes,
+		PiecewiseTokens: top}
 }
 
 // sglangRuntime is SGLang's: the overlap scheduler, on by default

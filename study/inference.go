@@ -446,7 +446,7 @@ func (j *InferenceJob) runtime(t *topology.Topology, tp, dp int) (infer.Runtime,
 		rt.GraphSizes, rt.ExactGraphs = o.graphSizes, false
 	}
 	if o.eager {
-		rt.GraphSizes = nil
+		rt.GraphSizes, rt.PiecewiseTokens = nil, 0
 	}
 	if o.overSet {
 		rt.FixedS = o.overhead
