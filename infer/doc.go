@@ -45,6 +45,15 @@
 // and the two instances' request rates give how many prefill instances
 // keep a decode instance busy.
 //
+// The serving engine around the kernels (Config.Runtime, its figures per
+// engine in package serve) adds what its step costs beyond them: the
+// host's work, hidden behind the device's step by an overlap scheduler
+// but for what outlasts it, and the gap between steps (Result.RuntimeS);
+// decode-only steps run in its captured CUDA (ACL) graphs, padded to the
+// next size up, eagerly past the largest, when the host launches every
+// layer; and its token budget per step: prompts past it are prefilled in
+// chunks, a step each, and decode or serve steps past it do not run.
+//
 // An Engine remembers every configuration it has run, so searches (the
 // batch under an SLO, parallelism, curves of limits) pay for each
 // simulation once.

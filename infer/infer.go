@@ -87,6 +87,12 @@ type Config struct {
 	// a serving engine does (vLLM's max_num_seqs, SGLang's
 	// max_running_requests); 0 bounds them by memory alone.
 	MaxSeqs int
+	// Runtime is the serving engine's own cost and limits around the
+	// step's kernels: its host's work per step (hidden behind the device's
+	// with an overlap scheduler), the graph sizes decode batches pad to,
+	// and its token budget per step (see Runtime). The zero Runtime is the
+	// bare device.
+	Runtime Runtime
 	// Mix, when set (with Phase serve), is the step's real composition as
 	// a request-level scheduler forms it (package serve); Batch, InputLen,
 	// Context and OutputLen are then not read, and the scheduler, not the
@@ -116,6 +122,18 @@ type Result struct {
 	// rest, spent waiting on the fabric or, with PP, idle in a pipeline
 	// bubble (BubbleS of it: the busiest stage's idle time per step).
 	StepS, ComputeS, ExposedCommS, BubbleS float64
+	// RuntimeS is the serving engine's visible share of StepS beyond
+	// the layers' (Config.Runtime): host work the device waits for, and
+	// the gap between steps. ComputeS + ExposedCommS + RuntimeS = StepS.
+	RuntimeS float64
+	// GraphBatch is the batch per replica and pipeline group a decode
+	// step ran as in a captured graph (padded up to it); 0 when it ran
+	// eagerly. Chunks is how many steps a prefill batch (or, in serve, a
+	// prompt) took under the engine's token budget, 1 without chunking;
+	// a chunked prefill's StepS, TTFTS, layers and collective counts are
+	// over all its chunks.
+	GraphBatch int
+	Chunks     int
 	// Load is the serving dies' mean share of their dynamic power range
 	// while computing (power.LoadFactor over one pass of the layers and
 	// the head): 1 when every operator is compute-bound.
@@ -280,7 +298,7 @@ func (c *Config) checkEngine() error {
 	case c.Kernels != "" && c.Kernels != KernelsTRTLLM && c.Kernels != KernelsSGLang && c.Kernels != KernelsRoofline:
 		return field.Errorf("kernels", "%q: want trtllm, sglang or roofline (or leave it out: trtllm)", c.Kernels)
 	}
-	return nil
+	return c.Runtime.check()
 }
 
 func (c *Config) defaults(dies int) error {
@@ -418,8 +436,18 @@ func (e *Engine) serveTTFT(s *step) (Result, error) {
 	seqs := int(math.Round(s.seqs))
 	m := c
 	m.Batch, m.InputLen, m.OutputLen = 0, 0, 0
-	m.Mix = Mix{Decode: seqs, DecodeContext: s.ctx, Prefill: c.InputLen, PrefillSeqs: 1, PrefillContext: max(c.InputLen/2, 1),
-		RankDecode: (seqs + r.DP - 1) / r.DP, RankPrefill: c.InputLen}
+	rankDec := (seqs + r.DP - 1) / r.DP
+	// Under the engine's token budget the prompt goes in chunks, beside
+	// the replica's running sequences, a step each (vLLM's chunked
+	// prefill): its first token comes with the last chunk.
+	chunk, chunks := c.InputLen, 1
+	if b := c.Runtime.MaxTokens; b > 0 && rankDec*(1+c.MTPDraft)+c.InputLen > b {
+		chunk = max(b-rankDec*(1+c.MTPDraft), 1)
+		chunks = (c.InputLen + chunk - 1) / chunk
+		chunk = (c.InputLen + chunks - 1) / chunks
+	}
+	m.Mix = Mix{Decode: seqs, DecodeContext: s.ctx, Prefill: chunk, PrefillSeqs: 1, PrefillContext: max(c.InputLen/2, 1),
+		RankDecode: rankDec, RankPrefill: chunk}
 	if seqs == 0 {
 		m.Mix.DecodeContext, m.Mix.RankDecode = 0, 0
 	}
@@ -427,7 +455,8 @@ func (e *Engine) serveTTFT(s *step) (Result, error) {
 	if err != nil {
 		return r, err
 	}
-	r.TTFTS = math.Max(r.TTFTS, r.StepS/2+whole.TTFTS)
+	r.TTFTS = math.Max(r.TTFTS, r.StepS/2+float64(chunks-1)*whole.StepS+whole.TTFTS)
+	r.Chunks = chunks
 	return r, nil
 }
 
@@ -457,6 +486,8 @@ type step struct {
 	// group handles at a time, stageDies the dies of a stage, mb the
 	// micro-batches, tokMB the tokens of a micro-batch on a TP group.
 	gN, unitTokens, stageDies, mb, tokMB float64
+	// tokens is unitTokens before a graph's padding: the real tokens.
+	tokens float64
 	// compLayer is each layer's compute per micro-batch, extra the head
 	// and MTP after the layers; commLayer each layer's communication per
 	// micro-batch; comms every simulated collective.
@@ -534,6 +565,17 @@ func (e *Engine) newStep(c Config) (*step, error) {
 			rankPre := math.Max(float64(mx.RankPrefill), float64(mx.Prefill)/float64(r.DP))
 			unitTokens = (rankDec*float64(1+c.MTPDraft) + rankPre) / gN
 		}
+		// A decode-only step runs in the engine's captured graph of the
+		// next size up: its GEMMs, head and collectives process the padded
+		// batch (the experts and attention only the real tokens: padded
+		// slots route nowhere and have no KV).
+		s.tokens = unitTokens
+		if decodeOnly(c) {
+			if g, ok := c.Runtime.graphed(rankDec / gN); ok {
+				r.GraphBatch = int(g)
+				unitTokens *= g * gN / rankDec
+			}
+		}
 		stageDies := float64(dies / c.PP)
 		mb := float64(c.MicroBatches)
 
@@ -590,6 +632,9 @@ func (s *step) fitMemory() error {
 				c.Batch, seqsPerReplica, c.MaxSeqs)
 		}
 	}
+	if err := s.fitBudget(); err != nil {
+		return err
+	}
 	if r.MemoryBytesPerDie > usable {
 		return infeasible("does not fit: each die needs %.1f GB (weights %.1f, KV cache %.1f, activations %.1f) but may fill %.1f GB (%.0f%% of its %.1f GB of HBM); the largest batch that fits is %d per accelerator",
 			r.MemoryBytesPerDie/1e9, mem.Weights/1e9, mem.KVCache/1e9, mem.Activations/1e9, usable/1e9, 100*c.HBMFraction, die.HBMBytes/1e9, r.MaxBatch)
@@ -628,9 +673,10 @@ func (s *step) computeLayers() error {
 		kv := m.KVBytesPerToken(kb) / float64(m.Layers)
 		seqMB := s.rankDec / gN / mb
 		decTok := tokMB
-		if c.Phase == Serve {
+		if c.Phase != Prefill {
 			// One token per running sequence, and its draft tokens with
-			// MTP; the rest are prompts.
+			// MTP (a graph's padded slots attend to nothing); in serve
+			// the rest are prompts.
 			decTok = seqMB * float64(1+c.MTPDraft)
 		}
 		ops := []compute.Op{
@@ -911,14 +957,46 @@ func (s *step) assemble() error {
 	for _, v := range stageS {
 		busiest = math.Max(busiest, v)
 	}
-	step := math.Max(walk, gN*busiest)
+	// Prompts past the engine's token budget are prefilled in chunks, a
+	// step each (fitBudget priced one chunk): the batch takes them all.
+	chunks := float64(max(r.Chunks, 1))
+	device := math.Max(walk, gN*busiest) * chunks
+	walk *= chunks
+	comp *= chunks
+	commAll *= chunks
+	busiest *= chunks
+	if r.Chunks > 1 {
+		for i := range r.Layers {
+			l := &r.Layers[i]
+			l.ComputeS, l.CommS, l.StepS = l.ComputeS*chunks, l.CommS*chunks, l.StepS*chunks
+		}
+		for i := range comms {
+			comms[i].Count *= r.Chunks
+		}
+	}
+	// The serving engine's own cost: the host's work the device waits
+	// for, and the gap between steps (Runtime); a step no graph covers
+	// launches its stage's layers from the host.
+	launch := 0.0
+	piecewise := !decodeOnly(c) && s.tokens <= float64(c.Runtime.PiecewiseTokens)
+	if r.GraphBatch == 0 && !piecewise {
+		launch = c.Runtime.EagerLayerS * float64(perStage) * mb
+	}
+	rankSeqs := math.Max(s.rankDec, seqs/float64(r.DP))
+	// Every chunk pays the engine's step cost.
+	r.RuntimeS = c.Runtime.visible(device/chunks, rankSeqs, launch) * chunks
+	if r.RuntimeS > 0 {
+		r.Layers = append(r.Layers, LayerTime{Name: runtimeLayer, StepS: r.RuntimeS})
+	}
+	step := device + r.RuntimeS
+	walk += r.RuntimeS
 	r.Comm = comms
 	r.StepS = step
 	// A die of a stage computes its layers for every group in a step.
-	r.ComputeS = math.Min(comp*gN/float64(c.PP), step)
+	r.ComputeS = math.Min(comp*gN/float64(c.PP), device)
 	r.CommS = commAll * gN / float64(c.PP)
-	r.ExposedCommS = math.Max(0, step-r.ComputeS)
-	r.BubbleS = step - gN*busiest
+	r.ExposedCommS = math.Max(0, device-r.ComputeS)
+	r.BubbleS = device - gN*busiest
 
 	// Throughput: in a step every sequence in the system advances once.
 	accepted := mtpAccepted(c)
@@ -940,7 +1018,7 @@ func (s *step) assemble() error {
 			r.TTFTS = walk
 		}
 	default:
-		r.TokensPerStep = seqs * float64(c.InputLen)
+		r.TokensPerStep = seqs * chunks * float64(c.InputLen)
 		r.TTFTS = walk
 	}
 	r.TokensPerS = r.TokensPerStep / step

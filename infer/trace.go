@@ -21,6 +21,15 @@ func AddTrace(tr *trace.Trace, t *topology.Topology, r Result) {
 	at := 0.0
 	for _, l := range r.Layers {
 		compute := min(l.ComputeS, l.StepS)
+		if l.Name == runtimeLayer {
+			// The serving engine's share: the host's work the device
+			// waits for, and the gap between steps.
+			for _, tid := range tids {
+				tr.Span(acc, tid, "engine runtime (host work, gap between steps)", at, at+l.StepS, nil)
+			}
+			at += l.StepS
+			continue
+		}
 		for _, tid := range tids {
 			if compute > 0 {
 				tr.Span(acc, tid, l.Name+" compute", at, at+compute, nil)

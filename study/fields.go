@@ -34,6 +34,15 @@ func minor(c report.Column) report.Column {
 	return c
 }
 
+// countAbove is n, or nil (an empty cell) when it is at most floor: a
+// count that only says something past it (a graph batch, chunks).
+func countAbove(n, floor int) any {
+	if n <= floor {
+		return nil
+	}
+	return n
+}
+
 // label is a column of names or counts.
 func label(key, header string) report.Column { return report.Column{Key: key, Header: header} }
 
@@ -263,6 +272,12 @@ var timing = []Field{
 	{Column: minor(col("exposed_comm_s", "Exposed communication (ms)", 1e-3, 2)),
 		Inference: func(r *InferenceRecord) any { return r.Result.ExposedCommS },
 		Training:  func(r *TrainingRecord) any { return r.Result.ExposedCommS }},
+	{Column: minor(col("runtime_s", "Engine runtime (ms)", 1e-3, 2)),
+		Inference: func(r *InferenceRecord) any { return r.Result.RuntimeS }},
+	{Column: minor(label("graph_batch", "Graph batch (padded, per replica)")),
+		Inference: func(r *InferenceRecord) any { return countAbove(r.Result.GraphBatch, 0) }},
+	{Column: minor(label("chunks", "Prefill chunks (steps)")),
+		Inference: func(r *InferenceRecord) any { return countAbove(r.Result.Chunks, 1) }},
 	{Column: minor(col("comm_s", "All communication (ms)", 1e-3, 2)),
 		Inference: func(r *InferenceRecord) any { return r.Result.CommS }},
 	{Column: col("prefill_step_s", "Prefill step (ms)", 1e-3, 1),

@@ -2,6 +2,7 @@ package study
 
 import (
 	"fmt"
+	"math"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -106,6 +107,21 @@ type InferenceJob struct {
 	// engine caps the running sequences per replica (For resolves its
 	// default on the topology's device unless the spec gave max_seqs).
 	engine string
+	// stepEngine is the engine whose step cost, graphs and token budget
+	// the steps pay (For resolves them; serve's instance names its
+	// scheduler's engine), rt the spec's overrides of them.
+	stepEngine string
+	rt         runtimeSpec
+}
+
+// runtimeSpec is what a spec overrides of its engine's step runtime.
+type runtimeSpec struct {
+	maxSeqs    int // serve: the scheduler's (the instance's MaxSeqs is 0)
+	maxTokens  int
+	graphSizes []int
+	eager      bool
+	overhead   float64
+	overSet    bool
 }
 
 // Limit is the step's latency limit for a batch search: the TPOT or TTFT
@@ -170,6 +186,10 @@ func (s InferenceSpec) Compile(dir string) (*InferenceJob, error) {
 	if s.MaxSeqs < 0 {
 		return nil, field.Errorf("max_seqs", "%d: want at least 1 sequence per replica", s.MaxSeqs)
 	}
+	if j.rt, err = s.InstanceSpec.runtimeSpec(); err != nil {
+		return nil, err
+	}
+	j.stepEngine = j.engine
 	for _, l := range []struct {
 		field, val string
 		out        *float64
@@ -344,6 +364,13 @@ func (j *InferenceJob) For(t *topology.Topology) (*InferenceJob, error) {
 	if out.Disagg != nil {
 		d := *out.Disagg
 		d.Prefill.MaxSeqs, d.Decode.MaxSeqs = c.MaxSeqs, c.MaxSeqs
+		for _, x := range []*infer.Config{&d.Prefill, &d.Decode} {
+			rt, err := j.runtime(t, x.TP, replicas(t, *x))
+			if err != nil {
+				return nil, err
+			}
+			x.Runtime = rt
+		}
 		out.Disagg = &d
 		if n := len(t.Accels); d.Prefill.Accelerators+d.Decode.Accelerators > n {
 			return nil, field.Errorf("prefill_accelerators", "%d + {decode_accelerators} %d = %d accelerators, but %s has %d; use fewer, or more domains",
@@ -360,7 +387,7 @@ func (j *InferenceJob) For(t *topology.Topology) (*InferenceJob, error) {
 		}
 	}
 	if out.DP == 0 {
-		return &out, nil
+		return &out, out.setRuntime(t)
 	}
 	acc := c.Accelerators
 	if acc == 0 {
@@ -377,7 +404,87 @@ func (j *InferenceJob) For(t *topology.Topology) (*InferenceJob, error) {
 			c.TP, stages, out.DP, c.TP*stages*out.DP, dies, want)
 	}
 	c.TP = want
-	return &out, nil
+	return &out, out.setRuntime(t)
+}
+
+// setRuntime sets the step's engine runtime on t (runtime).
+func (j *InferenceJob) setRuntime(t *topology.Topology) error {
+	rt, err := j.runtime(t, j.Config.TP, replicas(t, j.Config))
+	j.Config.Runtime = rt
+	return err
+}
+
+// replicas is c's data-parallel degree on t: its dies over TP x PP.
+func replicas(t *topology.Topology, c infer.Config) int {
+	acc := c.Accelerators
+	if acc == 0 {
+		acc = t.LiveAccels() - c.FirstAccelerator
+	}
+	return max(acc*t.Accels[0].Spec.Dies/(max(c.TP, 1)*max(c.PP, 1)), 1)
+}
+
+// runtime is the step engine's runtime on t's device at tensor
+// parallelism tp and data parallelism dp (serve.EngineRuntime, its token budget the engine's
+// max_num_batched_tokens), with the spec's overrides; engine none has
+// the overrides alone.
+func (j *InferenceJob) runtime(t *topology.Topology, tp, dp int) (infer.Runtime, error) {
+	var rt infer.Runtime
+	hbm := compute.PerDie(t.Accels[0].Spec).HBMBytes
+	o := j.rt
+	if j.stepEngine != "none" {
+		var err error
+		rep := serve.Replica{TP: tp, DP: dp, MaxSeqs: max(j.Config.MaxSeqs, o.maxSeqs), MaxBatchedTokens: o.maxTokens,
+			Draft: j.Config.MTPDraft, Layers: j.Config.Model.Layers}
+		if rt, err = serve.EngineRuntime(j.stepEngine, hbm, rep); err != nil {
+			return rt, err
+		}
+	}
+	if o.maxTokens > 0 {
+		rt.MaxTokens = o.maxTokens
+	}
+	if o.graphSizes != nil {
+		rt.GraphSizes, rt.ExactGraphs = o.graphSizes, false
+	}
+	if o.eager {
+		rt.GraphSizes, rt.PiecewiseTokens = nil, 0
+	}
+	if o.overSet {
+		rt.FixedS = o.overhead
+		if o.overhead == 0 {
+			rt = infer.Runtime{MaxTokens: rt.MaxTokens, GraphSizes: rt.GraphSizes, ExactGraphs: rt.ExactGraphs}
+		}
+	}
+	return rt, nil
+}
+
+// runtimeSpec checks the spec's overrides of the engine's step runtime.
+func (s InstanceSpec) runtimeSpec() (runtimeSpec, error) {
+	o := runtimeSpec{maxSeqs: s.MaxSeqs, maxTokens: s.MaxBatchedTokens, eager: s.EnforceEager}
+	if s.MaxBatchedTokens < 0 {
+		return o, field.Errorf("max_batched_tokens", "%d: want at least 1 token per step", s.MaxBatchedTokens)
+	}
+	if len(s.GraphSizes) > 0 {
+		if s.EnforceEager {
+			return o, field.Errorf("graph_sizes", "%v and {enforce_eager}: eager runs no graphs; give one of them", s.GraphSizes)
+		}
+		for i, g := range s.GraphSizes {
+			if g < 1 || i > 0 && g <= s.GraphSizes[i-1] {
+				return o, field.Errorf("graph_sizes", "%v: want batch sizes of 1 or more in ascending order, e.g. 1,2,4,8,16", s.GraphSizes)
+			}
+		}
+		o.graphSizes = s.GraphSizes
+	}
+	if s.StepOverhead != "" {
+		v, err := units.ParseDuration(s.StepOverhead)
+		if s.StepOverhead == "0" {
+			v, err = 0, nil
+		}
+		if err != nil || v < 0 || math.IsInf(v, 0) {
+			return o, field.Errorf("step_overhead", "%q: want a duration such as 0.2ms, or 0 for none", s.StepOverhead)
+		}
+		o.overhead, o.overSet = v, true
+	}
+	return o, nil
 }
 
 // SetPowerMode sets the energy accounting of every step the job runs.

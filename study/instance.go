@@ -3,7 +3,7 @@ package study
 // InstanceSpec is what an inference step and a served instance share:
 // the model, how many accelerators, the parallelism over their dies, the
 // data types, MTP, micro-batches, the HBM share and the serving engine's
-// cap on running sequences. InferenceSpec and ServeSpec inline it, so
+// limits and costs per step. InferenceSpec and ServeSpec inline it, so
 // each field is declared once and is the same key (and flag) in both.
 type InstanceSpec struct {
 	// Model: a zoo name (cardsea models list) or a model file.
@@ -46,9 +46,19 @@ type InstanceSpec struct {
 	// (default 1, the physical limit; vLLM's gpu_memory_utilization is
 	// 0.9).
 	HBMFraction float64 `yaml:"hbm_fraction" help:"share of each die's HBM the engine may fill (weights, KV cache, activations); vLLM reserves 10% (0.9)"`
-	// Engine names the serving engine whose cap on running sequences the
-	// batch respects (default vllm; none for memory alone), MaxSeqs
-	// overrides the cap (per data-parallel replica).
-	Engine  string `yaml:"engine" help:"serving engine whose limits apply: its cap on running sequences per replica (serve: and its token budget and KV block): vllm (default), sglang, trtllm, vllm-ascend, mindie; none (infer only) for memory alone"`
+	// Engine names the serving engine whose limits and step costs apply
+	// (default vllm; none for the bare device and memory alone): its cap
+	// on running sequences, which MaxSeqs overrides (per data-parallel
+	// replica), its token budget, graphs and cost per step (below).
+	Engine  string `yaml:"engine" help:"serving engine whose limits and costs apply: its cap on running sequences and token budget per replica, its CUDA/ACL graphs and cost per step beyond the kernels (serve: and its KV block): vllm (default), sglang, trtllm, vllm-ascend, mindie; none (infer only) for the bare device and memory alone"`
 	MaxSeqs int    `yaml:"max_seqs" min:"1" help:"sequences a data-parallel replica runs at once (default: the engine's, e.g. vLLM's 1024 on GPUs of 70 GiB or more, else 256)"`
+	// MaxBatchedTokens is the engine's token budget per step and
+	// replica (prompts past it are prefilled in chunks); GraphSizes the
+	// decode batches it captured as CUDA (ACL) graphs, EnforceEager none;
+	// StepOverhead replaces the engine's modelled cost per step beyond
+	// its kernels (host work, the gap between steps) by a fixed time.
+	MaxBatchedTokens int    `yaml:"max_batched_tokens" min:"1" help:"tokens per step per DP rank; prompts past it are prefilled in chunks, a step each (vLLM's max_num_batched_tokens; default the engine's: vLLM 8192 on 70 GiB or more, else 2048)"`
+	GraphSizes       []int  `yaml:"graph_sizes" help:"decode batch sizes per replica captured as CUDA/ACL graphs, ascending; a batch runs as the next size up, eager past the largest (default the engine's, e.g. vLLM's 1,2,4,8,...,512)"`
+	EnforceEager     bool   `yaml:"enforce_eager" help:"no CUDA/ACL graphs: every step launches its kernels from the host (vLLM's --enforce-eager)"`
+	StepOverhead     string `yaml:"step_overhead" help:"the engine's cost per step beyond its kernels, e.g. 0.2ms, instead of its model (host work behind an overlap scheduler, the gap between steps); 0 for none"`
 }

@@ -57,10 +57,10 @@ type ServeSpec struct {
 	Warmup      string  `yaml:"warmup" help:"requests arriving in this first stretch are served, not counted, e.g. 30s"`
 
 	// The serving engine, per data-parallel rank (vLLM's names).
-	MaxBatchedTokens int    `yaml:"max_batched_tokens" min:"1" help:"tokens per step per DP rank (vLLM's max_num_batched_tokens; default the engine's: vLLM 8192 on 70 GiB or more, else 2048)"`
-	BlockSize        int    `yaml:"block_size" min:"1" help:"KV cache block (page), tokens (default the engine's: vLLM 16)"`
-	NoPrefixCache    bool   `yaml:"no_prefix_cache" help:"turn the prefix cache off"`
-	Router           string `yaml:"router" help:"round-robin, least-loaded or shortest-queue"`
+	// (max_batched_tokens is the instance's: InstanceSpec.)
+	BlockSize     int    `yaml:"block_size" min:"1" help:"KV cache block (page), tokens (default the engine's: vLLM 16)"`
+	NoPrefixCache bool   `yaml:"no_prefix_cache" help:"turn the prefix cache off"`
+	Router        string `yaml:"router" help:"round-robin, least-loaded or shortest-queue"`
 
 	// Disaggregation: prefill instances before the decode instances.
 	PrefillAccelerators int `yaml:"prefill_accelerators" flag:"prefill-ranks" min:"1" help:"disaggregate: accelerators per prefill instance (the first ones); the decode instances follow"`
@@ -235,6 +235,11 @@ func (s ServeSpec) Compile(dir string) (*ServeJob, error) {
 	eng := strings.ToLower(or(s.Engine, "vllm"))
 	if err := serve.CheckEngine(eng); err != nil {
 		return nil, err
+	}
+	// The steps pay the scheduler's engine's runtime (graphs, host cost).
+	j.Instance.stepEngine, j.Instance.rt.maxSeqs = eng, s.MaxSeqs
+	if j.Prefill != nil {
+		j.Prefill.stepEngine, j.Prefill.rt.maxSeqs = eng, s.MaxSeqs
 	}
 	j.Settings = serve.Settings{Engine: eng, MaxSeqs: s.MaxSeqs, MaxBatchedTokens: s.MaxBatchedTokens, BlockSize: s.BlockSize, NoPrefixCache: s.NoPrefixCache}
 	router := or(strings.ToLower(s.Router), "round-robin")

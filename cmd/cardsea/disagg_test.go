@@ -15,7 +15,7 @@ func TestDisaggGolden(t *testing.T) {
 			"--prefill-batch", "4", "--batch", "96", "--weights-dtype", "int8", "--mtp-draft", "1", "--microbatches", "2"}},
 		{"disagg-hgx-h100.csv", []string{"infer", "--topo", "hgx-h100", "--domains", "2", "--model", "llama-3.1-70b",
 			"--phase", "disagg", "--prefill-ranks", "8", "--decode-ranks", "8", "--prefill-tp", "8", "--tp", "8",
-			"--output-len", "1024", "--weights-dtype", "fp8", "--kv-dtype", "fp8", "--ttft-slo", "1s", "--tpot-slo", "30ms", "-f", "csv"}},
+			"--output-len", "1024", "--weights-dtype", "fp8", "--kv-dtype", "fp8", "--ttft-slo", "2s", "--tpot-slo", "30ms", "-f", "csv"}},
 	})
 }
 
