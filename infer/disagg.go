@@ -63,7 +63,10 @@ type DisaggResult struct {
 	Accelerators                   int
 	TokensPerS, TokensPerSPerAccel float64
 	PowerW, FacilityPowerW         float64
-	TokensPerKW, JPerToken         float64
+	// ProvisionedFacilityW is the deployment's provisioned facility
+	// power (Result.ProvisionedFacilityW of each instance).
+	ProvisionedFacilityW   float64
+	TokensPerKW, JPerToken float64
 	// BalancedAccelerators is the fractional system of the balanced
 	// ratio, PrefillPerDecode prefill instances and one decode instance:
 	// the limit a large deployment approaches.
@@ -156,6 +159,7 @@ func (e *Engine) disaggWith(d Disagg, pre, dec Result) (DisaggResult, error) {
 	}
 	r.PowerW = p*pre.PowerW + n*dec.PowerW
 	r.FacilityPowerW = p*pre.FacilityPowerW + n*dec.FacilityPowerW
+	r.ProvisionedFacilityW = p*pre.ProvisionedFacilityW + n*dec.ProvisionedFacilityW
 	if r.PowerW > 0 && r.TokensPerS > 0 {
 		r.TokensPerKW = r.TokensPerS / (r.PowerW / 1e3)
 		r.JPerToken = r.PowerW / r.TokensPerS

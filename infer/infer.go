@@ -163,8 +163,13 @@ type Result struct {
 	ServingShare           float64
 	TokensPerJ             float64
 	PowerW, FacilityPowerW float64
-	TokensPerKW            float64
-	Comm                   []CommTime // each simulated collective
+	// ProvisionedFacilityW is the serving accelerators' share of the
+	// system's provisioned facility power: every component at its rating,
+	// through each rack's PUE (power.ProvisionedBudget), InferenceX's
+	// all-in basis for tokens per MW.
+	ProvisionedFacilityW float64
+	TokensPerKW          float64
+	Comm                 []CommTime // each simulated collective
 	// Layers is each layer's share of the step, in order (then the output
 	// head and MTP, as the last entry named "head").
 	Layers []LayerTime
@@ -208,6 +213,8 @@ type Engine struct {
 	// runs keeps every Run's outcome by configuration (less the batch)
 	// and batch, for searches to reuse.
 	runs map[string]map[int]outcome
+	// provFW is the topology's provisioned facility power, once known.
+	provFW float64
 }
 
 type outcome struct {
@@ -1060,6 +1067,14 @@ func (s *step) power() error {
 	r.ServingShare = share
 	r.PowerW = r.Energy.AvgITW * share
 	r.FacilityPowerW = r.Energy.AvgFacilityW * share
+	if s.e.provFW == 0 {
+		b, err := power.ProvisionedBudget(t)
+		if err != nil {
+			return err
+		}
+		s.e.provFW = b.FacilityW
+	}
+	r.ProvisionedFacilityW = s.e.provFW * share
 	if r.Energy.ITJ > 0 {
 		r.TokensPerJ = r.TokensPerStep / (r.Energy.ITJ * share)
 	}

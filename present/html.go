@@ -207,7 +207,7 @@ func reportNotes(sheet *report.Sheet) []string {
 		notes = append(notes, "Collectives: bandwidths are per direction; energy is IT energy per operation; sizes are per rank.")
 	}
 	if has("tokens_per_s_per_mw") || has("tokens_per_s_per_kw") {
-		notes = append(notes, "Power: per-kW and per-J figures use average IT power, per-MW figures average facility power (PUE included), each in its record's power mode; InferenceX's tokens/s per MW is all-in provisioned power (power mode provisioned).")
+		notes = append(notes, "Power: per-kW and per-J figures use average IT power in each record's power mode; tokens/s per MW is per MW of provisioned facility power (every component at its rating, PUE included: InferenceX's all-in basis), and per average MW beside it.")
 	}
 	return notes
 }

@@ -31,7 +31,7 @@ func Inference(t *topology.Topology, results []infer.Result, cost power.Cost, be
 		}
 		sheet.Notes = append([]string{
 			"Per-operator roofline with the preset's efficiencies; collectives simulated on the fabric (docs/architecture.md).",
-			fmt.Sprintf("Power: %s accounting; the serving accelerators' share of the topology's power (pro rata by accelerators); per-kW figures use average IT power, per-MW average facility power (InferenceX's all-in provisioned basis: --power-mode provisioned); energy by component is per step.", mode),
+			fmt.Sprintf("Power: %s accounting; the serving accelerators' share of the topology's power (pro rata by accelerators); per-kW figures use average IT power; tokens/s per MW is per MW of provisioned facility power (every component at its rating, PUE included: InferenceX's all-in basis), per average MW beside it; energy by component is per step.", mode),
 		}, sheet.Notes...)
 		for _, r := range results[:1] {
 			for _, c := range r.Comm {

@@ -102,6 +102,8 @@ type instance struct {
 	// idleW and idleFW are its share of the system's idle IT and
 	// facility power.
 	idleW, idleFW float64
+	// provFW is its share of the system's provisioned facility power.
+	provFW float64
 
 	waitQ []*req // FIFO; preempted requests go to its front
 	pre   []*req // prefilling, in admission order

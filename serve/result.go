@@ -144,6 +144,11 @@ type Result struct {
 	// joule and per second per facility MW.
 	EnergyJ, FacilityEnergyJ, EnergyJPerRequest, AvgPowerW, AvgFacilityPowerW float64
 	TokensPerJ, TokensPerSPerMW                                               float64
+	// ProvisionedFacilityPowerW is the instances' provisioned facility
+	// power (every component at its rating, through the PUE: InferenceX's
+	// all-in basis), and TokensPerSPerProvisionedMW the output tokens/s
+	// per MW of it; TokensPerSPerMW is per MW of average facility power.
+	ProvisionedFacilityPowerW, TokensPerSPerProvisionedMW float64
 	// Steps the instances took, and engine runs the step grid needed.
 	Steps, EngineRuns int
 	// PerRequest holds every request's record, and PerStep each
@@ -256,6 +261,12 @@ func (r *runner) result() Result {
 	}
 	if res.FacilityEnergyJ > 0 {
 		res.TokensPerSPerMW = allOut / res.FacilityEnergyJ * 1e6
+	}
+	for _, in := range all {
+		res.ProvisionedFacilityPowerW += in.provFW
+	}
+	if end > 0 && res.ProvisionedFacilityPowerW > 0 {
+		res.TokensPerSPerProvisionedMW = allOut / end / (res.ProvisionedFacilityPowerW / 1e6)
 	}
 	return res
 }

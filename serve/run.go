@@ -372,13 +372,17 @@ func (r *runner) newInstance(c infer.Config, name string) (*instance, error) {
 		return nil, err
 	}
 	share := float64(acc) / float64(len(t.Accels))
+	prov, err := power.ProvisionedBudget(t)
+	if err != nil {
+		return nil, err
+	}
 	accepted := 1.0
 	for i := 1; i <= c.MTPDraft; i++ {
 		accepted += math.Pow(c.MTPAccept, float64(i))
 	}
 	in := &instance{run: r, name: name, p: p, maxSeqs: st.MaxSeqs * dp, budget: budget, block: st.BlockSize,
 		blocks: math.Floor(capTokens / float64(st.BlockSize)), accepted: accepted, draft: c.MTPDraft,
-		idleW: idle.ITJ * share, idleFW: idle.FacilityJ * share, cache: newPrefixCache(st.NoPrefixCache, st.BlockSize)}
+		idleW: idle.ITJ * share, idleFW: idle.FacilityJ * share, provFW: prov.FacilityW * share, cache: newPrefixCache(st.NoPrefixCache, st.BlockSize)}
 	in.settings = st
 	in.dp = dp
 	return in, nil

@@ -494,7 +494,14 @@ var energy = []Field{
 			return 0.0
 		},
 		Serve: func(r *ServeRecord) any { return inverse(r.Result.TokensPerJ) }},
-	{Column: col("tokens_per_s_per_mw", "Tokens/s per facility MW, average power", 0, 0), DisaggHeader: "Output tokens/s per facility MW, average power",
+	// Tokens per MW on InferenceX's basis: all-in provisioned power
+	// (every component at its rating, through the PUE), whatever the
+	// power mode; the average-power figure is the next field.
+	{Column: col("tokens_per_s_per_mw", "Tokens/s per facility MW, provisioned, all-in (InferenceX basis)", 0, 0), DisaggHeader: "Output tokens/s per facility MW, provisioned, all-in (InferenceX basis)",
+		Inference: func(r *InferenceRecord) any { return perKW(r.Result.TokensPerS, r.Result.ProvisionedFacilityW) * 1e3 },
+		Disagg:    func(r *DisaggRecord) any { return perKW(r.Result.TokensPerS, r.Result.ProvisionedFacilityW) * 1e3 },
+		Serve:     func(r *ServeRecord) any { return r.Result.TokensPerSPerProvisionedMW }},
+	{Column: col("tokens_per_s_per_avg_mw", "Tokens/s per facility MW, average power", 0, 0), DisaggHeader: "Output tokens/s per facility MW, average power",
 		Inference: func(r *InferenceRecord) any { return perKW(r.Result.TokensPerS, r.Result.FacilityPowerW) * 1e3 },
 		Disagg:    func(r *DisaggRecord) any { return perKW(r.Result.TokensPerS, r.Result.FacilityPowerW) * 1e3 },
 		Serve:     func(r *ServeRecord) any { return r.Result.TokensPerSPerMW }},

@@ -120,10 +120,10 @@ func TestServeSearchDeployment(t *testing.T) {
 		if r.Best != (i == best) || r.Deployment == "" || r.Result.TTFT.P99 > 0.3 || r.Result.TPOT.P99 > 0.02 {
 			t.Errorf("%s: best %v, TTFT p99 %.0f ms, TPOT p99 %.1f ms", r.Deployment, r.Best, r.Result.TTFT.P99*1e3, r.Result.TPOT.P99*1e3)
 		}
-		if r.Result.TokensPerSPerMW > recs[best].Result.TokensPerSPerMW {
-			t.Errorf("%s serves %.0f tok/s per MW, more than the best's %.0f", r.Deployment, r.Result.TokensPerSPerMW, recs[best].Result.TokensPerSPerMW)
+		if r.Result.TokensPerSPerProvisionedMW > recs[best].Result.TokensPerSPerProvisionedMW {
+			t.Errorf("%s serves %.0f tok/s per provisioned MW, more than the best's %.0f", r.Deployment, r.Result.TokensPerSPerProvisionedMW, recs[best].Result.TokensPerSPerProvisionedMW)
 		}
-		t.Logf("%s: %.1f req/s, %.0f tok/s/MW", r.Deployment, r.OfferedRate, r.Result.TokensPerSPerMW)
+		t.Logf("%s: %.1f req/s, %.0f tok/s per provisioned MW", r.Deployment, r.OfferedRate, r.Result.TokensPerSPerProvisionedMW)
 	}
 	if _, err := (ServeSpec{InstanceSpec: InstanceSpec{Model: "llama-3.1-8b", TP: 2}, SearchDeployment: true, TTFTSLO: "1s"}).Compile(""); err == nil || !strings.Contains(err.Error(), "drop tp") {
 		t.Errorf("a search with tp given: %v", err)

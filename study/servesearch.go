@@ -112,7 +112,7 @@ func (j *ServeJob) SearchDeployments(e *infer.Engine, progress func(done, total 
 		r := recs
 		r.Deployment = c.describe()
 		out = append(out, r)
-		if best < 0 || r.Result.TokensPerSPerMW > out[best].Result.TokensPerSPerMW {
+		if best < 0 || r.Result.TokensPerSPerProvisionedMW > out[best].Result.TokensPerSPerProvisionedMW {
 			best = len(out) - 1
 		}
 	}

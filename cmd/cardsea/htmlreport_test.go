@@ -192,9 +192,9 @@ func TestReportCompare(t *testing.T) {
 	_, page := runReportFile(t, "tiny-compare.yaml")
 	html := string(page)
 	for _, want := range []string{
-		"Tokens/s per accelerator vs Batch (sequences per accelerator)", "Tokens/s per IT kW, average power vs Batch", "Tokens/s per facility MW, average power vs Batch",
+		"Tokens/s per accelerator vs Batch (sequences per accelerator)", "Tokens/s per IT kW, average power vs Batch", "Tokens/s per facility MW, provisioned, all-in vs Batch",
 		"Tokens/s per accelerator vs tokens/s per user", ">hgx-h200<",
-		"<th>Topology</th><th>Batch (sequences per accelerator)</th><th>Tokens/s per accelerator</th><th>Tokens/s per user</th><th>Tokens/s per IT kW, average power</th><th>Tokens/s per facility MW, average power</th></tr>",
+		"<th>Topology</th><th>Batch (sequences per accelerator)</th><th>Tokens/s per accelerator</th><th>Tokens/s per user</th><th>Tokens/s per IT kW, average power</th><th>Tokens/s per facility MW, provisioned, all-in (InferenceX basis)</th></tr>",
 	} {
 		if !strings.Contains(html, want) {
 			t.Errorf("report lacks %q", want)

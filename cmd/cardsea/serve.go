@@ -124,7 +124,7 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 		sheet.Notes = serveNotes(j, last, recs[0].Searched)
 		for _, r := range recs {
 			if r.Best {
-				sheet.Notes = append(sheet.Notes, fmt.Sprintf("Best per facility MW: %s, %.3g requests/s within the limits, %.0f output tokens/s per MW.", r.Deployment, r.OfferedRate, r.Result.TokensPerSPerMW))
+				sheet.Notes = append(sheet.Notes, fmt.Sprintf("Best per provisioned facility MW (InferenceX's all-in basis): %s, %.3g requests/s within the limits, %.0f output tokens/s per MW.", r.Deployment, r.OfferedRate, r.Result.TokensPerSPerProvisionedMW))
 			}
 		}
 		for _, s := range skipped {
