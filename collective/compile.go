@@ -59,6 +59,14 @@ func (o Options) chunks(block float64) int {
 // Compile builds the plan of op with algorithm algo (not Auto) for bytes
 // per the nccl-tests size convention of op.
 func Compile(g *Group, op Op, algo Algorithm, bytes float64, o Options) (*Plan, error) {
+	return compile(g, op, algo, bytes, o, false)
+}
+
+// compile is Compile; with dry it builds a dry plan (Plan.dry), for its
+// egressBound only: the same builder adds the same transfers, counted
+// and summed rather than stored, so that the bound, and whether the plan
+// is too large, are the stored plan's.
+func compile(g *Group, op Op, algo Algorithm, bytes float64, o Options, dry bool) (*Plan, error) {
 	ok := false
 	for _, a := range supports[op] {
 		ok = ok || a == algo
@@ -93,6 +101,9 @@ func Compile(g *Group, op Op, algo Algorithm, bytes float64, o Options) (*Plan, 
 		}
 	}
 	p := &Plan{Op: op, Algorithm: algo, Protocol: proto, Ranks: g.Size(), Overhead: g.over}
+	if dry {
+		p.dry = &dryPlan{sent: make([]float64, g.Fabric.Vertices())}
+	}
 	p.setNetLag(g, algo)
 	var err error
 	switch algo {
@@ -114,10 +125,15 @@ func Compile(g *Group, op Op, algo Algorithm, bytes float64, o Options) (*Plan, 
 	if err != nil {
 		return nil, err
 	}
-	if p.wanted > int64(len(p.xfers)) {
+	if p.dry != nil {
+		p.dry.chain = nil // the chains are summed up in best
+	}
+	if p.wanted > int64(p.count()) {
 		return nil, &TooLargeError{Op: op, Algorithm: algo, Ranks: g.Size(), Transfers: p.wanted, RingForm: p.ringRefused, refused: p}
 	}
-	p.seal()
+	if !dry {
+		p.seal()
+	}
 	return p, nil
 }
 

@@ -68,6 +68,32 @@ type Plan struct {
 	// sym, when not nil, lists the plan's channels as blocks of
 	// transfers, for the symmetric fast path (symmetry.go).
 	sym *channelBlocks
+	// dry, when not nil, marks a plan compiled for its egressBound only
+	// (compileDry): its transfers are counted and summed as they are
+	// added, not stored.
+	dry *dryPlan
+}
+
+// dryPlan is what a plan compiled for its egressBound keeps of its
+// transfers instead of storing them: how many it would hold, the bytes
+// each vertex sends (summed in transfer order, as egressBound sums a
+// stored plan's), and each transfer's chain of software latencies
+// (latencyChain's, computed as the transfer is added: its dependencies
+// are added before it) and the longest of them.
+type dryPlan struct {
+	n     int
+	sent  []float64
+	chain []sim.Time
+	best  sim.Time
+}
+
+// count is the number of transfers the plan holds (a dry plan's as if
+// stored).
+func (p *Plan) count() int {
+	if p.dry != nil {
+		return p.dry.n
+	}
+	return len(p.xfers)
 }
 
 // pairBytes is bytes that vertex src would send to vertex dst.
@@ -204,6 +230,10 @@ func (p *Plan) WireBytes() float64 {
 // reserve makes room for n more transfers, e more dependencies on
 // arrivals and n more on sends.
 func (p *Plan) reserve(n, e int) {
+	if p.dry != nil {
+		p.dry.chain = reserved(p.dry.chain, max(0, min(n, MaxTransfers-p.dry.n)))
+		return
+	}
 	n = max(0, min(n, MaxTransfers-len(p.xfers)))
 	e = max(0, min(e, MaxTransfers-len(p.in)))
 	p.xfers = reserved(p.xfers, n)
@@ -231,7 +261,7 @@ func reserved[T any](s []T, n int) []T {
 // it counts them as wanted, and the builder skips them: the plan is
 // refused, so it need not be built to be measured.
 func (p *Plan) tooMany(n int64) bool {
-	if int64(len(p.xfers))+n <= int64(MaxTransfers) {
+	if int64(p.count())+n <= int64(MaxTransfers) {
 		return false
 	}
 	p.wanted += n
@@ -276,6 +306,9 @@ func (p *Plan) add(src, dst network.Vertex, bytes float64, alpha sim.Time, deps 
 // addVia is add for a transfer forwarded through via (none when via < 0).
 func (p *Plan) addVia(src, via, dst network.Vertex, bytes float64, alpha sim.Time, deps ...int32) int32 {
 	p.wanted++
+	if d := p.dry; d != nil {
+		return d.add(src, dst, bytes, alpha, deps)
+	}
 	if len(p.xfers) >= MaxTransfers {
 		return -1
 	}
@@ -295,9 +328,38 @@ func (p *Plan) addVia(src, via, dst network.Vertex, bytes float64, alpha sim.Tim
 // join appends a synchronisation point that waits for every one of deps.
 func (p *Plan) join(deps []int32) int32 {
 	id := p.add(0, 0, 0, 0, deps...)
-	if id >= 0 {
+	if id >= 0 && p.dry == nil {
 		p.xfers[id].join = true
 	}
+	return id
+}
+
+// add is Plan.addVia for a dry plan: it counts the transfer, adds its
+// bytes to what src sends, as egressBound does for a stored transfer
+// (none for a join, which has no bytes), and extends latencyChain's
+// chains by it.
+func (d *dryPlan) add(src, dst network.Vertex, bytes float64, alpha sim.Time, deps []int32) int32 {
+	if d.n >= MaxTransfers {
+		return -1
+	}
+	id := int32(d.n)
+	d.n++
+	if bytes > 0 && src != dst {
+		d.sent[src] += bytes
+	}
+	e := sim.Time(0)
+	for _, j := range deps {
+		if j == -1 {
+			continue
+		}
+		if j < 0 {
+			j = -2 - j
+		}
+		e = max(e, d.chain[j])
+	}
+	e += alpha
+	d.chain = append(d.chain, e)
+	d.best = max(d.best, e)
 	return id
 }
 

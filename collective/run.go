@@ -221,8 +221,10 @@ func tune(g *Group, op Op, algo Algorithm, bytes float64, o Options, withLinks, 
 	// every transfer routed, which costs more than simulating the winner
 	// when a candidate has a transfer per pair of ranks (direct, at 1,024
 	// ranks a million routes), so each candidate first takes the cheap
-	// egressBound, no greater than its lowerBound, in the bound's place:
-	// reached in order, it is compiled again for its lowerBound and put
+	// egressBound, no greater than its lowerBound, in the bound's place,
+	// from a dry compile (Plan.dry: the builder's transfers counted and
+	// summed, not stored, so a candidate skipped there costs no plan):
+	// reached in order, it is compiled whole for its lowerBound and put
 	// back; one whose cheap bound already cannot beat the best is skipped
 	// unrouted. Candidates are visited in the order, and skipped at the
 	// points, of a sort on the lowerBounds, so the result is unchanged.
@@ -250,7 +252,8 @@ func tune(g *Group, op Op, algo Algorithm, bytes float64, o Options, withLinks, 
 		for _, pr := range protos {
 			oo := o
 			oo.Protocol = pr
-			p, err := compileJob(Job{Group: g, Op: op, Algorithm: a, Bytes: bytes, Options: oo}, moeOverhead)
+			// Dry: the bound is the stored plan's, the plan is not kept.
+			p, err := compileJobAs(Job{Group: g, Op: op, Algorithm: a, Bytes: bytes, Options: oo}, moeOverhead, true)
 			var big *TooLargeError
 			if errors.As(err, &big) {
 				if big.refused == nil {
@@ -395,6 +398,13 @@ func (p *Plan) egressBound(f *network.Fabric) float64 {
 			if r.verts[i] != r.verts[next] {
 				sent[r.verts[i]] += float64(r.steps) * float64(r.chunks) * r.chunk
 			}
+		}
+	}
+	if d := p.dry; d != nil {
+		// Summed in transfer order as the loop below sums them, from
+		// zero: a dry plan with rings holds no transfers (compileDry).
+		for v, b := range d.sent {
+			sent[v] += b
 		}
 	}
 	for _, x := range p.xfers {
@@ -618,6 +628,9 @@ func (p *Plan) latencyChain() sim.Time {
 		for _, t := range e {
 			best = max(best, t)
 		}
+	}
+	if p.dry != nil {
+		return max(best, p.dry.best)
 	}
 	if len(p.xfers) == 0 {
 		return best
