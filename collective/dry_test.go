@@ -94,3 +94,50 @@ func TestDryMatchesStored(t *testing.T) {
 		t.Error("nothing compared")
 	}
 }
+
+// TestResolveRoutesMemo: resolveRoutes, which keeps each source's last
+// few routes at hand, gives every transfer the very route routeOf gives
+// it (the fabric's one object per route, lag and forwarding included),
+// for every algorithm of allreduce and alltoall on fabrics with PXN,
+// network lag across domains and a fault.
+func TestResolveRoutesMemo(t *testing.T) {
+	_, plane := faulted(t, "gb200-nvl72", "plane:3")
+	h100, err := topology.Load("hgx-h100", 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checked := 0
+	for _, top := range []*topology.Topology{plane, h100} {
+		g, err := NewGroup(network.NewFabric(top), Placement{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, op := range []Op{AllReduce, AllToAll, Broadcast} {
+			for _, a := range AlgorithmsFor(op) {
+				p, err := Compile(g, op, a, 64<<20, Options{})
+				if err != nil || p.rings != nil {
+					continue
+				}
+				if err := p.resolveRoutes(g.Fabric); err != nil {
+					t.Fatal(err)
+				}
+				for i, x := range p.xfers {
+					if x.join {
+						continue
+					}
+					want, err := p.routeOf(g.Fabric, x.src, x.via(), x.dst)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if got := p.routes[p.route[i]]; got != want {
+						t.Fatalf("%s %s transfer %d: resolved %p, routeOf %p", op, a, i, got, want)
+					}
+					checked++
+				}
+			}
+		}
+	}
+	if checked == 0 {
+		t.Error("nothing checked")
+	}
+}

@@ -20,10 +20,10 @@ type Plan struct {
 	// Overhead is paid once before the first transfer (op_overhead).
 	Overhead sim.Time
 	// netLag is the software lag of a transfer between scale-up domains
-	// (netlat.go), netDom the domain of each rank's vertex; netLag is 0
-	// when no transfer pays one.
+	// (netlat.go), netDom the domain of each rank's vertex (-1 for a
+	// vertex of no rank); netLag is 0 when no transfer pays one.
 	netLag sim.Time
-	netDom map[network.Vertex]int32
+	netDom []int32
 
 	xfers []transfer
 	ndeps []int32 // per transfer, how many transfers it waits for
@@ -190,9 +190,7 @@ func (p *Plan) routeOf(f *network.Fabric, src, via, dst network.Vertex) (*networ
 	if err != nil || p.netLag == 0 {
 		return r, err
 	}
-	a, okA := p.netDom[src]
-	b, okB := p.netDom[dst]
-	if okA && okB && a != b {
+	if a, b := p.netDom[src], p.netDom[dst]; a >= 0 && b >= 0 && a != b {
 		r = f.Lagged(r, p.netLag)
 	}
 	return r, nil
@@ -470,10 +468,12 @@ func (p *Plan) start(net *network.Network, s *sim.Simulator, done func(now sim.T
 
 // resolveRoutes looks up every transfer's route once per fabric, so runs
 // start flows without route lookups; an unroutable transfer is an error
-// before anything runs. A source's transfers mostly go to one peer (a
-// ring's successor, a chain's next rank), so the last route from each
-// source is kept at hand and the fabric's route cache is asked only when
-// the peer changes.
+// before anything runs. A source's transfers mostly go to a few peers (a
+// ring's successor, a chain's next rank, a tree's parent and children),
+// so the last routeMemo routes from each source are kept at hand and the
+// fabric's route cache is asked only for another peer. (The fabric's
+// routes are one object per route, so what is kept is what it would
+// return.)
 func (p *Plan) resolveRoutes(f *network.Fabric) error {
 	if p.routesOf == f {
 		return nil
@@ -486,14 +486,22 @@ func (p *Plan) resolveRoutes(f *network.Fabric) error {
 		dst, fwd network.Vertex
 		r        int32 // index in p.routes plus one; 0 for none
 	}
-	last := make([]lastRoute, f.Vertices())
+	type memo struct {
+		last [routeMemo]lastRoute
+		next uint8 // the entry to replace next
+	}
+	last := make([]memo, f.Vertices())
+next:
 	for i, t := range p.xfers {
 		if t.join {
 			continue
 		}
-		if l := last[t.src]; l.r != 0 && l.dst == t.dst && l.fwd == t.fwd {
-			p.route[i] = l.r - 1
-			continue
+		m := &last[t.src]
+		for _, l := range m.last {
+			if l.r != 0 && l.dst == t.dst && l.fwd == t.fwd {
+				p.route[i] = l.r - 1
+				continue next
+			}
 		}
 		r, err := p.routeOf(f, t.src, t.via(), t.dst)
 		if err != nil {
@@ -501,11 +509,16 @@ func (p *Plan) resolveRoutes(f *network.Fabric) error {
 		}
 		p.route[i] = int32(len(p.routes))
 		p.routes = append(p.routes, r)
-		last[t.src] = lastRoute{t.dst, t.fwd, int32(len(p.routes))}
+		m.last[m.next] = lastRoute{t.dst, t.fwd, int32(len(p.routes))}
+		m.next = (m.next + 1) % routeMemo
 	}
 	p.routesOf = f
 	return nil
 }
+
+// routeMemo is how many routes from each source resolveRoutes keeps at
+// hand: a tree's rank sends to its parent and two children.
+const routeMemo = 4
 
 // routeError is the error of a transfer that f cannot route.
 func (p *Plan) routeError(f *network.Fabric, err error) error {

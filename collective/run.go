@@ -516,6 +516,11 @@ func (p *Plan) lowerBound(f *network.Fabric) float64 {
 		}
 	}
 	routeOfX := func(i int) *network.Route { return p.routes[p.route[i]] }
+	// Each route's solo rate, found once (-1 before).
+	solo := make([]float64, len(p.routes))
+	for i := range solo {
+		solo[i] = -1
+	}
 	for i := range p.xfers {
 		x := &p.xfers[i]
 		sent, arrived := start[i], start[i]
@@ -525,7 +530,11 @@ func (p *Plan) lowerBound(f *network.Fabric) float64 {
 			if x.bytes > 0 {
 				rt := routeOfX(i)
 				rt.AddLoad(load, x.bytes)
-				sent += soloTime(f, rt, x.bytes)
+				k := p.route[i]
+				if solo[k] < 0 {
+					solo[k] = f.SoloRate(rt)
+				}
+				sent += soloTimeAt(solo[k], x.bytes)
 				arrived = sent + rt.Delay()
 			} else {
 				arrived = sent + routeOfX(i).Delay()
@@ -553,7 +562,12 @@ func (p *Plan) lowerBound(f *network.Fabric) float64 {
 // simulator's rounding (drain times round up to the picosecond) cannot
 // beat it.
 func soloTime(f *network.Fabric, rt *network.Route, bytes float64) sim.Time {
-	return max(0, sim.FromSeconds(bytes/f.SoloRate(rt)*(1-1e-9))-1)
+	return soloTimeAt(f.SoloRate(rt), bytes)
+}
+
+// soloTimeAt is soloTime for a route whose solo rate is rate.
+func soloTimeAt(rate, bytes float64) sim.Time {
+	return max(0, sim.FromSeconds(bytes/rate*(1-1e-9))-1)
 }
 
 // criticalPath is lowerBound's critical path of a ring (routes[i] is
