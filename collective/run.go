@@ -292,7 +292,15 @@ func tune(g *Group, op Op, algo Algorithm, bytes float64, o Options, withLinks, 
 			if p, err = compileJob(Job{Group: g, Op: op, Algorithm: c.algo, Bytes: bytes, Options: oo}, moeOverhead); err != nil {
 				return Result{}, err
 			}
-			cands[k].bound, cands[k].exact = p.lowerBound(g.Fabric), true
+			if !found && len(cands) == 1 {
+				// The last candidate with nothing to beat runs
+				// whatever its bound: no order or skip depends on
+				// it, and the run resolves the routes lowerBound
+				// would.
+				cands[k].exact = true
+			} else {
+				cands[k].bound, cands[k].exact = p.lowerBound(g.Fabric), true
+			}
 			if first() != k {
 				continue // its place is further on; p is built again there
 			}
