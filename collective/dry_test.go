@@ -12,7 +12,7 @@ import (
 
 // TestDryMatchesStored: a dry compile (Plan.dry), which counts and sums
 // the builder's transfers instead of storing them, gives the stored
-// plan's egressBound to the last bit, the same error, the same count of
+// plan's egressBound (and, dryExact, its lowerBound) to the last bit, the same error, the same count of
 // transfers, and for a plan too large the same refusal, the same
 // egressBound and refusedBound of what was built: Auto bounds candidates
 // from it, so its order of visits and its skips are unchanged.
@@ -52,8 +52,8 @@ func TestDryMatchesStored(t *testing.T) {
 							name := fmt.Sprintf("%s %s %s %s %g B, limit %d", nt.name, op, a, pr, size, limit)
 							o := Options{Protocol: pr}
 							j := Job{Group: g, Op: op, Algorithm: a, Bytes: size, Options: o}
-							full, ferr := compileJobAs(j, false, false)
-							dry, derr := compileJobAs(j, false, true)
+							full, ferr := compileJobAs(j, false, whole)
+							dry, derr := compileJobAs(j, false, dryEgress)
 							var fbig, dbig *TooLargeError
 							switch {
 							case errors.As(ferr, &fbig):
@@ -80,6 +80,16 @@ func TestDryMatchesStored(t *testing.T) {
 								}
 								if len(dry.xfers) != 0 || dry.in != nil {
 									t.Errorf("%s: the dry plan stored %d transfers", name, len(dry.xfers))
+								}
+								exact, err := compileJobAs(j, false, dryExact)
+								if err != nil {
+									t.Fatalf("%s: dryExact: %v", name, err)
+								}
+								if fl, dl := full.lowerBound(g.Fabric), exact.lowerBound(g.Fabric); !same(fl, dl) {
+									t.Errorf("%s: lowerBound %v stored, %v dry", name, fl, dl)
+								}
+								if fe, de := full.egressBound(g.Fabric), exact.egressBound(g.Fabric); !same(fe, de) {
+									t.Errorf("%s: egressBound %v stored, %v dryExact", name, fe, de)
 								}
 								checked++
 							}

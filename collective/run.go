@@ -224,8 +224,9 @@ func tune(g *Group, op Op, algo Algorithm, bytes float64, o Options, withLinks, 
 	// egressBound, no greater than its lowerBound, in the bound's place,
 	// from a dry compile (Plan.dry: the builder's transfers counted and
 	// summed, not stored, so a candidate skipped there costs no plan):
-	// reached in order, it is compiled whole for its lowerBound and put
-	// back; one whose cheap bound already cannot beat the best is skipped
+	// reached in order, it is compiled dry again, routed (dryExact), for
+	// its lowerBound and put back, and compiled whole only to run; one
+	// whose cheap bound already cannot beat the best is skipped
 	// unrouted. Candidates are visited in the order, and skipped at the
 	// points, of a sort on the lowerBounds, so the result is unchanged.
 	type cand struct {
@@ -253,7 +254,7 @@ func tune(g *Group, op Op, algo Algorithm, bytes float64, o Options, withLinks, 
 			oo := o
 			oo.Protocol = pr
 			// Dry: the bound is the stored plan's, the plan is not kept.
-			p, err := compileJobAs(Job{Group: g, Op: op, Algorithm: a, Bytes: bytes, Options: oo}, moeOverhead, true)
+			p, err := compileJobAs(Job{Group: g, Op: op, Algorithm: a, Bytes: bytes, Options: oo}, moeOverhead, dryEgress)
 			var big *TooLargeError
 			if errors.As(err, &big) {
 				if big.refused == nil {
@@ -288,18 +289,26 @@ func tune(g *Group, op Op, algo Algorithm, bytes float64, o Options, withLinks, 
 		oo.Protocol = c.proto
 		var p *Plan
 		if !c.exact && !(found && c.bound >= best.TimeS) {
-			var err error
-			if p, err = compileJob(Job{Group: g, Op: op, Algorithm: c.algo, Bytes: bytes, Options: oo}, moeOverhead); err != nil {
-				return Result{}, err
-			}
+			job := Job{Group: g, Op: op, Algorithm: c.algo, Bytes: bytes, Options: oo}
 			if !found && len(cands) == 1 {
 				// The last candidate with nothing to beat runs
 				// whatever its bound: no order or skip depends on
-				// it, and the run resolves the routes lowerBound
-				// would.
+				// it.
+				var err error
+				if p, err = compileJob(job, moeOverhead); err != nil {
+					return Result{}, err
+				}
 				cands[k].exact = true
 			} else {
-				cands[k].bound, cands[k].exact = p.lowerBound(g.Fabric), true
+				// Its lowerBound from a dryExact compile: a
+				// candidate whose bound puts it further on, or
+				// skips it, costs no plan; one run is compiled
+				// whole by the run.
+				q, err := compileJobAs(job, moeOverhead, dryExact)
+				if err != nil {
+					return Result{}, err
+				}
+				cands[k].bound, cands[k].exact = q.lowerBound(g.Fabric), true
 			}
 			if first() != k {
 				continue // its place is further on; p is built again there
@@ -505,6 +514,23 @@ func (p *Plan) lowerBound(f *network.Fabric) float64 {
 		}
 		path = max(path, r.criticalPath(f, routes))
 	}
+	if d := p.dry; d != nil {
+		// A dryExact plan's transfers are summed up as this loop
+		// would have: the load added to the rings' (a dry plan with
+		// rings has no transfers: its load is all zero), the path.
+		b := d.exact
+		if b == nil {
+			panic("collective: lowerBound of a plan compiled for egressBound only")
+		}
+		if b.unroutable {
+			return math.Inf(1)
+		}
+		for c, l := range b.load {
+			load[c] += l
+		}
+		path = max(path, b.path)
+		return p.boundOf(f, load, path)
+	}
 	if len(p.xfers) > 0 && p.deps == nil {
 		p.seal()
 	}
@@ -556,6 +582,12 @@ func (p *Plan) lowerBound(f *network.Fabric) float64 {
 			start[j] = max(start[j], sent)
 		}
 	}
+	return p.boundOf(f, load, path)
+}
+
+// boundOf is lowerBound from the load of every channel and the critical
+// path.
+func (p *Plan) boundOf(f *network.Fabric, load []float64, path sim.Time) float64 {
 	worst := 0.0
 	for c, ch := range f.Channels() {
 		if ch.BytesPerS > 0 {
