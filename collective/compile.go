@@ -59,6 +59,15 @@ func (o Options) chunks(block float64) int {
 // Compile builds the plan of op with algorithm algo (not Auto) for bytes
 // per the nccl-tests size convention of op.
 func Compile(g *Group, op Op, algo Algorithm, bytes float64, o Options) (*Plan, error) {
+	return compile(g, op, algo, bytes, o, whole)
+}
+
+// compile is Compile; with dry other than whole it builds a dry plan
+// (Plan.dry), for its egressBound (and with dryExact its lowerBound)
+// only: the same builder adds the same transfers, counted and summed
+// rather than stored, so that the bounds, and whether the plan is too
+// large, are the stored plan's.
+func compile(g *Group, op Op, algo Algorithm, bytes float64, o Options, dry dryMode) (*Plan, error) {
 	ok := false
 	for _, a := range supports[op] {
 		ok = ok || a == algo
@@ -93,6 +102,12 @@ func Compile(g *Group, op Op, algo Algorithm, bytes float64, o Options) (*Plan, 
 		}
 	}
 	p := &Plan{Op: op, Algorithm: algo, Protocol: proto, Ranks: g.Size(), Overhead: g.over}
+	if dry != whole {
+		p.dry = &dryPlan{sent: make([]float64, g.Fabric.Vertices())}
+		if dry == dryExact {
+			p.dry.exact = &dryBound{f: g.Fabric, load: make([]float64, len(g.Fabric.Channels())), memo: make([]routeMemo, g.Fabric.Vertices())}
+		}
+	}
 	p.setNetLag(g, algo)
 	var err error
 	switch algo {
@@ -114,10 +129,18 @@ func Compile(g *Group, op Op, algo Algorithm, bytes float64, o Options) (*Plan, 
 	if err != nil {
 		return nil, err
 	}
-	if p.wanted > int64(len(p.xfers)) {
+	if p.dry != nil {
+		p.dry.chain = nil // the chains are summed up in best
+		if b := p.dry.exact; b != nil {
+			b.sent, b.arrived, b.memo = nil, nil, nil // and these in path
+		}
+	}
+	if p.wanted > int64(p.count()) {
 		return nil, &TooLargeError{Op: op, Algorithm: algo, Ranks: g.Size(), Transfers: p.wanted, RingForm: p.ringRefused, refused: p}
 	}
-	p.seal()
+	if dry == whole {
+		p.seal()
+	}
 	return p, nil
 }
 

@@ -117,7 +117,27 @@ func isMoE(op Op) bool { return op == MoEDispatch || op == MoECombine }
 // compileJob compiles j: Compile, then MoEOverhead for a MoE job when
 // moeOverhead is set.
 func compileJob(j Job, moeOverhead bool) (*Plan, error) {
-	p, err := Compile(j.Group, j.Op, j.Algorithm, j.Bytes, j.Options)
+	return compileJobAs(j, moeOverhead, whole)
+}
+
+// compileJobAs is compileJob, building a dry plan (Plan.dry) unless dry
+// is whole.
+// A dry plan's egressBound is the stored plan's only while it holds
+// rings or transfers, not both (the sums would be in another order):
+// the builders never mix them (wholeRings makes rings only of an empty
+// plan), and a dry plan that did is compiled whole instead.
+func compileJobAs(j Job, moeOverhead bool, dry dryMode) (*Plan, error) {
+	p, err := compile(j.Group, j.Op, j.Algorithm, j.Bytes, j.Options, dry)
+	if dry != whole {
+		q := p
+		var big *TooLargeError
+		if errors.As(err, &big) {
+			q = big.refused
+		}
+		if q != nil && q.rings != nil && q.dry.n > 0 {
+			return compileJobAs(j, moeOverhead, whole)
+		}
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -1,9 +1,6 @@
 package collective
 
-import (
-	"github.com/cardsea/cardsea/network"
-	"github.com/cardsea/cardsea/sim"
-)
+import "github.com/cardsea/cardsea/sim"
 
 // The software latency of a step across scale-up domains, as NCCL's tuner
 // charges it. A transfer that leaves its domain goes through NCCL's
@@ -56,7 +53,10 @@ func (p *Plan) setNetLag(g *Group, algo Algorithm) {
 	if algo == Tree {
 		p.netLag = g.netTree
 	}
-	p.netDom = make(map[network.Vertex]int32, len(g.verts))
+	p.netDom = make([]int32, g.Fabric.Vertices())
+	for v := range p.netDom {
+		p.netDom[v] = -1
+	}
 	for r, v := range g.verts {
 		p.netDom[v] = g.domain[r]
 	}

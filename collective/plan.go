@@ -20,10 +20,10 @@ type Plan struct {
 	// Overhead is paid once before the first transfer (op_overhead).
 	Overhead sim.Time
 	// netLag is the software lag of a transfer between scale-up domains
-	// (netlat.go), netDom the domain of each rank's vertex; netLag is 0
-	// when no transfer pays one.
+	// (netlat.go), netDom the domain of each rank's vertex (-1 for a
+	// vertex of no rank); netLag is 0 when no transfer pays one.
 	netLag sim.Time
-	netDom map[network.Vertex]int32
+	netDom []int32
 
 	xfers []transfer
 	ndeps []int32 // per transfer, how many transfers it waits for
@@ -68,6 +68,69 @@ type Plan struct {
 	// sym, when not nil, lists the plan's channels as blocks of
 	// transfers, for the symmetric fast path (symmetry.go).
 	sym *channelBlocks
+	// dry, when not nil, marks a plan compiled for its egressBound only
+	// (compileDry): its transfers are counted and summed as they are
+	// added, not stored.
+	dry *dryPlan
+}
+
+// dryPlan is what a plan compiled for its egressBound keeps of its
+// transfers instead of storing them: how many it would hold, the bytes
+// each vertex sends (summed in transfer order, as egressBound sums a
+// stored plan's), and each transfer's chain of software latencies
+// (latencyChain's, computed as the transfer is added: its dependencies
+// are added before it) and the longest of them.
+//
+// With exact set (dryExact) it also keeps what lowerBound computes of
+// the stored plan's transfers, in the same order: every channel's load,
+// and each transfer's earliest sent and arrived times along the critical
+// path (its route looked up as resolveRoutes would), and the latest.
+type dryPlan struct {
+	n     int
+	sent  []float64
+	chain []sim.Time
+	best  sim.Time
+	exact *dryBound
+}
+
+// dryMode is how a plan is compiled: whole (stored), dryEgress (for
+// egressBound) or dryExact (for egressBound and lowerBound).
+type dryMode uint8
+
+const (
+	whole dryMode = iota
+	dryEgress
+	dryExact
+)
+
+// dryBound is lowerBound's state of a dryExact plan (see dryPlan).
+type dryBound struct {
+	f             *network.Fabric
+	load          []float64
+	sent, arrived []sim.Time
+	path          sim.Time
+	unroutable    bool
+	memo          []routeMemo // per source, as resolveRoutes's
+}
+
+// routeMemo is the last few routes a source's transfers took, with their
+// solo rates (dryBound).
+type routeMemo struct {
+	last [routeMemos]struct {
+		dst, fwd network.Vertex
+		r        *network.Route
+		rate     float64
+	}
+	next uint8
+}
+
+// count is the number of transfers the plan holds (a dry plan's as if
+// stored).
+func (p *Plan) count() int {
+	if p.dry != nil {
+		return p.dry.n
+	}
+	return len(p.xfers)
 }
 
 // pairBytes is bytes that vertex src would send to vertex dst.
@@ -164,9 +227,7 @@ func (p *Plan) routeOf(f *network.Fabric, src, via, dst network.Vertex) (*networ
 	if err != nil || p.netLag == 0 {
 		return r, err
 	}
-	a, okA := p.netDom[src]
-	b, okB := p.netDom[dst]
-	if okA && okB && a != b {
+	if a, b := p.netDom[src], p.netDom[dst]; a >= 0 && b >= 0 && a != b {
 		r = f.Lagged(r, p.netLag)
 	}
 	return r, nil
@@ -204,6 +265,14 @@ func (p *Plan) WireBytes() float64 {
 // reserve makes room for n more transfers, e more dependencies on
 // arrivals and n more on sends.
 func (p *Plan) reserve(n, e int) {
+	if d := p.dry; d != nil {
+		n = max(0, min(n, MaxTransfers-d.n))
+		d.chain = reserved(d.chain, n)
+		if b := d.exact; b != nil {
+			b.sent, b.arrived = reserved(b.sent, n), reserved(b.arrived, n)
+		}
+		return
+	}
 	n = max(0, min(n, MaxTransfers-len(p.xfers)))
 	e = max(0, min(e, MaxTransfers-len(p.in)))
 	p.xfers = reserved(p.xfers, n)
@@ -231,7 +300,7 @@ func reserved[T any](s []T, n int) []T {
 // it counts them as wanted, and the builder skips them: the plan is
 // refused, so it need not be built to be measured.
 func (p *Plan) tooMany(n int64) bool {
-	if int64(len(p.xfers))+n <= int64(MaxTransfers) {
+	if int64(p.count())+n <= int64(MaxTransfers) {
 		return false
 	}
 	p.wanted += n
@@ -276,6 +345,9 @@ func (p *Plan) add(src, dst network.Vertex, bytes float64, alpha sim.Time, deps 
 // addVia is add for a transfer forwarded through via (none when via < 0).
 func (p *Plan) addVia(src, via, dst network.Vertex, bytes float64, alpha sim.Time, deps ...int32) int32 {
 	p.wanted++
+	if d := p.dry; d != nil {
+		return p.dryAdd(src, via, dst, bytes, alpha, deps, false)
+	}
 	if len(p.xfers) >= MaxTransfers {
 		return -1
 	}
@@ -294,11 +366,104 @@ func (p *Plan) addVia(src, via, dst network.Vertex, bytes float64, alpha sim.Tim
 
 // join appends a synchronisation point that waits for every one of deps.
 func (p *Plan) join(deps []int32) int32 {
+	if p.dry != nil {
+		p.wanted++
+		return p.dryAdd(0, -1, 0, 0, 0, deps, true)
+	}
 	id := p.add(0, 0, 0, 0, deps...)
-	if id >= 0 {
+	if id >= 0 && p.dry == nil {
 		p.xfers[id].join = true
 	}
 	return id
+}
+
+// dryAdd is Plan.addVia (and join) for a dry plan: it counts the
+// transfer, adds its bytes to what src sends, as egressBound does for a
+// stored transfer (none for a join, which has no bytes), and extends
+// latencyChain's chains by it; for a dryExact plan, lowerBound's load
+// and critical path too.
+func (p *Plan) dryAdd(src, via, dst network.Vertex, bytes float64, alpha sim.Time, deps []int32, join bool) int32 {
+	d := p.dry
+	if d.n >= MaxTransfers {
+		return -1
+	}
+	id := int32(d.n)
+	d.n++
+	if bytes > 0 && src != dst {
+		d.sent[src] += bytes
+	}
+	e := sim.Time(0)
+	for _, j := range deps {
+		if j == -1 {
+			continue
+		}
+		if j < 0 {
+			j = -2 - j
+		}
+		e = max(e, d.chain[j])
+	}
+	e += alpha
+	d.chain = append(d.chain, e)
+	d.best = max(d.best, e)
+	if b := d.exact; b != nil {
+		b.add(p, src, via, dst, bytes, alpha, deps, join)
+	}
+	return id
+}
+
+// add is lowerBound's step for one transfer, as its loop over a stored
+// plan takes it: the earliest start is the latest of what it waits for
+// (sent or arrived), a transfer with bytes adds them to its route's
+// channels and takes them at the route's solo rate to leave, and every
+// transfer but a join takes its route's delay more to arrive.
+func (b *dryBound) add(p *Plan, src, via, dst network.Vertex, bytes float64, alpha sim.Time, deps []int32, join bool) {
+	start := sim.Time(0)
+	for _, j := range deps {
+		switch {
+		case j >= 0:
+			start = max(start, b.arrived[j])
+		case j != -1:
+			start = max(start, b.sent[-2-j])
+		}
+	}
+	sent, arrived := start, start
+	if !join {
+		sent += alpha
+		arrived = sent
+		rt, rate := b.route(p, src, via, dst)
+		switch {
+		case rt == nil:
+			b.unroutable = true
+		case bytes > 0:
+			rt.AddLoad(b.load, bytes)
+			sent += soloTimeAt(rate, bytes)
+			arrived = sent + rt.Delay()
+		default:
+			arrived = sent + rt.Delay()
+		}
+	}
+	b.path = max(b.path, arrived)
+	b.sent = append(b.sent, sent)
+	b.arrived = append(b.arrived, arrived)
+}
+
+// route is the route (and its solo rate) from src through via to dst
+// (routeOf's), nil where there is none; a source's last few are kept.
+func (b *dryBound) route(p *Plan, src, via, dst network.Vertex) (*network.Route, float64) {
+	m := &b.memo[src]
+	for _, l := range m.last {
+		if l.r != nil && l.dst == dst && l.fwd == via+1 {
+			return l.r, l.rate
+		}
+	}
+	rt, err := p.routeOf(b.f, src, via, dst)
+	if err != nil {
+		return nil, 0
+	}
+	l := &m.last[m.next]
+	l.dst, l.fwd, l.r, l.rate = dst, via+1, rt, b.f.SoloRate(rt)
+	m.next = (m.next + 1) % routeMemos
+	return l.r, l.rate
 }
 
 // depRange locates a transfer's dependents in Plan.dependents: those
@@ -408,10 +573,12 @@ func (p *Plan) start(net *network.Network, s *sim.Simulator, done func(now sim.T
 
 // resolveRoutes looks up every transfer's route once per fabric, so runs
 // start flows without route lookups; an unroutable transfer is an error
-// before anything runs. A source's transfers mostly go to one peer (a
-// ring's successor, a chain's next rank), so the last route from each
-// source is kept at hand and the fabric's route cache is asked only when
-// the peer changes.
+// before anything runs. A source's transfers mostly go to a few peers (a
+// ring's successor, a chain's next rank, a tree's parent and children),
+// so the last routeMemos routes from each source are kept at hand and the
+// fabric's route cache is asked only for another peer. (The fabric's
+// routes are one object per route, so what is kept is what it would
+// return.)
 func (p *Plan) resolveRoutes(f *network.Fabric) error {
 	if p.routesOf == f {
 		return nil
@@ -424,14 +591,22 @@ func (p *Plan) resolveRoutes(f *network.Fabric) error {
 		dst, fwd network.Vertex
 		r        int32 // index in p.routes plus one; 0 for none
 	}
-	last := make([]lastRoute, f.Vertices())
+	type memo struct {
+		last [routeMemos]lastRoute
+		next uint8 // the entry to replace next
+	}
+	last := make([]memo, f.Vertices())
+next:
 	for i, t := range p.xfers {
 		if t.join {
 			continue
 		}
-		if l := last[t.src]; l.r != 0 && l.dst == t.dst && l.fwd == t.fwd {
-			p.route[i] = l.r - 1
-			continue
+		m := &last[t.src]
+		for _, l := range m.last {
+			if l.r != 0 && l.dst == t.dst && l.fwd == t.fwd {
+				p.route[i] = l.r - 1
+				continue next
+			}
 		}
 		r, err := p.routeOf(f, t.src, t.via(), t.dst)
 		if err != nil {
@@ -439,11 +614,16 @@ func (p *Plan) resolveRoutes(f *network.Fabric) error {
 		}
 		p.route[i] = int32(len(p.routes))
 		p.routes = append(p.routes, r)
-		last[t.src] = lastRoute{t.dst, t.fwd, int32(len(p.routes))}
+		m.last[m.next] = lastRoute{t.dst, t.fwd, int32(len(p.routes))}
+		m.next = (m.next + 1) % routeMemos
 	}
 	p.routesOf = f
 	return nil
 }
+
+// routeMemos is how many routes from each source resolveRoutes keeps at
+// hand: a tree's rank sends to its parent and two children.
+const routeMemos = 4
 
 // routeError is the error of a transfer that f cannot route.
 func (p *Plan) routeError(f *network.Fabric, err error) error {

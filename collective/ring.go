@@ -109,7 +109,7 @@ func (p *Plan) ringVia(g *Group, ranks []int, via []network.Vertex, steps int, b
 		return nil
 	}
 	p.reserve(steps*n*chunks, steps*n*chunks)
-	base := int32(len(p.xfers))
+	base := int32(p.count())
 	id := func(k, i, c int) int32 { return base + int32((k*n+i)*chunks+c) }
 	chunk := block / float64(chunks)
 	for k := range steps {
@@ -162,7 +162,7 @@ func (p *Plan) chain(g *Group, order []int, bytes float64, chunks int) {
 // nil and via[i] >= 0.
 func (p *Plan) chainVia(g *Group, order []int, via []network.Vertex, bytes float64, chunks int) {
 	n := len(order)
-	base := int32(len(p.xfers))
+	base := int32(p.count())
 	id := func(i, c int) int32 { return base + int32(i*chunks+c) }
 	for i := range n - 1 {
 		for c := range chunks {

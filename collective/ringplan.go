@@ -105,7 +105,7 @@ func (p *Plan) wholeRings(g *Group, chs []ringChannel, steps int, block float64,
 		chs = []ringChannel{{order: inOrder(n), share: 1}}
 	}
 	total := int64(0)
-	fits := n >= 2 && steps >= 1 && len(p.xfers) == 0 && n <= tagMask && steps <= tagMask
+	fits := n >= 2 && steps >= 1 && p.count() == 0 && n <= tagMask && steps <= tagMask
 	for _, ch := range chs {
 		c := o.chunks(ch.share * block)
 		total += int64(steps) * int64(n) * int64(c)

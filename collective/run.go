@@ -221,9 +221,12 @@ func tune(g *Group, op Op, algo Algorithm, bytes float64, o Options, withLinks, 
 	// every transfer routed, which costs more than simulating the winner
 	// when a candidate has a transfer per pair of ranks (direct, at 1,024
 	// ranks a million routes), so each candidate first takes the cheap
-	// egressBound, no greater than its lowerBound, in the bound's place:
-	// reached in order, it is compiled again for its lowerBound and put
-	// back; one whose cheap bound already cannot beat the best is skipped
+	// egressBound, no greater than its lowerBound, in the bound's place,
+	// from a dry compile (Plan.dry: the builder's transfers counted and
+	// summed, not stored, so a candidate skipped there costs no plan):
+	// reached in order, it is compiled dry again, routed (dryExact), for
+	// its lowerBound and put back, and compiled whole only to run; one
+	// whose cheap bound already cannot beat the best is skipped
 	// unrouted. Candidates are visited in the order, and skipped at the
 	// points, of a sort on the lowerBounds, so the result is unchanged.
 	type cand struct {
@@ -250,7 +253,8 @@ func tune(g *Group, op Op, algo Algorithm, bytes float64, o Options, withLinks, 
 		for _, pr := range protos {
 			oo := o
 			oo.Protocol = pr
-			p, err := compileJob(Job{Group: g, Op: op, Algorithm: a, Bytes: bytes, Options: oo}, moeOverhead)
+			// Dry: the bound is the stored plan's, the plan is not kept.
+			p, err := compileJobAs(Job{Group: g, Op: op, Algorithm: a, Bytes: bytes, Options: oo}, moeOverhead, dryEgress)
 			var big *TooLargeError
 			if errors.As(err, &big) {
 				if big.refused == nil {
@@ -285,11 +289,27 @@ func tune(g *Group, op Op, algo Algorithm, bytes float64, o Options, withLinks, 
 		oo.Protocol = c.proto
 		var p *Plan
 		if !c.exact && !(found && c.bound >= best.TimeS) {
-			var err error
-			if p, err = compileJob(Job{Group: g, Op: op, Algorithm: c.algo, Bytes: bytes, Options: oo}, moeOverhead); err != nil {
-				return Result{}, err
+			job := Job{Group: g, Op: op, Algorithm: c.algo, Bytes: bytes, Options: oo}
+			if !found && len(cands) == 1 {
+				// The last candidate with nothing to beat runs
+				// whatever its bound: no order or skip depends on
+				// it.
+				var err error
+				if p, err = compileJob(job, moeOverhead); err != nil {
+					return Result{}, err
+				}
+				cands[k].exact = true
+			} else {
+				// Its lowerBound from a dryExact compile: a
+				// candidate whose bound puts it further on, or
+				// skips it, costs no plan; one run is compiled
+				// whole by the run.
+				q, err := compileJobAs(job, moeOverhead, dryExact)
+				if err != nil {
+					return Result{}, err
+				}
+				cands[k].bound, cands[k].exact = q.lowerBound(g.Fabric), true
 			}
-			cands[k].bound, cands[k].exact = p.lowerBound(g.Fabric), true
 			if first() != k {
 				continue // its place is further on; p is built again there
 			}
@@ -397,6 +417,13 @@ func (p *Plan) egressBound(f *network.Fabric) float64 {
 			}
 		}
 	}
+	if d := p.dry; d != nil {
+		// Summed in transfer order as the loop below sums them, from
+		// zero: a dry plan with rings holds no transfers (compileDry).
+		for v, b := range d.sent {
+			sent[v] += b
+		}
+	}
 	for _, x := range p.xfers {
 		if !x.join && x.bytes > 0 && x.src != x.dst {
 			sent[x.src] += x.bytes
@@ -487,6 +514,23 @@ func (p *Plan) lowerBound(f *network.Fabric) float64 {
 		}
 		path = max(path, r.criticalPath(f, routes))
 	}
+	if d := p.dry; d != nil {
+		// A dryExact plan's transfers are summed up as this loop
+		// would have: the load added to the rings' (a dry plan with
+		// rings has no transfers: its load is all zero), the path.
+		b := d.exact
+		if b == nil {
+			panic("collective: lowerBound of a plan compiled for egressBound only")
+		}
+		if b.unroutable {
+			return math.Inf(1)
+		}
+		for c, l := range b.load {
+			load[c] += l
+		}
+		path = max(path, b.path)
+		return p.boundOf(f, load, path)
+	}
 	if len(p.xfers) > 0 && p.deps == nil {
 		p.seal()
 	}
@@ -506,6 +550,11 @@ func (p *Plan) lowerBound(f *network.Fabric) float64 {
 		}
 	}
 	routeOfX := func(i int) *network.Route { return p.routes[p.route[i]] }
+	// Each route's solo rate, found once (-1 before).
+	solo := make([]float64, len(p.routes))
+	for i := range solo {
+		solo[i] = -1
+	}
 	for i := range p.xfers {
 		x := &p.xfers[i]
 		sent, arrived := start[i], start[i]
@@ -515,7 +564,11 @@ func (p *Plan) lowerBound(f *network.Fabric) float64 {
 			if x.bytes > 0 {
 				rt := routeOfX(i)
 				rt.AddLoad(load, x.bytes)
-				sent += soloTime(f, rt, x.bytes)
+				k := p.route[i]
+				if solo[k] < 0 {
+					solo[k] = f.SoloRate(rt)
+				}
+				sent += soloTimeAt(solo[k], x.bytes)
 				arrived = sent + rt.Delay()
 			} else {
 				arrived = sent + routeOfX(i).Delay()
@@ -529,6 +582,12 @@ func (p *Plan) lowerBound(f *network.Fabric) float64 {
 			start[j] = max(start[j], sent)
 		}
 	}
+	return p.boundOf(f, load, path)
+}
+
+// boundOf is lowerBound from the load of every channel and the critical
+// path.
+func (p *Plan) boundOf(f *network.Fabric, load []float64, path sim.Time) float64 {
 	worst := 0.0
 	for c, ch := range f.Channels() {
 		if ch.BytesPerS > 0 {
@@ -543,7 +602,12 @@ func (p *Plan) lowerBound(f *network.Fabric) float64 {
 // simulator's rounding (drain times round up to the picosecond) cannot
 // beat it.
 func soloTime(f *network.Fabric, rt *network.Route, bytes float64) sim.Time {
-	return max(0, sim.FromSeconds(bytes/f.SoloRate(rt)*(1-1e-9))-1)
+	return soloTimeAt(f.SoloRate(rt), bytes)
+}
+
+// soloTimeAt is soloTime for a route whose solo rate is rate.
+func soloTimeAt(rate, bytes float64) sim.Time {
+	return max(0, sim.FromSeconds(bytes/rate*(1-1e-9))-1)
 }
 
 // criticalPath is lowerBound's critical path of a ring (routes[i] is
@@ -618,6 +682,9 @@ func (p *Plan) latencyChain() sim.Time {
 		for _, t := range e {
 			best = max(best, t)
 		}
+	}
+	if p.dry != nil {
+		return max(best, p.dry.best)
 	}
 	if len(p.xfers) == 0 {
 		return best

@@ -79,7 +79,7 @@ func (b *channelBlocks) open(g *Group, p *Plan, order []int) {
 	for i, r := range order {
 		vs[i] = g.verts[r]
 	}
-	b.start = append(b.start, int32(len(p.xfers)))
+	b.start = append(b.start, int32(p.count()))
 	b.verts = append(b.verts, vs)
 }
 
@@ -88,7 +88,7 @@ func (b *channelBlocks) close(p *Plan) {
 	if b == nil {
 		return
 	}
-	b.start = append(b.start, int32(len(p.xfers)))
+	b.start = append(b.start, int32(p.count()))
 	p.sym = b
 }
 

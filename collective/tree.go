@@ -46,6 +46,11 @@ func (p *Plan) treeOp(g *Group, op Op, bytes float64, o Options) {
 			}
 			return
 		}
+		// Room for every tree at once: reserving tree by tree grows
+		// the arrays by doubling, copying them and leaving up to
+		// twice the room needed. (Each transfer waits for at most
+		// three, two children and its previous chunk.)
+		p.reserve(int(count), 2*int(count))
 		var blocks *channelBlocks
 		if len(trees) > 2 {
 			// NCCL's channels, two trees per entry rank: blocks for the
