@@ -34,6 +34,6 @@ func ExampleEngine_RunDisagg() {
 	fmt.Printf("%.2f prefill boxes per decode box: %.0f output tokens/s per GPU\n", r.PrefillPerDecode, r.TokensPerSPerAccel)
 	// Output:
 	// KV per request 671 MB, per prefill batch 5.37 GB in 14.6 ms
-	// TTFT 916 ms (prefill 902 ms), TPOT 28.9 ms
-	// 0.98 prefill boxes per decode box: 561 output tokens/s per GPU
+	// TTFT 916 ms (prefill 902 ms), TPOT 28.1 ms
+	// 1.00 prefill boxes per decode box: 569 output tokens/s per GPU
 }
