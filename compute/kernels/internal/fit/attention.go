@@ -168,6 +168,9 @@ func fitAttnGroup(g agroup, rows []kernels.AttentionRow) kernels.AttentionModel 
 				// 64) and the sharpness of the bandwidth limits (1 to 64)
 				m.Reuse = math.Min(1+math.Exp(x[11]), 64)
 				m.Q = math.Min(1+math.Exp(x[12]), 64)
+				if m.Q < 1.001 {
+					m.Q = 1 // the harmonic sum exactly: Time takes no math.Pow for it
+				}
 				m.MHAMem = math.Min(math.Max(math.Exp(x[13]), 0.1), 10)
 				m.DimS = math.Max(math.Exp(x[14])*1e-9, 1e-18)
 			}

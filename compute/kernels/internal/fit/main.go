@@ -4,7 +4,9 @@
 //	go run ./compute/kernels/internal/fit -out compute/kernels   # rewrite *_fits.go
 //	go run ./compute/kernels/internal/fit -check ../shared/measurements/kernels
 //
-// -only gemm, attention, moe or mla fits one family. With -check it also
+// -only gemm, attention, moe or mla fits one family; -phase context or
+// generation refits one phase of attention and MLA and keeps the other's
+// entries from the compiled tables. With -check it also
 // reports the held-out error on the full tables' check part (every shape
 // the split holds out, not only the sampled ones; none was fitted).
 // Without -out it only prints the error tables.
