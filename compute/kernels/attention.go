@@ -21,7 +21,9 @@ const (
 //	generation: FLOPs = 4 b h d s
 //	            u     = g if 1 < h/g <= GroupMax (grouped kernel), else h (MHA, or the fallback)
 //	            CTAs  = b u x splits, splits = clamp(SMs/(b u), 1, s/KMin)
-//	            bytes = b s u d 2 x kvbytes + 4 b h d
+//	            bytes = b s r d 2 x kvbytes + 4 b h d,  r = u, but for the
+//	                    fallback r = g + (h - g)/Reuse: each KV head once
+//	                    from HBM, its group's other heads re-read it from L2
 //	scores   = b h s (s+1)/2 (context), b h s (generation): one exp each
 //	context:    Tc = FLOPs/rate + scores/ExpRate
 //	               + Quant x SMs x min(TileQ, s) s (4d/rate + 1/ExpRate)
@@ -29,17 +31,25 @@ const (
 //	            Quant is how much of one such tile the schedule exposes)
 //	generation: waves = max(1, CTAs/SMs + Quant x (ceil(CTAs/SMs) - CTAs/SMs))
 //	            Tc = (FLOPs/rate + scores/ExpRate) x waves x SMs / CTAs
-//	rate     = peak x EffCompute
-//	Tm    = bytes / (HBM x EffMemory x CTAs / (CTAs + c0)),  c0 = HBM x EffMemory / CTABW
+//	rate     = peak x EffCompute,  bw = HBM x EffMemory (x MHAMem on the per-head kernel)
+//	context:    Tm = bytes / (bw x CTAs / (CTAs + c0)),  c0 = bw / CTABW
+//	generation: Tm = ((bytes/bw)^Q + (bytes/(CTAs x CTABW))^Q)^(1/Q)
+//	            (the same two limits, saturated HBM and CTABW per CTA in
+//	            flight, with a fitted sharpness; Q = 1 is context's ramp)
 //	Tt    = b s (h + 2g) d x TokenBytes / HBM   (per-token work outside the kernel: RoPE, KV-cache write)
 //	time  = LaunchS + fixed + Tt + (Tc^P + Tm^P)^(1/P)
 //
 // where fixed is b h HeadS (context; generation's MHA kernel and the
-// per-head fallback) or b g GroupS (the grouped decode kernel): a fixed
-// cost per CTA-sized unit of work. On H200, 512 sequences of 8 tokens
-// take 10-11 ns per (sequence, head) on the MHA path and 30-55 ns per
-// (sequence, KV head) on the grouped one (AIConfigurator
-// h200_sxm/attention/trtllm-1.3.0rc20/generation_attention_perf).
+// per-head fallback) or b g GroupS (the grouped decode kernel), a fixed
+// cost per CTA-sized unit of work, plus in generation b h d DimS, the
+// per-head work that grows with the head size outside the KV stream (the
+// query in, the output out, the split-KV partials combined). On H200, 512
+// sequences of 8 tokens take 10-11 ns per (sequence, head) on the MHA path
+// and 30-55 ns per (sequence, KV head) on the grouped one (AIConfigurator
+// h200_sxm/attention/trtllm-1.3.0rc20/generation_attention_perf). MHA
+// (TensorRT-LLM's masked MHA kernel) and the grouped kernel (XQA) are
+// different kernels, hence MHAMem; a model with Q, Reuse, MHAMem and DimS
+// zero is the form before them.
 type AttentionModel struct {
 	System, Engine, Phase string
 	Dtype, KVDtype        string // compute dtype, KV-cache dtype
@@ -61,6 +71,10 @@ type AttentionModel struct {
 	ExpRate    float64 // fitted softmax rate, attention scores per second (exp units, not tensor cores)
 	HeadS      float64 // fitted fixed cost per (sequence, query head): CTA setup, softmax epilogue, s
 	GroupS     float64 // fitted fixed cost per (sequence, KV head) of the grouped decode kernel, s
+	Reuse      float64 // fitted (generation): per-head fallback's re-reads of a KV head come from L2 this many times faster than HBM; <= 1: none
+	MHAMem     float64 // fitted (generation): the per-head kernel's (MHA, fallback) bandwidth relative to the grouped kernel's; 0: the same
+	DimS       float64 // fitted (generation): cost per (sequence, query head, head element) outside the KV stream (Q in, O out, split-KV combine), s
+	Q          float64 // fitted (generation): soft-max exponent of the two bandwidth limits, HBM and CTAs x CTABW; <= 1: their harmonic sum
 
 	Source string // the table the coefficients came from
 
@@ -105,7 +119,14 @@ func (a *AttentionModel) Time(b, s, heads, kvHeads, headDim int) float64 {
 			splits = 1
 		}
 		ctas = fb * kvUnits * splits
-		bytes = fb*fs*kvUnits*fd*2*kvb + 4*fb*fh*fd
+		reads := kvUnits
+		if kvUnits == fh && heads != kvHeads && a.Reuse > 1 {
+			// The per-head fallback reads each KV head once from HBM;
+			// the other query heads of its group re-read it, mostly
+			// from L2.
+			reads = fg + (fh-fg)/a.Reuse
+		}
+		bytes = fb*fs*reads*fd*2*kvb + 4*fb*fh*fd
 	}
 	soft := ctas / sms
 	waves := soft + a.Quant*(math.Ceil(soft)-soft)
@@ -129,9 +150,22 @@ func (a *AttentionModel) Time(b, s, heads, kvHeads, headDim int) float64 {
 	// flight over latency) and saturates at HBM x EffMemory: CTABW each
 	// while few, half the saturated rate at c0 = HBM x EffMemory / CTABW.
 	bw := a.HBM * a.EffMemory
-	c0 := bw / a.CTABW
-	tm := bytes / (bw * ctas / (ctas + c0))
+	if a.Phase != Context && units > 0 && a.MHAMem > 0 {
+		bw *= a.MHAMem // the per-head kernel is another kernel, with its own bandwidth
+	}
+	var tm float64
+	if a.Phase == Context || a.Q <= 1 {
+		c0 := bw / a.CTABW
+		tm = bytes / (bw * ctas / (ctas + c0))
+	} else {
+		// Generation: the larger of the saturated-HBM time and the
+		// time at CTABW per CTA, softened by Q (Q = 1 is the ramp above).
+		tm = softMax(bytes/bw, bytes/(ctas*a.CTABW), a.Q)
+	}
 	tt := fb * fs * (fh + 2*fg) * fd * a.TokenBytes / a.HBM
+	if a.Phase != Context {
+		fixed += fb * fh * fd * a.DimS
+	}
 	return a.LaunchS + units*a.HeadS + fixed + tt + softMax(tc, tm, a.P)
 }
 

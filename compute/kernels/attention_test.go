@@ -9,31 +9,31 @@ import (
 )
 
 // attentionMisses are the attention tables whose held-out error misses the
-// issue's targets, with the bound the test holds them to (1 point above
-// today's figure) and the reason. Remove an entry when a fit meets the
-// targets.
+// issue's targets, with the bound the test holds them to (1-2 points
+// above today's figure) and the reason. Remove an entry when a fit meets
+// the targets.
 //
-// All are TensorRT-LLM's decode attention (medians 7-16%, p90s 30-42%).
+// All are TensorRT-LLM's decode attention (medians 7-13%, p90s 26-35%).
 // The model has TensorRT-LLM's three decode paths (MHA, the grouped
 // kernel up to GroupMax query heads per KV head, the per-head fallback)
 // but one split-KV threshold per table, and the kernels' split choice is
 // not monotone in the KV length: on H200 with one sequence, 32 heads and
 // 8 KV heads of 128, a 512-token cache takes 15.5 us and a 1,024-token one
 // 12.9 us (AIConfigurator h200_sxm/attention/trtllm-1.3.0rc20/
-// generation_attention_perf). The fp8-KV tables, which run another
-// kernel, miss most.
+// generation_attention_perf). The fp8-KV tables on Hopper, which run
+// another kernel, miss most.
 var attentionMisses = map[string]struct {
 	median, p90 float64
 	why         string
 }{
-	"h100_sxm/trtllm-1.3.0rc20/generation/bf16/bf16": {0.15, 0.31, "kernel choice by shape"},
-	"h100_sxm/trtllm-1.3.0rc20/generation/bf16/fp8":  {0.14, 0.38, "kernel choice by shape"},
-	"h200_sxm/trtllm-1.3.0rc20/generation/bf16/bf16": {0.15, 0.31, "kernel choice by shape"},
-	"h200_sxm/trtllm-1.3.0rc20/generation/bf16/fp8":  {0.17, 0.43, "kernel choice by shape"},
-	"b200_sxm/trtllm-1.3.0rc20/generation/bf16/bf16": {0.09, 0.37, "kernel choice by shape"},
-	"b200_sxm/trtllm-1.3.0rc20/generation/bf16/fp8":  {0.08, 0.35, "kernel choice by shape"},
-	"gb200/trtllm-1.3.0rc20/generation/bf16/bf16":    {0.10, 0.35, "kernel choice by shape"},
-	"gb200/trtllm-1.3.0rc20/generation/bf16/fp8":     {0.08, 0.34, "kernel choice by shape"},
+	"h100_sxm/trtllm-1.3.0rc20/generation/bf16/bf16": {0.12, 0.28, "kernel choice by shape"},
+	"h100_sxm/trtllm-1.3.0rc20/generation/bf16/fp8":  {0.14, 0.32, "kernel choice by shape"},
+	"h200_sxm/trtllm-1.3.0rc20/generation/bf16/bf16": {0.13, 0.29, "kernel choice by shape"},
+	"h200_sxm/trtllm-1.3.0rc20/generation/bf16/fp8":  {0.14, 0.36, "kernel choice by shape"},
+	"b200_sxm/trtllm-1.3.0rc20/generation/bf16/bf16": {0.10, 0.31, "kernel choice by shape"},
+	"b200_sxm/trtllm-1.3.0rc20/generation/bf16/fp8":  {0.08, 0.30, "kernel choice by shape"},
+	"gb200/trtllm-1.3.0rc20/generation/bf16/bf16":    {0.11, 0.31, "kernel choice by shape"},
+	"gb200/trtllm-1.3.0rc20/generation/bf16/fp8":     {0.08, 0.30, "kernel choice by shape"},
 }
 
 func akey(a *AttentionModel) string {

@@ -23,10 +23,12 @@
 // (2.6-3.3 x 10^12 scores/s on Hopper, 3.7-4.2 on Blackwell: the
 // special-function units; at head size 64 the exponentials cost about as
 // much as the matmuls) plus the causal tail of the last query tile;
-// generation is KV-cache bytes over a bandwidth that ramps with the CTAs a
-// split-KV kernel has in flight, with a fixed cost per (sequence, head) on
-// the MHA kernel and the per-head fallback, or per (sequence, KV head) on
-// the grouped kernel.
+// generation is KV-cache bytes over the softer of two bandwidth limits,
+// saturated HBM and a fitted per-CTA rate times the CTAs a split-KV kernel
+// has in flight, with a fixed cost per (sequence, head) on the MHA kernel
+// and the per-head fallback (which reads each KV head once from HBM and
+// its group's re-reads partly from L2), or per (sequence, KV head) on the
+// grouped kernel, plus a per-head cost that grows with the head size.
 // LookupAttention returns them.
 //
 // MLA (DeepSeek's latent attention): one model per TensorRT-LLM (system,

@@ -56,6 +56,10 @@ func LookupMLA(system, phase, kvDtype string) (MLAModel, bool) {
 	return MLAModel{}, false
 }
 
+// MLAModels returns every fitted MLA model as the AttentionModel on
+// MLAGeometry it is (a copy).
+func MLAModels() []AttentionModel { return append([]AttentionModel(nil), mlaFits...) }
+
 // MLARow is one measured MLA call.
 type MLARow struct {
 	System, Engine, Phase, Dtype, KVDtype string

@@ -44,6 +44,15 @@ func fitAttention(out, dump, check string) {
 	split := func(g agroup) (fit, chk []kernels.AttentionRow) {
 		return splitRows(groups[g], attnKey)
 	}
+	if phaseOnly != "" {
+		var keep []agroup
+		for _, g := range order {
+			if g.phase == phaseOnly {
+				keep = append(keep, g)
+			}
+		}
+		order = keep
+	}
 	models := make([]kernels.AttentionModel, len(order))
 	parallel(len(order), func(i int) {
 		f, _ := split(order[i])
@@ -86,10 +95,14 @@ func fitAttention(out, dump, check string) {
 			line += fmt.Sprintf(" | %6d %5.1f%% %5.1f%%", hs.N, 100*hs.Median, 100*hs.P90)
 		}
 		fmt.Println(line)
+		fmt.Printf("    reuse %.2f q %.2f mhamem %.2f dim %.4fns\n", m.Reuse, m.Q, m.MHAMem, m.DimS*1e9)
 		fmt.Printf("    eff_c %.3f eff_m %.3f quant %.2f launch %.2fus p %.2f kmin %.0f ctabw %.0fGB/s tok %.3fB head %.2fns group %.2fns exp %.1fT/s\n",
 			m.EffCompute, m.EffMemory, m.Quant, m.LaunchS*1e6, m.P, m.KMin, m.CTABW/1e9, m.TokenBytes, m.HeadS*1e9, m.GroupS*1e9, m.ExpRate/1e12)
 	}
 	if out != "" {
+		if phaseOnly != "" {
+			models = keepOthers(kernels.AttentionModels(), models, phaseOnly)
+		}
 		if err := os.WriteFile(filepath.Join(out, "attention_fits.go"), []byte(renderAttn(models)), 0o644); err != nil {
 			log.Fatal(err)
 		}
@@ -150,6 +163,17 @@ func fitAttnGroup(g agroup, rows []kernels.AttentionRow) kernels.AttentionModel 
 			m.HeadS = math.Max(math.Exp(x[8])*1e-9, 1e-15)
 			m.ExpRate = math.Min(math.Exp(x[9])*1e12, 1e15)
 			m.GroupS = math.Max(math.Exp(x[10])*1e-9, 1e-15)
+			if len(x) > 11 {
+				// generation: L2 reuse of the fallback's re-reads (1 to
+				// 64) and the sharpness of the bandwidth limits (1 to 64)
+				m.Reuse = math.Min(1+math.Exp(x[11]), 64)
+				m.Q = math.Min(1+math.Exp(x[12]), 64)
+				if m.Q < 1.001 {
+					m.Q = 1 // the harmonic sum exactly: Time takes no math.Pow for it
+				}
+				m.MHAMem = math.Min(math.Max(math.Exp(x[13]), 0.1), 10)
+				m.DimS = math.Max(math.Exp(x[14])*1e-9, 1e-18)
+			}
 		}
 		loss := func(x []float64) float64 {
 			set(x)
@@ -161,7 +185,15 @@ func fitAttnGroup(g agroup, rows []kernels.AttentionRow) kernels.AttentionModel 
 			return s / float64(len(rows))
 		}
 		step := []float64{0.3, 0.3, 1, 0.5, 0.5, 1, 1, 1, 1, 1, 1}
-		for _, x0 := range attnStarts {
+		starts := attnStarts
+		if g.phase != kernels.Context {
+			step = append(step, 1, 1, 0.3, 1)
+			starts = nil
+			for _, x0 := range attnStarts {
+				starts = append(starts, append(append([]float64(nil), x0...), 0, 0, 0, math.Log(0.01)))
+			}
+		}
+		for _, x0 := range starts {
 			x, l := nm.Minimize(loss, x0, step, 2000, 2)
 			set(x)
 			if l < bestLoss {
@@ -186,6 +218,9 @@ func renderAttn(fits []kernels.AttentionModel) string {
 		fmt.Fprintf(&b, "\t\tEffCompute: %s, EffMemory: %s, Quant: %s,\n", f(m.EffCompute), f(m.EffMemory), f(m.Quant))
 		fmt.Fprintf(&b, "\t\tLaunchS: %s, P: %s, KMin: %s, CTABW: %s, TokenBytes: %s,\n", f(m.LaunchS), f(m.P), f(m.KMin), f(m.CTABW), f(m.TokenBytes))
 		fmt.Fprintf(&b, "\t\tHeadS: %s, GroupS: %s, ExpRate: %s,\n", f(m.HeadS), f(m.GroupS), f(m.ExpRate))
+		if m.Reuse != 0 || m.Q != 0 || m.MHAMem != 0 || m.DimS != 0 {
+			fmt.Fprintf(&b, "\t\tReuse: %s, Q: %s, MHAMem: %s, DimS: %s,\n", f(m.Reuse), f(m.Q), f(m.MHAMem), f(m.DimS))
+		}
 		fmt.Fprintf(&b, "\t\tSource: %q,\n", m.Source)
 		fmt.Fprintf(&b, "\t\tCheckN: %d, CheckMedian: %s, CheckP90: %s,\n\t},\n", m.CheckN, f(m.CheckMedian), f(m.CheckP90))
 	}

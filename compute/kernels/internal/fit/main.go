@@ -4,7 +4,9 @@
 //	go run ./compute/kernels/internal/fit -out compute/kernels   # rewrite *_fits.go
 //	go run ./compute/kernels/internal/fit -check ../shared/measurements/kernels
 //
-// -only gemm, attention, moe or mla fits one family. With -check it also
+// -only gemm, attention, moe or mla fits one family; -phase context or
+// generation refits one phase of attention and MLA and keeps the other's
+// entries from the compiled tables. With -check it also
 // reports the held-out error on the full tables' check part (every shape
 // the split holds out, not only the sampled ones; none was fitted).
 // Without -out it only prints the error tables.
@@ -28,6 +30,11 @@ import (
 	"github.com/cardsea/cardsea/compute/kernels/internal/nm"
 )
 
+// phaseOnly restricts the attention and MLA fits to one phase (-phase);
+// with -out the other phase's entries are copied from the compiled tables
+// unchanged (a full run rewrites them byte for byte).
+var phaseOnly string
+
 var systems = []string{"h100_sxm", "h200_sxm", "b200_sxm", "gb200"}
 
 type group struct{ system, engine, dtype string }
@@ -37,6 +44,7 @@ func main() {
 	only := flag.String("only", "", "fit one family: gemm, attention, moe or mla")
 	check := flag.String("check", "", "AIConfigurator tables: also report the held-out error on their full check part")
 	dump := flag.String("dump", "", "append rows with predictions to this file (GEMM: the full check part; attention: the sample)")
+	flag.StringVar(&phaseOnly, "phase", "", "attention and mla: refit one phase only, keeping the other's entries")
 	flag.Parse()
 	if *only == "" || *only == "gemm" {
 		fitGEMM(*out, *check, *dump)
@@ -296,4 +304,22 @@ func parallel(n int, f func(i int)) {
 	}
 	close(next)
 	wg.Wait()
+}
+
+// keepOthers returns the compiled table with the entries of the refitted
+// phase replaced by fits, in the table's order.
+func keepOthers(table, fits []kernels.AttentionModel, phase string) []kernels.AttentionModel {
+	var all []kernels.AttentionModel
+	i := 0
+	for _, m := range table {
+		if m.Phase == phase {
+			if i >= len(fits) || fits[i].System != m.System || fits[i].Engine != m.Engine || fits[i].Dtype != m.Dtype || fits[i].KVDtype != m.KVDtype {
+				log.Fatalf("refit %s/%s/%s/%s is not in the table's order", m.System, m.Phase, m.Dtype, m.KVDtype)
+			}
+			m = fits[i]
+			i++
+		}
+		all = append(all, m)
+	}
+	return all
 }

@@ -35,9 +35,16 @@ func fitMLA(out string) {
 	}
 	fmt.Printf("\n%-9s %-17s %-10s %-5s %-5s %4s %7s %4s | %6s %6s | %4s %6s %6s   (MLA)\n", "system", "engine", "phase", "dtype", "kv", "tile", "group", "nfit",
 		"fitMed", "fitP90", "nchk", "chkMed", "chkP90")
-	var fits []kernels.AttentionModel
-	for _, g := range order {
-		var fitRows, chkRows []kernels.AttentionRow
+	if phaseOnly != "" {
+		var keep []agroup
+		for _, g := range order {
+			if g.phase == phaseOnly {
+				keep = append(keep, g)
+			}
+		}
+		order = keep
+	}
+	split := func(g agroup) (fitRows, chkRows []kernels.AttentionRow) {
 		for i, r := range groups[g] {
 			if kernels.Held(keys[g][i]) {
 				chkRows = append(chkRows, r)
@@ -45,7 +52,17 @@ func fitMLA(out string) {
 				fitRows = append(fitRows, r)
 			}
 		}
-		m := fitAttnGroup(g, fitRows)
+		return fitRows, chkRows
+	}
+	models := make([]kernels.AttentionModel, len(order))
+	parallel(len(order), func(i int) {
+		f, _ := split(order[i])
+		models[i] = fitAttnGroup(order[i], f)
+	})
+	var fits []kernels.AttentionModel
+	for i, g := range order {
+		fitRows, chkRows := split(g)
+		m := models[i]
 		fs, cs := astats(&m, fitRows), astats(&m, chkRows)
 		m.CheckN, m.CheckMedian, m.CheckP90 = cs.N, cs.Median, cs.P90
 		m.Source = fmt.Sprintf("AIConfigurator %s/mla/%s/%s_mla_perf.csv.gz (default): fit part, %d of the %d shapes in data/mla_%s.csv.gz",
@@ -55,6 +72,9 @@ func fitMLA(out string) {
 			m.TileQ, m.GroupMax, fs.N, 100*fs.Median, 100*fs.P90, cs.N, 100*cs.Median, 100*cs.P90)
 	}
 	if out != "" {
+		if phaseOnly != "" {
+			fits = keepOthers(kernels.MLAModels(), fits, phaseOnly)
+		}
 		src := strings.Replace(renderAttn(fits), "var attentionFits = []AttentionModel{", "var mlaFits = []AttentionModel{", 1)
 		src = strings.Replace(src, "// attentionFits are the fitted attention models, one per (system,\n// engine, phase, dtype, KV dtype) table, each with the table it came from.",
 			"// mlaFits are the fitted MLA models (on MLAGeometry), one per (system,\n// engine, phase, dtype, KV dtype) table, each with the table it came from.", 1)
