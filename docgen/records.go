@@ -31,8 +31,8 @@ A command prints the fields its kind of record carries; a scenario's records
 carry every field, each kind leaving the others' empty, after ` + "`scenario`,\n`point`, `points`" + ` and one field per swept parameter.
 
 Kinds: **C** collective (one operation at one size), **I** inference step
-(prefill, decode, serve), **D** disaggregated deployment (the balanced
-system of prefill and decode instances), **T** training step, **S** served
+(prefill, decode, serve), **D** disaggregated deployment (the smallest
+whole deployment of prefill and decode instances that balances them), **T** training step, **S** served
 run (requests through a service, ` + "`cardsea serve`" + `), **X** infeasible configuration (a sweep point that is well formed but cannot run
 as asked).
 

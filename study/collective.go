@@ -47,7 +47,7 @@ type CollectiveSpec struct {
 	ChunkBytes string `yaml:"chunk_bytes" help:"pipelining chunk size for ring, tree and nvls"`
 	// Channels bounds the ring and tree channels across scale-up
 	// domains (NCCL_MAX_NCHANNELS).
-	Channels int `yaml:"channels" min:"1" help:"at most this many ring and tree channels across scale-up domains, as NCCL_MAX_NCHANNELS (default: NCCL's search, one per NIC up to 32; fewer leave NICs idle)"`
+	Channels int `yaml:"channels" min:"1" help:"at most this many ring and tree channels across scale-up domains, as NCCL_MAX_NCHANNELS (default: NCCL's search, one per NIC up to 32; fewer leave NICs idle; NCCL_MIN_NCHANNELS above the NIC count only copies channels, which changes nothing here)"`
 	// MNNVLDisable keeps traffic between servers of one scale-up domain
 	// off the scale-up fabric (NCCL_MNNVL_ENABLE=0).
 	MNNVLDisable bool `yaml:"mnnvl_disable" help:"as NCCL_MNNVL_ENABLE=0: each server (an NVL72 tray) is its own NVLink domain, and traffic between servers goes over the scale-out network"`
