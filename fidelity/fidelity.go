@@ -41,10 +41,21 @@ func (r Row) Error() float64 {
 }
 
 // Run compares every case and returns the rows in case order.
-func Run() ([]Row, error) {
+func Run() ([]Row, error) { return RunProgress(nil) }
+
+// RunProgress is Run telling progress, if set, of every case done.
+func RunProgress(progress func(done, total int)) ([]Row, error) {
 	set, err := validation.LoadAll()
 	if err != nil {
 		return nil, err
+	}
+	total := len(set.Collectives) + len(set.Inference) + len(set.Power) + 1
+	done := 0
+	tick := func() {
+		done++
+		if progress != nil {
+			progress(done, total)
+		}
 	}
 	var rows []Row
 	for i := range set.Collectives {
@@ -54,6 +65,7 @@ func Run() ([]Row, error) {
 			return nil, fmt.Errorf("case %s: %w", c.ID, err)
 		}
 		rows = append(rows, rs...)
+		tick()
 	}
 	for i := range set.Inference {
 		rs, err := inferenceCase(&set.Inference[i])
@@ -61,6 +73,7 @@ func Run() ([]Row, error) {
 			return nil, fmt.Errorf("case %s: %w", set.Inference[i].ID, err)
 		}
 		rows = append(rows, rs...)
+		tick()
 	}
 	for i := range set.Power {
 		rs, err := powerCase(&set.Power[i])
@@ -68,12 +81,14 @@ func Run() ([]Row, error) {
 			return nil, fmt.Errorf("case %s: %w", set.Power[i].ID, err)
 		}
 		rows = append(rows, rs...)
+		tick()
 	}
 	q, err := queueingRows()
 	if err != nil {
 		return nil, fmt.Errorf("queueing check: %w", err)
 	}
 	rows = append(rows, q...)
+	tick()
 	for i := range rows {
 		if rows[i].Status == "fail" {
 			rows[i].Why, _ = Gap(rows[i].Case, rows[i].Point)

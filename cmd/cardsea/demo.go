@@ -43,7 +43,7 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	records, err := sc.Run(scenario.Options{})
+	records, err := sc.Run(scenario.Options{Progress: progress(stderr, "simulations")})
 	if err != nil {
 		return err
 	}

@@ -56,7 +56,7 @@ func runValidate(args []string, stdout, stderr io.Writer) error {
 		}
 		return present.NCCLBands(ps, algos).Write(stdout, f)
 	}
-	rows, err := fidelity.Run()
+	rows, err := fidelity.RunProgress(progress(stderr, "cases validated"))
 	if err != nil {
 		return err
 	}
