@@ -46,7 +46,7 @@ func (p *Plan) direct(g *Group, op Op, bytes float64, m [][]float64) {
 				}
 				b = bytes
 			}
-			p.add(g.verts[i], g.verts[j], b, g.ringHop(i, j))
+			p.add(g.verts[i], g.verts[j], b, g.ringHop(i))
 		}
 	}
 }

@@ -35,7 +35,7 @@ func (p *Plan) halvingDoubling(g *Group, op Op, bytes float64) error {
 		sent := make([]int32, n)
 		for i := range n {
 			j := i ^ dist
-			sent[i] = p.add(g.verts[i], g.verts[j], size, g.ringHop(i, j), prev[i], recv[i])
+			sent[i] = p.add(g.verts[i], g.verts[j], size, g.ringHop(i), prev[i], recv[i])
 		}
 		for i := range n {
 			prev[i] = sent[i]

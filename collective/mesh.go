@@ -49,9 +49,11 @@ func meshRings(g *Group) []ringChannel {
 			}
 		}
 	}
-	cycles := hamiltonianCycles(n)
+	var cycles [][]int
 	if n%2 == 1 {
 		cycles = walecki(n)
+	} else {
+		cycles = hamiltonianCycles(n)
 	}
 	chs := make([]ringChannel, 0, 2*len(cycles))
 	share := 1 / float64(2*len(cycles))

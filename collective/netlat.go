@@ -62,22 +62,18 @@ func (p *Plan) setNetLag(g *Group, algo Algorithm) {
 	}
 }
 
-// ringHop is the software latency of a step from rank from to rank to of
-// a ring, chain or point-to-point pattern: the sender's step latency, and
-// at least the proxy's overhead when the group spans domains. (The
-// network's share of a step that leaves its domain is a lag on its
-// route, setNetLag.)
-func (g *Group) ringHop(from, _ int) sim.Time {
+// ringHop is the software latency of a step rank from sends in a ring,
+// chain or point-to-point pattern: the sender's step latency, and at least
+// the proxy's overhead when the group spans domains. (The network's share
+// of a step that leaves its domain is a lag on its route, setNetLag; a
+// tree step pays the sender's step latency alone.)
+func (g *Group) ringHop(from int) sim.Time {
 	a := g.alpha[from]
 	if g.nccl && g.spans {
 		a = max(a, g.proxy)
 	}
 	return a
 }
-
-// treeHop is the software latency of a tree step from rank from (up or
-// down): the sender's step latency.
-func (g *Group) treeHop(from, _ int) sim.Time { return g.alpha[from] }
 
 // ringAlphas is the step latency of each position of a ring in order:
 // position i's send to position i+1 (the last to the first). It is g's own
@@ -88,7 +84,7 @@ func (g *Group) ringAlphas(order []int) []sim.Time {
 	}
 	out := make([]sim.Time, len(order))
 	for i, r := range order {
-		out[i] = g.ringHop(r, order[(i+1)%len(order)])
+		out[i] = g.ringHop(r)
 	}
 	return out
 }

@@ -33,7 +33,8 @@ func (p *Plan) nvls(g *Group, op Op, bytes float64, chunks int) error {
 	case sc == network.ScopeNone:
 		return fmt.Errorf("nvls needs the scale-up fabric, and p2p_disable keeps every transfer off it (use ring or tree)")
 	case sc == network.ScopeServer && g.spans:
-		return fmt.Errorf("nvls needs every rank in one NVLink domain; with mnnvl_disable each server is one, and the ranks span %d servers (use ring, tree or hier)", countDomains(g))
+		servers, _ := domainsOf(g)
+		return fmt.Errorf("nvls needs every rank in one NVLink domain; with mnnvl_disable each server is one, and the ranks span %d servers (use ring, tree or hier)", len(servers))
 	}
 	sw := g.Fabric.FirstHop(g.Dies[0])
 	for i, d := range g.Dies {
@@ -79,13 +80,4 @@ func (p *Plan) nvls(g *Group, op Op, bytes float64, chunks int) error {
 		}
 	}
 	return nil
-}
-
-// countDomains is how many scale-up domains g's ranks are in.
-func countDomains(g *Group) int {
-	seen := map[int32]bool{}
-	for _, d := range g.domain {
-		seen[d] = true
-	}
-	return len(seen)
 }

@@ -23,7 +23,7 @@ func (p *Plan) pairwise(g *Group, bytes float64, m [][]float64) {
 			if m != nil {
 				b = m[i][j]
 			}
-			prev[i] = p.add(g.verts[i], g.verts[j], b, g.ringHop(i, j), prev[i])
+			prev[i] = p.add(g.verts[i], g.verts[j], b, g.ringHop(i), prev[i])
 		}
 	}
 }

@@ -127,7 +127,7 @@ func (p *Plan) ringVia(g *Group, ranks []int, via []network.Vertex, steps int, b
 			if via != nil {
 				fwd = via[i]
 			}
-			alpha := g.ringHop(from, to)
+			alpha := g.ringHop(from)
 			for c := range chunks {
 				deps := [3]int32{-1, -1, -1}
 				if k > 0 {
@@ -177,7 +177,7 @@ func (p *Plan) chainVia(g *Group, order []int, via []network.Vertex, bytes float
 			if via != nil {
 				fwd = via[i]
 			}
-			p.addVia(g.verts[order[i]], fwd, g.verts[order[i+1]], bytes/float64(chunks), firstChunk(c, g.ringHop(order[i], order[i+1])), deps[:]...)
+			p.addVia(g.verts[order[i]], fwd, g.verts[order[i+1]], bytes/float64(chunks), firstChunk(c, g.ringHop(order[i])), deps[:]...)
 		}
 	}
 }

@@ -130,7 +130,7 @@ func (p *Plan) treeShaped(g *Group, order, parent []int, children [][]int, bytes
 				if c > 0 {
 					deps = append(deps, afterSent(upID[i*chunks+c-1]))
 				}
-				upID[i*chunks+c] = p.add(g.verts[order[i]], g.verts[order[parent[i]]], chunk, firstChunk(c, g.treeHop(order[i], order[parent[i]])), deps...)
+				upID[i*chunks+c] = p.add(g.verts[order[i]], g.verts[order[parent[i]]], chunk, firstChunk(c, g.alpha[order[i]]), deps...)
 			}
 		}
 		if down {
@@ -149,7 +149,7 @@ func (p *Plan) treeShaped(g *Group, order, parent []int, children [][]int, bytes
 				if c > 0 {
 					deps = append(deps, afterSent(downID[i*chunks+c-1]))
 				}
-				downID[i*chunks+c] = p.add(g.verts[order[par]], g.verts[order[i]], chunk, firstChunk(c, g.treeHop(order[par], order[i])), deps...)
+				downID[i*chunks+c] = p.add(g.verts[order[par]], g.verts[order[i]], chunk, firstChunk(c, g.alpha[order[par]]), deps...)
 			}
 		}
 	}

@@ -113,7 +113,12 @@ type env struct {
 }
 
 func load(name string, domains int) (*env, error) {
-	t, err := topology.Load(name, domains)
+	return loadOpts(name, topology.LoadOptions{Domains: domains})
+}
+
+// loadOpts is load with every topology option (the scale-out transport).
+func loadOpts(name string, o topology.LoadOptions) (*env, error) {
+	t, err := topology.LoadOpts(name, o)
 	if err != nil {
 		return nil, err
 	}
@@ -155,11 +160,7 @@ func collectiveCase(c *validation.CollectiveCase) ([]Row, error) {
 // algorithm (NCCL_ALGO), protocol (NCCL_PROTO) and scale-out transport.
 func busbwCase(c *validation.CollectiveCase, name string) ([]Row, error) {
 	loadOn := func(transport string) (*env, error) {
-		t, err := topology.LoadOpts(name, topology.LoadOptions{Domains: c.Domains, Transport: transport})
-		if err != nil {
-			return nil, err
-		}
-		return &env{name: name, top: t, fab: network.NewFabric(t)}, nil
+		return loadOpts(name, topology.LoadOptions{Domains: c.Domains, Transport: transport})
 	}
 	e, err := loadOn(c.ScaleOut)
 	if err != nil {
