@@ -13,6 +13,8 @@ import (
 	"github.com/cardsea/cardsea/chart"
 	"github.com/cardsea/cardsea/report"
 	"github.com/cardsea/cardsea/scenario"
+	"github.com/cardsea/cardsea/serve"
+	"github.com/cardsea/cardsea/study"
 )
 
 type reportPage struct {
@@ -42,9 +44,12 @@ type reportCell struct {
 // page: its name and description, charts (inline SVG, values on hover),
 // a table of the records in human units (the scenario's report.columns
 // where it names them) and a link to every field of every record as
-// CSV, embedded in the page; version names the cardsea that made it. The
-// same records give the same bytes.
-func HTMLReport(s *scenario.Scenario, sheet *report.Sheet, version string) ([]byte, error) {
+// CSV, embedded in the page; version names the cardsea that made it.
+// recs, if given, are the rows' typed records (record i behind row i):
+// served runs that kept their requests (study.Options.KeepRequests) are
+// charted as per-request latency distributions, otherwise by their
+// percentiles. The same records give the same bytes.
+func HTMLReport(s *scenario.Scenario, sheet *report.Sheet, recs []study.Record, version string) ([]byte, error) {
 	name := s.File.Name
 	if name == "" {
 		name = strings.TrimSuffix(filepath.Base(s.Path), filepath.Ext(s.Path))
@@ -59,7 +64,7 @@ func HTMLReport(s *scenario.Scenario, sheet *report.Sheet, version string) ([]by
 		return nil, fmt.Errorf("report: %w", err)
 	}
 	page.CSV = template.URL("data:text/csv;charset=utf-8;base64," + base64.StdEncoding.EncodeToString(csv.Bytes()))
-	charts, err := reportCharts(s, chart.FromSheet(sheet))
+	charts, err := reportCharts(s, chart.FromSheet(sheet), recs)
 	if err != nil {
 		return nil, err
 	}
@@ -223,7 +228,7 @@ func reportNotes(sheet *report.Sheet) []string {
 // metric does not move along its axis is left out. Then throughput
 // against interactivity, where a line has two or more points of it (a
 // batch sweep's curve), and served runs against their load.
-func reportCharts(s *scenario.Scenario, d *chart.Data) ([]reportChart, error) {
+func reportCharts(s *scenario.Scenario, d *chart.Data, recs []study.Record) ([]reportChart, error) {
 	col := map[string]int{}
 	for i, c := range d.Columns {
 		col[c] = i
@@ -425,7 +430,13 @@ func reportCharts(s *scenario.Scenario, d *chart.Data) ([]reportChart, error) {
 			}
 		}
 	}
-	if cdf := servedPercentiles(d, having("ttft_p50_s")); cdf != nil {
+	if dists := servedRequests(d, recs); dists != nil {
+		for _, m := range servedMeasures {
+			if err := add(dists[m.column], chart.Spec{Title: m.title + ", per request, each served run (CDF)", X: m.column, Y: chart.ShareColumn, Series: []string{"run"}, LogX: true}); err != nil {
+				return nil, err
+			}
+		}
+	} else if cdf := servedPercentiles(d, having("ttft_p50_s")); cdf != nil {
 		if err := add(cdf, chart.Spec{Title: "TTFT by percentile, each served run", X: "ttft_s", Y: "percentile", Series: []string{"run"}, LogX: true}); err != nil {
 			return nil, err
 		}
@@ -559,6 +570,87 @@ func reportColumns(paths []string) []string {
 	return out
 }
 
+// servedMeasures are the per-request latencies the report charts as
+// distributions, with the percentile field whose units they share.
+var servedMeasures = []struct {
+	column, title, like string
+	of                  func(serve.RequestRecord) (float64, bool)
+}{
+	{"ttft_s", "TTFT", "ttft_p50_s", func(r serve.RequestRecord) (float64, bool) { return r.TTFTS, true }},
+	{"tpot_s", "TPOT", "tpot_p50_s", func(r serve.RequestRecord) (float64, bool) { return r.TPOTS, r.OutputTokens > 1 }},
+	{"e2e_s", "End-to-end latency", "e2e_p50_s", func(r serve.RequestRecord) (float64, bool) { return r.E2ES, true }},
+}
+
+// cdfPoints is the most points a run's distribution is drawn with:
+// past it the curve is sampled at evenly spaced shares (every
+// ceil(n/cdfPoints)-th request in order, and the last), which a chart
+// cannot tell from the full curve and keeps the page small.
+const cdfPoints = 200
+
+// servedRequests lays each served run's measured requests (past the
+// warm-up) out as empirical distributions of TTFT, TPOT and end-to-end
+// latency, by servedMeasures' column: a row per plotted request, its
+// value, the share of the run's requests at or below it, and the run's
+// name (servedName). Nil unless some record kept its requests. Cost:
+// O(n log n) for n requests.
+func servedRequests(d *chart.Data, recs []study.Record) map[string]*chart.Data {
+	out := map[string]*chart.Data{}
+	for _, m := range servedMeasures {
+		h := d.Hints[m.like]
+		h.Key, h.Header = m.column, m.title
+		out[m.column] = &chart.Data{Source: d.Source, Columns: []string{m.column, chart.ShareColumn, "run"},
+			Hints: map[string]report.Column{m.column: h, chart.ShareColumn: {Key: chart.ShareColumn, Header: "Share of requests (%)", Scale: 0.01}}}
+	}
+	charted := false
+	for i, rec := range recs {
+		sr, ok := rec.(*study.ServeRecord)
+		if !ok || i >= len(d.Rows) || len(sr.Result.PerRequest) == 0 {
+			continue
+		}
+		name := servedName(d, d.Rows[i])
+		for _, m := range servedMeasures {
+			var vs []float64
+			for _, r := range sr.Result.PerRequest {
+				if v, ok := m.of(r); ok && r.Measured {
+					vs = append(vs, v)
+				}
+			}
+			if len(vs) == 0 {
+				continue
+			}
+			slices.Sort(vs)
+			step := (len(vs) + cdfPoints - 1) / cdfPoints
+			for k := step - 1; ; k += step {
+				k = min(k, len(vs)-1)
+				out[m.column].Rows = append(out[m.column].Rows, []any{vs[k], float64(k+1) / float64(len(vs)), name})
+				charted = true
+				if k == len(vs)-1 {
+					break
+				}
+			}
+		}
+	}
+	if !charted {
+		return nil
+	}
+	return out
+}
+
+// servedName names a served run by its topology, workload and load.
+func servedName(d *chart.Data, r []any) string {
+	name := reportText(r[reportIndex(d, "topology")])
+	if w := reportText(r[reportIndex(d, "workload")]); w != "" {
+		name += " " + w
+	}
+	if i := reportIndex(d, "offered_requests_per_s"); i >= 0 && r[i] != nil {
+		name += fmt.Sprintf(" at %s req/s", reportText(r[i]))
+	}
+	if i := reportIndex(d, "concurrency"); i >= 0 && r[i] != nil {
+		name += fmt.Sprintf(" with %s users", reportText(r[i]))
+	}
+	return name
+}
+
 // servedPercentiles lays each served run's TTFT percentiles (p50, p90,
 // p99) out as points of its distribution: a row per (run, percentile),
 // the run named by its topology, workload and load. Nil without served
@@ -573,16 +665,7 @@ func servedPercentiles(d *chart.Data, sub *chart.Data) *chart.Data {
 	h.Header = "TTFT"
 	out.Hints["ttft_s"] = h
 	for _, r := range sub.Rows {
-		name := reportText(r[reportIndex(d, "topology")])
-		if w := reportText(r[reportIndex(d, "workload")]); w != "" {
-			name += " " + w
-		}
-		if i := reportIndex(d, "offered_requests_per_s"); i >= 0 && r[i] != nil {
-			name += fmt.Sprintf(" at %s req/s", reportText(r[i]))
-		}
-		if i := reportIndex(d, "concurrency"); i >= 0 && r[i] != nil {
-			name += fmt.Sprintf(" with %s users", reportText(r[i]))
-		}
+		name := servedName(d, r)
 		for _, p := range []struct {
 			col string
 			at  float64

@@ -44,6 +44,16 @@ func (s *Scenario) Run(o Options) (*report.Sheet, error) {
 	return &report.Sheet{Columns: s.Columns(), Rows: rows}, err
 }
 
+// RunRecords runs the scenario as Run does and returns, beside the
+// sheet, each row's typed record (record i behind row i).
+func (s *Scenario) RunRecords(o Options) (*report.Sheet, []study.Record, error) {
+	rows, recs, err := s.Study().RunRecords(o)
+	if err != nil && !errors.Is(err, ErrStopped) {
+		return nil, nil, err
+	}
+	return &report.Sheet{Columns: s.Columns(), Rows: rows}, recs, err
+}
+
 // Units is how many simulations point p holds.
 func (s *Scenario) Units(p int) int { return s.Study().Points[p].Units() }
 

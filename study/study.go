@@ -147,6 +147,10 @@ type Options struct {
 	// Stop, if it returns true, stops the run between work units; Run then
 	// returns ErrStopped with the points finished so far.
 	Stop func() bool
+	// KeepRequests keeps every served request's record in its
+	// ServeRecord (Result.PerRequest), for a front door that charts the
+	// per-request distributions (the HTML report); rows do not change.
+	KeepRequests bool
 }
 
 // ErrStopped is returned when Options.Stop ended a run early.
@@ -174,6 +178,13 @@ func (s *Study) Run(o Options) ([][]any, error) {
 func (s *Study) Records(o Options) ([]Record, error) {
 	_, recs, err := s.run(o)
 	return recs, err
+}
+
+// RunRecords runs the study as Run does and returns both its rows and
+// their typed records, record i behind row i: for a front door that
+// writes the rows and charts what they summarise (the HTML report).
+func (s *Study) RunRecords(o Options) ([][]any, []Record, error) {
+	return s.run(o)
 }
 
 // run is Run, keeping each unit's typed record beside its row.
@@ -226,7 +237,7 @@ func (s *Study) run(o Options) ([][]any, []Record, error) {
 		}
 	}}
 	shared := &simCache{m: map[string]*simEntry{}}
-	_, errs, stopped := Map(r, len(units), func() *worker { return newWorker(s, shared) }, func(w *worker, i int) (struct{}, error) {
+	_, errs, stopped := Map(r, len(units), func() *worker { w := newWorker(s, shared); w.keep = o.KeepRequests; return w }, func(w *worker, i int) (struct{}, error) {
 		rec, err := w.run(units[i])
 		if err == nil {
 			recs[i] = rec
@@ -294,6 +305,7 @@ type worker struct {
 	engines  map[string]*infer.Engine
 	trainers map[string]*train.Engine
 	cache    *simCache
+	keep     bool // keep served requests' records (Options.KeepRequests)
 }
 
 func newWorker(s *Study, c *simCache) *worker {
@@ -455,11 +467,11 @@ func (w *worker) serve(u unit, key string, fab *network.Fabric) (Record, error) 
 		}
 	} else if job.FindMax {
 		var recs []*ServeRecord
-		if recs, err = job.Run(eng, false, nil); err == nil {
+		if recs, err = job.Run(eng, w.keep, nil); err == nil {
 			rec = recs[0]
 		}
 	} else {
-		rec, err = job.RunLoad(eng, int(u.size), false)
+		rec, err = job.RunLoad(eng, int(u.size), w.keep)
 	}
 	if err != nil {
 		return nil, w.s.workloadError(u, "serve", err)

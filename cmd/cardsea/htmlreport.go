@@ -35,11 +35,11 @@ func runReport(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	sheet, err := runInterruptible(s, *jobs, stderr)
+	sheet, recs, err := runInterruptibleRecords(s, *jobs, true, stderr)
 	if err != nil {
 		return err
 	}
-	page, err := present.HTMLReport(s, sheet, version)
+	page, err := present.HTMLReport(s, sheet, recs, version)
 	if err != nil {
 		return err
 	}

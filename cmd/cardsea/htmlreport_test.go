@@ -172,15 +172,24 @@ func TestReportInChromium(t *testing.T) {
 
 // TestReportServe: a scenario of served runs charts throughput and tail
 // latency against the offered load and the closed loop's users, and each
-// run's TTFT percentiles.
+// run's per-request TTFT, TPOT and end-to-end distributions (from every
+// measured request, not the percentiles); the same scenario gives the
+// same page.
 func TestReportServe(t *testing.T) {
 	_, page := runReportFile(t, "tiny-serve.yaml")
 	html := string(page)
 	for _, want := range []string{"Output tokens/s vs offered load", "TTFT p99 vs offered load", "TPOT p99 vs concurrency",
-		"TTFT by percentile, each served run", "hgx-h100 open at 20 req/s"} {
+		"TTFT, per request, each served run (CDF)", "TPOT, per request, each served run (CDF)",
+		"End-to-end latency, per request, each served run (CDF)", "hgx-h100 open at 20 req/s"} {
 		if !strings.Contains(html, want) {
 			t.Errorf("report lacks %q", want)
 		}
+	}
+	if strings.Contains(html, "TTFT by percentile") {
+		t.Error("report charts percentiles where it has every request")
+	}
+	if _, again := runReportFile(t, "tiny-serve.yaml"); string(again) != html {
+		t.Error("the same served scenario gave two pages")
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 	"github.com/cardsea/cardsea/present"
 	"github.com/cardsea/cardsea/report"
 	"github.com/cardsea/cardsea/scenario"
+	"github.com/cardsea/cardsea/study"
 	"github.com/cardsea/cardsea/trace"
 )
 
@@ -257,12 +258,19 @@ func runMerge(args []string, stdout, stderr io.Writer) error {
 // runInterruptible runs every point of s with progress on stderr; Ctrl-C
 // stops it with nothing written.
 func runInterruptible(s *scenario.Scenario, jobs int, stderr io.Writer) (*report.Sheet, error) {
+	sheet, _, err := runInterruptibleRecords(s, jobs, false, stderr)
+	return sheet, err
+}
+
+// runInterruptibleRecords is runInterruptible keeping each row's typed
+// record, with every served request's record when keep is set.
+func runInterruptibleRecords(s *scenario.Scenario, jobs int, keep bool, stderr io.Writer) (*report.Sheet, []study.Record, error) {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	sheet, err := s.Run(scenario.Options{Jobs: jobs, Progress: progress(stderr, "simulations"),
-		Stop: func() bool { return ctx.Err() != nil }})
+	sheet, recs, err := s.RunRecords(scenario.Options{Jobs: jobs, Progress: progress(stderr, "simulations"),
+		Stop: func() bool { return ctx.Err() != nil }, KeepRequests: keep})
 	if errors.Is(err, scenario.ErrStopped) {
-		return nil, errors.New("interrupted; nothing written")
+		return nil, nil, errors.New("interrupted; nothing written")
 	}
-	return sheet, err
+	return sheet, recs, err
 }
