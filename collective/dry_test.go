@@ -151,3 +151,73 @@ func TestResolveRoutesMemo(t *testing.T) {
 		t.Error("nothing checked")
 	}
 }
+
+// TestRefusedBoundHolds: a plan refused for its size is bounded from
+// below by what was built of it (egressBound, refusedBound, with the
+// chains the refused parts record: hierChain), and no bound passes the
+// time of the whole plan when it is allowed to run, on every plan the dry
+// tests compile, refused at a limit of 500 transfers.
+func TestRefusedBoundHolds(t *testing.T) {
+	defer func(m int) { MaxTransfers = m }(MaxTransfers)
+	_, plane := faulted(t, "gb200-nvl72", "plane:3")
+	type named struct {
+		name string
+		top  *topology.Topology
+		pl   Placement
+	}
+	tops := []named{{"nvl72 plane out", plane, Placement{Ranks: 16}}}
+	for _, c := range []struct {
+		name    string
+		domains int
+		pl      Placement
+	}{{"hgx-h100", 2, Placement{}}, {"hgx-h100", 4, Placement{}}, {"gb200-nvl72", 2, Placement{Ranks: 32}}, {"tpu-v5p-cube", 0, Placement{Ranks: 16}}, {"cm384", 0, Placement{Ranks: 16}}} {
+		top, err := topology.Load(c.name, c.domains)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tops = append(tops, named{fmt.Sprintf("%s x%d", c.name, c.domains), top, c.pl})
+	}
+	checked, chained := 0, 0
+	for _, nt := range tops {
+		g, err := NewGroup(network.NewFabric(nt.top), nt.pl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, op := range []Op{AllReduce, AllGather, ReduceScatter, Broadcast, Reduce} {
+			for _, a := range AlgorithmsFor(op) {
+				for _, pr := range []Protocol{Simple, LL} {
+					for _, size := range []float64{64 << 10, 256 << 20} {
+						name := fmt.Sprintf("%s %s %s %s %g B", nt.name, op, a, pr, size)
+						j := Job{Group: g, Op: op, Algorithm: a, Bytes: size, Options: Options{Protocol: pr}}
+						MaxTransfers = 500
+						_, err := compileJobAs(j, false, dryEgress)
+						var big *TooLargeError
+						if !errors.As(err, &big) || big.refused == nil {
+							continue
+						}
+						eb, rb := big.refused.egressBound(g.Fabric), big.refused.refusedBound(g.Fabric)
+						if big.refused.unbuiltChain > 0 && a == Hier {
+							chained++
+						}
+						MaxTransfers = 8_000_000
+						if full, err := compileJob(j, false); err != nil || full.latencyChain() < big.refused.unbuiltChain {
+							t.Errorf("%s: the refused plan's chain %v passes the whole plan's (%v)", name, big.refused.unbuiltChain, err)
+						}
+						r, err := runTuned(g, op, a, size, j.Options, false)
+						if err != nil {
+							t.Fatalf("%s: %v", name, err)
+						}
+						if r.TimeS < eb || r.TimeS < rb {
+							t.Errorf("%s: %v s beats its refused bounds %v %v", name, r.TimeS, eb, rb)
+						}
+						checked++
+					}
+				}
+			}
+		}
+	}
+	t.Logf("%d refused plans checked, %d hier chains", checked, chained)
+	if checked == 0 || chained == 0 {
+		t.Error("nothing checked")
+	}
+}

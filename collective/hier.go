@@ -24,7 +24,9 @@ package collective
 
 import (
 	"fmt"
+
 	"github.com/cardsea/cardsea/internal/field"
+	"github.com/cardsea/cardsea/sim"
 )
 
 // hierTransferBudget bounds the transfers of a pipelined hier plan (its
@@ -73,10 +75,11 @@ func (p *Plan) hier(g *Group, op Op, bytes float64, o Options) error {
 	// slice in one chunk. The slice count follows the chunk size, bounded
 	// by a budget of transfers.
 	l := float64(local)
-	type level struct {
+	// A level: bytes per rank per step (block) for the whole buffer.
+	type level = struct {
 		across bool
 		steps  int
-		block  float64 // bytes per rank per step, whole buffer
+		block  float64
 	}
 	var levels []level
 	switch op {
@@ -133,5 +136,42 @@ func (p *Plan) hier(g *Group, op Op, bytes float64, o Options) error {
 			prev[li], entered = done, done
 		}
 	}
+	if p.wanted > int64(p.count()) {
+		p.hierChain(g, levels, slices)
+	}
 	return nil
+}
+
+// hierChain records, for a hier plan that tooMany refused in part, the
+// chain of software latencies its levels hold (Plan.unbuiltChain), which
+// a ring skipped behind a gate does not record: a level's ring of t steps
+// is a chain of t transfers (step k's first chunk waits for step k-1's
+// from the predecessor), each paying its sender's ring hop latency, after
+// its gate, which waits for this slice's previous level and this level's
+// previous slice. So level li of slice k ends no sooner than
+// max(end(k, li-1), end(k-1, li)) + steps(li)·least, least the smallest
+// ring hop latency of any rank. Without it a refused hier over thousands
+// of domains is bounded by its bytes alone and Auto cannot rule it out,
+// though its ring across domains is 2(d-1) hops long.
+func (p *Plan) hierChain(g *Group, levels []struct {
+	across bool
+	steps  int
+	block  float64
+}, slices int) {
+	if g.Size() == 0 {
+		return
+	}
+	least := g.ringHop(0)
+	for r := range g.Size() {
+		least = min(least, g.ringHop(r))
+	}
+	end := make([]sim.Time, len(levels)) // the previous slice's, then this one's
+	for range slices {
+		entered := sim.Time(0)
+		for li, lv := range levels {
+			end[li] = max(entered, end[li]) + sim.Time(lv.steps)*least
+			entered = end[li]
+		}
+	}
+	p.unbuiltChain = max(p.unbuiltChain, end[len(levels)-1])
 }
