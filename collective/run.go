@@ -118,6 +118,12 @@ func runPlans(f *network.Fabric, jobs []Job, plans []*Plan, withLinks bool, rec 
 			ends[0], stats = end, st
 		}
 	}
+	if stats == nil && len(plans) == 1 && rec == nil && merging {
+		// An all-to-all's transfers may merge by class (merged.go).
+		if end, st, ok := plans[0].runMerged(f, sim.FromSeconds(jobs[0].Start)); ok {
+			ends[0], stats = end, st
+		}
+	}
 	if stats == nil {
 		for i, j := range jobs {
 			p := plans[i]

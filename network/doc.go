@@ -23,9 +23,20 @@
 // networks) a flow splits over them in proportion to their path counts
 // (ECMP).
 //
+// # Merged flows
+//
+// k flows along one route that start together with the same bytes run as
+// one flow with multiplicity k (Fabric.Merged: every share k times as
+// large), exactly under max-min fairness: each of the k gets the fair
+// share, a channel carries it k times, and the channel statistics are
+// those of the k flows run apart (merge.go says why, and to what
+// tolerance in floating point). An all-to-all over interchangeable ranks
+// is then a flow per class of pairs, not per pair.
+//
 // Channel capacity is the raw link rate times the link's protocol
 // efficiency from the preset. Per-channel statistics (bytes carried, busy
-// time, peak utilisation) accumulate for every run.
+// time, peak utilisation: the highest load held for a positive time)
+// accumulate for every run.
 //
 // Everything is deterministic: vertices, channels and flows are dense
 // integers and no map is iterated to produce a result.

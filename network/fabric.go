@@ -27,6 +27,7 @@ type Fabric struct {
 	bfs       map[Vertex]*bfsResult // cached shortest-path counts
 	vias      map[[3]Vertex]*route  // cached forwarded routes (RouteVia)
 	lagged    map[laggedKey]*route  // cached routes with a transport lag (Lagged)
+	merged    map[mergedKey]*route  // cached routes of merged flows (Merged)
 
 	// scope limits the scale-up fabric (scope.go); upElem and server
 	// are by vertex, set only when it does.

@@ -19,6 +19,9 @@ type route struct {
 	latency float64  // first-byte latency: wires and switches, the slowest branch
 	delay   sim.Time // latency as a simulated time
 	hops    int
+	// mult is how many identical flows one flow along this route stands
+	// for (Fabric.Merged); 0 means one.
+	mult int
 }
 
 type bfsResult struct {
@@ -338,7 +341,7 @@ func (f *Fabric) Lagged(r *Route, lag sim.Time) *Route {
 	if l, ok := f.lagged[key]; ok {
 		return l
 	}
-	l := &route{shares: r.shares, latency: r.latency + lag.Seconds(), delay: r.delay + lag, hops: r.hops}
+	l := &route{shares: r.shares, latency: r.latency + lag.Seconds(), delay: r.delay + lag, hops: r.hops, mult: r.mult}
 	if f.lagged == nil {
 		f.lagged = map[laggedKey]*route{}
 	}

@@ -378,6 +378,9 @@ func (f *Fabric) NewQuotient(perm []Vertex, k int) *Quotient {
 // on c's image with the same fraction, exactly; never for a route that
 // crosses a channel σ leaves out.
 func (q *Quotient) Maps(a, b *Route) bool {
+	if q.chMap == nil {
+		return false // a class quotient (NewClassQuotient) has no σ
+	}
 	if len(a.shares) != len(b.shares) || a.delay != b.delay || a.latency != b.latency || a.hops != b.hops {
 		return false
 	}
@@ -400,8 +403,13 @@ next:
 	return true
 }
 
-// Image returns σ(v).
-func (q *Quotient) Image(v Vertex) Vertex { return q.perm[v] }
+// Image returns σ(v) (-1 on a class quotient, which has no σ).
+func (q *Quotient) Image(v Vertex) Vertex {
+	if q.perm == nil {
+		return -1
+	}
+	return q.perm[v]
+}
 
 // Route is r on the quotient: its shares summed by orbit, in order of
 // first crossing; the same latency.
@@ -409,7 +417,7 @@ func (q *Quotient) Route(r *Route) *Route {
 	if qr, ok := q.routes[r]; ok {
 		return qr
 	}
-	qr := &route{latency: r.latency, delay: r.delay, hops: r.hops, shares: make([]share, 0, len(r.shares))}
+	qr := &route{latency: r.latency, delay: r.delay, hops: r.hops, mult: r.mult, shares: make([]share, 0, len(r.shares))}
 next:
 	for _, s := range r.shares {
 		o := q.orbit[s.ch]
