@@ -43,8 +43,8 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./...
 
 ## bench-scale: the scale cases of issue #12 (1,024 and 8,192 ranks, 1 GiB
-## allreduce, and 1,024 ranks 1 GiB alltoall, with the algorithm Auto
-## picks), one run an op, five times;
+## allreduce, and 1,024 and 8,192 ranks 1 GiB alltoall, with the algorithm
+## Auto picks), one run an op, five times;
 ## compare with benchstat. Slow: minutes a run on 2 cores.
 bench-scale:
 	$(GO) test -run '^$$' -bench '^BenchmarkScale' -benchtime 1x -count 5 -benchmem -timeout 0 ./collective/

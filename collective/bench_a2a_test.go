@@ -16,3 +16,9 @@ func BenchmarkAllToAllWholeH100x128_1GiB(b *testing.B) {
 	defer func() { merging = true }()
 	benchScale(b, "hgx-h100", 128, AllToAll, 1<<30)
 }
+
+// 8,192 NPUs, Atlas 950 SuperPoD, alltoall of 1 GiB with the algorithm
+// Auto picks: direct in orbit form (orbit.go), 8,191 merged flows.
+func BenchmarkScaleAllToAllAtlas950_1GiB(b *testing.B) {
+	benchScale(b, "atlas-950", 1, AllToAll, 1<<30)
+}

@@ -18,6 +18,29 @@ import "github.com/cardsea/cardsea/network"
 
 // direct sends every rank's data straight to every other rank at once.
 func (p *Plan) direct(g *Group, op Op, bytes float64, m [][]float64) {
+	if op != SendRecv && m == nil {
+		b := bytes / float64(g.Size())
+		if op == AllReduce {
+			b = bytes
+		}
+		if p.orbitDirect(g, op, b) {
+			return
+		}
+	}
+	p.directMatrix(g, op, bytes, m)
+}
+
+// directPairs is direct without the orbit form, of b bytes a pair.
+func (p *Plan) directPairs(g *Group, op Op, b float64) {
+	bytes := b * float64(g.Size())
+	if op == AllReduce || op == SendRecv {
+		bytes = b
+	}
+	p.directMatrix(g, op, bytes, nil)
+}
+
+// directMatrix is direct with every pair a transfer.
+func (p *Plan) directMatrix(g *Group, op Op, bytes float64, m [][]float64) {
 	n := g.Size()
 	if op != SendRecv && p.tooMany(int64(n)*int64(n-1)) {
 		p.skippedAllPairs(g, op, bytes, m)

@@ -29,6 +29,9 @@ type Group struct {
 	netRing, netTree, proxy sim.Time
 	// channels bounds the channels across domains (Options.Channels).
 	channels int
+	// sym is the ranks' symmetry on the fabric, found on first use
+	// (orbit.go).
+	sym *rankSymmetry
 }
 
 // Placement selects ranks on a topology.
@@ -104,7 +107,7 @@ func NewGroup(f *network.Fabric, p Placement) (*Group, error) {
 	if len(dies) < 2 {
 		return nil, fmt.Errorf("a collective needs at least 2 ranks, got %d", len(dies))
 	}
-	g := &Group{Fabric: f, Dies: dies}
+	g := &Group{Fabric: f, Dies: dies, sym: &rankSymmetry{}}
 	for _, d := range dies {
 		node := t.Nodes[d]
 		acc := t.Accels[node.Index]

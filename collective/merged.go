@@ -58,7 +58,7 @@ const mergeGain = 4
 func (p *Plan) mergeable() bool {
 	switch p.Op {
 	case AllToAll, MoEDispatch, MoECombine:
-		return p.rings == nil && p.dry == nil && len(p.xfers) >= 2*mergeGain
+		return p.rings == nil && p.dry == nil && p.orbit == nil && len(p.xfers) >= 2*mergeGain
 	}
 	return false
 }
@@ -264,10 +264,23 @@ func (p *Plan) runMerged(f *network.Fabric, at sim.Time) (end sim.Time, stats []
 	if err != nil {
 		return 0, nil, false
 	}
-	sub := p.mergedPlan(q, cl)
+	sub := p.mergedPlan(q, cl, 1)
 	if sub == nil {
 		return 0, nil, false
 	}
+	end, stats, ok = runQuotient(q, sub, at)
+	if ok {
+		mergedRuns.Add(1)
+		mergedFlows.Add(int64(len(sub.xfers)))
+	}
+	return end, stats, ok
+}
+
+// runQuotient runs sub, a plan of merged flows on q, started at at, and
+// returns when it ended and the whole fabric's channel statistics; ok is
+// false where it did not finish.
+func runQuotient(q *network.Quotient, sub *Plan, at sim.Time) (end sim.Time, stats []network.ChannelStats, ok bool) {
+	var err error
 	s := sim.New()
 	net := network.New(q.Fabric, s)
 	s.Schedule(at, func(sim.Time) {
@@ -277,15 +290,14 @@ func (p *Plan) runMerged(f *network.Fabric, at sim.Time) (end sim.Time, stats []
 	if err != nil || end == 0 {
 		return 0, nil, false
 	}
-	mergedRuns.Add(1)
-	mergedFlows.Add(int64(len(sub.xfers)))
 	return end, q.Stats(net.Stats()), true
 }
 
 // mergedPlan is p with one transfer per class, its first, waiting for
 // the classes its first waits for, on the merged route of the class on
-// q; nil if a route cannot be merged.
-func (p *Plan) mergedPlan(q *network.Quotient, cl classes) *Plan {
+// q, each transfer of p standing for mult; nil if a route cannot be
+// merged.
+func (p *Plan) mergedPlan(q *network.Quotient, cl classes, mult int) *Plan {
 	rep := make([]int32, cl.nx) // class -> its first transfer
 	size := make([]int, cl.nx)
 	for i := range rep {
@@ -337,7 +349,7 @@ func (p *Plan) mergedPlan(q *network.Quotient, cl classes) *Plan {
 		if t.join {
 			continue
 		}
-		r, err := q.Fabric.Merged(q.Route(p.routes[p.route[i]]), size[c])
+		r, err := q.Fabric.Merged(q.Route(p.routes[p.route[i]]), size[c]*mult)
 		if err != nil {
 			return nil
 		}

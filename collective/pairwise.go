@@ -7,8 +7,14 @@ package collective
 // pairwise runs alltoall in n-1 steps: in step k rank i sends to i+k.
 func (p *Plan) pairwise(g *Group, bytes float64, m [][]float64) {
 	n := g.Size()
+	if m == nil && p.pairwiseDry(g, bytes/float64(n)) {
+		return
+	}
 	if p.tooMany(int64(n) * int64(n-1)) {
 		p.skippedAllPairs(g, AllToAll, bytes, m)
+		// Each rank's n-1 sends wait for one another: a chain of n-1
+		// step latencies, which Auto's bound of the refused plan counts.
+		p.skippedChain(g, n-1)
 		return
 	}
 	p.reserve(n*(n-1), n*(n-2))

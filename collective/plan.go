@@ -68,6 +68,11 @@ type Plan struct {
 	// sym, when not nil, lists the plan's channels as blocks of
 	// transfers, for the symmetric fast path (symmetry.go).
 	sym *channelBlocks
+	// orbit, when not nil, marks a plan in orbit form (orbit.go): its
+	// transfers are rank 0's, each standing for one from every rank.
+	// noOrbit builds the plan without it.
+	orbit   *orbitForm
+	noOrbit bool
 	// dry, when not nil, marks a plan compiled for its egressBound only
 	// (compileDry): its transfers are counted and summed as they are
 	// added, not stored.
@@ -242,6 +247,9 @@ func (p *Plan) Transfers() int {
 		}
 		return n
 	}
+	if p.orbit != nil {
+		return len(p.xfers) * p.orbit.mult
+	}
 	return len(p.xfers)
 }
 
@@ -258,6 +266,9 @@ func (p *Plan) WireBytes() float64 {
 	}
 	for _, x := range p.xfers {
 		s += x.bytes
+	}
+	if p.orbit != nil {
+		s *= float64(p.orbit.mult)
 	}
 	return s
 }
@@ -531,6 +542,13 @@ func (p *Plan) seal() {
 // Start runs the plan on net from now; done runs when the last transfer
 // has arrived.
 func (p *Plan) Start(net *network.Network, s *sim.Simulator, done func(now sim.Time)) error {
+	if p.orbit != nil {
+		q, err := p.orbit.expand(p)
+		if err != nil {
+			return err
+		}
+		p = q
+	}
 	return p.start(net, s, done, nil, 0)
 }
 

@@ -118,6 +118,34 @@ func runPlans(f *network.Fabric, jobs []Job, plans []*Plan, withLinks bool, rec 
 			ends[0], stats = end, st
 		}
 	}
+	if stats == nil && len(plans) == 1 && rec == nil && plans[0].orbit != nil {
+		// An all-pairs plan in orbit form runs as rank 0's transfers
+		// (orbit.go).
+		if end, st, ok := plans[0].runOrbit(f, sim.FromSeconds(jobs[0].Start)); ok {
+			ends[0], stats = end, st
+		}
+	}
+	if stats == nil {
+		// Any other run needs every transfer: a plan in orbit form is
+		// built whole (in a copy of the list: the caller's is kept).
+		copied := false
+		for i, p := range plans {
+			if p.orbit == nil {
+				continue
+			}
+			q, err := p.orbit.expand(p)
+			if err == nil {
+				err = q.resolveRoutes(f)
+			}
+			if err != nil {
+				return nil, err
+			}
+			if !copied {
+				plans, copied = slices.Clone(plans), true
+			}
+			plans[i] = q
+		}
+	}
 	if stats == nil && len(plans) == 1 && rec == nil && merging {
 		// An all-to-all's transfers may merge by class (merged.go).
 		if end, st, ok := plans[0].runMerged(f, sim.FromSeconds(jobs[0].Start)); ok {
@@ -435,6 +463,12 @@ func (p *Plan) egressBound(f *network.Fabric) float64 {
 			sent[x.src] += x.bytes
 		}
 	}
+	if o := p.orbit; o != nil {
+		// Every rank sends what rank 0 does.
+		for _, v := range o.verts[1:] {
+			sent[v] += sent[o.verts[0]]
+		}
+	}
 	for v, b := range p.unbuilt {
 		sent[v] += b
 	}
@@ -587,6 +621,11 @@ func (p *Plan) lowerBound(f *network.Fabric) float64 {
 		for _, j := range p.sentDeps(int32(i)) {
 			start[j] = max(start[j], sent)
 		}
+	}
+	if p.orbit != nil {
+		// Rank 0's critical path is every rank's; its load, spread
+		// over the orbits, the whole plan's.
+		p.orbit.spread(load)
 	}
 	return p.boundOf(f, load, path)
 }

@@ -220,3 +220,59 @@ func FuzzMergedMatchesUnmerged(f *testing.F) {
 		compareMerged(t, fab, "fuzz", runMergeCase(t, fab, c, false), runMergeCase(t, fab, c, true))
 	})
 }
+
+// TestChannelOrbits: with no automorphism every channel is an orbit of
+// its own; with the rotation of an HGX pair's GPUs by one within each
+// node, every channel is in its image's orbit, an orbit's channels share
+// a capacity, classes are numbered by first channel, and the GPU-switch
+// channels of a node fall into as few orbits as the rotation allows.
+func TestChannelOrbits(t *testing.T) {
+	top, err := topology.Load("hgx-h100", 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := NewFabric(top)
+	class, n := f.ChannelOrbits(nil)
+	if n != len(f.Channels()) {
+		t.Fatalf("no automorphism: %d orbits of %d channels", n, len(f.Channels()))
+	}
+	for c, k := range class {
+		if int(k) != c {
+			t.Fatalf("no automorphism: channel %d in class %d", c, k)
+		}
+	}
+	dies := top.Dies()
+	from, to := make([]Vertex, len(dies)), make([]Vertex, len(dies))
+	for i, d := range dies {
+		from[i] = f.Vertex(d)
+		to[i] = f.Vertex(dies[i/8*8+(i%8+1)%8])
+	}
+	perm, ok := f.Automorphism(from, to)
+	if !ok {
+		t.Fatal("the rotation of every node's GPUs is not an automorphism")
+	}
+	class, n = f.ChannelOrbits([][]Vertex{perm})
+	if n >= len(f.Channels()) {
+		t.Fatalf("rotation: %d orbits of %d channels", n, len(f.Channels()))
+	}
+	next := int32(0)
+	for c, ch := range f.Channels() {
+		if class[c] > next {
+			t.Fatalf("channel %d opens class %d before class %d", c, class[c], next)
+		}
+		if class[c] == next {
+			next++
+		}
+		u, v := perm[ch.From], perm[ch.To]
+		if u < 0 || v < 0 {
+			continue
+		}
+		im := f.chanBetween(u, v)
+		if im < 0 || class[im] != class[c] {
+			t.Fatalf("channel %d and its image %d in classes %d and %d", c, im, class[c], class[im])
+		}
+		if f.Channels()[im].BytesPerS != ch.BytesPerS {
+			t.Fatalf("channel %d and its image differ in capacity", c)
+		}
+	}
+}

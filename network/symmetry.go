@@ -452,3 +452,59 @@ func resizeStats(s []ChannelStats, n int) []ChannelStats {
 	}
 	return s[:n]
 }
+
+// ChannelOrbits divides f's channels into their orbits under the group
+// the automorphisms perms generate (each as Automorphism returns it): the
+// classes of the finest partition in which every channel u -> v is with
+// its image perm[u] -> perm[v] under every one of them. A channel with an
+// end some perm leaves out is in a class of its own. class[c] numbers
+// channel c's orbit, 0 to n-1 in order of each orbit's first channel, for
+// NewClassQuotient. Cost: O(len(perms) · channels · α) by union-find.
+func (f *Fabric) ChannelOrbits(perms [][]Vertex) (class []int32, n int) {
+	nc := len(f.chans)
+	parent := make([]int32, nc)
+	for c := range parent {
+		parent[c] = int32(c)
+	}
+	find := func(c int32) int32 {
+		for parent[c] != c {
+			parent[c] = parent[parent[c]]
+			c = parent[c]
+		}
+		return c
+	}
+	for _, perm := range perms {
+		for c, ch := range f.chans {
+			u, v := perm[ch.From], perm[ch.To]
+			if u < 0 || v < 0 {
+				continue
+			}
+			d := f.chanBetween(u, v)
+			if d < 0 {
+				continue // not an automorphism; IsAutomorphism refuses it
+			}
+			a, b := find(int32(c)), find(d)
+			if a != b {
+				if a < b {
+					parent[b] = a
+				} else {
+					parent[a] = b
+				}
+			}
+		}
+	}
+	class = make([]int32, nc)
+	id := make([]int32, nc)
+	for c := range id {
+		id[c] = -1
+	}
+	for c := range nc {
+		r := find(int32(c))
+		if id[r] < 0 {
+			id[r] = int32(n)
+			n++
+		}
+		class[c] = id[r]
+	}
+	return class, n
+}
