@@ -7,7 +7,7 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 # the race detector.
 RACE_PKGS   := ./sim/... ./topology/... ./network/... ./scenario/...
 
-.PHONY: all build test vet lint unit race demo bench bench-scale fmt docs fuzz clean
+.PHONY: all build test vet lint unit race demo bench bench-scale bench-scale-cli fmt docs fuzz clean
 
 all: build
 
@@ -48,6 +48,20 @@ bench:
 ## compare with benchstat. Slow: minutes a run on 2 cores.
 bench-scale:
 	$(GO) test -run '^$$' -bench '^BenchmarkScale' -benchtime 1x -count 5 -benchmem -timeout 0 ./collective/
+
+## bench-scale-cli: the same scale cases through the CLI, as a user runs
+## them, with the wall time of each (bash's time: real, user, sys).
+SCALE_CASES := \
+  "--topo hgx-h100 --domains 128 --op allreduce" \
+  "--topo hgx-h100 --domains 128 --op alltoall" \
+  "--topo gb200-nvl72 --domains 16 --op allreduce" \
+  "--topo atlas-950 --op allreduce" \
+  "--topo atlas-950 --op alltoall"
+bench-scale-cli: build
+	@for c in $(SCALE_CASES); do \
+	  echo "cardsea collective $$c --sizes 1GiB"; \
+	  bash -c "TIMEFORMAT='  %R s real, %U s user, %S s sys'; time ./$(BIN) collective $$c --sizes 1GiB --format csv >/dev/null" || exit 1; \
+	done
 
 ## fuzz: a short run of every fuzz target. Minimising an input is capped at
 ## 200 runs: with a whole cases.yaml as a seed, Go's minimiser stalled the

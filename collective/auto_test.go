@@ -77,6 +77,7 @@ func TestAutoSameAsAll(t *testing.T) {
 	}
 	h100 := load("hgx-h100", 4)
 	nvl72 := load("gb200-nvl72", 0)
+	cm384 := load("cm384", 0)
 	cases := []struct {
 		name  string
 		top   *topology.Topology
@@ -96,6 +97,7 @@ func TestAutoSameAsAll(t *testing.T) {
 		{"nvl72 broadcast 8MiB", nvl72, Placement{Ranks: 16}, Broadcast, 8 << 20, ProtoAuto},
 		{"nvl72 plane out allreduce 64MiB", plane, Placement{}, AllReduce, 64 << 20, Simple},
 		{"nvl72 plane out sendrecv", plane, Placement{List: []int{0, 1}}, SendRecv, 1 << 30, ProtoAuto},
+		{"cm384 four servers allreduce 64MiB", cm384, Placement{Ranks: 64}, AllReduce, 64 << 20, ProtoAuto},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -283,4 +285,35 @@ func TestLowerBoundHolds(t *testing.T) {
 		}
 	}
 	t.Logf("%d runs checked", checked)
+}
+
+// TestHCCLAlgorithms: on Ascend (HCCL) auto leaves out tree and NVLS,
+// which HCCL does not have, and hier splits the ranks by server.
+func TestHCCLAlgorithms(t *testing.T) {
+	top, err := topology.Load("cm384", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := network.NewFabric(top)
+	for _, ranks := range []int{16, 64} {
+		g, err := NewGroup(f, Placement{Ranks: ranks})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !g.hccl {
+			t.Fatal("cm384 group does not run HCCL")
+		}
+		for _, a := range autoAlgorithms(g, AllReduce) {
+			if a == Tree || a == NVLS {
+				t.Errorf("%d ranks: auto tries %s, which HCCL lacks", ranks, a)
+			}
+		}
+		_, err = Compile(g, AllReduce, Hier, 1<<20, Options{})
+		switch {
+		case ranks == 16 && (err == nil || !strings.Contains(err.Error(), "at least 2 servers")):
+			t.Errorf("16 ranks in one server: hier gave %v, want a refusal naming servers", err)
+		case ranks == 64 && err != nil:
+			t.Errorf("64 ranks in 4 servers: hier: %v", err)
+		}
+	}
 }

@@ -110,16 +110,17 @@ func BenchmarkTreeAllReduceH100x128_1GiB(b *testing.B) {
 }
 
 // The scale cases of issue #12, as 'cardsea collective --algo auto' runs
-// them (both protocols priced), each op a whole run: 'make bench-scale'
-// runs them -benchtime 1x -count 5.
+// them (the topology built, both protocols priced), each op a whole run:
+// 'make bench-scale' runs them -benchtime 1x -count 5, and 'make
+// bench-scale-cli' runs the same cases through the CLI.
 func benchScale(b *testing.B, name string, domains int, op Op, bytes float64) {
-	top, err := topology.Load(name, domains)
-	if err != nil {
-		b.Fatal(err)
-	}
 	b.ReportAllocs()
 	var r Result
 	for b.Loop() {
+		top, err := topology.Load(name, domains)
+		if err != nil {
+			b.Fatal(err)
+		}
 		g, err := NewGroup(network.NewFabric(top), Placement{})
 		if err != nil {
 			b.Fatal(err)
@@ -144,8 +145,13 @@ func BenchmarkScaleAllReduceH100x1024_1GiB(b *testing.B) {
 	benchScale(b, "hgx-h100", 1024, AllReduce, 1<<30)
 }
 
-// 8,192 NPUs of Atlas 950 SuperPoD in one UB domain: Auto takes hd, after
-// simulating the tree (its bound does not rule it out).
+// 1,152 ranks, 16 x GB200 NVL72 racks on InfiniBand.
+func BenchmarkScaleAllReduceNVL72x16_1GiB(b *testing.B) {
+	benchScale(b, "gb200-nvl72", 16, AllReduce, 1<<30)
+}
+
+// 8,192 NPUs of Atlas 950 SuperPoD in one UB domain: Auto takes hd (HCCL
+// has no tree, so auto does not try one).
 func BenchmarkScaleAllReduceAtlas950_1GiB(b *testing.B) {
 	benchScale(b, "atlas-950", 0, AllReduce, 1<<30)
 }

@@ -29,6 +29,10 @@ type Group struct {
 	netRing, netTree, proxy sim.Time
 	// channels bounds the channels across domains (Options.Channels).
 	channels int
+	// hccl is whether the ranks' accelerators run Huawei's HCCL
+	// (topology.AcceleratorSpec.Collectives), whose algorithms differ from
+	// NCCL's (autoAlgorithms).
+	hccl bool
 	// sym is the ranks' symmetry on the fabric, found on first use
 	// (orbit.go).
 	sym *rankSymmetry
@@ -120,6 +124,7 @@ func NewGroup(f *network.Fabric, p Placement) (*Group, error) {
 		g.bulk = append(g.bulk, sim.FromSeconds(b))
 		g.domain = append(g.domain, f.Domain(d))
 		g.over = max(g.over, sim.FromSeconds(acc.Spec.OpOverheadS))
+		g.hccl = g.hccl || acc.Spec.Collectives == "hccl"
 	}
 	g.alpha = g.bulk
 	for _, d := range g.domain {

@@ -3,7 +3,9 @@ package collective
 // Hierarchical (hier): the ranks split into d scale-up domains of l ranks
 // each (n = d·l); an operation runs as rings in levels: within every
 // domain (d rings of l ranks), across domains between the ranks of one
-// local index (l rings of d ranks), and within domains again.
+// local index (l rings of d ranks), and within domains again. Under HCCL
+// (Ascend) the first level is the server rather than the domain, as
+// HCCL's hierarchical algorithms split a SuperPoD (Group.level).
 //
 //	allreduce      intra reduce-scatter, l-1 steps of S/l; inter
 //	               allreduce, 2(d-1) steps of S/(l·d); intra allgather,
@@ -42,7 +44,8 @@ const hierSliceSteps = 64
 func (p *Plan) hier(g *Group, op Op, bytes float64, o Options) error {
 	var domains [][]int
 	index := map[int32]int{}
-	for r, d := range g.domain {
+	for r := range g.Size() {
+		d := g.level(r)
 		k, ok := index[d]
 		if !ok {
 			k = len(domains)
@@ -52,6 +55,9 @@ func (p *Plan) hier(g *Group, op Op, bytes float64, o Options) error {
 		domains[k] = append(domains[k], r)
 	}
 	if len(domains) < 2 {
+		if g.hccl {
+			return field.Errorf("algorithm", "hier needs ranks in at least 2 servers; all %d ranks are in one (use ring or direct)", g.Size())
+		}
 		return field.Errorf("algorithm", "hier needs ranks in at least 2 scale-up domains; all %d ranks are in one (use ring, tree or nvls, or more scale-up domains: {domains})", g.Size())
 	}
 	local := len(domains[0])
@@ -140,6 +146,19 @@ func (p *Plan) hier(g *Group, op Op, bytes float64, o Options) error {
 		p.hierChain(g, levels, slices)
 	}
 	return nil
+}
+
+// level is the first level's group of rank r: its scale-up domain, or
+// under HCCL its server, as HCCL's hierarchical algorithms split a
+// communicator into servers (level 0, Mesh or Ring over the server's
+// links) and the ranks of one index across servers (level 1) (Huawei
+// HCCL User Guide, CANN 9.0.0, "Algorithm Overview", hcclug_000114).
+func (g *Group) level(r int) int32 {
+	if !g.hccl {
+		return g.domain[r]
+	}
+	t := g.Fabric.Topo
+	return t.Accels[t.Nodes[g.Dies[r]].Index].Server
 }
 
 // hierChain records, for a hier plan that tooMany refused in part, the

@@ -394,14 +394,27 @@ func tune(g *Group, op Op, algo Algorithm, bytes float64, o Options, withLinks, 
 // (src/graph/tuning.cc, NCCL 2.30.7), and hier here stands for NVLS-Tree's
 // split into a level within the domain and one across. Alltoall is
 // point-to-point sends in NCCL as here, direct or pairwise.
+//
+// Ascend runs HCCL instead (g.hccl), whose algorithms are Mesh, Ring,
+// Double-Ring and Star within a server and Ring, RHD (recursive
+// halving-doubling), NHR, NB, Pipeline and Pairwise across servers and
+// SuperPoDs, hierarchically (Huawei HCCL User Guide, CANN 9.0.0,
+// "Algorithm Overview", hiascend.com hcclug_000114): no tree and no
+// in-switch reduction, so auto leaves tree and NVLS out, and keeps
+// halving-doubling across domains.
 func autoAlgorithms(g *Group, op Op) []Algorithm {
 	all := AlgorithmsFor(op)
-	if !g.spans || (op != AllReduce && op != AllGather && op != ReduceScatter) {
+	across := g.spans && (op == AllReduce || op == AllGather || op == ReduceScatter)
+	if !across && !g.hccl {
 		return all
 	}
 	out := make([]Algorithm, 0, len(all))
 	for _, a := range all {
-		if a != Direct && a != HalvDoub {
+		switch {
+		case g.hccl && (a == Tree || a == NVLS):
+		case across && a == Direct:
+		case across && a == HalvDoub && !g.hccl:
+		default:
 			out = append(out, a)
 		}
 	}

@@ -107,7 +107,15 @@ type AcceleratorSpec struct {
 	// KernelLaunchS is the fixed cost of launching one compute kernel
 	// (operator), paid once per operator on top of its roofline time.
 	KernelLaunchS float64
+	// Collectives is the collective library the accelerator runs, one of
+	// CollectiveLibraries: "nccl" (NVIDIA's NCCL and its kin RCCL), or
+	// "hccl" (Huawei's HCCL on Ascend, which has no tree and no NVLS).
+	// "" means nccl.
+	Collectives string
 }
+
+// CollectiveLibraries are the collective libraries a preset may name.
+var CollectiveLibraries = []string{"nccl", "hccl"}
 
 // Efficiency is the fraction of peak an operator class sustains: Compute of
 // the dense peak FLOP/s of the data type it runs in, Memory of the HBM

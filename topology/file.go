@@ -80,6 +80,8 @@ type AccelFile struct {
 	Efficiency EfficiencyFile `yaml:"efficiency"`
 	// KernelLaunch is the fixed cost of launching one compute kernel.
 	KernelLaunch Figure `yaml:"kernel_launch"`
+	// Collectives is the collective library (nccl or hccl; default nccl).
+	Collectives Figure `yaml:"collectives"`
 }
 
 // EfficiencyFile holds the sustained fractions per operator class.
@@ -506,6 +508,12 @@ func (b *specBuilder) accelerator() *AcceleratorSpec {
 		MoEGEMM:   c.efficiency(a.Efficiency.MoEGEMM, "accelerator.efficiency.moe_gemm"),
 	}
 	acc.KernelLaunchS = c.duration(a.KernelLaunch, "accelerator.kernel_launch")
+	if a.Collectives.IsSet() {
+		acc.Collectives = strings.ToLower(a.Collectives.Text)
+		if !slices.Contains(CollectiveLibraries, acc.Collectives) {
+			c.fail(a.Collectives, "accelerator.collectives", "unknown collective library %q; use one of %s", a.Collectives.Text, strings.Join(CollectiveLibraries, ", "))
+		}
+	}
 	if c.err == nil && acc.MaxW < acc.IdleW {
 		c.fail(a.MaxPower, "accelerator.max_power", "max power %s is below idle power %s", a.MaxPower.Text, a.IdlePower.Text)
 	}

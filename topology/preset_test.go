@@ -135,6 +135,7 @@ func TestFileErrors(t *testing.T) {
 		{"zero power", "max_power: 1200 W", "max_power: 0 W   ", "more than 0 W"},
 		{"duplicate key", "  dies: 1 ", "  dies: 1\n  dies: 2", "duplicate key"},
 		{"wrong type", "  dies: 1 ", "  dies: [1]", "want a single value"},
+		{"unknown library", "  dies: 1 ", "  dies: 1\n  collectives: mpi", `unknown collective library "mpi"; use one of nccl, hccl`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
