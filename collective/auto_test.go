@@ -317,3 +317,53 @@ func TestHCCLAlgorithms(t *testing.T) {
 		}
 	}
 }
+
+// TestAutoPricingLimit: a candidate past the dry compile's pricing limit
+// is set aside with the bound of what was built and simulated whole when
+// that bound does not rule it out, so Auto's result does not depend on
+// the pricing limit, down to one that sets every candidate aside.
+func TestAutoPricingLimit(t *testing.T) {
+	defer func(m int) { pricingLimit = m }(pricingLimit)
+	h100, err := topology.Load("hgx-h100", 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cm384, err := topology.Load("cm384", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name  string
+		top   *topology.Topology
+		pl    Placement
+		op    Op
+		bytes float64
+	}{
+		{"h100x4 allreduce 1MiB", h100, Placement{}, AllReduce, 1 << 20},
+		{"h100x4 allreduce 1GiB", h100, Placement{}, AllReduce, 1 << 30},
+		{"h100x4 allgather 64MiB", h100, Placement{}, AllGather, 64 << 20},
+		{"h100x4 alltoall 16MiB", h100, Placement{}, AllToAll, 16 << 20},
+		{"cm384 64 ranks allreduce 256MiB", cm384, Placement{Ranks: 64}, AllReduce, 256 << 20},
+	}
+	for _, tc := range cases {
+		run := func(limit int) Result {
+			pricingLimit = limit
+			g, err := NewGroup(network.NewFabric(tc.top), tc.pl)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r, err := runTuned(g, tc.op, Auto, tc.bytes, Options{}, false)
+			if err != nil {
+				t.Fatalf("%s, pricing limit %d: %v", tc.name, limit, err)
+			}
+			return r
+		}
+		want := run(8_000_000)
+		for _, limit := range []int{2000, 50, 1} {
+			if got := run(limit); !reflect.DeepEqual(got, want) {
+				t.Errorf("%s, pricing limit %d: auto took %s %s %v s; with the default %s %s %v s",
+					tc.name, limit, got.Algorithm, got.Protocol, got.TimeS, want.Algorithm, want.Protocol, want.TimeS)
+			}
+		}
+	}
+}

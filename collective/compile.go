@@ -41,6 +41,10 @@ type Options struct {
 	// channels, which under max-min fairness changes nothing. Within one
 	// domain it has no effect: every ring rotation loads the same ports.
 	Channels int
+	// MaxMemory bounds the memory of a plan, in bytes (0:
+	// DefaultMaxMemory): a plan that would need more is refused before it
+	// is built (TooLargeError).
+	MaxMemory float64
 }
 
 const defaultChunkBytes = 4 << 20
@@ -101,8 +105,9 @@ func compile(g *Group, op Op, algo Algorithm, bytes float64, o Options, dry dryM
 			o.Matrix = m
 		}
 	}
-	p := &Plan{Op: op, Algorithm: algo, Protocol: proto, Ranks: g.Size(), Overhead: g.over}
+	p := &Plan{Op: op, Algorithm: algo, Protocol: proto, Ranks: g.Size(), Overhead: g.over, lim: transferLimit(algo, o.MaxMemory)}
 	if dry != whole {
+		p.lim = min(p.lim, pricingLimit)
 		p.dry = &dryPlan{sent: make([]float64, g.Fabric.Vertices())}
 		if dry == dryExact {
 			p.dry.exact = &dryBound{f: g.Fabric, load: make([]float64, len(g.Fabric.Channels())), memo: make([]routeMemo, g.Fabric.Vertices())}
@@ -136,7 +141,7 @@ func compile(g *Group, op Op, algo Algorithm, bytes float64, o Options, dry dryM
 		}
 	}
 	if p.wanted > int64(p.count()) {
-		return nil, &TooLargeError{Op: op, Algorithm: algo, Ranks: g.Size(), Transfers: p.wanted, RingForm: p.ringRefused, refused: p}
+		return nil, &TooLargeError{Op: op, Algorithm: algo, Ranks: g.Size(), Transfers: p.wanted, RingForm: p.ringRefused, maxMemory: o.MaxMemory, proto: proto, refused: p}
 	}
 	if dry == whole {
 		p.seal()

@@ -324,7 +324,7 @@ func (p *Plan) mergedPlan(q *network.Quotient, cl classes, mult int) *Plan {
 	for k, c := range order {
 		at[c] = int32(k)
 	}
-	sub := &Plan{Op: p.Op, Algorithm: p.Algorithm, Protocol: p.Protocol, Ranks: p.Ranks, Overhead: p.Overhead,
+	sub := &Plan{Op: p.Op, Algorithm: p.Algorithm, Protocol: p.Protocol, Ranks: p.Ranks, Overhead: p.Overhead, lim: p.lim,
 		routesOf: q.Fabric}
 	sub.xfers = make([]transfer, 0, cl.nx)
 	sub.route = make([]int32, cl.nx)

@@ -257,7 +257,7 @@ func (p *Plan) orbitDirect(g *Group, op Op, b float64) bool {
 // would refuse it, when too large.
 func (o *orbitForm) expand(p *Plan) (*Plan, error) {
 	q := &Plan{Op: p.Op, Algorithm: p.Algorithm, Protocol: p.Protocol, Ranks: p.Ranks, Overhead: p.Overhead,
-		netLag: p.netLag, netDom: p.netDom, noOrbit: true}
+		netLag: p.netLag, netDom: p.netDom, noOrbit: true, lim: p.lim}
 	q.directPairs(o.g, o.op, o.bytes)
 	if q.wanted > int64(q.count()) {
 		return nil, &TooLargeError{Op: p.Op, Algorithm: p.Algorithm, Ranks: p.Ranks, Transfers: q.wanted}
@@ -327,7 +327,7 @@ func (p *Plan) runOrbit(f *network.Fabric, at sim.Time) (end sim.Time, stats []n
 func (p *Plan) pairwiseDry(g *Group, b float64) bool {
 	n := g.Size()
 	d := p.dry
-	if d == nil || !orbiting || p.noOrbit || n < orbitMinRanks || p.count()+n*(n-1) > MaxTransfers {
+	if d == nil || !orbiting || p.noOrbit || n < orbitMinRanks || p.count()+n*(n-1) > p.limit() {
 		return false
 	}
 	s := g.symmetry()

@@ -43,9 +43,11 @@ type Plan struct {
 	route    []int32
 	routesOf *network.Fabric
 	// wanted counts every transfer the builder asked for, kept or not:
-	// past MaxTransfers a plan stops storing them but keeps counting, so
+	// past its limit a plan stops storing them but keeps counting, so
 	// the error can say how large the plan would have been.
 	wanted int64
+	// lim is the most transfers the plan may hold (Plan.limit).
+	lim int
 	// rings, when not nil, is the whole plan as rings (see ringForm), one
 	// per channel: xfers and the dependency indexes are then empty, and
 	// each ring holds its positions' routes to their successors.
@@ -144,16 +146,63 @@ type pairBytes struct {
 	bytes    float64
 }
 
-// MaxTransfers bounds the transfers of one compiled plan. A transfer costs
-// about 1.5 KB once routed and running (plan, route, flow state), so the
-// default of 8 million is about 12 GB: what a 16 GB machine can run. Past
-// it Compile refuses the operation with a *TooLargeError rather than
-// running the machine out of memory.
-var MaxTransfers = 8_000_000
+// DefaultMaxMemory is the memory a plan may take when Options.MaxMemory
+// is 0: 12 GB, what a 16 GB machine can run. Past its limit Compile
+// refuses the operation with a *TooLargeError, before it allocates,
+// rather than running the machine out of memory.
+const DefaultMaxMemory = 12e9
+
+// MaxTransfers bounds the transfers of one compiled plan whatever the
+// memory they take; the memory limit (Options.MaxMemory over the plan's
+// bytes per transfer, Plan.limit) binds long before it. Tests lower it to
+// force refusals.
+var MaxTransfers = math.MaxInt32
 
 // bytesPerTransfer is the measured memory per transfer of a running plan
-// (BenchmarkAllToAllCM384: 218 MB for 147,072 flows).
+// whose transfers each have a route of their own and run at once (direct
+// and pairwise: BenchmarkAllToAllCM384, 218 MB for 147,072 flows).
 const bytesPerTransfer = 1500
+
+// bytesPerChainedTransfer is the measured memory per transfer of the
+// other algorithms (ring, tree, hd, nvls, hier), whose transfers wait for
+// one another, a few per rank in flight, over a few routes per rank:
+// peak RSS of 'cardsea collective --topo hgx-h100 --algo tree --proto
+// simple --sizes 1GiB' rose from 118 MB at 256 domains to 374 MB at
+// 1,024 (1.05 M to 4.19 M transfers), 81 B a transfer; 100 B leaves a
+// margin for routes and the fabric.
+const bytesPerChainedTransfer = 100
+
+// perTransfer is the memory per transfer of a plan of algorithm a.
+func perTransfer(a Algorithm) float64 {
+	if a == Direct || a == Pairwise {
+		return bytesPerTransfer
+	}
+	return bytesPerChainedTransfer
+}
+
+// transferLimit is how many transfers a plan of algorithm a may hold
+// within maxMemory bytes (0: DefaultMaxMemory), and MaxTransfers.
+func transferLimit(a Algorithm, maxMemory float64) int {
+	if !(maxMemory > 0) {
+		maxMemory = DefaultMaxMemory
+	}
+	return int(min(float64(MaxTransfers), maxMemory/perTransfer(a)))
+}
+
+// pricingLimit bounds the transfers of a dry plan (Plan.dry), which
+// Auto builds of every candidate to bound it: a candidate past it is set
+// aside with the bound of what was built, and simulated whole only if
+// that bound does not rule it out (tune). Tests lower it.
+var pricingLimit = 8_000_000
+
+// limit is p's transfer limit: set by Compile from Options.MaxMemory,
+// else the default for its algorithm.
+func (p *Plan) limit() int {
+	if p.lim == 0 {
+		p.lim = transferLimit(p.Algorithm, 0)
+	}
+	return p.lim
+}
 
 // TooLargeError is an operation whose plan would exceed MaxTransfers.
 type TooLargeError struct {
@@ -165,6 +214,11 @@ type TooLargeError struct {
 	// (ringplan.go), whose limit is maxRingForm and whose transfers cost
 	// bytesPerRingTransfer each.
 	RingForm bool
+	// maxMemory is the memory limit the plan was refused under (0: the
+	// default).
+	maxMemory float64
+	// proto is the protocol the plan was compiled for.
+	proto Protocol
 	// refused is the plan as far as it was built (the transfers that fit
 	// before the limit, the rings of a ring form, the bytes the rest
 	// would have sent: Plan.unbuilt), whose egressBound bounds the whole
@@ -183,12 +237,22 @@ func (e *TooLargeError) Error() string {
 	if len(others) > 0 {
 		hint += ", or another algorithm (" + strings.Join(others, ", ") + ")"
 	}
-	limit, per, format := int64(MaxTransfers), float64(bytesPerTransfer), "%.0f"
 	if e.RingForm {
-		limit, per, format = maxRingForm(), bytesPerRingTransfer, "%.1f"
+		limit := maxRingForm()
+		return fmt.Sprintf("%s %s over %d ranks needs %d transfers in ring form, over the limit of %d (a ring form runs every transfer as an event: minutes past it); %s",
+			e.Op, e.Algorithm, e.Ranks, e.Transfers, limit, hint)
 	}
-	return fmt.Sprintf("%s %s over %d ranks needs %d transfers (about %.1f GB of memory), over the limit of %d ("+format+" GB); %s",
-		e.Op, e.Algorithm, e.Ranks, e.Transfers, float64(e.Transfers)*per/1e9,
+	per := perTransfer(e.Algorithm)
+	need := float64(e.Transfers) * per
+	limit := int64(transferLimit(e.Algorithm, e.maxMemory))
+	if e.refused != nil {
+		limit = int64(e.refused.limit())
+	}
+	if float64(limit)*per < float64(MaxTransfers)*per && need < 1e15 {
+		hint += fmt.Sprintf(", or allow it the memory (--max-memory %.0fGB, max_memory in a scenario) if the machine has it", math.Ceil(need*1.1/1e9))
+	}
+	return fmt.Sprintf("%s %s over %d ranks needs %d transfers (about %.1f GB of memory at %.0f B each), over the limit of %d (%.1f GB); %s",
+		e.Op, e.Algorithm, e.Ranks, e.Transfers, need/1e9, per,
 		limit, float64(limit)*per/1e9, hint)
 }
 
@@ -277,18 +341,19 @@ func (p *Plan) WireBytes() float64 {
 // arrivals and n more on sends.
 func (p *Plan) reserve(n, e int) {
 	if d := p.dry; d != nil {
-		n = max(0, min(n, MaxTransfers-d.n))
-		d.chain = reserved(d.chain, n)
+		n = max(0, min(n, p.limit()-d.n))
+		d.chain = reserved(d.chain, n, p.limit())
 		if b := d.exact; b != nil {
-			b.sent, b.arrived = reserved(b.sent, n), reserved(b.arrived, n)
+			b.sent, b.arrived = reserved(b.sent, n, p.limit()), reserved(b.arrived, n, p.limit())
 		}
 		return
 	}
-	n = max(0, min(n, MaxTransfers-len(p.xfers)))
-	e = max(0, min(e, MaxTransfers-len(p.in)))
-	p.xfers = reserved(p.xfers, n)
-	p.ndeps = reserved(p.ndeps, n)
-	p.in = reserved(p.in, e+n)
+	lim := p.limit()
+	n = max(0, min(n, lim-len(p.xfers)))
+	e = max(0, min(e, lim-len(p.in)))
+	p.xfers = reserved(p.xfers, n, lim)
+	p.ndeps = reserved(p.ndeps, n, lim)
+	p.in = reserved(p.in, e+n, lim)
 }
 
 // reserved is slices.Grow by way of make: growing with append clears the
@@ -296,22 +361,22 @@ func (p *Plan) reserve(n, e int) {
 // is (already zero), sparing a pass over a plan's largest arrays. It at
 // least doubles the capacity, as append does: a plan built of many small
 // rings (hier's per-slice rings) would otherwise copy all it holds once
-// per ring. The doubling stops at MaxTransfers, so that a plan near the
-// limit does not hold twice the memory it needs.
-func reserved[T any](s []T, n int) []T {
+// per ring. The doubling stops at lim (the plan's limit), so that a plan
+// near it does not hold twice the memory it needs.
+func reserved[T any](s []T, n, lim int) []T {
 	if cap(s)-len(s) >= n {
 		return s
 	}
-	t := make([]T, len(s), max(len(s)+n, min(2*cap(s), MaxTransfers)))
+	t := make([]T, len(s), max(len(s)+n, min(2*cap(s), lim)))
 	copy(t, s)
 	return t
 }
 
-// tooMany reports whether n more transfers would pass MaxTransfers; if so
+// tooMany reports whether n more transfers would pass the limit; if so
 // it counts them as wanted, and the builder skips them: the plan is
 // refused, so it need not be built to be measured.
 func (p *Plan) tooMany(n int64) bool {
-	if int64(p.count())+n <= int64(MaxTransfers) {
+	if int64(p.count())+n <= int64(p.limit()) {
 		return false
 	}
 	p.wanted += n
@@ -348,7 +413,7 @@ func (p *Plan) skippedChain(g *Group, hops int) {
 }
 
 // add appends a transfer that waits for deps; it returns its index, or -1
-// once the plan holds MaxTransfers (Compile then reports it too large).
+// once the plan holds its limit (Compile then reports it too large).
 func (p *Plan) add(src, dst network.Vertex, bytes float64, alpha sim.Time, deps ...int32) int32 {
 	return p.addVia(src, -1, dst, bytes, alpha, deps...)
 }
@@ -359,7 +424,7 @@ func (p *Plan) addVia(src, via, dst network.Vertex, bytes float64, alpha sim.Tim
 	if d := p.dry; d != nil {
 		return p.dryAdd(src, via, dst, bytes, alpha, deps, false)
 	}
-	if len(p.xfers) >= MaxTransfers {
+	if len(p.xfers) >= p.limit() {
 		return -1
 	}
 	id := int32(len(p.xfers))
@@ -395,7 +460,7 @@ func (p *Plan) join(deps []int32) int32 {
 // and critical path too.
 func (p *Plan) dryAdd(src, via, dst network.Vertex, bytes float64, alpha sim.Time, deps []int32, join bool) int32 {
 	d := p.dry
-	if d.n >= MaxTransfers {
+	if d.n >= p.limit() {
 		return -1
 	}
 	id := int32(d.n)

@@ -84,11 +84,16 @@ func ndeps(k, c int) uint8 {
 // a stored transfer's 1.5 KB, so a ring form may hold many times
 // MaxTransfers: a 1,024-rank ring allreduce over 8 rails is 16.8 million
 // transfers.
-func maxRingForm() int64 { return ringFormFactor * int64(MaxTransfers) }
+func maxRingForm() int64 { return ringFormFactor * int64(min(MaxTransfers, ringFormBase)) }
 
-// ringFormFactor is how many times MaxTransfers a ring form may hold: at
-// 8 million, about 256 MB of counts.
+// ringFormFactor is how many times ringFormBase (or a lower MaxTransfers)
+// a ring form may hold: 256 million, about 256 MB of counts and a minute
+// of events.
 const ringFormFactor = 32
+
+// ringFormBase is the base of the ring form's limit, the stored plans'
+// old limit of 8 million transfers.
+const ringFormBase = 8_000_000
 
 // bytesPerRingTransfer is the memory per transfer of a running plan in
 // ring form (its dependency count), for the size refusal.

@@ -1,6 +1,7 @@
 package collective
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"github.com/cardsea/cardsea/internal/field"
@@ -304,11 +305,7 @@ func tune(g *Group, op Op, algo Algorithm, bytes float64, o Options, withLinks, 
 			cands = append(cands, cand{a, pr, p.egressBound(g.Fabric), false})
 		}
 	}
-	if len(cands) == 0 {
-		if len(overs) > 0 {
-			overs[0].err.refused = nil
-			return Result{}, tooLargeForAuto(overs[0].err, 0, nil)
-		}
+	if len(cands) == 0 && len(overs) == 0 {
 		return Result{}, fmt.Errorf("no algorithm can run %s here: %w", op, errors.Join(errs...))
 	}
 	// Visit the candidates by least bound, ties in the order tried (the
@@ -371,17 +368,36 @@ func tune(g *Group, op Op, algo Algorithm, bytes float64, o Options, withLinks, 
 			best, found = r, true
 		}
 	}
-	// A refused candidate cannot beat the best when its bound is above
-	// the best time: simulating it would not change the result. At a
-	// bound equal to the best it might tie, and the order of ties is by
-	// bound: refuse then too.
-	for _, o := range overs {
-		if o.bound <= best.TimeS {
-			o.bound = max(o.bound, o.err.refused.refusedBound(g.Fabric))
+	// A candidate set aside cannot beat the best when its bound is above
+	// the best time: simulating it would not change the result. One that
+	// might (at a bound equal to the best it might tie, and the order of
+	// ties is by bound) is simulated whole when its plan fits the memory
+	// limit, as the dry compile's pricing limit set it aside only to spare
+	// the pricing, and refused when it does not. They are taken by least
+	// bound, ties in the order tried.
+	slices.SortStableFunc(overs, func(a, b over) int { return cmp.Compare(a.bound, b.bound) })
+	for _, v := range overs {
+		if found && v.bound <= best.TimeS {
+			v.bound = max(v.bound, v.err.refused.refusedBound(g.Fabric))
 		}
-		o.err.refused = nil
-		if o.bound <= best.TimeS {
-			return Result{}, tooLargeForAuto(o.err, o.bound, &best)
+		v.err.refused = nil
+		if found && v.bound > best.TimeS {
+			continue
+		}
+		if v.err.RingForm || v.err.Transfers > int64(transferLimit(v.err.Algorithm, o.MaxMemory)) {
+			if !found {
+				return Result{}, tooLargeForAuto(v.err, 0, nil)
+			}
+			return Result{}, tooLargeForAuto(v.err, v.bound, &best)
+		}
+		oo := o
+		oo.Protocol = v.err.proto
+		r, err := tune(g, op, v.err.Algorithm, bytes, oo, withLinks, moeOverhead)
+		if err != nil {
+			return Result{}, err
+		}
+		if !found || r.TimeS < best.TimeS {
+			best, found = r, true
 		}
 	}
 	return best, nil

@@ -121,7 +121,7 @@ func (p *Plan) runSymmetric(f *network.Fabric, at sim.Time) (end sim.Time, stats
 		return 0, nil, false
 	}
 	n0 := b.start[b.period]
-	sub := &Plan{Op: p.Op, Algorithm: p.Algorithm, Protocol: p.Protocol, Ranks: p.Ranks, Overhead: p.Overhead,
+	sub := &Plan{Op: p.Op, Algorithm: p.Algorithm, Protocol: p.Protocol, Ranks: p.Ranks, Overhead: p.Overhead, lim: p.lim,
 		xfers: p.xfers[:n0], ndeps: p.ndeps[:n0], deps: p.deps[:n0+1], dependents: p.dependents[:p.deps[n0].out],
 		route: p.route[:n0], routesOf: q.Fabric}
 	sub.routes = make([]*network.Route, len(p.routes))
@@ -182,7 +182,7 @@ func (p *Plan) runSymmetricRings(f *network.Fabric, at sim.Time) (end sim.Time, 
 	for i, rt := range p.rings[0].routes {
 		first.routes[i] = q.Route(rt)
 	}
-	sub := &Plan{Op: p.Op, Algorithm: p.Algorithm, Protocol: p.Protocol, Ranks: p.Ranks, Overhead: p.Overhead,
+	sub := &Plan{Op: p.Op, Algorithm: p.Algorithm, Protocol: p.Protocol, Ranks: p.Ranks, Overhead: p.Overhead, lim: p.lim,
 		rings: []*ringForm{&first}, routesOf: q.Fabric}
 	return sub.runQuotient(q, at)
 }

@@ -54,6 +54,9 @@ type CollectiveSpec struct {
 	// P2PDisable keeps every transfer off the scale-up fabric
 	// (NCCL_P2P_DISABLE=1 with NCCL_SHM_DISABLE=1).
 	P2PDisable bool `yaml:"p2p_disable" help:"as NCCL_P2P_DISABLE=1 with NCCL_SHM_DISABLE=1 (\"NVLink off\" runs): every transfer goes out by a NIC and in by one, within a server too"`
+	// MaxMemory bounds one simulated operation's memory (default 12GB);
+	// larger plans are refused before they allocate.
+	MaxMemory string `yaml:"max_memory" help:"memory one simulated operation may take, e.g. 20GB (default 12GB): a larger plan is refused up front with its estimate"`
 }
 
 // CollectiveDefaults are the values zero fields of a CollectiveSpec take,
@@ -103,6 +106,14 @@ func (s CollectiveSpec) Compile() (*CollectiveJob, error) {
 	if err != nil || chunk <= 0 {
 		return nil, field.Errorf("chunk_bytes", "%q: want a size above 0 such as 4MiB", s.ChunkBytes)
 	}
+	maxMem := collective.DefaultMaxMemory
+	if s.MaxMemory != "" {
+		m, err := units.ParseSize(s.MaxMemory)
+		if err != nil || m <= 0 {
+			return nil, field.Errorf("max_memory", "%q: want a size above 0 such as 20GB", s.MaxMemory)
+		}
+		maxMem = float64(m)
+	}
 	switch {
 	case s.Ranks < 0:
 		return nil, field.Errorf("ranks", "%d: want 0 (every die) or more", s.Ranks)
@@ -124,7 +135,7 @@ func (s CollectiveSpec) Compile() (*CollectiveJob, error) {
 	case s.P2PDisable:
 		scope = network.ScopeNone
 	}
-	return &CollectiveJob{Op: op, Algorithm: algo, Options: collective.Options{Protocol: proto, ChunkBytes: float64(chunk), Channels: s.Channels},
+	return &CollectiveJob{Op: op, Algorithm: algo, Options: collective.Options{Protocol: proto, ChunkBytes: float64(chunk), Channels: s.Channels, MaxMemory: maxMem},
 		Sizes: sizes, Placement: collective.Placement{Ranks: s.Ranks, PerAccel: s.PerAccel, PerServer: s.PerServer, List: s.RankList},
 		Groups: s.Groups, Strided: s.Strided, Scope: scope}, nil
 }

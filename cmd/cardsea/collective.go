@@ -106,7 +106,7 @@ func runCollective(args []string, stdout, stderr io.Writer) error {
 		return usageOf(err, &spec)
 	}
 	if job.Algorithm != collective.Auto {
-		if _, err := collective.Compile(gs[0], job.Op, job.Algorithm, float64(job.Sizes[0]), collective.Options{Chunks: 1, Protocol: job.Options.Protocol}); err != nil {
+		if _, err := collective.Compile(gs[0], job.Op, job.Algorithm, float64(job.Sizes[0]), collective.Options{Chunks: 1, Protocol: job.Options.Protocol, MaxMemory: job.Options.MaxMemory}); err != nil {
 			return usageOf(err, &spec)
 		}
 	}
