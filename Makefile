@@ -42,7 +42,7 @@ demo: build
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./...
 
-## bench-scale: the scale cases of issue #12 (1,024 and 8,192 ranks, 1 GiB
+## bench-scale: the scale cases of issue #12 (1,024 to 131,072 ranks, 1 GiB
 ## allreduce, and 1,024 and 8,192 ranks 1 GiB alltoall, with the algorithm
 ## Auto picks), one run an op, five times;
 ## compare with benchstat. Slow: minutes a run on 2 cores.
@@ -55,6 +55,8 @@ SCALE_CASES := \
   "--topo hgx-h100 --domains 128 --op allreduce" \
   "--topo hgx-h100 --domains 128 --op alltoall" \
   "--topo gb200-nvl72 --domains 16 --op allreduce" \
+  "--topo hgx-h100 --domains 2048 --op allreduce" \
+  "--topo hgx-h100 --domains 16384 --op allreduce" \
   "--topo atlas-950 --op allreduce" \
   "--topo atlas-950 --op alltoall"
 bench-scale-cli: build

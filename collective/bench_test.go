@@ -145,6 +145,18 @@ func BenchmarkScaleAllReduceH100x1024_1GiB(b *testing.B) {
 	benchScale(b, "hgx-h100", 1024, AllReduce, 1<<30)
 }
 
+// 16,384 GPUs, 2,048 x HGX H100 on a three-tier fat tree: Auto takes
+// the tree, 8.4 M transfers, simulated whole past the pricing limit.
+func BenchmarkScaleAllReduceH100x2048_1GiB(b *testing.B) {
+	benchScale(b, "hgx-h100", 2048, AllReduce, 1<<30)
+}
+
+// 131,072 GPUs, 16,384 x HGX H100, a three-tier plane per rail: the tree,
+// 67 M transfers (about 6 GB, 50 s on this machine's 2 cores).
+func BenchmarkScaleAllReduceH100x16384_1GiB(b *testing.B) {
+	benchScale(b, "hgx-h100", 16384, AllReduce, 1<<30)
+}
+
 // 1,152 ranks, 16 x GB200 NVL72 racks on InfiniBand.
 func BenchmarkScaleAllReduceNVL72x16_1GiB(b *testing.B) {
 	benchScale(b, "gb200-nvl72", 16, AllReduce, 1<<30)

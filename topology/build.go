@@ -551,7 +551,25 @@ func (s *ScaleOutSpec) build(t *Topology, d *DomainSpec) error {
 		for i, l := range leaves {
 			sw[i] = l.sw
 		}
-		return s.buildThreeTier(t, sw, up, spinePorts)
+		perPod := spinePorts / 2
+		if perPod < 1 || (len(leaves)+perPod-1)/perPod <= spinePorts || rails < 2 {
+			return s.buildThreeTier(t, sw, up, spinePorts, "")
+		}
+		// One three-tier fat tree cannot join every leaf: build one per
+		// rail, each rail its own plane, as the largest rail-optimised
+		// clusters do (a three-tier tree of k-port switches joins k^3/4
+		// NICs; Meta's 24k-GPU RoCE and xAI's 100k-GPU clusters run a
+		// network plane per rail). Traffic between rails then crosses the
+		// scale-up fabric first, as NCCL's PXN sends it.
+		at := 0
+		for r, nics := range byRail {
+			n := (len(nics) + s.LeafDownPorts - 1) / s.LeafDownPorts
+			if err := s.buildThreeTier(t, sw[at:at+n], up[at:at+n], spinePorts, fmt.Sprintf("r%d.", r)); err != nil {
+				return err
+			}
+			at += n
+		}
+		return nil
 	}
 	spines := (total + spinePorts - 1) / spinePorts
 	var sp []int
@@ -573,7 +591,8 @@ func (s *ScaleOutSpec) build(t *Topology, d *DomainSpec) error {
 // index, pod spine k spreading its uplinks over plane k. A super-spine has
 // a port per pod, so the network joins up to spinePorts pods
 // (spinePorts^2/2 leaves).
-func (s *ScaleOutSpec) buildThreeTier(t *Topology, leaves, up []int, spinePorts int) error {
+// Its switches' names start with prefix (a rail's plane: "r3.").
+func (s *ScaleOutSpec) buildThreeTier(t *Topology, leaves, up []int, spinePorts int, prefix string) error {
 	perPod := spinePorts / 2
 	if perPod < 1 {
 		return fmt.Errorf("scale-out: %d leaves need a three-tier network, and a %d-port spine cannot build one", len(leaves), spinePorts)
@@ -583,13 +602,30 @@ func (s *ScaleOutSpec) buildThreeTier(t *Topology, leaves, up []int, spinePorts 
 		return fmt.Errorf("scale-out: %d leaves need %d pods of %d, more than the %d a three-tier network of %d-port switches joins; use fewer domains (at most %d leaves)",
 			len(leaves), pods, perPod, spinePorts, spinePorts, spinePorts*perPod)
 	}
+	if len(leaves) <= spinePorts {
+		// A rail's plane small enough for one spine tier.
+		total := 0
+		for _, u := range up {
+			total += u
+		}
+		var sp []int
+		for k := range (total + spinePorts - 1) / spinePorts {
+			sp = append(sp, t.addSwitch(s.Spine, "spine", k, -1, fmt.Sprintf("spine.%s%d", prefix, k)))
+		}
+		offset := 0
+		for i, l := range leaves {
+			t.spreadLinks(l, sp, up[i], offset, s.Uplink)
+			offset += up[i]
+		}
+		return nil
+	}
 	width := slices.Max(up) // pod spines per pod
 	// podSpine[p][k] is pod p's spine k; down[p] how many leaves pod p holds.
 	podSpine := make([][]int, pods)
 	down := make([]int, pods)
 	for p := range pods {
 		for k := range width {
-			podSpine[p] = append(podSpine[p], t.addSwitch(s.Spine, "spine", k, -1, fmt.Sprintf("spine.p%d.%d", p, k)))
+			podSpine[p] = append(podSpine[p], t.addSwitch(s.Spine, "spine", k, -1, fmt.Sprintf("spine.%sp%d.%d", prefix, p, k)))
 		}
 	}
 	for i, l := range leaves {
@@ -608,7 +644,7 @@ func (s *ScaleOutSpec) buildThreeTier(t *Topology, leaves, up []int, spinePorts 
 	for k := range width {
 		plane := make([]int, supers)
 		for j := range supers {
-			plane[j] = t.addSwitch(s.Spine, "superspine", k, -1, fmt.Sprintf("superspine.%d.%d", k, j))
+			plane[j] = t.addSwitch(s.Spine, "superspine", k, -1, fmt.Sprintf("superspine.%s%d.%d", prefix, k, j))
 		}
 		offset := 0
 		for p := range pods {

@@ -188,9 +188,36 @@ func TestScaleOutThreeTier(t *testing.T) {
 			t.Errorf("no path from accelerator 0 to %d", j)
 		}
 	}
-	// A 4-port spine joins 4 pods of 2 leaves: 9 domains need 10 leaves.
-	if _, err := Build(spec(9)); err == nil || !strings.Contains(err.Error(), "three-tier network of 4-port switches") {
-		t.Errorf("9 domains: %v, want a refusal naming the three-tier limit", err)
+	// A 4-port spine joins 4 pods of 2 leaves: 9 domains need 10 leaves,
+	// so each rail gets a three-tier plane of its own (5 leaves, 3 pods),
+	// and traffic between rails crosses the scale-up fabric.
+	top, err = Build(spec(9))
+	if err != nil {
+		t.Fatalf("9 domains: %v", err)
+	}
+	planes := map[string]bool{}
+	for _, s := range top.Switches {
+		if s.Tier == "superspine" {
+			planes[strings.SplitN(strings.TrimPrefix(top.Nodes[s.Node].Name, "superspine."), ".", 2)[0]] = true
+		}
+	}
+	if len(planes) != 2 || !planes["r0"] || !planes["r1"] {
+		t.Errorf("9 domains: super-spine planes %v, want r0 and r1", planes)
+	}
+	// Within a rail every accelerator reaches every other; across rails
+	// none does by the scale-out alone (accelerators are not transit:
+	// such traffic is forwarded, network.Fabric.RouteVia).
+	for _, j := range []int{1, 2, 4, 16} {
+		if p := top.ShortestPaths(top.Accels[0].Dies[0], top.Accels[j].Dies[0], 0); len(p) == 0 {
+			t.Errorf("9 domains: no path from accelerator 0 to %d (rail 0)", j)
+		}
+	}
+	if p := top.ShortestPaths(top.Accels[0].Dies[0], top.Accels[3].Dies[0], 0); len(p) != 0 {
+		t.Errorf("9 domains: accelerator 0 (rail 0) reaches 3 (rail 1) over %v; want the rails' planes apart", p)
+	}
+	// 17 domains: 9 leaves a rail, more than one plane of 4-port switches joins.
+	if _, err := Build(spec(17)); err == nil || !strings.Contains(err.Error(), "three-tier network of 4-port switches") {
+		t.Errorf("17 domains: %v, want a refusal naming the three-tier limit", err)
 	}
 }
 
