@@ -103,14 +103,17 @@ type partial struct {
 // costs; then it gets its full count, cached for every later route. A
 // ring routes each rank to one neighbour and a tree to three, mostly
 // close ones, so their full counts would be mostly wasted (and, cached
-// for each of 8,192 ranks, hold 1.7 GB); an alltoall, which routes each
-// rank to every other, pays at most one full count's work more before
-// its full count. Routes are the same either way.
+// for each of 8,192 ranks, hold 1.7 GB), and halving-doubling to log2(n)
+// partners, most of them far: its cut-short counts reach the whole
+// fabric, so the threshold is fullCountWork full counts' worth, which
+// its 13 partners at 8,192 ranks stay under. An alltoall, which routes
+// each rank to every other, pays at most that much work more before its
+// full count. Routes are the same either way.
 func (f *Fabric) routeSearch(v, target Vertex, limit int32, work []int32, p *partial) *bfsResult {
 	if r, ok := f.bfs[v]; ok {
 		return r
 	}
-	if int(work[v]) >= len(f.members) {
+	if int(work[v]) >= fullCountWork*len(f.members) {
 		return f.search(v)
 	}
 	if p.dist == nil {
@@ -148,7 +151,13 @@ type fewRoute struct {
 
 // fewRoutes is how many destinations a source's routes are listed for
 // before they move to an array.
-const fewRoutes = 8
+// Halving-doubling routes each rank to log2(n) partners: 24 covers 16 M
+// ranks, and a list of 24 is still shorter to scan than a cache miss.
+const fewRoutes = 24
+
+// fullCountWork is how many full counts' worth of cut-short counting a
+// source does before routeSearch gives it a full count, cached.
+const fullCountWork = 16
 
 // cached returns the cached route from src to dst, or nil.
 func (f *Fabric) cached(src, dst Vertex) *route {
