@@ -32,9 +32,10 @@ import (
 // expert, so the tile over-pads: the table steps up where the estimate
 // crosses a power of two, and comes back down as the real rows fill it.
 //
-//	FLOPs  = 2 R H I' x mats       (mats: 3 gated, 2 non-gated)
-//	bytes  = Ea H I' mats x wbytes + A H x 4 + T H x 4
-//	Tc = FLOPs / (peak x EffCompute),  Tm = bytes / (HBM x EffMemory)
+//	CTAs   = R/tile x ceil(N/128) per GEMM (up: N = 2 I' gated, I' not; down: N = H)
+//	waves  = max(1, CTAs/SMs + Quant x (ceil(CTAs/SMs) - CTAs/SMs))
+//	Tc = sum over both GEMMs of waves x SMs x 2 tile 128 depth / (peak x EffCompute)
+//	bytes  = Ea H I' mats x wbytes + A H x 4 + T H x 4,  Tm = bytes / (HBM x EffMemory)
 //	time = LaunchS + T x TokenS + A x AssignS + (Tc^P + Tm^P)^(1/P)
 //
 // TokenS is the per-token cost of routing every input token (the table's
@@ -50,6 +51,7 @@ type MoEModel struct {
 	WBytes float64 // weight bytes per element (scales included)
 	Gated  bool    // gate and up projections (3 matrices) or 2
 	Alpha  float64 // the table's power-law exponent (its distribution's name); 0: balanced
+	SMs    int     // streaming multiprocessors (datasheet), the unit of wave quantisation
 
 	TileMin, TileMax int     // fitted (menu, powers of two 8-256): the row tiles the kernel picks from
 	TileScale        float64 // fitted (menu): tile = pow2ceil(TileScale x estimated rows per expert)
@@ -60,6 +62,7 @@ type MoEModel struct {
 	AssignS          float64 // fitted cost per local (token, expert) assignment, s
 	TokenS           float64 // fitted cost per input token (routing, top-k, permute of all T), s
 	P                float64 // fitted soft-max exponent
+	Quant            float64 // fitted weight of a partial last wave, 0..1
 
 	Table string // the table the coefficients came from
 
@@ -152,11 +155,33 @@ func (m *MoEModel) RouteTime(r *MoERoute, hidden, inter, tp int) float64 {
 		mats = 3
 	}
 	h := float64(hidden)
-	flops := 2 * r.Rows[ti] * h * islice * mats
+	// Two grouped GEMMs, up (gate and up fused: width (mats-1) I', depth
+	// H) and down (width H, depth I'), in CTAs of tile x moeTileN, wave by
+	// wave over the SMs: a call with fewer CTAs than SMs still takes a
+	// whole wave.
+	tiles := r.Rows[ti] / float64(m.Tile(r))
+	n1 := math.Ceil((mats - 1) * islice / moeTileN)
+	n2 := math.Ceil(h / moeTileN)
+	cta := 2 * r.Rows[ti] / tiles * moeTileN // FLOPs per unit depth of one CTA
+	sms := float64(m.SMs)
+	tc := (m.waves(tiles*n1)*sms*cta*h + m.waves(tiles*n2)*sms*cta*islice) / (m.Peak * m.EffCompute)
 	bytes := r.Active*h*islice*mats*m.WBytes + r.Assign*h*4 + r.Tokens*h*4
-	tc := flops / (m.Peak * m.EffCompute)
 	tm := bytes / (m.HBM * m.EffMemory)
 	return m.LaunchS + r.Tokens*m.TokenS + r.Assign*m.AssignS + softMax(tc, tm, m.P)
+}
+
+// moeTileN is the column tile of the grouped GEMMs (an assumption: 128
+// is the tile of CUTLASS's, TensorRT-LLM-gen's and Triton's tuned MoE
+// configs at the tables' widths).
+const moeTileN = 128
+
+// waves is the waves ctas CTAs take on the SMs: in proportion past one
+// wave, a partial last wave costing Quant of a whole one, and never less
+// than one wave.
+func (m *MoEModel) waves(ctas float64) float64 {
+	soft := ctas / float64(m.SMs)
+	w := soft + m.Quant*(math.Ceil(soft)-soft)
+	return math.Max(w, 1)
 }
 
 // moeDraws is how many routings MoERouting replays for a skewed table

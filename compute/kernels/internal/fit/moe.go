@@ -174,9 +174,9 @@ func mstats(m *kernels.MoEModel, rows []kernels.MoERow) kernels.ErrStats {
 }
 
 var moeStarts = [][]float64{
-	{math.Log(0.5), math.Log(0.7), math.Log(20), math.Log(5), math.Log(2), math.Log(5)},
-	{math.Log(0.2), math.Log(0.4), math.Log(50), math.Log(20), math.Log(0.5), math.Log(0.5)},
-	{math.Log(0.8), math.Log(0.9), math.Log(8), math.Log(1), math.Log(8), math.Log(20)},
+	{math.Log(0.5), math.Log(0.7), math.Log(20), math.Log(5), math.Log(2), math.Log(5), 0},
+	{math.Log(0.2), math.Log(0.4), math.Log(50), math.Log(20), math.Log(0.5), math.Log(0.5), -2},
+	{math.Log(0.8), math.Log(0.9), math.Log(8), math.Log(1), math.Log(8), math.Log(20), 2},
 }
 
 // moeTile is one entry of the menu of tile heuristics.
@@ -228,7 +228,7 @@ func fitMoEGroup(g mgroup, rows []kernels.MoERow) (kernels.MoEModel, bool) {
 		return kernels.MoEModel{}, false
 	}
 	base := kernels.MoEModel{System: g.system, Engine: g.engine, Source: g.source, Dtype: g.dtype, Distribution: g.dist,
-		Peak: acc.Peak[cd], HBM: acc.HBM, WBytes: wb, Gated: !strings.Contains(g.source, "nongated"), Alpha: moeAlpha(g.dist)}
+		Peak: acc.Peak[cd], HBM: acc.HBM, WBytes: wb, Gated: !strings.Contains(g.source, "nongated"), Alpha: moeAlpha(g.dist), SMs: acc.SMs}
 	routes := make([]kernels.MoERoute, len(rows))
 	for i, r := range rows {
 		routes[i] = kernels.MoERouting(moeAlpha(r.Distribution), r.Tokens, r.TopK, r.Experts, r.EP)
@@ -240,6 +240,7 @@ func fitMoEGroup(g mgroup, rows []kernels.MoERow) (kernels.MoEModel, bool) {
 		m.AssignS = math.Max(math.Exp(x[3])*1e-9, 1e-15)
 		m.P = math.Min(1+math.Exp(x[4]), 64)
 		m.TokenS = math.Max(math.Exp(x[5])*1e-9, 1e-15)
+		m.Quant = 1 / (1 + math.Exp(-x[6]))
 	}
 	type cand struct {
 		t    moeTile
@@ -260,7 +261,7 @@ func fitMoEGroup(g mgroup, rows []kernels.MoERow) (kernels.MoEModel, bool) {
 		}
 		best := cand{t: t, loss: math.Inf(1)}
 		for _, x0 := range starts {
-			x, l := nm.Minimize(loss, x0, []float64{0.3, 0.3, 0.5, 1, 0.5, 1}, iters, restarts)
+			x, l := nm.Minimize(loss, x0, []float64{0.3, 0.3, 0.5, 1, 0.5, 1, 1}, iters, restarts)
 			if l < best.loss {
 				best.x, best.loss = x, l
 			}
@@ -295,9 +296,9 @@ func renderMoE(fits []kernels.MoEModel) string {
 	f := func(x float64) string { return strconv.FormatFloat(x, 'g', -1, 64) }
 	for _, m := range fits {
 		fmt.Fprintf(&b, "\t{\n\t\tSystem: %q, Engine: %q, Source: %q,\n\t\tDtype: %q, Distribution: %q,\n", m.System, m.Engine, m.Source, m.Dtype, m.Distribution)
-		fmt.Fprintf(&b, "\t\tPeak: %s, HBM: %s, WBytes: %s, Gated: %v, Alpha: %s,\n", f(m.Peak), f(m.HBM), f(m.WBytes), m.Gated, f(m.Alpha))
+		fmt.Fprintf(&b, "\t\tPeak: %s, HBM: %s, WBytes: %s, Gated: %v, Alpha: %s, SMs: %d,\n", f(m.Peak), f(m.HBM), f(m.WBytes), m.Gated, f(m.Alpha), m.SMs)
 		fmt.Fprintf(&b, "\t\tTileMin: %d, TileMax: %d, TileScale: %s, TileByTokens: %v,\n", m.TileMin, m.TileMax, f(m.TileScale), m.TileByTokens)
-		fmt.Fprintf(&b, "\t\tEffCompute: %s, EffMemory: %s, LaunchS: %s, AssignS: %s, P: %s,\n", f(m.EffCompute), f(m.EffMemory), f(m.LaunchS), f(m.AssignS), f(m.P))
+		fmt.Fprintf(&b, "\t\tEffCompute: %s, EffMemory: %s, LaunchS: %s, AssignS: %s, P: %s, Quant: %s,\n", f(m.EffCompute), f(m.EffMemory), f(m.LaunchS), f(m.AssignS), f(m.P), f(m.Quant))
 		fmt.Fprintf(&b, "\t\tTokenS: %s,\n", f(m.TokenS))
 		fmt.Fprintf(&b, "\t\tTable: %q,\n", m.Table)
 		fmt.Fprintf(&b, "\t\tCheckN: %d, CheckMedian: %s, CheckP90: %s,\n\t},\n", m.CheckN, f(m.CheckMedian), f(m.CheckP90))
