@@ -35,16 +35,26 @@
 // phase, KV dtype) table, an AttentionModel on the geometry that moves MLA's
 // bytes (see MLAModel); LookupMLA returns them.
 //
-// MoE: one model per (system, engine, kernel, dtype, distribution) fused-MoE
-// table with at least 60 sampled rows (see MoEModel): expert weights of the
-// experts the routing hits over HBM, the padded grouped-GEMM FLOPs, and
-// per-token and per-assignment routing costs. It does not meet issue #15's
-// targets yet (held-out medians 4-34%, p90s 23-76%): the tables step with
-// the kernels' configuration choices by tokens per expert. LookupMoE
-// returns the fits with their held-out figures (CheckMedian, CheckP90) so a
-// caller can see how far to trust them; RankTime times one rank as a
-// serving engine with expert parallelism feeds it (the rows dispatched to
-// it, not the whole group's tokens).
+// MoE: one model per (system, engine, kernel, dtype), fitted to its
+// balanced and skewed fused-MoE tables together (each at least 60 sampled
+// rows; see MoEModel) and listed once per distribution: expert weights of
+// the experts the routing hits over HBM, the grouped GEMMs' padded tiles
+// wave by wave over the SMs, and per-token and per-assignment routing
+// costs. The row tile follows the kernels' own heuristic (a power of two
+// from the rows per expert they estimate, tokens x top-k / local experts
+// for TensorRT-LLM and FlashInfer, which under EP without dispatch is ep
+// times the real rows: the tables step where it crosses a power of two).
+// Skewed tables are timed on AIConfigurator's routing generator, replayed
+// on a fixed stream (MoERouting): the busiest EP rank of power-law expert
+// counts. It does not meet issue #15's targets yet (held-out medians
+// 5-23% per table, p90s 20-75%): the Hopper tables hold autotuner
+// outliers (a 48-token call at 1.3 ms between 160 and 2,048 tokens at
+// 1.5 and 0.3 ms) and SGLang's Triton kernel picks configs by shape.
+// LookupMoE returns the fits with their held-out figures (CheckMedian,
+// CheckP90) so a caller can see how far to trust them; RankTime times one
+// rank as a serving engine with expert parallelism feeds it (the rows
+// dispatched to it, not the whole group's tokens, so the tile heuristic
+// sees the rows it gets).
 //
 // HeldOut is the held-out error of every fit by system, class, engine and
 // shape band ('cardsea validate --kernels'). Package infer times a step's
@@ -53,7 +63,8 @@
 // Guarantees:
 //
 //   - Deterministic. Time is pure arithmetic on the shape and the table:
-//     no state, no randomness, no allocation. The fit is deterministic too
+//     no state, no randomness, no allocation (a skewed MoE table's routing
+//     is replayed on a fixed pseudo-random stream, the same every call). The fit is deterministic too
 //     (Nelder-Mead from fixed starts over a fixed menu of tile shapes; see
 //     internal/fit), so rerunning it on the same sample rewrites
 //     gemm_fits.go, attention_fits.go, mla_fits.go and moe_fits.go byte

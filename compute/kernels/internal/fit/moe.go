@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -51,8 +52,7 @@ func fitMoE(out, dump, check string) {
 	fmt.Printf("\n%-9s %-17s %-34s %-17s %-14s %4s %4s | %6s %6s | %4s %6s %6s | %6s %6s %6s\n", "system", "engine", "kernel", "dtype", "distribution",
 		"tile", "nfit", "fitMed", "fitP90", "nchk", "chkMed", "chkP90", "nfull", "fulMed", "fulP90")
 	var fits []kernels.MoEModel
-	for _, g := range order {
-		var fitRows, chkRows []kernels.MoERow
+	split := func(g mgroup) (fitRows, chkRows []kernels.MoERow) {
 		for _, r := range groups[g] {
 			if kernels.Held(moeKey(r)) {
 				chkRows = append(chkRows, r)
@@ -60,21 +60,64 @@ func fitMoE(out, dump, check string) {
 				fitRows = append(fitRows, r)
 			}
 		}
+		return fitRows, chkRows
+	}
+	// Tables are independent: fit them on GOMAXPROCS workers, each in its
+	// own slot, so the output does not depend on scheduling.
+	// One kernel runs every distribution of a (system, engine, kernel,
+	// dtype): the routing differs (kernels.MoERouting), the coefficients
+	// do not. So the three tables are fitted together, on the union of
+	// their fit parts, and each gets an entry with its own Alpha.
+	var joint []mgroup
+	jrows := map[mgroup][]kernels.MoERow{}
+	for _, g := range order {
+		if len(groups[g]) < minMoERows {
+			continue
+		}
+		j := g
+		j.dist = ""
+		if _, ok := jrows[j]; !ok {
+			joint = append(joint, j)
+		}
+		f, _ := split(g)
+		jrows[j] = append(jrows[j], f...)
+	}
+	jm := make([]kernels.MoEModel, len(joint))
+	jok := make([]bool, len(joint))
+	parallel(len(joint), func(i int) {
+		jm[i], jok[i] = fitMoEGroup(joint[i], jrows[joint[i]])
+	})
+	models := make([]kernels.MoEModel, len(order))
+	oks := make([]bool, len(order))
+	for i, g := range order {
+		j := g
+		j.dist = ""
+		for k := range joint {
+			if joint[k] == j && len(groups[g]) >= minMoERows {
+				models[i], oks[i] = jm[k], jok[k]
+				models[i].Distribution, models[i].Alpha = g.dist, moeAlpha(g.dist)
+			}
+		}
+	}
+	for i, g := range order {
+		fitRows, chkRows := split(g)
 		if len(groups[g]) < minMoERows {
 			fmt.Printf("%-9s %-17s %-34s %-17s %-14s not fitted: %d rows\n", g.system, g.engine, g.source, g.dtype, g.dist, len(groups[g]))
 			continue
 		}
-		m, ok := fitMoEGroup(g, fitRows)
+		m, ok := models[i], oks[i]
 		if !ok {
 			continue
 		}
 		fs, cs := mstats(&m, fitRows), mstats(&m, chkRows)
 		m.CheckN, m.CheckMedian, m.CheckP90 = cs.N, cs.Median, cs.P90
-		m.Table = fmt.Sprintf("AIConfigurator %s/moe/%s/moe_perf.csv.gz (%s, %s, %s): fit part, %d of the %d shapes in data/moe_%s.csv.gz",
-			g.system, g.engine, g.source, g.dtype, g.dist, len(fitRows), len(groups[g]), g.system)
+		j := g
+		j.dist = ""
+		m.Table = fmt.Sprintf("AIConfigurator %s/moe/%s/moe_perf.csv.gz (%s, %s, %s): fit part, %d of the %d shapes in data/moe_%s.csv.gz, fitted with the kernel's other distributions (%d rows in all)",
+			g.system, g.engine, g.source, g.dtype, g.dist, len(fitRows), len(groups[g]), g.system, len(jrows[j]))
 		fits = append(fits, m)
-		line := fmt.Sprintf("%-9s %-17s %-34s %-17s %-14s %4d %4d | %5.1f%% %5.1f%% | %4d %5.1f%% %5.1f%%", g.system, g.engine, g.source, g.dtype, g.dist,
-			m.TileM, fs.N, 100*fs.Median, 100*fs.P90, cs.N, 100*cs.Median, 100*cs.P90)
+		line := fmt.Sprintf("%-9s %-17s %-34s %-17s %-14s %-14s %4d | %5.1f%% %5.1f%% | %4d %5.1f%% %5.1f%%", g.system, g.engine, g.source, g.dtype, g.dist,
+			moeTileName(&m), fs.N, 100*fs.Median, 100*fs.P90, cs.N, 100*cs.Median, 100*cs.P90)
 		if full != nil {
 			var held []kernels.MoERow
 			for _, r := range full[g] {
@@ -86,7 +129,7 @@ func fitMoE(out, dump, check string) {
 			line += fmt.Sprintf(" | %6d %5.1f%% %5.1f%%", hs.N, 100*hs.Median, 100*hs.P90)
 		}
 		fmt.Println(line)
-		fmt.Printf("    eff_c %.3f eff_m %.3f launch %.2fus assign %.2fns p %.2f spread %.2f token %.2fns\n", m.EffCompute, m.EffMemory, m.LaunchS*1e6, m.AssignS*1e9, m.P, m.Spread, m.TokenS*1e9)
+		fmt.Printf("    eff_c %.3f eff_m %.3f launch %.2fus assign %.2fns p %.2f token %.2fns\n", m.EffCompute, m.EffMemory, m.LaunchS*1e6, m.AssignS*1e9, m.P, m.TokenS*1e9)
 		if dump != "" {
 			f, err := os.OpenFile(dump, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
 			if err != nil {
@@ -107,6 +150,19 @@ func fitMoE(out, dump, check string) {
 	}
 }
 
+// moeTileName is a fit's tile heuristic in short: "16-128 x2 T" (range,
+// scale, estimate by tokens) or "64" (fixed).
+func moeTileName(m *kernels.MoEModel) string {
+	if m.TileMin == m.TileMax {
+		return strconv.Itoa(m.TileMin)
+	}
+	s := fmt.Sprintf("%d-%d x%g", m.TileMin, m.TileMax, m.TileScale)
+	if m.TileByTokens {
+		s += " T"
+	}
+	return s
+}
+
 func mstats(m *kernels.MoEModel, rows []kernels.MoERow) kernels.ErrStats {
 	pred := make([]float64, len(rows))
 	meas := make([]float64, len(rows))
@@ -118,9 +174,47 @@ func mstats(m *kernels.MoEModel, rows []kernels.MoERow) kernels.ErrStats {
 }
 
 var moeStarts = [][]float64{
-	{math.Log(0.5), math.Log(0.7), math.Log(20), math.Log(5), math.Log(2), 0, math.Log(5)},
-	{math.Log(0.2), math.Log(0.4), math.Log(50), math.Log(20), math.Log(0.5), -1, math.Log(0.5)},
-	{math.Log(0.8), math.Log(0.9), math.Log(8), math.Log(1), math.Log(8), 1, math.Log(20)},
+	{math.Log(0.5), math.Log(0.7), math.Log(20), math.Log(5), math.Log(2), math.Log(5), 0},
+	{math.Log(0.2), math.Log(0.4), math.Log(50), math.Log(20), math.Log(0.5), math.Log(0.5), -2},
+	{math.Log(0.8), math.Log(0.9), math.Log(8), math.Log(1), math.Log(8), math.Log(20), 2},
+}
+
+// moeTile is one entry of the menu of tile heuristics.
+type moeTile struct {
+	min, max int
+	scale    float64
+	byTokens bool
+}
+
+// moeTileMenu lists the tile heuristics a fit chooses from: every range
+// of powers of two in 8-256, the estimate scaled by 1/2, 1 or 2, counted
+// as rows per local expert or as tokens (a fixed tile once).
+func moeTileMenu() []moeTile {
+	var menu []moeTile
+	for lo := 8; lo <= 256; lo *= 2 {
+		menu = append(menu, moeTile{lo, lo, 1, false})
+		for hi := lo * 2; hi <= 256; hi *= 2 {
+			for _, s := range []float64{0.5, 1, 2} {
+				for _, bt := range []bool{false, true} {
+					menu = append(menu, moeTile{lo, hi, s, bt})
+				}
+			}
+		}
+	}
+	return menu
+}
+
+// moeAlpha is the power-law exponent in a distribution's name, 0 for
+// balanced.
+func moeAlpha(dist string) float64 {
+	if a, ok := strings.CutPrefix(dist, "power_law_"); ok {
+		x, err := strconv.ParseFloat(a, 64)
+		if err != nil {
+			log.Fatalf("distribution %q: %v", dist, err)
+		}
+		return x
+	}
+	return 0
 }
 
 func fitMoEGroup(g mgroup, rows []kernels.MoERow) (kernels.MoEModel, bool) {
@@ -134,39 +228,62 @@ func fitMoEGroup(g mgroup, rows []kernels.MoERow) (kernels.MoEModel, bool) {
 		return kernels.MoEModel{}, false
 	}
 	base := kernels.MoEModel{System: g.system, Engine: g.engine, Source: g.source, Dtype: g.dtype, Distribution: g.dist,
-		Peak: acc.Peak[cd], HBM: acc.HBM, WBytes: wb, Gated: !strings.Contains(g.source, "nongated")}
-	var best kernels.MoEModel
-	bestLoss := math.Inf(1)
-	for _, t := range []int{16, 32, 64, 128, 256} {
+		Peak: acc.Peak[cd], HBM: acc.HBM, WBytes: wb, Gated: !strings.Contains(g.source, "nongated"), Alpha: moeAlpha(g.dist), SMs: acc.SMs}
+	routes := make([]kernels.MoERoute, len(rows))
+	for i, r := range rows {
+		routes[i] = kernels.MoERouting(moeAlpha(r.Distribution), r.Tokens, r.TopK, r.Experts, r.EP)
+	}
+	set := func(m *kernels.MoEModel, x []float64) {
+		m.EffCompute = math.Min(math.Exp(x[0]), 4)
+		m.EffMemory = math.Min(math.Exp(x[1]), 4)
+		m.LaunchS = math.Exp(x[2]) * 1e-6
+		m.AssignS = math.Max(math.Exp(x[3])*1e-9, 1e-15)
+		m.P = math.Min(1+math.Exp(x[4]), 64)
+		m.TokenS = math.Max(math.Exp(x[5])*1e-9, 1e-15)
+		m.Quant = 1 / (1 + math.Exp(-x[6]))
+	}
+	type cand struct {
+		t    moeTile
+		x    []float64
+		loss float64
+	}
+	fit := func(t moeTile, starts [][]float64, iters, restarts int) cand {
 		m := base
-		m.TileM = t
-		set := func(x []float64) {
-			m.EffCompute = math.Min(math.Exp(x[0]), 4)
-			m.EffMemory = math.Min(math.Exp(x[1]), 4)
-			m.LaunchS = math.Exp(x[2]) * 1e-6
-			m.AssignS = math.Max(math.Exp(x[3])*1e-9, 1e-15)
-			m.P = math.Min(1+math.Exp(x[4]), 64)
-			m.Spread = math.Min(math.Exp(x[5]), 100)
-			m.TokenS = math.Max(math.Exp(x[6])*1e-9, 1e-15)
-		}
+		m.TileMin, m.TileMax, m.TileScale, m.TileByTokens = t.min, t.max, t.scale, t.byTokens
 		loss := func(x []float64) float64 {
-			set(x)
+			set(&m, x)
 			s := 0.0
-			for _, r := range rows {
-				d := math.Log(m.Time(r.Tokens, r.Hidden, r.Inter, r.TopK, r.Experts, r.TP, r.EP) / r.Seconds)
+			for i, r := range rows {
+				d := math.Log(m.RouteTime(&routes[i], r.Hidden, r.Inter, r.TP) / r.Seconds)
 				s += d * d
 			}
 			return s / float64(len(rows))
 		}
-		for _, x0 := range moeStarts {
-			x, l := nm.Minimize(loss, x0, []float64{0.3, 0.3, 0.5, 1, 0.5, 0.5, 1}, 2000, 2)
-			set(x)
-			if l < bestLoss {
-				best, bestLoss = m, l
+		best := cand{t: t, loss: math.Inf(1)}
+		for _, x0 := range starts {
+			x, l := nm.Minimize(loss, x0, []float64{0.3, 0.3, 0.5, 1, 0.5, 1, 1}, iters, restarts)
+			if l < best.loss {
+				best.x, best.loss = x, l
 			}
 		}
+		return best
 	}
-	return best, true
+	// Screen the menu from one start, then refit the best few from all.
+	var cands []cand
+	for _, t := range moeTileMenu() {
+		cands = append(cands, fit(t, moeStarts[:1], 300, 0))
+	}
+	sort.SliceStable(cands, func(i, j int) bool { return cands[i].loss < cands[j].loss })
+	best := cand{loss: math.Inf(1)}
+	for _, c := range cands[:4] {
+		if r := fit(c.t, moeStarts, 2000, 2); r.loss < best.loss {
+			best = r
+		}
+	}
+	m := base
+	m.TileMin, m.TileMax, m.TileScale, m.TileByTokens = best.t.min, best.t.max, best.t.scale, best.t.byTokens
+	set(&m, best.x)
+	return m, true
 }
 
 func renderMoE(fits []kernels.MoEModel) string {
@@ -179,8 +296,9 @@ func renderMoE(fits []kernels.MoEModel) string {
 	f := func(x float64) string { return strconv.FormatFloat(x, 'g', -1, 64) }
 	for _, m := range fits {
 		fmt.Fprintf(&b, "\t{\n\t\tSystem: %q, Engine: %q, Source: %q,\n\t\tDtype: %q, Distribution: %q,\n", m.System, m.Engine, m.Source, m.Dtype, m.Distribution)
-		fmt.Fprintf(&b, "\t\tPeak: %s, HBM: %s, WBytes: %s, Gated: %v, TileM: %d,\n", f(m.Peak), f(m.HBM), f(m.WBytes), m.Gated, m.TileM)
-		fmt.Fprintf(&b, "\t\tEffCompute: %s, EffMemory: %s, LaunchS: %s, AssignS: %s, P: %s, Spread: %s,\n", f(m.EffCompute), f(m.EffMemory), f(m.LaunchS), f(m.AssignS), f(m.P), f(m.Spread))
+		fmt.Fprintf(&b, "\t\tPeak: %s, HBM: %s, WBytes: %s, Gated: %v, Alpha: %s, SMs: %d,\n", f(m.Peak), f(m.HBM), f(m.WBytes), m.Gated, f(m.Alpha), m.SMs)
+		fmt.Fprintf(&b, "\t\tTileMin: %d, TileMax: %d, TileScale: %s, TileByTokens: %v,\n", m.TileMin, m.TileMax, f(m.TileScale), m.TileByTokens)
+		fmt.Fprintf(&b, "\t\tEffCompute: %s, EffMemory: %s, LaunchS: %s, AssignS: %s, P: %s, Quant: %s,\n", f(m.EffCompute), f(m.EffMemory), f(m.LaunchS), f(m.AssignS), f(m.P), f(m.Quant))
 		fmt.Fprintf(&b, "\t\tTokenS: %s,\n", f(m.TokenS))
 		fmt.Fprintf(&b, "\t\tTable: %q,\n", m.Table)
 		fmt.Fprintf(&b, "\t\tCheckN: %d, CheckMedian: %s, CheckP90: %s,\n\t},\n", m.CheckN, f(m.CheckMedian), f(m.CheckP90))
