@@ -18,9 +18,16 @@
 // then waiting requests in arrival order, while there are slots
 // (max_num_seqs) and KV blocks. The KV cache is paged (block_size tokens)
 // and sized from what the HBM leaves after the weights and a full step's
-// activations (infer.Engine.KVCapacity). When decoding sequences need
-// more blocks than are free, the latest admitted is preempted and later
-// recomputed, prompt and generated tokens alike, as vLLM does. A prefix
+// activations (infer.Engine.KVCapacity), and counted block by block:
+// each decoding sequence holds ceil(slots / block_size) blocks of its
+// own, its slots being its context and the step's MTP draft tokens (what
+// vLLM allocates before a step), and takes its next block in the step
+// its tokens cross into it (a heap of those steps, so a step costs the
+// sequences that cross, not all of them). When a sequence needs a block
+// that is not free, unheld prefix-cache entries are evicted, then the
+// latest admitted sequence is preempted until the rest fit, and later
+// recomputed, prompt and generated tokens alike, as vLLM does; a step
+// that preempted admits no new request (vLLM's neither). A prefix
 // cache keeps each session's context when its request ends, and the
 // session's requests prefill only what is new, reading its blocks
 // (shared and reference-counted, as vLLM's and SGLang's are); entries
@@ -75,11 +82,10 @@
 //
 // # Limits
 //
-// The decoding sequences' blocks are counted in expectation (each
-// sequence's tokens, its last block half full) rather than block by
-// block, so preemption starts within a block per sequence of where a
-// per-block count would start it. MTP yields its mean accepted tokens
-// every step. Prefill chunks' attention reads of earlier chunks' KV are
+// MTP yields its mean accepted tokens every step (a sequence's whole
+// tokens, for its blocks, are the floor of that running sum). A prefix
+// cache entry's last, partial block counts as the cache's, where vLLM
+// keeps it with the request that fills it. Prefill chunks' attention reads of earlier chunks' KV are
 // not priced (prefill attention is compute-bound). KV transfers contend
 // with one another on a replica's link, not with the decode instance's
 // own MoE traffic.

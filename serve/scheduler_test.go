@@ -292,3 +292,71 @@ func TestSharedPrefixes(t *testing.T) {
 		t.Error("sessions without a shared prefix: no error")
 	}
 }
+
+// TestBlocksExact: at every step the decoding sequences hold exactly
+// ceil(slots / block_size) blocks each (their context and the step's
+// draft slots, less the prefix cache's), counted block by block, and
+// the blocks in use never pass the cache; preemption starts only when a
+// block is needed that is not free. Colocated with MTP and the prefix
+// cache, and disaggregated.
+func TestBlocksExact(t *testing.T) {
+	var bad []string
+	checked := 0
+	stepHook = func(in *instance, k int) {
+		checked++
+		seen := map[*req]bool{}
+		want := 0
+		for _, r := range in.order {
+			if r.state != decoding || r.inst != in || seen[r] {
+				continue
+			}
+			seen[r] = true
+			g := min(float64(r.Output), r.generated+in.accepted*float64(k-1-r.k0))
+			slots := r.Input + int(math.Floor(g)) + in.draft
+			own := max(0, (slots+in.block-1)/in.block-(r.cachedTok+in.block-1)/in.block)
+			if r.blk != own {
+				bad = append(bad, fmt.Sprintf("%s step %d: request %d holds %d blocks, needs %d", in.name, k, r.id, r.blk, own))
+			}
+			want += own
+		}
+		if len(seen) != in.d || float64(want) != in.decBlocks {
+			bad = append(bad, fmt.Sprintf("%s step %d: %d sequences hold %.0f blocks; counted %d holding %d", in.name, k, in.d, in.decBlocks, len(seen), want))
+		}
+		if in.used() > in.blocks {
+			bad = append(bad, fmt.Sprintf("%s step %d: %.0f blocks in use of %.0f", in.name, k, in.used(), in.blocks))
+		}
+	}
+	defer func() { stepHook = nil }()
+	var reqs []Request
+	for i := range 600 {
+		turn, s := i/40, i%40
+		in := 300 + turn*90
+		reqs = append(reqs, Request{ArrivalS: float64(i) * 0.02, Input: in, Output: 50 + 37*(i%7), Session: fmt.Sprint("s", s), PrefixLen: in - 300})
+	}
+	cfg := llama70(t)
+	cfg.Instance.HBMFraction = 0.12
+	// Llama with an MTP module, for a fractional yield a step (1.6).
+	mtp := *cfg.Instance.Model
+	mtp.MTPLayers = 1
+	cfg.Instance.Model = &mtp
+	cfg.Instance.MTPDraft, cfg.Instance.MTPAccept = 1, 0.6
+	cfg.Settings.BlockSize = 16
+	res, err := Run(cfg, reqs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Preemptions == 0 {
+		t.Errorf("no preemptions at peak KV use %.0f%%: the test wants a full cache", 100*res.KVUsePeak)
+	}
+	inst := llama70(t).Instance
+	dis := Config{Engine: engine(t, "hgx-h100", 2), Prefill: inst, Instance: inst}
+	dis.Instance.HBMFraction = 0.12
+	dis.Settings.BlockSize = 32
+	if _, err := Run(dis, reqs); err != nil {
+		t.Fatal(err)
+	}
+	if checked < 1000 || len(bad) > 0 {
+		t.Fatalf("%d steps checked, %d wrong: %v", checked, len(bad), bad[:min(len(bad), 5)])
+	}
+	t.Logf("%d steps checked; colocated: %d preemptions, peak KV %.0f%%", checked, res.Preemptions, 100*res.KVUsePeak)
+}
