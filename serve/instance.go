@@ -125,6 +125,15 @@ type instance struct {
 	preBlocks float64
 	cache     *prefixCache
 
+	// KV streams into it (disaggregated decode), in hand-off order;
+	// lastF, the share of its last step its collectives took; nextRank
+	// the data-parallel rank the next KV lands on (round robin), and
+	// rankBytes scratch for a step's bytes by rank.
+	flows     []kvFlow
+	lastF     float64
+	nextRank  int
+	rankBytes []float64
+
 	k         int // steps taken
 	busy      bool
 	busyS     float64
@@ -360,7 +369,8 @@ func (in *instance) startStep(now float64) {
 	in.fj += c.fj
 	in.stepS = append(in.stepS, c.s)
 	in.stepD = append(in.stepD, int32(in.d))
-	if in.run.cfg.KeepRequests && len(in.stepLog) < MaxStepRecords {
+	logged := in.run.cfg.KeepRequests && len(in.stepLog) < MaxStepRecords
+	if logged {
 		in.stepLog = append(in.stepLog, StepRecord{Instance: in.name, StartS: now, DurationS: c.s, Decode: in.d, Prefill: pt})
 	}
 	if stepHook != nil {
@@ -369,8 +379,75 @@ func (in *instance) startStep(now float64) {
 	use := in.used() / in.blocks
 	in.peakKV = math.Max(in.peakKV, use)
 	in.kvTimeSum += use * c.s
-	end := now + c.s
-	in.run.at(end, func(now float64) { in.endStep(k, chunks, now) })
+	f := 0.0
+	if c.s > 0 {
+		f = math.Min(1, c.comm/c.s)
+	}
+	in.lastF = f
+	start, end := now, now+c.s
+	in.run.at(end, func(now float64) {
+		// KV landing on its links while its collectives ran delays
+		// them: the step ends that much later.
+		if d := in.kvDelay(start, now, f); d > 0 {
+			in.busyS += d
+			in.j += c.j * d / c.s
+			in.fj += c.fj * d / c.s
+			in.stepS[len(in.stepS)-1] += d
+			if logged {
+				in.stepLog[len(in.stepLog)-1].DurationS += d
+			}
+			in.kvTimeSum += use * d
+			in.run.at(now+d, func(now float64) { in.endStep(k, chunks, now) })
+			return
+		}
+		in.endStep(k, chunks, now)
+	})
+}
+
+// kvFlow is a KV transfer into a decode instance: when it runs, the
+// data-parallel rank it lands on, and the bytes per second one die of
+// that rank receives while the instance's collectives run.
+type kvFlow struct {
+	start, end float64
+	rank       int
+	rate       float64
+}
+
+// kvDelay is how much later a step from t0 to t1, whose collectives took
+// the share f of it, ends for the KV landing meanwhile: the bytes one
+// die receives while the collectives run (each stream's overlap with the
+// step, f of it, at its rate then), on the busiest rank, times the delay
+// a byte causes (runner.kvKappa). Streams that have ended are dropped.
+// To first order: bytes landing in the delay itself are not counted.
+func (in *instance) kvDelay(t0, t1, f float64) float64 {
+	if len(in.flows) == 0 {
+		return 0
+	}
+	live := in.flows[:0]
+	for _, fl := range in.flows {
+		if fl.end > t0 {
+			live = append(live, fl)
+		}
+	}
+	clear(in.flows[len(live):])
+	in.flows = live
+	if f == 0 || in.run.kvKappa == 0 {
+		return 0
+	}
+	if in.rankBytes == nil {
+		in.rankBytes = make([]float64, in.dp)
+	}
+	worst := 0.0
+	for _, fl := range in.flows {
+		if o := math.Min(fl.end, t1) - math.Max(fl.start, t0); o > 0 {
+			in.rankBytes[fl.rank] += o * f * fl.rate
+			worst = math.Max(worst, in.rankBytes[fl.rank])
+		}
+	}
+	for _, fl := range in.flows {
+		in.rankBytes[fl.rank] = 0
+	}
+	return worst * in.run.kvKappa
 }
 
 type chunk struct {
