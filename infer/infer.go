@@ -1322,6 +1322,53 @@ func (e *Engine) Sends(ss []Send) (float64, error) {
 	return v, nil
 }
 
+// SendTimes simulates point-to-point transfers all at once, as Sends
+// does, and returns when each one arrives (0 for one that moves
+// nothing), in order.
+func (e *Engine) SendTimes(ss []Send) ([]float64, error) {
+	var key strings.Builder
+	key.WriteString("sendtimes")
+	for _, x := range ss {
+		fmt.Fprintf(&key, "|%d>%d:%g", x.From, x.To, x.Bytes)
+	}
+	k := key.String()
+	out := make([]float64, len(ss))
+	if _, ok := e.comm[k]; ok {
+		for i := range ss {
+			out[i] = e.comm[fmt.Sprintf("%s|%d", k, i)]
+		}
+		return out, nil
+	}
+	var jobs []collective.Job
+	var idx []int
+	for i, x := range ss {
+		if x.From == x.To || x.Bytes <= 0 {
+			continue
+		}
+		grp, err := collective.NewGroup(e.Fabric, collective.Placement{List: []int{x.From, x.To}})
+		if err != nil {
+			return nil, err
+		}
+		jobs = append(jobs, collective.Job{Group: grp, Op: collective.Broadcast, Algorithm: collective.Ring, Bytes: x.Bytes,
+			Options: collective.Options{Chunks: 1, Protocol: collective.Simple}})
+		idx = append(idx, i)
+	}
+	if len(jobs) > 0 {
+		run, err := collective.Execute(e.Fabric, collective.Request{Jobs: jobs})
+		if err != nil {
+			return nil, err
+		}
+		for j, r := range run.Results {
+			out[idx[j]] = r.TimeS
+		}
+	}
+	e.comm[k] = 0
+	for i, v := range out {
+		e.comm[fmt.Sprintf("%s|%d", k, i)] = v
+	}
+	return out, nil
+}
+
 func maxTime(rs []collective.Result) float64 {
 	v := 0.0
 	for _, r := range rs {

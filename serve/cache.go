@@ -88,7 +88,7 @@ func (c *prefixCache) keep(r *req, in *instance) {
 		return
 	}
 	c.put(r.Session, r.Input+r.Output)
-	c.evictFor(in, in.k, 0)
+	c.evictFor(in, 0)
 }
 
 // handOff counts a prefilled request's hit and leaves its prompt as its
@@ -101,7 +101,7 @@ func (c *prefixCache) handOff(r *req, in *instance) {
 		return
 	}
 	c.put(r.Session, r.Input)
-	c.evictFor(in, in.k, 0)
+	c.evictFor(in, 0)
 }
 
 // put makes tokens the session's entry, or grows the entry to them.
@@ -127,11 +127,10 @@ func (c *prefixCache) remove(el *list.Element) {
 }
 
 // evictFor evicts the least recently used entries no request holds until
-// need more blocks fit in in's cache at step k; it says whether any were
-// evicted.
-func (c *prefixCache) evictFor(in *instance, k int, need float64) bool {
+// need more blocks fit in in's cache; it says whether any were evicted.
+func (c *prefixCache) evictFor(in *instance, need float64) bool {
 	any := false
-	for el := c.lru.Front(); el != nil && in.used(k)+need > in.blocks; {
+	for el := c.lru.Front(); el != nil && in.used()+need > in.blocks; {
 		next := el.Next()
 		if el.Value.(*cached).refs == 0 {
 			c.remove(el)
@@ -144,4 +143,4 @@ func (c *prefixCache) evictFor(in *instance, k int, need float64) bool {
 
 // evictAll empties the cache of what no request holds; it says whether
 // it held anything.
-func (c *prefixCache) evictAll(in *instance) bool { return c.evictFor(in, in.k, in.blocks+1) }
+func (c *prefixCache) evictAll(in *instance) bool { return c.evictFor(in, in.blocks+1) }

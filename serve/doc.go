@@ -18,9 +18,16 @@
 // then waiting requests in arrival order, while there are slots
 // (max_num_seqs) and KV blocks. The KV cache is paged (block_size tokens)
 // and sized from what the HBM leaves after the weights and a full step's
-// activations (infer.Engine.KVCapacity). When decoding sequences need
-// more blocks than are free, the latest admitted is preempted and later
-// recomputed, prompt and generated tokens alike, as vLLM does. A prefix
+// activations (infer.Engine.KVCapacity), and counted block by block:
+// each decoding sequence holds ceil(slots / block_size) blocks of its
+// own, its slots being its context and the step's MTP draft tokens (what
+// vLLM allocates before a step), and takes its next block in the step
+// its tokens cross into it (a heap of those steps, so a step costs the
+// sequences that cross, not all of them). When a sequence needs a block
+// that is not free, unheld prefix-cache entries are evicted, then the
+// latest admitted sequence is preempted until the rest fit, and later
+// recomputed, prompt and generated tokens alike, as vLLM does; a step
+// that preempted admits no new request (vLLM's neither). A prefix
 // cache keeps each session's context when its request ends, and the
 // session's requests prefill only what is new, reading its blocks
 // (shared and reference-counted, as vLLM's and SGLang's are); entries
@@ -40,8 +47,26 @@
 // each request's KV leaves its prefill replica when the prompt is done,
 // one transfer after another on that replica's link at the rate the
 // fabric gives it when every replica sends at once (infer.RunDisagg on
-// the topology), and joins a decode instance when blocks are free there.
-// TTFT is the first token from the prefill instance.
+// the topology), lands on one data-parallel rank of a decode instance
+// (round robin), and joins the decoding sequences when its blocks are
+// free there. TTFT is the first token from the prefill instance.
+//
+// The KV shares the links it crosses with the decode instance's own
+// collectives (MoE dispatch and combine, TP allreduce). How much is
+// measured once on the fabric (infer.Engine.SendTimes): a KV stream into
+// a decode die alone, that die's collective traffic alone (every other
+// die of its expert-parallel group sending to it; with TP only, its ring
+// neighbour), and both at once, giving the share phi of its rate the KV
+// keeps while the collectives run and the delay kappa each KV byte
+// landing meanwhile adds to them (1 and 0 where the paths share no link,
+// as KV over InfiniBand and a TP allreduce over NVLink). A decode step's
+// collectives take the share f = CommS / StepS of it (infer's step
+// breakdown, interpolated with the step). A transfer runs at its rate
+// over (1 - f) + f phi, f being its decode instance's step when it
+// starts; a decode step ends later by kappa times the bytes one die of
+// its busiest rank received during its collectives (each transfer's
+// overlap with the step, f of it, at phi times its rate), its energy
+// growing at the step's power.
 //
 // # Step time
 //
@@ -72,15 +97,25 @@
 //     could not progress reports it rather than hanging.
 //   - Bounded: a run holds at most MaxRequests requests; traces and
 //     traffic that ask for more are refused.
+//   - KV blocks: every step, each decoding sequence holds exactly
+//     ceil(slots / block_size) blocks, and the blocks in use never pass
+//     the cache (TestBlocksExact, against a brute-force count).
+//   - KV contention: a heavy KV stream into a decode instance whose
+//     all-to-all shares its links slows the transfers and the decode
+//     steps; with no KV moving, or paths that share no link, the results
+//     are bit for bit those of KV kept off the decode links
+//     (TestKVContention).
 //
 // # Limits
 //
-// The decoding sequences' blocks are counted in expectation (each
-// sequence's tokens, its last block half full) rather than block by
-// block, so preemption starts within a block per sequence of where a
-// per-block count would start it. MTP yields its mean accepted tokens
-// every step. Prefill chunks' attention reads of earlier chunks' KV are
-// not priced (prefill attention is compute-bound). KV transfers contend
-// with one another on a replica's link, not with the decode instance's
-// own MoE traffic.
+// MTP yields its mean accepted tokens every step (a sequence's whole
+// tokens, for its blocks, are the floor of that running sum). A prefix
+// cache entry's last, partial block counts as the cache's, where vLLM
+// keeps it with the request that fills it. Prefill chunks' attention reads of earlier chunks' KV are
+// not priced (prefill attention is compute-bound). KV contention is
+// first order and time-averaged: a step's collectives are spread evenly
+// over it, bytes landing in a step's own delay add none, a rank's
+// concurrent transfers add up without sharing the link among themselves,
+// and transfers on the prefill side contend with one another (a replica's
+// link), not with the prefill instance's traffic.
 package serve

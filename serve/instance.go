@@ -39,7 +39,10 @@ type req struct {
 	k0, kf int
 	len0   float64
 	gen    int
-	state  int
+	// blk is the KV blocks it holds of its own while decoding (those of
+	// its context the prefix cache holds are the cache's).
+	blk   int
+	state int
 	// times, in seconds: first scheduled, first token, done.
 	startS, firstS, doneS float64
 	preemptions           int
@@ -109,17 +112,27 @@ type instance struct {
 	pre   []*req // prefilling, in admission order
 	// Decoding sequences: count, their KV lengths' sum less accepted x k
 	// per sequence (so the sum at step k is base + accepted k D), the
-	// finish heap, and the running order for preemption (last first).
+	// finish heap, the growth heap (the step at which each next needs a
+	// block), and the running order for preemption (last first).
 	d     int
 	base  float64
 	fin   finishHeap
+	grow  finishHeap
 	order []*req
-	// held blocks by prefilling requests, and by the prefix cache;
-	// sharedTok, the decoding sequences' tokens read from the cache
-	// (its blocks, not theirs).
+	// Blocks held: by decoding sequences (each its own, exactly), by
+	// prefilling requests, and by the prefix cache.
+	decBlocks float64
 	preBlocks float64
-	sharedTok float64
 	cache     *prefixCache
+
+	// KV streams into it (disaggregated decode), in hand-off order;
+	// lastF, the share of its last step its collectives took; nextRank
+	// the data-parallel rank the next KV lands on (round robin), and
+	// rankBytes scratch for a step's bytes by rank.
+	flows     []kvFlow
+	lastF     float64
+	nextRank  int
+	rankBytes []float64
 
 	k         int // steps taken
 	busy      bool
@@ -133,17 +146,62 @@ type instance struct {
 	kvTimeSum float64      // time-weighted blocks in use
 }
 
-// decodeBlocks is the blocks decoding sequences hold at step k: their
-// tokens in blocks, each last block half full on average.
-func (in *instance) decodeBlocks(k int) float64 {
-	if in.d == 0 {
-		return 0
-	}
-	return (in.base-in.sharedTok+in.accepted*float64(k)*float64(in.d))/float64(in.block) + 0.5*float64(in.d)
+// stepHook, when set (by tests), sees every step once it is formed.
+var stepHook func(in *instance, k int)
+
+// used is the KV blocks held now.
+func (in *instance) used() float64 {
+	return in.decBlocks + in.preBlocks + in.cache.blocks
 }
 
-func (in *instance) used(k int) float64 {
-	return in.decodeBlocks(k) + in.preBlocks + in.cache.blocks
+// genAfter is the output tokens decoding sequence r has after step j
+// (j >= r.k0), before the cap at its output length.
+func (in *instance) genAfter(r *req, j int) float64 {
+	return r.generated + in.accepted*float64(j-r.k0)
+}
+
+// need is the blocks of its own decoding sequence r holds in step k, as
+// vLLM allocates them before the step: slots for its context (its input
+// and the whole tokens it has generated, the last of which step k
+// writes) and for the step's MTP draft tokens, less the blocks of its
+// context the prefix cache holds.
+func (in *instance) need(r *req, k int) int {
+	g := math.Floor(math.Min(float64(r.Output), in.genAfter(r, k-1)))
+	own := (r.Input+int(g)+in.draft+in.block-1)/in.block - (r.cachedTok+in.block-1)/in.block
+	return max(own, 0)
+}
+
+// nextGrow is the first step after k in which r needs more than the
+// r.blk blocks it holds, past its last step (r.kf) if none.
+func (in *instance) nextGrow(r *req, k int) int {
+	// Step k' needs more once the whole tokens generated after step
+	// k'-1 reach g.
+	g := float64((r.blk+(r.cachedTok+in.block-1)/in.block)*in.block - r.Input - in.draft + 1)
+	lo := k - r.k0 // j - k0 for j = k'-1 >= k
+	n := lo
+	if x := (g - r.generated) / in.accepted; x > float64(lo) {
+		n = int(math.Min(math.Ceil(x), float64(r.kf-r.k0+1)))
+	}
+	// The same expression need reads, so the two agree to the bit.
+	for n > lo && math.Floor(in.genAfter(r, r.k0+n-1)) >= g {
+		n--
+	}
+	for n <= r.kf-r.k0 && math.Floor(in.genAfter(r, r.k0+n)) < g {
+		n++
+	}
+	return r.k0 + n + 1
+}
+
+// growTo gives decoding sequence r the blocks step k needs and schedules
+// the step it next needs more in.
+func (in *instance) growTo(r *req, k int) {
+	if n := in.need(r, k); n > r.blk {
+		in.decBlocks += float64(n - r.blk)
+		r.blk = n
+	}
+	if kn := in.nextGrow(r, k); kn <= r.kf {
+		heap.Push(&in.grow, heapEntry{kn, r.id, r.gen, r})
+	}
 }
 
 func blocksFor(tokens, block int) float64 {
@@ -178,30 +236,43 @@ func (in *instance) kick(now float64) {
 // startStep forms and prices step k+1 and schedules its end.
 func (in *instance) startStep(now float64) {
 	k := in.k + 1
-	// Requests whose KV is here already (disaggregated decode) join the
-	// decoding sequences first, as blocks and slots allow.
-	for len(in.waitQ) > 0 {
+	// Decoding sequences whose tokens cross into a new block this step
+	// take it; when one is not free (the prefix cache's unheld entries
+	// evicted first), the latest admitted is preempted (recompute) until
+	// the rest fit, as vLLM's scheduler does for its running requests.
+	for len(in.grow) > 0 && in.grow[0].kf <= k {
+		e := heap.Pop(&in.grow).(heapEntry)
+		if r := e.r; e.gen == r.gen && r.state == decoding && r.inst == in {
+			in.growTo(r, k)
+		}
+	}
+	if in.used() > in.blocks {
+		in.cache.evictFor(in, 0)
+	}
+	preempted := false
+	for in.d > 0 && in.used() > in.blocks {
+		in.preemptLast(k - 1)
+		preempted = true
+	}
+	// A step that preempted admits nothing new (vLLM's too); otherwise
+	// requests whose KV is here already (disaggregated decode) join the
+	// decoding sequences, as blocks and slots allow.
+	admit := !preempted || in.d == 0
+	for admit && len(in.waitQ) > 0 {
 		r := in.waitQ[0]
 		if r.prefilled < r.prompt || in.running() >= in.maxSeqs {
 			break
 		}
-		need := blocksFor(r.prompt+1, in.block)
-		if in.used(k-1)+need > in.blocks {
-			in.cache.evictFor(in, k-1, need)
-			if in.used(k-1)+need > in.blocks {
+		r.k0, r.blk = k-1, 0
+		need := float64(in.need(r, k))
+		if in.used()+need > in.blocks {
+			in.cache.evictFor(in, need)
+			if in.used()+need > in.blocks {
 				break
 			}
 		}
 		in.waitQ = in.waitQ[1:]
-		in.startDecode(r, k-1)
-	}
-	// Decoding sequences each add accepted tokens; preempt the latest
-	// admitted (recompute) until the step's blocks fit.
-	if in.used(k) > in.blocks {
-		in.cache.evictFor(in, k, 0)
-	}
-	for in.d > 0 && in.used(k) > in.blocks {
-		in.preemptLast(k - 1)
+		in.startDecode(r, k-1, int(need))
 	}
 	tokens := in.d * (1 + in.draft)
 	budget := max(0, in.budget-tokens)
@@ -217,9 +288,9 @@ func (in *instance) startStep(now float64) {
 			return false
 		}
 		need := blocksFor(r.prefilled+n, in.block) - blocksFor(r.prefilled, in.block)
-		if in.used(k)+need > in.blocks {
-			in.cache.evictFor(in, k, need)
-			if in.used(k)+need > in.blocks {
+		if in.used()+need > in.blocks {
+			in.cache.evictFor(in, need)
+			if in.used()+need > in.blocks {
 				return false
 			}
 		}
@@ -237,7 +308,7 @@ func (in *instance) startStep(now float64) {
 		}
 		take(r)
 	}
-	for len(in.waitQ) > 0 && budget > 0 && in.running() < in.maxSeqs {
+	for admit && len(in.waitQ) > 0 && budget > 0 && in.running() < in.maxSeqs {
 		r := in.waitQ[0]
 		if r.prefilled >= r.prompt {
 			break // waits for blocks to decode
@@ -298,14 +369,85 @@ func (in *instance) startStep(now float64) {
 	in.fj += c.fj
 	in.stepS = append(in.stepS, c.s)
 	in.stepD = append(in.stepD, int32(in.d))
-	if in.run.cfg.KeepRequests && len(in.stepLog) < MaxStepRecords {
+	logged := in.run.cfg.KeepRequests && len(in.stepLog) < MaxStepRecords
+	if logged {
 		in.stepLog = append(in.stepLog, StepRecord{Instance: in.name, StartS: now, DurationS: c.s, Decode: in.d, Prefill: pt})
 	}
-	use := in.used(k) / in.blocks
+	if stepHook != nil {
+		stepHook(in, k)
+	}
+	use := in.used() / in.blocks
 	in.peakKV = math.Max(in.peakKV, use)
 	in.kvTimeSum += use * c.s
-	end := now + c.s
-	in.run.at(end, func(now float64) { in.endStep(k, chunks, now) })
+	f := 0.0
+	if c.s > 0 {
+		f = math.Min(1, c.comm/c.s)
+	}
+	in.lastF = f
+	start, end := now, now+c.s
+	in.run.at(end, func(now float64) {
+		// KV landing on its links while its collectives ran delays
+		// them: the step ends that much later.
+		if d := in.kvDelay(start, now, f); d > 0 {
+			in.busyS += d
+			in.j += c.j * d / c.s
+			in.fj += c.fj * d / c.s
+			in.stepS[len(in.stepS)-1] += d
+			if logged {
+				in.stepLog[len(in.stepLog)-1].DurationS += d
+			}
+			in.kvTimeSum += use * d
+			in.run.at(now+d, func(now float64) { in.endStep(k, chunks, now) })
+			return
+		}
+		in.endStep(k, chunks, now)
+	})
+}
+
+// kvFlow is a KV transfer into a decode instance: when it runs, the
+// data-parallel rank it lands on, and the bytes per second one die of
+// that rank receives while the instance's collectives run.
+type kvFlow struct {
+	start, end float64
+	rank       int
+	rate       float64
+}
+
+// kvDelay is how much later a step from t0 to t1, whose collectives took
+// the share f of it, ends for the KV landing meanwhile: the bytes one
+// die receives while the collectives run (each stream's overlap with the
+// step, f of it, at its rate then), on the busiest rank, times the delay
+// a byte causes (runner.kvKappa). Streams that have ended are dropped.
+// To first order: bytes landing in the delay itself are not counted.
+func (in *instance) kvDelay(t0, t1, f float64) float64 {
+	if len(in.flows) == 0 {
+		return 0
+	}
+	live := in.flows[:0]
+	for _, fl := range in.flows {
+		if fl.end > t0 {
+			live = append(live, fl)
+		}
+	}
+	clear(in.flows[len(live):])
+	in.flows = live
+	if f == 0 || in.run.kvKappa == 0 {
+		return 0
+	}
+	if in.rankBytes == nil {
+		in.rankBytes = make([]float64, in.dp)
+	}
+	worst := 0.0
+	for _, fl := range in.flows {
+		if o := math.Min(fl.end, t1) - math.Max(fl.start, t0); o > 0 {
+			in.rankBytes[fl.rank] += o * f * fl.rate
+			worst = math.Max(worst, in.rankBytes[fl.rank])
+		}
+	}
+	for _, fl := range in.flows {
+		in.rankBytes[fl.rank] = 0
+	}
+	return worst * in.run.kvKappa
 }
 
 type chunk struct {
@@ -350,15 +492,18 @@ func (in *instance) endStep(k int, chunks []chunk, now float64) {
 			in.cache.handOff(r, in)
 			in.run.handOff(r, now)
 		default:
-			in.startDecode(r, k)
+			// Its prompt's blocks, less those the cache now holds, are
+			// its own.
+			in.startDecode(r, k, max(0, (r.prompt+in.block-1)/in.block-(r.cachedTok+in.block-1)/in.block))
 		}
 	}
 	in.run.compact(in)
 	in.kick(now)
 }
 
-// startDecode makes r a decoding sequence from the step after k.
-func (in *instance) startDecode(r *req, k int) {
+// startDecode makes r a decoding sequence from the step after k, holding
+// blk blocks of its own.
+func (in *instance) startDecode(r *req, k, blk int) {
 	r.state = decoding
 	r.inst = in
 	r.k0 = k
@@ -368,20 +513,25 @@ func (in *instance) startDecode(r *req, k int) {
 	r.gen++
 	in.d++
 	in.base += r.len0 - in.accepted*float64(k)
-	in.sharedTok += float64(r.cachedTok)
 	heap.Push(&in.fin, heapEntry{r.kf, r.id, r.gen, r})
 	in.order = append(in.order, r)
+	r.blk = blk
+	in.decBlocks += float64(blk)
+	if kn := in.nextGrow(r, k); kn <= r.kf {
+		heap.Push(&in.grow, heapEntry{kn, r.id, r.gen, r})
+	}
 }
 
 // leaveDecode takes r out of the decoding sequences at step k.
 func (in *instance) leaveDecode(r *req, k int) {
 	in.d--
 	in.base -= r.len0 - in.accepted*float64(r.k0)
-	in.sharedTok -= float64(r.cachedTok)
+	in.decBlocks -= float64(r.blk)
+	r.blk = 0
 	r.generated = math.Min(float64(r.Output), r.generated+in.accepted*float64(k-r.k0))
 	r.gen++
 	if in.d == 0 {
-		in.base, in.sharedTok = 0, 0 // no drift from float sums
+		in.base = 0 // no drift from float sums
 	}
 }
 

@@ -7,9 +7,10 @@ import (
 	"github.com/cardsea/cardsea/infer"
 )
 
-// cost is a step's time and the energy its instance draws in it (the
-// serving accelerators' share of the system's IT and facility energy).
-type cost struct{ s, j, fj float64 }
+// cost is a step's time, the energy its instance draws in it (the
+// serving accelerators' share of the system's IT and facility energy),
+// and its collectives' time on the fabric, hidden or exposed.
+type cost struct{ s, j, fj, comm float64 }
 
 // pricer prices steps of one instance: infer's step for the step's real
 // composition (infer.Mix), memoised on a grid and interpolated.
@@ -78,7 +79,7 @@ func (p *pricer) run(m infer.Mix) (cost, error) {
 		p.resolved.Mix = infer.Mix{}
 	}
 	p.runs++
-	v := cost{r.StepS, r.Energy.ITJ * r.ServingShare, r.Energy.FacilityJ * r.ServingShare}
+	v := cost{r.StepS, r.Energy.ITJ * r.ServingShare, r.Energy.FacilityJ * r.ServingShare, r.CommS}
 	p.grid[m] = v
 	return v, nil
 }
@@ -211,6 +212,7 @@ func (p *pricer) step(d, dctx, pt, pctx, rp int) (cost, error) {
 		out.s += w * c.s
 		out.j += w * c.j
 		out.fj += w * c.fj
+		out.comm += w * c.comm
 	}
 	return out, nil
 }

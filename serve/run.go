@@ -9,6 +9,7 @@ import (
 	"github.com/cardsea/cardsea/compute"
 	"github.com/cardsea/cardsea/infer"
 	"github.com/cardsea/cardsea/internal/field"
+	"github.com/cardsea/cardsea/llm"
 	"github.com/cardsea/cardsea/power"
 	"github.com/cardsea/cardsea/sim"
 )
@@ -52,6 +53,11 @@ type Config struct {
 	Direct bool
 	// KeepRequests keeps each request's record in the result.
 	KeepRequests bool
+
+	// Tests only: isolatedKV keeps KV transfers off the decode
+	// instances' collectives (neither slows the other), and noKV moves
+	// no bytes.
+	isolatedKV, noKV bool
 }
 
 // Routers lists the routers.
@@ -71,11 +77,16 @@ type runner struct {
 	// link is next free.
 	kvPerToken, kvRate float64
 	linkFree           [][]float64
-	reqs               []*req
-	completed          int
-	preemptions        int
-	lastDoneS          float64
-	transferS          []float64
+	// Contention with the decode instances' collectives (kvLink): the
+	// share of a request's KV one die of its decode rank receives, the
+	// share of its rate a KV stream keeps while the collectives run, and
+	// the seconds it delays them per byte it lands meanwhile.
+	kvDieShare, kvPhi, kvKappa float64
+	reqs                       []*req
+	completed                  int
+	preemptions                int
+	lastDoneS                  float64
+	transferS                  []float64
 	// next sends the next request of a closed loop (Config.Concurrency),
 	// sent counting those sent.
 	next func(now float64)
@@ -142,13 +153,25 @@ func (r *runner) handOff(q *req, now float64) {
 	links := r.linkFree[slices.Index(r.prefill, from)]
 	i := q.id % len(links)
 	start := math.Max(now, links[i])
+	to := r.pick(r.decode, 1)
 	dur := 0.0
-	if r.kvRate > 0 {
+	if r.kvRate > 0 && !r.cfg.noKV {
 		dur = float64(q.prompt+1) * r.kvPerToken / r.kvRate
+	}
+	if dur > 0 && !r.cfg.isolatedKV {
+		// For the share f of the decode instance's step its links carry
+		// its collectives (its last step's), the KV gets kvPhi of its
+		// rate; its bytes land on one data-parallel rank's dies.
+		alone := dur
+		if f := to.lastF; f > 0 && r.kvPhi < 1 {
+			dur = alone / ((1 - f) + f*r.kvPhi)
+		}
+		die := float64(q.prompt+1) * r.kvPerToken * r.kvDieShare
+		to.flows = append(to.flows, kvFlow{start: start, end: start + dur, rank: to.nextRank % to.dp, rate: r.kvPhi * die / alone})
+		to.nextRank++
 	}
 	links[i] = start + dur
 	r.transferS = append(r.transferS, start+dur-now)
-	to := r.pick(r.decode, 1)
 	r.at(start+dur, func(t float64) {
 		q.prefilled = q.prompt
 		to.arrive(q, t)
@@ -442,6 +465,81 @@ func (r *runner) kvLink(reqs []Request) error {
 	prec := d.Prefill.Config.Precision
 	r.kvPerToken = m.KVBytesPerToken(prec.KVCache.Bytes())
 	r.kvRate = d.KVTransferBytesPerS / float64(min(pre.Accelerators, d.Prefill.DP))
+	return r.kvContention(d)
+}
+
+// kvContention measures, on the fabric, how a KV stream into a decode
+// die and the decode instance's collectives share its links: the KV
+// stream (64 MiB from a prefill die) alone, the collectives' traffic
+// into that die alone (every other die of its expert-parallel group
+// sending to it, as a dispatch or combine does; with tensor parallelism
+// only, one neighbour, as a ring's step does), sized to outlast the KV,
+// and the two at once (infer.Engine.SendTimes). kvPhi is the KV's rate
+// together over alone; kvKappa how much later the collectives' traffic
+// ends, per KV byte. Paths that share no link give 1 and 0.
+func (r *runner) kvContention(d infer.DisaggResult) error {
+	e := r.cfg.Engine
+	dc := d.Decode.Config
+	m := dc.Model
+	split := 1.0
+	if m.Attention.Kind != llm.MLA {
+		split = float64(min(max(dc.TP, 1), max(m.Attention.KVHeads, 1)))
+	}
+	r.kvDieShare = 1 / (split * float64(max(dc.PP, 1)))
+	r.kvPhi, r.kvKappa = 1, 0
+	if r.cfg.isolatedKV {
+		return nil
+	}
+	dies := e.Topo.Accels[0].Spec.Dies
+	to := r.decode[0].p.base.FirstAccelerator * dies
+	var peers []int
+	switch {
+	case dc.EP > 1:
+		for i := 1; i < dc.EP; i++ {
+			peers = append(peers, to+i)
+		}
+	case dc.TP > 1:
+		peers = []int{to + 1}
+	}
+	if len(peers) == 0 {
+		return nil
+	}
+	const probe = 64 << 20
+	kv := infer.Send{From: r.prefill[0].p.base.FirstAccelerator * dies, To: to, Bytes: probe}
+	coll := func(per float64) []infer.Send {
+		ss := make([]infer.Send, len(peers))
+		for i, p := range peers {
+			ss[i] = infer.Send{From: p, To: to, Bytes: per}
+		}
+		return ss
+	}
+	last := func(ts []float64) float64 { return slices.Max(ts) }
+	fail := func(err error) error { return fmt.Errorf("KV transfer against the decode collectives: %w", err) }
+	t, err := e.SendTimes([]infer.Send{kv})
+	if err != nil {
+		return fail(err)
+	}
+	tKV := t[0]
+	per := float64(probe) / float64(len(peers))
+	if t, err = e.SendTimes(coll(per)); err != nil {
+		return fail(err)
+	}
+	if tc := last(t); tc < 4*tKV && tc > 0 {
+		per *= math.Ceil(4 * tKV / tc)
+		if t, err = e.SendTimes(coll(per)); err != nil {
+			return fail(err)
+		}
+	}
+	tColl := last(t)
+	both, err := e.SendTimes(append(coll(per), kv))
+	if err != nil {
+		return fail(err)
+	}
+	n := len(peers)
+	if tKV > 0 && both[n] > 0 {
+		r.kvPhi = math.Min(1, tKV/both[n])
+	}
+	r.kvKappa = math.Max(0, last(both[:n])-tColl) / probe
 	return nil
 }
 
