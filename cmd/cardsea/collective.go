@@ -110,7 +110,14 @@ func runCollective(args []string, stdout, stderr io.Writer) error {
 			return usageOf(err, &spec)
 		}
 	}
+	var stop func()
+	if len(job.Sizes) == 1 {
+		stop = heartbeat(stderr, fmt.Sprintf("simulating %s %s over %d ranks", units.FormatBytesBinary(float64(job.Sizes[0])), job.Op, gs[0].Size()*max(1, len(gs))))
+	}
 	results, conc, err := job.Sweep(top, c.links, c.jobs, progress(stderr, "sizes simulated"))
+	if stop != nil {
+		stop()
+	}
 	if err != nil {
 		return flagError(err, &spec)
 	}

@@ -173,6 +173,45 @@ func progress(stderr io.Writer, what string) func(done, total int) {
 	}
 }
 
+// heartbeat shows, on a terminal only, that a long single run is still
+// going: from 3 s on, once a second, what it is and the time so far. It
+// returns the function that stops it. Results never see the clock.
+func heartbeat(stderr io.Writer, what string) (stop func()) {
+	f, ok := stderr.(*os.File)
+	if !ok {
+		return func() {}
+	}
+	if st, err := f.Stat(); err != nil || st.Mode()&os.ModeCharDevice == 0 {
+		return func() {}
+	}
+	done := make(chan struct{})
+	finished := make(chan bool)
+	go func() {
+		start := time.Now()
+		shown := false
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				finished <- shown
+				return
+			case <-t.C:
+				if el := time.Since(start); el >= 3*time.Second {
+					fmt.Fprintf(f, "\r%s: %s so far   ", what, el.Round(time.Second))
+					shown = true
+				}
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		if <-finished {
+			fmt.Fprintln(f)
+		}
+	}
+}
+
 func runSweep(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("sweep", sweepUsage)
 	out := fs.StringP("out", "o", "", "results file: .csv or .jsonl (required)")
