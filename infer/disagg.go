@@ -191,7 +191,7 @@ func kvSends(pre, dec Result, perSeq float64, preBase, decBase int) ([]Send, flo
 		hi := min((s+1)*L/pc.PP, (sd+1)*L/dc.PP)
 		return math.Max(0, float64(hi-lo)) / float64(L)
 	}
-	split := kvSplit(m, dc.TP)
+	split := KVSplit(m, dc.TP)
 	// heads[t][td] is the share of a layer's KV prefill rank t sends to
 	// decode rank td.
 	heads := make([][]float64, pc.TP)

@@ -688,7 +688,7 @@ func (s *step) computeLayers() error {
 		}
 		ops := []compute.Op{
 			{Class: compute.GEMM, FLOPs: 2 * tokMB * proj / tp, Bytes: proj*prec.AttentionWeights().Bytes()/tp + 2*tokMB*float64(m.Hidden)*ab, Dtype: prec.AttentionWeights()},
-			{Class: compute.Attention, FLOPs: decTok * attnPerLayer / tp, Bytes: seqMB * float64(ctx) * kv / kvSplit(m, c.TP), Dtype: prec.Activations},
+			{Class: compute.Attention, FLOPs: decTok * attnPerLayer / tp, Bytes: seqMB * float64(ctx) * kv / KVSplit(m, c.TP), Dtype: prec.Activations},
 			vectorOp(tokMB * float64(m.Hidden) * ab * layerVectorPasses),
 		}
 		if c.Phase == Serve {
@@ -703,7 +703,7 @@ func (s *step) computeLayers() error {
 			pre := m.FLOPsPerToken(keys).Attention() / float64(m.Layers)
 			preTok := tokMB - decTok
 			ops = append(ops, compute.Op{Class: compute.Attention, FLOPs: preTok * pre / tp,
-				Bytes: preTok * kv / kvSplit(m, c.TP), Dtype: prec.Activations})
+				Bytes: preTok * kv / KVSplit(m, c.TP), Dtype: prec.Activations})
 		}
 		return ops, nil
 	}
@@ -1127,9 +1127,9 @@ func mtpAccepted(c Config) float64 {
 // prompt and, on average over its life, half its output.
 func ServeContext(c Config) int { return c.InputLen + c.OutputLen/2 }
 
-// kvSplit is how many ways tensor parallelism splits the KV cache: by KV
+// KVSplit is how many ways tensor parallelism splits the KV cache: by KV
 // heads where there are enough of them; MLA's latent is not split.
-func kvSplit(m *llm.Model, tp int) float64 {
+func KVSplit(m *llm.Model, tp int) float64 {
 	if m.Attention.Kind == llm.MLA {
 		return 1
 	}
@@ -1163,7 +1163,7 @@ func (e *Engine) memory(c Config, p compute.Precision, dies int, seqs float64, c
 	w += (pr.Embedding + pr.LMHead) / tp
 	dp := float64(dies / (c.TP * c.PP))
 	seqsPerReplica := seqs / dp
-	kv := seqsPerReplica * float64(ctx) * m.KVBytesPerToken(p.KVCache.Bytes()) / pp / kvSplit(m, c.TP)
+	kv := seqsPerReplica * float64(ctx) * m.KVBytesPerToken(p.KVCache.Bytes()) / pp / KVSplit(m, c.TP)
 	perSeq := tokensPerSeq(c)
 	// Activations: a few hidden-sized buffers per token in flight.
 	act := seqsPerReplica * perSeq * float64(m.Hidden) * p.Activations.Bytes() * 8 / tp

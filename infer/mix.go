@@ -83,7 +83,7 @@ func (e *Engine) KVCapacity(c Config, stepTokens int) (tokens float64, err error
 		return 0, infeasible("does not fit: each die holds %.1f GB of weights and %.1f GB of activations for a %d-token step, more than the %.1f GB it may fill; use more accelerators, lower precision or fewer tokens per step",
 			mem.Weights/1e9, mem.Activations/1e9, stepTokens, die.HBMBytes*c.HBMFraction/1e9)
 	}
-	perDie := m.KVBytesPerToken(prec.KVCache.Bytes()) / float64(c.PP) / kvSplit(m, c.TP)
+	perDie := m.KVBytesPerToken(prec.KVCache.Bytes()) / float64(c.PP) / KVSplit(m, c.TP)
 	dp := dies / (c.TP * c.PP)
 	return free / perDie * float64(dp), nil
 }

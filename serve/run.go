@@ -9,7 +9,6 @@ import (
 	"github.com/cardsea/cardsea/compute"
 	"github.com/cardsea/cardsea/infer"
 	"github.com/cardsea/cardsea/internal/field"
-	"github.com/cardsea/cardsea/llm"
 	"github.com/cardsea/cardsea/power"
 	"github.com/cardsea/cardsea/sim"
 )
@@ -480,12 +479,7 @@ func (r *runner) kvLink(reqs []Request) error {
 func (r *runner) kvContention(d infer.DisaggResult) error {
 	e := r.cfg.Engine
 	dc := d.Decode.Config
-	m := dc.Model
-	split := 1.0
-	if m.Attention.Kind != llm.MLA {
-		split = float64(min(max(dc.TP, 1), max(m.Attention.KVHeads, 1)))
-	}
-	r.kvDieShare = 1 / (split * float64(max(dc.PP, 1)))
+	r.kvDieShare = 1 / (infer.KVSplit(dc.Model, max(dc.TP, 1)) * float64(max(dc.PP, 1)))
 	r.kvPhi, r.kvKappa = 1, 0
 	if r.cfg.isolatedKV {
 		return nil
