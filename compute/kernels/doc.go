@@ -47,7 +47,7 @@
 // Skewed tables are timed on AIConfigurator's routing generator, replayed
 // on a fixed stream (MoERouting): the busiest EP rank of power-law expert
 // counts. It does not meet issue #15's targets yet (held-out medians
-// 5-23% per table, p90s 20-75%): the Hopper tables hold autotuner
+// 6-24% per table, p90s 19-75%): the Hopper tables hold autotuner
 // outliers (a 48-token call at 1.3 ms between 160 and 2,048 tokens at
 // 1.5 and 0.3 ms) and SGLang's Triton kernel picks configs by shape.
 // LookupMoE returns the fits with their held-out figures (CheckMedian,

@@ -32,9 +32,9 @@ import (
 // expert, so the tile over-pads: the table steps up where the estimate
 // crosses a power of two, and comes back down as the real rows fill it.
 //
-//	CTAs   = R/tile x ceil(N/128) per GEMM (up: N = 2 I' gated, I' not; down: N = H)
+//	CTAs   = R/tile x ceil(N/TileN) per GEMM (up: N = 2 I' gated, I' not; down: N = H)
 //	waves  = max(1, CTAs/SMs + Quant x (ceil(CTAs/SMs) - CTAs/SMs))
-//	Tc = sum over both GEMMs of waves x SMs x 2 tile 128 depth / (peak x EffCompute)
+//	Tc = sum over both GEMMs of waves x SMs x 2 tile TileN depth / (peak x EffCompute)
 //	bytes  = Ea H I' mats x wbytes + A H x 4 + T H x 4,  Tm = bytes / (HBM x EffMemory)
 //	time = LaunchS + T x TokenS + A x AssignS + (Tc^P + Tm^P)^(1/P)
 //
@@ -56,6 +56,7 @@ type MoEModel struct {
 	TileMin, TileMax int     // fitted (menu, powers of two 8-256): the row tiles the kernel picks from
 	TileScale        float64 // fitted (menu): tile = pow2ceil(TileScale x estimated rows per expert)
 	TileByTokens     bool    // fitted (menu): the estimate is the tokens, not tokens x top-k / local experts
+	TileN            int     // fitted (menu: 64, 128, 256): the grouped GEMMs' column tile
 	EffCompute       float64 // fitted
 	EffMemory        float64 // fitted
 	LaunchS          float64 // fitted per-call fixed cost, s
@@ -156,24 +157,20 @@ func (m *MoEModel) RouteTime(r *MoERoute, hidden, inter, tp int) float64 {
 	}
 	h := float64(hidden)
 	// Two grouped GEMMs, up (gate and up fused: width (mats-1) I', depth
-	// H) and down (width H, depth I'), in CTAs of tile x moeTileN, wave by
+	// H) and down (width H, depth I'), in CTAs of tile x TileN, wave by
 	// wave over the SMs: a call with fewer CTAs than SMs still takes a
 	// whole wave.
 	tiles := r.Rows[ti] / float64(m.Tile(r))
-	n1 := math.Ceil((mats - 1) * islice / moeTileN)
-	n2 := math.Ceil(h / moeTileN)
-	cta := 2 * r.Rows[ti] / tiles * moeTileN // FLOPs per unit depth of one CTA
+	tn := float64(m.TileN)
+	n1 := math.Ceil((mats - 1) * islice / tn)
+	n2 := math.Ceil(h / tn)
+	cta := 2 * r.Rows[ti] / tiles * tn // FLOPs per unit depth of one CTA
 	sms := float64(m.SMs)
 	tc := (m.waves(tiles*n1)*sms*cta*h + m.waves(tiles*n2)*sms*cta*islice) / (m.Peak * m.EffCompute)
 	bytes := r.Active*h*islice*mats*m.WBytes + r.Assign*h*4 + r.Tokens*h*4
 	tm := bytes / (m.HBM * m.EffMemory)
 	return m.LaunchS + r.Tokens*m.TokenS + r.Assign*m.AssignS + softMax(tc, tm, m.P)
 }
-
-// moeTileN is the column tile of the grouped GEMMs (an assumption: 128
-// is the tile of CUTLASS's, TensorRT-LLM-gen's and Triton's tuned MoE
-// configs at the tables' widths).
-const moeTileN = 128
 
 // waves is the waves ctas CTAs take on the SMs: in proportion past one
 // wave, a partial last wave costing Quant of a whole one, and never less

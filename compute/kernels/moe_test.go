@@ -8,8 +8,8 @@ import (
 	"testing"
 )
 
-// MoE does not meet issue #15's targets yet: held-out medians are 5-23%
-// and p90s 20-75% (see TestMoEHeldOut -v). The model follows the
+// MoE does not meet issue #15's targets yet: held-out medians are 6-24%
+// and p90s 19-75% (see TestMoEHeldOut -v). The model follows the
 // kernels' tile heuristic, the SM waves and the skewed tables' routing,
 // but the Hopper tables hold autotuner outliers, e.g. on H200 under
 // TensorRT-LLM (AIConfigurator h200_sxm/moe/trtllm-1.3.0rc20/moe_perf,

@@ -154,9 +154,9 @@ func fitMoE(out, dump, check string) {
 // scale, estimate by tokens) or "64" (fixed).
 func moeTileName(m *kernels.MoEModel) string {
 	if m.TileMin == m.TileMax {
-		return strconv.Itoa(m.TileMin)
+		return fmt.Sprintf("%d n%d", m.TileMin, m.TileN)
 	}
-	s := fmt.Sprintf("%d-%d x%g", m.TileMin, m.TileMax, m.TileScale)
+	s := fmt.Sprintf("%d-%d x%g n%d", m.TileMin, m.TileMax, m.TileScale, m.TileN)
 	if m.TileByTokens {
 		s += " T"
 	}
@@ -184,19 +184,23 @@ type moeTile struct {
 	min, max int
 	scale    float64
 	byTokens bool
+	n        int
 }
 
 // moeTileMenu lists the tile heuristics a fit chooses from: every range
 // of powers of two in 8-256, the estimate scaled by 1/2, 1 or 2, counted
-// as rows per local expert or as tokens (a fixed tile once).
+// as rows per local expert or as tokens (a fixed tile once), each with a
+// column tile of 64, 128 or 256.
 func moeTileMenu() []moeTile {
 	var menu []moeTile
-	for lo := 8; lo <= 256; lo *= 2 {
-		menu = append(menu, moeTile{lo, lo, 1, false})
-		for hi := lo * 2; hi <= 256; hi *= 2 {
-			for _, s := range []float64{0.5, 1, 2} {
-				for _, bt := range []bool{false, true} {
-					menu = append(menu, moeTile{lo, hi, s, bt})
+	for _, n := range []int{64, 128, 256} {
+		for lo := 8; lo <= 256; lo *= 2 {
+			menu = append(menu, moeTile{lo, lo, 1, false, n})
+			for hi := lo * 2; hi <= 256; hi *= 2 {
+				for _, s := range []float64{0.5, 1, 2} {
+					for _, bt := range []bool{false, true} {
+						menu = append(menu, moeTile{lo, hi, s, bt, n})
+					}
 				}
 			}
 		}
@@ -249,7 +253,7 @@ func fitMoEGroup(g mgroup, rows []kernels.MoERow) (kernels.MoEModel, bool) {
 	}
 	fit := func(t moeTile, starts [][]float64, iters, restarts int) cand {
 		m := base
-		m.TileMin, m.TileMax, m.TileScale, m.TileByTokens = t.min, t.max, t.scale, t.byTokens
+		m.TileMin, m.TileMax, m.TileScale, m.TileByTokens, m.TileN = t.min, t.max, t.scale, t.byTokens, t.n
 		loss := func(x []float64) float64 {
 			set(&m, x)
 			s := 0.0
@@ -281,7 +285,7 @@ func fitMoEGroup(g mgroup, rows []kernels.MoERow) (kernels.MoEModel, bool) {
 		}
 	}
 	m := base
-	m.TileMin, m.TileMax, m.TileScale, m.TileByTokens = best.t.min, best.t.max, best.t.scale, best.t.byTokens
+	m.TileMin, m.TileMax, m.TileScale, m.TileByTokens, m.TileN = best.t.min, best.t.max, best.t.scale, best.t.byTokens, best.t.n
 	set(&m, best.x)
 	return m, true
 }
@@ -297,7 +301,7 @@ func renderMoE(fits []kernels.MoEModel) string {
 	for _, m := range fits {
 		fmt.Fprintf(&b, "\t{\n\t\tSystem: %q, Engine: %q, Source: %q,\n\t\tDtype: %q, Distribution: %q,\n", m.System, m.Engine, m.Source, m.Dtype, m.Distribution)
 		fmt.Fprintf(&b, "\t\tPeak: %s, HBM: %s, WBytes: %s, Gated: %v, Alpha: %s, SMs: %d,\n", f(m.Peak), f(m.HBM), f(m.WBytes), m.Gated, f(m.Alpha), m.SMs)
-		fmt.Fprintf(&b, "\t\tTileMin: %d, TileMax: %d, TileScale: %s, TileByTokens: %v,\n", m.TileMin, m.TileMax, f(m.TileScale), m.TileByTokens)
+		fmt.Fprintf(&b, "\t\tTileMin: %d, TileMax: %d, TileScale: %s, TileByTokens: %v, TileN: %d,\n", m.TileMin, m.TileMax, f(m.TileScale), m.TileByTokens, m.TileN)
 		fmt.Fprintf(&b, "\t\tEffCompute: %s, EffMemory: %s, LaunchS: %s, AssignS: %s, P: %s, Quant: %s,\n", f(m.EffCompute), f(m.EffMemory), f(m.LaunchS), f(m.AssignS), f(m.P), f(m.Quant))
 		fmt.Fprintf(&b, "\t\tTokenS: %s,\n", f(m.TokenS))
 		fmt.Fprintf(&b, "\t\tTable: %q,\n", m.Table)
