@@ -81,9 +81,9 @@ func ndeps(k, c int) uint8 {
 
 // maxRingForm bounds the transfers of a plan in ring form. A ring-form
 // transfer costs a byte or two while it runs (its dependency count), not
-// a stored transfer's 1.5 KB, so a ring form may hold many times
-// MaxTransfers: a 1,024-rank ring allreduce over 8 rails is 16.8 million
-// transfers.
+// a stored transfer's 100 B to 1.5 KB, so a ring form may hold many
+// transfers: a 1,024-rank ring allreduce over 8 rails is 16.8 million.
+// Its bound is time, not memory: it runs every transfer as an event.
 func maxRingForm() int64 { return ringFormFactor * int64(min(MaxTransfers, ringFormBase)) }
 
 // ringFormFactor is how many times ringFormBase (or a lower MaxTransfers)
@@ -94,10 +94,6 @@ const ringFormFactor = 32
 // ringFormBase is the base of the ring form's limit, the stored plans'
 // old limit of 8 million transfers.
 const ringFormBase = 8_000_000
-
-// bytesPerRingTransfer is the memory per transfer of a running plan in
-// ring form (its dependency count), for the size refusal.
-const bytesPerRingTransfer = 1
 
 // wholeRings adds the rings of chs (one ring over every rank of g in
 // order when chs is nil), steps steps each, every rank sending its
