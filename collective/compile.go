@@ -86,9 +86,7 @@ func compile(g *Group, op Op, algo Algorithm, bytes float64, o Options, dry dryM
 		return nil, fmt.Errorf("nvls runs the simple (bulk) protocol only")
 	}
 	g = g.with(proto, op)
-	if proto == LL128 {
-		g.withLL128(algo)
-	}
+	g.ncclLatencies(proto, algo)
 	g.channels = o.Channels
 	// Bytes on the network: LL's and LL128's flags ride with the data,
 	// and NCCL's copy rate may hold a rank below its links (nccltune.go).

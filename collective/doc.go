@@ -53,7 +53,9 @@
 // Blackwell GPUs, NCCL's copy rate caps what a rank sends (nccltune.go:
 // per family and op class, fitted to the fit half of NCCL 2.29.2's
 // one-node nccl-tests points of 64 MiB and above; LL at NCCL's llMaxBw),
-// and Auto tries LL128 there as NCCL's tuner does.
+// and Auto tries LL128 there as NCCL's tuner does; on Hopper such
+// operations pay NCCL 2.29's op overhead and LL step (fitted alike, from
+// the points of 16 KiB and below) in place of the preset's.
 //
 // Sizes follow nccl-tests: S is the per-rank buffer for allreduce,
 // broadcast and reduce; the total (all ranks') buffer for allgather,

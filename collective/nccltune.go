@@ -116,10 +116,10 @@ type copyRate struct{ remote, local float64 }
 // figure here drifts from its fit by more than 0.5%.
 var ncclCopyRates = [...][numClasses]copyRate{
 	hopper: {
-		gatherClass:    {remote: 381.4e9, local: 712.1e9}, // fit: Hopper ring all_gather, fit half >= 64 MiB, AIConfigurator 095f58a51c4c, NCCL 2.29.2
-		reduceClass:    {remote: 388.4e9, local: 547.8e9}, // fit: Hopper ring reduce_scatter, fit half >= 64 MiB, as above
-		allReduceClass: {remote: 400.9e9, local: 1120e9},  // fit: Hopper ring int8 all_reduce, fit half >= 64 MiB, as above
-		p2pClass:       {remote: 308.1e9, local: 2718e9},  // fit: Hopper direct alltoall, fit half >= 64 MiB, as above
+		gatherClass:    {remote: 379.1e9, local: 704.1e9}, // fit: Hopper ring all_gather, fit half >= 64 MiB, AIConfigurator 095f58a51c4c, NCCL 2.29.2
+		reduceClass:    {remote: 385.9e9, local: 543.1e9}, // fit: Hopper ring reduce_scatter, fit half >= 64 MiB, as above
+		allReduceClass: {remote: 399.6e9, local: 1110e9},  // fit: Hopper ring int8 all_reduce, fit half >= 64 MiB, as above
+		p2pClass:       {remote: 306.5e9, local: 2601e9},  // fit: Hopper direct alltoall, fit half >= 64 MiB, as above
 	},
 	blackwell: {
 		gatherClass:    {remote: 717.5e9, local: 962.6e9}, // fit: Blackwell ring all_gather, fit half >= 64 MiB, as above
@@ -150,6 +150,59 @@ var (
 	ll128ExtraRing = sim.FromSeconds((1.9 - 0.6) * 1e-6)
 	ll128ExtraTree = sim.FromSeconds((1.25 - 0.6) * 1e-6)
 )
+
+// NCCL 2.29's fixed costs on Hopper within one NVLink domain. The
+// Hopper presets' op_overhead (7.6 us) and LL step_latency (0.97 us)
+// were solved from older NCCL's 1 KiB all-reduces (case C17: 25.6 us on
+// 8 H100s); NCCL 2.29.2 takes 15.6 us there and 5.3 us for a 2-GPU
+// all_gather. Fitted by least squares, t = overhead + steps x step, to
+// the means of the fit-half Hopper points of 16 KiB and below per op and
+// GPU count (ring steps: n-1 for all_gather and reduce_scatter, 2(n-1)
+// for all_reduce; AIConfigurator 095f58a51c4c, NCCL 2.29.2), step 0.86
+// us of which the route's two NVLink hops take 0.31 us; NCCL's own tuner
+// gives 0.6 us a ring LL step over NVLink (src/graph/tuning.cc
+// hwLatencies), within the fit's reach. TestNCCLLatencyFit refits
+// them. Simple's bulk step latency (fitted to case C08's 128 MiB
+// reduce-scatter) and Blackwell's figures (whose presets match NCCL
+// 2.29's small sizes already) are left as the presets give them.
+var (
+	hopperOpOverhead = sim.FromSeconds(4.97e-6)  // fit: Hopper fit half <= 16 KiB intercept, AIConfigurator 095f58a51c4c, NCCL 2.29.2
+	hopperLLStep     = sim.FromSeconds(0.551e-6) // fit: as above, slope 0.861 us a step less 0.31 us of NVLink hops
+)
+
+// ncclLatencies sets g (a copy made by Group.with) up for NCCL 2.29's
+// fixed costs of proto on g's family within one domain: Hopper's
+// overhead and LL step above, LL128's step the LL step plus NCCL's
+// LL128 extra for algo (and across domains NCCL's NET less NVLINK
+// LL128 figures, netlat.go).
+func (g *Group) ncclLatencies(proto Protocol, algo Algorithm) {
+	hop := g.nccl && !g.spans && ncclFamilyOf(g) == hopper
+	if hop {
+		g.over = hopperOpOverhead
+	}
+	if proto != LL && proto != LL128 {
+		return
+	}
+	var extra sim.Time
+	if proto == LL128 {
+		extra = ll128ExtraRing
+		if algo == Tree {
+			extra = ll128ExtraTree
+		}
+		g.netRing, g.netTree, g.proxy = netRingLL128, netTreeLL128, proxyLL
+	}
+	if !hop && extra == 0 {
+		return
+	}
+	a := make([]sim.Time, len(g.ll))
+	for i, l := range g.ll {
+		if hop {
+			l = hopperLLStep
+		}
+		a[i] = l + extra
+	}
+	g.alpha = a
+}
 
 // copyLimits turns the copy-rate table off (TestNCCLCopyRateFit
 // measures the uncapped plans against which it fits).
@@ -251,22 +304,6 @@ func autoProtocols(g *Group) []Protocol {
 		return []Protocol{Simple, LL, LL128}
 	}
 	return []Protocol{Simple, LL}
-}
-
-// withLL128 sets g (a copy made by Group.with for LL) up for LL128: the
-// LL step latency plus NCCL's LL128 extra for algo, and across domains
-// NCCL's NET less NVLINK figures for LL128 (netlat.go).
-func (g *Group) withLL128(algo Algorithm) {
-	extra := ll128ExtraRing
-	if algo == Tree {
-		extra = ll128ExtraTree
-	}
-	a := make([]sim.Time, len(g.ll))
-	for i, l := range g.ll {
-		a[i] = l + extra
-	}
-	g.alpha = a
-	g.netRing, g.netTree, g.proxy = netRingLL128, netTreeLL128, proxyLL
 }
 
 // unpace scales the channel statistics of a run of plans back from the

@@ -145,3 +145,57 @@ func fitCopyRate(ps []*fitPoint) (x, y float64) {
 	}
 	return x, y
 }
+
+// TestNCCLLatencyFit fits Hopper's NCCL 2.29 overhead and per-step
+// latency again, t = overhead + steps x (step + hops), by least squares
+// over the means of the fit-half H100 and H200 points of 16 KiB and
+// below per op and GPU count (ring steps: n-1 for all_gather and
+// reduce_scatter, 2(n-1) for all_reduce), and fails when the figures
+// in nccltune.go are more than 1% from it.
+func TestNCCLLatencyFit(t *testing.T) {
+	ms, err := validation.NCCL()
+	if err != nil {
+		t.Fatal(err)
+	}
+	type key struct {
+		op string
+		n  int
+	}
+	sum, cnt := map[key]float64{}, map[key]int{}
+	for _, m := range ms {
+		if m.HeldOut() || m.Bytes > 16<<10 || (m.System != "h100_sxm" && m.System != "h200_sxm") || m.Op == "alltoall" {
+			continue
+		}
+		k := key{m.Op, m.GPUs}
+		sum[k] += m.TimeUS
+		cnt[k]++
+	}
+	var xs, ys []float64
+	for k, c := range cnt {
+		steps := float64(k.n - 1)
+		if k.op == "all_reduce" {
+			steps *= 2
+		}
+		xs = append(xs, steps)
+		ys = append(ys, sum[k]/float64(c))
+	}
+	var mx, my float64
+	for i := range xs {
+		mx += xs[i] / float64(len(xs))
+		my += ys[i] / float64(len(ys))
+	}
+	var sxy, sxx float64
+	for i := range xs {
+		sxy += (xs[i] - mx) * (ys[i] - my)
+		sxx += (xs[i] - mx) * (xs[i] - mx)
+	}
+	slope := sxy / sxx
+	over := my - slope*mx
+	const hops = 0.31 // us: two NVLink hops of hgx-h100's route, switch and wire
+	if *ncclFit {
+		t.Logf("Hopper: overhead %.3g us, step %.3g us (%.3g with hops), %d groups", over, slope-hops, slope, len(xs))
+	}
+	if math.Abs(hopperOpOverhead.Seconds()*1e6/over-1) > 0.01 || math.Abs(hopperLLStep.Seconds()*1e6/(slope-hops)-1) > 0.01 {
+		t.Errorf("table overhead %.3g us, step %.3g us; fit %.3g, %.3g", hopperOpOverhead.Seconds()*1e6, hopperLLStep.Seconds()*1e6, over, slope-hops)
+	}
+}

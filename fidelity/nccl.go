@@ -101,12 +101,13 @@ var ncclAlgorithms = map[collective.Op][]collective.Algorithm{
 // and int8; 512 B to 512 MiB; NCCL 2.29.2. Half of the points
 // (validation.NCCLPoint.HeldOut false) fitted NCCL's copy rates within
 // one NVLink domain (collective/nccltune.go: per family, Hopper and
-// Blackwell, and op class, from the points of 64 MiB and above); the
-// other half, held out, is what the report's errors are of (NCCLHeldOut).
-// No other preset figure was fitted to them: the NVLink step latencies
-// and efficiencies come from cases C04, C06, C08, C11 and C17 of
-// cases.yaml, and NCCL's LL cap and LL128 figures from its tuner
-// (src/graph/tuning.cc).
+// Blackwell, and op class, from the points of 64 MiB and above) and
+// NCCL 2.29's op overhead and LL step on Hopper (from the points of 16
+// KiB and below); the other half, held out, is what the report's errors
+// are of (NCCLHeldOut). No other figure was fitted to them: the Simple
+// step latencies, Blackwell's latencies and the NVLink efficiencies come
+// from cases C04, C06, C08, C11 and C17 of cases.yaml, and NCCL's LL cap
+// and LL128 figures from its tuner (src/graph/tuning.cc).
 //
 // Method: each point runs on its system's preset (NCCLPresets) with as
 // many ranks as it had GPUs, the first ones, at the nccl-tests size
