@@ -32,8 +32,8 @@ type Options struct {
 	// Matrix, for alltoall, gives the bytes rank i sends rank j; nil means
 	// uniform (S/n to every rank).
 	Matrix [][]float64
-	// Protocol is LL or Simple; ProtoAuto lets Run choose (Compile then
-	// uses Simple).
+	// Protocol is LL, LL128 or Simple; ProtoAuto lets Run choose
+	// (Compile then uses Simple).
 	Protocol Protocol
 	// Channels bounds the ring and tree channels across scale-up
 	// domains, as NCCL_MAX_NCHANNELS does (0: NCCL's search, one per NIC
@@ -86,26 +86,36 @@ func compile(g *Group, op Op, algo Algorithm, bytes float64, o Options, dry dryM
 	if proto == ProtoAuto {
 		proto = Simple
 	}
-	if proto == LL && algo == NVLS {
+	if proto != Simple && algo == NVLS {
 		return nil, fmt.Errorf("nvls runs the simple (bulk) protocol only")
 	}
 	g = g.with(proto, op)
+	g.ncclLatencies(proto, algo)
 	g.channels = o.Channels
-	if proto == LL {
-		// Half of every LL store is flag: twice the bytes on the wire.
-		bytes /= llPayload
+	// Bytes on the network: LL's and LL128's flags ride with the data,
+	// and NCCL's copy rate may hold a rank below its links (nccltune.go).
+	pace := ncclPace(g, op, algo, proto)
+	scale := pace
+	switch proto {
+	case LL:
+		scale /= llPayload
+	case LL128:
+		scale /= ll128Payload
+	}
+	if scale != 1 {
+		bytes *= scale
 		if o.Matrix != nil {
 			m := make([][]float64, len(o.Matrix))
 			for i, row := range o.Matrix {
 				m[i] = make([]float64, len(row))
 				for j, b := range row {
-					m[i][j] = b / llPayload
+					m[i][j] = b * scale
 				}
 			}
 			o.Matrix = m
 		}
 	}
-	p := &Plan{Op: op, Algorithm: algo, Protocol: proto, Ranks: g.Size(), Overhead: g.over, lim: transferLimit(algo, o.MaxMemory)}
+	p := &Plan{Op: op, Algorithm: algo, Protocol: proto, Ranks: g.Size(), Overhead: g.over, lim: transferLimit(algo, o.MaxMemory), pace: pace}
 	if dry != whole {
 		p.lim = min(p.lim, pricingLimit)
 		p.dry = &dryPlan{sent: make([]float64, g.Fabric.Vertices())}

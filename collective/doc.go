@@ -48,6 +48,15 @@
 // runners survive unexported only for the tests that keep Execute equal
 // to their former bodies (legacy_test.go).
 //
+// Protocols: Simple, LL (half payload) and LL128 (120 data bytes in 128),
+// each with its step latency. Within one NVLink domain of Hopper or
+// Blackwell GPUs, NCCL's copy rate caps what a rank sends (nccltune.go:
+// per family and op class, fitted to the fit half of NCCL 2.29.2's
+// one-node nccl-tests points of 64 MiB and above; LL at NCCL's llMaxBw),
+// and Auto tries LL128 there as NCCL's tuner does; on Hopper such
+// operations pay NCCL 2.29's op overhead and LL step (fitted alike, from
+// the points of 16 KiB and below) in place of the preset's.
+//
 // Sizes follow nccl-tests: S is the per-rank buffer for allreduce,
 // broadcast and reduce; the total (all ranks') buffer for allgather,
 // reducescatter and alltoall. algbw = S/time and busbw = algbw times the

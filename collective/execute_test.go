@@ -54,7 +54,7 @@ func TestExecuteMatchesLegacyRun(t *testing.T) {
 		for _, op := range Ops {
 			algos := append([]Algorithm{Auto, Tree}, AlgorithmsFor(op)...)
 			for _, algo := range algos {
-				for _, proto := range []Protocol{ProtoAuto, Simple, LL} {
+				for _, proto := range []Protocol{ProtoAuto, Simple, LL, LL128} {
 					for _, size := range []float64{8 << 10, 16 << 20} {
 						links := size > 1<<20 && proto == Simple
 						o := Options{Protocol: proto}

@@ -42,7 +42,7 @@ func legacyRun(g *Group, op Op, algo Algorithm, bytes float64, o Options, withLi
 	}
 	protos := []Protocol{o.Protocol}
 	if o.Protocol == ProtoAuto {
-		protos = []Protocol{Simple, LL}
+		protos = autoProtocols(g)
 	}
 	if len(algos) == 1 && len(protos) == 1 {
 		r, err := legacyRunJobsAPI(g.Fabric, []Job{{Group: g, Op: op, Algorithm: algo, Bytes: bytes, Options: o}}, withLinks)

@@ -34,6 +34,10 @@ var (
 	netRingSimple = sim.FromSeconds((14.0 - 3.4) * 1e-6)
 	netTreeLL     = sim.FromSeconds((5.0 - 0.6) * 1e-6)
 	netTreeSimple = sim.FromSeconds((14.0 - 4.0) * 1e-6)
+	// LL128, from NCCL 2.29.2's table (the same figures): ring NET 4.0
+	// less NVLINK 1.9 us, tree NET 8.5 less NVLINK 1.25 us.
+	netRingLL128 = sim.FromSeconds((4.0 - 1.9) * 1e-6)
+	netTreeLL128 = sim.FromSeconds((8.5 - 1.25) * 1e-6)
 	// proxyLL and proxySimple are NCCL's netOverhead on an Intel or Arm
 	// host (AMD hosts pay twice as much), the least any step of a ring
 	// spanning domains takes.

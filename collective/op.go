@@ -125,7 +125,9 @@ func AlgorithmsFor(o Op) []Algorithm { return supports[o] }
 // the low-latency protocol (LL) hands off each step quickly but carries
 // only half payload (4 data bytes and a 4-byte flag per 8-byte store); the
 // bulk protocol (Simple) carries full payload at the link's efficiency but
-// pays a larger per-step latency.
+// pays a larger per-step latency; LL128 carries 120 data bytes in every
+// 128-byte line (a flag in the last 8) with a step latency between the
+// two (nccltune.go).
 type Protocol string
 
 // Protocols.
@@ -133,12 +135,13 @@ const (
 	ProtoAuto Protocol = ""
 	LL        Protocol = "ll"
 	Simple    Protocol = "simple"
+	LL128     Protocol = "ll128"
 )
 
 // llPayload is the fraction of LL bytes that are data.
 const llPayload = 0.5
 
-// ParseProtocol parses "auto", "ll" or "simple".
+// ParseProtocol parses "auto", "ll", "ll128" or "simple".
 func ParseProtocol(s string) (Protocol, error) {
 	switch strings.ToLower(s) {
 	case "", "auto":
@@ -148,9 +151,9 @@ func ParseProtocol(s string) (Protocol, error) {
 	case "simple":
 		return Simple, nil
 	case "ll128":
-		return "", fmt.Errorf("protocol %q (NCCL_PROTO): LL128 is not modelled (NCCL uses it for mid sizes on NVLink: 120 data bytes in 128, a latency between LL's and Simple's); want auto, ll or simple", s)
+		return LL128, nil
 	}
-	return "", fmt.Errorf("unknown protocol %q; want auto, ll or simple", s)
+	return "", fmt.Errorf("unknown protocol %q; want auto, ll, ll128 or simple", s)
 }
 
 func (p Protocol) String() string {

@@ -24,6 +24,9 @@ type Plan struct {
 	// vertex of no rank); netLag is 0 when no transfer pays one.
 	netLag sim.Time
 	netDom []int32
+	// pace is the factor NCCL's copy rate scaled the plan's bytes by
+	// (nccltune.go); 0 or 1 when it did not.
+	pace float64
 
 	xfers []transfer
 	ndeps []int32 // per transfer, how many transfers it waits for

@@ -171,6 +171,7 @@ func runPlans(f *network.Fabric, jobs []Job, plans []*Plan, withLinks bool, rec 
 		}
 		stats = net.Stats()
 	}
+	stats = unpace(plans, stats)
 	var peak, busy float64
 	used := 0
 	end := sim.Time(0)
@@ -240,7 +241,7 @@ func tune(g *Group, op Op, algo Algorithm, bytes float64, o Options, withLinks, 
 	}
 	protos := []Protocol{o.Protocol}
 	if o.Protocol == ProtoAuto {
-		protos = []Protocol{Simple, LL}
+		protos = autoProtocols(g)
 	}
 	if len(algos) == 1 && len(protos) == 1 {
 		r, err := runJobs(g.Fabric, []Job{{Group: g, Op: op, Algorithm: algo, Bytes: bytes, Options: o}}, withLinks, nil, moeOverhead)

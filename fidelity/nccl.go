@@ -98,23 +98,30 @@ var ncclAlgorithms = map[collective.Op][]collective.Algorithm{
 // Source: AIConfigurator's nccl-tests sweeps (validation/README.md): 2, 4
 // and 8 GPUs of one H100, H200 or B200 HGX node and 2 and 4 GPUs of one
 // GB200 tray; all_reduce, all_gather, reduce_scatter and alltoall; half
-// and int8; 512 B to 512 MiB; NCCL 2.29.2. No preset figure was fitted
-// to them (the presets' NVLink latencies and efficiencies come from other
-// measurements: cases C04, C06, C08, C11 and C17 of cases.yaml, of NCCL
-// 2.18 to 2.26 where they say), so every point is out of sample.
+// and int8; 512 B to 512 MiB; NCCL 2.29.2. Half of the points
+// (validation.NCCLPoint.HeldOut false) fitted NCCL's copy rates within
+// one NVLink domain (collective/nccltune.go: per family, Hopper and
+// Blackwell, and op class, from the points of 64 MiB and above) and
+// NCCL 2.29's op overhead and LL step on Hopper (from the points of 16
+// KiB and below); the other half, held out, is what the report's errors
+// are of (NCCLHeldOut). No other figure was fitted to them: the Simple
+// step latencies, Blackwell's latencies and the NVLink efficiencies come
+// from cases C04, C06, C08, C11 and C17 of cases.yaml, and NCCL's LL cap
+// and LL128 figures from its tuner (src/graph/tuning.cc).
 //
 // Method: each point runs on its system's preset (NCCLPresets) with as
 // many ranks as it had GPUs, the first ones, at the nccl-tests size
 // (collective sizes follow nccl-tests' convention), with the fastest
-// algorithm and protocol (Simple or LL) allowed (NCCLAlgorithms), as
-// NCCL's tuner picks its own, each operation alone on an idle fabric. One
-// restriction is NCCL's, not a fit: NCCL reduces with NVLS only on 16-bit
-// and wider types (ncclNvlsSupported, NVIDIA/nccl src/include/device.h),
-// so an int8 all_reduce or reduce_scatter runs no NVLS. The data type
-// plays no other part. The simulated time (op_overhead, per-step latency,
-// bytes over the NVLink fabric at its efficiency) is compared with
-// nccl-tests' out-of-place time; bus bandwidths follow from both by
-// nccl-tests' definitions (NCCLPoint.BusBW).
+// algorithm and protocol (Simple, LL or LL128) allowed (NCCLAlgorithms),
+// as NCCL's tuner picks its own, each operation alone on an idle fabric.
+// One restriction is NCCL's, not a fit: NCCL reduces with NVLS only on
+// 16-bit and wider types (ncclNvlsSupported, NVIDIA/nccl
+// src/include/device.h), so an int8 all_reduce or reduce_scatter runs no
+// NVLS. The data type plays no other part. The simulated time
+// (op_overhead, per-step latency, bytes over the NVLink fabric at its
+// efficiency and NCCL's copy rate) is compared with nccl-tests'
+// out-of-place time; bus bandwidths follow from both by nccl-tests'
+// definitions (NCCLPoint.BusBW).
 func NCCL() ([]NCCLPoint, error) {
 	ms, err := validation.NCCL()
 	if err != nil {
@@ -212,6 +219,18 @@ func runNCCL(g *collective.Group, op collective.Op, dtype string, bytes float64,
 		return best, first
 	}
 	return best, nil
+}
+
+// NCCLHeldOut keeps the held-out points of ps, those no figure was
+// fitted to (validation.NCCLPoint.HeldOut), in order.
+func NCCLHeldOut(ps []NCCLPoint) []NCCLPoint {
+	var out []NCCLPoint
+	for _, p := range ps {
+		if p.HeldOut() {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // NCCLLargeBytes is where the size bands split: the targets are a

@@ -7,7 +7,9 @@ import (
 
 // TestFaults: a faulty topology next to the healthy one gives both
 // records, told apart by the default label; bad specs and unknown names
-// are errors naming the field.
+// are errors naming the field. The rack-wide ring all-gather is held by
+// its links (a GPU pair's send is held by NCCL's copy rate instead,
+// collective/nccltune.go), so a plane out costs it 1/18.
 func TestFaults(t *testing.T) {
 	src := `name: f
 topologies:
@@ -15,7 +17,7 @@ topologies:
   - preset: gb200-nvl72
     faults: ["plane:3", "accel:17"]
 workloads:
-  - collective: {op: sendrecv, sizes: 1GiB, rank_list: [0, 1]}
+  - collective: {op: allgather, algorithm: ring, sizes: 1GiB}
   - collective: {op: allreduce, sizes: 1GiB}
 `
 	s, err := Parse("f.yaml", []byte(src))
@@ -37,8 +39,8 @@ workloads:
 	if got := sh.Rows[2][col["topology"]]; got != "gb200-nvl72 (fail plane:3, accel:17)" {
 		t.Errorf("faulty label %q", got)
 	}
-	if r := bw(2) / bw(0); r < 0.94 || r > 0.95 {
-		t.Errorf("GPU pair keeps %.4f with a plane out, want about 17/18", r)
+	if r := bw(2) / bw(0); r < 0.94 || r > 0.955 { // 71 ranks there: an accelerator is out too
+		t.Errorf("ring allgather keeps %.4f with a plane out, want about 17/18", r)
 	}
 	if got := sh.Rows[3][col["ranks"]]; got != 71 {
 		t.Errorf("allreduce over %v ranks with an accelerator out, want 71", got)

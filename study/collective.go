@@ -26,8 +26,8 @@ type CollectiveSpec struct {
 	Sizes string `yaml:"sizes" short:"s" help:"sizes: MIN:MAX[:xF|:+STEP] or a comma list"`
 	// Algorithm: auto, ring, tree, hd, direct, pairwise, nvls, hier.
 	Algorithm string `yaml:"algorithm" flag:"algo" short:"a" help:"algorithm: auto, ring, tree, hd, direct, pairwise, nvls, hier (NCCL_ALGO: Ring, Tree, NVLS; across scale-up domains auto tries what NCCL runs there)"`
-	// Protocol: auto, ll, simple.
-	Protocol string `yaml:"protocol" flag:"proto" help:"protocol: ll, simple or auto (NCCL_PROTO; LL128 is not modelled)"`
+	// Protocol: auto, ll, ll128, simple.
+	Protocol string `yaml:"protocol" flag:"proto" help:"protocol: ll, ll128, simple or auto (NCCL_PROTO; auto tries LL128 within one NVLink domain of Hopper or Blackwell GPUs)"`
 	// Ranks: how many ranks (default every die; with per_accel or
 	// per_server, the first that many).
 	Ranks int `yaml:"ranks" help:"number of ranks (default: every die)"`

@@ -81,13 +81,16 @@ func TestNCCLKnobs(t *testing.T) {
 	}{
 		{CollectiveSpec{Algorithm: "NVLSTree"}, "hier runs the same levels"},
 		{CollectiveSpec{Algorithm: "CollNetDirect"}, "SHARP"},
-		{CollectiveSpec{Protocol: "LL128"}, "LL128 is not modelled"},
+		{CollectiveSpec{Protocol: "LL256"}, "want auto, ll, ll128 or simple"},
 		{CollectiveSpec{Channels: -1}, "channels"},
 		{CollectiveSpec{MNNVLDisable: true, P2PDisable: true}, "give one"},
 	} {
 		if _, err := tc.spec.Compile(); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%+v: error %v, want one that says %q", tc.spec, err, tc.want)
 		}
+	}
+	if _, err := (CollectiveSpec{Protocol: "LL128"}).Compile(); err != nil {
+		t.Errorf("protocol LL128 (NCCL_PROTO's spelling): %v", err)
 	}
 	job, err := CollectiveSpec{MNNVLDisable: true}.Compile()
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"strconv"
 	"strings"
@@ -38,6 +39,18 @@ type NCCLPoint struct {
 	// ("validation/nccl/nccl_perf_gb200.csv") and its 1-based line.
 	File string
 	Line int
+}
+
+// HeldOut is whether the point is in the held-out half of the sweeps,
+// against which cardsea's NCCL figures are checked and never fitted (the
+// rest is the fit half): the low bit of the 64-bit FNV-1a hash of its
+// shape, "system,op,dtype,gpus,bytes" (bytes as a whole number). The
+// split depends on nothing else, so it is stable under reordering and
+// added points (TestNCCLSplit).
+func (p NCCLPoint) HeldOut() bool {
+	h := fnv.New64a()
+	fmt.Fprintf(h, "%s,%s,%s,%d,%d", p.System, p.Op, p.DType, p.GPUs, int64(p.Bytes))
+	return h.Sum64()&1 == 1
 }
 
 // NCCLSource is how to cite a system's sweep.

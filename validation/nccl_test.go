@@ -79,3 +79,39 @@ func TestParseNCCLRejects(t *testing.T) {
 		t.Errorf("bad header: %v", err)
 	}
 }
+
+// TestNCCLSplit checks that the fit/held-out split of the nccl-tests
+// points is what it was when the copy rates were fitted: about half held
+// out in every system and size band, and the same points.
+func TestNCCLSplit(t *testing.T) {
+	ps, err := NCCL()
+	if err != nil {
+		t.Fatal(err)
+	}
+	held := 0
+	type key struct {
+		sys   string
+		large bool
+	}
+	n, h := map[key]int{}, map[key]int{}
+	for _, p := range ps {
+		k := key{p.System, p.Bytes >= 64<<20}
+		n[k]++
+		if p.HeldOut() {
+			held++
+			h[k]++
+		}
+	}
+	if held != 974 {
+		t.Errorf("%d of %d points held out, want %d: the split changed", held, len(ps), 974)
+	}
+	for k, c := range n {
+		if f := float64(h[k]) / float64(c); f < 0.35 || f > 0.65 {
+			t.Errorf("%s large=%v: %d of %d held out", k.sys, k.large, h[k], c)
+		}
+	}
+	p := NCCLPoint{System: "h100_sxm", Op: "all_gather", DType: "half", GPUs: 8, Bytes: 1 << 29}
+	if p.HeldOut() {
+		t.Errorf("%+v is held out; it was in the fit half", p)
+	}
+}

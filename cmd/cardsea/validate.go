@@ -19,7 +19,7 @@ func runValidate(args []string, stdout, stderr io.Writer) error {
 	format := fs.String("format", "table", "output format: table, markdown, json or csv")
 	strict := fs.Bool("strict", false, "exit 1 when a point is outside its tolerance")
 	nccl := fs.Bool("nccl", false, "run the 1,848 measured nccl-tests points (H100, H200, B200, GB200; one node) instead: the error distribution by system, op and size")
-	ncclAlgos := fs.String("nccl-algorithms", "any", "with --nccl: any (the fastest cardsea has, as --algo auto) or nccl (only what NCCL 2.29 runs in one node)")
+	ncclAlgos := fs.String("nccl-algorithms", "nccl", "with --nccl: nccl (only what NCCL 2.29 runs in one node, as nccl-tests did) or any (the fastest cardsea has, as --algo auto)")
 	kern := fs.Bool("kernels", false, "print instead the held-out error of the measured-kernel fits (GEMM, attention, MLA, MoE on H100, H200, B200, GB200) by system, kernel and shape band, from the sample the project carries")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -38,13 +38,13 @@ func runValidate(args []string, stdout, stderr io.Writer) error {
 		return runValidateKernels(stdout, f)
 	}
 	if *nccl {
-		algos := fidelity.AnyAlgorithm
+		algos := fidelity.NCCLsAlgorithms
 		switch *ncclAlgos {
-		case "any":
 		case "nccl":
-			algos = fidelity.NCCLsAlgorithms
+		case "any":
+			algos = fidelity.AnyAlgorithm
 		default:
-			return usagef("--nccl-algorithms %q: want any or nccl", *ncclAlgos)
+			return usagef("--nccl-algorithms %q: want nccl or any", *ncclAlgos)
 		}
 		ms, err := validation.NCCL()
 		if err != nil {

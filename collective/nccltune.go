@@ -1,0 +1,331 @@
+package collective
+
+import (
+	"strings"
+
+	"github.com/cardsea/cardsea/network"
+	"github.com/cardsea/cardsea/sim"
+	"github.com/cardsea/cardsea/topology"
+)
+
+// NCCL's copy-rate limit inside one NVLink domain.
+//
+// Physics. NCCL moves a collective's bytes with its own kernels: a few
+// thread blocks per channel load each slice from HBM (or from a peer's
+// buffer) and store it to the next rank's buffer over NVLink, so a rank
+// sends no faster than its channels can copy, whatever the links could
+// carry. On an HGX H100 the 18 NVLink 4 links carry 450 GB/s a direction
+// (369 GB/s at the fabric's efficiency) while nccl-tests' ring all_gather
+// reaches 336 GB/s of bus bandwidth on 8 GPUs and 258 GB/s on 2; NCCL's
+// own tuner caps the LL and LL128 protocols alike (src/graph/tuning.cc,
+// NCCL 2.29.2: llMaxBws, 141 GB/s on one Hopper node and twice that on
+// Blackwell; perChMaxRingLL128Bws, 36.7 GB/s a channel on Hopper, 34.5 on
+// Blackwell, against its ring Simple busBw of nChannels x bwIntra).
+//
+// Model. Within one scale-up domain of Hopper or Blackwell GPUs (by the
+// accelerator's name), an NCCL operation's rank moves the bytes it sends
+// to peers at 1/remote seconds a byte and the bytes of its own shard
+// (the out-of-place copy of its part of an all_gather's output, its own
+// block of a reduce-scatter, all-reduce or alltoall: a 1/(n-1) share of
+// what it sends to n-1 peers) at 1/local seconds a byte, one after the
+// other in the same kernel loop: a rank of n sends at most
+//
+//	C(n) = 1 / (1/remote + 1/(local·(n-1)))
+//
+// bytes a second to its peers, which is why 2 GPUs reach less bus
+// bandwidth than 8. The Simple protocol runs at C(n); LL128 at C(n) with
+// 120 data bytes in every 128 on the wire (NCCL's 0.92); LL at NCCL's
+// llMaxBw. Where C is below the rate the rank's links to its scale-up
+// switches carry (efficiency included), every byte of the plan takes
+// that much longer on the network (Plan.pace: the bytes handed to the
+// network are scaled by rate/C, and the per-channel statistics scaled
+// back, so wire bytes and link use stay what crossed the links); where
+// the links are slower (H800's 8 NVLinks, a degraded link), they limit
+// and the model changes nothing. NVLS (the switch reduces and
+// multicasts; its reduce_efficiency is fitted to it), MoE dispatch and
+// combine (DeepEP-style kernels, not NCCL's), groups across scale-up
+// domains (the NIC limits) and accelerators of other families are not
+// capped. Under contention between groups a capped rank holds its share
+// of a shared link at its line rate rather than at C; groups on disjoint
+// GPUs of one NVSwitch domain share no link, so it does not arise there.
+//
+// Cost: one pass over the ranks' channels when a plan is compiled; the
+// run is unchanged.
+
+// ncclFamily is a GPU generation whose NCCL copy rates are known.
+type ncclFamily int
+
+const (
+	noFamily ncclFamily = iota
+	hopper
+	blackwell
+)
+
+// familyOf is the NCCL family of an accelerator, by its name: H100,
+// H200, H800 and H20 are Hopper (SM90); B200 and B300, in HGX or Grace
+// Blackwell systems, are Blackwell (SM100).
+func familyOf(name string) ncclFamily {
+	n := strings.ToUpper(name)
+	switch {
+	case strings.Contains(n, "H100"), strings.Contains(n, "H200"), strings.Contains(n, "H800"), strings.Contains(n, "H20"):
+		return hopper
+	case strings.Contains(n, "B200"), strings.Contains(n, "B300"):
+		return blackwell
+	}
+	return noFamily
+}
+
+// opClass groups operations whose NCCL kernels copy alike: gathers copy,
+// reductions load two operands and store one (all-reduce, a
+// reduce-scatter and an all-gather in one kernel, is its own class),
+// alltoall runs NCCL's point-to-point send/recv over its p2p channels.
+type opClass int
+
+const (
+	gatherClass opClass = iota
+	reduceClass
+	allReduceClass
+	p2pClass
+	numClasses
+)
+
+func classOf(op Op) opClass {
+	switch op {
+	case AllReduce:
+		return allReduceClass
+	case ReduceScatter, Reduce:
+		return reduceClass
+	case AllToAll, SendRecv:
+		return p2pClass
+	}
+	return gatherClass
+}
+
+// copyRate is one family's Simple-protocol copy rates for one op class,
+// in bytes a second: remote for the bytes a rank sends to peers, local
+// for its own shard (see the model above).
+type copyRate struct{ remote, local float64 }
+
+// ncclCopyRates are fitted, by least squares on the relative error of
+// the simulated time, to the fit half of the nccl-tests points of 64 MiB
+// and above (validation.NCCLPoint.HeldOut false; AIConfigurator commit
+// 095f58a51c4c, NCCL 2.29.2; Hopper: H100 and H200 SXM, Blackwell: B200
+// SXM and the GB200 tray), with the algorithm NCCL runs there: ring
+// all_gather, ring reduce_scatter, ring int8 all_reduce (NVLS cannot
+// reduce int8), direct alltoall. TestNCCLCopyRateFit refits them and fails if a
+// figure here drifts from its fit by more than 0.5%.
+var ncclCopyRates = [...][numClasses]copyRate{
+	hopper: {
+		gatherClass:    {remote: 379.1e9, local: 704.1e9}, // fit: Hopper ring all_gather, fit half >= 64 MiB, AIConfigurator 095f58a51c4c, NCCL 2.29.2
+		reduceClass:    {remote: 385.9e9, local: 543.1e9}, // fit: Hopper ring reduce_scatter, fit half >= 64 MiB, as above
+		allReduceClass: {remote: 399.6e9, local: 1110e9},  // fit: Hopper ring int8 all_reduce, fit half >= 64 MiB, as above
+		p2pClass:       {remote: 306.5e9, local: 2601e9},  // fit: Hopper direct alltoall, fit half >= 64 MiB, as above
+	},
+	blackwell: {
+		gatherClass:    {remote: 717.5e9, local: 962.6e9}, // fit: Blackwell ring all_gather, fit half >= 64 MiB, as above
+		reduceClass:    {remote: 737.8e9, local: 735.9e9}, // fit: Blackwell ring reduce_scatter, fit half >= 64 MiB, as above
+		allReduceClass: {remote: 733.6e9, local: 1560e9},  // fit: Blackwell ring int8 all_reduce, fit half >= 64 MiB, as above
+		p2pClass:       {remote: 555.1e9, local: 642.8e9}, // fit: Blackwell direct alltoall, fit half >= 64 MiB, as above
+	},
+}
+
+// ncclLLMaxBW is NCCL's cap on the LL protocol's bus bandwidth on one
+// node, by family, in bytes a second.
+var ncclLLMaxBW = [...]float64{
+	hopper:    141e9, // source: NVIDIA/nccl v2.29.2 src/graph/tuning.cc, llMaxBws Hopper-N1, 141.0 GB/s
+	blackwell: 282e9, // source: NVIDIA/nccl v2.29.2 src/graph/tuning.cc, llMaxBws Blackwell-N1, 2*141.0 GB/s
+}
+
+// ll128Payload is the fraction of LL128 bytes that are data: 120 of
+// every 128-byte line (NVIDIA/nccl src/device/prims_ll128.h; tuning.cc
+// rounds it to 0.92).
+const ll128Payload = 120.0 / 128
+
+// ll128Extra is how much longer an LL128 step takes than an LL step
+// within one NVLink domain, by algorithm: NCCL 2.29.2's hwLatencies over
+// NVLink, ring LL128 1.9 us less LL 0.6 us, tree 1.25 less 0.6
+// (src/graph/tuning.cc). An LL128 step pays the accelerator's fitted LL
+// step_latency plus this.
+var (
+	ll128ExtraRing = sim.FromSeconds((1.9 - 0.6) * 1e-6)
+	ll128ExtraTree = sim.FromSeconds((1.25 - 0.6) * 1e-6)
+)
+
+// NCCL 2.29's fixed costs on Hopper within one NVLink domain. The
+// Hopper presets' op_overhead (7.6 us) and LL step_latency (0.97 us)
+// were solved from older NCCL's 1 KiB all-reduces (case C17: 25.6 us on
+// 8 H100s); NCCL 2.29.2 takes 15.6 us there and 5.3 us for a 2-GPU
+// all_gather. Fitted by least squares, t = overhead + steps x step, to
+// the means of the fit-half Hopper points of 16 KiB and below per op and
+// GPU count (ring steps: n-1 for all_gather and reduce_scatter, 2(n-1)
+// for all_reduce; AIConfigurator 095f58a51c4c, NCCL 2.29.2), step 0.86
+// us of which the route's two NVLink hops take 0.31 us; NCCL's own tuner
+// gives 0.6 us a ring LL step over NVLink (src/graph/tuning.cc
+// hwLatencies), within the fit's reach. TestNCCLLatencyFit refits
+// them. Simple's bulk step latency (fitted to case C08's 128 MiB
+// reduce-scatter) and Blackwell's figures (whose presets match NCCL
+// 2.29's small sizes already) are left as the presets give them.
+var (
+	hopperOpOverhead = sim.FromSeconds(4.97e-6)  // fit: Hopper fit half <= 16 KiB intercept, AIConfigurator 095f58a51c4c, NCCL 2.29.2
+	hopperLLStep     = sim.FromSeconds(0.551e-6) // fit: as above, slope 0.861 us a step less 0.31 us of NVLink hops
+)
+
+// ncclLatencies sets g (a copy made by Group.with) up for NCCL 2.29's
+// fixed costs of proto on g's family within one domain: Hopper's
+// overhead and LL step above, LL128's step the LL step plus NCCL's
+// LL128 extra for algo (and across domains NCCL's NET less NVLINK
+// LL128 figures, netlat.go).
+func (g *Group) ncclLatencies(proto Protocol, algo Algorithm) {
+	hop := g.nccl && !g.spans && ncclFamilyOf(g) == hopper
+	if hop {
+		g.over = hopperOpOverhead
+	}
+	if proto != LL && proto != LL128 {
+		return
+	}
+	var extra sim.Time
+	if proto == LL128 {
+		extra = ll128ExtraRing
+		if algo == Tree {
+			extra = ll128ExtraTree
+		}
+		g.netRing, g.netTree, g.proxy = netRingLL128, netTreeLL128, proxyLL
+	}
+	if !hop && extra == 0 {
+		return
+	}
+	a := make([]sim.Time, len(g.ll))
+	for i, l := range g.ll {
+		if hop {
+			l = hopperLLStep
+		}
+		a[i] = l + extra
+	}
+	g.alpha = a
+}
+
+// copyLimits turns the copy-rate table off (TestNCCLCopyRateFit
+// measures the uncapped plans against which it fits).
+var copyLimits = true
+
+// ncclFamilyOf is the family of g's ranks, noFamily unless all share one.
+func ncclFamilyOf(g *Group) ncclFamily {
+	t := g.Fabric.Topo
+	fam := noFamily
+	for i, d := range g.Dies {
+		f := familyOf(t.Accels[t.Nodes[d].Index].Spec.Name)
+		if i > 0 && f != fam {
+			return noFamily
+		}
+		fam = f
+	}
+	return fam
+}
+
+// scaleUpRate is the least, over g's ranks, of what the channels from a
+// rank's vertex to scale-up switches carry a second (efficiency
+// included): the rate a rank could send at if its kernels kept up.
+func scaleUpRate(g *Group) float64 {
+	f := g.Fabric
+	least := 0.0
+	for i, v := range g.verts {
+		sum := 0.0
+		for _, ch := range f.Channels() {
+			if ch.From != v {
+				continue
+			}
+			if m := f.Members(ch.To); len(m) > 0 && f.Topo.Nodes[m[0]].Kind == topology.KindSwitch {
+				sum += ch.BytesPerS
+			}
+		}
+		if i == 0 || sum < least {
+			least = sum
+		}
+	}
+	return least
+}
+
+// ncclPace is by how much NCCL's copy rate slows g's operation op with
+// algo and proto below what the links carry: the factor, at least 1, by
+// which the plan's bytes are scaled on the network (see the model).
+func ncclPace(g *Group, op Op, algo Algorithm, proto Protocol) float64 {
+	if !copyLimits || !g.nccl || g.spans || algo == NVLS || algo == Hier {
+		return 1
+	}
+	fam := ncclFamilyOf(g)
+	if fam == noFamily {
+		return 1
+	}
+	rate := scaleUpRate(g)
+	if rate <= 0 {
+		return 1
+	}
+	var c float64
+	switch proto {
+	case LL:
+		// The links carry rate·llPayload of data under LL.
+		c, rate = ncclLLMaxBW[fam], rate*llPayload
+	default:
+		// LL128's payload is paid on the wire (compile), its copy rate
+		// is Simple's.
+		r := ncclCopyRates[fam][classOf(op)]
+		if r.remote <= 0 {
+			return 1
+		}
+		per := 1 / r.remote
+		if n := g.Size(); r.local > 0 && ownShard(op) {
+			per += 1 / (r.local * float64(n-1))
+		}
+		c = 1 / per
+	}
+	if c <= 0 || c >= rate {
+		return 1
+	}
+	return rate / c
+}
+
+// ownShard is whether op's NCCL kernel copies the rank's own shard
+// besides what it sends: every operation whose buffers hold a block per
+// rank.
+func ownShard(op Op) bool {
+	switch op {
+	case AllGather, ReduceScatter, AllReduce, AllToAll:
+		return true
+	}
+	return false
+}
+
+// autoProtocols lists the protocols Auto tries on g: Simple and LL, and
+// LL128 within one NVLink domain of Hopper or Blackwell GPUs, where NCCL
+// 2.29 enables it by default (src/graph/tuning.cc: LL128 on by default
+// only on Hopper and Blackwell, over NVLink and P2C/PXN).
+func autoProtocols(g *Group) []Protocol {
+	if !g.spans && ncclFamilyOf(g) != noFamily {
+		return []Protocol{Simple, LL, LL128}
+	}
+	return []Protocol{Simple, LL}
+}
+
+// unpace scales the channel statistics of a run of plans back from the
+// paced bytes to the bytes that crossed the links, when every plan ran
+// at one pace (a run of plans at different paces keeps its statistics
+// as run).
+func unpace(plans []*Plan, stats []network.ChannelStats) []network.ChannelStats {
+	if len(plans) == 0 {
+		return stats
+	}
+	k := plans[0].pace
+	for _, p := range plans[1:] {
+		if p.pace != k {
+			return stats
+		}
+	}
+	if k <= 1 {
+		return stats
+	}
+	out := make([]network.ChannelStats, len(stats))
+	for c, st := range stats {
+		out[c] = network.ChannelStats{Bytes: st.Bytes / k, Busy: st.Busy, PeakUtil: st.PeakUtil / k}
+	}
+	return out
+}
