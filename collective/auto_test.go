@@ -68,16 +68,9 @@ func autoByAll(t *testing.T, g *Group, op Op, bytes float64, o Options) Result {
 // can), returns exactly the result of simulating every candidate.
 func TestAutoSameAsAll(t *testing.T) {
 	_, plane := faulted(t, "gb200-nvl72", "plane:3")
-	load := func(name string, domains int) *topology.Topology {
-		top, err := topology.Load(name, domains)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return top
-	}
-	h100 := load("hgx-h100", 4)
-	nvl72 := load("gb200-nvl72", 0)
-	cm384 := load("cm384", 0)
+	h100 := mustLoad(t, "hgx-h100", 4)
+	nvl72 := mustLoad(t, "gb200-nvl72", 0)
+	cm384 := mustLoad(t, "cm384", 0)
 	cases := []struct {
 		name  string
 		top   *topology.Topology
@@ -290,11 +283,7 @@ func TestLowerBoundHolds(t *testing.T) {
 // TestHCCLAlgorithms: on Ascend (HCCL) auto leaves out tree and NVLS,
 // which HCCL does not have, and hier splits the ranks by server.
 func TestHCCLAlgorithms(t *testing.T) {
-	top, err := topology.Load("cm384", 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := network.NewFabric(top)
+	f := network.NewFabric(mustLoad(t, "cm384", 0))
 	for _, ranks := range []int{16, 64} {
 		g, err := NewGroup(f, Placement{Ranks: ranks})
 		if err != nil {
@@ -324,14 +313,7 @@ func TestHCCLAlgorithms(t *testing.T) {
 // the pricing limit, down to one that sets every candidate aside.
 func TestAutoPricingLimit(t *testing.T) {
 	defer func(m int) { pricingLimit = m }(pricingLimit)
-	h100, err := topology.Load("hgx-h100", 4)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cm384, err := topology.Load("cm384", 0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	h100, cm384 := mustLoad(t, "hgx-h100", 4), mustLoad(t, "cm384", 0)
 	cases := []struct {
 		name  string
 		top   *topology.Topology
@@ -366,4 +348,14 @@ func TestAutoPricingLimit(t *testing.T) {
 			}
 		}
 	}
+}
+
+// mustLoad loads a preset with domains scale-up domains, or fails t.
+func mustLoad(t *testing.T, name string, domains int) *topology.Topology {
+	t.Helper()
+	top, err := topology.Load(name, domains)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return top
 }
