@@ -561,8 +561,8 @@ func (p *Plan) lowerBound(f *network.Fabric) float64 {
 		if r.chunk <= 0 {
 			continue
 		}
-		// Each position's route once, then every transfer in transfer
-		// order, as below, so that every sum is the same.
+		// Each position's route once, then each position's bytes,
+		// every step's chunks at once.
 		routes := make([]*network.Route, r.n)
 		for i := range r.n {
 			next := i + 1
@@ -575,12 +575,9 @@ func (p *Plan) lowerBound(f *network.Fabric) float64 {
 			}
 			routes[i] = rt
 		}
-		for k := 0; k < r.steps; k++ {
-			for _, rt := range routes {
-				for range r.chunks {
-					rt.AddLoad(load, r.chunk)
-				}
-			}
+		sent := r.chunk * float64(r.steps*r.chunks)
+		for _, rt := range routes {
+			rt.AddLoad(load, sent)
 		}
 		path = max(path, r.criticalPath(f, routes))
 	}
