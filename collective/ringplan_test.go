@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/cardsea/cardsea/network"
+	"github.com/cardsea/cardsea/sim"
 	"github.com/cardsea/cardsea/topology"
 )
 
@@ -173,5 +174,76 @@ func TestRingFormPlan(t *testing.T) {
 		case tc.refused && (!errors.As(err, &big) || big.Transfers != int64(p.Transfers()) || big.RingForm != (tc.min == 0)):
 			t.Errorf("min %d, limit %d: past the limit: %v", tc.min, tc.limit, err)
 		}
+	}
+}
+
+// TestRingPathsMemo: lowerBound's critical path of each ring, memoised
+// over rotations of earlier rings (ringPaths), is the ring's own, and the
+// memo is used: NCCL's channels across HGX nodes are rotations.
+func TestRingPathsMemo(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		domains int
+	}{{"hgx-h100", 4}, {"gb200-nvl72", 2}} {
+		top, err := topology.Load(tc.name, tc.domains)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := network.NewFabric(top)
+		g, err := NewGroup(f, Placement{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var p *Plan
+		withRingForm(0, func() { p, err = Compile(g, AllReduce, Ring, 256<<20, Options{Protocol: Simple}) })
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(p.rings) < 2 {
+			t.Fatalf("%s x%d: %d rings in ring form, want several", tc.name, tc.domains, len(p.rings))
+		}
+		var m ringPaths
+		for i, r := range p.rings {
+			routes := make([]*network.Route, r.n)
+			for j := range r.n {
+				rt, err := p.routeOf(f, r.verts[j], r.viaOf(j), r.verts[(j+1)%r.n])
+				if err != nil {
+					t.Fatal(err)
+				}
+				routes[j] = rt
+			}
+			if got, want := m.of(r, f, routes), r.criticalPath(f, routes); got != want {
+				t.Errorf("%s x%d ring %d: memoised path %v, its own %v", tc.name, tc.domains, i, got, want)
+			}
+		}
+		if len(m.seen) == len(p.rings) {
+			t.Errorf("%s x%d: no ring of %d was a rotation of another", tc.name, tc.domains, len(p.rings))
+		}
+		t.Logf("%s x%d: %d rings, %d paths computed", tc.name, tc.domains, len(p.rings), len(m.seen))
+	}
+}
+
+// TestRotationOf: a rotation is found at any offset, and a ring that is
+// not one is not taken for one.
+func TestRotationOf(t *testing.T) {
+	u := ringTimes{alpha: []sim.Time{1, 2, 3, 1}, dur: []sim.Time{4, 5, 6, 4}, wait: []sim.Time{7, 8, 9, 7}}
+	rot := func(s int) ringTimes {
+		n := len(u.dur)
+		r := ringTimes{alpha: make([]sim.Time, n), dur: make([]sim.Time, n), wait: make([]sim.Time, n)}
+		for i := range n {
+			j := (i + s) % n
+			r.alpha[i], r.dur[i], r.wait[i] = u.alpha[j], u.dur[j], u.wait[j]
+		}
+		return r
+	}
+	for s := range 4 {
+		if !rotationOf(u, rot(s)) {
+			t.Errorf("rotation by %d not found", s)
+		}
+	}
+	v := rot(3)
+	v.wait[2]++
+	if rotationOf(u, v) {
+		t.Error("a ring with one delay changed taken for a rotation")
 	}
 }

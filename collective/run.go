@@ -557,6 +557,7 @@ func (p *Plan) refusedBound(f *network.Fabric) float64 {
 func (p *Plan) lowerBound(f *network.Fabric) float64 {
 	load := make([]float64, len(f.Channels()))
 	path := sim.Time(0) // the critical path; see below
+	var paths ringPaths
 	for _, r := range p.rings {
 		if r.chunk <= 0 {
 			continue
@@ -579,7 +580,7 @@ func (p *Plan) lowerBound(f *network.Fabric) float64 {
 		for _, rt := range routes {
 			rt.AddLoad(load, sent)
 		}
-		path = max(path, r.criticalPath(f, routes))
+		path = max(path, paths.of(r, f, routes))
 	}
 	if d := p.dry; d != nil {
 		// A dryExact plan's transfers are summed up as this loop
@@ -680,6 +681,82 @@ func soloTime(f *network.Fabric, rt *network.Route, bytes float64) sim.Time {
 // soloTimeAt is soloTime for a route whose solo rate is rate.
 func soloTimeAt(rate, bytes float64) sim.Time {
 	return max(0, sim.FromSeconds(bytes/rate*(1-1e-9))-1)
+}
+
+// ringPaths memoises criticalPath over the rings of one plan. A ring's
+// critical path is the same under a rotation of its positions (every
+// position starts step 0 at once and waits on its left neighbour only,
+// so rotating the positions rotates every time computed), and NCCL's
+// channels are mostly rotations of one another by local GPU index: a
+// ring whose step latencies, solo times and route delays are a rotation
+// of an earlier ring's (same steps, chunks and chunk size) takes its
+// path. Finding the rotation costs O(n) per candidate offset, far less
+// than the O(n·steps·chunks) it spares.
+type ringPaths struct {
+	seen []ringTimes
+}
+
+// ringTimes is what criticalPath reads of a ring, and its path.
+type ringTimes struct {
+	steps, chunks    int
+	chunk            float64
+	alpha, dur, wait []sim.Time
+	path             sim.Time
+}
+
+// of is r.criticalPath(f, routes), from an earlier ring's when a rotation
+// of it.
+func (m *ringPaths) of(r *ringForm, f *network.Fabric, routes []*network.Route) sim.Time {
+	if r.chunk <= 0 {
+		return 0
+	}
+	t := ringTimes{steps: r.steps, chunks: r.chunks, chunk: r.chunk, alpha: r.alpha,
+		dur: make([]sim.Time, r.n), wait: make([]sim.Time, r.n)}
+	for i, rt := range routes {
+		t.dur[i], t.wait[i] = soloTime(f, rt, r.chunk), rt.Delay()
+	}
+	for _, u := range m.seen {
+		if u.steps == t.steps && u.chunks == t.chunks && u.chunk == t.chunk && len(u.dur) == r.n && rotationOf(u, t) {
+			return u.path
+		}
+	}
+	t.path = r.criticalPath(f, routes)
+	m.seen = append(m.seen, t)
+	return t.path
+}
+
+// rotationTries bounds the offsets rotationOf checks in full.
+const rotationTries = 64
+
+// rotationOf reports whether t's positions are u's rotated by some
+// offset: t's position i is u's position (i+s) mod n. It may miss one
+// past rotationTries offsets whose first position matches.
+func rotationOf(u, t ringTimes) bool {
+	n := len(u.dur)
+	same := func(s int) bool {
+		for i := range n {
+			j := i + s
+			if j >= n {
+				j -= n
+			}
+			if t.alpha[i] != u.alpha[j] || t.dur[i] != u.dur[j] || t.wait[i] != u.wait[j] {
+				return false
+			}
+		}
+		return true
+	}
+	tried := 0
+	for s := range n {
+		if t.alpha[0] == u.alpha[s] && t.dur[0] == u.dur[s] && t.wait[0] == u.wait[s] {
+			if same(s) {
+				return true
+			}
+			if tried++; tried == rotationTries {
+				return false // computing the path is cheaper than more tries
+			}
+		}
+	}
+	return false
 }
 
 // criticalPath is lowerBound's critical path of a ring (routes[i] is
