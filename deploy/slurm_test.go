@@ -87,6 +87,19 @@ func TestSlurmRequeue(t *testing.T) {
 	c.waitFor("task 1 to stop and pend", 100*time.Millisecond, func() bool {
 		return c.squeue(task) == "PENDING"
 	})
+	// The controller shows it pending before slurmd has finished killing
+	// its first run; released and started then, slurmd refuses to launch
+	// it ("Job N already killed, do not launch batch job") and the task
+	// fails, which left the merge job's dependency never satisfied on a
+	// loaded machine. Wait for slurmd to be done with the first run.
+	id := regexp.MustCompile(`JobId=(\d+)`).FindStringSubmatch(c.scontrol("show", "job", task))
+	if id == nil {
+		t.Fatalf("scontrol show job %s names no JobId", task)
+	}
+	c.waitFor("slurmd to end task 1's first run", 100*time.Millisecond, func() bool {
+		b, _ := os.ReadFile(filepath.Join(c.dir, "log", "slurmd.log"))
+		return bytes.Contains(b, []byte("["+id[1]+".batch] done with job"))
+	})
 	before := journalledPoints(journal)
 	// A second name for the journal: the resumed task appends to it and
 	// removes its own name when it is done, this one stays.
