@@ -28,7 +28,9 @@
 // has in flight, with a fixed cost per (sequence, head) on the MHA kernel
 // and the per-head fallback (which reads each KV head once from HBM and
 // its group's re-reads partly from L2), or per (sequence, KV head) on the
-// grouped kernel, plus a per-head cost that grows with the head size.
+// grouped kernel, plus a per-head cost that grows with the head size; a
+// fitted share of these fixed costs (SM work) overlaps the KV stream, and
+// the per-head kernel has its own per-CTA bandwidth.
 // LookupAttention returns them.
 //
 // MLA (DeepSeek's latent attention): one model per TensorRT-LLM (system,

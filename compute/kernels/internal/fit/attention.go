@@ -56,7 +56,7 @@ func fitAttention(out, dump, check string) {
 	models := make([]kernels.AttentionModel, len(order))
 	parallel(len(order), func(i int) {
 		f, _ := split(order[i])
-		models[i] = fitAttnGroup(order[i], f)
+		models[i] = fitAttnGroup(order[i], f, true)
 	})
 	var full map[agroup][]kernels.AttentionRow
 	if check != "" {
@@ -95,7 +95,7 @@ func fitAttention(out, dump, check string) {
 			line += fmt.Sprintf(" | %6d %5.1f%% %5.1f%%", hs.N, 100*hs.Median, 100*hs.P90)
 		}
 		fmt.Println(line)
-		fmt.Printf("    reuse %.2f q %.2f mhamem %.2f dim %.4fns\n", m.Reuse, m.Q, m.MHAMem, m.DimS*1e9)
+		fmt.Printf("    reuse %.2f q %.2f mhamem %.2f dim %.4fns overlap %.3f mhacta %.3f\n", m.Reuse, m.Q, m.MHAMem, m.DimS*1e9, m.Overlap, m.MHACTA)
 		fmt.Printf("    eff_c %.3f eff_m %.3f quant %.2f launch %.2fus p %.2f kmin %.0f ctabw %.0fGB/s tok %.3fB head %.2fns group %.2fns exp %.1fT/s\n",
 			m.EffCompute, m.EffMemory, m.Quant, m.LaunchS*1e6, m.P, m.KMin, m.CTABW/1e9, m.TokenBytes, m.HeadS*1e9, m.GroupS*1e9, m.ExpRate/1e12)
 	}
@@ -127,7 +127,10 @@ var attnStarts = [][]float64{
 	{math.Log(0.7), math.Log(0.9), -2, math.Log(5), math.Log(8), math.Log(64), math.Log(300), math.Log(0.01), math.Log(30), math.Log(30), math.Log(60)},
 }
 
-func fitAttnGroup(g agroup, rows []kernels.AttentionRow) kernels.AttentionModel {
+// fitAttnGroup fits one table; overlap adds generation's overlap of the
+// fixed per-unit cost with the KV stream (Overlap) to the fitted terms
+// (attention, not MLA).
+func fitAttnGroup(g agroup, rows []kernels.AttentionRow, overlap bool) kernels.AttentionModel {
 	acc, ok := kernels.AccelOf(g.system)
 	if !ok {
 		log.Fatalf("no datasheet for %s", g.system)
@@ -174,6 +177,12 @@ func fitAttnGroup(g agroup, rows []kernels.AttentionRow) kernels.AttentionModel 
 				m.MHAMem = math.Min(math.Max(math.Exp(x[13]), 0.1), 10)
 				m.DimS = math.Max(math.Exp(x[14])*1e-9, 1e-18)
 			}
+			if len(x) > 15 {
+				// generation: the fixed cost's share that overlaps the KV stream (0 to 1)
+				m.Overlap = 1 / (1 + math.Exp(-x[15]))
+				// and the per-head kernel's per-CTA bandwidth over CTABW (0.05 to 20)
+				m.MHACTA = math.Min(math.Max(math.Exp(x[16]), 0.05), 20)
+			}
 		}
 		loss := func(x []float64) float64 {
 			set(x)
@@ -190,7 +199,14 @@ func fitAttnGroup(g agroup, rows []kernels.AttentionRow) kernels.AttentionModel 
 			step = append(step, 1, 1, 0.3, 1)
 			starts = nil
 			for _, x0 := range attnStarts {
-				starts = append(starts, append(append([]float64(nil), x0...), 0, 0, 0, math.Log(0.01)))
+				x1 := append(append([]float64(nil), x0...), 0, 0, 0, math.Log(0.01))
+				if overlap {
+					x1 = append(x1, 0, 0)
+				}
+				starts = append(starts, x1)
+			}
+			if overlap {
+				step = append(step, 1, 0.5)
 			}
 		}
 		for _, x0 := range starts {
@@ -220,6 +236,9 @@ func renderAttn(fits []kernels.AttentionModel) string {
 		fmt.Fprintf(&b, "\t\tHeadS: %s, GroupS: %s, ExpRate: %s,\n", f(m.HeadS), f(m.GroupS), f(m.ExpRate))
 		if m.Reuse != 0 || m.Q != 0 || m.MHAMem != 0 || m.DimS != 0 {
 			fmt.Fprintf(&b, "\t\tReuse: %s, Q: %s, MHAMem: %s, DimS: %s,\n", f(m.Reuse), f(m.Q), f(m.MHAMem), f(m.DimS))
+		}
+		if m.Overlap != 0 {
+			fmt.Fprintf(&b, "\t\tOverlap: %s, MHACTA: %s,\n", f(m.Overlap), f(m.MHACTA))
 		}
 		fmt.Fprintf(&b, "\t\tSource: %q,\n", m.Source)
 		fmt.Fprintf(&b, "\t\tCheckN: %d, CheckMedian: %s, CheckP90: %s,\n\t},\n", m.CheckN, f(m.CheckMedian), f(m.CheckP90))

@@ -57,7 +57,7 @@ func fitMLA(out string) {
 	models := make([]kernels.AttentionModel, len(order))
 	parallel(len(order), func(i int) {
 		f, _ := split(order[i])
-		models[i] = fitAttnGroup(order[i], f)
+		models[i] = fitAttnGroup(order[i], f, false)
 	})
 	var fits []kernels.AttentionModel
 	for i, g := range order {
