@@ -25,6 +25,7 @@ lint:
 
 unit:
 	$(GO) test ./...
+	CARDSEA_SLURM_ALONE=1 $(GO) test -count=1 -run '^TestSlurmRequeue$$' ./deploy
 	@command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || \
 	  echo "make test: NOTE TestReportInChromium was SKIPPED: no chromium here (apt-get install chromium runs it)"
 	@{ command -v slurmctld || [ -x /usr/sbin/slurmctld ]; } >/dev/null 2>&1 && { command -v munged || [ -x /usr/sbin/munged ]; } >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] || \
