@@ -251,7 +251,7 @@ func (e *TooLargeError) Error() string {
 	if e.refused != nil {
 		limit = int64(e.refused.limit())
 	}
-	if float64(limit)*per < float64(MaxTransfers)*per && need < 1e15 {
+	if limit < int64(MaxTransfers) { // the memory limit binds: more memory would do
 		hint += fmt.Sprintf(", or allow it the memory (--max-memory %.0fGB, max_memory in a scenario) if the machine has it", math.Ceil(need*1.1/1e9))
 	}
 	return fmt.Sprintf("%s %s over %d ranks needs %d transfers (about %.1f GB of memory at %.0f B each), over the limit of %d (%.1f GB); %s",

@@ -185,11 +185,7 @@ func TestRingPathsMemo(t *testing.T) {
 		name    string
 		domains int
 	}{{"hgx-h100", 4}, {"gb200-nvl72", 2}} {
-		top, err := topology.Load(tc.name, tc.domains)
-		if err != nil {
-			t.Fatal(err)
-		}
-		f := network.NewFabric(top)
+		f := network.NewFabric(mustLoad(t, tc.name, tc.domains))
 		g, err := NewGroup(f, Placement{})
 		if err != nil {
 			t.Fatal(err)
