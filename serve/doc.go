@@ -102,9 +102,10 @@
 //     the cache (TestBlocksExact, against a brute-force count).
 //   - KV contention: a heavy KV stream into a decode instance whose
 //     all-to-all shares its links slows the transfers and the decode
-//     steps; with no KV moving, or paths that share no link, the results
-//     are bit for bit those of KV kept off the decode links
-//     (TestKVContention).
+//     steps, and out of a prefill instance whose all-to-all shares its
+//     links, the transfers and the prefill steps; with no KV moving, or
+//     paths that share no link, the results are bit for bit those of KV
+//     kept off the instances' links (TestKVContention).
 //
 // # Limits
 //
@@ -116,6 +117,6 @@
 // first order and time-averaged: a step's collectives are spread evenly
 // over it, bytes landing in a step's own delay add none, a rank's
 // concurrent transfers add up without sharing the link among themselves,
-// and transfers on the prefill side contend with one another (a replica's
-// link), not with the prefill instance's traffic.
+// a transfer takes the time its slower end gives it, and transfers out
+// of one prefill replica leave one after another (a replica's link).
 package serve

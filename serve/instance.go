@@ -125,7 +125,8 @@ type instance struct {
 	preBlocks float64
 	cache     *prefixCache
 
-	// KV streams into it (disaggregated decode), in hand-off order;
+	// KV streams into it (disaggregated decode) or out of it
+	// (disaggregated prefill), in hand-off order;
 	// lastF, the share of its last step its collectives took; nextRank
 	// the data-parallel rank the next KV lands on (round robin), and
 	// rankBytes scratch for a step's bytes by rank.
@@ -404,9 +405,10 @@ func (in *instance) startStep(now float64) {
 	})
 }
 
-// kvFlow is a KV transfer into a decode instance: when it runs, the
-// data-parallel rank it lands on, and the bytes per second one die of
-// that rank receives while the instance's collectives run.
+// kvFlow is a KV transfer into a decode instance or out of a prefill
+// instance: when it runs, the data-parallel rank it lands on or leaves,
+// and the bytes per second one die of that rank receives or sends while
+// the instance's collectives run.
 type kvFlow struct {
 	start, end float64
 	rank       int
@@ -417,7 +419,8 @@ type kvFlow struct {
 // the share f of it, ends for the KV landing meanwhile: the bytes one
 // die receives while the collectives run (each stream's overlap with the
 // step, f of it, at its rate then), on the busiest rank, times the delay
-// a byte causes (runner.kvKappa). Streams that have ended are dropped.
+// a byte causes (its end's kvSide.kappa). Streams that have ended are
+// dropped.
 // To first order: bytes landing in the delay itself are not counted.
 func (in *instance) kvDelay(t0, t1, f float64) float64 {
 	if len(in.flows) == 0 {
@@ -431,7 +434,11 @@ func (in *instance) kvDelay(t0, t1, f float64) float64 {
 	}
 	clear(in.flows[len(live):])
 	in.flows = live
-	if f == 0 || in.run.kvKappa == 0 {
+	kappa := in.run.kvIn.kappa
+	if in.prefillOnly {
+		kappa = in.run.kvOut.kappa
+	}
+	if f == 0 || kappa == 0 {
 		return 0
 	}
 	if in.rankBytes == nil {
@@ -447,7 +454,7 @@ func (in *instance) kvDelay(t0, t1, f float64) float64 {
 	for _, fl := range in.flows {
 		in.rankBytes[fl.rank] = 0
 	}
-	return worst * in.run.kvKappa
+	return worst * kappa
 }
 
 type chunk struct {

@@ -76,16 +76,15 @@ type runner struct {
 	// link is next free.
 	kvPerToken, kvRate float64
 	linkFree           [][]float64
-	// Contention with the decode instances' collectives (kvLink): the
-	// share of a request's KV one die of its decode rank receives, the
-	// share of its rate a KV stream keeps while the collectives run, and
-	// the seconds it delays them per byte it lands meanwhile.
-	kvDieShare, kvPhi, kvKappa float64
-	reqs                       []*req
-	completed                  int
-	preemptions                int
-	lastDoneS                  float64
-	transferS                  []float64
+	// Contention with the instances' collectives (kvLink): on the decode
+	// side, where the KV lands (kvIn), and on the prefill side, where it
+	// leaves (kvOut).
+	kvIn, kvOut kvSide
+	reqs        []*req
+	completed   int
+	preemptions int
+	lastDoneS   float64
+	transferS   []float64
 	// next sends the next request of a closed loop (Config.Concurrency),
 	// sent counting those sent.
 	next func(now float64)
@@ -158,16 +157,24 @@ func (r *runner) handOff(q *req, now float64) {
 		dur = float64(q.prompt+1) * r.kvPerToken / r.kvRate
 	}
 	if dur > 0 && !r.cfg.isolatedKV {
-		// For the share f of the decode instance's step its links carry
-		// its collectives (its last step's), the KV gets kvPhi of its
-		// rate; its bytes land on one data-parallel rank's dies.
+		// For the share f of each end's step its links carry its
+		// collectives (its last step's), the KV gets phi of its rate
+		// there; the slower end sets the transfer's time. Its bytes
+		// leave one data-parallel rank's dies and land on another's.
 		alone := dur
-		if f := to.lastF; f > 0 && r.kvPhi < 1 {
-			dur = alone / ((1 - f) + f*r.kvPhi)
+		slow := func(f, phi float64) float64 {
+			if f > 0 && phi < 1 {
+				return alone / ((1 - f) + f*phi)
+			}
+			return alone
 		}
-		die := float64(q.prompt+1) * r.kvPerToken * r.kvDieShare
-		to.flows = append(to.flows, kvFlow{start: start, end: start + dur, rank: to.nextRank % to.dp, rate: r.kvPhi * die / alone})
+		dur = math.Max(slow(to.lastF, r.kvIn.phi), slow(from.lastF, r.kvOut.phi))
+		bytes := float64(q.prompt+1) * r.kvPerToken
+		to.flows = append(to.flows, kvFlow{start: start, end: start + dur, rank: to.nextRank % to.dp, rate: r.kvIn.phi * bytes * r.kvIn.dieShare / alone})
 		to.nextRank++
+		if r.kvOut.kappa > 0 {
+			from.flows = append(from.flows, kvFlow{start: start, end: start + dur, rank: i, rate: r.kvOut.phi * bytes * r.kvOut.dieShare / alone})
+		}
 	}
 	links[i] = start + dur
 	r.transferS = append(r.transferS, start+dur-now)
@@ -467,74 +474,106 @@ func (r *runner) kvLink(reqs []Request) error {
 	return r.kvContention(d)
 }
 
-// kvContention measures, on the fabric, how a KV stream into a decode
-// die and the decode instance's collectives share its links: the KV
-// stream (64 MiB from a prefill die) alone, the collectives' traffic
-// into that die alone (every other die of its expert-parallel group
-// sending to it, as a dispatch or combine does; with tensor parallelism
-// only, one neighbour, as a ring's step does), sized to outlast the KV,
-// and the two at once (infer.Engine.SendTimes). kvPhi is the KV's rate
-// together over alone; kvKappa how much later the collectives' traffic
-// ends, per KV byte. Paths that share no link give 1 and 0.
+// kvSide is how KV transfers and one end's collectives share that end's
+// links: the share of a request's KV one die of the end's rank sends or
+// receives, the share of its rate a KV stream keeps while the
+// collectives run, and the seconds it delays them per byte it moves
+// meanwhile. No contention is {dieShare, 1, 0}.
+type kvSide struct {
+	dieShare, phi, kappa float64
+}
+
+// kvContention measures, on the fabric, how a KV stream and each end's
+// collectives share that end's links (kvProbe): into a decode die
+// against its instance's collectives converging on it, and out of a
+// prefill die against its instance's collectives leaving it.
 func (r *runner) kvContention(d infer.DisaggResult) error {
 	e := r.cfg.Engine
-	dc := d.Decode.Config
-	r.kvDieShare = 1 / (infer.KVSplit(dc.Model, max(dc.TP, 1)) * float64(max(dc.PP, 1)))
-	r.kvPhi, r.kvKappa = 1, 0
+	dc, pc := d.Decode.Config, d.Prefill.Config
+	r.kvIn = kvSide{dieShare: 1 / (infer.KVSplit(dc.Model, max(dc.TP, 1)) * float64(max(dc.PP, 1))), phi: 1}
+	r.kvOut = kvSide{dieShare: 1 / (infer.KVSplit(pc.Model, max(pc.TP, 1)) * float64(max(pc.PP, 1))), phi: 1}
 	if r.cfg.isolatedKV {
 		return nil
 	}
 	dies := e.Topo.Accels[0].Spec.Dies
+	from := r.prefill[0].p.base.FirstAccelerator * dies
 	to := r.decode[0].p.base.FirstAccelerator * dies
+	var err error
+	if r.kvIn.phi, r.kvIn.kappa, err = kvProbe(e, from, to, dc, true); err != nil {
+		return fmt.Errorf("KV transfer against the decode collectives: %w", err)
+	}
+	if r.kvOut.phi, r.kvOut.kappa, err = kvProbe(e, from, to, pc, false); err != nil {
+		return fmt.Errorf("KV transfer against the prefill collectives: %w", err)
+	}
+	return nil
+}
+
+// kvProbe runs, on the fabric, a KV stream (64 MiB from die from to die
+// to) alone, one end's collectives alone, and the two at once
+// (infer.Engine.SendTimes). The collectives are that end's die
+// exchanging with every other die of its expert-parallel group, as a
+// dispatch or combine does (with tensor parallelism only, one
+// neighbour, as a ring's step does): into the decode die (in) or out of
+// the prefill die, sized to outlast the KV. phi is the KV's rate
+// together over alone; kappa how much later the collectives' traffic
+// ends, per KV byte. Paths that share no link give 1 and 0. Cost: three
+// to four network runs of at most EP flows.
+func kvProbe(e *infer.Engine, from, to int, c infer.Config, in bool) (phi, kappa float64, err error) {
+	at := from
+	if in {
+		at = to
+	}
 	var peers []int
 	switch {
-	case dc.EP > 1:
-		for i := 1; i < dc.EP; i++ {
-			peers = append(peers, to+i)
+	case c.EP > 1:
+		for i := 1; i < c.EP; i++ {
+			peers = append(peers, at+i)
 		}
-	case dc.TP > 1:
-		peers = []int{to + 1}
+	case c.TP > 1:
+		peers = []int{at + 1}
 	}
 	if len(peers) == 0 {
-		return nil
+		return 1, 0, nil
 	}
 	const probe = 64 << 20
-	kv := infer.Send{From: r.prefill[0].p.base.FirstAccelerator * dies, To: to, Bytes: probe}
+	kv := infer.Send{From: from, To: to, Bytes: probe}
 	coll := func(per float64) []infer.Send {
 		ss := make([]infer.Send, len(peers))
 		for i, p := range peers {
-			ss[i] = infer.Send{From: p, To: to, Bytes: per}
+			ss[i] = infer.Send{From: at, To: p, Bytes: per}
+			if in {
+				ss[i] = infer.Send{From: p, To: at, Bytes: per}
+			}
 		}
 		return ss
 	}
 	last := func(ts []float64) float64 { return slices.Max(ts) }
-	fail := func(err error) error { return fmt.Errorf("KV transfer against the decode collectives: %w", err) }
 	t, err := e.SendTimes([]infer.Send{kv})
 	if err != nil {
-		return fail(err)
+		return 0, 0, err
 	}
 	tKV := t[0]
 	per := float64(probe) / float64(len(peers))
 	if t, err = e.SendTimes(coll(per)); err != nil {
-		return fail(err)
+		return 0, 0, err
 	}
 	if tc := last(t); tc < 4*tKV && tc > 0 {
 		per *= math.Ceil(4 * tKV / tc)
 		if t, err = e.SendTimes(coll(per)); err != nil {
-			return fail(err)
+			return 0, 0, err
 		}
 	}
 	tColl := last(t)
 	both, err := e.SendTimes(append(coll(per), kv))
 	if err != nil {
-		return fail(err)
+		return 0, 0, err
 	}
 	n := len(peers)
+	phi = 1
 	if tKV > 0 && both[n] > 0 {
-		r.kvPhi = math.Min(1, tKV/both[n])
+		phi = math.Min(1, tKV/both[n])
 	}
-	r.kvKappa = math.Max(0, last(both[:n])-tColl) / probe
-	return nil
+	return phi, math.Max(0, last(both[:n])-tColl) / probe, nil
 }
 
 // or is v, or def when v is 0.

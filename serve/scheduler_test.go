@@ -376,7 +376,8 @@ func qwenEP16(t *testing.T) Config {
 // TestKVContention: a heavy KV stream (16k-token prompts) into a decode
 // instance whose MoE all-to-all shares its InfiniBand links slows its
 // steps (TPOT) and is itself slowed (the transfers take longer) against
-// KV kept off those links; where the paths share no link (the decode
+// KV kept off those links; out of a prefill instance whose all-to-all
+// shares them, it slows the prefill steps (TTFT) and the transfers; where the paths share no link (the decode
 // instance's TP allreduce on NVLink, the KV over InfiniBand) and where
 // no KV moves, the results are bit for bit those of the isolated model.
 func TestKVContention(t *testing.T) {
@@ -410,6 +411,22 @@ func TestKVContention(t *testing.T) {
 	if x, y := run(none, reqs), run(noneIso, reqs); !reflect.DeepEqual(x, y) {
 		t.Errorf("no KV moving: results differ from the isolated model's (TPOT mean %.6f ms against %.6f)", x.TPOT.Mean*1e3, y.TPOT.Mean*1e3)
 	}
+	// The prefill side: an EP16 prefill instance over InfiniBand sends
+	// the KV out of dies whose all-to-all leaves on the same links, into
+	// an 8-GPU decode instance that keeps its all-to-all on NVLink.
+	m := cfg.Prefill.Model
+	pre := Config{Engine: cfg.Engine,
+		Prefill:  infer.Config{Model: m, Accelerators: 16, Precision: fp8, MicroBatches: 1},
+		Instance: infer.Config{Model: m, Accelerators: 8, Precision: fp8, MicroBatches: 1}}
+	preIso := pre
+	preIso.isolatedKV = true
+	x, y := run(pre, reqs), run(preIso, reqs)
+	if x.EnergyJ <= y.EnergyJ || x.KVTransfer.P50 < y.KVTransfer.P50*1.1 {
+		t.Errorf("prefill side contended: energy %.0f J, KV p50 %.2f ms; isolated: %.0f J, %.2f ms: want longer prefill steps and slower transfers",
+			x.EnergyJ, x.KVTransfer.P50*1e3, y.EnergyJ, y.KVTransfer.P50*1e3)
+	}
+	t.Logf("prefill EP16 over IB, 16k prompts: energy %.1f J (isolated %.1f); TTFT mean %.3f ms (%.3f); KV p50 %.1f ms (%.1f); TPOT mean %.3f ms (%.3f)",
+		x.EnergyJ, y.EnergyJ, x.TTFT.Mean*1e3, y.TTFT.Mean*1e3, x.KVTransfer.P50*1e3, y.KVTransfer.P50*1e3, x.TPOT.Mean*1e3, y.TPOT.Mean*1e3)
 	inst := infer.Config{Model: model(t, "llama-3.1-70b"), Accelerators: 8, TP: 8, Precision: fp8, MicroBatches: 1}
 	apart := Config{Engine: engine(t, "hgx-h100", 2), Prefill: inst, Instance: inst, KeepRequests: true}
 	apartIso := apart
