@@ -21,7 +21,7 @@ func autoByAll(t *testing.T, g *Group, op Op, bytes float64, o Options) Result {
 	t.Helper()
 	protos := []Protocol{o.Protocol}
 	if o.Protocol == ProtoAuto {
-		protos = autoProtocols(g)
+		protos = autoProtocols(g, op, bytes)
 	}
 	type cand struct {
 		r     Result

@@ -33,7 +33,8 @@ type Options struct {
 	// uniform (S/n to every rank).
 	Matrix [][]float64
 	// Protocol is LL, LL128 or Simple; ProtoAuto lets Run choose
-	// (Compile then uses Simple).
+	// (Compile then uses Simple, or for an NCCL alltoall or send/recv the
+	// protocol NCCL's send/recv runs: p2pProtocol).
 	Protocol Protocol
 	// Channels bounds the ring and tree channels across scale-up
 	// domains, as NCCL_MAX_NCHANNELS does (0: NCCL's search, one per NIC
@@ -85,6 +86,9 @@ func compile(g *Group, op Op, algo Algorithm, bytes float64, o Options, dry dryM
 	proto := o.Protocol
 	if proto == ProtoAuto {
 		proto = Simple
+		if !g.hccl && classOf(op) == p2pClass {
+			proto = p2pProtocol(g, op, bytes)
+		}
 	}
 	if proto != Simple && algo == NVLS {
 		return nil, fmt.Errorf("nvls runs the simple (bulk) protocol only")

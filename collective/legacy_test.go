@@ -42,10 +42,12 @@ func legacyRun(g *Group, op Op, algo Algorithm, bytes float64, o Options, withLi
 	}
 	protos := []Protocol{o.Protocol}
 	if o.Protocol == ProtoAuto {
-		protos = autoProtocols(g)
+		protos = autoProtocols(g, op, bytes)
 	}
 	if len(algos) == 1 && len(protos) == 1 {
-		r, err := legacyRunJobsAPI(g.Fabric, []Job{{Group: g, Op: op, Algorithm: algo, Bytes: bytes, Options: o}}, withLinks)
+		oo := o
+		oo.Protocol = protos[0]
+		r, err := legacyRunJobsAPI(g.Fabric, []Job{{Group: g, Op: op, Algorithm: algos[0], Bytes: bytes, Options: oo}}, withLinks)
 		if err != nil {
 			return Result{}, err
 		}

@@ -295,15 +295,46 @@ func ownShard(op Op) bool {
 	return false
 }
 
-// autoProtocols lists the protocols Auto tries on g: Simple and LL, and
-// LL128 within one NVLink domain of Hopper or Blackwell GPUs, where NCCL
-// 2.29 enables it by default (src/graph/tuning.cc: LL128 on by default
-// only on Hopper and Blackwell, over NVLink and P2C/PXN).
-func autoProtocols(g *Group) []Protocol {
+// autoProtocols lists the protocols Auto tries on g for op of bytes:
+// Simple and LL, and LL128 within one NVLink domain of Hopper or
+// Blackwell GPUs, where NCCL 2.29 enables it by default
+// (src/graph/tuning.cc: LL128 on by default only on Hopper and
+// Blackwell, over NVLink and P2C/PXN). Point-to-point operations
+// (alltoall, send/recv) are NCCL's send/recv, whose protocol is not
+// tuned but set by p2pProtocol; HCCL's are tuned as collectives.
+func autoProtocols(g *Group, op Op, bytes float64) []Protocol {
+	if !g.hccl && classOf(op) == p2pClass {
+		return []Protocol{p2pProtocol(g, op, bytes)}
+	}
 	if !g.spans && ncclFamilyOf(g) != noFamily {
 		return []Protocol{Simple, LL, LL128}
 	}
 	return []Protocol{Simple, LL}
+}
+
+// p2pLLThreshold is the most bytes a send to one peer carries per p2p
+// channel under LL (NVIDIA/nccl v2.29.2 src/enqueue.cc,
+// NCCL_P2P_LL_THRESHOLD, default 16384).
+const p2pLLThreshold = 16384
+
+// p2pProtocol is the protocol NCCL 2.29's send/recv runs for op of bytes
+// on g: LL when a peer's share (bytes/n for alltoall) is at most
+// nChannels x p2pLLThreshold, Simple otherwise; never LL128, which p2p
+// does not have (src/enqueue.cc addP2pToPlan). nChannels, the channels a
+// peer's send is split over, is 1 up to the smallest part NCCL splits
+// off (a p2p chunk over 8 in one node, over 2 across nodes: 64 KiB of
+// NVLink's 512 KiB chunk, 64 KiB of the network's 128 KiB) and grows
+// with the bytes, so whatever the channel count the rule comes to a
+// peer's share of at most 16 KiB. Cost: O(1).
+func p2pProtocol(g *Group, op Op, bytes float64) Protocol {
+	per := bytes
+	if op == AllToAll && g.Size() > 0 {
+		per = bytes / float64(g.Size())
+	}
+	if per <= p2pLLThreshold {
+		return LL
+	}
+	return Simple
 }
 
 // unpace scales the channel statistics of a run of plans back from the

@@ -199,3 +199,48 @@ func TestNCCLLatencyFit(t *testing.T) {
 		t.Errorf("table overhead %.3g us, step %.3g us; fit %.3g, %.3g", hopperOpOverhead.Seconds()*1e6, hopperLLStep.Seconds()*1e6, over, slope-hops)
 	}
 }
+
+// TestP2PProtocol: auto runs an NCCL alltoall or send/recv with the
+// protocol NCCL's send/recv picks, LL up to 16 KiB a peer and Simple
+// above (never LL128), on one node and across two; a named protocol is
+// run as named; HCCL's alltoall is still tuned over the protocols.
+func TestP2PProtocol(t *testing.T) {
+	for _, domains := range []int{0, 2} {
+		f := scriptFabric(t, "hgx-h100", domains)
+		g, err := NewGroup(f, Placement{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := float64(g.Size())
+		for _, tc := range []struct {
+			op    Op
+			bytes float64
+			want  Protocol
+		}{
+			{AllToAll, 16384 * n, LL},
+			{AllToAll, 16384*n + n, Simple},
+			{AllToAll, 1 << 30, Simple},
+			{SendRecv, 16384, LL},
+			{SendRecv, 16385, Simple},
+		} {
+			r, err := runTuned(g, tc.op, Auto, tc.bytes, Options{}, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Protocol != tc.want {
+				t.Errorf("%d domains, %s of %g B: auto ran %s, want %s", domains, tc.op, tc.bytes, r.Protocol, tc.want)
+			}
+		}
+		if r, err := runTuned(g, AllToAll, Direct, 1<<20, Options{Protocol: LL128}, false); err != nil || r.Protocol != LL128 {
+			t.Errorf("named ll128: ran %s (%v)", r.Protocol, err)
+		}
+	}
+	f := scriptFabric(t, "cm384", 0)
+	g, err := NewGroup(f, Placement{Ranks: 16, PerAccel: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := autoProtocols(g, AllToAll, 1<<20); len(got) < 2 {
+		t.Errorf("HCCL alltoall: auto tries %v, want every protocol", got)
+	}
+}

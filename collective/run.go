@@ -241,10 +241,14 @@ func tune(g *Group, op Op, algo Algorithm, bytes float64, o Options, withLinks, 
 	}
 	protos := []Protocol{o.Protocol}
 	if o.Protocol == ProtoAuto {
-		protos = autoProtocols(g)
+		protos = autoProtocols(g, op, bytes)
 	}
 	if len(algos) == 1 && len(protos) == 1 {
-		r, err := runJobs(g.Fabric, []Job{{Group: g, Op: op, Algorithm: algo, Bytes: bytes, Options: o}}, withLinks, nil, moeOverhead)
+		// The one candidate (Auto of an operation with one algorithm
+		// runs that one).
+		oo := o
+		oo.Protocol = protos[0]
+		r, err := runJobs(g.Fabric, []Job{{Group: g, Op: op, Algorithm: algos[0], Bytes: bytes, Options: oo}}, withLinks, nil, moeOverhead)
 		if err != nil {
 			return Result{}, err
 		}
