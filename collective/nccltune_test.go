@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"math"
+	"slices"
 	"testing"
 
 	"github.com/cardsea/cardsea/network"
@@ -242,5 +243,96 @@ func TestP2PProtocol(t *testing.T) {
 	}
 	if got := autoProtocols(g, AllToAll, 1<<20); len(got) < 2 {
 		t.Errorf("HCCL alltoall: auto tries %v, want every protocol", got)
+	}
+}
+
+// TestP2PFixedFit fits p2pFixed again: for each family and protocol, the
+// median over the fit-half alltoall points of each GPU count of measured
+// less simulated time (with no p2p cost), in the latency regime (LL: a
+// peer's share at most 16 KiB; Simple: above 16 KiB, at most 64 KiB), then
+// a + b (n-1) by least squares over the GPU counts (b = 0 and a their mean
+// where fewer than three counts have points or the slope is negative). It fails when the
+// table is more than 0.02 us from the fit.
+func TestP2PFixedFit(t *testing.T) {
+	ms, err := validation.NCCL()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p2pCosts = false
+	defer func() { p2pCosts = true }()
+	type key struct {
+		fam   ncclFamily
+		proto int
+		n     int
+	}
+	res := map[key][]float64{}
+	groups := map[string]*Group{}
+	for _, m := range ms {
+		if m.HeldOut() || m.Op != "alltoall" {
+			continue
+		}
+		per := m.Bytes / float64(m.GPUs)
+		proto := -1
+		switch {
+		case per <= 16<<10:
+			proto = 0
+		case per <= 64<<10:
+			proto = 1
+		}
+		if proto < 0 {
+			continue
+		}
+		name := ncclFitPresets[m.System]
+		k := fmt.Sprintf("%s/%d", name, m.GPUs)
+		g := groups[k]
+		if g == nil {
+			f := scriptFabric(t, name, 0)
+			if g, err = NewGroup(f, Placement{Ranks: m.GPUs}); err != nil {
+				t.Fatal(err)
+			}
+			groups[k] = g
+		}
+		out, err := Execute(g.Fabric, One(g, AllToAll, Direct, m.Bytes, Options{}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		fam := ncclFamilyOf(g)
+		res[key{fam, proto, m.GPUs}] = append(res[key{fam, proto, m.GPUs}], m.TimeUS-out.Results[0].TimeS*1e6)
+	}
+	for _, fam := range []ncclFamily{hopper, blackwell} {
+		for proto := range 2 {
+			var xs, ys []float64
+			for _, n := range []int{2, 4, 8} {
+				r := res[key{fam, proto, n}]
+				if len(r) == 0 {
+					continue
+				}
+				slices.Sort(r)
+				xs = append(xs, float64(n-1))
+				ys = append(ys, r[len(r)/2])
+			}
+			var mx, my float64
+			for i := range xs {
+				mx += xs[i] / float64(len(xs))
+				my += ys[i] / float64(len(ys))
+			}
+			var sxy, sxx float64
+			for i := range xs {
+				sxy += (xs[i] - mx) * (ys[i] - my)
+				sxx += (xs[i] - mx) * (xs[i] - mx)
+			}
+			b := sxy / sxx
+			a := my - b*mx
+			if b < 0 || len(xs) < 3 {
+				// No per-peer cost to see: the mean.
+				b, a = 0, my
+			}
+			if *ncclFit {
+				t.Logf("family %d proto %d: a %.3f us, b %.3f us per peer (medians %v over n-1 %v)", fam, proto, a, b, ys, xs)
+			}
+			if c := p2pFixed[fam][proto]; math.Abs(c.a-a) > 0.02 || math.Abs(c.b-b) > 0.02 {
+				t.Errorf("family %d proto %d: table a %.3f, b %.3f us; fit %.3f, %.3f", fam, proto, c.a, c.b, a, b)
+			}
+		}
 	}
 }
