@@ -109,6 +109,10 @@ func inferenceCase(c *validation.InferenceCase) ([]Row, error) {
 		}
 	case "I13":
 		return mlperfCase(c)
+	case "X07":
+		return cloudMatrixServedCase(c)
+	case "X08":
+		return mlperf51Case(c)
 	default:
 		return []Row{{Case: c.ID, Preset: name, Point: "inference", Status: "pending: " + pendingWhy(c.ID)}}, nil
 	}

@@ -43,6 +43,10 @@ type mlperfSystem struct {
 	// serverQPS is the Poisson load NVIDIA's server run offered the
 	// node (server_target_qps).
 	serverQPS float64
+	// maxTokens is max_num_tokens, the tokens a step takes (0: the trtllm
+	// engine's default), and kvFrac kvcache_free_gpu_mem_frac (0: 0.90).
+	maxTokens int
+	kvFrac    float64
 }
 
 var mlperfSystems = []mlperfSystem{
@@ -92,7 +96,7 @@ func mlperfCase(c *validation.InferenceCase) ([]Row, error) {
 		if err != nil {
 			return nil, fmt.Errorf("case %s %s offline: %w", c.ID, s.preset, err)
 		}
-		req, err := mlperfServerRequests(e, cfg, s)
+		req, err := mlperfServerRequests(e, cfg, s, mlperfLimits{mlperfTTFTLimit, mlperfTPOTLimit}, mlperfServerRequestsN, mlperfWarmupS)
 		if err != nil {
 			return nil, fmt.Errorf("case %s %s server (requests): %w", c.ID, s.preset, err)
 		}
@@ -139,15 +143,19 @@ func mlperfCase(c *validation.InferenceCase) ([]Row, error) {
 // the OpenOrca mean lengths, and TensorRT-LLM's scheduler limits. The
 // measured throughput and mean TPOT then follow from the load offered, as
 // in the run NVIDIA submitted.
-func mlperfServerRequests(e *infer.Engine, cfg infer.Config, s mlperfSystem) (serve.Result, error) {
+func mlperfServerRequests(e *infer.Engine, cfg infer.Config, s mlperfSystem, lim mlperfLimits, n int, warmupS float64) (serve.Result, error) {
 	inst := cfg
 	inst.Accelerators = s.tp
-	// kvcache_free_gpu_mem_frac 0.90 (Server/__init__.py): TensorRT-LLM
-	// gives the KV cache 90% of what the weights leave; as a share of the
-	// HBM that is 0.9 + 0.1 x the weights' share.
+	// kvcache_free_gpu_mem_frac (0.90 in v4.1's Server/__init__.py):
+	// TensorRT-LLM gives the KV cache that share of what the weights
+	// leave; as a share of the HBM that is f + (1 - f) x the weights'.
+	frac := s.kvFrac
+	if frac == 0 {
+		frac = 0.9
+	}
 	hbm := e.Topo.Accels[0].Spec.HBMBytes
-	weights := cfg.Model.Params().Total() * mlperfPrecision.Weights.Bytes() / float64(s.tp)
-	inst.HBMFraction = 0.9 + 0.1*weights/hbm
+	weights := cfg.Model.Params().Total() * cfg.Precision.Weights.Bytes() / float64(s.tp)
+	inst.HBMFraction = frac + (1-frac)*weights/hbm
 	// TensorRT-LLM's scheduler limits (serve's trtllm engine, sourced
 	// there) with NVIDIA's server batch as the running cap; assumption:
 	// NVIDIA's harness spreads queries over the instances by load.
@@ -156,7 +164,10 @@ func mlperfServerRequests(e *infer.Engine, cfg infer.Config, s mlperfSystem) (se
 		return serve.Result{}, err
 	}
 	trt.MaxSeqs = s.serverBatch
-	traffic := serve.Traffic{Rate: s.serverQPS, Requests: mlperfServerRequestsN, Input: serve.Lengths{Mean: orcaInputTokens},
+	if s.maxTokens > 0 {
+		trt.MaxBatchedTokens = s.maxTokens
+	}
+	traffic := serve.Traffic{Rate: s.serverQPS, Requests: n, Input: serve.Lengths{Mean: orcaInputTokens},
 		Output: serve.Lengths{Mean: orcaOutputTokens}, Seed: 1}
 	reqs, err := traffic.Generate()
 	if err != nil {
@@ -164,8 +175,11 @@ func mlperfServerRequests(e *infer.Engine, cfg infer.Config, s mlperfSystem) (se
 	}
 	return serve.Run(serve.Config{Engine: e, Instance: inst, Replicas: len(e.Topo.Accels) / s.tp,
 		Settings: trt, Router: "least-loaded",
-		WarmupS: mlperfWarmupS, TTFTSLOS: mlperfTTFTLimit, TPOTSLOS: mlperfTPOTLimit}, reqs)
+		WarmupS: warmupS, TTFTSLOS: lim.ttft, TPOTSLOS: lim.tpot}, reqs)
 }
+
+// mlperfLimits are a scenario's TTFT and TPOT limits at p99, seconds.
+type mlperfLimits struct{ ttft, tpot float64 }
 
 // mlperfServerRequestsN requests, the first mlperfWarmupS seconds of them
 // not counted: the service fills to its steady state (a request lives

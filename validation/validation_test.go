@@ -285,6 +285,12 @@ func TestCollectedLoads(t *testing.T) {
 	if p := s.CollectiveByID("X02").Points.BySize(8); p == nil || p.Value() != 93.12 {
 		t.Errorf("X02 8B: %+v", p)
 	}
+	if v, ok := s.InferenceByID("X07").Measured.Get("tokens_per_s_per_npu", "b8"); !ok || v != 538 {
+		t.Errorf("X07 b8: %v %v", v, ok)
+	}
+	if v, ok := s.InferenceByID("X08").Measured.Get("interactive", "mean_tpot_ms"); !ok || v != 34.2 {
+		t.Errorf("X08 interactive TPOT: %v %v", v, ok)
+	}
 	shared := load(t)
 	if len(s.Collectives) <= len(shared.Collectives) {
 		t.Errorf("LoadAll has %d collective cases, the shared set %d", len(s.Collectives), len(shared.Collectives))
