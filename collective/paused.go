@@ -2,6 +2,7 @@ package collective
 
 import (
 	"math"
+	"sync/atomic"
 
 	"github.com/cardsea/cardsea/network"
 	"github.com/cardsea/cardsea/sim"
@@ -27,8 +28,11 @@ import (
 // costs the run a few percent at most.
 
 // pauseCheck is how many events advance fires between two remaining
-// bounds.
-const pauseCheck = 8192
+// bounds (tests lower it); pausedRuns counts the pauses, for the tests.
+var (
+	pauseCheck = 8192
+	pausedRuns atomic.Int64
+)
 
 // advance runs until the run is over (true) or, for a run of one plan,
 // until its remaining bound, less the job's start, exceeds cutoff
@@ -47,6 +51,7 @@ func (r *planRun) advance(cutoff float64) (done bool) {
 				}
 			}
 			if r.remainingBound() > cutoff {
+				pausedRuns.Add(1)
 				return false
 			}
 		}
