@@ -309,7 +309,20 @@ func tune(g *Group, op Op, algo Algorithm, bytes float64, o Options, withLinks, 
 		key float64
 		idx int
 		run *planRun
+		// For its load bound (loadbound.go): the overhead, loadScale
+		// and, in ring form, the dry plan; loaded once it was taken.
+		over, scale float64
+		rings       *Plan
+		loaded      bool
 	}
+	// worsts lists, per algorithm, the most loaded channel's time and
+	// loadScale of a candidate's dryExact plan, for the load bound of the
+	// same algorithm under another protocol.
+	type worst struct {
+		algo         Algorithm
+		worst, scale float64
+	}
+	var worsts []worst
 	var cands []cand
 	var errs []error
 	// Candidates too large to run are bounded from below by what was
@@ -342,7 +355,11 @@ func tune(g *Group, op Op, algo Algorithm, bytes float64, o Options, withLinks, 
 				errs = append(errs, err)
 				continue
 			}
-			cands = append(cands, cand{algo: a, proto: pr, bound: p.egressBound(g.Fabric), idx: len(cands)})
+			c := cand{algo: a, proto: pr, bound: p.egressBound(g.Fabric), idx: len(cands), over: p.Overhead.Seconds(), scale: p.loadScale()}
+			if p.rings != nil {
+				c.rings = p // a ring-form plan is small: kept for its ringLoadBound
+			}
+			cands = append(cands, c)
 		}
 	}
 	if len(cands) == 0 && len(overs) == 0 {
@@ -372,6 +389,25 @@ func tune(g *Group, op Op, algo Algorithm, bytes float64, o Options, withLinks, 
 		oo := o
 		oo.Protocol = c.proto
 		var p *Plan
+		if !c.exact && !c.loaded && !(found && c.bound >= best.TimeS) {
+			// First its load bound, which may put it further on or
+			// skip it without a dryExact compile.
+			cands[k].loaded = true
+			lb, ok := 0.0, false
+			if c.rings != nil {
+				lb, ok = c.rings.ringLoadBound(g.Fabric)
+				cands[k].rings = nil
+			}
+			for _, w := range worsts {
+				if w.algo == c.algo {
+					lb, ok = math.Max(lb, scaledBound(c.over, c.scale, w.worst, w.scale)), true
+				}
+			}
+			if ok && lb > c.bound {
+				cands[k].bound = lb
+				continue
+			}
+		}
 		if !c.exact && !(found && c.bound >= best.TimeS) {
 			job := Job{Group: g, Op: op, Algorithm: c.algo, Bytes: bytes, Options: oo}
 			if !found && len(cands) == 1 {
@@ -393,6 +429,9 @@ func tune(g *Group, op Op, algo Algorithm, bytes float64, o Options, withLinks, 
 					return Result{}, err
 				}
 				cands[k].bound, cands[k].exact = q.lowerBound(g.Fabric), true
+				if q.rings == nil && q.dry != nil && q.dry.exact != nil && q.orbit == nil {
+					worsts = append(worsts, worst{c.algo, worstLoad(g.Fabric, q.dry.exact.load), c.scale})
+				}
 			}
 			cands[k].key = cands[k].bound
 			if first() != k {
