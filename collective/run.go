@@ -87,6 +87,37 @@ func runJobsTraced(f *network.Fabric, jobs []Job, withLinks bool, rec *Recording
 // runPlans runs compiled plans together on one fresh network, recording
 // the run into rec when it is not nil.
 func runPlans(f *network.Fabric, jobs []Job, plans []*Plan, withLinks bool, rec *Recording) ([]Result, error) {
+	r, err := newPlanRun(f, jobs, plans, withLinks, rec)
+	if err != nil {
+		return nil, err
+	}
+	r.advance(math.Inf(1))
+	return r.results()
+}
+
+// planRun is a run of plans on one fresh network (runPlans), which may
+// be paused and taken up again (advance): it holds the network and the
+// simulator between the two.
+type planRun struct {
+	f         *network.Fabric
+	jobs      []Job
+	plans     []*Plan
+	withLinks bool
+	rec       *Recording
+	s         *sim.Simulator
+	net       *network.Network
+	ends      []sim.Time
+	// stats is every channel's statistics once the run is over.
+	stats []network.ChannelStats
+	// load is, per channel, the bytes the plans put on it in all, for
+	// the bound of a paused run (remainingBound); nil until needed.
+	load []float64
+}
+
+// newPlanRun checks jobs and their plans and readies their run on one
+// fresh network, as runPlans does; a run that takes a fast path
+// (symmetry.go, orbit.go, merged.go) is then already over.
+func newPlanRun(f *network.Fabric, jobs []Job, plans []*Plan, withLinks bool, rec *Recording) (*planRun, error) {
 	if len(plans) != len(jobs) {
 		return nil, fmt.Errorf("collective: %d plans for %d jobs", len(plans), len(jobs))
 	}
@@ -95,7 +126,6 @@ func runPlans(f *network.Fabric, jobs []Job, plans []*Plan, withLinks bool, rec 
 	if rec != nil {
 		net.Observe(rec)
 	}
-	res := make([]Result, len(jobs))
 	ends := make([]sim.Time, len(jobs))
 	for i, j := range jobs {
 		if j.Group.Fabric != f {
@@ -153,6 +183,7 @@ func runPlans(f *network.Fabric, jobs []Job, plans []*Plan, withLinks bool, rec 
 			ends[0], stats = end, st
 		}
 	}
+	r := &planRun{f: f, jobs: jobs, plans: plans, withLinks: withLinks, rec: rec, s: s, net: net, ends: ends, stats: stats}
 	if stats == nil {
 		for i, j := range jobs {
 			p := plans[i]
@@ -165,13 +196,15 @@ func runPlans(f *network.Fabric, jobs []Job, plans []*Plan, withLinks bool, rec 
 				return nil, startErr
 			}
 		}
-		s.Run()
-		if rec != nil {
-			rec.finish(jobs, plans, ends)
-		}
-		stats = net.Stats()
 	}
-	stats = unpace(plans, stats)
+	return r, nil
+}
+
+// results is runPlans's results of a run that advance has ended.
+func (run *planRun) results() ([]Result, error) {
+	f, jobs, plans, ends, withLinks := run.f, run.jobs, run.plans, run.ends, run.withLinks
+	res := make([]Result, len(jobs))
+	stats := unpace(plans, run.stats)
 	var peak, busy float64
 	used := 0
 	end := sim.Time(0)
@@ -274,7 +307,26 @@ func tune(g *Group, op Op, algo Algorithm, bytes float64, o Options, withLinks, 
 		proto Protocol
 		bound float64
 		exact bool // bound is lowerBound, not egressBound
+		// key is the lowerBound (bound before any pause) and idx the
+		// order tried, for ties; run is the candidate's run once
+		// started, paused while it is in cands.
+		key float64
+		idx int
+		run *planRun
+		// For its load bound (loadbound.go): the overhead, loadScale
+		// and, in ring form, the dry plan; loaded once it was taken.
+		over, scale float64
+		rings       *Plan
+		loaded      bool
 	}
+	// worsts lists, per algorithm, the most loaded channel's time and
+	// loadScale of a candidate's dryExact plan, for the load bound of the
+	// same algorithm under another protocol.
+	type worst struct {
+		algo         Algorithm
+		worst, scale float64
+	}
+	var worsts []worst
 	var cands []cand
 	var errs []error
 	// Candidates too large to run are bounded from below by what was
@@ -307,7 +359,11 @@ func tune(g *Group, op Op, algo Algorithm, bytes float64, o Options, withLinks, 
 				errs = append(errs, err)
 				continue
 			}
-			cands = append(cands, cand{a, pr, p.egressBound(g.Fabric), false})
+			c := cand{algo: a, proto: pr, bound: p.egressBound(g.Fabric), idx: len(cands), over: p.Overhead.Seconds(), scale: p.loadScale()}
+			if p.rings != nil {
+				c.rings = p // a ring-form plan is small: kept for its ringLoadBound
+			}
+			cands = append(cands, c)
 		}
 	}
 	if len(cands) == 0 && len(overs) == 0 {
@@ -315,15 +371,47 @@ func tune(g *Group, op Op, algo Algorithm, bytes float64, o Options, withLinks, 
 	}
 	// Visit the candidates by least bound, ties in the order tried (the
 	// order of a stable sort), taking each out of cands when visited.
+	// A run may pause (paused.go) once it cannot end before the least
+	// bound of the others (or the best time found): it stays in cands at
+	// that bound, and the candidates are then no longer run in the order
+	// of their lowerBounds. The result is still that order's: the
+	// fastest, ties to the least lowerBound (key) and then the order
+	// tried, which is what visiting by lowerBound and keeping the first
+	// of the fastest gives.
 	first := func() int { return leastBound(len(cands), func(i int) float64 { return cands[i].bound }) }
 	var best Result
+	var bestKey, bestIdx = 0.0, 0
 	found := false
+	// ahead reports whether cands[k] comes before the best in that order.
+	ahead := func(k int) bool {
+		c := cands[k]
+		return c.key < bestKey || (c.key == bestKey && c.idx < bestIdx)
+	}
 	for len(cands) > 0 {
 		k := first()
 		c := cands[k]
 		oo := o
 		oo.Protocol = c.proto
 		var p *Plan
+		if !c.exact && !c.loaded && !(found && c.bound >= best.TimeS) {
+			// First its load bound, which may put it further on or
+			// skip it without a dryExact compile.
+			cands[k].loaded = true
+			lb, ok := 0.0, false
+			if c.rings != nil {
+				lb, ok = c.rings.ringLoadBound(g.Fabric)
+				cands[k].rings = nil
+			}
+			for _, w := range worsts {
+				if w.algo == c.algo {
+					lb, ok = math.Max(lb, scaledBound(c.over, c.scale, w.worst, w.scale)), true
+				}
+			}
+			if ok && lb > c.bound {
+				cands[k].bound = lb
+				continue
+			}
+		}
 		if !c.exact && !(found && c.bound >= best.TimeS) {
 			job := Job{Group: g, Op: op, Algorithm: c.algo, Bytes: bytes, Options: oo}
 			if !found && len(cands) == 1 {
@@ -345,33 +433,59 @@ func tune(g *Group, op Op, algo Algorithm, bytes float64, o Options, withLinks, 
 					return Result{}, err
 				}
 				cands[k].bound, cands[k].exact = q.lowerBound(g.Fabric), true
+				if q.rings == nil && q.dry != nil && q.dry.exact != nil && q.orbit == nil {
+					worsts = append(worsts, worst{c.algo, worstLoad(g.Fabric, q.dry.exact.load), c.scale})
+				}
 			}
+			cands[k].key = cands[k].bound
 			if first() != k {
 				continue // its place is further on; p is built again there
 			}
 			c = cands[k]
 		}
-		cands = slices.Delete(cands, k, k+1)
-		if found && c.bound >= best.TimeS {
+		if found && (c.bound > best.TimeS || (c.bound == best.TimeS && !(c.run != nil && ahead(k)))) {
+			cands = slices.Delete(cands, k, k+1)
 			continue
 		}
-		var r Result
-		var err error
-		if p != nil {
-			var rs []Result
-			rs, err = runPlans(g.Fabric, []Job{{Group: g, Op: op, Algorithm: c.algo, Bytes: bytes, Options: oo}}, []*Plan{p}, withLinks, nil)
-			if err == nil {
-				r = rs[0]
+		job := Job{Group: g, Op: op, Algorithm: c.algo, Bytes: bytes, Options: oo}
+		if c.run == nil {
+			if p == nil {
+				var err error
+				if p, err = compileJob(job, moeOverhead); err != nil {
+					return Result{}, err
+				}
 			}
-		} else {
-			r, err = tune(g, op, c.algo, bytes, oo, withLinks, moeOverhead)
+			run, err := newPlanRun(g.Fabric, []Job{job}, []*Plan{p}, withLinks, nil)
+			if err != nil {
+				return Result{}, err
+			}
+			cands[k].run = run
 		}
+		// Run until it ends, or pause once it cannot end before the
+		// least bound of the others or the best time found.
+		cutoff := math.Inf(1)
+		for i, d := range cands {
+			if i != k {
+				cutoff = math.Min(cutoff, d.bound)
+			}
+		}
+		if found {
+			cutoff = math.Min(cutoff, best.TimeS)
+		}
+		if !cands[k].run.advance(cutoff) {
+			cands[k].bound = cands[k].run.remainingBound()
+			continue
+		}
+		rs, err := cands[k].run.results()
 		if err != nil {
 			return Result{}, err
 		}
-		if !found || r.TimeS < best.TimeS {
+		r := rs[0]
+		if !found || r.TimeS < best.TimeS || (r.TimeS == best.TimeS && ahead(k)) {
 			best, found = r, true
+			bestKey, bestIdx = c.key, c.idx
 		}
+		cands = slices.Delete(cands, k, k+1)
 	}
 	// A candidate set aside cannot beat the best when its bound is above
 	// the best time: simulating it would not change the result. One that

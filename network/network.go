@@ -495,3 +495,16 @@ func (n *Network) finish(id FlowID, now sim.Time) {
 	// The handler may start flows (and grow n.flows): call it last.
 	h.FlowSent(tag, now)
 }
+
+// Carried is the bytes channel c has carried up to now: its statistics'
+// bytes and its current load since they were last brought up to date.
+// It changes nothing, so that asking (a paused run's bound) leaves every
+// statistic, summed in its own steps, as it would have been.
+func (n *Network) Carried(c int32) float64 {
+	ch := &n.ch[c]
+	b := ch.bytes
+	if dt := n.sim.Now() - ch.since; dt > 0 && ch.load > 0 {
+		b += ch.load * dt.Seconds()
+	}
+	return b
+}
