@@ -58,6 +58,17 @@ const (
 // were timed at 157 us against 93 us measured, the 8,192 (sequence,
 // head) units' 77 us added on top of the stream. A model with Q, Reuse,
 // MHAMem, DimS, MHACTA and Overlap zero is the form before them.
+//
+// With Dispatch set, generation picks its kernel by TensorRT-LLM's own
+// rules (DispatchXQA, DispatchTRTLLMGen) instead of GroupMax alone; on
+// DispatchXQA the grouped kernel's splits are XQA's (xqaSplits) and its
+// fixed cost GroupS is per CTA, each split its own: on H200, 128
+// sequences of 1,024 tokens over one KV head of 64 take 39 us for 34 MB
+// of KV, 7 splits x 128 CTAs in 6.8 waves, against 10.7 us for 128
+// sequences of 128 tokens in one wave (AIConfigurator h200_sxm/attention/
+// trtllm-1.3.0rc20/generation_attention_perf). GroupLaunchS is the
+// grouped kernel's own call cost (Hopper's fp8-KV GMMA kernel fuses RoPE
+// and the KV write: 5.5-6 us where the others take 8.5 us).
 type AttentionModel struct {
 	System, Engine, Phase string
 	Dtype, KVDtype        string // compute dtype, KV-cache dtype
@@ -86,11 +97,82 @@ type AttentionModel struct {
 	MHACTA     float64 // fitted (generation): the per-head kernel's (MHA, fallback) per-CTA bandwidth relative to CTABW; 0: the same
 	Overlap    float64 // fitted (generation): share of the fixed per-unit cost (HeadS, GroupS, DimS) that overlaps the KV stream, 0..1; 0: none
 
+	// Dispatch is the engine's decode-kernel choice (generation): "" the
+	// GroupMax rule alone, DispatchXQA or DispatchTRTLLMGen (see there).
+	Dispatch     string
+	Ungated      bool    // fitted (menu; with Dispatch): the table shows no XQA fill gate, the grouped kernel runs at every size
+	GroupLaunchS float64 // fitted (generation, with Dispatch): the grouped kernel's own per-call fixed cost, s; 0: LaunchS
+
 	Source string // the table the coefficients came from
 
 	// The fit's report on the held-out part of the embedded sample.
 	CheckN                int
 	CheckMedian, CheckP90 float64
+}
+
+// TensorRT-LLM's decode-kernel dispatch (generation), from its source
+// (github.com/NVIDIA/TensorRT-LLM, cpp/tensorrt_llm/kernels/):
+const (
+	// DispatchXQA (Hopper): the grouped XQA kernel takes 1 < h/g <= 32
+	// (decoderXQAImplJIT/kernelUtils.cpp, supportConfigQGMMA/HMMA:
+	// head_grp_size > 32 is unsupported, vanilla MHA excluded) and only
+	// when it fills the GPU: 4 x b g max(1, floor((s-1)/128)) >= SMs
+	// (decoderXQAImplJIT.cpp mayHavePerfGain; decoderXQAConstants.h
+	// kEnableMinBlockFactor 4, kMinHistoryTokensPerBlock 128); every other
+	// call runs the masked MHA kernel, one CTA per (sequence, query head).
+	DispatchXQA = "xqa"
+	// DispatchTRTLLMGen (Blackwell): the trtllm-gen decode kernel takes
+	// every h/g <= 16, MHA included, and falls back to masked MHA above
+	// (xqaDispatcher.cpp XqaDispatcher::shouldUse: "num_q_heads per
+	// kv_head > 16 is not supported by TRTLLM-GEN kernels").
+	DispatchTRTLLMGen = "trtllm-gen"
+)
+
+// xqaMinBlockFactor and xqaMinHistoryPerBlock are DispatchXQA's gate
+// (TensorRT-LLM decoderXQAConstants.h kEnableMinBlockFactor,
+// kMinHistoryTokensPerBlock).
+const (
+	xqaMinBlockFactor     = 4
+	xqaMinHistoryPerBlock = 128
+)
+
+// xqaSplits is the XQA kernel's split-KV (multi-block) count for b
+// sequences of KV length s over g KV heads on sms SMs, TensorRT-LLM's
+// computeMultiBlockCount (decoderXQAImplJIT/kernelUtils.h): one block per
+// 128 history tokens, at most round(sqrt(8 m)) of them ("otherwise the
+// final reduction may dominate"), cut back to 8 waves of the SMs
+// (kTargetWaveFactor) and to 6,000 sub-sequences of workspace.
+func xqaSplits(b, s, g, sms int) int {
+	m := (s - 1) / xqaMinHistoryPerBlock
+	m = min(m, int(math.Round(math.Sqrt(8*float64(m)))))
+	m = max(m, 1)
+	if adj := float64(b*g*m) / float64(sms) / 8; adj > 1 {
+		m = int(math.Floor(float64(m) / adj))
+	}
+	return max(min(m, 6000/b), 1)
+}
+
+// grouped reports whether a decode call of b sequences of KV length s with
+// h query heads over g KV heads runs the grouped kernel (one unit per
+// (sequence, KV head)) rather than the per-head one.
+func (a *AttentionModel) grouped(b, s, h, g int) bool {
+	xqa := func() bool {
+		if h == g || h > 32*g {
+			return false
+		}
+		if a.Ungated {
+			return true
+		}
+		blocks := b * g * max(1, (s-1)/xqaMinHistoryPerBlock)
+		return xqaMinBlockFactor*blocks >= a.SMs
+	}
+	switch a.Dispatch {
+	case DispatchXQA:
+		return xqa()
+	case DispatchTRTLLMGen:
+		return h <= 16*g || xqa()
+	}
+	return h != g && h <= a.GroupMax*g
 }
 
 // Time is the predicted time of one attention call, seconds: batch b
@@ -106,6 +188,7 @@ func (a *AttentionModel) Time(b, s, heads, kvHeads, headDim int) float64 {
 	sms := float64(a.SMs)
 	kvb := elemBytes(a.KVDtype)
 	var flops, ctas, bytes float64
+	launch := a.LaunchS
 	units := fb * fh // work units with a fixed cost HeadS each: (sequence, query head)
 	fixed := 0.0     // or the grouped decode kernel's fixed cost
 	if a.Phase == Context {
@@ -118,17 +201,28 @@ func (a *AttentionModel) Time(b, s, heads, kvHeads, headDim int) float64 {
 		// query heads; past GroupMax the kernel falls back to one unit
 		// per query head, re-reading K and V for each.
 		kvUnits := fg
-		if heads == kvHeads || heads > a.GroupMax*kvHeads {
+		if !a.grouped(b, s, heads, kvHeads) {
 			kvUnits = fh // MHA kernel, or the per-head fallback
 		} else {
 			units = 0
 			fixed = fb * fg * a.GroupS // grouped kernel
+			if a.GroupLaunchS > 0 {
+				launch = a.GroupLaunchS
+			}
 		}
 		splits := math.Min(sms/(fb*kvUnits), fs/a.KMin)
 		if splits < 1 {
 			splits = 1
 		}
+		if a.Dispatch == DispatchXQA && kvUnits == fg {
+			splits = float64(xqaSplits(b, s, kvHeads, a.SMs))
+		}
 		ctas = fb * kvUnits * splits
+		if a.Dispatch == DispatchXQA && units == 0 {
+			// XQA's fixed cost is per CTA, each split-KV block its own
+			// (set-up, Q load, partial write and reduction)
+			fixed = ctas * a.GroupS
+		}
 		reads := kvUnits
 		if kvUnits == fh && heads != kvHeads && a.Reuse > 1 {
 			// The per-head fallback reads each KV head once from HBM;
@@ -186,10 +280,10 @@ func (a *AttentionModel) Time(b, s, heads, kvHeads, headDim int) float64 {
 			// cost joins the compute side of the roofline instead of
 			// adding to it.
 			ov := a.Overlap * fixed
-			return a.LaunchS + (fixed - ov) + tt + softMax(tc+ov, tm, a.P)
+			return launch + (fixed - ov) + tt + softMax(tc+ov, tm, a.P)
 		}
 	}
-	return a.LaunchS + fixed + tt + softMax(tc, tm, a.P)
+	return launch + fixed + tt + softMax(tc, tm, a.P)
 }
 
 // softMax is the P-norm of two non-negative terms: their sum at P = 1, the

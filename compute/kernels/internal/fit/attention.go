@@ -95,7 +95,7 @@ func fitAttention(out, dump, check string) {
 			line += fmt.Sprintf(" | %6d %5.1f%% %5.1f%%", hs.N, 100*hs.Median, 100*hs.P90)
 		}
 		fmt.Println(line)
-		fmt.Printf("    reuse %.2f q %.2f mhamem %.2f dim %.4fns overlap %.3f mhacta %.3f\n", m.Reuse, m.Q, m.MHAMem, m.DimS*1e9, m.Overlap, m.MHACTA)
+		fmt.Printf("    reuse %.2f q %.2f mhamem %.2f dim %.4fns overlap %.3f mhacta %.3f dispatch %s ungated %t glaunch %.2fus\n", m.Reuse, m.Q, m.MHAMem, m.DimS*1e9, m.Overlap, m.MHACTA, m.Dispatch, m.Ungated, m.GroupLaunchS*1e6)
 		fmt.Printf("    eff_c %.3f eff_m %.3f quant %.2f launch %.2fus p %.2f kmin %.0f ctabw %.0fGB/s tok %.3fB head %.2fns group %.2fns exp %.1fT/s\n",
 			m.EffCompute, m.EffMemory, m.Quant, m.LaunchS*1e6, m.P, m.KMin, m.CTABW/1e9, m.TokenBytes, m.HeadS*1e9, m.GroupS*1e9, m.ExpRate/1e12)
 	}
@@ -145,79 +145,118 @@ func fitAttnGroup(g agroup, rows []kernels.AttentionRow, overlap bool) kernels.A
 	menu := [][2]int{{64, 0}, {128, 0}, {256, 0}}
 	if g.phase != kernels.Context {
 		menu = [][2]int{{1, 4}, {1, 8}, {1, 16}, {1, 32}, {1, 64}, {1, 1 << 20}}
+		if overlap {
+			// Attention (not MLA) takes TensorRT-LLM's own dispatch
+			// rules, which fix the group limit.
+			base.Dispatch = dispatchOf(g.system)
+			menu = [][2]int{{1, 32}}
+			if base.Dispatch == kernels.DispatchTRTLLMGen {
+				menu = [][2]int{{1, 16}}
+			}
+		}
 	}
 	var best kernels.AttentionModel
 	bestLoss := math.Inf(1)
-	for _, t := range menu {
-		m := base
-		m.TileQ, m.GroupMax = t[0], t[1]
-		set := func(x []float64) {
-			// Efficiencies at most 4 (a term that does not bind a
-			// table drifts, and 4 says "not binding" plainly), the
-			// softmax rate at most 10^15 scores/s.
-			m.EffCompute = math.Min(math.Exp(x[0]), 4)
-			m.EffMemory = math.Min(math.Exp(x[1]), 4)
-			m.Quant = 1 / (1 + math.Exp(-x[2]))
-			m.LaunchS = math.Exp(x[3]) * 1e-6
-			m.P = math.Min(1+math.Exp(x[4]), 64)
-			m.KMin = math.Min(math.Max(math.Exp(x[5]), 1), 1<<20)
-			m.CTABW = math.Min(math.Exp(x[6])*1e9, 1e15)
-			m.TokenBytes = math.Max(math.Exp(x[7]), 1e-6)
-			m.HeadS = math.Max(math.Exp(x[8])*1e-9, 1e-15)
-			m.ExpRate = math.Min(math.Exp(x[9])*1e12, 1e15)
-			m.GroupS = math.Max(math.Exp(x[10])*1e-9, 1e-15)
-			if len(x) > 11 {
-				// generation: L2 reuse of the fallback's re-reads (1 to
-				// 64) and the sharpness of the bandwidth limits (1 to 64)
-				m.Reuse = math.Min(1+math.Exp(x[11]), 64)
-				m.Q = math.Min(1+math.Exp(x[12]), 64)
-				if m.Q < 1.001 {
-					m.Q = 1 // the harmonic sum exactly: Time takes no math.Pow for it
+	// With a dispatch the fit also tries it with the fill gate off and
+	// the plain GroupMax rule (no dispatch, group limit 32), and keeps
+	// whichever fits the fit part best.
+	type variant struct {
+		dispatch string
+		ungated  bool
+	}
+	variants := []variant{{base.Dispatch, false}}
+	if base.Dispatch != "" {
+		variants = append(variants, variant{base.Dispatch, true}, variant{"", false})
+	}
+	for _, v := range variants {
+		for _, t := range menu {
+			m := base
+			m.TileQ, m.GroupMax = t[0], t[1]
+			m.Dispatch, m.Ungated = v.dispatch, v.ungated
+			if v.dispatch == "" {
+				m.GroupMax = 32
+			}
+			set := func(x []float64) {
+				// Efficiencies at most 4 (a term that does not bind a
+				// table drifts, and 4 says "not binding" plainly), the
+				// softmax rate at most 10^15 scores/s.
+				m.EffCompute = math.Min(math.Exp(x[0]), 4)
+				m.EffMemory = math.Min(math.Exp(x[1]), 4)
+				m.Quant = 1 / (1 + math.Exp(-x[2]))
+				m.LaunchS = math.Exp(x[3]) * 1e-6
+				m.P = math.Min(1+math.Exp(x[4]), 64)
+				m.KMin = math.Min(math.Max(math.Exp(x[5]), 1), 1<<20)
+				m.CTABW = math.Min(math.Exp(x[6])*1e9, 1e15)
+				m.TokenBytes = math.Max(math.Exp(x[7]), 1e-6)
+				m.HeadS = math.Max(math.Exp(x[8])*1e-9, 1e-15)
+				m.ExpRate = math.Min(math.Exp(x[9])*1e12, 1e15)
+				m.GroupS = math.Max(math.Exp(x[10])*1e-9, 1e-15)
+				if len(x) > 11 {
+					// generation: L2 reuse of the fallback's re-reads (1 to
+					// 64) and the sharpness of the bandwidth limits (1 to 64)
+					m.Reuse = math.Min(1+math.Exp(x[11]), 64)
+					m.Q = math.Min(1+math.Exp(x[12]), 64)
+					if m.Q < 1.001 {
+						m.Q = 1 // the harmonic sum exactly: Time takes no math.Pow for it
+					}
+					m.MHAMem = math.Min(math.Max(math.Exp(x[13]), 0.1), 10)
+					m.DimS = math.Max(math.Exp(x[14])*1e-9, 1e-18)
 				}
-				m.MHAMem = math.Min(math.Max(math.Exp(x[13]), 0.1), 10)
-				m.DimS = math.Max(math.Exp(x[14])*1e-9, 1e-18)
+				if len(x) > 15 {
+					// generation: the fixed cost's share that overlaps the KV stream (0 to 1)
+					m.Overlap = 1 / (1 + math.Exp(-x[15]))
+					// and the per-head kernel's per-CTA bandwidth over CTABW (0.05 to 20)
+					m.MHACTA = math.Min(math.Max(math.Exp(x[16]), 0.05), 20)
+				}
+				if len(x) > 17 {
+					// generation: the grouped kernel's own launch cost
+					m.GroupLaunchS = math.Exp(x[17]) * 1e-6
+				}
 			}
-			if len(x) > 15 {
-				// generation: the fixed cost's share that overlaps the KV stream (0 to 1)
-				m.Overlap = 1 / (1 + math.Exp(-x[15]))
-				// and the per-head kernel's per-CTA bandwidth over CTABW (0.05 to 20)
-				m.MHACTA = math.Min(math.Max(math.Exp(x[16]), 0.05), 20)
+			loss := func(x []float64) float64 {
+				set(x)
+				s := 0.0
+				for _, r := range rows {
+					d := math.Log(m.Time(r.Batch, r.Seq, r.Heads, r.KVHeads, r.HeadDim) / r.Seconds)
+					s += d * d
+				}
+				return s / float64(len(rows))
 			}
-		}
-		loss := func(x []float64) float64 {
-			set(x)
-			s := 0.0
-			for _, r := range rows {
-				d := math.Log(m.Time(r.Batch, r.Seq, r.Heads, r.KVHeads, r.HeadDim) / r.Seconds)
-				s += d * d
-			}
-			return s / float64(len(rows))
-		}
-		step := []float64{0.3, 0.3, 1, 0.5, 0.5, 1, 1, 1, 1, 1, 1}
-		starts := attnStarts
-		if g.phase != kernels.Context {
-			step = append(step, 1, 1, 0.3, 1)
-			starts = nil
-			for _, x0 := range attnStarts {
-				x1 := append(append([]float64(nil), x0...), 0, 0, 0, math.Log(0.01))
+			step := []float64{0.3, 0.3, 1, 0.5, 0.5, 1, 1, 1, 1, 1, 1}
+			starts := attnStarts
+			if g.phase != kernels.Context {
+				step = append(step, 1, 1, 0.3, 1)
+				starts = nil
+				for _, x0 := range attnStarts {
+					x1 := append(append([]float64(nil), x0...), 0, 0, 0, math.Log(0.01))
+					if overlap {
+						x1 = append(x1, 0, 0, x0[3])
+					}
+					starts = append(starts, x1)
+				}
 				if overlap {
-					x1 = append(x1, 0, 0)
+					step = append(step, 1, 0.5, 0.3)
 				}
-				starts = append(starts, x1)
 			}
-			if overlap {
-				step = append(step, 1, 0.5)
-			}
-		}
-		for _, x0 := range starts {
-			x, l := nm.Minimize(loss, x0, step, 2000, 2)
-			set(x)
-			if l < bestLoss {
-				best, bestLoss = m, l
+			for _, x0 := range starts {
+				x, l := nm.Minimize(loss, x0, step, 2000, 2)
+				set(x)
+				if l < bestLoss {
+					best, bestLoss = m, l
+				}
 			}
 		}
 	}
 	return best
+}
+
+// dispatchOf is TensorRT-LLM's decode dispatch on a system: XQA on
+// Hopper (SM 90), trtllm-gen on Blackwell (SM 100).
+func dispatchOf(system string) string {
+	if strings.HasPrefix(system, "h100") || strings.HasPrefix(system, "h200") {
+		return kernels.DispatchXQA
+	}
+	return kernels.DispatchTRTLLMGen
 }
 
 func renderAttn(fits []kernels.AttentionModel) string {
@@ -239,6 +278,9 @@ func renderAttn(fits []kernels.AttentionModel) string {
 		}
 		if m.Overlap != 0 {
 			fmt.Fprintf(&b, "\t\tOverlap: %s, MHACTA: %s,\n", f(m.Overlap), f(m.MHACTA))
+		}
+		if m.Dispatch != "" || m.GroupLaunchS != 0 {
+			fmt.Fprintf(&b, "\t\tDispatch: %q, Ungated: %t, GroupLaunchS: %s,\n", m.Dispatch, m.Ungated, f(m.GroupLaunchS))
 		}
 		fmt.Fprintf(&b, "\t\tSource: %q,\n", m.Source)
 		fmt.Fprintf(&b, "\t\tCheckN: %d, CheckMedian: %s, CheckP90: %s,\n\t},\n", m.CheckN, f(m.CheckMedian), f(m.CheckP90))
