@@ -88,7 +88,7 @@
 //     reason.
 //   - Users need nothing outside the module: the sample the fit used is
 //     embedded (data/, per system about 2,200-2,800 GEMM, 1,800-1,900
-//     attention, 1,500 MLA and 1,900 MoE rows, 250 KB in all; see
+//     attention, 1,500 MLA and 2,800-2,900 MoE rows, 300 KB in all; see
 //     data/README.md for how it was drawn); GEMMSample, AttentionSample,
 //     MLASample and MoESample return it.
 //

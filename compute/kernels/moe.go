@@ -52,6 +52,14 @@ type MoEModel struct {
 	Gated  bool    // gate and up projections (3 matrices) or 2
 	Alpha  float64 // the table's power-law exponent (its distribution's name); 0: balanced
 	SMs    int     // streaming multiprocessors (datasheet), the unit of wave quantisation
+	// AllSlots: the activation and combine passes run over every top-k
+	// slot of the kernel's input tokens, the non-local ones written as
+	// zeros (SGLang's Triton kernel as AIConfigurator's legacy SGLang
+	// table measured it: at EP 32-256 and 16,384 tokens its time stays
+	// near 1.5 ms for a 4096 x 2048 bf16 layer while the local work falls
+	// 8x, AIConfigurator h100_sxm/moe/sglang-0.5.14/moe_perf). Set by
+	// kernel, not fitted.
+	AllSlots bool
 
 	TileMin, TileMax int     // fitted (menu, powers of two 8-256): the row tiles the kernel picks from
 	TileScale        float64 // fitted (menu): tile = pow2ceil(TileScale x estimated rows per expert)
@@ -82,6 +90,7 @@ const moeTiles = 6
 // (Est, T K / El; RankTime: A / El).
 type MoERoute struct {
 	Tokens, Assign, Active, Est float64
+	Slots                       float64 // top-k slots of the input tokens, T K (RankTime: the assignments)
 	Rows                        [moeTiles]float64
 }
 
@@ -111,6 +120,7 @@ func (m *MoEModel) RankTime(tokens, assignments, localExperts float64, hidden, i
 		return m.LaunchS
 	}
 	r := evenRoute(tokens, assignments, localExperts, assignments/localExperts)
+	r.Slots = assignments
 	return m.RouteTime(&r, hidden, inter, tp)
 }
 
@@ -167,7 +177,17 @@ func (m *MoEModel) RouteTime(r *MoERoute, hidden, inter, tp int) float64 {
 	cta := 2 * r.Rows[ti] / tiles * tn // FLOPs per unit depth of one CTA
 	sms := float64(m.SMs)
 	tc := (m.waves(tiles*n1)*sms*cta*h + m.waves(tiles*n2)*sms*cta*islice) / (m.Peak * m.EffCompute)
-	bytes := r.Active*h*islice*mats*m.WBytes + r.Assign*h*4 + r.Tokens*h*4
+	// Weights of the active experts; the input read and output written
+	// (bf16, 2 bytes each) per token and the gather and scatter per local
+	// assignment; and the intermediates between the passes (up GEMM out,
+	// activation out, down GEMM out: mats I' + H bf16 values, written once
+	// and read once) per slot: local assignments, or under AllSlots every
+	// top-k slot of the input tokens.
+	slots := r.Assign
+	if m.AllSlots && r.Slots > slots {
+		slots = r.Slots
+	}
+	bytes := r.Active*h*islice*mats*m.WBytes + r.Assign*h*4 + r.Tokens*h*4 + slots*(mats*islice+h)*4
 	tm := bytes / (m.HBM * m.EffMemory)
 	return m.LaunchS + r.Tokens*m.TokenS + r.Assign*m.AssignS + softMax(tc, tm, m.P)
 }
@@ -207,7 +227,9 @@ func MoERouting(alpha float64, tokens, topk, experts, ep int) MoERoute {
 	est := float64(tokens) * float64(topk) / float64(el)
 	if alpha <= 0 || experts > moeMaxExperts || alpha == 1 {
 		a := float64(tokens) * float64(topk) / float64(ep)
-		return evenRoute(float64(tokens), a, float64(el), est)
+		r := evenRoute(float64(tokens), a, float64(el), est)
+		r.Slots = float64(tokens) * float64(topk)
+		return r
 	}
 	var x [moeMaxExperts]float64
 	var c [moeMaxExperts]int
@@ -220,7 +242,7 @@ func MoERouting(alpha float64, tokens, topk, experts, ep int) MoERoute {
 	e1 := 1 - alpha
 	lo := math.Pow(xmin, e1)
 	span := math.Pow(xmax, e1) - lo
-	out := MoERoute{Tokens: float64(tokens), Est: est}
+	out := MoERoute{Tokens: float64(tokens), Est: est, Slots: float64(tokens) * float64(topk)}
 	state := uint64(0x9e3779b97f4a7c15)
 	for range moeDraws {
 		sum := 0.0

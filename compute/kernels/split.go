@@ -50,7 +50,7 @@ func MoEKey(tokens, hidden, inter, topk, experts, tp, ep int) string {
 
 // MoESampleRows is about how many rows the embedded sample draws from each
 // fused-MoE table, at a per-table rate (see internal/mksample).
-const MoESampleRows = 1000
+const MoESampleRows = 1500
 
 // MLAKey is an MLA shape's key for the sample and the split, "BxSxHxTP"
 // (batch, sequence, heads per rank, TP size).

@@ -26,6 +26,10 @@ func moeKey(r kernels.MoERow) string {
 // rows to report an error distribution.
 const minMoERows = 60
 
+// moeHuber is where the fit's loss turns from squared to linear in the
+// log ratio of predicted to measured time (0.2: about 20%).
+const moeHuber = 0.2
+
 // fitMoE fits one MoEModel per (system, engine, kernel, dtype,
 // distribution) table of the embedded sample with at least minMoERows
 // rows, on its fit part, and prints the held-out error.
@@ -232,7 +236,7 @@ func fitMoEGroup(g mgroup, rows []kernels.MoERow) (kernels.MoEModel, bool) {
 		return kernels.MoEModel{}, false
 	}
 	base := kernels.MoEModel{System: g.system, Engine: g.engine, Source: g.source, Dtype: g.dtype, Distribution: g.dist,
-		Peak: acc.Peak[cd], HBM: acc.HBM, WBytes: wb, Gated: !strings.Contains(g.source, "nongated"), Alpha: moeAlpha(g.dist), SMs: acc.SMs}
+		Peak: acc.Peak[cd], HBM: acc.HBM, WBytes: wb, Gated: !strings.Contains(g.source, "nongated"), AllSlots: g.source == "sglang_fused_moe_triton", Alpha: moeAlpha(g.dist), SMs: acc.SMs}
 	routes := make([]kernels.MoERoute, len(rows))
 	for i, r := range rows {
 		routes[i] = kernels.MoERouting(moeAlpha(r.Distribution), r.Tokens, r.TopK, r.Experts, r.EP)
@@ -258,8 +262,14 @@ func fitMoEGroup(g mgroup, rows []kernels.MoERow) (kernels.MoEModel, bool) {
 			set(&m, x)
 			s := 0.0
 			for i, r := range rows {
-				d := math.Log(m.RouteTime(&routes[i], r.Hidden, r.Inter, r.TP) / r.Seconds)
-				s += d * d
+				// Huber loss on the log ratio: squared within 20%, linear
+				// beyond, so a few autotuner outliers do not pull the fit.
+				d := math.Abs(math.Log(m.RouteTime(&routes[i], r.Hidden, r.Inter, r.TP) / r.Seconds))
+				if d < moeHuber {
+					s += d * d
+				} else {
+					s += 2*moeHuber*d - moeHuber*moeHuber
+				}
 			}
 			return s / float64(len(rows))
 		}
@@ -300,7 +310,7 @@ func renderMoE(fits []kernels.MoEModel) string {
 	f := func(x float64) string { return strconv.FormatFloat(x, 'g', -1, 64) }
 	for _, m := range fits {
 		fmt.Fprintf(&b, "\t{\n\t\tSystem: %q, Engine: %q, Source: %q,\n\t\tDtype: %q, Distribution: %q,\n", m.System, m.Engine, m.Source, m.Dtype, m.Distribution)
-		fmt.Fprintf(&b, "\t\tPeak: %s, HBM: %s, WBytes: %s, Gated: %v, Alpha: %s, SMs: %d,\n", f(m.Peak), f(m.HBM), f(m.WBytes), m.Gated, f(m.Alpha), m.SMs)
+		fmt.Fprintf(&b, "\t\tPeak: %s, HBM: %s, WBytes: %s, Gated: %v, AllSlots: %v, Alpha: %s, SMs: %d,\n", f(m.Peak), f(m.HBM), f(m.WBytes), m.Gated, m.AllSlots, f(m.Alpha), m.SMs)
 		fmt.Fprintf(&b, "\t\tTileMin: %d, TileMax: %d, TileScale: %s, TileByTokens: %v, TileN: %d,\n", m.TileMin, m.TileMax, f(m.TileScale), m.TileByTokens, m.TileN)
 		fmt.Fprintf(&b, "\t\tEffCompute: %s, EffMemory: %s, LaunchS: %s, AssignS: %s, P: %s, Quant: %s,\n", f(m.EffCompute), f(m.EffMemory), f(m.LaunchS), f(m.AssignS), f(m.P), f(m.Quant))
 		fmt.Fprintf(&b, "\t\tTokenS: %s,\n", f(m.TokenS))
