@@ -390,6 +390,9 @@ func (in *instance) startStep(now float64) {
 		// KV landing on its links while its collectives ran delays
 		// them: the step ends that much later.
 		if d := in.kvDelay(start, now, f); d > 0 {
+			if in.prefillOnly {
+				in.run.prefillKVDelayS += d
+			}
 			in.busyS += d
 			in.j += c.j * d / c.s
 			in.fj += c.fj * d / c.s

@@ -57,6 +57,9 @@ type Config struct {
 	// instances' collectives (neither slows the other), and noKV moves
 	// no bytes.
 	isolatedKV, noKV bool
+	// Tests only: prefillDelay, when set, receives the prefill steps'
+	// KV delays summed, in seconds.
+	prefillDelay *float64
 }
 
 // Routers lists the routers.
@@ -80,11 +83,13 @@ type runner struct {
 	// side, where the KV lands (kvIn), and on the prefill side, where it
 	// leaves (kvOut).
 	kvIn, kvOut kvSide
-	reqs        []*req
-	completed   int
-	preemptions int
-	lastDoneS   float64
-	transferS   []float64
+	// prefillKVDelayS sums the prefill steps' KV delays (tests read it).
+	prefillKVDelayS float64
+	reqs            []*req
+	completed       int
+	preemptions     int
+	lastDoneS       float64
+	transferS       []float64
 	// next sends the next request of a closed loop (Config.Concurrency),
 	// sent counting those sent.
 	next func(now float64)
@@ -328,6 +333,9 @@ func Run(cfg Config, reqs []Request) (Result, error) {
 	}
 	if r.completed != len(reqs) {
 		return Result{}, fmt.Errorf("serve: %d of %d requests finished: the scheduler stalled (a bug; please report it with the command)", r.completed, len(reqs))
+	}
+	if cfg.prefillDelay != nil {
+		*cfg.prefillDelay = r.prefillKVDelayS
 	}
 	return r.result(), nil
 }

@@ -421,12 +421,21 @@ func TestKVContention(t *testing.T) {
 	preIso := pre
 	preIso.isolatedKV = true
 	x, y := run(pre, reqs), run(preIso, reqs)
-	if x.EnergyJ <= y.EnergyJ || x.KVTransfer.P50 < y.KVTransfer.P50*1.1 {
-		t.Errorf("prefill side contended: energy %.0f J, KV p50 %.2f ms; isolated: %.0f J, %.2f ms: want longer prefill steps and slower transfers",
-			x.EnergyJ, x.KVTransfer.P50*1e3, y.EnergyJ, y.KVTransfer.P50*1e3)
+	if x.KVTransfer.P50 < y.KVTransfer.P50*1.1 {
+		t.Errorf("prefill side contended: KV p50 %.2f ms; isolated: %.2f ms: want slower transfers", x.KVTransfer.P50*1e3, y.KVTransfer.P50*1e3)
 	}
-	t.Logf("prefill EP16 over IB, 16k prompts: energy %.1f J (isolated %.1f); TTFT mean %.3f ms (%.3f); KV p50 %.1f ms (%.1f); TPOT mean %.3f ms (%.3f)",
-		x.EnergyJ, y.EnergyJ, x.TTFT.Mean*1e3, y.TTFT.Mean*1e3, x.KVTransfer.P50*1e3, y.KVTransfer.P50*1e3, x.TPOT.Mean*1e3, y.TPOT.Mean*1e3)
+	// The prefill steps are delayed by the KV leaving during their
+	// all-to-all (whether the delay shows in TTFT depends on how the
+	// longer steps batch the queue; prefill is compute-bound).
+	var delay, isoDelay float64
+	pre.prefillDelay, preIso.prefillDelay = &delay, &isoDelay
+	run(pre, reqs)
+	run(preIso, reqs)
+	if delay <= 0 || isoDelay != 0 {
+		t.Errorf("prefill steps delayed %.3g s in all contended, %.3g s isolated: want a delay, and none isolated", delay, isoDelay)
+	}
+	t.Logf("prefill EP16 over IB, 16k prompts: prefill steps delayed %.3f ms in all; TTFT mean %.3f ms (isolated %.3f); KV p50 %.1f ms (%.1f); TPOT mean %.3f ms (%.3f)",
+		delay*1e3, x.TTFT.Mean*1e3, y.TTFT.Mean*1e3, x.KVTransfer.P50*1e3, y.KVTransfer.P50*1e3, x.TPOT.Mean*1e3, y.TPOT.Mean*1e3)
 	inst := infer.Config{Model: model(t, "llama-3.1-70b"), Accelerators: 8, TP: 8, Precision: fp8, MicroBatches: 1}
 	apart := Config{Engine: engine(t, "hgx-h100", 2), Prefill: inst, Instance: inst, KeepRequests: true}
 	apartIso := apart
