@@ -35,6 +35,26 @@ import (
 // unchanged (a full run rewrites them byte for byte).
 var phaseOnly string
 
+// engineOnly restricts the GEMM fit to one engine's tables (-engine); with
+// -out the other engines' entries are copied from the compiled table
+// unchanged.
+var engineOnly string
+
+var lossKind string
+
+func lossOf(d float64) float64 {
+	switch lossKind {
+	case "l1":
+		return math.Abs(d)
+	case "huber":
+		const h = 0.1
+		if a := math.Abs(d); a > h {
+			return h * (2*a - h)
+		}
+	}
+	return d * d
+}
+
 var systems = []string{"h100_sxm", "h200_sxm", "b200_sxm", "gb200"}
 
 type group struct{ system, engine, dtype string }
@@ -45,6 +65,8 @@ func main() {
 	check := flag.String("check", "", "AIConfigurator tables: also report the held-out error on their full check part")
 	dump := flag.String("dump", "", "append rows with predictions to this file (GEMM: the full check part; attention: the sample)")
 	flag.StringVar(&phaseOnly, "phase", "", "attention and mla: refit one phase only, keeping the other's entries")
+	flag.StringVar(&lossKind, "loss", "huber", "gemm loss on log(predicted/measured): huber (quadratic to 0.1, then linear), l2 or l1")
+	flag.StringVar(&engineOnly, "engine", "", "gemm: refit only the tables of engines with this prefix, keeping the others' entries")
 	flag.Parse()
 	if *only == "" || *only == "gemm" {
 		fitGEMM(*out, *check, *dump)
@@ -70,6 +92,9 @@ func fitGEMM(out, check, dump string) {
 		}
 		for _, r := range rows {
 			g := group{r.System, r.Engine, r.Dtype}
+			if !strings.HasPrefix(g.engine, engineOnly) {
+				continue
+			}
 			if _, ok := groups[g]; !ok {
 				order = append(order, g)
 			}
@@ -119,10 +144,14 @@ func fitGEMM(out, check, dump string) {
 			line += fmt.Sprintf(" %6d | %5.1f%% %5.1f%%", hs.N, 100*hs.Median, 100*hs.P90)
 		}
 		fmt.Println(line)
-		fmt.Printf("    eff_c %.3f eff_m %.3f quant %.2f wave %.2fus launch %.2fus p %.2f kmin %.0f ctabw %.0fGB/s act %.2fB\n",
+		fmt.Printf("    menu %v adapt %v feed %.0fGB/s ", mdl.Menu, mdl.AdaptM, mdl.FeedBW/1e9)
+		fmt.Printf("eff_c %.3f eff_m %.3f quant %.2f wave %.2fus launch %.2fus p %.2f kmin %.0f ctabw %.0fGB/s act %.2fB\n",
 			mdl.EffCompute, mdl.EffMemory, mdl.Quant, mdl.WaveS*1e6, mdl.LaunchS*1e6, mdl.P, mdl.KMin, mdl.CTABW/1e9, mdl.ActBytes)
 	}
 	if out != "" {
+		if engineOnly != "" {
+			fits = keepOtherEngines(kernels.GEMMModels(), fits)
+		}
 		if err := os.WriteFile(filepath.Join(out, "gemm_fits.go"), []byte(render(fits)), 0o644); err != nil {
 			log.Fatal(err)
 		}
@@ -145,10 +174,13 @@ var tiles = [][2]int{{64, 64}, {64, 128}, {64, 256}, {128, 64}, {128, 128}, {128
 // starts are the Nelder-Mead starting points (transformed coefficients):
 // efficiencies, quant, wave cost, launch, P, KMin, CTA bandwidth, ActBytes.
 var starts = [][]float64{
-	{math.Log(0.7), math.Log(0.8), 0, math.Log(1), math.Log(4), math.Log(2), math.Log(512), math.Log(100), math.Log(0.01)},
-	{math.Log(0.5), math.Log(0.6), 2, math.Log(0.3), math.Log(8), math.Log(0.5), math.Log(2048), math.Log(30), math.Log(2)},
-	{math.Log(0.9), math.Log(0.9), -2, math.Log(2), math.Log(2), math.Log(8), math.Log(8192), math.Log(300), math.Log(0.3)},
+	{math.Log(0.7), math.Log(0.8), 0, math.Log(1), math.Log(4), math.Log(2), math.Log(512), math.Log(100), math.Log(0.01), math.Log(300)},
+	{math.Log(0.5), math.Log(0.6), 2, math.Log(0.3), math.Log(8), math.Log(0.5), math.Log(2048), math.Log(30), math.Log(2), math.Log(100)},
+	{math.Log(0.9), math.Log(0.9), -2, math.Log(2), math.Log(2), math.Log(8), math.Log(8192), math.Log(300), math.Log(0.3), math.Log(1000)},
 }
+
+// fitModes are the (AdaptM, Menu) pairs a fit tries with each tile.
+var fitModes = [][2]bool{{false, false}, {true, false}, {false, true}, {true, true}}
 
 // fitGroup fits one (system, engine, dtype) table: for each tile shape,
 // Nelder-Mead over the continuous coefficients in transformed space,
@@ -166,11 +198,12 @@ func fitGroup(g group, rows []kernels.GEMMRow) kernels.GEMMModel {
 	var best kernels.GEMMModel
 	bestLoss := math.Inf(1)
 	for _, t := range tiles {
-		for _, adapt := range []bool{false, true} {
+		for _, mode := range fitModes {
+			adapt, menu := mode[0], mode[1]
 			m := base
-			m.TileM, m.TileN, m.AdaptM = t[0], t[1], adapt
+			m.TileM, m.TileN, m.AdaptM, m.Menu = t[0], t[1], adapt, menu
 			set := func(x []float64) {
-				m.EffCompute = math.Exp(x[0])
+				m.EffCompute = math.Min(math.Exp(x[0]), 1)
 				m.EffMemory = math.Exp(x[1])
 				m.Quant = 1 / (1 + math.Exp(-x[2]))
 				m.WaveS = math.Exp(x[3]) * 1e-6
@@ -183,6 +216,7 @@ func fitGroup(g group, rows []kernels.GEMMRow) kernels.GEMMModel {
 				m.KMin = math.Min(math.Max(math.Exp(x[6]), 16), 1<<20)
 				m.CTABW = math.Min(math.Exp(x[7])*1e9, 1e15)
 				m.ActBytes = math.Max(math.Exp(x[8]), 1e-6)
+				m.FeedBW = math.Min(math.Exp(x[9])*1e9, 1e15)
 				m.WaveS = math.Max(m.WaveS, 1e-12)
 				m.P = math.Min(m.P, 64)
 			}
@@ -190,12 +224,11 @@ func fitGroup(g group, rows []kernels.GEMMRow) kernels.GEMMModel {
 				set(x)
 				s := 0.0
 				for _, r := range rows {
-					d := math.Log(m.Time(r.M, r.N, r.K) / r.Seconds)
-					s += d * d
+					s += lossOf(math.Log(m.Time(r.M, r.N, r.K) / r.Seconds))
 				}
 				return s / float64(len(rows))
 			}
-			step := []float64{0.3, 0.3, 1, 1, 0.5, 0.5, 1, 1, 1}
+			step := []float64{0.3, 0.3, 1, 1, 0.5, 0.5, 1, 1, 1, 1}
 			for _, x0 := range starts {
 				x, l := nm.Minimize(loss, x0, step, 2000, 2)
 				set(x)
@@ -249,6 +282,7 @@ func render(fits []kernels.GEMMModel) string {
 		fmt.Fprintf(&b, "\t\tEffCompute: %s, EffMemory: %s, Quant: %s,\n", f(m.EffCompute), f(m.EffMemory), f(m.Quant))
 		fmt.Fprintf(&b, "\t\tWaveS: %s, LaunchS: %s, P: %s,\n", f(m.WaveS), f(m.LaunchS), f(m.P))
 		fmt.Fprintf(&b, "\t\tKMin: %s, CTABW: %s, ActBytes: %s,\n", f(m.KMin), f(m.CTABW), f(m.ActBytes))
+		fmt.Fprintf(&b, "\t\tMenu: %v, FeedBW: %s,\n", m.Menu, f(m.FeedBW))
 		fmt.Fprintf(&b, "\t\tSource: %q,\n", m.Source)
 		fmt.Fprintf(&b, "\t\tCheckN: %d, CheckMedian: %s, CheckP90: %s,\n\t},\n", m.CheckN, f(m.CheckMedian), f(m.CheckP90))
 	}
@@ -304,6 +338,33 @@ func parallel(n int, f func(i int)) {
 	}
 	close(next)
 	wg.Wait()
+}
+
+// keepOtherEngines returns the compiled GEMM table with the refitted
+// engine's entries replaced by fits (same system, engine and dtype), in the
+// table's order.
+func keepOtherEngines(table, fits []kernels.GEMMModel) []kernels.GEMMModel {
+	var all []kernels.GEMMModel
+	used := 0
+	for _, m := range table {
+		if strings.HasPrefix(m.Engine, engineOnly) {
+			found := false
+			for _, f := range fits {
+				if f.System == m.System && f.Engine == m.Engine && f.Dtype == m.Dtype {
+					m, found = f, true
+					used++
+				}
+			}
+			if !found {
+				log.Fatalf("no refit for %s/%s/%s", m.System, m.Engine, m.Dtype)
+			}
+		}
+		all = append(all, m)
+	}
+	if used != len(fits) {
+		log.Fatalf("%d refits, %d table entries", len(fits), used)
+	}
+	return all
 }
 
 // keepOthers returns the compiled table with the entries of the refitted
