@@ -20,6 +20,17 @@ import (
 // full wave, as with fixed tiles; 0: in proportion, as with stream-K).
 // WaveS is a per-wave prologue and epilogue. The P-norm is a soft maximum
 // of the two roofline terms (P large: the hard max).
+//
+// Two refinements follow the kernels' own heuristics. With Menu set, each
+// shape runs the fastest tile of the menu TileM/2^i x TileN/2^j (sides down
+// to 64), as cuBLAS, DeepGEMM and CUTLASS dispatchers pick a tile per shape;
+// with FeedBW set, a CTA's k loop also waits for the (tm + tn) x bytes(dtype)
+// per step of k it streams from L2, so small tiles cost more than their
+// FLOPs and the menu does not collapse to the smallest tile:
+//
+//	Tc(tm, tn) = waves x (max(SMs 2 tm tn k / (peak EffCompute), (tm + tn) k bytes / FeedBW) + WaveS)
+//
+// The menu costs at most nine tile evaluations per call.
 type GEMMModel struct {
 	System, Engine, Dtype string
 
@@ -57,8 +68,8 @@ type Terms struct {
 }
 
 // Time is the predicted time of one GEMM, seconds. It costs a few dozen
-// floating-point operations, two divisions and one or two math.Pow calls
-// and allocates nothing. Shapes with a zero or negative side take the
+// floating-point operations per tile evaluated (one, or up to nine with
+// Menu), one or two math.Pow calls and allocates nothing. Shapes with a zero or negative side take the
 // launch cost alone.
 func (g *GEMMModel) Time(m, n, k int) float64 { return g.Terms(m, n, k).Time }
 
