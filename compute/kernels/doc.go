@@ -11,8 +11,10 @@
 //	     + softmax_P(waves x tile compute, bytes / bandwidth)
 //
 // The peak FLOP/s, HBM bandwidth and SM count are datasheet figures (Accels,
-// each with its source); the efficiencies, tile shape, split-K threshold,
-// per-wave and per-call costs are fitted. Lookup(system, dtype) returns the
+// each with its source); the efficiencies, tile shape (or, for the SGLang
+// tables, the largest tile of a per-shape menu and the L2 feed rate that
+// prices small tiles), split-K threshold, per-wave and per-call costs are
+// fitted. Lookup(system, dtype) returns the
 // TensorRT-LLM fit; LookupEngine names the engine.
 // AcceleratorSystem finds the system of a topology's accelerator, and
 // 'cardsea op' prints any of the fits for one shape beside the roofline.

@@ -20,6 +20,17 @@ import (
 // full wave, as with fixed tiles; 0: in proportion, as with stream-K).
 // WaveS is a per-wave prologue and epilogue. The P-norm is a soft maximum
 // of the two roofline terms (P large: the hard max).
+//
+// Two refinements follow the kernels' own heuristics. With Menu set, each
+// shape runs the fastest tile of the menu TileM/2^i x TileN/2^j (sides down
+// to 64), as cuBLAS, DeepGEMM and CUTLASS dispatchers pick a tile per shape;
+// with FeedBW set, a CTA's k loop also waits for the (tm + tn) x bytes(dtype)
+// per step of k it streams from L2, so small tiles cost more than their
+// FLOPs and the menu does not collapse to the smallest tile:
+//
+//	Tc(tm, tn) = waves x (max(SMs 2 tm tn k / (peak EffCompute), (tm + tn) k bytes / FeedBW) + WaveS)
+//
+// The menu costs at most nine tile evaluations per call.
 type GEMMModel struct {
 	System, Engine, Dtype string
 
@@ -38,6 +49,8 @@ type GEMMModel struct {
 	KMin         float64 // fitted least k per split-K slice, elements
 	CTABW        float64 // fitted HBM bandwidth one CTA can draw, B/s
 	ActBytes     float64 // fitted HBM bytes per activation element outside the GEMM (quantisation), B
+	Menu         bool    // fitted: each shape runs the fastest tile of the menu up to TileM x TileN
+	FeedBW       float64 // fitted L2-to-SM bandwidth per SM that feeds a tile's k loop, B/s (0: unlimited)
 
 	Source string // the table the coefficients came from
 
@@ -55,8 +68,8 @@ type Terms struct {
 }
 
 // Time is the predicted time of one GEMM, seconds. It costs a few dozen
-// floating-point operations, two divisions and one or two math.Pow calls
-// and allocates nothing. Shapes with a zero or negative side take the
+// floating-point operations per tile evaluated (one, or up to nine with
+// Menu), one or two math.Pow calls and allocates nothing. Shapes with a zero or negative side take the
 // launch cost alone.
 func (g *GEMMModel) Time(m, n, k int) float64 { return g.Terms(m, n, k).Time }
 
@@ -70,19 +83,20 @@ func (g *GEMMModel) Terms(m, n, k int) Terms {
 	for g.AdaptM && tm0 > 16 && tm0/2 >= m {
 		tm0 /= 2 // small m: the kernel's smaller M tile (or swap-AB)
 	}
-	tiles := float64(ceilDiv(m, tm0) * ceilDiv(n, g.TileN))
-	splits := math.Min(sms/tiles, float64(k)/g.KMin)
-	if splits < 1 {
-		splits = 1
+	tc, ctas, waves := g.compute(m, n, k, tm0, g.TileN)
+	if g.Menu {
+		// the kernel's heuristic runs the fastest tile of its menu
+		for tm := tm0; tm >= min(tm0, 64); tm /= 2 {
+			for tn := g.TileN; tn >= 64; tn /= 2 {
+				if tm == tm0 && tn == g.TileN {
+					continue
+				}
+				if c, cs, w := g.compute(m, n, k, tm, tn); c < tc {
+					tc, ctas, waves = c, cs, w
+				}
+			}
+		}
 	}
-	ctas := tiles * splits
-	soft := ctas / sms
-	waves := soft + g.Quant*(math.Ceil(soft)-soft)
-	if waves < 1 {
-		waves = 1
-	}
-	tile := 2 * float64(tm0) * float64(g.TileN) * float64(k) / splits
-	tc := waves * (sms*tile/(g.Peak*g.EffCompute) + g.WaveS)
 	fm, fn, fk := float64(m), float64(n), float64(k)
 	bytes := (fm*fk+fk*fn)*elemBytes(g.Dtype) + 2*fm*fn
 	tm := bytes / math.Min(g.HBM*g.EffMemory, math.Min(ctas, sms)*g.CTABW)
@@ -99,6 +113,30 @@ func (g *GEMMModel) Terms(m, n, k int) Terms {
 	}
 	tq := fm * fk * g.ActBytes / g.HBM
 	return Terms{Compute: tc, Memory: tm, Quant: tq, Launch: g.LaunchS, Waves: waves, Time: g.LaunchS + tq + t}
+}
+
+// compute is the wave-quantised compute time of one tile shape, with the
+// CTAs it launches and its wave count.
+func (g *GEMMModel) compute(m, n, k, tm, tn int) (tc, ctas, waves float64) {
+	sms := float64(g.SMs)
+	tiles := float64(ceilDiv(m, tm) * ceilDiv(n, tn))
+	splits := math.Min(sms/tiles, float64(k)/g.KMin)
+	if splits < 1 {
+		splits = 1
+	}
+	ctas = tiles * splits
+	soft := ctas / sms
+	waves = soft + g.Quant*(math.Ceil(soft)-soft)
+	if waves < 1 {
+		waves = 1
+	}
+	tile := 2 * float64(tm) * float64(tn) * float64(k) / splits
+	per := sms * tile / (g.Peak * g.EffCompute)
+	if g.FeedBW > 0 {
+		// a CTA streams (tm + tn) elements per step of k from L2
+		per = math.Max(per, float64(tm+tn)*float64(k)/splits*elemBytes(g.Dtype)/g.FeedBW)
+	}
+	return waves * (per + g.WaveS), ctas, waves
 }
 
 func ceilDiv(a, b int) int { return (a + b - 1) / b }
