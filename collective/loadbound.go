@@ -77,17 +77,9 @@ func (p *Plan) ringLoadBound(f *network.Fabric) (bound float64, ok bool) {
 			continue
 		}
 		// As lowerBound: each position's route, then its bytes.
-		routes := make([]*network.Route, r.n)
-		for i := range r.n {
-			next := i + 1
-			if next == r.n {
-				next = 0
-			}
-			rt, err := p.routeOf(f, r.verts[i], r.viaOf(i), r.verts[next])
-			if err != nil {
-				return 0, false
-			}
-			routes[i] = rt
+		routes, err := p.ringRoutes(f, r)
+		if err != nil {
+			return 0, false
 		}
 		sent := r.chunk * float64(r.steps*r.chunks)
 		for _, rt := range routes {

@@ -180,18 +180,7 @@ func TestNCCLLatencyFit(t *testing.T) {
 		xs = append(xs, steps)
 		ys = append(ys, sum[k]/float64(c))
 	}
-	var mx, my float64
-	for i := range xs {
-		mx += xs[i] / float64(len(xs))
-		my += ys[i] / float64(len(ys))
-	}
-	var sxy, sxx float64
-	for i := range xs {
-		sxy += (xs[i] - mx) * (ys[i] - my)
-		sxx += (xs[i] - mx) * (xs[i] - mx)
-	}
-	slope := sxy / sxx
-	over := my - slope*mx
+	slope, over, _ := lineFit(xs, ys)
 	const hops = 0.31 // us: two NVLink hops of hgx-h100's route, switch and wire
 	if *ncclFit {
 		t.Logf("Hopper: overhead %.3g us, step %.3g us (%.3g with hops), %d groups", over, slope-hops, slope, len(xs))
@@ -311,18 +300,7 @@ func TestP2PFixedFit(t *testing.T) {
 				xs = append(xs, float64(n-1))
 				ys = append(ys, r[len(r)/2])
 			}
-			var mx, my float64
-			for i := range xs {
-				mx += xs[i] / float64(len(xs))
-				my += ys[i] / float64(len(ys))
-			}
-			var sxy, sxx float64
-			for i := range xs {
-				sxy += (xs[i] - mx) * (ys[i] - my)
-				sxx += (xs[i] - mx) * (xs[i] - mx)
-			}
-			b := sxy / sxx
-			a := my - b*mx
+			b, a, my := lineFit(xs, ys)
 			if b < 0 || len(xs) < 3 {
 				// No per-peer cost to see: the mean.
 				b, a = 0, my
@@ -335,4 +313,21 @@ func TestP2PFixedFit(t *testing.T) {
 			}
 		}
 	}
+}
+
+// lineFit is the least-squares line through (xs, ys): its slope and
+// intercept, and the mean of ys.
+func lineFit(xs, ys []float64) (slope, intercept, meanY float64) {
+	var mx, my float64
+	for i := range xs {
+		mx += xs[i] / float64(len(xs))
+		my += ys[i] / float64(len(ys))
+	}
+	var sxy, sxx float64
+	for i := range xs {
+		sxy += (xs[i] - mx) * (ys[i] - my)
+		sxx += (xs[i] - mx) * (xs[i] - mx)
+	}
+	slope = sxy / sxx
+	return slope, my - slope*mx, my
 }

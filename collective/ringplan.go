@@ -153,22 +153,32 @@ func isInOrder(order []int) bool {
 	return true
 }
 
+// ringRoutes is each position of ring r's route to its successor, or
+// the first unroutable position's error. Cost: r.n route lookups.
+func (p *Plan) ringRoutes(f *network.Fabric, r *ringForm) ([]*network.Route, error) {
+	routes := make([]*network.Route, r.n)
+	for i := range r.n {
+		next := i + 1
+		if next == r.n {
+			next = 0
+		}
+		rt, err := p.routeOf(f, r.verts[i], r.viaOf(i), r.verts[next])
+		if err != nil {
+			return nil, err
+		}
+		routes[i] = rt
+	}
+	return routes, nil
+}
+
 // resolveRingRoutes sets every ring position's route to its successor.
 // The first unroutable position gives the error, as the first unroutable
 // transfer would.
 func (p *Plan) resolveRingRoutes(f *network.Fabric) error {
 	for _, r := range p.rings {
-		routes := make([]*network.Route, r.n)
-		for i := range r.n {
-			next := i + 1
-			if next == r.n {
-				next = 0
-			}
-			rt, err := p.routeOf(f, r.verts[i], r.viaOf(i), r.verts[next])
-			if err != nil {
-				return p.routeError(f, err)
-			}
-			routes[i] = rt
+		routes, err := p.ringRoutes(f, r)
+		if err != nil {
+			return p.routeError(f, err)
 		}
 		r.routes = routes
 	}

@@ -682,17 +682,9 @@ func (p *Plan) lowerBound(f *network.Fabric) float64 {
 		}
 		// Each position's route once, then each position's bytes,
 		// every step's chunks at once.
-		routes := make([]*network.Route, r.n)
-		for i := range r.n {
-			next := i + 1
-			if next == r.n {
-				next = 0
-			}
-			rt, err := p.routeOf(f, r.verts[i], r.viaOf(i), r.verts[next])
-			if err != nil {
-				return math.Inf(1)
-			}
-			routes[i] = rt
+		routes, err := p.ringRoutes(f, r)
+		if err != nil {
+			return math.Inf(1)
 		}
 		sent := r.chunk * float64(r.steps*r.chunks)
 		for _, rt := range routes {
