@@ -100,26 +100,11 @@ func mlperfCase(c *validation.InferenceCase) ([]Row, error) {
 		if err != nil {
 			return nil, fmt.Errorf("case %s %s server (requests): %w", c.ID, s.preset, err)
 		}
-		for _, p := range []struct {
-			label, key, unit string
-			v                float64
-		}{
-			{"server tok/s (requests)", "server_tokens_per_s", "tok/s", req.OutputTokensPerS},
-			{"server mean TPOT (requests)", "server_mean_tpot_ms", "ms", req.TPOT.Mean * 1e3},
-		} {
-			want, ok := c.Measured.Get(s.preset, p.key)
-			if !ok {
-				return nil, fmt.Errorf("case %s has no measured %s %s", c.ID, s.preset, p.key)
-			}
-			row := Row{Case: c.ID, Preset: s.preset, Point: s.preset + " " + p.label, Unit: p.unit, Measured: want,
-				Simulated: p.v, Tolerance: c.Tolerance.For(0), Kernels: KernelsLabel(off)}
-			if req.TTFT.P99 > mlperfTTFTLimit || req.TPOT.P99 > mlperfTPOTLimit {
-				row.Status = "fail"
-				row.Why = fmt.Sprintf("at NVIDIA's offered load the simulated service misses MLPerf's limits (TTFT p99 %.2f s, TPOT p99 %.0f ms)", req.TTFT.P99, req.TPOT.P99*1e3)
-			}
-			pass(&row)
-			rows = append(rows, row)
+		served, err := mlperfServedRows(c, s.preset, s.preset, s.preset+" server", " (requests)", "server_", req, mlperfLimits{mlperfTTFTLimit, mlperfTPOTLimit}, KernelsLabel(off))
+		if err != nil {
+			return nil, err
 		}
+		rows = append(rows, served...)
 		for _, p := range []struct {
 			label, key string
 			r          infer.Result
@@ -180,6 +165,35 @@ func mlperfServerRequests(e *infer.Engine, cfg infer.Config, s mlperfSystem, lim
 
 // mlperfLimits are a scenario's TTFT and TPOT limits at p99, seconds.
 type mlperfLimits struct{ ttft, tpot float64 }
+
+// mlperfServedRows compares a served run with case c's measured output
+// tokens per second and mean TPOT (keys prefix+"tokens_per_s" and
+// prefix+"mean_tpot_ms" under group), points named point+" tok/s"+suffix
+// and point+" mean TPOT"+suffix; a run past MLPerf's p99 limits fails.
+func mlperfServedRows(c *validation.InferenceCase, preset, group, point, suffix, prefix string, req serve.Result, lim mlperfLimits, kernels string) ([]Row, error) {
+	var rows []Row
+	for _, p := range []struct {
+		label, key, unit string
+		v                float64
+	}{
+		{"tok/s", "tokens_per_s", "tok/s", req.OutputTokensPerS},
+		{"mean TPOT", "mean_tpot_ms", "ms", req.TPOT.Mean * 1e3},
+	} {
+		want, ok := c.Measured.Get(group, prefix+p.key)
+		if !ok {
+			return nil, fmt.Errorf("case %s has no measured %s %s", c.ID, group, prefix+p.key)
+		}
+		row := Row{Case: c.ID, Preset: preset, Point: point + " " + p.label + suffix, Unit: p.unit, Measured: want,
+			Simulated: p.v, Tolerance: c.Tolerance.For(0), Kernels: kernels}
+		if req.TTFT.P99 > lim.ttft || req.TPOT.P99 > lim.tpot {
+			row.Status = "fail"
+			row.Why = fmt.Sprintf("at NVIDIA's offered load the simulated service misses MLPerf's limits (TTFT p99 %.2f s, TPOT p99 %.0f ms)", req.TTFT.P99, req.TPOT.P99*1e3)
+		}
+		pass(&row)
+		rows = append(rows, row)
+	}
+	return rows, nil
+}
 
 // mlperfServerRequestsN requests, the first mlperfWarmupS seconds of them
 // not counted: the service fills to its steady state (a request lives

@@ -85,26 +85,11 @@ func mlperf51Case(c *validation.InferenceCase) ([]Row, error) {
 		if err != nil {
 			return nil, fmt.Errorf("case %s %s: %w", c.ID, sc.key, err)
 		}
-		for _, p := range []struct {
-			label, key, unit string
-			v                float64
-		}{
-			{"tok/s", "tokens_per_s", "tok/s", req.OutputTokensPerS},
-			{"mean TPOT", "mean_tpot_ms", "ms", req.TPOT.Mean * 1e3},
-		} {
-			want, ok := c.Measured.Get(sc.key, p.key)
-			if !ok {
-				return nil, fmt.Errorf("case %s has no measured %s %s", c.ID, sc.key, p.key)
-			}
-			row := Row{Case: c.ID, Preset: s.preset, Point: sc.key + " " + p.label, Unit: p.unit, Measured: want,
-				Simulated: p.v, Tolerance: c.Tolerance.For(0), Kernels: KernelsLabel(k)}
-			if req.TTFT.P99 > sc.lim.ttft || req.TPOT.P99 > sc.lim.tpot {
-				row.Status = "fail"
-				row.Why = fmt.Sprintf("at NVIDIA's offered load the simulated service misses MLPerf's limits (TTFT p99 %.2f s, TPOT p99 %.0f ms)", req.TTFT.P99, req.TPOT.P99*1e3)
-			}
-			pass(&row)
-			rows = append(rows, row)
+		served, err := mlperfServedRows(c, s.preset, sc.key, sc.key, "", "", req, sc.lim, KernelsLabel(k))
+		if err != nil {
+			return nil, err
 		}
+		rows = append(rows, served...)
 	}
 	return rows, nil
 }
