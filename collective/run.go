@@ -643,15 +643,11 @@ func (p *Plan) refusedBound(f *network.Fabric) float64 {
 			continue
 		}
 		per := float64(r.steps) * float64(r.chunks) * r.chunk
-		for i := range r.n {
-			next := i + 1
-			if next == r.n {
-				next = 0
-			}
-			rt, err := p.routeOf(f, r.verts[i], r.viaOf(i), r.verts[next])
-			if err != nil {
-				return bound
-			}
+		routes, err := p.ringRoutes(f, r)
+		if err != nil {
+			return bound
+		}
+		for _, rt := range routes {
 			rt.AddLoad(load, per)
 		}
 	}
