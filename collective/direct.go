@@ -69,7 +69,7 @@ func (p *Plan) directMatrix(g *Group, op Op, bytes float64, m [][]float64) {
 				}
 				b = bytes
 			}
-			p.add(g.verts[i], g.verts[j], b, g.ringHop(i))
+			p.addVia(g.verts[i], g.pxnVia(op, i, j), g.verts[j], b, g.ringHop(i))
 		}
 	}
 }

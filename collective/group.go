@@ -36,6 +36,8 @@ type Group struct {
 	// sym is the ranks' symmetry on the fabric, found on first use
 	// (orbit.go).
 	sym *rankSymmetry
+	// pxn is what PXN forwarding reads (pxn.go), found on first use.
+	pxn *pxnTable
 }
 
 // Placement selects ranks on a topology.
@@ -111,7 +113,7 @@ func NewGroup(f *network.Fabric, p Placement) (*Group, error) {
 	if len(dies) < 2 {
 		return nil, fmt.Errorf("a collective needs at least 2 ranks, got %d", len(dies))
 	}
-	g := &Group{Fabric: f, Dies: dies, sym: &rankSymmetry{}}
+	g := &Group{Fabric: f, Dies: dies, sym: &rankSymmetry{}, pxn: &pxnTable{}}
 	for _, d := range dies {
 		node := t.Nodes[d]
 		acc := t.Accels[node.Index]

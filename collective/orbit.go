@@ -246,7 +246,7 @@ func (p *Plan) orbitDirect(g *Group, op Op, b float64) bool {
 	p.dry = nil
 	p.reserve(n-1, 0)
 	for j := 1; j < n; j++ {
-		p.add(g.verts[0], g.verts[j], b, g.ringHop(0))
+		p.addVia(g.verts[0], g.pxnVia(op, 0, j), g.verts[j], b, g.ringHop(0))
 	}
 	p.orbit = &orbitForm{mult: n, verts: g.verts, sym: s, g: g, op: op, bytes: b}
 	return true
@@ -340,7 +340,7 @@ func (p *Plan) pairwiseDry(g *Group, b float64) bool {
 	if x := d.exact; x != nil {
 		load = make([]float64, len(x.load))
 		for j := 1; j < n; j++ {
-			rt, err := p.routeOf(g.Fabric, g.verts[0], -1, g.verts[j])
+			rt, err := p.routeOf(g.Fabric, g.verts[0], g.pxnVia(AllToAll, 0, j), g.verts[j])
 			if err != nil {
 				return false
 			}

@@ -29,7 +29,7 @@ func (p *Plan) pairwise(g *Group, bytes float64, m [][]float64) {
 			if m != nil {
 				b = m[i][j]
 			}
-			prev[i] = p.add(g.verts[i], g.verts[j], b, g.ringHop(i), prev[i])
+			prev[i] = p.addVia(g.verts[i], g.pxnVia(AllToAll, i, j), g.verts[j], b, g.ringHop(i), prev[i])
 		}
 	}
 }
