@@ -183,14 +183,14 @@ func kvShare(xs []*kvXfer, ls []*kvLink) {
 				if x.u[e] > 0 {
 					lam = math.Min(lam, math.Max(0, l.cap)/l.sumU)
 				}
-				// Rounding aside, a link's level never falls.
-				lam = math.Max(lam, l.lvl)
 			}
-			x.lam = lam
-			best = math.Min(best, lam)
+			// Rounding aside, a link's level never falls.
+			x.lam = math.Max(lam, math.Max(x.links[0].lvl, x.links[1].lvl))
+			best = math.Min(best, x.lam)
 		}
 		for _, x := range xs {
-			if x.frozen || x.lam != best {
+			// (!(best < x.lam) freezes all at once should a share be NaN.)
+			if x.frozen || best < x.lam {
 				continue
 			}
 			x.frozen = true
@@ -202,7 +202,7 @@ func kvShare(xs []*kvXfer, ls []*kvLink) {
 		}
 	}
 	for _, x := range xs {
-		if x.lam <= 0 {
+		if !(x.lam > 0) {
 			x.lam = math.SmallestNonzeroFloat64 // never stalls
 		}
 	}

@@ -190,6 +190,10 @@ func (r *runner) handOff(q *req, now float64) {
 		dIn, dOut = r.kvIn.slow(alone, to.lastF), r.kvOut.slow(alone, from.lastF)
 	}
 	dur := math.Max(dIn, dOut)
+	if !(dur < math.Inf(1)) {
+		r.fail(fmt.Errorf("%s: a KV transfer of %d tokens takes %g s: the fabric gives it no rate", from.name, q.prompt+1, dur))
+		return
+	}
 	x := &kvXfer{q: q, to: to, d: dur, u: [2]float64{dOut / dur, dIn / dur / r.kvInWays}}
 	x.rank = [2]int{q.id % from.dp, to.nextRank % to.dp}
 	to.nextRank++
