@@ -44,12 +44,17 @@
 // instances behind a router (round-robin, least-loaded, shortest-queue).
 //
 // Disaggregation puts prefill instances before the decode instances:
-// each request's KV leaves its prefill replica when the prompt is done,
-// one transfer after another on that replica's link at the rate the
-// fabric gives it when every replica sends at once (infer.RunDisagg on
-// the topology), lands on one data-parallel rank of a decode instance
-// (round robin), and joins the decoding sequences when its blocks are
-// free there. TTFT is the first token from the prefill instance.
+// each request's KV leaves its prefill rank when the prompt is done,
+// alone at the rate the fabric gives one replica's transfer when every
+// replica sends at once (infer.RunDisagg on the topology), lands on one
+// data-parallel rank of a decode instance (round robin), and joins the
+// decoding sequences when its blocks are free there. Each rank has one
+// link for KV, and the transfers in flight share them as a fluid,
+// max-min fairly (progressive filling, redone over the transfers a
+// start or an end touches): N transfers at once into one rank take N
+// times one each, and a transfer alone on both its links keeps its lone
+// rate (a decode rank takes at that rate as many at once as it did in
+// the measured step). TTFT is the first token from the prefill instance.
 //
 // The KV shares the links it crosses with the decode instance's own
 // collectives (MoE dispatch and combine, TP allreduce). How much is
@@ -65,8 +70,10 @@
 // over (1 - f) + f phi, f being its decode instance's step when it
 // starts; a decode step ends later by kappa times the bytes one die of
 // its busiest rank received during its collectives (each transfer's
-// overlap with the step, f of it, at phi times its rate), its energy
-// growing at the step's power.
+// overlap with the step, f of it, at phi times its rate and its share of
+// the link), and the bytes landing in that delay, when the collectives
+// still run, delay it further (a linear solve a piece of the rank's
+// known rates), its energy growing at the step's power.
 //
 // # Step time
 //
@@ -106,6 +113,12 @@
 //     links, the transfers and the prefill steps; with no KV moving, or
 //     paths that share no link, the results are bit for bit those of KV
 //     kept off the instances' links (TestKVContention).
+//   - KV links shared: N transfers at once into one die take N times one,
+//     two sizes at once end as processor sharing's closed form says
+//     (TestKVShare); where no two transfers are ever on one link at once,
+//     the results are bit for bit those of transfers each alone
+//     (TestKVShareApart); a step's delay with the bytes landing in it
+//     matches its closed forms (TestKVTail).
 //
 // # Limits
 //
@@ -114,9 +127,12 @@
 // cache entry's last, partial block counts as the cache's, where vLLM
 // keeps it with the request that fills it. Prefill chunks' attention reads of earlier chunks' KV are
 // not priced (prefill attention is compute-bound). KV contention is
-// first order and time-averaged: a step's collectives are spread evenly
-// over it, bytes landing in a step's own delay add none, a rank's
-// concurrent transfers add up without sharing the link among themselves,
-// a transfer takes the time its slower end gives it, and transfers out
-// of one prefill replica leave one after another (a replica's link).
+// time-averaged: a step's collectives are spread evenly over it; a
+// transfer's lone time is its slower end's, each end's taken from its
+// instance's last step when it starts; transfers share links fairly in
+// their shares of their lone rates (byte-fair where, as usual, their
+// lone rates are alike); a step's delay counts the bytes of the
+// transfers known when it would have ended, not of those starting in
+// the delay; and a request's prefill rank is its index modulo the
+// prefill instance's ranks.
 package serve

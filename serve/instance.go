@@ -1,9 +1,11 @@
 package serve
 
 import (
+	"cmp"
 	"container/heap"
 	"fmt"
 	"math"
+	"slices"
 )
 
 // Settings are a serving engine's scheduler limits, per data-parallel
@@ -130,10 +132,13 @@ type instance struct {
 	// lastF, the share of its last step its collectives took; nextRank
 	// the data-parallel rank the next KV lands on (round robin), and
 	// rankBytes scratch for a step's bytes by rank.
-	flows     []kvFlow
+	flows     []*kvFlow
 	lastF     float64
 	nextRank  int
 	rankBytes []float64
+	tailPts   []ratePoint
+	// links is its ranks' links for KV (kvLinks).
+	links []kvLink
 
 	k         int // steps taken
 	busy      bool
@@ -408,23 +413,33 @@ func (in *instance) startStep(now float64) {
 	})
 }
 
-// kvFlow is a KV transfer into a decode instance or out of a prefill
-// instance: when it runs, the data-parallel rank it lands on or leaves,
-// and the bytes per second one die of that rank receives or sends while
-// the instance's collectives run.
+// kvFlow is a stretch of a KV transfer into a decode instance or out of
+// a prefill instance at one rate: when it runs, the data-parallel rank
+// it lands on or leaves, and the bytes per second one die of that rank
+// receives or sends while the instance's collectives run.
 type kvFlow struct {
 	start, end float64
 	rank       int
 	rate       float64
 }
 
+// kvLinks is its ranks' links for KV (disaggregated instances).
+func (in *instance) kvLinks() []kvLink {
+	if in.links == nil {
+		in.links = make([]kvLink, in.dp)
+	}
+	return in.links
+}
+
 // kvDelay is how much later a step from t0 to t1, whose collectives took
 // the share f of it, ends for the KV landing meanwhile: the bytes one
-// die receives while the collectives run (each stream's overlap with the
-// step, f of it, at its rate then), on the busiest rank, times the delay
-// a byte causes (its end's kvSide.kappa). Streams that have ended are
-// dropped.
-// To first order: bytes landing in the delay itself are not counted.
+// die receives while the collectives run (each stretch's overlap with
+// the step, f of it, at its rate then), times the delay a byte causes
+// (its end's kvSide.kappa), and the bytes landing in that delay, when
+// the collectives still run, delay it further (kvTail); the busiest
+// rank's delay is the step's. Stretches that have ended are dropped.
+// Cost: O(stretches) a step, and kvTail's for the ranks that have one
+// running past t1.
 func (in *instance) kvDelay(t0, t1, f float64) float64 {
 	if len(in.flows) == 0 {
 		return 0
@@ -448,17 +463,66 @@ func (in *instance) kvDelay(t0, t1, f float64) float64 {
 		in.rankBytes = make([]float64, in.dp)
 	}
 	worst := 0.0
+	tail := false
 	for _, fl := range in.flows {
 		if o := math.Min(fl.end, t1) - math.Max(fl.start, t0); o > 0 {
 			in.rankBytes[fl.rank] += o * f * fl.rate
 			worst = math.Max(worst, in.rankBytes[fl.rank])
 		}
+		tail = tail || fl.end > t1
+	}
+	d := worst * kappa
+	if tail && !in.run.cfg.firstOrderKV {
+		for _, fl := range in.flows {
+			if b := in.rankBytes[fl.rank]; b > 0 && fl.end > t1 {
+				d = math.Max(d, in.kvTail(fl.rank, b, t1, kappa))
+				in.rankBytes[fl.rank] = 0 // each rank once
+			}
+		}
 	}
 	for _, fl := range in.flows {
 		in.rankBytes[fl.rank] = 0
 	}
-	return worst * kappa
+	return d
 }
+
+// kvTail is the delay d of a step ending at t1 on rank for b bytes that
+// landed during its collectives, counting the bytes that land during the
+// delay itself (all of it collective time): d = kappa (b + the bytes
+// landing in t1 to t1 + d), on the rank's stretches known at t1. With
+// the rank's rate piecewise constant, each piece solves that linearly;
+// a rate past 1/kappa keeps the step waiting until it falls. Cost: a
+// sort of the rank's stretches running past t1.
+func (in *instance) kvTail(rank int, b, t1, kappa float64) float64 {
+	pts := in.tailPts[:0]
+	for _, fl := range in.flows {
+		if fl.rank == rank && fl.end > t1 {
+			pts = append(pts, ratePoint{math.Max(fl.start, t1) - t1, fl.rate}, ratePoint{fl.end - t1, -fl.rate})
+		}
+	}
+	slices.SortStableFunc(pts, func(x, y ratePoint) int { return cmp.Compare(x.at, y.at) })
+	in.tailPts = pts
+	rho, da := 0.0, 0.0
+	for i := 0; i < len(pts); {
+		db := pts[i].at
+		if db > da {
+			// The piece from da to db at rho, b landed by da.
+			if d := kappa * (b - rho*da) / (1 - kappa*rho); kappa*rho < 1 && d <= db {
+				return math.Max(d, da)
+			}
+			b += rho * (db - da)
+			da = db
+		}
+		for ; i < len(pts) && pts[i].at == db; i++ {
+			rho += pts[i].rate
+		}
+	}
+	return math.Max(kappa*b, da)
+}
+
+// ratePoint is where a rank's KV rate changes (kvTail): rate more from
+// at seconds after the step's end.
+type ratePoint struct{ at, rate float64 }
 
 type chunk struct {
 	r *req

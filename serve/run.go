@@ -60,6 +60,11 @@ type Config struct {
 	// Tests only: prefillDelay, when set, receives the prefill steps'
 	// KV delays summed, in seconds.
 	prefillDelay *float64
+	// Tests only: firstOrderKV is the first-order KV model: transfers
+	// out of a prefill rank one after another, each timed as if alone on
+	// its decode end, and a step's delay counting no bytes landing in it.
+	// soloKV keeps the rest but gives every transfer its lone rate.
+	firstOrderKV, soloKV bool
 }
 
 // Routers lists the routers.
@@ -75,10 +80,17 @@ type runner struct {
 	prefill []*instance
 	rr      [2]int
 	// KV handed from prefill to decode: bytes per token, the fabric's
-	// rate for one replica's transfer, and when each prefill replica's
-	// link is next free.
-	kvPerToken, kvRate float64
-	linkFree           [][]float64
+	// rate for one replica's transfer, and how many such transfers a
+	// decode rank took at once at that rate when the rate was measured.
+	// linkFree is when each prefill rank's link is next free
+	// (firstOrderKV).
+	kvPerToken, kvRate, kvInWays float64
+	linkFree                     [][]float64
+	// Scratch for reshare: a search's mark, the transfers and links it
+	// found.
+	seen      int
+	comp      []*kvXfer
+	compLinks []*kvLink
 	// Contention with the instances' collectives (kvLink): on the decode
 	// side, where the KV lands (kvIn), and on the prefill side, where it
 	// leaves (kvOut).
@@ -146,13 +158,75 @@ func (r *runner) pick(pool []*instance, which int) *instance {
 	return in
 }
 
-// handOff moves a prefilled request's KV to a decode instance: it waits
-// for the link of the prefill replica that holds it (a replica's
-// transfers leave one after another, each at the rate the fabric gives
-// one replica's transfer when all send at once), then queues for decode.
+// handOff moves a prefilled request's KV to a decode instance, over the
+// link of the prefill rank that holds it and that of the decode rank it
+// lands on (round robin), shared with the other transfers on either
+// (fabric.go), then queues it for decode. Alone, a transfer runs at the
+// rate the fabric gives one replica's transfer when all send at once,
+// slowed at each end by that end's collectives; the slower end sets its
+// time.
 func (r *runner) handOff(q *req, now float64) {
 	from := q.inst
 	q.state = transferring
+	if r.cfg.firstOrderKV {
+		r.handOffAlone(q, now)
+		return
+	}
+	to := r.pick(r.decode, 1)
+	alone := 0.0
+	if r.kvRate > 0 && !r.cfg.noKV {
+		alone = float64(q.prompt+1) * r.kvPerToken / r.kvRate
+	}
+	if alone <= 0 {
+		r.transferS = append(r.transferS, 0)
+		r.at(now, func(t float64) {
+			q.prefilled = q.prompt
+			to.arrive(q, t)
+		})
+		return
+	}
+	dIn, dOut := alone, alone
+	if !r.cfg.isolatedKV {
+		dIn, dOut = r.kvIn.slow(alone, to.lastF), r.kvOut.slow(alone, from.lastF)
+	}
+	dur := math.Max(dIn, dOut)
+	if !(dur < math.Inf(1)) {
+		r.fail(fmt.Errorf("%s: a KV transfer of %d tokens takes %g s: the fabric gives it no rate", from.name, q.prompt+1, dur))
+		return
+	}
+	x := &kvXfer{q: q, to: to, d: dur, u: [2]float64{dOut / dur, dIn / dur / r.kvInWays}}
+	x.rank = [2]int{q.id % from.dp, to.nextRank % to.dp}
+	to.nextRank++
+	x.links = [2]*kvLink{&from.kvLinks()[x.rank[0]], &to.kvLinks()[x.rank[1]]}
+	if !r.cfg.isolatedKV {
+		// Its bytes leave one data-parallel rank's dies and land on
+		// another's; a die's rate while that end's collectives run.
+		bytes := float64(q.prompt+1) * r.kvPerToken
+		for e, side := range [2]kvSide{r.kvOut, r.kvIn} {
+			if side.kappa > 0 {
+				x.ends[e] = [2]*instance{from, to}[e]
+				x.rate[e] = side.phi * bytes * side.dieShare / alone
+			}
+		}
+	}
+	r.startXfer(x, now)
+}
+
+// slow is a lone transfer's time at this end: for the share f of the
+// end's step its links carry its collectives (its last step's), the KV
+// gets phi of its rate there.
+func (k kvSide) slow(alone, f float64) float64 {
+	if f > 0 && k.phi < 1 {
+		return alone / ((1 - f) + f*k.phi)
+	}
+	return alone
+}
+
+// handOffAlone is the first-order hand-off (tests only, firstOrderKV):
+// a prefill replica's transfers leave one after another, each timed as
+// if alone on its decode end.
+func (r *runner) handOffAlone(q *req, now float64) {
+	from := q.inst
 	links := r.linkFree[slices.Index(r.prefill, from)]
 	i := q.id % len(links)
 	start := math.Max(now, links[i])
@@ -162,23 +236,13 @@ func (r *runner) handOff(q *req, now float64) {
 		dur = float64(q.prompt+1) * r.kvPerToken / r.kvRate
 	}
 	if dur > 0 && !r.cfg.isolatedKV {
-		// For the share f of each end's step its links carry its
-		// collectives (its last step's), the KV gets phi of its rate
-		// there; the slower end sets the transfer's time. Its bytes
-		// leave one data-parallel rank's dies and land on another's.
 		alone := dur
-		slow := func(f, phi float64) float64 {
-			if f > 0 && phi < 1 {
-				return alone / ((1 - f) + f*phi)
-			}
-			return alone
-		}
-		dur = math.Max(slow(to.lastF, r.kvIn.phi), slow(from.lastF, r.kvOut.phi))
+		dur = math.Max(r.kvIn.slow(alone, to.lastF), r.kvOut.slow(alone, from.lastF))
 		bytes := float64(q.prompt+1) * r.kvPerToken
-		to.flows = append(to.flows, kvFlow{start: start, end: start + dur, rank: to.nextRank % to.dp, rate: r.kvIn.phi * bytes * r.kvIn.dieShare / alone})
+		to.flows = append(to.flows, &kvFlow{start: start, end: start + dur, rank: to.nextRank % to.dp, rate: r.kvIn.phi * bytes * r.kvIn.dieShare / alone})
 		to.nextRank++
 		if r.kvOut.kappa > 0 {
-			from.flows = append(from.flows, kvFlow{start: start, end: start + dur, rank: i, rate: r.kvOut.phi * bytes * r.kvOut.dieShare / alone})
+			from.flows = append(from.flows, &kvFlow{start: start, end: start + dur, rank: i, rate: r.kvOut.phi * bytes * r.kvOut.dieShare / alone})
 		}
 	}
 	links[i] = start + dur
@@ -478,7 +542,13 @@ func (r *runner) kvLink(reqs []Request) error {
 	m := pre.Model
 	prec := d.Prefill.Config.Precision
 	r.kvPerToken = m.KVBytesPerToken(prec.KVCache.Bytes())
-	r.kvRate = d.KVTransferBytesPerS / float64(min(pre.Accelerators, d.Prefill.DP))
+	senders := min(pre.Accelerators, d.Prefill.DP)
+	r.kvRate = d.KVTransferBytesPerS / float64(senders)
+	// The measured step sends one prompt per prefill accelerator, the
+	// k-th to decode rank k mod DP: the busiest decode rank took
+	// ceil(seqs / DP) of them, at senders / seqs of kvRate each.
+	seqs := pre.Accelerators * pre.Batch
+	r.kvInWays = math.Max(1, math.Ceil(float64(seqs)/float64(max(d.Decode.DP, 1)))*float64(senders)/float64(seqs))
 	return r.kvContention(d)
 }
 

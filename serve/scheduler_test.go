@@ -444,3 +444,125 @@ func TestKVContention(t *testing.T) {
 		t.Errorf("disjoint paths: results differ from the isolated model's (TPOT mean %.6f ms against %.6f)", x.TPOT.Mean*1e3, y.TPOT.Mean*1e3)
 	}
 }
+
+// TestKVShare: N requests whose prompts end in one prefill step leave
+// one prefill rank for one decode rank together (Llama 3.1 70B at TP8 on
+// both sides: one data-parallel rank each, the KV over InfiniBand), so
+// they share both links fairly: each takes N times as long as one alone,
+// where the first-order model sent them one after another (D, 2D, ...
+// ND). Prompts of two sizes a < b at once: the short one ends at 2 D(a),
+// the long one at D(a) + D(b) (processor sharing). The closed forms take
+// the lone times D from runs of one; a leader request (its own step, as
+// the first arrival starts one at once) goes first, its KV gone before
+// the group's leaves.
+func TestKVShare(t *testing.T) {
+	inst := infer.Config{Model: model(t, "llama-3.1-70b"), Accelerators: 8, TP: 8, Precision: fp8, MicroBatches: 1}
+	base := Config{Engine: engine(t, "hgx-h100", 2), Prefill: inst, Instance: inst, isolatedKV: true,
+		Settings: Settings{MaxBatchedTokens: 16384}}
+	group := func(ins ...int) []Request {
+		rs := []Request{{Input: 1000, Output: 20}}
+		for _, n := range ins {
+			rs = append(rs, Request{Input: n, Output: 20})
+		}
+		return rs
+	}
+	kv := func(cfg Config, reqs []Request) Percentiles {
+		t.Helper()
+		res, err := Run(cfg, reqs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.KVTransfer
+	}
+	near := func(got, want float64) bool { return math.Abs(got-want) <= 1e-9*want }
+	one := kv(base, group()).Max
+	first := base
+	first.firstOrderKV = true
+	for _, n := range []int{2, 4, 8} {
+		ins := make([]int, n)
+		for i := range ins {
+			ins[i] = 1000
+		}
+		// The leader's D, then n at n D each.
+		got := kv(base, group(ins...))
+		if want := float64(n) * one; !near(got.Max, want) || !near(got.P50, want) {
+			t.Errorf("%d transfers into one die at once: p50 %.4f ms, max %.4f ms; want %d x %.4f = %.4f ms", n, got.P50*1e3, got.Max*1e3, n, one*1e3, want*1e3)
+		}
+		// First order: D, 2D, ... nD.
+		if f, want := kv(first, group(ins...)), (1+float64(n*(n+1))/2)/float64(n+1)*one; !near(f.Mean, want) {
+			t.Errorf("first order, %d transfers one after another: mean %.4f ms, want %.4f", n, f.Mean*1e3, want*1e3)
+		}
+	}
+	// The lone times scale with the tokens (one run's KV rate): the
+	// leader's D(a), then 2 D(a) and D(a) + D(b).
+	a, b := 1000, 3000
+	got := kv(base, group(a, b))
+	da := got.P50 / 2
+	db := da * float64(b+1) / float64(a+1)
+	if !near(got.Max, da+db) || !near(3*got.Mean, da+2*da+da+db) {
+		t.Errorf("%d and %d tokens at once: %.4f and %.4f ms; want 2 D(a) = %.4f and D(a) + D(b) = %.4f ms", a, b, got.P50*1e3, got.Max*1e3, 2*da*1e3, (da+db)*1e3)
+	}
+	t.Logf("one 1000-token KV alone %.3f ms; 3000 tokens %.3f ms", one*1e3, db*1e3)
+}
+
+// TestKVShareApart: where no two transfers are ever in flight on one
+// link, sharing the links changes nothing, bit for bit: the contended
+// EP16 decode case against every transfer given its lone rate (soloKV),
+// and the disjoint-paths case (no KV delay at either end) against the
+// first-order model, whose prefill transfers left one after another.
+func TestKVShareApart(t *testing.T) {
+	run := func(cfg Config, reqs []Request) Result {
+		t.Helper()
+		res, err := Run(cfg, reqs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	// 16k prompts a prefill of over a second each: one transfer at a time.
+	reqs := traffic(1, 200, 16000, 100)
+	cfg := qwenEP16(t)
+	solo := cfg
+	solo.soloKV = true
+	if a, b := run(cfg, reqs), run(solo, reqs); !reflect.DeepEqual(a, b) {
+		t.Errorf("EP16 over IB, transfers apart: shared TPOT mean %.9f ms, KV p99 %.9f ms; lone %.9f, %.9f", a.TPOT.Mean*1e3, a.KVTransfer.P99*1e3, b.TPOT.Mean*1e3, b.KVTransfer.P99*1e3)
+	}
+	inst := infer.Config{Model: model(t, "llama-3.1-70b"), Accelerators: 8, TP: 8, Precision: fp8, MicroBatches: 1}
+	apart := Config{Engine: engine(t, "hgx-h100", 2), Prefill: inst, Instance: inst, KeepRequests: true}
+	first := apart
+	first.firstOrderKV = true
+	if a, b := run(apart, reqs), run(first, reqs); !reflect.DeepEqual(a, b) {
+		t.Errorf("disjoint paths, transfers apart: TPOT mean %.9f ms, KV p99 %.9f ms; first order %.9f, %.9f", a.TPOT.Mean*1e3, a.KVTransfer.P99*1e3, b.TPOT.Mean*1e3, b.KVTransfer.P99*1e3)
+	}
+}
+
+// TestKVTail: a step's delay counts the KV landing during the delay
+// itself. One stream at rho bytes/s per die over a step of 1 s whose
+// collectives take f of it lands b = f rho during them; alone that
+// delays the step kappa b, and with the bytes of the delay,
+// d = kappa (b + rho d) = kappa b / (1 - kappa rho). A stream that ends
+// e into the delay adds rho e: d = kappa (b + rho e). One past 1/kappa
+// holds the step until it ends.
+func TestKVTail(t *testing.T) {
+	const rho, f, kappa = 2e9, 0.5, 2e-10 // kappa rho = 0.4
+	b := f * rho
+	delay := func(end float64) float64 {
+		in := &instance{run: &runner{cfg: Config{}, kvIn: kvSide{kappa: kappa}}, dp: 2,
+			flows: []*kvFlow{{start: 0, end: end, rank: 1, rate: rho}, {start: 0, end: 10, rank: 0, rate: rho / 4}}}
+		return in.kvDelay(0, 1, f)
+	}
+	near := func(got, want float64) bool { return math.Abs(got-want) <= 1e-12*want }
+	if got, want := delay(10), kappa*b/(1-kappa*rho); !near(got, want) {
+		t.Errorf("stream past the delay: %.9f s, want kappa b / (1 - kappa rho) = %.9f s", got, want)
+	}
+	if e := 0.05; !near(delay(1+e), kappa*(b+rho*e)) {
+		t.Errorf("stream ending %.2f s into the delay: %.9f s, want kappa (b + rho e) = %.9f s", e, delay(1+e), kappa*(b+rho*e))
+	}
+	if got := delay(1); got != kappa*b {
+		t.Errorf("stream ending with the step: %.9f s, want kappa b = %.9f s exactly", got, kappa*b)
+	}
+	in := &instance{run: &runner{kvIn: kvSide{kappa: 1e-9}}, dp: 1, flows: []*kvFlow{{start: 0, end: 3, rank: 0, rate: rho}}}
+	if got, want := in.kvDelay(0, 1, f), 1e-9*(b+2*rho); !near(got, want) {
+		t.Errorf("kappa rho = 2: %.9f s, want the step held until the stream ends and then kappa of all its bytes, %.9f s", got, want)
+	}
+}
