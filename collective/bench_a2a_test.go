@@ -22,3 +22,10 @@ func BenchmarkAllToAllWholeH100x128_1GiB(b *testing.B) {
 func BenchmarkScaleAllToAllAtlas950_1GiB(b *testing.B) {
 	benchScale(b, "atlas-950", 1, AllToAll, 1<<30)
 }
+
+// 16,384 GPUs, 2,048 x HGX H100 on a three-tier fat tree, alltoall of
+// 1 GiB: direct in orbit form, sends across domains forwarded to the
+// destination's rail (PXN, pxn.go).
+func BenchmarkScaleAllToAllH100x2048_1GiB(b *testing.B) {
+	benchScale(b, "hgx-h100", 2048, AllToAll, 1<<30)
+}

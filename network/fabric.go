@@ -46,6 +46,12 @@ type Fabric struct {
 	seen  []uint32
 	stamp uint32
 	level []Vertex
+	// back, backSeen, backStamp and backLevel are Fabric.backward's
+	// scratch, stamped like lat and seen.
+	back      []float64
+	backSeen  []uint32
+	backStamp uint32
+	backLevel []Vertex
 }
 
 type edge struct {

@@ -217,16 +217,27 @@ func (f *Fabric) route(src, dst Vertex) (*route, error) {
 	if d < 0 {
 		return nil, fmt.Errorf("no route from %s to %s", f.Name(src), f.Name(dst))
 	}
-	bs := f.routeSearch(dst, -1, d, f.toWork, &f.toPart)
-	// fs.sigma[dst] counts dst's own weight, bs.sigma[w] does not.
-	total := fs.sigma[dst] / f.weight(dst)
-	r := &route{hops: int(d)}
-	// Walk the shortest-path DAG level by level; lat and seen are scratch
-	// arrays indexed by vertex, stamped so they need no clearing.
 	if len(f.lat) < len(f.members) {
 		f.lat = make([]float64, len(f.members))
 		f.seen = make([]uint32, len(f.members))
 	}
+	// to[w] is dst's side of the count through w: the paths from w to
+	// dst, each weighted by the product of its vertices' weights from w
+	// on, dst's own excluded; inDAG[w] whether w is on a shortest route.
+	var to []float64
+	var inDAG func(w Vertex) bool
+	if dagBackward && f.scope == ScopeAll {
+		to, inDAG = f.backward(fs, src, dst, d)
+	} else {
+		bs := f.routeSearch(dst, -1, d, f.toWork, &f.toPart)
+		to = bs.sigma
+		inDAG = func(w Vertex) bool { return bs.dist[w] >= 0 && fs.dist[w]+bs.dist[w] == d }
+	}
+	// fs.sigma[dst] counts dst's own weight, to[w] does not.
+	total := fs.sigma[dst] / f.weight(dst)
+	r := &route{hops: int(d)}
+	// Walk the shortest-path DAG level by level; lat and seen are scratch
+	// arrays indexed by vertex, stamped so they need no clearing.
 	f.stamp++
 	lat, seen, stamp := f.lat, f.seen, f.stamp
 	lat[src], seen[src] = 0, stamp
@@ -240,7 +251,7 @@ func (f *Fabric) route(src, dst Vertex) (*route, error) {
 			}
 			for _, e := range f.adj[u] {
 				w := e.peer
-				if fs.dist[w] != fs.dist[u]+1 || bs.dist[w] != bs.dist[u]-1 || bs.dist[w] < 0 {
+				if fs.dist[w] != fs.dist[u]+1 || !inDAG(w) {
 					continue
 				}
 				if w != dst && !f.transit[w] {
@@ -249,7 +260,7 @@ func (f *Fabric) route(src, dst Vertex) (*route, error) {
 				if f.scope != ScopeAll && f.blocked(src, u, w) {
 					continue
 				}
-				r.shares = append(r.shares, share{ch: e.ch, frac: fs.sigma[u] * bs.sigma[w] / total})
+				r.shares = append(r.shares, share{ch: e.ch, frac: fs.sigma[u] * to[w] / total})
 				l := lat[u] + f.chans[e.ch].LatencyS + f.switchLat[u]
 				if seen[w] != stamp {
 					seen[w] = stamp
@@ -267,6 +278,58 @@ func (f *Fabric) route(src, dst Vertex) (*route, error) {
 	r.delay = sim.FromSeconds(r.latency)
 	f.remember(src, dst, r)
 	return r, nil
+}
+
+// dagBackward turns on Fabric.backward; tests turn it off to compare
+// with the count from the destination it replaces.
+var dagBackward = true
+
+// backward counts, for the route from src to dst at distance d whose
+// count from src is fs, the paths from every vertex of the route's
+// shortest-path DAG to dst, walking that DAG back from dst level by level
+// (a vertex at distance k from src precedes its neighbours at k+1 that
+// lead to dst): to[w] = weight(w) x the sum of to over w's successors,
+// to[dst] = 1, and inDAG(w) whether w is on a shortest route. It is the
+// count from dst that route used before, restricted to the vertices it
+// read (on a shortest route, a vertex's distance from dst is d less its
+// distance from src, as every link runs both ways), and equal to it to
+// the bit: the counts are sums of products of integer weights, exact in
+// floating point in any order (TestBackwardMatchesCount). Cost: the DAG's
+// vertices and their links, where the count from dst cost a search of
+// every vertex within d of it, the whole fabric at scale: an alltoall's
+// routes from one rank cost O(ranks x vertices) before.
+func (f *Fabric) backward(fs *bfsResult, src, dst Vertex, d int32) (to []float64, inDAG func(Vertex) bool) {
+	if len(f.back) < len(f.members) {
+		f.back = make([]float64, len(f.members))
+		f.backSeen = make([]uint32, len(f.members))
+	}
+	f.backStamp++
+	to, seen, stamp := f.back, f.backSeen, f.backStamp
+	to[dst], seen[dst] = 1, stamp
+	cur := append(f.backLevel[:0], dst)
+	var next []Vertex
+	for k := d; k > 0 && len(cur) > 0; k-- {
+		next = next[:0]
+		for _, y := range cur {
+			for _, e := range f.adj[y] {
+				x := e.peer
+				if fs.dist[x] != k-1 || x != src && !f.transit[x] {
+					continue
+				}
+				if seen[x] != stamp {
+					seen[x], to[x] = stamp, 0
+					next = append(next, x)
+				}
+				to[x] += to[y]
+			}
+		}
+		for _, x := range next {
+			to[x] *= f.weight(x)
+		}
+		cur, next = next, cur
+	}
+	f.backLevel = cur
+	return to, func(w Vertex) bool { return seen[w] == stamp }
 }
 
 // weight is how many parallel chips a vertex stands for on a path: a

@@ -133,8 +133,14 @@ func (f *Fabric) Automorphism(from, to []Vertex) (perm []Vertex, ok bool) {
 	key := make([]byte, 0, 256)
 	next := make([]int32, 2*nv)
 	count := countColors(color, rel)
+	var bal []int32
 	for {
-		names := map[string]int32{}
+		// A signature's colour is looked up by its 64-bit FNV-1a hash: two
+		// signatures that collided would share a colour, a coarser
+		// refinement, which can only make the search give up (a colour
+		// with two vertices of A) or find a permutation that
+		// IsAutomorphism then refuses; never a wrong answer.
+		names := map[uint64]int32{}
 		for x := range 2 * nv {
 			v := x % nv
 			off := x - v
@@ -170,15 +176,30 @@ func (f *Fabric) Automorphism(from, to []Vertex) (perm []Vertex, ok bool) {
 				key = appendU(key, s.lat)
 				key = appendU(key, uint64(s.lanes))
 			}
-			c, seen := names[string(key)]
+			h := fnv64(key)
+			c, seen := names[h]
 			if !seen {
 				c = int32(len(names))
-				names[string(key)] = c
+				names[h] = c
 			}
 			next[x] = c
 		}
 		color, next = next, color
 		n := len(names)
+		// Refinement is equivariant: a colour held by more vertices of A
+		// than of B never comes apart into one of each, so the search
+		// can stop at the first round that shows one.
+		bal = append(bal[:0], make([]int32, n)...)
+		for x := range 2 * nv {
+			if rel[x%nv] {
+				bal[color[x]] += int32(1 - 2*(x/nv))
+			}
+		}
+		for _, b := range bal {
+			if b != 0 {
+				return nil, false
+			}
+		}
 		if n == count {
 			break
 		}
@@ -255,6 +276,15 @@ func cmpU(a, b uint64) int {
 		return -1
 	}
 	return 1
+}
+
+// fnv64 is the 64-bit FNV-1a hash of b.
+func fnv64(b []byte) uint64 {
+	h := uint64(14695981039346656037)
+	for _, c := range b {
+		h = (h ^ uint64(c)) * 1099511628211
+	}
+	return h
 }
 
 func appendU(b []byte, x uint64) []byte {
