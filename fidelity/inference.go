@@ -117,6 +117,8 @@ func inferenceCase(c *validation.InferenceCase) ([]Row, error) {
 		return mlperf405Case(c)
 	case "X10":
 		return mlperfR1Case(c)
+	case "X11":
+		return serveBenchCase(c)
 	default:
 		return []Row{{Case: c.ID, Preset: name, Point: "inference", Status: "pending: " + pendingWhy(c.ID)}}, nil
 	}
