@@ -13,15 +13,12 @@ import (
 
 // MLPerf Inference's Llama 2 70B request mix: the 24,576 OpenOrca samples.
 const (
-	// assumption (estimated from the data): mean prompt tokens, 218.2 over a
-	// stratified sample of 920 rows (23 blocks of 40 rows, evenly spaced
-	// through the file) of tok_input_length in
-	// openshift-psap/performance-dashboard mlperf-data/summaries/llama2-70b-99.csv,
-	// a per-sample extract of open_orca_gpt4_tokenized_llama.sampled_24576.pkl;
-	// MLCommons publishes no mean. Block means run from 110 to 357 as the
-	// file moves through its sub-datasets, so the estimate is good to a few
-	// per cent, and it moves the simulated throughput by less than half that.
-	orcaInputTokens = 218
+	// Mean prompt tokens, 222.33: tok_input_length over all 24,576 rows
+	// of openshift-psap/performance-dashboard
+	// mlperf-data/summaries/llama2-70b-99.csv, a per-sample extract of
+	// open_orca_gpt4_tokenized_llama.sampled_24576.pkl (MLCommons
+	// publishes no mean; the rows are the data set's count).
+	orcaInputTokens = 222
 	// mlcommons/inference language/llama2-70b/README.md: "Tokens per
 	// sample: 294.45" (the reference's mean output), rounded.
 	orcaOutputTokens = 294
