@@ -57,6 +57,9 @@ var (
 // samples uniformly). Deterministic for a seed. Cost: O(n) for n
 // arrivals.
 func mlperfMixRequests(mix []mlperfPair, rate, durationS float64, seed uint64) ([]serve.Request, error) {
+	if len(mix) == 0 {
+		return nil, fmt.Errorf("no strata to draw queries from")
+	}
 	traffic := serve.Traffic{Rate: rate, DurationS: durationS, Input: serve.Lengths{Mean: 1}, Output: serve.Lengths{Mean: 1}, Seed: seed}
 	reqs, err := traffic.Generate()
 	if err != nil {
@@ -79,6 +82,9 @@ func mlperfMixRequests(mix []mlperfPair, rate, durationS float64, seed uint64) (
 // MLPerf's ten-minute runs make it negligible. Cost: one pass over the
 // run's steps and requests, and a sort of the window's latencies.
 func mlperfSteady(res serve.Result, from, to float64) (serve.Result, error) {
+	if len(res.PerStep) < res.Steps {
+		return serve.Result{}, fmt.Errorf("the run kept %d of its %d steps (serve.MaxStepRecords an instance): shorten it", len(res.PerStep), res.Steps)
+	}
 	var tok float64
 	for _, s := range res.PerStep {
 		if mid := s.StartS + s.DurationS/2; mid >= from && mid < to {
