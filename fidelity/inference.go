@@ -113,6 +113,12 @@ func inferenceCase(c *validation.InferenceCase) ([]Row, error) {
 		return cloudMatrixServedCase(c)
 	case "X08":
 		return mlperf51Case(c)
+	case "X09":
+		return mlperf405Case(c)
+	case "X10":
+		return mlperfR1Case(c)
+	case "X11":
+		return serveBenchCase(c)
 	default:
 		return []Row{{Case: c.ID, Preset: name, Point: "inference", Status: "pending: " + pendingWhy(c.ID)}}, nil
 	}

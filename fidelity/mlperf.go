@@ -13,15 +13,12 @@ import (
 
 // MLPerf Inference's Llama 2 70B request mix: the 24,576 OpenOrca samples.
 const (
-	// assumption (estimated from the data): mean prompt tokens, 218.2 over a
-	// stratified sample of 920 rows (23 blocks of 40 rows, evenly spaced
-	// through the file) of tok_input_length in
-	// openshift-psap/performance-dashboard mlperf-data/summaries/llama2-70b-99.csv,
-	// a per-sample extract of open_orca_gpt4_tokenized_llama.sampled_24576.pkl;
-	// MLCommons publishes no mean. Block means run from 110 to 357 as the
-	// file moves through its sub-datasets, so the estimate is good to a few
-	// per cent, and it moves the simulated throughput by less than half that.
-	orcaInputTokens = 218
+	// Mean prompt tokens, 222.33: tok_input_length over all 24,576 rows
+	// of openshift-psap/performance-dashboard
+	// mlperf-data/summaries/llama2-70b-99.csv, a per-sample extract of
+	// open_orca_gpt4_tokenized_llama.sampled_24576.pkl (MLCommons
+	// publishes no mean; the rows are the data set's count).
+	orcaInputTokens = 222
 	// mlcommons/inference language/llama2-70b/README.md: "Tokens per
 	// sample: 294.45" (the reference's mean output), rounded.
 	orcaOutputTokens = 294
@@ -47,6 +44,9 @@ type mlperfSystem struct {
 	// engine's default), and kvFrac kvcache_free_gpu_mem_frac (0: 0.90).
 	maxTokens int
 	kvFrac    float64
+	// accels is an instance's accelerators (0: tp); data-parallel ranks
+	// fill what TP leaves (attention DP with TP 1).
+	accels int
 }
 
 var mlperfSystems = []mlperfSystem{
@@ -129,17 +129,40 @@ func mlperfCase(c *validation.InferenceCase) ([]Row, error) {
 // measured throughput and mean TPOT then follow from the load offered, as
 // in the run NVIDIA submitted.
 func mlperfServerRequests(e *infer.Engine, cfg infer.Config, s mlperfSystem, lim mlperfLimits, n int, warmupS float64) (serve.Result, error) {
+	traffic := serve.Traffic{Rate: s.serverQPS, Requests: n, Input: serve.Lengths{Mean: orcaInputTokens},
+		Output: serve.Lengths{Mean: orcaOutputTokens}, Seed: 1}
+	reqs, err := traffic.Generate()
+	if err != nil {
+		return serve.Result{}, err
+	}
+	return mlperfServe(e, cfg, s, lim, reqs, warmupS, false)
+}
+
+// mlperfServe serves reqs on system s: instances of s.accels
+// accelerators (s.tp when 0) over the node, each data-parallel rank
+// holding at most NVIDIA's server batch, with TensorRT-LLM's scheduler
+// limits and the KV share NVIDIA set; keep keeps each request's and
+// step's record.
+func mlperfServe(e *infer.Engine, cfg infer.Config, s mlperfSystem, lim mlperfLimits, reqs []serve.Request, warmupS float64, keep bool) (serve.Result, error) {
 	inst := cfg
-	inst.Accelerators = s.tp
+	acc := s.accels
+	if acc == 0 {
+		acc = s.tp
+	}
+	inst.Accelerators = acc
 	// kvcache_free_gpu_mem_frac (0.90 in v4.1's Server/__init__.py):
 	// TensorRT-LLM gives the KV cache that share of what the weights
 	// leave; as a share of the HBM that is f + (1 - f) x the weights'.
+	// assumption: the weights spread evenly over the instance's GPUs
+	// (with attention DP each GPU also holds the attention weights whole,
+	// a few per cent of a MoE model's, which moves the share by less
+	// than 0.5%).
 	frac := s.kvFrac
 	if frac == 0 {
 		frac = 0.9
 	}
 	hbm := e.Topo.Accels[0].Spec.HBMBytes
-	weights := cfg.Model.Params().Total() * cfg.Precision.Weights.Bytes() / float64(s.tp)
+	weights := cfg.Model.Params().Total() * cfg.Precision.Weights.Bytes() / float64(acc)
 	inst.HBMFraction = frac + (1-frac)*weights/hbm
 	// TensorRT-LLM's scheduler limits (serve's trtllm engine, sourced
 	// there) with NVIDIA's server batch as the running cap; assumption:
@@ -152,15 +175,9 @@ func mlperfServerRequests(e *infer.Engine, cfg infer.Config, s mlperfSystem, lim
 	if s.maxTokens > 0 {
 		trt.MaxBatchedTokens = s.maxTokens
 	}
-	traffic := serve.Traffic{Rate: s.serverQPS, Requests: n, Input: serve.Lengths{Mean: orcaInputTokens},
-		Output: serve.Lengths{Mean: orcaOutputTokens}, Seed: 1}
-	reqs, err := traffic.Generate()
-	if err != nil {
-		return serve.Result{}, err
-	}
-	return serve.Run(serve.Config{Engine: e, Instance: inst, Replicas: len(e.Topo.Accels) / s.tp,
+	return serve.Run(serve.Config{Engine: e, Instance: inst, Replicas: len(e.Topo.Accels) / acc,
 		Settings: trt, Router: "least-loaded",
-		WarmupS: warmupS, TTFTSLOS: lim.ttft, TPOTSLOS: lim.tpot}, reqs)
+		WarmupS: warmupS, TTFTSLOS: lim.ttft, TPOTSLOS: lim.tpot, KeepRequests: keep}, reqs)
 }
 
 // mlperfLimits are a scenario's TTFT and TPOT limits at p99, seconds.
