@@ -319,16 +319,10 @@ func tune(g *Group, op Op, algo Algorithm, bytes float64, o Options, withLinks, 
 		over, scale float64
 		rings       *Plan
 		loaded      bool
-		// n is the dry plan's transfers; plan, when not nil, the plan
-		// compiled whole for the lowerBound (see keptTransfers), which
-		// its run takes.
-		n    int
-		plan *Plan
 		// lazy marks a candidate not yet compiled, bounded from
 		// another protocol's plan (lazyBound).
 		lazy bool
 	}
-	kept := 0 // the transfers of the plans kept
 	// worsts lists, per algorithm, the most loaded channel's time and
 	// loadScale of a candidate's dryExact plan, for the load bound of the
 	// same algorithm under another protocol.
@@ -398,7 +392,7 @@ func tune(g *Group, op Op, algo Algorithm, bytes float64, o Options, withLinks, 
 			if base == nil {
 				base = p
 			}
-			c := cand{algo: a, proto: pr, bound: p.egressBound(g.Fabric), idx: at, over: p.Overhead.Seconds(), scale: p.loadScale(), n: p.count()}
+			c := cand{algo: a, proto: pr, bound: p.egressBound(g.Fabric), idx: at, over: p.Overhead.Seconds(), scale: p.loadScale()}
 			if p.rings != nil {
 				c.rings = p // a ring-form plan is small: kept for its ringLoadBound
 			}
@@ -463,7 +457,7 @@ func tune(g *Group, op Op, algo Algorithm, bytes float64, o Options, withLinks, 
 				cands = slices.Delete(cands, k, k+1)
 				continue
 			}
-			cands[k].lazy, cands[k].n = false, q.count()
+			cands[k].lazy = false
 			cands[k].bound = math.Max(c.bound, q.egressBound(g.Fabric))
 			if q.rings != nil {
 				cands[k].rings, cands[k].loaded = q, false
@@ -486,24 +480,13 @@ func tune(g *Group, op Op, algo Algorithm, bytes float64, o Options, withLinks, 
 				// candidate whose bound puts it further on, or
 				// skips it, costs no plan; one run is compiled
 				// whole by the run.
-				// Within keptTransfers the plan is compiled
-				// whole instead, the same lowerBound to the bit
-				// (TestDryMatchesStored), and kept for its run.
-				mode := dryExact
-				if kept+c.n <= keptTransfers {
-					mode = whole
-				}
-				q, err := compileJobAs(job, moeOverhead, mode)
+				q, err := compileJobAs(job, moeOverhead, dryExact)
 				if err != nil {
 					return Result{}, err
 				}
 				var load []float64
 				cands[k].bound, load = q.lowerBoundLoad(g.Fabric)
 				cands[k].exact = true
-				if mode == whole {
-					cands[k].plan = q
-					kept += c.n
-				}
 				if q.rings == nil && load != nil && q.orbit == nil {
 					worsts = append(worsts, worst{c.algo, worstLoad(g.Fabric, load), c.scale})
 				}
@@ -515,9 +498,6 @@ func tune(g *Group, op Op, algo Algorithm, bytes float64, o Options, withLinks, 
 			c = cands[k]
 		}
 		if found && (c.bound > best.TimeS || (c.bound == best.TimeS && !(c.run != nil && ahead(k)))) {
-			if c.plan != nil {
-				kept -= c.n
-			}
 			if c.lazy {
 				unpriced.Add(1)
 			}
@@ -526,10 +506,6 @@ func tune(g *Group, op Op, algo Algorithm, bytes float64, o Options, withLinks, 
 		}
 		job := Job{Group: g, Op: op, Algorithm: c.algo, Bytes: bytes, Options: oo}
 		if c.run == nil {
-			if p == nil && c.plan != nil {
-				p = c.plan
-				keptRuns.Add(1)
-			}
 			if p == nil {
 				var err error
 				if p, err = compileJob(job, moeOverhead); err != nil {
@@ -607,18 +583,12 @@ func tune(g *Group, op Op, algo Algorithm, bytes float64, o Options, withLinks, 
 	return best, nil
 }
 
-// keptTransfers bounds the transfers of the plans Auto keeps at once,
-// compiled whole for their lowerBound rather than dry (dryExact) and then
-// again to run: 2 M transfers, about 200 MB at bytesPerChainedTransfer.
-// Past it a candidate is compiled dryExact. lazyPricing turns on the lazy
-// pricing of a candidate's other protocols (lazyPriced). Tests turn both
-// off to compare; keptRuns and unpriced count the runs of kept plans and
-// the candidates ruled out uncompiled, for the tests.
+// lazyPricing turns on the lazy pricing of a candidate's other protocols
+// (lazyPriced); tests turn it off to compare. unpriced counts the
+// candidates ruled out uncompiled, for the tests.
 var (
-	keptTransfers = 2 << 20
-	lazyPricing   = true
-	keptRuns      atomic.Int64
-	unpriced      atomic.Int64
+	lazyPricing = true
+	unpriced    atomic.Int64
 )
 
 // autoAlgorithms lists the algorithms Auto tries for op on g: every one op
