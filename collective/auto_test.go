@@ -3,6 +3,7 @@ package collective
 import (
 	"errors"
 	"fmt"
+	"math"
 	"reflect"
 	"runtime"
 	"sort"
@@ -358,4 +359,57 @@ func mustLoad(t *testing.T, name string, domains int) *topology.Topology {
 		t.Fatal(err)
 	}
 	return top
+}
+
+// TestAutoShortcutsSameAsPlain: Auto with its shortcut (the other
+// protocols of an algorithm priced lazily, ruled out uncompiled where
+// they can be) returns, to the bit, the result or the error it returns
+// without them, at the default pricing and transfer limits and at limits
+// low enough to set candidates aside.
+func TestAutoShortcutsSameAsPlain(t *testing.T) {
+	defer func(m, p int, l bool) { MaxTransfers, pricingLimit, lazyPricing = m, p, l }(MaxTransfers, pricingLimit, lazyPricing)
+	h100, nvl72x2 := mustLoad(t, "hgx-h100", 4), mustLoad(t, "gb200-nvl72", 2)
+	nvl72, cm384 := mustLoad(t, "gb200-nvl72", 0), mustLoad(t, "cm384", 0)
+	cases := []struct {
+		name  string
+		top   *topology.Topology
+		pl    Placement
+		op    Op
+		bytes float64
+	}{
+		{"h100x4 allreduce 1MiB", h100, Placement{}, AllReduce, 1 << 20},
+		{"h100x4 allreduce 1GiB", h100, Placement{}, AllReduce, 1 << 30},
+		{"h100x4 allgather 64MiB", h100, Placement{}, AllGather, 64 << 20},
+		{"h100x4 alltoall 16MiB", h100, Placement{}, AllToAll, 16 << 20},
+		{"nvl72 allreduce 64MiB", nvl72, Placement{}, AllReduce, 64 << 20},
+		{"nvl72 broadcast 8MiB", nvl72, Placement{Ranks: 16}, Broadcast, 8 << 20},
+		{"nvl72x2 allreduce 256MiB", nvl72x2, Placement{}, AllReduce, 256 << 20},
+		{"cm384 64 ranks allreduce 256MiB", cm384, Placement{Ranks: 64}, AllReduce, 256 << 20},
+	}
+	run := func(tc int, shortcuts bool, maxT, pricing int) string {
+		c := cases[tc]
+		MaxTransfers, pricingLimit, lazyPricing = maxT, pricing, shortcuts
+		g, err := NewGroup(network.NewFabric(c.top), c.pl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := runTuned(g, c.op, Auto, c.bytes, Options{}, false)
+		if err != nil {
+			return "error: " + err.Error()
+		}
+		return fmt.Sprintf("%#v", r)
+	}
+	skipped := unpriced.Load()
+	for tc, c := range cases {
+		for _, lim := range []struct{ maxT, pricing int }{{math.MaxInt32, 8_000_000}, {math.MaxInt32, 2000}, {20_000, 8_000_000}, {500, 50}} {
+			want := run(tc, false, lim.maxT, lim.pricing)
+			if got := run(tc, true, lim.maxT, lim.pricing); got != want {
+				t.Errorf("%s, limits %d and %d: with shortcuts\n%s\nwithout\n%s", c.name, lim.maxT, lim.pricing, got, want)
+			}
+		}
+	}
+	t.Logf("%d candidates ruled out uncompiled", unpriced.Load()-skipped)
+	if unpriced.Load() == skipped {
+		t.Error("the shortcut was not taken")
+	}
 }

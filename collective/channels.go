@@ -266,32 +266,55 @@ func crossTrees(g *Group) []treeChannel {
 					root = k
 				}
 			}
-			tc := treeChannel{share: float64(weight[c]) / float64(total) / 2}
-			pos := make([]int, d*l) // position of (k, j) at k*l+j
+			tc := treeChannel{share: float64(weight[c]) / float64(total) / 2, order: make([]int, 0, d*l), parent: make([]int, 0, d*l)}
+			// Breadth first: the member taken h-th is position h.
 			type member struct{ k, j, parent int }
-			queue := []member{{root, 0, -1}}
-			for len(queue) > 0 {
-				m := queue[0]
-				queue = queue[1:]
-				i := len(tc.order)
-				pos[m.k*l+m.j] = i
+			queue := make([]member, 1, d*l)
+			queue[0] = member{root, 0, -1}
+			for h := 0; h < len(queue); h++ {
+				m := queue[h]
 				tc.order = append(tc.order, domains[m.k][(a+m.j)%l])
 				tc.parent = append(tc.parent, m.parent)
-				tc.children = append(tc.children, nil)
-				if m.parent >= 0 {
-					tc.children[m.parent] = append(tc.children[m.parent], i)
-				}
 				if m.j+1 < l {
-					queue = append(queue, member{m.k, m.j + 1, i})
+					queue = append(queue, member{m.k, m.j + 1, h})
 				}
 				if m.j == 0 {
 					for _, k := range kids[m.k] {
-						queue = append(queue, member{k, 0, i})
+						queue = append(queue, member{k, 0, h})
 					}
 				}
 			}
+			tc.children = childrenOf(tc.parent)
 			out = append(out, tc)
 		}
 	}
 	return out
+}
+
+// childrenOf lists each position's children, in position order, from
+// every position's parent (-1 for the root), in one backing array.
+func childrenOf(parent []int) [][]int {
+	count := make([]int, len(parent))
+	kids := 0
+	for _, u := range parent {
+		if u >= 0 {
+			count[u]++
+			kids++
+		}
+	}
+	buf := make([]int, kids)
+	children := make([][]int, len(parent))
+	at := 0
+	for i, c := range count {
+		if c > 0 {
+			children[i] = buf[at : at : at+c]
+			at += c
+		}
+	}
+	for i, u := range parent {
+		if u >= 0 {
+			children[u] = append(children[u], i)
+		}
+	}
+	return children
 }

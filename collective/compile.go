@@ -121,6 +121,9 @@ func compile(g *Group, op Op, algo Algorithm, bytes float64, o Options, dry dryM
 		}
 	}
 	p := &Plan{Op: op, Algorithm: algo, Protocol: proto, Ranks: g.Size(), Overhead: g.over, lim: transferLimit(algo, o.MaxMemory), pace: pace}
+	if dry == dryHead {
+		return p, nil
+	}
 	if dry != whole {
 		p.lim = min(p.lim, pricingLimit)
 		p.dry = &dryPlan{sent: make([]float64, g.Fabric.Vertices())}

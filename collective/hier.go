@@ -109,6 +109,26 @@ func (p *Plan) hier(g *Group, op Op, bytes float64, o Options) error {
 	}
 	slices := o.chunks(bytes / l)
 	slices = max(1, min(slices, 16, hierSliceSteps/maxSteps, hierTransferBudget/max(perSlice, 1)))
+	// Room for every slice at once, when the plan fits its limit:
+	// reserving ring by ring grows the arrays by doubling, copying what
+	// they hold each time and leaving up to twice the room needed. A
+	// level adds its rings' transfers and two joins, the end join
+	// waiting for every rank's last transfer.
+	count, deps := 0, 0
+	for _, lv := range levels {
+		rings, n := len(domains), local
+		if lv.across {
+			rings, n = local, nd
+		}
+		if n >= 2 && lv.steps >= 1 {
+			c := rings * n * lv.steps * o.chunks(lv.block/float64(slices))
+			count, deps = count+c, deps+c
+		}
+		count, deps = count+2, deps+2+g.Size()
+	}
+	if total := int64(count) * int64(slices); total <= int64(p.limit()-p.count()) {
+		p.reserve(int(total), deps*slices)
+	}
 	prev := make([]int32, len(levels)) // each level's previous slice, joined
 	for i := range prev {
 		prev[i] = -1

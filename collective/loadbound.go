@@ -22,6 +22,17 @@ import (
 //     the other's from below: its overhead plus worst times the ratio. The
 //     sums are taken in other orders, so a relative 1e-6 is taken off;
 //     TestLoadScales holds the loads to 1e-9 relative on every algorithm.
+//   - One protocol's egress from another's, before the other is compiled
+//     at all (lazyPriced). By the same argument every vertex sends the
+//     other's bytes times the ratio of their loadScales, so Auto bounds
+//     the other protocol's candidate, until it is reached, by its
+//     overhead (a dryHead compile: no transfer built) plus the first's
+//     egressWorst times the ratio, a relative 2e-6 taken off (1e-6 for
+//     the sums' orders, 1e-6 as egressBound takes): no more than its
+//     egressBound, so no more than its lowerBound. Reached, it is
+//     compiled dry as the others were; one ruled out first (by this
+//     bound or its load bound) is never compiled. TestLoadScales holds
+//     the bytes sent to 1e-9 relative.
 //   - A plan in ring form (ringplan.go), which a dry compile stores
 //     whole: lowerBound's channel loads and latency chain without its
 //     critical path, the same sums, so never above it. Cost: a route
@@ -87,4 +98,18 @@ func (p *Plan) ringLoadBound(f *network.Fabric) (bound float64, ok bool) {
 		}
 	}
 	return p.Overhead.Seconds() + math.Max(worstLoad(f, load), p.latencyChain().Seconds()), true
+}
+
+// lazyPriced reports whether the other protocols of p's algorithm may be
+// bounded from p's dry plan (lazyBound): a plan of transfers alone, not
+// in ring or orbit form nor refused in part.
+func lazyPriced(p *Plan) bool {
+	return p.dry != nil && p.rings == nil && p.orbit == nil && p.unbuilt == nil && p.dry.n > 0
+}
+
+// lazyBound bounds from below the lowerBound of the plan h is the head of
+// (a dryHead compile: its overhead and loadScale) from the dry plan from
+// of the same algorithm under another protocol (lazyPriced).
+func lazyBound(h, from *Plan, f *network.Fabric) float64 {
+	return h.Overhead.Seconds() + from.egressWorst(f)*(h.loadScale()/from.loadScale())*(1-2e-6)
 }

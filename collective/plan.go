@@ -104,13 +104,16 @@ type dryPlan struct {
 }
 
 // dryMode is how a plan is compiled: whole (stored), dryEgress (for
-// egressBound) or dryExact (for egressBound and lowerBound).
+// egressBound), dryExact (for egressBound and lowerBound) or dryHead
+// (its overhead, protocol and pace checked and set, no transfer built:
+// for its loadScale and Overhead).
 type dryMode uint8
 
 const (
 	whole dryMode = iota
 	dryEgress
 	dryExact
+	dryHead
 )
 
 // dryBound is lowerBound's state of a dryExact plan (see dryPlan).

@@ -8,6 +8,7 @@ import (
 	"math"
 	"slices"
 	"sort"
+	"sync/atomic"
 
 	"github.com/cardsea/cardsea/network"
 	"github.com/cardsea/cardsea/power"
@@ -318,6 +319,9 @@ func tune(g *Group, op Op, algo Algorithm, bytes float64, o Options, withLinks, 
 		over, scale float64
 		rings       *Plan
 		loaded      bool
+		// lazy marks a candidate not yet compiled, bounded from
+		// another protocol's plan (lazyBound).
+		lazy bool
 	}
 	// worsts lists, per algorithm, the most loaded channel's time and
 	// loadScale of a candidate's dryExact plan, for the load bound of the
@@ -339,27 +343,56 @@ func tune(g *Group, op Op, algo Algorithm, bytes float64, o Options, withLinks, 
 	type over struct {
 		err   *TooLargeError
 		bound float64
+		at    int // the order tried, for ties
 	}
 	var overs []over
+	// price compiles a candidate dry for its egressBound: its plan, or
+	// nil where it is too large (set aside in overs) or fails (in errs);
+	// the error is Auto's refusal.
+	price := func(a Algorithm, oo Options, at int) (*Plan, error) {
+		// Dry: the bound is the stored plan's, the plan is not kept.
+		p, err := compileJobAs(Job{Group: g, Op: op, Algorithm: a, Bytes: bytes, Options: oo}, moeOverhead, dryEgress)
+		var big *TooLargeError
+		if errors.As(err, &big) {
+			if big.refused == nil {
+				return nil, tooLargeForAuto(big, 0, nil)
+			}
+			overs = append(overs, over{big, big.refused.egressBound(g.Fabric), at})
+			return nil, nil
+		}
+		if err != nil {
+			errs = append(errs, err)
+			return nil, nil
+		}
+		return p, nil
+	}
+	tried := 0
 	for _, a := range algos {
+		var base *Plan // a's dry plan under its first protocol
 		for _, pr := range protos {
 			oo := o
 			oo.Protocol = pr
-			// Dry: the bound is the stored plan's, the plan is not kept.
-			p, err := compileJobAs(Job{Group: g, Op: op, Algorithm: a, Bytes: bytes, Options: oo}, moeOverhead, dryEgress)
-			var big *TooLargeError
-			if errors.As(err, &big) {
-				if big.refused == nil {
-					return Result{}, tooLargeForAuto(big, 0, nil)
+			at := tried
+			tried++
+			if lazyPricing && base != nil && lazyPriced(base) {
+				// Priced lazily (loadbound.go): bounded from the
+				// first protocol's plan until reached.
+				if h, err := compileJobAs(Job{Group: g, Op: op, Algorithm: a, Bytes: bytes, Options: oo}, moeOverhead, dryHead); err == nil {
+					cands = append(cands, cand{algo: a, proto: pr, bound: lazyBound(h, base, g.Fabric), idx: at, over: h.Overhead.Seconds(), scale: h.loadScale(), lazy: true})
+					continue
 				}
-				overs = append(overs, over{big, big.refused.egressBound(g.Fabric)})
-				continue
 			}
+			p, err := price(a, oo, at)
 			if err != nil {
-				errs = append(errs, err)
+				return Result{}, err
+			}
+			if p == nil {
 				continue
 			}
-			c := cand{algo: a, proto: pr, bound: p.egressBound(g.Fabric), idx: len(cands), over: p.Overhead.Seconds(), scale: p.loadScale()}
+			if base == nil {
+				base = p
+			}
+			c := cand{algo: a, proto: pr, bound: p.egressBound(g.Fabric), idx: at, over: p.Overhead.Seconds(), scale: p.loadScale()}
 			if p.rings != nil {
 				c.rings = p // a ring-form plan is small: kept for its ringLoadBound
 			}
@@ -412,6 +445,25 @@ func tune(g *Group, op Op, algo Algorithm, bytes float64, o Options, withLinks, 
 				continue
 			}
 		}
+		if c.lazy && !(found && c.bound >= best.TimeS) {
+			// Priced now, as it would have been first: its egressBound
+			// (no less than lowerBound's, so the larger of the two
+			// bounds it), or set aside or dropped as it would have been.
+			q, err := price(c.algo, oo, c.idx)
+			if err != nil {
+				return Result{}, err
+			}
+			if q == nil {
+				cands = slices.Delete(cands, k, k+1)
+				continue
+			}
+			cands[k].lazy = false
+			cands[k].bound = math.Max(c.bound, q.egressBound(g.Fabric))
+			if q.rings != nil {
+				cands[k].rings, cands[k].loaded = q, false
+			}
+			continue
+		}
 		if !c.exact && !(found && c.bound >= best.TimeS) {
 			job := Job{Group: g, Op: op, Algorithm: c.algo, Bytes: bytes, Options: oo}
 			if !found && len(cands) == 1 {
@@ -432,9 +484,11 @@ func tune(g *Group, op Op, algo Algorithm, bytes float64, o Options, withLinks, 
 				if err != nil {
 					return Result{}, err
 				}
-				cands[k].bound, cands[k].exact = q.lowerBound(g.Fabric), true
-				if q.rings == nil && q.dry != nil && q.dry.exact != nil && q.orbit == nil {
-					worsts = append(worsts, worst{c.algo, worstLoad(g.Fabric, q.dry.exact.load), c.scale})
+				var load []float64
+				cands[k].bound, load = q.lowerBoundLoad(g.Fabric)
+				cands[k].exact = true
+				if q.rings == nil && load != nil && q.orbit == nil {
+					worsts = append(worsts, worst{c.algo, worstLoad(g.Fabric, load), c.scale})
 				}
 			}
 			cands[k].key = cands[k].bound
@@ -444,6 +498,9 @@ func tune(g *Group, op Op, algo Algorithm, bytes float64, o Options, withLinks, 
 			c = cands[k]
 		}
 		if found && (c.bound > best.TimeS || (c.bound == best.TimeS && !(c.run != nil && ahead(k)))) {
+			if c.lazy {
+				unpriced.Add(1)
+			}
 			cands = slices.Delete(cands, k, k+1)
 			continue
 		}
@@ -494,7 +551,11 @@ func tune(g *Group, op Op, algo Algorithm, bytes float64, o Options, withLinks, 
 	// limit, as the dry compile's pricing limit set it aside only to spare
 	// the pricing, and refused when it does not. They are taken by least
 	// bound, ties in the order tried.
-	slices.SortStableFunc(overs, func(a, b over) int { return cmp.Compare(a.bound, b.bound) })
+	if !found && len(overs) == 0 {
+		// Every candidate priced lazily failed.
+		return Result{}, fmt.Errorf("no algorithm can run %s here: %w", op, errors.Join(errs...))
+	}
+	slices.SortStableFunc(overs, func(a, b over) int { return cmp.Or(cmp.Compare(a.bound, b.bound), cmp.Compare(a.at, b.at)) })
 	for _, v := range overs {
 		if found && v.bound <= best.TimeS {
 			v.bound = max(v.bound, v.err.refused.refusedBound(g.Fabric))
@@ -521,6 +582,14 @@ func tune(g *Group, op Op, algo Algorithm, bytes float64, o Options, withLinks, 
 	}
 	return best, nil
 }
+
+// lazyPricing turns on the lazy pricing of a candidate's other protocols
+// (lazyPriced); tests turn it off to compare. unpriced counts the
+// candidates ruled out uncompiled, for the tests.
+var (
+	lazyPricing = true
+	unpriced    atomic.Int64
+)
 
 // autoAlgorithms lists the algorithms Auto tries for op on g: every one op
 // has within a scale-up domain; across domains, those NCCL runs there.
@@ -576,6 +645,12 @@ func tooLargeForAuto(big *TooLargeError, bound float64, best *Result) error {
 // (which lowerBound leaves out) does not count, and a relative 1e-6 taken
 // off covers the rounding of lowerBound's sums.
 func (p *Plan) egressBound(f *network.Fabric) float64 {
+	return p.Overhead.Seconds() + math.Max(p.egressWorst(f)*(1-1e-6), max(p.latencyChain(), p.unbuiltChain).Seconds())
+}
+
+// egressWorst is egressBound's most bytes any vertex sends over the
+// capacity of all its channels out, in seconds.
+func (p *Plan) egressWorst(f *network.Fabric) float64 {
 	out := make([]float64, f.Vertices())
 	for _, ch := range f.Channels() {
 		if ch.BytesPerS > 0 && out[ch.From] >= 0 {
@@ -626,7 +701,7 @@ func (p *Plan) egressBound(f *network.Fabric) float64 {
 			worst = math.Max(worst, b/out[v])
 		}
 	}
-	return p.Overhead.Seconds() + math.Max(worst*(1-1e-6), max(p.latencyChain(), p.unbuiltChain).Seconds())
+	return worst
 }
 
 // refusedBound bounds a refused plan (TooLargeError.refused) from below:
@@ -669,6 +744,13 @@ func (p *Plan) refusedBound(f *network.Fabric) float64 {
 // the larger of the most loaded channel's bytes over its capacity and the
 // plan's longest chain of software latencies (latencyChain).
 func (p *Plan) lowerBound(f *network.Fabric) float64 {
+	b, _ := p.lowerBoundLoad(f)
+	return b
+}
+
+// lowerBoundLoad is lowerBound with the load it puts on every channel
+// (nil where the bound is infinite: a route is missing).
+func (p *Plan) lowerBoundLoad(f *network.Fabric) (float64, []float64) {
 	load := make([]float64, len(f.Channels()))
 	path := sim.Time(0) // the critical path; see below
 	var paths ringPaths
@@ -680,7 +762,7 @@ func (p *Plan) lowerBound(f *network.Fabric) float64 {
 		// every step's chunks at once.
 		routes, err := p.ringRoutes(f, r)
 		if err != nil {
-			return math.Inf(1)
+			return math.Inf(1), nil
 		}
 		sent := r.chunk * float64(r.steps*r.chunks)
 		for _, rt := range routes {
@@ -697,13 +779,13 @@ func (p *Plan) lowerBound(f *network.Fabric) float64 {
 			panic("collective: lowerBound of a plan compiled for egressBound only")
 		}
 		if b.unroutable {
-			return math.Inf(1)
+			return math.Inf(1), nil
 		}
 		for c, l := range b.load {
 			load[c] += l
 		}
 		path = max(path, b.path)
-		return p.boundOf(f, load, path)
+		return p.boundOf(f, load, path), load
 	}
 	if len(p.xfers) > 0 && p.deps == nil {
 		p.seal()
@@ -720,7 +802,7 @@ func (p *Plan) lowerBound(f *network.Fabric) float64 {
 	// run finds them resolved.
 	if len(p.xfers) > 0 && p.rings == nil {
 		if err := p.resolveRoutes(f); err != nil {
-			return math.Inf(1) // unroutable: let the run report it
+			return math.Inf(1), nil // unroutable: let the run report it
 		}
 	}
 	routeOfX := func(i int) *network.Route { return p.routes[p.route[i]] }
@@ -761,7 +843,7 @@ func (p *Plan) lowerBound(f *network.Fabric) float64 {
 		// over the orbits, the whole plan's.
 		p.orbit.spread(load)
 	}
-	return p.boundOf(f, load, path)
+	return p.boundOf(f, load, path), load
 }
 
 // boundOf is lowerBound from the load of every channel and the critical
