@@ -1,6 +1,7 @@
 package collective
 
 import (
+	"math"
 	"strings"
 
 	"github.com/cardsea/cardsea/network"
@@ -175,25 +176,65 @@ var (
 // latency, by family and protocol: a + b x (n-1) microseconds for n
 // ranks (the p2p kernel's per-peer work items, one per round of
 // NCCL's p2p schedule, and Simple's chunk handshake, which LL has not).
-// Fitted by least squares, over the GPU counts, to the median residual
-// (measured less simulated with no such cost) of the fit-half alltoall
-// points in the latency regime: LL, a peer's share at most 16 KiB;
-// Simple, a peer's share above 16 KiB and at most 64 KiB, one p2p
-// channel's smallest part (AIConfigurator 095f58a51c4c, NCCL 2.29.2);
-// b = 0 and a the mean where fewer than three GPU counts have points or
-// the slope comes out negative. TestP2PFixedFit refits them.
-var p2pFixed = [...][2]struct{ a, b float64 }{ // [family][0: LL, 1: Simple], us
-	hopper:    {{0.660, 0.379}, {0.766, 0.052}}, // fit: Hopper fit half, as above
-	blackwell: {{1.170, 0.209}, {2.871, 0}},     // fit: Blackwell fit half, as above (Simple: two GPU counts, b = 0)
+// Simple: fitted by least squares, over the GPU counts, to the median
+// residual (measured less simulated with no such cost) of the fit-half
+// alltoall points of a peer's share above 16 KiB and at most 64 KiB,
+// one p2p channel's smallest part (AIConfigurator 095f58a51c4c, NCCL
+// 2.29.2); b = 0 and a the mean where fewer than three GPU counts have
+// points or the slope comes out negative. LL: a, b and p2pLLChannel's
+// per-channel time, c, fitted together by least squares, relative to the
+// measured time, to the residuals of every fit-half LL alltoall point (a peer's share at most 16 KiB).
+// TestP2PFixedFit refits them.
+var p2pFixed = [...][2]struct{ a, b, c float64 }{ // [family][0: LL, 1: Simple]; a, b us, c us a MiB of a peer's share
+	hopper:    {{0.609, 0.256, 118.9}, {0.766, 0.052, 0}}, // fit: Hopper fit half, as above
+	blackwell: {{0.327, 0.309, 148.1}, {2.871, 0, 0}},     // fit: Blackwell fit half, as above (Simple: two GPU counts, b = 0)
 }
 
 // p2pCosts turns p2pFixed off (TestP2PFixedFit measures the residuals
 // it fits without it).
 var p2pCosts = true
 
-// p2pOverhead is p2pFixed's cost for op under proto on g, 0 where it
-// does not apply (not NCCL p2p, across domains, an unfitted family).
-func p2pOverhead(g *Group, op Op, proto Protocol) sim.Time {
+// p2pMinPart is the least bytes NCCL splits a peer's send into on one
+// p2p channel: the p2p chunk over 8 within one node (NVLink's 512 KiB
+// NCCL_P2P_NVL_CHUNKSIZE), over 2 across nodes (the network's 128 KiB
+// NCCL_P2P_NET_CHUNKSIZE); both 64 KiB (NVIDIA/nccl v2.29.2
+// src/enqueue.cc addP2pToPlan: minPartSize; src/init.cc
+// computeBuffSizes). GB200 across nodes doubles the net chunk; the
+// LL cost below does not reach that far.
+const p2pMinPart = 64 << 10
+
+// p2pPeerChannels is how many of NCCL's p2p channels a send of bytes to
+// one peer is split over, NVIDIA/nccl v2.29.2 src/enqueue.cc
+// addP2pToPlan: min(nChannelsMin, ceil(bytes/minPart)), doubled, up to
+// nChannelsMax, while a part exceeds maxPart (the chunk x 32 in one
+// node, the chunk across nodes). nChannelsMax is p2pnChannelsPerPeer
+// and nChannelsMin that halved while nChannelsMin x nRanks exceeds
+// p2pnChannels (scheduleP2pTasksToPlan; src/graph/paths.cc
+// ncclTopoComputeP2pChannels), which cardsea does not derive: it only
+// uses that a share of at most minPart rides one channel, whatever they
+// are. Cost: O(log nChannelsMax).
+func p2pPeerChannels(bytes, minPart, maxPart float64, nChannelsMin, nChannelsMax int) int {
+	if bytes <= 0 {
+		return 1
+	}
+	n := max(1, min(nChannelsMin, int(math.Ceil(bytes/minPart))))
+	part := math.Max(minPart, math.Ceil(bytes/float64(n)))
+	for part > maxPart && n <= nChannelsMax/2 {
+		n *= 2
+		part = math.Ceil(bytes / float64(n))
+	}
+	return n
+}
+
+// p2pOverhead is p2pFixed's cost for op of bytes under proto on g, 0
+// where it does not apply (not NCCL p2p, across domains, an unfitted
+// family). Under LL it adds the time a peer's share takes on its p2p
+// channel: LL runs only while a peer's share is at most 16 KiB a
+// channel (p2pProtocol), below p2pMinPart, so the share rides one
+// channel (p2pPeerChannels) whose LL loop moves it at 1/c MiB a
+// microsecond, each peer on its own channel at once: c x share. Cost:
+// O(1).
+func p2pOverhead(g *Group, op Op, proto Protocol, bytes float64) sim.Time {
 	if !p2pCosts || g.hccl || !g.nccl || g.spans || classOf(op) != p2pClass {
 		return 0
 	}
@@ -206,7 +247,25 @@ func p2pOverhead(g *Group, op Op, proto Protocol) sim.Time {
 		k = 0
 	}
 	c := p2pFixed[fam][k]
-	return sim.FromSeconds(max(0, c.a+c.b*float64(g.Size()-1)) * 1e-6)
+	us := c.a + c.b*float64(g.Size()-1)
+	if c.c > 0 {
+		per := p2pShare(g, op, bytes)
+		// Within a node nChannelsMin is at least 1; a share of at most
+		// p2pMinPart rides one channel whatever it is.
+		parts := p2pPeerChannels(per, p2pMinPart, 32*8*p2pMinPart, 1, 1)
+		us += c.c * per / float64(parts) / (1 << 20)
+	}
+	return sim.FromSeconds(max(0, us) * 1e-6)
+}
+
+// p2pShare is the bytes op of bytes sends to one peer: bytes/n for
+// alltoall (nccl-tests' size is a rank's whole buffer), bytes for
+// sendrecv.
+func p2pShare(g *Group, op Op, bytes float64) float64 {
+	if op == AllToAll && g.Size() > 0 {
+		return bytes / float64(g.Size())
+	}
+	return bytes
 }
 
 // ncclLatencies sets g (a copy made by Group.with) up for NCCL 2.29's
@@ -366,11 +425,7 @@ const p2pLLThreshold = 16384
 // with the bytes, so whatever the channel count the rule comes to a
 // peer's share of at most 16 KiB. Cost: O(1).
 func p2pProtocol(g *Group, op Op, bytes float64) Protocol {
-	per := bytes
-	if op == AllToAll && g.Size() > 0 {
-		per = bytes / float64(g.Size())
-	}
-	if per <= p2pLLThreshold {
+	if p2pShare(g, op, bytes) <= p2pLLThreshold {
 		return LL
 	}
 	return Simple
