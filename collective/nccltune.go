@@ -120,13 +120,13 @@ var ncclCopyRates = [...][numClasses]copyRate{
 		gatherClass:    {remote: 379.1e9, local: 704.1e9}, // fit: Hopper ring all_gather, fit half >= 64 MiB, AIConfigurator 095f58a51c4c, NCCL 2.29.2
 		reduceClass:    {remote: 385.9e9, local: 543.1e9}, // fit: Hopper ring reduce_scatter, fit half >= 64 MiB, as above
 		allReduceClass: {remote: 399.6e9, local: 1110e9},  // fit: Hopper ring int8 all_reduce, fit half >= 64 MiB, as above
-		p2pClass:       {remote: 307.2e9, local: 2617e9},  // fit: Hopper direct alltoall, fit half >= 64 MiB, with p2pFixed, as above
+		p2pClass:       {remote: 314.6e9, local: 3290e9},  // fit: Hopper direct alltoall, fit half >= 64 MiB, with p2pFixed, as above
 	},
 	blackwell: {
 		gatherClass:    {remote: 717.5e9, local: 962.6e9}, // fit: Blackwell ring all_gather, fit half >= 64 MiB, as above
 		reduceClass:    {remote: 737.8e9, local: 735.9e9}, // fit: Blackwell ring reduce_scatter, fit half >= 64 MiB, as above
 		allReduceClass: {remote: 733.6e9, local: 1560e9},  // fit: Blackwell ring int8 all_reduce, fit half >= 64 MiB, as above
-		p2pClass:       {remote: 568.6e9, local: 660.9e9}, // fit: Blackwell direct alltoall, fit half >= 64 MiB, with p2pFixed, as above
+		p2pClass:       {remote: 642e9, local: 727.2e9},   // fit: Blackwell direct alltoall, fit half >= 64 MiB, with p2pFixed, as above
 	},
 }
 
@@ -186,8 +186,8 @@ var (
 // measured time, to the residuals of every fit-half LL alltoall point (a peer's share at most 16 KiB).
 // TestP2PFixedFit refits them.
 var p2pFixed = [...][2]struct{ a, b, c float64 }{ // [family][0: LL, 1: Simple]; a, b us, c us a MiB of a peer's share
-	hopper:    {{0.609, 0.256, 118.9}, {0.766, 0.052, 0}}, // fit: Hopper fit half, as above
-	blackwell: {{0.327, 0.309, 148.1}, {2.871, 0, 0}},     // fit: Blackwell fit half, as above (Simple: two GPU counts, b = 0)
+	hopper:    {{0.609, 0.256, 118.9}, {-1.325, 0.040, 0}}, // fit: Hopper fit half, as above
+	blackwell: {{0.327, 0.309, 148.1}, {0.802, 0.330, 0}},  // fit: Blackwell fit half, as above
 }
 
 // p2pCosts turns p2pFixed off (TestP2PFixedFit measures the residuals
@@ -226,16 +226,62 @@ func p2pPeerChannels(bytes, minPart, maxPart float64, nChannelsMin, nChannelsMax
 	return n
 }
 
-// p2pOverhead is p2pFixed's cost for op of bytes under proto on g, 0
-// where it does not apply (not NCCL p2p, across domains, an unfitted
-// family). Under LL it adds the time a peer's share takes on its p2p
-// channel: LL runs only while a peer's share is at most 16 KiB a
-// channel (p2pProtocol), below p2pMinPart, so the share rides one
+// NCCL's p2p channels in one node. p2pNChannels is p2pnChannels, the
+// channels NCCL's send/recv stripes over: the coll channels rounded up
+// to a power of 2 (NVIDIA/nccl v2.29.2 src/graph/paths.cc
+// ncclTopoComputeP2pChannels), which NCCL's INFO line on 8 H100 SXM
+// gives as "24 coll channels, ..., 32 p2p channels, 32 p2p channels per
+// peer" (public nccl-tests and vLLM logs); assumed the same on
+// Blackwell, for which no log is held. p2pnChannelsPerPeer is as many
+// (twice the 18 NVLinks, 36, rounded up to 64 and capped at
+// p2pnChannels). p2pNVLChunk is NCCL_P2P_NVL_CHUNKSIZE's default, the
+// Simple step of a p2p channel over NVLink (src/init.cc).
+const (
+	p2pNChannels = 32
+	p2pNVLChunk  = 512 << 10
+)
+
+// p2pChannelsMin is NCCL's nChannelsMin for n ranks: p2pnChannelsPerPeer
+// halved while it times n exceeds p2pnChannels, so that a rank's n
+// sends (its own included) use every channel once (src/enqueue.cc
+// scheduleP2pTasksToPlan). Cost: O(log p2pNChannels).
+func p2pChannelsMin(n int) int {
+	c := p2pNChannels
+	for c*n > p2pNChannels && c > 1 {
+		c /= 2
+	}
+	return c
+}
+
+// p2pFill is the pipeline fill of NCCL's Simple send/recv in one NVLink
+// domain, in microseconds for a full step: each channel moves its part
+// of a peer's share (p2pPeerChannels) in steps of p2pNVLChunk, the
+// receiver's copy of a step waiting on the sender's, so the first step
+// is paid once more than the rate accounts for: p2pFill x min(part,
+// chunk)/chunk. Fitted by least squares on the relative error to the
+// fit-half Simple alltoall points of a peer's share above 64 KiB and
+// below 64 MiB in all (where the part grows to a chunk), with every
+// other figure in place (AIConfigurator 095f58a51c4c, NCCL 2.29.2).
+// TestP2PFillFit refits them.
+var p2pFill = [...]float64{
+	hopper:    14.078, // fit: Hopper fit half, as above
+	blackwell: 13.216, // fit: Blackwell fit half, as above
+}
+
+// p2pFills turns p2pFill off (TestP2PFillFit measures the residuals it
+// fits without it).
+var p2pFills = true
+
+// p2pOverhead is p2pFixed's and p2pFill's cost for op of bytes under
+// proto on g, 0 where they do not apply (not NCCL p2p, across domains,
+// an unfitted family). Under LL it adds the time a peer's share takes
+// on its p2p channel: LL runs only while a peer's share is at most 16
+// KiB a channel (p2pProtocol), below p2pMinPart, so the share rides one
 // channel (p2pPeerChannels) whose LL loop moves it at 1/c MiB a
-// microsecond, each peer on its own channel at once: c x share. Cost:
-// O(1).
+// microsecond, each peer on its own channel at once: c x share. Under
+// Simple it adds p2pFill's first step. Cost: O(log p2pNChannels).
 func p2pOverhead(g *Group, op Op, proto Protocol, bytes float64) sim.Time {
-	if !p2pCosts || g.hccl || !g.nccl || g.spans || classOf(op) != p2pClass {
+	if g.hccl || !g.nccl || g.spans || classOf(op) != p2pClass {
 		return 0
 	}
 	fam := ncclFamilyOf(g)
@@ -247,13 +293,19 @@ func p2pOverhead(g *Group, op Op, proto Protocol, bytes float64) sim.Time {
 		k = 0
 	}
 	c := p2pFixed[fam][k]
-	us := c.a + c.b*float64(g.Size()-1)
-	if c.c > 0 {
-		per := p2pShare(g, op, bytes)
-		// Within a node nChannelsMin is at least 1; a share of at most
-		// p2pMinPart rides one channel whatever it is.
-		parts := p2pPeerChannels(per, p2pMinPart, 32*8*p2pMinPart, 1, 1)
-		us += c.c * per / float64(parts) / (1 << 20)
+	per := p2pShare(g, op, bytes)
+	var us float64
+	if p2pCosts {
+		us = c.a + c.b*float64(g.Size()-1)
+		if c.c > 0 {
+			// A share of at most p2pMinPart rides one channel.
+			parts := p2pPeerChannels(per, p2pMinPart, 32*p2pNVLChunk, 1, 1)
+			us += c.c * per / float64(parts) / (1 << 20)
+		}
+	}
+	if p2pFills && proto != LL {
+		parts := p2pPeerChannels(per, p2pMinPart, 32*p2pNVLChunk, p2pChannelsMin(g.Size()), p2pNChannels)
+		us += p2pFill[fam] * math.Min(per/float64(parts), p2pNVLChunk) / p2pNVLChunk
 	}
 	return sim.FromSeconds(max(0, us) * 1e-6)
 }

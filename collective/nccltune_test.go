@@ -4,7 +4,6 @@ import (
 	"flag"
 	"fmt"
 	"math"
-	"slices"
 	"testing"
 
 	"github.com/cardsea/cardsea/network"
@@ -235,43 +234,25 @@ func TestP2PProtocol(t *testing.T) {
 	}
 }
 
-// TestP2PFixedFit fits p2pFixed again from the fit-half alltoall points,
-// measured less simulated time with no p2p cost. Simple (a peer's share
-// above 16 KiB, at most 64 KiB): the median residual of each GPU count,
-// then a + b (n-1) by least squares over the GPU counts (b = 0 and a
-// their mean where fewer than three counts have points or the slope is
-// negative). LL (a peer's share at most 16 KiB): a + b (n-1) + c x share
-// by least squares on the error relative to the measured time, over the
-// points. It fails when a or b is more than
-// 0.02 us from the fit, or c more than 1%.
+// TestP2PFixedFit fits p2pFixed and p2pFill again from the fit-half
+// alltoall points, measured less simulated time with neither, by least
+// squares on the error relative to the measured time: LL (a peer's
+// share at most 16 KiB), a + b (n-1) + c x share; Simple (a peer's share
+// above 16 KiB, 64 MiB in all or less), a + b (n-1) + fill x min(part,
+// chunk)/chunk. It fails when a, b or the fill is more than 0.02 us
+// from the fit, or c more than 1%.
 func TestP2PFixedFit(t *testing.T) {
 	ms, err := validation.NCCL()
 	if err != nil {
 		t.Fatal(err)
 	}
-	p2pCosts = false
-	defer func() { p2pCosts = true }()
-	type key struct {
-		fam   ncclFamily
-		proto int
-		n     int
-	}
-	res := map[key][]float64{}
-	var ll [blackwell + 1][][4]float64 // 1, n-1, share (MiB), residual
+	p2pCosts, p2pFills = false, false
+	defer func() { p2pCosts, p2pFills = true, true }()
+	var rows [blackwell + 1][2][][4]float64 // [family][LL, Simple]: 1, n-1, share (MiB) or fill step, residual; each over the measured time
 	groups := map[string]*Group{}
 	for _, m := range ms {
-		if m.HeldOut() || m.Op != "alltoall" {
-			continue
-		}
 		per := m.Bytes / float64(m.GPUs)
-		proto := -1
-		switch {
-		case per <= 16<<10:
-			proto = 0
-		case per <= 64<<10:
-			proto = 1
-		}
-		if proto < 0 {
+		if m.HeldOut() || m.Op != "alltoall" || m.Bytes >= 64<<20 {
 			continue
 		}
 		name := ncclFitPresets[m.System]
@@ -289,42 +270,28 @@ func TestP2PFixedFit(t *testing.T) {
 			t.Fatal(err)
 		}
 		fam := ncclFamilyOf(g)
-		r := m.TimeUS - out.Results[0].TimeS*1e6
-		if proto == 0 {
-			w := 1 / m.TimeUS // relative error: each row over the measured time
-			ll[fam] = append(ll[fam], [4]float64{w, float64(m.GPUs-1) * w, per / (1 << 20) * w, r * w})
-			continue
+		w := 1 / m.TimeUS
+		r := (m.TimeUS - out.Results[0].TimeS*1e6) * w
+		x := per / (1 << 20)
+		proto := 0
+		if per > 16<<10 {
+			proto = 1
+			parts := p2pPeerChannels(per, p2pMinPart, 32*p2pNVLChunk, p2pChannelsMin(m.GPUs), p2pNChannels)
+			x = math.Min(per/float64(parts), p2pNVLChunk) / p2pNVLChunk
 		}
-		res[key{fam, proto, m.GPUs}] = append(res[key{fam, proto, m.GPUs}], r)
+		rows[fam][proto] = append(rows[fam][proto], [4]float64{w, float64(m.GPUs-1) * w, x * w, r})
 	}
 	for _, fam := range []ncclFamily{hopper, blackwell} {
-		abc := leastSquares3(ll[fam])
+		ll, simple := leastSquares3(rows[fam][0]), leastSquares3(rows[fam][1])
 		if *ncclFit {
-			t.Logf("family %d LL: a %.3f us, b %.3f us per peer, c %.4g us a MiB (%d points)", fam, abc[0], abc[1], abc[2], len(ll[fam]))
+			t.Logf("family %d LL: a %.3f us, b %.3f us per peer, c %.4g us a MiB (%d points)", fam, ll[0], ll[1], ll[2], len(rows[fam][0]))
+			t.Logf("family %d Simple: a %.3f us, b %.3f us per peer, fill %.3f us (%d points)", fam, simple[0], simple[1], simple[2], len(rows[fam][1]))
 		}
-		if c := p2pFixed[fam][0]; math.Abs(c.a-abc[0]) > 0.02 || math.Abs(c.b-abc[1]) > 0.02 || math.Abs(c.c/abc[2]-1) > 0.01 {
-			t.Errorf("family %d LL: table a %.3f, b %.3f, c %.4g; fit %.3f, %.3f, %.4g", fam, c.a, c.b, c.c, abc[0], abc[1], abc[2])
+		if c := p2pFixed[fam][0]; math.Abs(c.a-ll[0]) > 0.02 || math.Abs(c.b-ll[1]) > 0.02 || math.Abs(c.c/ll[2]-1) > 0.01 {
+			t.Errorf("family %d LL: table a %.3f, b %.3f, c %.4g; fit %.3f, %.3f, %.4g", fam, c.a, c.b, c.c, ll[0], ll[1], ll[2])
 		}
-		var xs, ys []float64
-		for _, n := range []int{2, 4, 8} {
-			r := res[key{fam, 1, n}]
-			if len(r) == 0 {
-				continue
-			}
-			slices.Sort(r)
-			xs = append(xs, float64(n-1))
-			ys = append(ys, r[len(r)/2])
-		}
-		b, a, my := lineFit(xs, ys)
-		if b < 0 || len(xs) < 3 {
-			// No per-peer cost to see: the mean.
-			b, a = 0, my
-		}
-		if *ncclFit {
-			t.Logf("family %d Simple: a %.3f us, b %.3f us per peer (medians %v over n-1 %v)", fam, a, b, ys, xs)
-		}
-		if c := p2pFixed[fam][1]; math.Abs(c.a-a) > 0.02 || math.Abs(c.b-b) > 0.02 || c.c != 0 {
-			t.Errorf("family %d Simple: table a %.3f, b %.3f, c %g us; fit %.3f, %.3f, 0", fam, c.a, c.b, c.c, a, b)
+		if c := p2pFixed[fam][1]; math.Abs(c.a-simple[0]) > 0.02 || math.Abs(c.b-simple[1]) > 0.02 || c.c != 0 || math.Abs(p2pFill[fam]-simple[2]) > 0.02 {
+			t.Errorf("family %d Simple: table a %.3f, b %.3f, c %g, fill %.3f; fit %.3f, %.3f, 0, %.3f", fam, c.a, c.b, c.c, p2pFill[fam], simple[0], simple[1], simple[2])
 		}
 	}
 }
@@ -379,7 +346,7 @@ func lineFit(xs, ys []float64) (slope, intercept, meanY float64) {
 // one node (parts of 64 KiB to 16 MiB, 8 GPUs of 32 p2p channels:
 // nChannelsMin 4, nChannelsMax 32) and across nodes (64 to 128 KiB),
 // and that p2pOverhead charges LL's share on its one channel at
-// p2pFixed's c and Simple nothing by size.
+// p2pFixed's c and Simple's first step at p2pFill.
 func TestP2PPeerChannels(t *testing.T) {
 	const k, m = 1 << 10, 1 << 20
 	for _, tc := range []struct {
@@ -411,8 +378,12 @@ func TestP2PPeerChannels(t *testing.T) {
 	if want := p2pFixed[blackwell][0].c * 8 * k / m; math.Abs(d.Seconds()*1e6-want) > 1e-3 {
 		t.Errorf("LL: 8 KiB more a peer costs %.4f us, want %.4f", d.Seconds()*1e6, want)
 	}
-	if a, b := p2pOverhead(g, AllToAll, Simple, 1*m), p2pOverhead(g, AllToAll, Simple, 64*m); a != b || a == 0 {
-		t.Errorf("Simple: %v at 1 MiB, %v at 64 MiB; want one nonzero cost", a, b)
+	// 8 ranks: 4 channels a peer; 1 MiB in all is two parts of 64 KiB a
+	// peer, 64 MiB two chunks and more a part: an eighth of the fill, then
+	// all of it.
+	d = p2pOverhead(g, AllToAll, Simple, 64*m) - p2pOverhead(g, AllToAll, Simple, 1*m)
+	if want := p2pFill[blackwell] * 7 / 8; math.Abs(d.Seconds()*1e6-want) > 1e-3 {
+		t.Errorf("Simple: 64 MiB costs %.4f us more than 1 MiB, want %.4f", d.Seconds()*1e6, want)
 	}
 	if p2pOverhead(g, AllReduce, LL, 64*k) != 0 {
 		t.Error("all-reduce paid a p2p cost")
