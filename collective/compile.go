@@ -95,7 +95,7 @@ func compile(g *Group, op Op, algo Algorithm, bytes float64, o Options, dry dryM
 	}
 	g = g.with(proto, op)
 	g.ncclLatencies(proto, algo)
-	g.over += p2pOverhead(g, op, proto)
+	g.over += p2pOverhead(g, op, proto, bytes)
 	g.channels = o.Channels
 	// Bytes on the network: LL's and LL128's flags ride with the data,
 	// and NCCL's copy rate may hold a rank below its links (nccltune.go).

@@ -1,6 +1,7 @@
 package collective
 
 import (
+	"math"
 	"strings"
 
 	"github.com/cardsea/cardsea/network"
@@ -119,13 +120,13 @@ var ncclCopyRates = [...][numClasses]copyRate{
 		gatherClass:    {remote: 379.1e9, local: 704.1e9}, // fit: Hopper ring all_gather, fit half >= 64 MiB, AIConfigurator 095f58a51c4c, NCCL 2.29.2
 		reduceClass:    {remote: 385.9e9, local: 543.1e9}, // fit: Hopper ring reduce_scatter, fit half >= 64 MiB, as above
 		allReduceClass: {remote: 399.6e9, local: 1110e9},  // fit: Hopper ring int8 all_reduce, fit half >= 64 MiB, as above
-		p2pClass:       {remote: 307.2e9, local: 2617e9},  // fit: Hopper direct alltoall, fit half >= 64 MiB, with p2pFixed, as above
+		p2pClass:       {remote: 314.6e9, local: 3290e9},  // fit: Hopper direct alltoall, fit half >= 64 MiB, with p2pFixed, as above
 	},
 	blackwell: {
 		gatherClass:    {remote: 717.5e9, local: 962.6e9}, // fit: Blackwell ring all_gather, fit half >= 64 MiB, as above
 		reduceClass:    {remote: 737.8e9, local: 735.9e9}, // fit: Blackwell ring reduce_scatter, fit half >= 64 MiB, as above
 		allReduceClass: {remote: 733.6e9, local: 1560e9},  // fit: Blackwell ring int8 all_reduce, fit half >= 64 MiB, as above
-		p2pClass:       {remote: 568.6e9, local: 660.9e9}, // fit: Blackwell direct alltoall, fit half >= 64 MiB, with p2pFixed, as above
+		p2pClass:       {remote: 642e9, local: 727.2e9},   // fit: Blackwell direct alltoall, fit half >= 64 MiB, with p2pFixed, as above
 	},
 }
 
@@ -175,26 +176,112 @@ var (
 // latency, by family and protocol: a + b x (n-1) microseconds for n
 // ranks (the p2p kernel's per-peer work items, one per round of
 // NCCL's p2p schedule, and Simple's chunk handshake, which LL has not).
-// Fitted by least squares, over the GPU counts, to the median residual
-// (measured less simulated with no such cost) of the fit-half alltoall
-// points in the latency regime: LL, a peer's share at most 16 KiB;
-// Simple, a peer's share above 16 KiB and at most 64 KiB, one p2p
-// channel's smallest part (AIConfigurator 095f58a51c4c, NCCL 2.29.2);
-// b = 0 and a the mean where fewer than three GPU counts have points or
-// the slope comes out negative. TestP2PFixedFit refits them.
-var p2pFixed = [...][2]struct{ a, b float64 }{ // [family][0: LL, 1: Simple], us
-	hopper:    {{0.660, 0.379}, {0.766, 0.052}}, // fit: Hopper fit half, as above
-	blackwell: {{1.170, 0.209}, {2.871, 0}},     // fit: Blackwell fit half, as above (Simple: two GPU counts, b = 0)
+// Simple: fitted by least squares, over the GPU counts, to the median
+// residual (measured less simulated with no such cost) of the fit-half
+// alltoall points of a peer's share above 16 KiB and at most 64 KiB,
+// one p2p channel's smallest part (AIConfigurator 095f58a51c4c, NCCL
+// 2.29.2); b = 0 and a the mean where fewer than three GPU counts have
+// points or the slope comes out negative. LL: a, b and p2pLLChannel's
+// per-channel time, c, fitted together by least squares, relative to the
+// measured time, to the residuals of every fit-half LL alltoall point (a peer's share at most 16 KiB).
+// TestP2PFixedFit refits them.
+var p2pFixed = [...][2]struct{ a, b, c float64 }{ // [family][0: LL, 1: Simple]; a, b us, c us a MiB of a peer's share
+	hopper:    {{0.609, 0.256, 118.9}, {-1.325, 0.040, 0}}, // fit: Hopper fit half, as above
+	blackwell: {{0.327, 0.309, 148.1}, {0.802, 0.330, 0}},  // fit: Blackwell fit half, as above
 }
 
 // p2pCosts turns p2pFixed off (TestP2PFixedFit measures the residuals
 // it fits without it).
 var p2pCosts = true
 
-// p2pOverhead is p2pFixed's cost for op under proto on g, 0 where it
-// does not apply (not NCCL p2p, across domains, an unfitted family).
-func p2pOverhead(g *Group, op Op, proto Protocol) sim.Time {
-	if !p2pCosts || g.hccl || !g.nccl || g.spans || classOf(op) != p2pClass {
+// p2pMinPart is the least bytes NCCL splits a peer's send into on one
+// p2p channel: the p2p chunk over 8 within one node (NVLink's 512 KiB
+// NCCL_P2P_NVL_CHUNKSIZE), over 2 across nodes (the network's 128 KiB
+// NCCL_P2P_NET_CHUNKSIZE); both 64 KiB (NVIDIA/nccl v2.29.2
+// src/enqueue.cc addP2pToPlan: minPartSize; src/init.cc
+// computeBuffSizes). GB200 across nodes doubles the net chunk; the
+// LL cost below does not reach that far.
+const p2pMinPart = 64 << 10
+
+// p2pPeerChannels is how many of NCCL's p2p channels a send of bytes to
+// one peer is split over, NVIDIA/nccl v2.29.2 src/enqueue.cc
+// addP2pToPlan: min(nChannelsMin, ceil(bytes/minPart)), doubled, up to
+// nChannelsMax, while a part exceeds maxPart (the chunk x 32 in one
+// node, the chunk across nodes). nChannelsMax is p2pnChannelsPerPeer
+// and nChannelsMin that halved while nChannelsMin x nRanks exceeds
+// p2pnChannels (scheduleP2pTasksToPlan; src/graph/paths.cc
+// ncclTopoComputeP2pChannels), which cardsea does not derive: it only
+// uses that a share of at most minPart rides one channel, whatever they
+// are. Cost: O(log nChannelsMax).
+func p2pPeerChannels(bytes, minPart, maxPart float64, nChannelsMin, nChannelsMax int) int {
+	if bytes <= 0 {
+		return 1
+	}
+	n := max(1, min(nChannelsMin, int(math.Ceil(bytes/minPart))))
+	part := math.Max(minPart, math.Ceil(bytes/float64(n)))
+	for part > maxPart && n <= nChannelsMax/2 {
+		n *= 2
+		part = math.Ceil(bytes / float64(n))
+	}
+	return n
+}
+
+// NCCL's p2p channels in one node. p2pNChannels is p2pnChannels, the
+// channels NCCL's send/recv stripes over: the coll channels rounded up
+// to a power of 2 (NVIDIA/nccl v2.29.2 src/graph/paths.cc
+// ncclTopoComputeP2pChannels), which NCCL's INFO line on 8 H100 SXM
+// gives as "24 coll channels, ..., 32 p2p channels, 32 p2p channels per
+// peer" (public nccl-tests and vLLM logs); assumed the same on
+// Blackwell, for which no log is held. p2pnChannelsPerPeer is as many
+// (twice the 18 NVLinks, 36, rounded up to 64 and capped at
+// p2pnChannels). p2pNVLChunk is NCCL_P2P_NVL_CHUNKSIZE's default, the
+// Simple step of a p2p channel over NVLink (src/init.cc).
+const (
+	p2pNChannels = 32
+	p2pNVLChunk  = 512 << 10
+)
+
+// p2pChannelsMin is NCCL's nChannelsMin for n ranks: p2pnChannelsPerPeer
+// halved while it times n exceeds p2pnChannels, so that a rank's n
+// sends (its own included) use every channel once (src/enqueue.cc
+// scheduleP2pTasksToPlan). Cost: O(log p2pNChannels).
+func p2pChannelsMin(n int) int {
+	c := p2pNChannels
+	for c*n > p2pNChannels && c > 1 {
+		c /= 2
+	}
+	return c
+}
+
+// p2pFill is the pipeline fill of NCCL's Simple send/recv in one NVLink
+// domain, in microseconds for a full step: each channel moves its part
+// of a peer's share (p2pPeerChannels) in steps of p2pNVLChunk, the
+// receiver's copy of a step waiting on the sender's, so the first step
+// is paid once more than the rate accounts for: p2pFill x min(part,
+// chunk)/chunk. Fitted by least squares on the relative error to the
+// fit-half Simple alltoall points of a peer's share above 64 KiB and
+// below 64 MiB in all (where the part grows to a chunk), with every
+// other figure in place (AIConfigurator 095f58a51c4c, NCCL 2.29.2).
+// TestP2PFillFit refits them.
+var p2pFill = [...]float64{
+	hopper:    14.078, // fit: Hopper fit half, as above
+	blackwell: 13.216, // fit: Blackwell fit half, as above
+}
+
+// p2pFills turns p2pFill off (TestP2PFillFit measures the residuals it
+// fits without it).
+var p2pFills = true
+
+// p2pOverhead is p2pFixed's and p2pFill's cost for op of bytes under
+// proto on g, 0 where they do not apply (not NCCL p2p, across domains,
+// an unfitted family). Under LL it adds the time a peer's share takes
+// on its p2p channel: LL runs only while a peer's share is at most 16
+// KiB a channel (p2pProtocol), below p2pMinPart, so the share rides one
+// channel (p2pPeerChannels) whose LL loop moves it at 1/c MiB a
+// microsecond, each peer on its own channel at once: c x share. Under
+// Simple it adds p2pFill's first step. Cost: O(log p2pNChannels).
+func p2pOverhead(g *Group, op Op, proto Protocol, bytes float64) sim.Time {
+	if g.hccl || !g.nccl || g.spans || classOf(op) != p2pClass {
 		return 0
 	}
 	fam := ncclFamilyOf(g)
@@ -206,7 +293,31 @@ func p2pOverhead(g *Group, op Op, proto Protocol) sim.Time {
 		k = 0
 	}
 	c := p2pFixed[fam][k]
-	return sim.FromSeconds(max(0, c.a+c.b*float64(g.Size()-1)) * 1e-6)
+	per := p2pShare(g, op, bytes)
+	var us float64
+	if p2pCosts {
+		us = c.a + c.b*float64(g.Size()-1)
+		if c.c > 0 {
+			// A share of at most p2pMinPart rides one channel.
+			parts := p2pPeerChannels(per, p2pMinPart, 32*p2pNVLChunk, 1, 1)
+			us += c.c * per / float64(parts) / (1 << 20)
+		}
+	}
+	if p2pFills && proto != LL {
+		parts := p2pPeerChannels(per, p2pMinPart, 32*p2pNVLChunk, p2pChannelsMin(g.Size()), p2pNChannels)
+		us += p2pFill[fam] * math.Min(per/float64(parts), p2pNVLChunk) / p2pNVLChunk
+	}
+	return sim.FromSeconds(max(0, us) * 1e-6)
+}
+
+// p2pShare is the bytes op of bytes sends to one peer: bytes/n for
+// alltoall (nccl-tests' size is a rank's whole buffer), bytes for
+// sendrecv.
+func p2pShare(g *Group, op Op, bytes float64) float64 {
+	if op == AllToAll && g.Size() > 0 {
+		return bytes / float64(g.Size())
+	}
+	return bytes
 }
 
 // ncclLatencies sets g (a copy made by Group.with) up for NCCL 2.29's
@@ -366,11 +477,7 @@ const p2pLLThreshold = 16384
 // with the bytes, so whatever the channel count the rule comes to a
 // peer's share of at most 16 KiB. Cost: O(1).
 func p2pProtocol(g *Group, op Op, bytes float64) Protocol {
-	per := bytes
-	if op == AllToAll && g.Size() > 0 {
-		per = bytes / float64(g.Size())
-	}
-	if per <= p2pLLThreshold {
+	if p2pShare(g, op, bytes) <= p2pLLThreshold {
 		return LL
 	}
 	return Simple

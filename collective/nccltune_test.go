@@ -4,7 +4,6 @@ import (
 	"flag"
 	"fmt"
 	"math"
-	"slices"
 	"testing"
 
 	"github.com/cardsea/cardsea/network"
@@ -235,40 +234,25 @@ func TestP2PProtocol(t *testing.T) {
 	}
 }
 
-// TestP2PFixedFit fits p2pFixed again: for each family and protocol, the
-// median over the fit-half alltoall points of each GPU count of measured
-// less simulated time (with no p2p cost), in the latency regime (LL: a
-// peer's share at most 16 KiB; Simple: above 16 KiB, at most 64 KiB), then
-// a + b (n-1) by least squares over the GPU counts (b = 0 and a their mean
-// where fewer than three counts have points or the slope is negative). It fails when the
-// table is more than 0.02 us from the fit.
+// TestP2PFixedFit fits p2pFixed and p2pFill again from the fit-half
+// alltoall points, measured less simulated time with neither, by least
+// squares on the error relative to the measured time: LL (a peer's
+// share at most 16 KiB), a + b (n-1) + c x share; Simple (a peer's share
+// above 16 KiB, 64 MiB in all or less), a + b (n-1) + fill x min(part,
+// chunk)/chunk. It fails when a, b or the fill is more than 0.02 us
+// from the fit, or c more than 1%.
 func TestP2PFixedFit(t *testing.T) {
 	ms, err := validation.NCCL()
 	if err != nil {
 		t.Fatal(err)
 	}
-	p2pCosts = false
-	defer func() { p2pCosts = true }()
-	type key struct {
-		fam   ncclFamily
-		proto int
-		n     int
-	}
-	res := map[key][]float64{}
+	p2pCosts, p2pFills = false, false
+	defer func() { p2pCosts, p2pFills = true, true }()
+	var rows [blackwell + 1][2][][4]float64 // [family][LL, Simple]: 1, n-1, share (MiB) or fill step, residual; each over the measured time
 	groups := map[string]*Group{}
 	for _, m := range ms {
-		if m.HeldOut() || m.Op != "alltoall" {
-			continue
-		}
 		per := m.Bytes / float64(m.GPUs)
-		proto := -1
-		switch {
-		case per <= 16<<10:
-			proto = 0
-		case per <= 64<<10:
-			proto = 1
-		}
-		if proto < 0 {
+		if m.HeldOut() || m.Op != "alltoall" || m.Bytes >= 64<<20 {
 			continue
 		}
 		name := ncclFitPresets[m.System]
@@ -286,33 +270,58 @@ func TestP2PFixedFit(t *testing.T) {
 			t.Fatal(err)
 		}
 		fam := ncclFamilyOf(g)
-		res[key{fam, proto, m.GPUs}] = append(res[key{fam, proto, m.GPUs}], m.TimeUS-out.Results[0].TimeS*1e6)
+		w := 1 / m.TimeUS
+		r := (m.TimeUS - out.Results[0].TimeS*1e6) * w
+		x := per / (1 << 20)
+		proto := 0
+		if per > 16<<10 {
+			proto = 1
+			parts := p2pPeerChannels(per, p2pMinPart, 32*p2pNVLChunk, p2pChannelsMin(m.GPUs), p2pNChannels)
+			x = math.Min(per/float64(parts), p2pNVLChunk) / p2pNVLChunk
+		}
+		rows[fam][proto] = append(rows[fam][proto], [4]float64{w, float64(m.GPUs-1) * w, x * w, r})
 	}
 	for _, fam := range []ncclFamily{hopper, blackwell} {
-		for proto := range 2 {
-			var xs, ys []float64
-			for _, n := range []int{2, 4, 8} {
-				r := res[key{fam, proto, n}]
-				if len(r) == 0 {
-					continue
-				}
-				slices.Sort(r)
-				xs = append(xs, float64(n-1))
-				ys = append(ys, r[len(r)/2])
-			}
-			b, a, my := lineFit(xs, ys)
-			if b < 0 || len(xs) < 3 {
-				// No per-peer cost to see: the mean.
-				b, a = 0, my
-			}
-			if *ncclFit {
-				t.Logf("family %d proto %d: a %.3f us, b %.3f us per peer (medians %v over n-1 %v)", fam, proto, a, b, ys, xs)
-			}
-			if c := p2pFixed[fam][proto]; math.Abs(c.a-a) > 0.02 || math.Abs(c.b-b) > 0.02 {
-				t.Errorf("family %d proto %d: table a %.3f, b %.3f us; fit %.3f, %.3f", fam, proto, c.a, c.b, a, b)
+		ll, simple := leastSquares3(rows[fam][0]), leastSquares3(rows[fam][1])
+		if *ncclFit {
+			t.Logf("family %d LL: a %.3f us, b %.3f us per peer, c %.4g us a MiB (%d points)", fam, ll[0], ll[1], ll[2], len(rows[fam][0]))
+			t.Logf("family %d Simple: a %.3f us, b %.3f us per peer, fill %.3f us (%d points)", fam, simple[0], simple[1], simple[2], len(rows[fam][1]))
+		}
+		if c := p2pFixed[fam][0]; math.Abs(c.a-ll[0]) > 0.02 || math.Abs(c.b-ll[1]) > 0.02 || math.Abs(c.c/ll[2]-1) > 0.01 {
+			t.Errorf("family %d LL: table a %.3f, b %.3f, c %.4g; fit %.3f, %.3f, %.4g", fam, c.a, c.b, c.c, ll[0], ll[1], ll[2])
+		}
+		if c := p2pFixed[fam][1]; math.Abs(c.a-simple[0]) > 0.02 || math.Abs(c.b-simple[1]) > 0.02 || c.c != 0 || math.Abs(p2pFill[fam]-simple[2]) > 0.02 {
+			t.Errorf("family %d Simple: table a %.3f, b %.3f, c %g, fill %.3f; fit %.3f, %.3f, 0, %.3f", fam, c.a, c.b, c.c, p2pFill[fam], simple[0], simple[1], simple[2])
+		}
+	}
+}
+
+// leastSquares3 solves min sum (r - x0 u0 - x1 u1 - x2 u2)^2 over rows
+// (u0, u1, u2, r) by the normal equations and Cramer's rule.
+func leastSquares3(rows [][4]float64) [3]float64 {
+	var m [3][3]float64
+	var v [3]float64
+	for _, row := range rows {
+		for i := range 3 {
+			v[i] += row[i] * row[3]
+			for j := range 3 {
+				m[i][j] += row[i] * row[j]
 			}
 		}
 	}
+	det := func(a [3][3]float64) float64 {
+		return a[0][0]*(a[1][1]*a[2][2]-a[1][2]*a[2][1]) - a[0][1]*(a[1][0]*a[2][2]-a[1][2]*a[2][0]) + a[0][2]*(a[1][0]*a[2][1]-a[1][1]*a[2][0])
+	}
+	d := det(m)
+	var x [3]float64
+	for k := range 3 {
+		a := m
+		for i := range 3 {
+			a[i][k] = v[i]
+		}
+		x[k] = det(a) / d
+	}
+	return x
 }
 
 // lineFit is the least-squares line through (xs, ys): its slope and
@@ -330,4 +339,53 @@ func lineFit(xs, ys []float64) (slope, intercept, meanY float64) {
 	}
 	slope = sxy / sxx
 	return slope, my - slope*mx, my
+}
+
+// TestP2PPeerChannels checks NCCL 2.29's split of a send to one peer
+// over p2p channels (src/enqueue.cc addP2pToPlan) on worked cases: in
+// one node (parts of 64 KiB to 16 MiB, 8 GPUs of 32 p2p channels:
+// nChannelsMin 4, nChannelsMax 32) and across nodes (64 to 128 KiB),
+// and that p2pOverhead charges LL's share on its one channel at
+// p2pFixed's c and Simple's first step at p2pFill.
+func TestP2PPeerChannels(t *testing.T) {
+	const k, m = 1 << 10, 1 << 20
+	for _, tc := range []struct {
+		bytes, minPart, maxPart float64
+		lo, hi, want            int
+	}{
+		{0, 64 * k, 16 * m, 4, 32, 1},
+		{16 * k, 64 * k, 16 * m, 4, 32, 1},
+		{64 * k, 64 * k, 16 * m, 4, 32, 1},
+		{64*k + 1, 64 * k, 16 * m, 4, 32, 2},
+		{256 * k, 64 * k, 16 * m, 4, 32, 4},
+		{2 * m, 64 * k, 16 * m, 4, 32, 4},
+		{64 * m, 64 * k, 16 * m, 4, 32, 4},
+		{128 * m, 64 * k, 16 * m, 4, 32, 8},
+		{2048 * m, 64 * k, 16 * m, 4, 32, 32},
+		{1 * m, 64 * k, 128 * k, 2, 8, 8},
+		{1 * m, 64 * k, 128 * k, 2, 4, 4},
+	} {
+		if got := p2pPeerChannels(tc.bytes, tc.minPart, tc.maxPart, tc.lo, tc.hi); got != tc.want {
+			t.Errorf("%g B, parts %g-%g, channels %d-%d: %d channels, want %d", tc.bytes, tc.minPart, tc.maxPart, tc.lo, tc.hi, got, tc.want)
+		}
+	}
+	g, err := NewGroup(scriptFabric(t, "hgx-b200", 0), Placement{Ranks: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.nccl = true
+	d := p2pOverhead(g, AllToAll, LL, 8*16*k) - p2pOverhead(g, AllToAll, LL, 8*8*k)
+	if want := p2pFixed[blackwell][0].c * 8 * k / m; math.Abs(d.Seconds()*1e6-want) > 1e-3 {
+		t.Errorf("LL: 8 KiB more a peer costs %.4f us, want %.4f", d.Seconds()*1e6, want)
+	}
+	// 8 ranks: 4 channels a peer; 1 MiB in all is two parts of 64 KiB a
+	// peer, 64 MiB two chunks and more a part: an eighth of the fill, then
+	// all of it.
+	d = p2pOverhead(g, AllToAll, Simple, 64*m) - p2pOverhead(g, AllToAll, Simple, 1*m)
+	if want := p2pFill[blackwell] * 7 / 8; math.Abs(d.Seconds()*1e6-want) > 1e-3 {
+		t.Errorf("Simple: 64 MiB costs %.4f us more than 1 MiB, want %.4f", d.Seconds()*1e6, want)
+	}
+	if p2pOverhead(g, AllReduce, LL, 64*k) != 0 {
+		t.Error("all-reduce paid a p2p cost")
+	}
 }
