@@ -46,6 +46,10 @@ type Options struct {
 	// DefaultMaxMemory): a plan that would need more is refused before it
 	// is built (TooLargeError).
 	MaxMemory float64
+	// Progress, when not nil, is kept up to date with what the run is
+	// doing and how far it has got (progress.go); results never depend
+	// on it.
+	Progress *Progress
 }
 
 const defaultChunkBytes = 4 << 20

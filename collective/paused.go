@@ -43,6 +43,7 @@ func (r *planRun) advance(cutoff float64) (done bool) {
 		return true
 	}
 	if !math.IsInf(cutoff, 1) && len(r.plans) == 1 && r.rec == nil {
+		pr := r.progress()
 		for {
 			for range pauseCheck {
 				if !r.s.Step() {
@@ -50,19 +51,29 @@ func (r *planRun) advance(cutoff float64) (done bool) {
 					return true
 				}
 			}
+			if pr != nil {
+				r.report(pr)
+			}
 			if r.remainingBound() > cutoff {
 				pausedRuns.Add(1)
 				return false
 			}
 		}
 	}
-	r.s.Run()
+	if pr := r.progress(); pr != nil {
+		runReporting(r.s, r, pr)
+	} else {
+		r.s.Run()
+	}
 	r.finish()
 	return true
 }
 
 // finish ends a run whose events have all fired.
 func (r *planRun) finish() {
+	if pr := r.progress(); pr != nil {
+		pr.fraction(1)
+	}
 	if r.rec != nil {
 		r.rec.finish(r.jobs, r.plans, r.ends)
 	}

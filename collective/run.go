@@ -113,6 +113,10 @@ type planRun struct {
 	// load is, per channel, the bytes the plans put on it in all, for
 	// the bound of a paused run (remainingBound); nil until needed.
 	load []float64
+	// all and allSum are every plan's channel-bytes, for Progress; nil
+	// until reported.
+	all    []float64
+	allSum float64
 }
 
 // newPlanRun checks jobs and their plans and readies their run on one
@@ -282,6 +286,7 @@ func tune(g *Group, op Op, algo Algorithm, bytes float64, o Options, withLinks, 
 		// runs that one).
 		oo := o
 		oo.Protocol = protos[0]
+		o.Progress.set("simulating", algos[0], protos[0])
 		r, err := runJobs(g.Fabric, []Job{{Group: g, Op: op, Algorithm: algos[0], Bytes: bytes, Options: oo}}, withLinks, nil, moeOverhead)
 		if err != nil {
 			return Result{}, err
@@ -351,6 +356,7 @@ func tune(g *Group, op Op, algo Algorithm, bytes float64, o Options, withLinks, 
 	// the error is Auto's refusal.
 	price := func(a Algorithm, oo Options, at int) (*Plan, error) {
 		// Dry: the bound is the stored plan's, the plan is not kept.
+		o.Progress.set("bounding", a, oo.Protocol)
 		p, err := compileJobAs(Job{Group: g, Op: op, Algorithm: a, Bytes: bytes, Options: oo}, moeOverhead, dryEgress)
 		var big *TooLargeError
 		if errors.As(err, &big) {
@@ -512,11 +518,14 @@ func tune(g *Group, op Op, algo Algorithm, bytes float64, o Options, withLinks, 
 					return Result{}, err
 				}
 			}
+			o.Progress.set("simulating", c.algo, c.proto)
 			run, err := newPlanRun(g.Fabric, []Job{job}, []*Plan{p}, withLinks, nil)
 			if err != nil {
 				return Result{}, err
 			}
 			cands[k].run = run
+		} else {
+			o.Progress.set("simulating", c.algo, c.proto)
 		}
 		// Run until it ends, or pause once it cannot end before the
 		// least bound of the others or the best time found.
@@ -580,6 +589,8 @@ func tune(g *Group, op Op, algo Algorithm, bytes float64, o Options, withLinks, 
 			best, found = r, true
 		}
 	}
+	o.Progress.set("simulated", best.Algorithm, best.Protocol)
+	o.Progress.fraction(1)
 	return best, nil
 }
 

@@ -112,9 +112,15 @@ func runCollective(args []string, stdout, stderr io.Writer) error {
 	}
 	var stop func()
 	if len(job.Sizes) == 1 {
-		stop = heartbeat(stderr, fmt.Sprintf("simulating %s %s over %d ranks", units.FormatBytesBinary(float64(job.Sizes[0])), job.Op, gs[0].Size()*max(1, len(gs))))
+		pr := &collective.Progress{}
+		job.Options.Progress = pr
+		stop = heartbeat(stderr, fmt.Sprintf("%s %s over %d ranks", units.FormatBytesBinary(float64(job.Sizes[0])), job.Op, gs[0].Size()*max(1, len(gs))), pr.String)
 	}
-	results, conc, err := job.Sweep(top, c.links, c.jobs, progress(stderr, "sizes simulated"))
+	var count func(done, total int) // sizes done, when there are several
+	if stop == nil {
+		count = progress(stderr, "sizes simulated")
+	}
+	results, conc, err := job.Sweep(top, c.links, c.jobs, count)
 	if stop != nil {
 		stop()
 	}

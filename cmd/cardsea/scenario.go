@@ -174,9 +174,11 @@ func progress(stderr io.Writer, what string) func(done, total int) {
 }
 
 // heartbeat shows, on a terminal only, that a long single run is still
-// going: from 3 s on, once a second, what it is and the time so far. It
-// returns the function that stops it. Results never see the clock.
-func heartbeat(stderr io.Writer, what string) (stop func()) {
+// going: from 3 s on, once a second, what it is, what detail says (where
+// the run has got, when detail is not nil and has something to say) and
+// the time so far. It returns the function that stops it. Results never
+// see the clock.
+func heartbeat(stderr io.Writer, what string, detail func() string) (stop func()) {
 	f, ok := stderr.(*os.File)
 	if !ok {
 		return func() {}
@@ -189,6 +191,7 @@ func heartbeat(stderr io.Writer, what string) (stop func()) {
 	go func() {
 		start := time.Now()
 		shown := false
+		width := 0
 		t := time.NewTicker(time.Second)
 		defer t.Stop()
 		for {
@@ -198,7 +201,16 @@ func heartbeat(stderr io.Writer, what string) (stop func()) {
 				return
 			case <-t.C:
 				if el := time.Since(start); el >= 3*time.Second {
-					fmt.Fprintf(f, "\r%s: %s so far   ", what, el.Round(time.Second))
+					line := what + ": "
+					if detail != nil {
+						if d := detail(); d != "" {
+							line += d + ", "
+						}
+					}
+					line += el.Round(time.Second).String() + " so far"
+					// Pad over what a longer line before left.
+					fmt.Fprintf(f, "\r%-*s", width, line)
+					width = max(width, len(line))
 					shown = true
 				}
 			}
