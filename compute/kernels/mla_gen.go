@@ -44,9 +44,12 @@ type mlaGenLaunchInfo struct {
 // mlaGenLaunch is TensorRT-LLM's launch of one MLA decode call of b
 // sequences of KV length s with h query heads (one latent KV head) on
 // sms SMs, from its source (github.com/NVIDIA/TensorRT-LLM,
-// cpp/tensorrt_llm/kernels/trtllmGenKernels/fmha/fmhaKernels.h, the
-// version with selectMlaGenerationKernel and the factor-2 split cap;
-// the 1.3 line AIConfigurator's trtllm-1.3.0rc20 tables ran):
+// cpp/tensorrt_llm/kernels/trtllmGenKernels/fmha/fmhaKernels.h: the
+// kernel choice as at commit 52cd475a56f5 (useSwapsMmaAbMlaGenKernel), the
+// factor-2 split cap and selectMlaGenerationKernel from the later main
+// version of the same file (TRTLLM_NAMESPACE_BEGIN, CtaLaunchParams);
+// AIConfigurator's tables ran trtllm-1.3.0rc20, whose exact file we
+// have not seen, so the fitted costs absorb any difference):
 //
 //   - SwapsMmaAb (low latency, 8 or 16 heads per CTA) when h <= 32, or when
 //     b ceil(h/16) <= sms and the KV per CTA at ceil(s/256) splits capped
@@ -90,9 +93,13 @@ func mlaGenLaunch(b, s, h, sms int) mlaGenLaunchInfo {
 	} else {
 		l.keeps, l.tileH = true, 64
 		y, x = ceilDiv(h, 64), 1
-		if h == 128 {
+		if h%128 == 0 {
+			// The pair covers 128 heads, both head tiles and both value
+			// halves. Past the tables' 128 heads (MTP's draft tokens
+			// folded into the heads) each query token is its own pair
+			// (computeNumCtas: numCtasPerSeqQ = seqLenQ in generation).
 			l.twoCTA, dimV = true, 256
-			y, x = 1, 2 // the pair covers both head tiles and both value halves
+			y, x = h/128, 2
 		}
 	}
 	for range 4 { // at most one value-dimension split: two layouts
