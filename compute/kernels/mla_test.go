@@ -14,7 +14,8 @@ import (
 // on TensorRT-LLM's own trtllm-gen launch (DispatchMLAGen: kernel choice,
 // split-KV count, CGA or global-memory reduction, value-dimension split).
 var mlaMisses = map[string]struct{ median, p90 float64 }{
-	"gb200/trtllm-1.3.0rc20/context/bf16/bf16": {0.10, 0.23},
+	"gb200/trtllm-1.3.0rc20/context/bf16/bf16":      {0.10, 0.23},
+	"b200_sxm/trtllm-1.3.0rc20/generation/bf16/fp8": {0.09, 0.22}, // 20.4% alone; b200 generation as a class 19.3%
 }
 
 func TestMLAHeldOut(t *testing.T) {

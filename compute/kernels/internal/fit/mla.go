@@ -139,7 +139,7 @@ func fitMLAGen(g agroup, rows []kernels.AttentionRow) kernels.AttentionModel {
 		set := func(x []float64) {
 			m.EffCompute = math.Min(math.Exp(x[0]), 4)
 			m.EffMemory = math.Min(math.Exp(x[1]), 4)
-			m.Quant = 1 / (1 + math.Exp(-x[2]))
+			m.Quant = 0 // the launch's waves as a fraction: a step in the batch would defeat the serving grid's interpolation (serve.TestPricerError); x[2] unused
 			m.LaunchS = math.Exp(x[3]) * 1e-6
 			m.P = math.Min(1+math.Exp(x[4]), 64)
 			m.CTABW = math.Min(math.Exp(x[5])*1e9, 1e15)
