@@ -103,6 +103,11 @@ type AttentionModel struct {
 	Ungated      bool    // fitted (menu; with Dispatch): the table shows no XQA fill gate, the grouped kernel runs at every size
 	GroupLaunchS float64 // fitted (generation, with Dispatch): the grouped kernel's own per-call fixed cost, s; 0: LaunchS
 
+	// DispatchMLAGen only (see mlaGenTime): the KV working set the
+	// collector's repeated calls find in L2, bytes, and how much faster
+	// than HBM x EffMemory those bytes come; 0: no L2 term.
+	L2Bytes, L2Gain float64
+
 	Source string // the table the coefficients came from
 
 	// The fit's report on the held-out part of the embedded sample.

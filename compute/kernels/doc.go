@@ -37,7 +37,10 @@
 //
 // MLA (DeepSeek's latent attention): one model per TensorRT-LLM (system,
 // phase, KV dtype) table, an AttentionModel on the geometry that moves MLA's
-// bytes (see MLAModel); LookupMLA returns them.
+// bytes (see MLAModel); LookupMLA returns them. Blackwell generation
+// instead lays each call out as TensorRT-LLM's trtllm-gen MLA decode does
+// (DispatchMLAGen: kernel, split-KV count, CGA or global-memory reduction,
+// value-dimension split) and costs that launch (mlaGenTime).
 //
 // MoE: one model per (system, engine, kernel, dtype), fitted to its
 // balanced and skewed fused-MoE tables together (each at least 60 sampled

@@ -39,6 +39,12 @@ func MLAGeometry(phase string, heads int) (h, g, d int) {
 // length seq (prompt, or KV length for generation) with heads heads on this
 // rank. Cost and allocation as AttentionModel.Time.
 func (m *MLAModel) Time(batch, seq, heads int) float64 {
+	if m.Phase == Generation && m.Dispatch == DispatchMLAGen {
+		if batch <= 0 || seq <= 0 || heads <= 0 {
+			return m.LaunchS
+		}
+		return m.mlaGenTime(batch, seq, heads)
+	}
 	h, g, d := MLAGeometry(m.Phase, heads)
 	return m.AttentionModel.Time(batch, seq, h, g, d)
 }

@@ -10,17 +10,12 @@ import (
 
 // mlaMisses are the MLA tables whose held-out error misses the issue's
 // targets, with the bound the test holds them to (1-2 points above
-// today's figure). Blackwell generation medians are within 8%, p90s
-// 21-27%: the decode kernel's time at short KV lengths, as for GQA decode,
-// is a fixed cost the kernel's split choice moves non-monotonically. The
-// Hopper generation tables meet the targets since the bandwidth limit has
-// a fitted sharpness and the per-head cost grows with the head size.
+// today's figure). Blackwell generation meets them since its decode runs
+// on TensorRT-LLM's own trtllm-gen launch (DispatchMLAGen: kernel choice,
+// split-KV count, CGA or global-memory reduction, value-dimension split).
 var mlaMisses = map[string]struct{ median, p90 float64 }{
-	"gb200/trtllm-1.3.0rc20/context/bf16/bf16":       {0.10, 0.23},
-	"b200_sxm/trtllm-1.3.0rc20/generation/bf16/bf16": {0.09, 0.28},
-	"b200_sxm/trtllm-1.3.0rc20/generation/bf16/fp8":  {0.09, 0.23},
-	"gb200/trtllm-1.3.0rc20/generation/bf16/bf16":    {0.09, 0.27},
-	"gb200/trtllm-1.3.0rc20/generation/bf16/fp8":     {0.09, 0.23},
+	"gb200/trtllm-1.3.0rc20/context/bf16/bf16":      {0.10, 0.23},
+	"b200_sxm/trtllm-1.3.0rc20/generation/bf16/fp8": {0.09, 0.22}, // 20.4% alone; b200 generation as a class 19.3%
 }
 
 func TestMLAHeldOut(t *testing.T) {

@@ -173,7 +173,7 @@ func fitAttnGroup(g agroup, rows []kernels.AttentionRow, overlap bool) kernels.A
 			m := base
 			m.TileQ, m.GroupMax = t[0], t[1]
 			m.Dispatch, m.Ungated = v.dispatch, v.ungated
-			if v.dispatch == "" {
+			if v.dispatch == "" && base.Dispatch != "" {
 				m.GroupMax = 32
 			}
 			set := func(x []float64) {
@@ -281,6 +281,9 @@ func renderAttn(fits []kernels.AttentionModel) string {
 		}
 		if m.Dispatch != "" || m.GroupLaunchS != 0 {
 			fmt.Fprintf(&b, "\t\tDispatch: %q, Ungated: %t, GroupLaunchS: %s,\n", m.Dispatch, m.Ungated, f(m.GroupLaunchS))
+		}
+		if m.L2Bytes != 0 || m.L2Gain != 0 {
+			fmt.Fprintf(&b, "\t\tL2Bytes: %s, L2Gain: %s,\n", f(m.L2Bytes), f(m.L2Gain))
 		}
 		fmt.Fprintf(&b, "\t\tSource: %q,\n", m.Source)
 		fmt.Fprintf(&b, "\t\tCheckN: %d, CheckMedian: %s, CheckP90: %s,\n\t},\n", m.CheckN, f(m.CheckMedian), f(m.CheckP90))
