@@ -44,7 +44,7 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./...
 
 ## bench-scale: the scale cases of issue #12 (1,024 to 131,072 ranks, 1 GiB
-## allreduce, and 1,024 and 8,192 ranks 1 GiB alltoall, with the algorithm
+## allreduce, and 1,024 to 16,384 ranks 1 GiB alltoall, with the algorithm
 ## Auto picks), one run an op, five times;
 ## compare with benchstat. Slow: minutes a run on 2 cores.
 bench-scale:
@@ -57,7 +57,9 @@ SCALE_CASES := \
   "--topo hgx-h100 --domains 128 --op alltoall" \
   "--topo gb200-nvl72 --domains 16 --op allreduce" \
   "--topo hgx-h100 --domains 2048 --op allreduce" \
+  "--topo hgx-h100 --domains 2048 --op alltoall" \
   "--topo hgx-h100 --domains 16384 --op allreduce" \
+  "--topo hgx-h100 --domains 16384 --op alltoall" \
   "--topo atlas-950 --op allreduce" \
   "--topo atlas-950 --op alltoall"
 bench-scale-cli: build
