@@ -2,9 +2,7 @@ package fidelity
 
 import (
 	"fmt"
-	"math"
 	"math/rand/v2"
-	"slices"
 
 	"github.com/cardsea/cardsea/serve"
 )
@@ -108,27 +106,7 @@ func mlperfSteady(res serve.Result, from, to float64) (serve.Result, error) {
 	}
 	out := res
 	out.OutputTokensPerS = tok / (to - from)
-	out.TTFT = latencies(ttft)
-	out.TPOT = latencies(tpot)
+	out.TTFT = serve.PercentilesOf(ttft)
+	out.TPOT = serve.PercentilesOf(tpot)
 	return out, nil
-}
-
-// latencies are xs's mean and percentiles (linear between the closest
-// ranks).
-func latencies(xs []float64) serve.Percentiles {
-	s := slices.Clone(xs)
-	slices.Sort(s)
-	q := func(p float64) float64 {
-		h := p * float64(len(s)-1)
-		lo := int(math.Floor(h))
-		if lo+1 >= len(s) {
-			return s[len(s)-1]
-		}
-		return s[lo] + (h-float64(lo))*(s[lo+1]-s[lo])
-	}
-	var sum float64
-	for _, x := range s {
-		sum += x
-	}
-	return serve.Percentiles{Mean: sum / float64(len(s)), P50: q(0.5), P90: q(0.9), P95: q(0.95), P99: q(0.99), Max: s[len(s)-1]}
 }

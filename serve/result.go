@@ -12,8 +12,9 @@ type Percentiles struct {
 	Mean, P50, P90, P95, P99, Max float64
 }
 
-// percentiles of xs (linear between closest ranks, as numpy does).
-func percentiles(xs []float64) Percentiles {
+// PercentilesOf is the mean and percentiles of xs (linear between the
+// closest ranks, as numpy does); the zero Percentiles for none.
+func PercentilesOf(xs []float64) Percentiles {
 	if len(xs) == 0 {
 		return Percentiles{}
 	}
@@ -220,8 +221,8 @@ func (r *runner) result() Result {
 	if res.Requests > 0 {
 		res.SLOAttainment = good / float64(res.Requests)
 	}
-	res.TTFT, res.TPOT, res.E2E, res.Queue = percentiles(ttft), percentiles(tpot), percentiles(e2e), percentiles(queue)
-	res.KVTransfer = percentiles(r.transferS)
+	res.TTFT, res.TPOT, res.E2E, res.Queue = PercentilesOf(ttft), PercentilesOf(tpot), PercentilesOf(e2e), PercentilesOf(queue)
+	res.KVTransfer = PercentilesOf(r.transferS)
 	var stepS []float64
 	var stepD []int32
 	var kvSum, busy float64
