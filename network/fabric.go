@@ -52,6 +52,9 @@ type Fabric struct {
 	backSeen  []uint32
 	backStamp uint32
 	backLevel []Vertex
+	// near is the last neighbourhood numbering Automorphism's
+	// pre-check found (symmetry.go, nearIDs).
+	near *nearFor
 }
 
 type edge struct {

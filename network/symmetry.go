@@ -3,6 +3,8 @@ package network
 import (
 	"math"
 	"slices"
+
+	"github.com/cardsea/cardsea/topology"
 )
 
 // Symmetry: flows that are images of one another under an automorphism
@@ -105,6 +107,9 @@ func (f *Fabric) Automorphism(from, to []Vertex) (perm []Vertex, ok bool) {
 				rel[v], pruned = false, true
 			}
 		}
+	}
+	if nearCheck && !f.nearKept(from, to, rel) {
+		return nil, false
 	}
 	// Two copies of the graph, A (vertices 0..nv-1) seeded by from and B
 	// (nv..2nv-1) by to, refined together.
@@ -537,4 +542,121 @@ func (f *Fabric) ChannelOrbits(perms [][]Vertex) (class []int32, n int) {
 		class[c] = id[r]
 	}
 	return class, n
+}
+
+// nearCheck turns nearKept on; tests turn it off to compare.
+var nearCheck = true
+
+// nearDepth is how far from a vertex of from nearKept looks.
+const nearDepth = 3
+
+// nearKept is a necessary condition for Automorphism's σ, checked in
+// O(len(from)) once the neighbourhoods are known: for each k up to
+// nearDepth, the switches at distance k from from[i] (over the relevant
+// vertices rel, through transit ones) are a set S_k(from[i]), and σ maps
+// S_k(v) onto S_k(σv) (it keeps adjacency and transit), so two vertices
+// of from with the same set must map to two with the same set, and two
+// with different sets to two with different sets. A move of the ranks
+// that splits a leaf's servers (distance 2) or a pod's leaves (distance
+// 3) fails here, without the colour refinement over the whole fabric
+// that would find the same. The sets are found once for a list from and
+// kept (nearFor) for the next candidate of the same list.
+func (f *Fabric) nearKept(from, to []Vertex, rel []bool) bool {
+	ids := f.nearIDs(from, rel)
+	at := make(map[Vertex]int32, len(from))
+	for i, v := range from {
+		at[v] = int32(i)
+	}
+	for k := range nearDepth {
+		fwd, back := map[int32]int32{}, map[int32]int32{}
+		for i := range from {
+			j, ok := at[to[i]]
+			if !ok {
+				return false
+			}
+			a, b := ids[i][k], ids[j][k]
+			if x, seen := fwd[a]; seen && x != b {
+				return false
+			}
+			if x, seen := back[b]; seen && x != a {
+				return false
+			}
+			fwd[a], back[b] = b, a
+		}
+	}
+	return true
+}
+
+// nearIDs numbers, for every vertex of from and every distance k below
+// nearDepth+1, its set of switches at distance k (see nearKept): equal
+// sets, equal numbers. Cost: a search to depth nearDepth from each
+// vertex of from, once per list (nearFor holds the last).
+func (f *Fabric) nearIDs(from []Vertex, rel []bool) [][nearDepth]int32 {
+	if c := f.near; c != nil && slices.Equal(c.from, from) && slices.Equal(c.rel, rel) {
+		return c.ids
+	}
+	nv := len(f.members)
+	dist := make([]int32, nv)
+	for i := range dist {
+		dist[i] = -1
+	}
+	names := map[string]int32{}
+	ids := make([][nearDepth]int32, len(from))
+	var reached, level, next []Vertex
+	var sets [nearDepth][]Vertex
+	key := make([]byte, 0, 64)
+	for i, v := range from {
+		for _, w := range reached {
+			dist[w] = -1
+		}
+		reached = append(reached[:0], v)
+		dist[v] = 0
+		level = append(level[:0], v)
+		for k := range sets {
+			sets[k] = sets[k][:0]
+		}
+		for d := int32(1); d <= nearDepth; d++ {
+			next = next[:0]
+			for _, u := range level {
+				if u != v && !f.transit[u] {
+					continue
+				}
+				for _, e := range f.adj[u] {
+					w := e.peer
+					if !rel[w] || dist[w] >= 0 {
+						continue
+					}
+					dist[w] = d
+					reached = append(reached, w)
+					next = append(next, w)
+					if f.Topo.Nodes[f.members[w][0]].Kind == topology.KindSwitch {
+						sets[d-1] = append(sets[d-1], w)
+					}
+				}
+			}
+			level, next = next, level
+		}
+		for k, set := range sets {
+			slices.Sort(set)
+			key = appendU(key[:0], uint64(k))
+			for _, w := range set {
+				key = appendU(key, uint64(w))
+			}
+			id, ok := names[string(key)]
+			if !ok {
+				id = int32(len(names))
+				names[string(key)] = id
+			}
+			ids[i][k] = id
+		}
+	}
+	f.near = &nearFor{from: slices.Clone(from), rel: slices.Clone(rel), ids: ids}
+	return ids
+}
+
+// nearFor is nearIDs's answer for one list of vertices and relevant set.
+type nearFor struct {
+	from []Vertex
+	rel  []bool
+	ids  [][nearDepth]int32
 }
