@@ -47,6 +47,12 @@ type mlperfSystem struct {
 	// accels is an instance's accelerators (0: tp); data-parallel ranks
 	// fill what TP leaves (attention DP with TP 1).
 	accels int
+	// graphs, when set, are the decode batch sizes per rank a run of
+	// TensorRT-LLM's PyTorch backend captured as CUDA graphs, padded
+	// (cuda_graph_batch_sizes, cuda_graph_padding_enabled): the run has
+	// serve's trtllm runtime (its overlap scheduler and host work) with
+	// these graphs. None: the run's engine cost is not counted.
+	graphs []int
 }
 
 var mlperfSystems = []mlperfSystem{
@@ -174,6 +180,16 @@ func mlperfServe(e *infer.Engine, cfg infer.Config, s mlperfSystem, lim mlperfLi
 	trt.MaxSeqs = s.serverBatch
 	if s.maxTokens > 0 {
 		trt.MaxBatchedTokens = s.maxTokens
+	}
+	if s.graphs != nil {
+		dp := max(acc/max(cfg.TP, 1), 1)
+		rt, err := serve.EngineRuntime("trtllm", compute.PerDie(e.Topo.Accels[0].Spec).HBMBytes,
+			serve.Replica{TP: cfg.TP, DP: dp, MaxSeqs: trt.MaxSeqs, MaxBatchedTokens: trt.MaxBatchedTokens, Layers: cfg.Model.Layers})
+		if err != nil {
+			return serve.Result{}, err
+		}
+		rt.GraphSizes, rt.ExactGraphs = s.graphs, false
+		inst.Runtime = rt
 	}
 	return serve.Run(serve.Config{Engine: e, Instance: inst, Replicas: len(e.Topo.Accels) / acc,
 		Settings: trt, Router: "least-loaded",

@@ -16,7 +16,12 @@ var deepseekR1Scenarios = []mlperfLongScenario{
 	// deepseek-r1.Server ttft_latency 2000, tpot_latency 80 (ms).
 	// assumption: no chunking is taken as chunks of max_num_tokens (every
 	// prompt, at most 3,140 tokens, fits one step's 3,456 whole).
-	{key: "server", sys: mlperfSystem{preset: "hgx-b200", tp: 8, accels: 8, serverBatch: 512, serverQPS: 5, maxTokens: 3456, kvFrac: 0.9},
+	// use_graphs True, cuda_graph_batch_sizes [128, 256, 384, 512],
+	// cuda_graph_padding_enabled True; the overlap scheduler on
+	// (code/llmlib/config.py: disable_overlap_scheduler False for the
+	// PyTorch backend).
+	{key: "server", sys: mlperfSystem{preset: "hgx-b200", tp: 8, accels: 8, serverBatch: 512, serverQPS: 5, maxTokens: 3456, kvFrac: 0.9,
+		graphs: []int{128, 256, 384, 512}},
 		lim: mlperfLimits{2, 0.08}, tp: 1, ep: 8, mix: deepseekR1Mix, warmupS: 450, measureS: 600, tailS: 450},
 }
 
