@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/cardsea/cardsea/network"
+	"github.com/cardsea/cardsea/sim"
 	"github.com/cardsea/cardsea/topology"
 	"github.com/cardsea/cardsea/validation"
 )
@@ -460,5 +461,68 @@ func TestP2PPeerChannels(t *testing.T) {
 	}
 	if p2pOverhead(g, AllReduce, LL, 64*k) != 0 {
 		t.Error("all-reduce paid a p2p cost")
+	}
+}
+
+// TestRingFill: a Hopper Simple ring in one NVLink domain pays the op
+// overhead and one ringFillS a pass round the ring (two for all-reduce),
+// and no per-step latency; LL, NVLS, Blackwell and a ring across
+// domains keep the presets' step latencies and pay no fill.
+func TestRingFill(t *testing.T) {
+	g, err := NewGroup(scriptFabric(t, "hgx-h100", 0), Placement{Ranks: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		op   Op
+		algo Algorithm
+		want float64 // fills
+	}{
+		{AllReduce, Ring, 2}, {AllGather, Ring, 1}, {ReduceScatter, Ring, 1}, {AllReduce, Tree, 2},
+	} {
+		p, err := Compile(g, tc.op, tc.algo, 1<<30, Options{Protocol: Simple})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := hopperOpOverhead + sim.FromSeconds(tc.want*ringFillS[hopper])
+		if p.Overhead != want {
+			t.Errorf("%s %s: overhead %v, want %v", tc.op, tc.algo, p.Overhead, want)
+		}
+		gg := g.with(Simple, tc.op)
+		gg.ncclLatencies(tc.op, Simple, tc.algo)
+		for r, a := range gg.alpha {
+			if a != 0 {
+				t.Errorf("%s %s: rank %d step latency %v, want 0", tc.op, tc.algo, r, a)
+			}
+		}
+	}
+	for _, tc := range []struct {
+		name  string
+		g     *Group
+		op    Op
+		algo  Algorithm
+		proto Protocol
+	}{
+		{"ll", g, AllReduce, Ring, LL},
+		{"nvls", g, AllReduce, NVLS, Simple},
+		{"alltoall", g, AllToAll, Direct, Simple},
+	} {
+		if d := ringFill(tc.g.with(tc.proto, tc.op), tc.op, tc.algo, tc.proto); d != 0 {
+			t.Errorf("%s: fill %v, want 0", tc.name, d)
+		}
+	}
+	b, err := NewGroup(scriptFabric(t, "hgx-b200", 0), Placement{Ranks: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := ringFill(b.with(Simple, AllReduce), AllReduce, Ring, Simple); d != 0 {
+		t.Errorf("b200: fill %v, want 0", d)
+	}
+	x, err := NewGroup(scriptFabric(t, "hgx-h100", 2), Placement{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := ringFill(x.with(Simple, AllReduce), AllReduce, Ring, Simple); d != 0 {
+		t.Errorf("across domains: fill %v, want 0", d)
 	}
 }
