@@ -98,7 +98,8 @@ func compile(g *Group, op Op, algo Algorithm, bytes float64, o Options, dry dryM
 		return nil, fmt.Errorf("nvls runs the simple (bulk) protocol only")
 	}
 	g = g.with(proto, op)
-	g.ncclLatencies(proto, algo)
+	g.ncclLatencies(op, proto, algo)
+	g.over += ringFill(g, op, algo, proto)
 	g.over += p2pOverhead(g, op, proto, bytes)
 	g.channels = o.Channels
 	// Bytes on the network: LL's and LL128's flags ride with the data,

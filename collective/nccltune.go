@@ -108,8 +108,9 @@ func classOf(op Op) opClass {
 type copyRate struct{ remote, local float64 }
 
 // ncclCopyRates are fitted, by least squares on the relative error of
-// the simulated time, to the fit half of the nccl-tests points of 64 MiB
-// and above (validation.NCCLPoint.HeldOut false; AIConfigurator commit
+// the simulated time (Hopper's ring classes together with ringFillS,
+// below), to the fit half of the nccl-tests points of 64 MiB and above
+// (validation.NCCLPoint.HeldOut false; AIConfigurator commit
 // 095f58a51c4c, NCCL 2.29.2; Hopper: H100 and H200 SXM, Blackwell: B200
 // SXM and the GB200 tray), with the algorithm NCCL runs there: ring
 // all_gather, ring reduce_scatter, ring int8 all_reduce (NVLS cannot
@@ -117,9 +118,9 @@ type copyRate struct{ remote, local float64 }
 // figure here drifts from its fit by more than 0.5%.
 var ncclCopyRates = [...][numClasses]copyRate{
 	hopper: {
-		gatherClass:    {remote: 379.1e9, local: 704.1e9}, // fit: Hopper ring all_gather, fit half >= 64 MiB, AIConfigurator 095f58a51c4c, NCCL 2.29.2
-		reduceClass:    {remote: 385.9e9, local: 543.1e9}, // fit: Hopper ring reduce_scatter, fit half >= 64 MiB, as above
-		allReduceClass: {remote: 399.6e9, local: 1110e9},  // fit: Hopper ring int8 all_reduce, fit half >= 64 MiB, as above
+		gatherClass:    {remote: 354.0e9, local: 1023e9},  // fit: Hopper ring all_gather, fit half >= 64 MiB, with ringFillS, AIConfigurator 095f58a51c4c, NCCL 2.29.2
+		reduceClass:    {remote: 359.2e9, local: 719.6e9}, // fit: Hopper ring reduce_scatter, fit half >= 64 MiB, as above
+		allReduceClass: {remote: 371.9e9, local: 2155e9},  // fit: Hopper ring int8 all_reduce, fit half >= 64 MiB, as above
 		p2pClass:       {remote: 314.6e9, local: 3290e9},  // fit: Hopper direct alltoall, fit half >= 64 MiB, with p2pFixed, as above
 	},
 	blackwell: {
@@ -164,7 +165,8 @@ var (
 // gives 0.6 us a ring LL step over NVLink (src/graph/tuning.cc
 // hwLatencies), within the fit's reach. TestNCCLLatencyFit refits
 // them. Simple's bulk step latency (fitted to case C08's 128 MiB
-// reduce-scatter) and Blackwell's figures (whose presets match NCCL
+// reduce-scatter; on Hopper rings in one domain, ringFill instead) and
+// Blackwell's figures (whose presets match NCCL
 // 2.29's small sizes already) are left as the presets give them.
 var (
 	hopperOpOverhead = sim.FromSeconds(4.97e-6)  // fit: Hopper fit half <= 16 KiB intercept, AIConfigurator 095f58a51c4c, NCCL 2.29.2
@@ -324,11 +326,15 @@ func p2pShare(g *Group, op Op, bytes float64) float64 {
 // fixed costs of proto on g's family within one domain: Hopper's
 // overhead and LL step above, LL128's step the LL step plus NCCL's
 // LL128 extra for algo (and across domains NCCL's NET less NVLINK
-// LL128 figures, netlat.go).
-func (g *Group) ncclLatencies(proto Protocol, algo Algorithm) {
+// LL128 figures, netlat.go); a pipelined Simple ring or tree of op
+// (ringPipelined) no step latency.
+func (g *Group) ncclLatencies(op Op, proto Protocol, algo Algorithm) {
 	hop := g.nccl && !g.spans && ncclFamilyOf(g) == hopper
 	if hop {
 		g.over = hopperOpOverhead
+	}
+	if ringPipelined(g, op, algo, proto) {
+		g.alpha = make([]sim.Time, len(g.bulk))
 	}
 	if proto != LL && proto != LL128 {
 		return
@@ -505,4 +511,75 @@ func unpace(plans []*Plan, stats []network.ChannelStats) []network.ChannelStats 
 		out[c] = network.ChannelStats{Bytes: st.Bytes / k, Busy: st.Busy, PeakUtil: st.PeakUtil / k}
 	}
 	return out
+}
+
+// NCCL's ring pipeline fill within one NVLink domain.
+//
+// Physics. A Simple ring collective moves each channel's part of the
+// buffer in loops of n chunks, one a rank, of stepSize x chunkSteps
+// bytes (4 MiB of Simple buffer over NCCL_STEPS 8 steps, times
+// ALLREDUCE_CHUNKSTEPS, ALLGATHER_ or REDUCESCATTER_ 4: 2 MiB), in
+// slices of SLICESTEPS 2 steps, up to 8 steps in flight a connection
+// (NVIDIA/nccl v2.29.2 src/enqueue.cc calcCollChunking,
+// src/include/collectives.h, src/init.cc DEFAULT_BUFFSIZE,
+// src/device/all_reduce.h runRing). A slice's handshake with the next
+// rank overlaps the slices in flight behind it, so once the pipeline
+// runs the ring's steps add no latency each: what is paid is its fill
+// and drain, once a pass round the ring. The nccl-tests sweeps agree:
+// fitted as t = a + S/B over 64 to 512 MiB, a is 36 to 65 us on H100
+// and H200 for 2, 4 and 8 GPUs alike, every op, where the preset's
+// Simple step latency (7.02 us, fitted to case C08's 8 GPUs) times the
+// ring's n-1 or 2(n-1) steps gave 7 us to a 2-GPU all-gather and 103 us
+// to an 8-GPU all-reduce, and the copy-rate fit took up the difference
+// (case C05: 293 GB/s of bus bandwidth simulated on 2 H100s).
+//
+// Model. Within one NVLink domain of Hopper GPUs, an NCCL Simple ring
+// or tree (NCCL's chain in one node) pays no per-step latency beyond
+// its route's hops, and ringFillS once a pass round the ring (twice
+// for all-reduce: ncclPatternRingTwice, calcCollChunking). ringFillS
+// is fitted with Hopper's copy rates of every ring op class
+// (TestNCCLCopyRateFit); fitted by class instead it comes to 26 us for
+// all-gather, 25 for reduce-scatter and 24 a pass of all-reduce, one
+// figure. At 25 us it is a third of one 1 MiB slice on each of NCCL's
+// 24 coll channels (its INFO line on 8 H100 SXM) at a rank's 340 GB/s.
+// Blackwell is left as it was: its intercept grows at 8 GPUs (22 us on
+// 2 and 4 B200s, 36 on 8) and its fit half holds only 64 MiB points of
+// all-gather and reduce-scatter above 32 MiB, which cannot tell a fill
+// from a rate. NVLS, hierarchical, p2p, LL and LL128 plans, other
+// families and groups across domains keep the presets' step latencies.
+//
+// Cost: O(ranks) when a plan is compiled (ncclFamilyOf).
+
+// ringFillS is a ring pass's fill by family, in seconds (see above).
+var ringFillS = [...]float64{
+	hopper:    25.27e-6, // fit: Hopper fit half >= 64 MiB with the copy rates, AIConfigurator 095f58a51c4c, NCCL 2.29.2
+	blackwell: 0,        // not fitted: Blackwell keeps its per-step latency (see above)
+}
+
+// ringFills turns the ring fill's time off, its step latencies staying
+// off (TestNCCLCopyRateFit measures the plans without it).
+var ringFills = true
+
+// ringPipelined is whether op with algo and proto on g runs as the
+// model above: no per-step latency, one fill a pass.
+func ringPipelined(g *Group, op Op, algo Algorithm, proto Protocol) bool {
+	return g.nccl && !g.hccl && !g.spans && proto == Simple && (algo == Ring || algo == Tree) && classOf(op) != p2pClass && ncclFamilyOf(g) == hopper
+}
+
+// ringPasses is how many times op's NCCL ring goes round: twice for
+// all-reduce, once for the rest.
+func ringPasses(op Op) float64 {
+	if op == AllReduce {
+		return 2
+	}
+	return 1
+}
+
+// ringFill is the fill of op with algo and proto on g, 0 where the
+// model does not apply.
+func ringFill(g *Group, op Op, algo Algorithm, proto Protocol) sim.Time {
+	if !ringFills || !ringPipelined(g, op, algo, proto) {
+		return 0
+	}
+	return sim.FromSeconds(ringFillS[ncclFamilyOf(g)] * ringPasses(op))
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/cardsea/cardsea/network"
+	"github.com/cardsea/cardsea/sim"
 	"github.com/cardsea/cardsea/topology"
 	"github.com/cardsea/cardsea/validation"
 )
@@ -27,6 +28,7 @@ type fitPoint struct {
 	meas, lat, slope float64
 	rate             float64 // scaleUpRate
 	rho              float64 // own shard over what is sent: 1/(n-1)
+	fill             float64 // ringPasses
 	run              func(pace float64) float64
 }
 
@@ -39,8 +41,8 @@ func TestNCCLCopyRateFit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	copyLimits = false
-	defer func() { copyLimits = true }()
+	copyLimits, ringFills = false, false
+	defer func() { copyLimits, ringFills = true, true }()
 	fabrics := map[string]*network.Fabric{}
 	groups := map[string]*Group{}
 	points := map[[2]int][]*fitPoint{} // by family, class
@@ -85,22 +87,38 @@ func TestNCCLCopyRateFit(t *testing.T) {
 		gg := g.with(Simple, op)
 		fam := ncclFamilyOf(gg)
 		p := &fitPoint{meas: m.TimeUS * 1e-6, rate: scaleUpRate(gg), rho: 1 / float64(m.GPUs-1), run: run}
+		if classOf(op) != p2pClass {
+			p.fill = ringPasses(op)
+		}
 		k := [2]int{int(fam), int(classOf(op))}
 		points[k] = append(points[k], p)
 	}
 	names := map[ncclFamily]string{hopper: "hopper", blackwell: "blackwell"}
 	classes := map[opClass]string{gatherClass: "gather", reduceClass: "reduce", allReduceClass: "allreduce", p2pClass: "p2p"}
 	for _, fam := range []ncclFamily{hopper, blackwell} {
+		var sets [][]*fitPoint
 		for c := gatherClass; c < numClasses; c++ {
 			ps := points[[2]int{int(fam), int(c)}]
 			if len(ps) < 4 {
 				t.Fatalf("%s %s: %d fit points", names[fam], classes[c], len(ps))
 			}
-			x, y := fitCopyRate(ps)
-			fit := copyRate{remote: 1 / x, local: 1 / y}
+			sets = append(sets, ps)
+		}
+		// The ring classes share the family's fill (Hopper's: ringPipelined); p2p has its own.
+		xy, k := fitCopyRates(sets[:p2pClass], fam == hopper)
+		p2p, _ := fitCopyRates(sets[p2pClass:], false)
+		xy = append(xy, p2p...)
+		if *ncclFit {
+			t.Logf("%s: ring fill %.4g us a pass; table %.4g", names[fam], k*1e6, ringFillS[fam]*1e6)
+		}
+		if math.Abs(ringFillS[fam]-k) > 0.02e-6 {
+			t.Errorf("%s: table ring fill %.4g us, fit %.4g", names[fam], ringFillS[fam]*1e6, k*1e6)
+		}
+		for c := gatherClass; c < numClasses; c++ {
+			fit := copyRate{remote: 1 / xy[c][0], local: 1 / xy[c][1]}
 			have := ncclCopyRates[fam][c]
 			if *ncclFit {
-				t.Logf("%s %s: remote %.4g GB/s, local %.4g GB/s (%d points); table %.4g, %.4g", names[fam], classes[c], fit.remote/1e9, fit.local/1e9, len(ps), have.remote/1e9, have.local/1e9)
+				t.Logf("%s %s: remote %.4g GB/s, local %.4g GB/s (%d points); table %.4g, %.4g", names[fam], classes[c], fit.remote/1e9, fit.local/1e9, len(sets[c]), have.remote/1e9, have.local/1e9)
 			}
 			if math.Abs(have.remote/fit.remote-1) > 0.005 || math.Abs(have.local/fit.local-1) > 0.005 {
 				t.Errorf("%s %s: table remote %.4g local %.4g GB/s, fit %.4g %.4g", names[fam], classes[c], have.remote/1e9, have.local/1e9, fit.remote/1e9, fit.local/1e9)
@@ -109,41 +127,97 @@ func TestNCCLCopyRateFit(t *testing.T) {
 	}
 }
 
-// fitCopyRate returns x = 1/remote and y = 1/local minimising the sum of
-// squared relative errors of t = lat + slope·pace, pace = rate·(x +
-// y·rho), over ps (pace at least 1), relinearising t about each
-// iterate's pace from two uncapped runs.
-func fitCopyRate(ps []*fitPoint) (x, y float64) {
-	paces := make([]float64, len(ps))
-	for i := range paces {
-		paces[i] = 1.1
-	}
-	for iter := 0; iter < 6; iter++ {
-		// Linearise about the current paces.
-		for i, p := range ps {
-			a, b := paces[i], paces[i]*1.05
-			ta, tb := p.run(a), p.run(b)
-			p.slope = (tb - ta) / (b - a)
-			p.lat = ta - p.slope*a
-		}
-		// Normal equations of sum ((lat + slope·rate·(x + y·rho) - meas)/meas)^2.
-		var s11, s12, s22, r1, r2 float64
-		for _, p := range ps {
-			u, v := p.slope*p.rate/p.meas, p.slope*p.rate*p.rho/p.meas
-			w := (p.meas - p.lat) / p.meas
-			s11 += u * u
-			s12 += u * v
-			s22 += v * v
-			r1 += u * w
-			r2 += v * w
-		}
-		det := s11*s22 - s12*s12
-		x, y = (r1*s22-r2*s12)/det, (s11*r2-s12*r1)/det
-		for i, p := range ps {
-			paces[i] = max(1, p.rate*(x+y*p.rho))
+// fitCopyRates returns, for each set of points, x = 1/remote and y =
+// 1/local, and with fill a k (the ring fill, seconds) shared by the
+// sets, minimising the sum of squared relative errors of t = lat +
+// slope·pace + k·fill, pace = max(1, rate·(x + y·rho)), over every
+// point, relinearising t about each iterate's pace from two uncapped
+// runs.
+func fitCopyRates(sets [][]*fitPoint, fill bool) (xy [][2]float64, k float64) {
+	paces := make([][]float64, len(sets))
+	for s, ps := range sets {
+		paces[s] = make([]float64, len(ps))
+		for i := range ps {
+			paces[s][i] = 1.1
 		}
 	}
-	return x, y
+	cols := 2 * len(sets)
+	if fill {
+		cols++
+	}
+	xy = make([][2]float64, len(sets))
+	for iter := 0; iter < 8; iter++ {
+		var rows [][]float64
+		for s, ps := range sets {
+			for i, p := range ps {
+				// Linearise about the current pace.
+				a, b := paces[s][i], paces[s][i]*1.05
+				ta, tb := p.run(a), p.run(b)
+				p.slope = (tb - ta) / (b - a)
+				p.lat = ta - p.slope*a
+				row := make([]float64, cols+1)
+				row[2*s] = p.slope * p.rate / p.meas
+				row[2*s+1] = p.slope * p.rate * p.rho / p.meas
+				if fill {
+					row[cols-1] = p.fill / p.meas
+				}
+				row[cols] = (p.meas - p.lat) / p.meas
+				rows = append(rows, row)
+			}
+		}
+		sol := leastSquaresN(rows)
+		for s, ps := range sets {
+			xy[s] = [2]float64{sol[2*s], sol[2*s+1]}
+			for i, p := range ps {
+				paces[s][i] = max(1, p.rate*(sol[2*s]+sol[2*s+1]*p.rho))
+			}
+		}
+		if fill {
+			k = sol[cols-1]
+		}
+	}
+	return xy, k
+}
+
+// leastSquaresN solves min sum (r - sum_j x_j u_j)^2 over rows (u_0 ...
+// u_{m-1}, r) by the normal equations and Gaussian elimination with
+// partial pivoting.
+func leastSquaresN(rows [][]float64) []float64 {
+	m := len(rows[0]) - 1
+	a := make([][]float64, m)
+	for i := range a {
+		a[i] = make([]float64, m+1)
+		for _, row := range rows {
+			for j := range m {
+				a[i][j] += row[i] * row[j]
+			}
+			a[i][m] += row[i] * row[m]
+		}
+	}
+	for c := range m {
+		p := c
+		for r := c + 1; r < m; r++ {
+			if math.Abs(a[r][c]) > math.Abs(a[p][c]) {
+				p = r
+			}
+		}
+		a[c], a[p] = a[p], a[c]
+		for r := c + 1; r < m; r++ {
+			f := a[r][c] / a[c][c]
+			for j := c; j <= m; j++ {
+				a[r][j] -= f * a[c][j]
+			}
+		}
+	}
+	x := make([]float64, m)
+	for c := m - 1; c >= 0; c-- {
+		v := a[c][m]
+		for j := c + 1; j < m; j++ {
+			v -= a[c][j] * x[j]
+		}
+		x[c] = v / a[c][c]
+	}
+	return x
 }
 
 // TestNCCLLatencyFit fits Hopper's NCCL 2.29 overhead and per-step
@@ -387,5 +461,68 @@ func TestP2PPeerChannels(t *testing.T) {
 	}
 	if p2pOverhead(g, AllReduce, LL, 64*k) != 0 {
 		t.Error("all-reduce paid a p2p cost")
+	}
+}
+
+// TestRingFill: a Hopper Simple ring in one NVLink domain pays the op
+// overhead and one ringFillS a pass round the ring (two for all-reduce),
+// and no per-step latency; LL, NVLS, Blackwell and a ring across
+// domains keep the presets' step latencies and pay no fill.
+func TestRingFill(t *testing.T) {
+	g, err := NewGroup(scriptFabric(t, "hgx-h100", 0), Placement{Ranks: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		op   Op
+		algo Algorithm
+		want float64 // fills
+	}{
+		{AllReduce, Ring, 2}, {AllGather, Ring, 1}, {ReduceScatter, Ring, 1}, {AllReduce, Tree, 2},
+	} {
+		p, err := Compile(g, tc.op, tc.algo, 1<<30, Options{Protocol: Simple})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := hopperOpOverhead + sim.FromSeconds(tc.want*ringFillS[hopper])
+		if p.Overhead != want {
+			t.Errorf("%s %s: overhead %v, want %v", tc.op, tc.algo, p.Overhead, want)
+		}
+		gg := g.with(Simple, tc.op)
+		gg.ncclLatencies(tc.op, Simple, tc.algo)
+		for r, a := range gg.alpha {
+			if a != 0 {
+				t.Errorf("%s %s: rank %d step latency %v, want 0", tc.op, tc.algo, r, a)
+			}
+		}
+	}
+	for _, tc := range []struct {
+		name  string
+		g     *Group
+		op    Op
+		algo  Algorithm
+		proto Protocol
+	}{
+		{"ll", g, AllReduce, Ring, LL},
+		{"nvls", g, AllReduce, NVLS, Simple},
+		{"alltoall", g, AllToAll, Direct, Simple},
+	} {
+		if d := ringFill(tc.g.with(tc.proto, tc.op), tc.op, tc.algo, tc.proto); d != 0 {
+			t.Errorf("%s: fill %v, want 0", tc.name, d)
+		}
+	}
+	b, err := NewGroup(scriptFabric(t, "hgx-b200", 0), Placement{Ranks: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := ringFill(b.with(Simple, AllReduce), AllReduce, Ring, Simple); d != 0 {
+		t.Errorf("b200: fill %v, want 0", d)
+	}
+	x, err := NewGroup(scriptFabric(t, "hgx-h100", 2), Placement{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := ringFill(x.with(Simple, AllReduce), AllReduce, Ring, Simple); d != 0 {
+		t.Errorf("across domains: fill %v, want 0", d)
 	}
 }

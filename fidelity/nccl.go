@@ -101,9 +101,12 @@ var ncclAlgorithms = map[collective.Op][]collective.Algorithm{
 // and int8; 512 B to 512 MiB; NCCL 2.29.2. Half of the points
 // (validation.NCCLPoint.HeldOut false) fitted NCCL's copy rates within
 // one NVLink domain (collective/nccltune.go: per family, Hopper and
-// Blackwell, and op class, from the points of 64 MiB and above) and
-// NCCL 2.29's op overhead and LL step on Hopper (from the points of 16
-// KiB and below); the other half, held out, is what the report's errors
+// Blackwell, and op class, from the points of 64 MiB and above, with
+// Hopper's ring fill, one a pass round the ring), NCCL 2.29's op
+// overhead and LL step on Hopper (from the points of 16 KiB and below)
+// and alltoall's send/recv costs (a fixed cost by peers, LL's cost per
+// byte of a peer's share, Simple's first-step fill; from the points
+// below 64 MiB); the other half, held out, is what the report's errors
 // are of (NCCLHeldOut). No other figure was fitted to them: the Simple
 // step latencies, Blackwell's latencies and the NVLink efficiencies come
 // from cases C04, C06, C08, C11 and C17 of cases.yaml, and NCCL's LL cap

@@ -35,6 +35,6 @@ func ExampleEngine_RunDisagg() {
 		r.PrefillPerDecode, r.PrefillInstances, r.DecodeInstances, r.PrefillUse*100, r.TokensPerSPerAccel)
 	// Output:
 	// KV per request 671 MB, per prefill batch 5.37 GB in 14.6 ms
-	// TTFT 916 ms (prefill 902 ms), TPOT 26.1 ms
-	// 1.08 prefill boxes per decode box: deploy 7:6 (prefill 92% used), 565 output tokens/s per GPU
+	// TTFT 916 ms (prefill 902 ms), TPOT 26.2 ms
+	// 1.08 prefill boxes per decode box: deploy 7:6 (prefill 92% used), 564 output tokens/s per GPU
 }

@@ -29,7 +29,7 @@ func NCCLBands(all []fidelity.NCCLPoint, algos fidelity.NCCLAlgorithms) *report.
 		},
 		Notes: []string{
 			"Source: AIConfigurator's nccl-tests sweeps on H100, H200, B200 and GB200 (validation/README.md); 2, 4 and 8 GPUs, half and int8, 512 B to 512 MiB, out-of-place time.",
-			fmt.Sprintf("Held out: %d of the %d points (an FNV-1a hash of each point's shape); the other half fitted NCCL's copy rates in one NVLink domain (collective/nccltune.go: remote and own-shard rates per family, Hopper and Blackwell, and op class, from the points of 64 MiB and above) and NCCL 2.29's op overhead and LL step on Hopper (from the points of 16 KiB and below). No other figure was fitted to these points. Issue #12's target: median |error| at most 5%% at 64 MiB and above, 15%% below.", len(ps), len(all)),
+			fmt.Sprintf("Held out: %d of the %d points (an FNV-1a hash of each point's shape); the other half fitted NCCL's copy rates in one NVLink domain (collective/nccltune.go: remote and own-shard rates per family, Hopper and Blackwell, and op class, from the points of 64 MiB and above, with Hopper's ring fill, one a pass round the ring), NCCL 2.29's op overhead and LL step on Hopper (from the points of 16 KiB and below) and the send/recv costs of alltoall (a fixed cost by peers, LL's cost per byte of a peer's share and Simple's first-step fill, from the points below 64 MiB). No other figure was fitted to these points. Issue #12's target: median |error| at most 5%% at 64 MiB and above, 15%% below.", len(ps), len(all)),
 			"By default the simulation runs only what NCCL 2.29 runs in one node (ring, tree, NVLS; no one-shot kernels without -R); '--nccl-algorithms any' lets it take every algorithm cardsea has.",
 		},
 	}
