@@ -52,6 +52,15 @@ func runValidateKernels(stdout io.Writer, f report.Format) error {
 			"Data: " + kernels.SampleSource + ".",
 			"Presets: " + fittedPresetsNote() + ".",
 		}
+		ex, err := kernels.MoEExclusions()
+		if err != nil {
+			return err
+		}
+		sheet.Notes = append(sheet.Notes, "MoE rows left out of fits and checks, by two rules applied identically to every table and decided from physics, not from fit errors (kernels.MoEKept): "+
+			kernels.MoEExclusionRule+"; "+kernels.MoESplitRule+" (decided on the full tables, carried in compute/kernels/data/moeslices_*.csv.gz).")
+		for _, e := range ex {
+			sheet.Notes = append(sheet.Notes, "MoE "+e.String()+".")
+		}
 	}
 	return sheet.Write(stdout, f)
 }

@@ -57,6 +57,17 @@
 // 6-24% per table, p90s 19-75%): the Hopper tables hold autotuner
 // outliers (a 48-token call at 1.3 ms between 160 and 2,048 tokens at
 // 1.5 and 0.3 ms) and SGLang's Triton kernel picks configs by shape.
+// Rows the physics rules out are left out of the MoE fits and the held-out
+// report alike, by one rule applied identically to every MoE table and
+// decided from the roofline, not from any fit's error (MoEPhysical,
+// MoEFloor): a row more than 10% faster than the larger of the HBM time
+// of the weights of the experts its tokens must touch and the compute
+// time of its grouped GEMMs at the datasheet peak cannot have been
+// measured as labelled (H100 and H200 SGLang DeepSeek fp8_block at EP 1
+// times like EP 2, below the HBM time of the 256 experts it reads). The
+// rule runs when the sample is read, so the carried sample keeps every
+// row; MoEExclusions counts what it drops per table and
+// `cardsea validate --kernels` prints it.
 // LookupMoE returns the fits with their held-out figures (CheckMedian,
 // CheckP90) so a caller can see how far to trust them; RankTime times one
 // rank as a serving engine with expert parallelism feeds it (the rows

@@ -21,7 +21,8 @@ var HeldOutClasses = []string{ClassGEMM, ClassAttentionCtx, ClassAttentionGen, C
 
 // HeldOutBand is the held-out error of one system's fits of one kernel
 // class under one engine, over one band of shapes: every check-part row
-// of the embedded sample (kernels.Held) whose fit was not shown it.
+// of the embedded sample (kernels.Held) whose fit was not shown it; MoE
+// rows MoEKept excludes are left out.
 type HeldOutBand struct {
 	System, Class, Engine string
 	// Band is "all" or the band of the size that sets how far a kernel is
@@ -153,7 +154,7 @@ func HeldOut() ([]HeldOutBand, error) {
 			}
 			engines[engineName(m.Engine)] = true
 			for _, r := range es {
-				if r.Engine == m.Engine && r.Source == m.Source && r.Dtype == m.Dtype && r.Distribution == m.Distribution &&
+				if r.Engine == m.Engine && r.Source == m.Source && r.Dtype == m.Dtype && r.Distribution == m.Distribution && MoEKept(r) &&
 					Held(MoEKey(r.Tokens, r.Hidden, r.Inter, r.TopK, r.Experts, r.TP, r.EP)) {
 					add(sys, ClassMoE, m.Engine, bandOf(moeBands, r.Tokens), m.Time(r.Tokens, r.Hidden, r.Inter, r.TopK, r.Experts, r.TP, r.EP), r.Seconds)
 				}

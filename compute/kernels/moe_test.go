@@ -41,7 +41,7 @@ func TestMoEHeldOut(t *testing.T) {
 		var pred, meas []float64
 		for _, r := range rows {
 			if r.Engine != m.Engine || r.Source != m.Source || r.Dtype != m.Dtype || r.Distribution != m.Distribution ||
-				!Held(MoEKey(r.Tokens, r.Hidden, r.Inter, r.TopK, r.Experts, r.TP, r.EP)) {
+				!MoEKept(r) || !Held(MoEKey(r.Tokens, r.Hidden, r.Inter, r.TopK, r.Experts, r.TP, r.EP)) {
 				continue
 			}
 			pred = append(pred, m.Time(r.Tokens, r.Hidden, r.Inter, r.TopK, r.Experts, r.TP, r.EP))

@@ -42,6 +42,9 @@ func fitMoE(out, dump, check string) {
 			log.Fatal(err)
 		}
 		for _, r := range rows {
+			if !kernels.MoEKept(r) {
+				continue // kernels.MoEExclusionRule and MoESplitRule
+			}
 			g := mgroup{r.System, r.Engine, r.Source, r.Dtype, r.Distribution}
 			if _, ok := groups[g]; !ok {
 				order = append(order, g)
@@ -125,7 +128,7 @@ func fitMoE(out, dump, check string) {
 		if full != nil {
 			var held []kernels.MoERow
 			for _, r := range full[g] {
-				if kernels.Held(moeKey(r)) {
+				if kernels.Held(moeKey(r)) && kernels.MoEKept(r) {
 					held = append(held, r)
 				}
 			}

@@ -265,6 +265,7 @@ func moe(src, out, sys string, target uint64) error {
 		ms                       string
 	}
 	var rows []mrow
+	sliceLines := []string{"engine,kernel_source,dtype,distribution,hidden,inter,topk,experts,tp,ep,parent_tp,parent_ep,ratio"}
 	for _, path := range paths {
 		engine := filepath.Base(filepath.Dir(path))
 		var all []mrow
@@ -289,6 +290,21 @@ func moe(src, out, sys string, target uint64) error {
 		if err != nil {
 			return fmt.Errorf("%s: %w", path, err)
 		}
+		// kernels.MoESplitRule is decided on the full table (the sample
+		// holds too few shared token counts per slice) and carried as a
+		// list; the sample keeps the rows, the package leaves them out.
+		full := make([]kernels.MoERow, len(all))
+		for i, r := range all {
+			ms, _ := strconv.ParseFloat(r.ms, 64)
+			full[i] = kernels.MoERow{System: sys, Engine: r.engine, Source: r.source, Dtype: r.dt, Distribution: r.dist,
+				Tokens: r.v[0], Hidden: r.v[1], Inter: r.v[2], TopK: r.v[3], Experts: r.v[4], TP: r.v[5], EP: r.v[6], Seconds: ms * 1e-3}
+		}
+		outl := kernels.MoESplitOutliers(full)
+		for _, o := range outl {
+			sliceLines = append(sliceLines, fmt.Sprintf("%s,%s,%s,%s,%d,%d,%d,%d,%d,%d,%d,%d,%s", o.Engine, o.Source, o.Dtype, o.Distribution,
+				o.Hidden, o.Inter, o.TopK, o.Experts, o.TP, o.EP, o.ParentTP, o.ParentEP, strconv.FormatFloat(o.Ratio, 'f', 3, 64)))
+		}
+		log.Printf("%s: %d (TP, EP) slices fail the split-consistency rule", path, len(outl))
 		rate := min(uint64(1000), (target*1000+uint64(len(all))-1)/uint64(len(all)))
 		n := 0
 		for _, r := range all {
@@ -317,7 +333,7 @@ func moe(src, out, sys string, target uint64) error {
 		return err
 	}
 	log.Printf("%s: %d rows", name, len(rows))
-	return nil
+	return writeGz(filepath.Join(out, "moeslices_"+sys+".csv.gz"), strings.Join(sliceLines, "\n")+"\n")
 }
 
 // mla samples one system's TensorRT-LLM context and generation MLA tables
